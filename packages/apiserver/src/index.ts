@@ -1,1 +1,4 @@
-export {};
+export * from './server';
+export * from './storage/types';
+export { SqliteStore } from './storage/sqlite-store';
+export { Registry } from './registry/registry';

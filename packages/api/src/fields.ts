@@ -1,0 +1,181 @@
+// Field selectors (`?fieldSelector=spec.nodeName=n1,status.phase!=Failed`) and the fields
+// each resource exposes to them. Values may contain ',', '=' and '\' escaped with '\'.
+
+import { SelectorParseError } from './labels';
+import type { Event, KubeObject, Namespace, Node, Pod, ReplicationController } from './types';
+
+export interface FieldRequirement {
+  field: string;
+  op: '=' | '!=';
+  value: string;
+}
+
+export interface FieldSelector {
+  matches(fields: Record<string, string>): boolean;
+  /** true when there are no requirements, so everything matches */
+  empty: boolean;
+  toString(): string;
+  requirements: FieldRequirement[];
+}
+
+function escapeValue(s: string): string {
+  return s.replace(/[\\,=]/g, (c) => `\\${c}`);
+}
+
+function unescapeValue(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const n = s[++i];
+    if (n !== '\\' && n !== ',' && n !== '=') {
+      throw new SelectorParseError(`invalid field selector: invalid escape sequence: \\${n ?? ''}`);
+    }
+    out += n;
+  }
+  return out;
+}
+
+/** Splits on a separator that is not escaped with a backslash. */
+function splitUnescaped(s: string, sep: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\') i++;
+    else if (s[i] === sep) {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts;
+}
+
+function parseTerm(term: string): FieldRequirement {
+  for (let i = 0; i < term.length; i++) {
+    const c = term[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    let op: FieldRequirement['op'] | undefined;
+    let width = 0;
+    if (c === '!' && term[i + 1] === '=') [op, width] = ['!=', 2];
+    else if (c === '=' && term[i + 1] === '=') [op, width] = ['=', 2];
+    else if (c === '=') [op, width] = ['=', 1];
+    if (op === undefined) continue;
+    const field = term.slice(0, i).trim();
+    if (field === '') throw new SelectorParseError(`invalid field selector: "${term}": field name is empty`);
+    return { field, op, value: unescapeValue(term.slice(i + width)) };
+  }
+  throw new SelectorParseError(`invalid selector: '${term}'; can't understand '${term}'`);
+}
+
+function buildFieldSelector(requirements: FieldRequirement[]): FieldSelector {
+  const text = requirements.map((r) => `${r.field}${r.op}${escapeValue(r.value)}`).join(',');
+  return {
+    requirements,
+    empty: requirements.length === 0,
+    toString: () => text,
+    matches(fields) {
+      for (const r of requirements) {
+        const v = Object.hasOwn(fields, r.field) ? fields[r.field] : '';
+        if ((v === r.value) !== (r.op === '=')) return false;
+      }
+      return true;
+    },
+  };
+}
+
+/** Parses "a=b,c==d,e!=f" (with \, \= \\ escapes in values); throws SelectorParseError. */
+export function parseFieldSelector(s: string): FieldSelector {
+  if (s.trim() === '') return buildFieldSelector([]);
+  return buildFieldSelector(splitUnescaped(s, ',').map(parseTerm));
+}
+
+/** A selector requiring each field to equal the given value. */
+export function fieldSelectorFromSet(map: Record<string, string>): FieldSelector {
+  return buildFieldSelector(Object.entries(map).map(([field, value]) => ({ field, op: '=', value })));
+}
+
+type FieldGetter = (obj: KubeObject) => string | number | boolean | undefined;
+
+function str(v: string | number | boolean | undefined): string {
+  return v === undefined ? '' : String(v);
+}
+
+const metadataFields: Record<string, FieldGetter> = {
+  'metadata.name': (o) => o.metadata?.name,
+  'metadata.namespace': (o) => o.metadata?.namespace,
+};
+
+const pod = (o: KubeObject): Pod => o as Pod;
+const ev = (o: KubeObject): Event => o as Event;
+
+const fieldsByResource: Record<string, Record<string, FieldGetter>> = {
+  pods: {
+    ...metadataFields,
+    'spec.nodeName': (o) => pod(o).spec?.nodeName,
+    'spec.schedulerName': (o) => pod(o).spec?.schedulerName,
+    'spec.restartPolicy': (o) => pod(o).spec?.restartPolicy,
+    'spec.serviceAccountName': (o) => pod(o).spec?.serviceAccountName,
+    'status.phase': (o) => pod(o).status?.phase,
+    'status.podIP': (o) => pod(o).status?.podIP,
+    'status.nominatedNodeName': (o) => (pod(o).status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName,
+  },
+  events: {
+    ...metadataFields,
+    'involvedObject.kind': (o) => ev(o).involvedObject?.kind,
+    'involvedObject.namespace': (o) => ev(o).involvedObject?.namespace,
+    'involvedObject.name': (o) => ev(o).involvedObject?.name,
+    'involvedObject.uid': (o) => ev(o).involvedObject?.uid,
+    'involvedObject.apiVersion': (o) => ev(o).involvedObject?.apiVersion,
+    'involvedObject.resourceVersion': (o) => ev(o).involvedObject?.resourceVersion,
+    'involvedObject.fieldPath': (o) => ev(o).involvedObject?.fieldPath,
+    reason: (o) => ev(o).reason,
+    reportingComponent: (o) => ev(o).reportingComponent,
+    source: (o) => ev(o).source?.component,
+    type: (o) => ev(o).type,
+  },
+  nodes: {
+    ...metadataFields,
+    // Kubernetes exposes this as "true"/"false", never empty.
+    'spec.unschedulable': (o) => (o as Node).spec?.unschedulable === true,
+  },
+  namespaces: {
+    ...metadataFields,
+    'status.phase': (o) => (o as Namespace).status?.phase,
+  },
+  replicationcontrollers: {
+    ...metadataFields,
+    'status.replicas': (o) => (o as ReplicationController).status?.replicas ?? 0,
+  },
+};
+
+const kindToResource: Record<string, string> = {
+  pod: 'pods',
+  event: 'events',
+  node: 'nodes',
+  namespace: 'namespaces',
+  replicationcontroller: 'replicationcontrollers',
+};
+
+function gettersFor(resource: string): Record<string, FieldGetter> {
+  const r = resource.toLowerCase();
+  return fieldsByResource[r] ?? fieldsByResource[kindToResource[r]] ?? metadataFields;
+}
+
+/** The fields a field selector may name for a resource (plural or kind). */
+export function supportedFields(resource: string): string[] {
+  return Object.keys(gettersFor(resource));
+}
+
+/** The selectable fields of an object; absent values are "" (so `spec.nodeName=` finds unbound pods). */
+export function objectFields(resource: string, obj: KubeObject): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [field, get] of Object.entries(gettersFor(resource))) out[field] = str(get(obj));
+  return out;
+}

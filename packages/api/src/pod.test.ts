@@ -1,0 +1,214 @@
+import {
+  formatAge,
+  formatDuration,
+  getPodCondition,
+  isPodTerminal,
+  nodeDisplayStatus,
+  podDisplayStatus,
+  podReadyCount,
+  podRequests,
+  podRestarts,
+  setPodCondition,
+} from './pod';
+import type { ContainerState, ContainerStatus, Pod, PodStatus } from './types';
+
+function cs(name: string, state: ContainerState, ready = false, restartCount = 0): ContainerStatus {
+  return { name, state, ready, restartCount, image: 'img', imageID: '' };
+}
+
+function pod(status: PodStatus, containers = ['a'], extra: Partial<Pod> = {}): Pod {
+  return {
+    metadata: { name: 'p', namespace: 'default' },
+    spec: { containers: containers.map((name) => ({ name, image: 'img' })) },
+    status,
+    ...extra,
+  };
+}
+
+const running: ContainerState = { running: { startedAt: '2024-01-01T00:00:00Z' } };
+
+describe('podDisplayStatus and friends', () => {
+  it('shows the phase when nothing more specific is known', () => {
+    expect(podDisplayStatus(pod({ phase: 'Pending' }))).toBe('Pending');
+    expect(podReadyCount(pod({ phase: 'Pending' }, ['a', 'b']))).toBe('0/2');
+    expect(podDisplayStatus(pod({}))).toBe('Unknown');
+  });
+
+  it('shows Running with ready counts and restarts', () => {
+    const p = pod({ phase: 'Running', containerStatuses: [cs('a', running, true, 2), cs('b', running, false, 1)] }, ['a', 'b']);
+    expect(podDisplayStatus(p)).toBe('Running');
+    expect(podReadyCount(p)).toBe('1/2');
+    expect(podRestarts(p)).toBe(3);
+  });
+
+  it('shows a waiting reason', () => {
+    expect(podDisplayStatus(pod({ phase: 'Pending', containerStatuses: [cs('a', { waiting: { reason: 'ContainerCreating' } })] }))).toBe(
+      'ContainerCreating',
+    );
+    const crashing = pod({
+      phase: 'Running',
+      containerStatuses: [cs('a', { waiting: { reason: 'CrashLoopBackOff' } }, false, 5), cs('b', running, true)],
+    }, ['a', 'b']);
+    expect(podDisplayStatus(crashing)).toBe('CrashLoopBackOff');
+    expect(podRestarts(crashing)).toBe(5);
+  });
+
+  it('shows the first container with a problem', () => {
+    const p = pod(
+      {
+        phase: 'Pending',
+        containerStatuses: [cs('a', { waiting: { reason: 'ErrImagePull' } }), cs('b', { waiting: { reason: 'ContainerCreating' } })],
+      },
+      ['a', 'b'],
+    );
+    expect(podDisplayStatus(p)).toBe('ErrImagePull');
+  });
+
+  it('shows terminated reasons, signals and exit codes', () => {
+    expect(podDisplayStatus(pod({ phase: 'Succeeded', containerStatuses: [cs('a', { terminated: { exitCode: 0, reason: 'Completed' } })] }))).toBe(
+      'Completed',
+    );
+    expect(podDisplayStatus(pod({ phase: 'Failed', containerStatuses: [cs('a', { terminated: { exitCode: 137, signal: 9 } })] }))).toBe(
+      'Signal:9',
+    );
+    expect(podDisplayStatus(pod({ phase: 'Failed', containerStatuses: [cs('a', { terminated: { exitCode: 3 } })] }))).toBe('ExitCode:3');
+  });
+
+  it('does not call a pod Completed while another container runs', () => {
+    const base: PodStatus = {
+      phase: 'Running',
+      containerStatuses: [cs('a', { terminated: { exitCode: 0, reason: 'Completed' } }), cs('b', running, true)],
+    };
+    expect(podDisplayStatus(pod({ ...base, conditions: [{ type: 'Ready', status: 'False' }] }, ['a', 'b']))).toBe('NotReady');
+    expect(podDisplayStatus(pod({ ...base, conditions: [{ type: 'Ready', status: 'True' }] }, ['a', 'b']))).toBe('Running');
+  });
+
+  it('shows status.reason', () => {
+    expect(podDisplayStatus(pod({ phase: 'Failed', reason: 'Evicted' }))).toBe('Evicted');
+  });
+
+  it('shows init container progress', () => {
+    const spec = { containers: [{ name: 'a' }], initContainers: [{ name: 'i1' }, { name: 'i2' }] };
+    const base = { metadata: { name: 'p' }, spec };
+    const st = (init: ContainerStatus[]): Pod => ({ ...base, status: { phase: 'Pending', initContainerStatuses: init } });
+    expect(podDisplayStatus(st([cs('i1', { terminated: { exitCode: 0 } }), cs('i2', running)]))).toBe('Init:1/2');
+    expect(podDisplayStatus(st([cs('i1', { waiting: { reason: 'PodInitializing' } })]))).toBe('Init:0/2');
+    expect(podDisplayStatus(st([cs('i1', { waiting: { reason: 'ErrImagePull' } })]))).toBe('Init:ErrImagePull');
+    expect(podDisplayStatus(st([cs('i1', { terminated: { exitCode: 2 } })]))).toBe('Init:ExitCode:2');
+    expect(podDisplayStatus(st([cs('i1', { terminated: { exitCode: 1, reason: 'Error' } }, false, 4)]))).toBe('Init:Error');
+    expect(podRestarts(st([cs('i1', { waiting: { reason: 'CrashLoopBackOff' } }, false, 4)]))).toBe(4);
+    expect(podDisplayStatus(st([cs('i1', { terminated: { exitCode: 0 } }), cs('i2', { terminated: { exitCode: 0 } })]))).toBe('Pending');
+  });
+
+  it('shows Terminating once deletionTimestamp is set', () => {
+    const p = pod({ phase: 'Running', containerStatuses: [cs('a', running, true)] });
+    p.metadata.deletionTimestamp = '2024-01-01T00:00:30Z';
+    expect(podDisplayStatus(p)).toBe('Terminating');
+    p.status!.reason = 'NodeLost';
+    expect(podDisplayStatus(p)).toBe('Unknown');
+  });
+});
+
+describe('conditions', () => {
+  it('finds a condition', () => {
+    const p = pod({ conditions: [{ type: 'Ready', status: 'True' }] });
+    expect(getPodCondition(p, 'Ready')?.status).toBe('True');
+    expect(getPodCondition(p, 'PodScheduled')).toBeUndefined();
+  });
+
+  it('adds, keeps and changes lastTransitionTime', () => {
+    const status: PodStatus = {};
+    const t1 = new Date('2024-01-01T00:00:00Z');
+    const t2 = new Date('2024-01-01T00:01:00Z');
+    expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, t1)).toBe(true);
+    expect(status.conditions).toEqual([
+      { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: t1.toISOString() },
+    ]);
+    expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, t2)).toBe(false);
+    expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'Other' }, t2)).toBe(true);
+    expect(status.conditions![0].lastTransitionTime).toBe(t1.toISOString());
+    expect(setPodCondition(status, { type: 'Ready', status: 'True' }, t2)).toBe(true);
+    expect(status.conditions).toEqual([{ type: 'Ready', status: 'True', lastTransitionTime: t2.toISOString() }]);
+  });
+});
+
+describe('isPodTerminal', () => {
+  it('is true for Succeeded and Failed only', () => {
+    expect(isPodTerminal(pod({ phase: 'Succeeded' }))).toBe(true);
+    expect(isPodTerminal(pod({ phase: 'Failed' }))).toBe(true);
+    expect(isPodTerminal(pod({ phase: 'Running' }))).toBe(false);
+    expect(isPodTerminal(pod({}))).toBe(false);
+  });
+});
+
+describe('podRequests', () => {
+  it('sums containers, takes the max with init containers, and defaults requests to limits', () => {
+    const p: Pod = {
+      metadata: {},
+      spec: {
+        containers: [
+          { name: 'a', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+          { name: 'b', resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { memory: '128Mi' } } },
+          { name: 'c' },
+        ],
+        initContainers: [{ name: 'i', resources: { requests: { cpu: '2', memory: '10Mi' } } }],
+      },
+    };
+    expect(podRequests(p)).toEqual({ cpuMillis: 2000, memoryBytes: 192 * 2 ** 20 });
+  });
+
+  it('is zero for a pod without resources', () => {
+    expect(podRequests(pod({}))).toEqual({ cpuMillis: 0, memoryBytes: 0 });
+  });
+
+  it('accepts numeric quantities as YAML produces them', () => {
+    const p: Pod = { metadata: {}, spec: { containers: [{ name: 'a', resources: { requests: { cpu: 1 as unknown as string } } }] } };
+    expect(podRequests(p).cpuMillis).toBe(1000);
+  });
+});
+
+describe('formatAge', () => {
+  const now = Date.parse('2024-06-01T00:00:00Z');
+  const ago = (s: number) => new Date(now - s * 1000).toISOString();
+  it.each<[number, string]>([
+    [0, '0s'],
+    [5, '5s'],
+    [119, '119s'],
+    [120, '2m'],
+    [200, '3m20s'],
+    [600, '10m'],
+    [179 * 60, '179m'],
+    [3 * 3600, '3h'],
+    [3 * 3600 + 25 * 60, '3h25m'],
+    [8 * 3600, '8h'],
+    [47 * 3600, '47h'],
+    [2 * 86400 + 3 * 3600, '2d3h'],
+    [7 * 86400, '7d'],
+    [45 * 86400, '45d'],
+    [729 * 86400, '729d'],
+    [3 * 365 * 86400, '3y'],
+    [3 * 365 * 86400 + 10 * 86400, '3y10d'],
+    [9 * 365 * 86400 + 10 * 86400, '9y'],
+  ])('%d seconds ago is %s', (s, want) => {
+    expect(formatAge(ago(s), now)).toBe(want);
+  });
+
+  it('handles missing, invalid and future times', () => {
+    expect(formatAge(undefined, now)).toBe('<unknown>');
+    expect(formatAge('garbage', now)).toBe('<unknown>');
+    expect(formatAge(ago(-0.5), now)).toBe('0s');
+    expect(formatDuration(-5000)).toBe('<invalid>');
+  });
+});
+
+describe('nodeDisplayStatus', () => {
+  it('follows the Ready condition and schedulability', () => {
+    expect(nodeDisplayStatus({ metadata: {}, status: { conditions: [{ type: 'Ready', status: 'True' }] } })).toBe('Ready');
+    expect(nodeDisplayStatus({ metadata: {}, status: { conditions: [{ type: 'Ready', status: 'False' }] } })).toBe('NotReady');
+    expect(nodeDisplayStatus({ metadata: {}, status: { conditions: [{ type: 'Ready', status: 'Unknown' }] } })).toBe('NotReady');
+    expect(nodeDisplayStatus({ metadata: {} })).toBe('Unknown');
+    expect(
+      nodeDisplayStatus({ metadata: {}, spec: { unschedulable: true }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }),
+    ).toBe('Ready,SchedulingDisabled');
+  });
+});

@@ -1,0 +1,213 @@
+// Pod and node summaries as kubectl shows them (READY, STATUS, RESTARTS, AGE), plus the
+// condition and resource helpers the agent, scheduler and server share.
+
+import { parseBytes, parseCpuMillis } from './quantity';
+import type { Container, Node, Pod, PodCondition, PodStatus } from './types';
+
+interface PodSummary {
+  ready: number;
+  total: number;
+  restarts: number;
+  status: string;
+}
+
+function summarizePod(pod: Pod): PodSummary {
+  const status = pod.status ?? {};
+  const total = pod.spec?.containers?.length ?? 0;
+  let reason: string = status.reason || status.phase || '';
+  let restarts = 0;
+  let ready = 0;
+
+  const initCount = pod.spec?.initContainers?.length ?? 0;
+  let initializing = false;
+  const initStatuses = status.initContainerStatuses ?? [];
+  for (let i = 0; i < initStatuses.length; i++) {
+    const cs = initStatuses[i];
+    restarts += cs.restartCount ?? 0;
+    const terminated = cs.state?.terminated;
+    const waiting = cs.state?.waiting;
+    if (terminated && terminated.exitCode === 0) continue;
+    if (terminated) {
+      if (terminated.reason) reason = `Init:${terminated.reason}`;
+      else if (terminated.signal) reason = `Init:Signal:${terminated.signal}`;
+      else reason = `Init:ExitCode:${terminated.exitCode}`;
+    } else if (waiting?.reason && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${waiting.reason}`;
+    } else {
+      reason = `Init:${i}/${initCount}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  if (!initializing || getPodCondition(pod, 'Initialized')?.status === 'True') {
+    restarts = 0;
+    let hasRunning = false;
+    const statuses = status.containerStatuses ?? [];
+    // Walk backwards so the first container's state is the one shown, as kubectl does.
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const cs = statuses[i];
+      restarts += cs.restartCount ?? 0;
+      const waiting = cs.state?.waiting;
+      const terminated = cs.state?.terminated;
+      if (waiting?.reason) {
+        reason = waiting.reason;
+      } else if (terminated?.reason) {
+        reason = terminated.reason;
+      } else if (terminated) {
+        reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`;
+      } else if (cs.ready && cs.state?.running) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    // A container still running after another completed: the pod is not done.
+    if (reason === 'Completed' && hasRunning) {
+      reason = getPodCondition(pod, 'Ready')?.status === 'True' ? 'Running' : 'NotReady';
+    }
+  }
+
+  if (pod.metadata?.deletionTimestamp) {
+    reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
+  }
+  return { ready, total, restarts, status: reason || 'Unknown' };
+}
+
+/** "ready/total" containers, as in kubectl's READY column. */
+export function podReadyCount(pod: Pod): string {
+  const s = summarizePod(pod);
+  return `${s.ready}/${s.total}`;
+}
+
+/** The RESTARTS column: restarts of the app containers (of init containers while initializing). */
+export function podRestarts(pod: Pod): number {
+  return summarizePod(pod).restarts;
+}
+
+/** The STATUS column, following kubectl's rules. */
+export function podDisplayStatus(pod: Pod): string {
+  return summarizePod(pod).status;
+}
+
+export function getPodCondition(pod: Pod, type: string): PodCondition | undefined {
+  return pod.status?.conditions?.find((c) => c.type === type);
+}
+
+/**
+ * Sets a condition in a status (mutating it), keeping the previous lastTransitionTime when the
+ * condition's status did not change. Returns whether anything changed.
+ */
+export function setPodCondition(status: PodStatus, cond: PodCondition, now: Date = new Date()): boolean {
+  const conditions = (status.conditions ??= []);
+  const i = conditions.findIndex((c) => c.type === cond.type);
+  if (i < 0) {
+    conditions.push({ ...cond, lastTransitionTime: cond.lastTransitionTime ?? now.toISOString() });
+    return true;
+  }
+  const old = conditions[i];
+  const next: PodCondition = {
+    ...cond,
+    lastTransitionTime:
+      old.status === cond.status ? old.lastTransitionTime : (cond.lastTransitionTime ?? now.toISOString()),
+  };
+  if (
+    old.status === next.status &&
+    old.reason === next.reason &&
+    old.message === next.message &&
+    old.lastTransitionTime === next.lastTransitionTime &&
+    (old.lastProbeTime ?? null) === (next.lastProbeTime ?? null)
+  ) {
+    return false;
+  }
+  conditions[i] = next;
+  return true;
+}
+
+export function isPodTerminal(pod: Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export interface PodResourceRequests {
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+function containerRequests(c: Container): PodResourceRequests {
+  const requests = c.resources?.requests ?? {};
+  const limits = c.resources?.limits ?? {};
+  const cpu = requests.cpu ?? limits.cpu;
+  const memory = requests.memory ?? limits.memory;
+  return {
+    cpuMillis: cpu === undefined ? 0 : parseCpuMillis(String(cpu)),
+    memoryBytes: memory === undefined ? 0 : parseBytes(String(memory)),
+  };
+}
+
+/**
+ * What a pod asks of a node: the sum over its containers, but at least what any single init
+ * container asks (init containers run one at a time, before the others). A resource with
+ * only a limit requests its limit. Throws on an invalid quantity (validation rejects those).
+ */
+export function podRequests(pod: Pod): PodResourceRequests {
+  const total: PodResourceRequests = { cpuMillis: 0, memoryBytes: 0 };
+  for (const c of pod.spec?.containers ?? []) {
+    const r = containerRequests(c);
+    total.cpuMillis += r.cpuMillis;
+    total.memoryBytes += r.memoryBytes;
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    const r = containerRequests(c);
+    total.cpuMillis = Math.max(total.cpuMillis, r.cpuMillis);
+    total.memoryBytes = Math.max(total.memoryBytes, r.memoryBytes);
+  }
+  return total;
+}
+
+/** A duration in kubectl's short form: "5s", "3m20s", "2d3h", "45d", "3y". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${days}d` : `${days}d${h}h`;
+  }
+  if (days < 365 * 2) return `${days}d`;
+  const years = Math.floor(days / 365);
+  if (years < 8) {
+    const d = days % 365;
+    return d === 0 ? `${years}y` : `${years}y${d}d`;
+  }
+  return `${years}y`;
+}
+
+/** The AGE column for a timestamp; "<unknown>" when there is none. */
+export function formatAge(fromIso: string | undefined | null, now: number = Date.now()): string {
+  if (!fromIso) return '<unknown>';
+  const from = Date.parse(fromIso);
+  if (Number.isNaN(from)) return '<unknown>';
+  return formatDuration(now - from);
+}
+
+/** The STATUS column of `get nodes`: Ready / NotReady / Unknown, plus ",SchedulingDisabled". */
+export function nodeDisplayStatus(node: Node): string {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  const parts = [ready === undefined ? 'Unknown' : ready.status === 'True' ? 'Ready' : 'NotReady'];
+  if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
+  return parts.join(',');
+}

@@ -1,0 +1,536 @@
+// JSON Schemas (draft-07, as ajv 8 reads them) of every object the API serves. They are the
+// single description of our wire format: validation compiles them, /openapi/v2 and
+// /openapi/v3 are generated from them, and strategic merge patch reads the patch
+// strategies declared on their lists. References are '#/definitions/<name>' with names as
+// Kubernetes spells them ("io.k8s.api.core.v1.Pod").
+
+export type JSONSchema = Record<string, unknown>;
+
+export const CORE = 'io.k8s.api.core.v1.';
+export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
+const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+
+const ref = (name: string): JSONSchema => ({ $ref: `#/definitions/${name}` });
+const core = (name: string): JSONSchema => ref(CORE + name);
+const meta = (name: string): JSONSchema => ref(META + name);
+const str: JSONSchema = { type: 'string' };
+const bool: JSONSchema = { type: 'boolean' };
+const int32: JSONSchema = { type: 'integer', format: 'int32' };
+const int64: JSONSchema = { type: 'integer', format: 'int64' };
+const time = meta('Time');
+const strMap: JSONSchema = { type: 'object', additionalProperties: str };
+const strList: JSONSchema = { type: 'array', items: str };
+const quantityMap: JSONSchema = { type: 'object', additionalProperties: ref(QUANTITY) };
+const freeForm: JSONSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+
+function enumOf(...values: string[]): JSONSchema {
+  return { type: 'string', enum: values };
+}
+
+function obj(properties: Record<string, JSONSchema>, required: string[] = [], extra: JSONSchema = {}): JSONSchema {
+  const s: JSONSchema = { type: 'object', properties, ...extra };
+  if (required.length) s.required = required;
+  return s;
+}
+
+function list(items: JSONSchema): JSONSchema {
+  return { type: 'array', items };
+}
+
+/** A list merged by key in strategic merge patch (and described so to kubectl apply). */
+function keyedList(items: JSONSchema, mergeKey: string, strategy = 'merge'): JSONSchema {
+  return {
+    type: 'array',
+    items,
+    'x-kubernetes-patch-merge-key': mergeKey,
+    'x-kubernetes-patch-strategy': strategy,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': [mergeKey],
+  };
+}
+
+function gvk(kind: string, group = '', version = 'v1'): JSONSchema {
+  return { 'x-kubernetes-group-version-kind': [{ group, kind, version }] };
+}
+
+/** A top-level object: apiVersion, kind, metadata plus its own fields. */
+function topLevel(kind: string, properties: Record<string, JSONSchema>, required: string[] = [], group = ''): JSONSchema {
+  return obj({ apiVersion: str, kind: str, metadata: meta('ObjectMeta'), ...properties }, required, gvk(kind, group));
+}
+
+function listOf(kind: string, itemDef: string): JSONSchema {
+  return obj({ apiVersion: str, kind: str, metadata: meta('ListMeta'), items: list(ref(itemDef)) }, ['items'], gvk(kind));
+}
+
+const metaDefs: Record<string, JSONSchema> = {
+  Time: { type: 'string', format: 'date-time' },
+  MicroTime: { type: 'string', format: 'date-time' },
+  ObjectMeta: obj({
+    name: str,
+    generateName: str,
+    namespace: str,
+    selfLink: str,
+    uid: str,
+    resourceVersion: str,
+    generation: int64,
+    creationTimestamp: time,
+    deletionTimestamp: time,
+    deletionGracePeriodSeconds: int64,
+    labels: strMap,
+    annotations: strMap,
+    ownerReferences: keyedList(meta('OwnerReference'), 'uid'),
+    finalizers: { ...strList, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' },
+    managedFields: list(meta('ManagedFieldsEntry')),
+  }),
+  OwnerReference: obj(
+    { apiVersion: str, kind: str, name: str, uid: str, controller: bool, blockOwnerDeletion: bool },
+    ['apiVersion', 'kind', 'name', 'uid'],
+  ),
+  ManagedFieldsEntry: obj({
+    manager: str,
+    operation: str,
+    apiVersion: str,
+    time,
+    fieldsType: str,
+    fieldsV1: freeForm,
+    subresource: str,
+  }),
+  ListMeta: obj({ selfLink: str, resourceVersion: str, continue: str, remainingItemCount: int64 }),
+  StatusCause: obj({ reason: str, message: str, field: str }),
+  StatusDetails: obj({
+    name: str,
+    group: str,
+    kind: str,
+    uid: str,
+    causes: list(meta('StatusCause')),
+    retryAfterSeconds: int32,
+  }),
+  Status: obj(
+    {
+      apiVersion: str,
+      kind: str,
+      metadata: meta('ListMeta'),
+      status: str,
+      message: str,
+      reason: str,
+      details: meta('StatusDetails'),
+      code: int32,
+    },
+    [],
+    gvk('Status'),
+  ),
+  Preconditions: obj({ uid: str, resourceVersion: str }),
+  DeleteOptions: obj(
+    {
+      apiVersion: str,
+      kind: str,
+      gracePeriodSeconds: int64,
+      preconditions: meta('Preconditions'),
+      orphanDependents: bool,
+      propagationPolicy: enumOf('Orphan', 'Background', 'Foreground'),
+      dryRun: strList,
+    },
+    [],
+    gvk('DeleteOptions'),
+  ),
+  // The body of a PATCH: its shape depends on the patch type, so it is described only as an object.
+  Patch: { type: 'object' },
+  WatchEvent: obj({ type: str, object: freeForm }, ['type', 'object'], gvk('WatchEvent')),
+};
+
+const probeHandlers: Record<string, JSONSchema> = {
+  exec: core('ExecAction'),
+  httpGet: core('HTTPGetAction'),
+  tcpSocket: core('TCPSocketAction'),
+};
+
+const containerProperties: Record<string, JSONSchema> = {
+  name: str,
+  image: str,
+  command: strList,
+  args: strList,
+  workingDir: str,
+  ports: keyedList(core('ContainerPort'), 'containerPort'),
+  env: keyedList(core('EnvVar'), 'name'),
+  envFrom: list(core('EnvFromSource')),
+  resources: core('ResourceRequirements'),
+  volumeMounts: keyedList(core('VolumeMount'), 'mountPath'),
+  lifecycle: core('Lifecycle'),
+  livenessProbe: core('Probe'),
+  readinessProbe: core('Probe'),
+  startupProbe: core('Probe'),
+  terminationMessagePath: str,
+  terminationMessagePolicy: enumOf('File', 'FallbackToLogsOnError'),
+  imagePullPolicy: enumOf('Always', 'IfNotPresent', 'Never'),
+  securityContext: core('SecurityContext'),
+  stdin: bool,
+  stdinOnce: bool,
+  tty: bool,
+};
+
+const coreDefs: Record<string, JSONSchema> = {
+  // --- pods ---
+  Pod: topLevel('Pod', { spec: core('PodSpec'), status: core('PodStatus') }),
+  PodList: listOf('PodList', `${CORE}Pod`),
+  PodSpec: obj(
+    {
+      containers: keyedList(core('Container'), 'name'),
+      initContainers: keyedList(core('Container'), 'name'),
+      volumes: keyedList(core('Volume'), 'name', 'merge,retainKeys'),
+      restartPolicy: enumOf('Always', 'OnFailure', 'Never'),
+      terminationGracePeriodSeconds: int64,
+      activeDeadlineSeconds: int64,
+      dnsPolicy: enumOf('ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'),
+      nodeSelector: strMap,
+      serviceAccountName: str,
+      serviceAccount: str,
+      automountServiceAccountToken: bool,
+      nodeName: str,
+      hostNetwork: bool,
+      hostPID: bool,
+      hostIPC: bool,
+      shareProcessNamespace: bool,
+      securityContext: core('PodSecurityContext'),
+      imagePullSecrets: keyedList(core('LocalObjectReference'), 'name'),
+      hostname: str,
+      subdomain: str,
+      affinity: core('Affinity'),
+      schedulerName: str,
+      tolerations: list(core('Toleration')),
+      priorityClassName: str,
+      priority: int32,
+      preemptionPolicy: enumOf('PreemptLowerPriority', 'Never'),
+      enableServiceLinks: bool,
+    },
+    ['containers'],
+  ),
+  Container: obj(containerProperties, ['name']),
+  ContainerPort: obj(
+    { name: str, containerPort: int32, hostPort: int32, hostIP: str, protocol: enumOf('TCP', 'UDP', 'SCTP') },
+    ['containerPort'],
+  ),
+  EnvVar: obj({ name: str, value: str, valueFrom: core('EnvVarSource') }, ['name']),
+  EnvVarSource: obj({
+    fieldRef: core('ObjectFieldSelector'),
+    resourceFieldRef: core('ResourceFieldSelector'),
+    configMapKeyRef: core('ConfigMapKeySelector'),
+    secretKeyRef: core('SecretKeySelector'),
+  }),
+  EnvFromSource: obj({ prefix: str, configMapRef: core('ConfigMapEnvSource'), secretRef: core('SecretEnvSource') }),
+  ConfigMapEnvSource: obj({ name: str, optional: bool }),
+  SecretEnvSource: obj({ name: str, optional: bool }),
+  ObjectFieldSelector: obj({ apiVersion: str, fieldPath: str }, ['fieldPath']),
+  ResourceFieldSelector: obj({ containerName: str, resource: str, divisor: ref(QUANTITY) }, ['resource']),
+  ConfigMapKeySelector: obj({ name: str, key: str, optional: bool }, ['key']),
+  SecretKeySelector: obj({ name: str, key: str, optional: bool }, ['key']),
+  ResourceRequirements: obj({ limits: quantityMap, requests: quantityMap }),
+  VolumeMount: obj(
+    { name: str, mountPath: str, readOnly: bool, subPath: str, mountPropagation: enumOf('None', 'HostToContainer', 'Bidirectional') },
+    ['name', 'mountPath'],
+  ),
+  Volume: obj({ name: str, emptyDir: core('EmptyDirVolumeSource'), hostPath: core('HostPathVolumeSource') }, ['name']),
+  EmptyDirVolumeSource: obj({ medium: str, sizeLimit: ref(QUANTITY) }),
+  HostPathVolumeSource: obj(
+    {
+      path: str,
+      type: enumOf('', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'),
+    },
+    ['path'],
+  ),
+  Lifecycle: obj({ postStart: core('LifecycleHandler'), preStop: core('LifecycleHandler') }),
+  LifecycleHandler: obj({ ...probeHandlers, sleep: core('SleepAction') }),
+  ExecAction: obj({ command: strList }),
+  HTTPGetAction: obj(
+    { path: str, port: ref(INT_OR_STRING), host: str, scheme: enumOf('HTTP', 'HTTPS'), httpHeaders: list(core('HTTPHeader')) },
+    ['port'],
+  ),
+  HTTPHeader: obj({ name: str, value: str }, ['name', 'value']),
+  TCPSocketAction: obj({ port: ref(INT_OR_STRING), host: str }, ['port']),
+  SleepAction: obj({ seconds: int64 }, ['seconds']),
+  Probe: obj({
+    ...probeHandlers,
+    initialDelaySeconds: { ...int32, minimum: 0 },
+    timeoutSeconds: { ...int32, minimum: 1 },
+    periodSeconds: { ...int32, minimum: 1 },
+    successThreshold: { ...int32, minimum: 1 },
+    failureThreshold: { ...int32, minimum: 1 },
+    terminationGracePeriodSeconds: int64,
+  }),
+  SecurityContext: obj({
+    privileged: bool,
+    runAsUser: int64,
+    runAsGroup: int64,
+    runAsNonRoot: bool,
+    readOnlyRootFilesystem: bool,
+    allowPrivilegeEscalation: bool,
+    capabilities: core('Capabilities'),
+  }),
+  Capabilities: obj({ add: strList, drop: strList }),
+  PodSecurityContext: obj({
+    runAsUser: int64,
+    runAsGroup: int64,
+    fsGroup: int64,
+    runAsNonRoot: bool,
+    supplementalGroups: list(int64),
+  }),
+  LocalObjectReference: obj({ name: str }),
+  Toleration: obj({
+    key: str,
+    operator: enumOf('Exists', 'Equal'),
+    value: str,
+    effect: enumOf('NoSchedule', 'PreferNoSchedule', 'NoExecute', ''),
+    tolerationSeconds: int64,
+  }),
+  Affinity: obj({ nodeAffinity: core('NodeAffinity') }),
+  NodeAffinity: obj({
+    requiredDuringSchedulingIgnoredDuringExecution: core('NodeSelector'),
+    preferredDuringSchedulingIgnoredDuringExecution: list(core('PreferredSchedulingTerm')),
+  }),
+  NodeSelector: obj({ nodeSelectorTerms: list(core('NodeSelectorTerm')) }, ['nodeSelectorTerms']),
+  NodeSelectorTerm: obj({
+    matchExpressions: list(core('NodeSelectorRequirement')),
+    matchFields: list(core('NodeSelectorRequirement')),
+  }),
+  NodeSelectorRequirement: obj(
+    { key: str, operator: enumOf('In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 'Lt'), values: strList },
+    ['key', 'operator'],
+  ),
+  PreferredSchedulingTerm: obj({ weight: { ...int32, minimum: 1, maximum: 100 }, preference: core('NodeSelectorTerm') }, [
+    'weight',
+    'preference',
+  ]),
+  PodStatus: obj({
+    phase: enumOf('Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'),
+    conditions: keyedList(core('PodCondition'), 'type'),
+    message: str,
+    reason: str,
+    nominatedNodeName: str,
+    hostIP: str,
+    hostIPs: keyedList(core('HostIP'), 'ip'),
+    podIP: str,
+    podIPs: keyedList(core('PodIP'), 'ip'),
+    startTime: time,
+    initContainerStatuses: list(core('ContainerStatus')),
+    containerStatuses: list(core('ContainerStatus')),
+    qosClass: enumOf('Guaranteed', 'Burstable', 'BestEffort'),
+  }),
+  PodCondition: obj(
+    { type: str, status: enumOf('True', 'False', 'Unknown'), lastProbeTime: time, lastTransitionTime: time, reason: str, message: str },
+    ['type', 'status'],
+  ),
+  HostIP: obj({ ip: str }),
+  PodIP: obj({ ip: str }),
+  ContainerStatus: obj(
+    {
+      name: str,
+      state: core('ContainerState'),
+      lastState: core('ContainerState'),
+      ready: bool,
+      restartCount: int32,
+      image: str,
+      imageID: str,
+      containerID: str,
+      started: bool,
+    },
+    ['name', 'ready', 'restartCount', 'image', 'imageID'],
+  ),
+  ContainerState: obj({
+    waiting: core('ContainerStateWaiting'),
+    running: core('ContainerStateRunning'),
+    terminated: core('ContainerStateTerminated'),
+  }),
+  ContainerStateWaiting: obj({ reason: str, message: str }),
+  ContainerStateRunning: obj({ startedAt: time }),
+  ContainerStateTerminated: obj(
+    { exitCode: int32, signal: int32, reason: str, message: str, startedAt: time, finishedAt: time, containerID: str },
+    ['exitCode'],
+  ),
+  PodTemplateSpec: obj({ metadata: meta('ObjectMeta'), spec: core('PodSpec') }),
+
+  // --- bindings ---
+  Binding: topLevel('Binding', { target: core('ObjectReference') }, ['target']),
+  ObjectReference: obj({
+    kind: str,
+    namespace: str,
+    name: str,
+    uid: str,
+    apiVersion: str,
+    resourceVersion: str,
+    fieldPath: str,
+  }),
+
+  // --- nodes ---
+  Node: topLevel('Node', { spec: core('NodeSpec'), status: core('NodeStatus') }),
+  NodeList: listOf('NodeList', `${CORE}Node`),
+  NodeSpec: obj({
+    podCIDR: str,
+    podCIDRs: { ...strList, 'x-kubernetes-patch-strategy': 'merge' },
+    providerID: str,
+    unschedulable: bool,
+    taints: keyedList(core('Taint'), 'key'),
+  }),
+  Taint: obj(
+    { key: str, value: str, effect: enumOf('NoSchedule', 'PreferNoSchedule', 'NoExecute'), timeAdded: time },
+    ['key', 'effect'],
+  ),
+  NodeStatus: obj({
+    capacity: quantityMap,
+    allocatable: quantityMap,
+    phase: enumOf('Pending', 'Running', 'Terminated'),
+    conditions: keyedList(core('NodeCondition'), 'type'),
+    addresses: keyedList(core('NodeAddress'), 'type'),
+    daemonEndpoints: core('NodeDaemonEndpoints'),
+    nodeInfo: core('NodeSystemInfo'),
+    images: list(core('ContainerImage')),
+  }),
+  NodeCondition: obj(
+    {
+      type: str,
+      status: enumOf('True', 'False', 'Unknown'),
+      lastHeartbeatTime: time,
+      lastTransitionTime: time,
+      reason: str,
+      message: str,
+    },
+    ['type', 'status'],
+  ),
+  NodeAddress: obj({ type: str, address: str }, ['type', 'address']),
+  NodeDaemonEndpoints: obj({ kubeletEndpoint: core('DaemonEndpoint') }),
+  DaemonEndpoint: obj({ Port: int32 }, ['Port']),
+  NodeSystemInfo: obj(
+    {
+      machineID: str,
+      systemUUID: str,
+      bootID: str,
+      kernelVersion: str,
+      osImage: str,
+      containerRuntimeVersion: str,
+      kubeletVersion: str,
+      kubeProxyVersion: str,
+      operatingSystem: str,
+      architecture: str,
+    },
+    [],
+  ),
+  ContainerImage: obj({ names: strList, sizeBytes: int64 }),
+
+  // --- namespaces ---
+  Namespace: topLevel('Namespace', { spec: core('NamespaceSpec'), status: core('NamespaceStatus') }),
+  NamespaceList: listOf('NamespaceList', `${CORE}Namespace`),
+  NamespaceSpec: obj({ finalizers: strList }),
+  NamespaceStatus: obj({ phase: enumOf('Active', 'Terminating') }),
+
+  // --- events ---
+  Event: topLevel(
+    'Event',
+    {
+      involvedObject: core('ObjectReference'),
+      reason: str,
+      message: str,
+      source: core('EventSource'),
+      firstTimestamp: time,
+      lastTimestamp: time,
+      eventTime: meta('MicroTime'),
+      count: int32,
+      type: str,
+      series: core('EventSeries'),
+      related: core('ObjectReference'),
+      reportingComponent: str,
+      reportingInstance: str,
+      action: str,
+    },
+    ['involvedObject'],
+  ),
+  EventList: listOf('EventList', `${CORE}Event`),
+  EventSource: obj({ component: str, host: str }),
+  EventSeries: obj({ count: int32, lastObservedTime: meta('MicroTime') }),
+
+  // --- replication controllers ---
+  ReplicationController: topLevel('ReplicationController', {
+    spec: core('ReplicationControllerSpec'),
+    status: core('ReplicationControllerStatus'),
+  }),
+  ReplicationControllerList: listOf('ReplicationControllerList', `${CORE}ReplicationController`),
+  ReplicationControllerSpec: obj({
+    replicas: int32,
+    minReadySeconds: int32,
+    selector: strMap,
+    template: core('PodTemplateSpec'),
+  }),
+  ReplicationControllerStatus: obj(
+    {
+      replicas: int32,
+      fullyLabeledReplicas: int32,
+      readyReplicas: int32,
+      availableReplicas: int32,
+      observedGeneration: int64,
+      conditions: keyedList(core('ReplicationControllerCondition'), 'type'),
+    },
+    ['replicas'],
+  ),
+  ReplicationControllerCondition: obj(
+    { type: str, status: enumOf('True', 'False', 'Unknown'), lastTransitionTime: time, reason: str, message: str },
+    ['type', 'status'],
+  ),
+};
+
+const autoscalingDefs: Record<string, JSONSchema> = {
+  Scale: topLevel('Scale', { spec: ref(`${AUTOSCALING}ScaleSpec`), status: ref(`${AUTOSCALING}ScaleStatus`) }, [], 'autoscaling'),
+  ScaleSpec: obj({ replicas: int32 }),
+  ScaleStatus: obj({ replicas: int32, selector: str }, ['replicas']),
+};
+
+function prefixed(prefix: string, defs: Record<string, JSONSchema>): Record<string, JSONSchema> {
+  return Object.fromEntries(Object.entries(defs).map(([k, v]) => [prefix + k, v]));
+}
+
+/** Every schema, keyed by its Kubernetes definition name. */
+export const definitions: Readonly<Record<string, JSONSchema>> = {
+  ...prefixed(META, metaDefs),
+  ...prefixed(CORE, coreDefs),
+  ...prefixed(AUTOSCALING, autoscalingDefs),
+  [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
+  [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
+};
+
+const definitionNameByKind = new Map<string, string>();
+for (const [name, schema] of Object.entries(definitions)) {
+  const kinds = schema['x-kubernetes-group-version-kind'] as { kind: string }[] | undefined;
+  if (kinds) for (const k of kinds) definitionNameByKind.set(k.kind, name);
+}
+
+/** The definition name of a kind ("Pod" → "io.k8s.api.core.v1.Pod"); a definition name maps to itself. */
+export function definitionNameFor(kind: string): string | undefined {
+  if (Object.hasOwn(definitions, kind)) return kind;
+  return definitionNameByKind.get(kind);
+}
+
+/** The schema of a kind ("Pod", "DeleteOptions", "Scale", ...) or of a definition name. */
+export function schemaFor(kind: string): JSONSchema | undefined {
+  const name = definitionNameFor(kind);
+  return name === undefined ? undefined : definitions[name];
+}
+
+/** Follows a '#/definitions/...' reference, or returns the schema itself. */
+export function resolveSchema(schema: JSONSchema): JSONSchema {
+  let s = schema;
+  while (typeof s.$ref === 'string') {
+    const target = definitions[s.$ref.slice('#/definitions/'.length)];
+    if (target === undefined) throw new Error(`unknown schema reference ${s.$ref}`);
+    s = target;
+  }
+  return s;
+}
+
+/** Vendor keywords our schemas use, to be declared to ajv. */
+export const schemaExtensionKeywords = [
+  'x-kubernetes-group-version-kind',
+  'x-kubernetes-patch-merge-key',
+  'x-kubernetes-patch-strategy',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+];

@@ -1,0 +1,40 @@
+import { failureStatus, Status, StatusCause, StatusInit } from '@peapod/api';
+
+/** An error that reaches the client as a Kubernetes Status with its HTTP code. */
+export class StatusError extends Error {
+  readonly status: Status;
+  constructor(code: number, message: string, init: StatusInit = {}) {
+    super(message);
+    this.status = failureStatus(code, message, init);
+  }
+  get code(): number {
+    return this.status.code;
+  }
+}
+
+export function badRequest(message: string): StatusError {
+  return new StatusError(400, message);
+}
+
+export function notFound(resource: string, name: string): StatusError {
+  return new StatusError(404, `${resource} "${name}" not found`, { name, kind: resource });
+}
+
+export function alreadyExists(resource: string, name: string): StatusError {
+  return new StatusError(409, `${resource} "${name}" already exists`, { reason: 'AlreadyExists', name, kind: resource });
+}
+
+export function conflict(resource: string, name: string, why: string): StatusError {
+  return new StatusError(409, `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
+}
+
+export function forbidden(resource: string, name: string, why: string): StatusError {
+  return new StatusError(403, `${resource} "${name}" is forbidden: ${why}`, { name, kind: resource });
+}
+
+/** 422 naming every bad field, worded as Kubernetes words it. */
+export function invalid(kind: string, name: string, causes: StatusCause[]): StatusError {
+  const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : `${c.message}`));
+  const list = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
+  return new StatusError(422, `${kind} "${name}" is invalid: ${list}`, { name, kind, causes });
+}

@@ -1,0 +1,116 @@
+import type { IncomingMessage } from 'http';
+import YAML from 'yaml';
+import { badRequest, StatusError } from '../errors';
+import type { PatchType } from '../registry/registry';
+
+export const maxBodyBytes = 3 * 1024 * 1024;
+
+/** Reads a request body, refusing more than maxBodyBytes with 413 without buffering the rest. */
+export function readBody(req: IncomingMessage, limit = maxBodyBytes): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(chunks));
+    });
+    req.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(err);
+    });
+  });
+}
+
+function tooLarge(limit: number): StatusError {
+  return new StatusError(413, `the request body is larger than the limit of ${limit} bytes`);
+}
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+const patchTypes: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/json-patch+json': 'json',
+  'application/strategic-merge-patch+json': 'strategic',
+};
+
+function unsupported(type: string, accepted: string[]): StatusError {
+  return new StatusError(
+    415,
+    `the body of the request was in an unknown format (${type || 'no Content-Type'}) - accepted media types include: ${accepted.join(', ')}`,
+  );
+}
+
+function parse(text: string, yaml: boolean): unknown {
+  try {
+    return yaml ? YAML.parse(text) : JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`couldn't get version/kind; ${yaml ? 'yaml' : 'json'} parse error: ${(err as Error).message}`);
+  }
+}
+
+/** The object a POST or PUT carries (JSON, or YAML as the API server also accepts). */
+export async function readObject(req: IncomingMessage): Promise<unknown> {
+  const type = mediaType(req);
+  if (type !== 'application/json' && type !== 'application/yaml') {
+    throw unsupported(type, ['application/json', 'application/yaml']);
+  }
+  const body = await readBody(req);
+  if (body.length === 0) throw badRequest('the request body is empty');
+  return parse(body.toString('utf8'), type === 'application/yaml');
+}
+
+/** The patch a PATCH carries and its kind, from the Content-Type. */
+export async function readPatch(req: IncomingMessage): Promise<{ type: PatchType; patch: unknown }> {
+  const media = mediaType(req);
+  const type = patchTypes[media];
+  if (!type) throw unsupported(media, Object.keys(patchTypes));
+  const body = await readBody(req);
+  if (body.length === 0) throw badRequest('the request body is empty');
+  return { type, patch: parse(body.toString('utf8'), false) };
+}
+
+/** DeleteOptions from the body (if any) and the query, the query winning as in Kubernetes. */
+export async function readDeleteOptions(req: IncomingMessage, query: URLSearchParams): Promise<Record<string, unknown>> {
+  const body = await readBody(req);
+  let opts: Record<string, unknown> = {};
+  if (body.length) {
+    const parsed = parse(body.toString('utf8'), false);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('DeleteOptions must be a JSON object');
+    opts = parsed as Record<string, unknown>;
+  }
+  const grace = query.get('gracePeriodSeconds');
+  if (grace !== null) {
+    if (!/^-?\d+$/.test(grace)) throw badRequest(`invalid gracePeriodSeconds: ${JSON.stringify(grace)}`);
+    opts.gracePeriodSeconds = Number(grace);
+  }
+  const policy = query.get('propagationPolicy');
+  if (policy !== null) opts.propagationPolicy = policy;
+  if (opts.gracePeriodSeconds !== undefined && typeof opts.gracePeriodSeconds !== 'number') {
+    throw badRequest('DeleteOptions.gracePeriodSeconds must be an integer');
+  }
+  const pre = opts.preconditions;
+  if (pre !== undefined && (typeof pre !== 'object' || pre === null || Array.isArray(pre))) {
+    throw badRequest('DeleteOptions.preconditions must be an object');
+  }
+  return opts;
+}

@@ -1,0 +1,96 @@
+import type { Request, Response, Router } from 'express';
+import express from 'express';
+import { openapiV2, openapiV3CoreV1, openapiV3Root, resources } from '@peapod/api';
+
+export const serverVersion = {
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.0-peapod.0.1.0',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-25T00:00:00Z',
+  goVersion: `node${process.versions.node}`,
+  compiler: 'tsc',
+  platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+};
+
+const subresourceVerbs: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'],
+  binding: ['create'],
+  log: ['get'],
+};
+const subresourceKinds: Record<string, string> = { binding: 'Binding' };
+
+/** The v1 APIResourceList: what kubectl api-resources and every client's RESTMapper read. */
+export function apiResourceList(): unknown {
+  const list: unknown[] = [];
+  for (const r of resources) {
+    list.push({
+      name: r.name,
+      singularName: r.singularName,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+      ...(r.categories ? { categories: r.categories } : {}),
+    });
+    for (const sub of r.subresources) {
+      list.push({
+        name: `${r.name}/${sub}`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: subresourceKinds[sub] ?? r.kind,
+        verbs: subresourceVerbs[sub] ?? ['get'],
+      });
+    }
+  }
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'v1', resources: list };
+}
+
+function sendJson(res: Response, body: unknown): void {
+  res.status(200).type('application/json').send(JSON.stringify(body));
+}
+
+function acceptsJson(req: Request): boolean {
+  const accept = req.headers.accept;
+  return !accept || accept.includes('json') || accept.includes('*/*');
+}
+
+/** Version, discovery, OpenAPI and health endpoints. */
+export function discoveryRouter(isReady: () => boolean): Router {
+  const r = express.Router();
+  const resourceList = JSON.stringify(apiResourceList());
+  r.get('/version', (_req, res) => sendJson(res, serverVersion));
+  r.get('/api', (req, res) =>
+    sendJson(res, {
+      kind: 'APIVersions',
+      versions: ['v1'],
+      serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.socket.localAddress + ':' + req.socket.localPort }],
+    }),
+  );
+  r.get('/api/v1', (_req, res) => res.status(200).type('application/json').send(resourceList));
+  r.get('/apis', (_req, res) => sendJson(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] }));
+  r.get('/openapi/v2', (req, res) => {
+    // client-go asks for protobuf first; answering JSON to that would not parse, so say 406.
+    if (!acceptsJson(req)) {
+      res.status(406).type('application/json').send(
+        JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'only application/json is served', reason: 'NotAcceptable', code: 406 }),
+      );
+      return;
+    }
+    sendJson(res, openapiV2());
+  });
+  r.get('/openapi/v3', (_req, res) => sendJson(res, openapiV3Root()));
+  r.get('/openapi/v3/api/v1', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, immutable');
+    sendJson(res, openapiV3CoreV1());
+  });
+  for (const path of ['/healthz', '/livez']) {
+    r.get(path, (_req, res) => res.status(200).type('text/plain').send('ok'));
+  }
+  r.get('/readyz', (_req, res) => {
+    if (isReady()) res.status(200).type('text/plain').send('ok');
+    else res.status(503).type('text/plain').send('not ready');
+  });
+  return r;
+}

@@ -1,0 +1,332 @@
+import http from 'http';
+import type { NextFunction, Request, Response } from 'express';
+import { DeleteOptions, findResource, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
+import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
+import { badRequest, StatusError } from '../errors';
+import { readDeleteOptions, readObject, readPatch } from './body';
+import { tableRequested, toTable, TableRequest } from './tables';
+import { runWatch, WatchRequest } from './watch';
+import type { Metrics } from './metrics';
+
+/** A request path under /api/v1, taken apart. */
+export interface ResourcePath {
+  resource: ResourceInfo;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** Parses /api/v1/[namespaces/{ns}/]{resource}[/{name}[/{subresource}]]. */
+export function parseResourcePath(path: string): ResourcePath {
+  const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (segs[0] !== 'api' || segs[1] !== 'v1' || segs.length < 3) throw notFoundPath();
+  const rest = segs.slice(2);
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && resourceByPlural(rest[2])?.namespaced) {
+    namespace = rest[1];
+    rest.splice(0, 2);
+  }
+  const resource = resourceByPlural(rest[0]);
+  if (!resource || rest.length > 3) throw notFoundPath();
+  const [, name, subresource] = rest;
+  if (subresource !== undefined && !resource.subresources.includes(subresource)) throw notFoundPath();
+  return { resource, namespace, name, subresource };
+}
+
+function resourceByPlural(plural: string | undefined): ResourceInfo | undefined {
+  const r = plural ? findResource(plural) : undefined;
+  return r && r.name === plural ? r : undefined;
+}
+
+function notFoundPath(): StatusError {
+  return new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' });
+}
+
+function methodNotAllowed(verb: string, r: ResourceInfo): StatusError {
+  return new StatusError(405, `the server does not allow this method on the requested resource (${verb} ${r.name})`, { reason: 'MethodNotAllowed' });
+}
+
+function fieldValidation(q: URLSearchParams): FieldValidation {
+  const v = q.get('fieldValidation');
+  if (v === null || v === '') return 'Warn';
+  if (v === 'Strict' || v === 'Warn' || v === 'Ignore') return v;
+  throw badRequest(`fieldValidation parameter unsupported: ${v}; must be one of Ignore, Warn or Strict`);
+}
+
+function listQuery(q: URLSearchParams): ListQuery {
+  const limitText = q.get('limit');
+  let limit: number | undefined;
+  if (limitText !== null && limitText !== '') {
+    if (!/^\d+$/.test(limitText)) throw badRequest(`invalid limit: ${JSON.stringify(limitText)}`);
+    limit = Number(limitText);
+  }
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit,
+    continue: q.get('continue') || undefined,
+  };
+}
+
+function isDryRun(q: URLSearchParams): boolean {
+  const v = q.getAll('dryRun');
+  for (const x of v) if (x !== 'All') throw badRequest(`unsupported dryRun value ${JSON.stringify(x)}: only "All" is supported`);
+  return v.length > 0;
+}
+
+function sendWarnings(res: Response, warnings: string[]): void {
+  if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+}
+
+function sendJsonText(res: Response, code: number, text: string): void {
+  res.status(code).setHeader('Content-Type', 'application/json');
+  res.end(text);
+}
+
+function wantsProtobufOnly(req: Request): boolean {
+  const accept = req.headers.accept;
+  return !!accept && accept.includes('protobuf') && !accept.includes('json') && !accept.includes('*/*');
+}
+
+export interface ResourceHandlerOptions {
+  registry: Registry;
+  metrics: Metrics;
+  /** requests through the agent of a pod's node (logs) */
+  agentRequest?: (node: Node, path: string) => http.ClientRequest;
+  minWatchTimeoutSeconds: number;
+}
+
+/** The handler for everything under /api/v1 but discovery. */
+export function resourceHandler(opts: ResourceHandlerOptions) {
+  const { registry, metrics } = opts;
+
+  function renderOne(req: Request, r: ResourceInfo, obj: KubeObject, json: string): string {
+    const table = tableRequested(req.headers.accept, new URL(req.url, 'http://x').searchParams.get('includeObject') ?? undefined);
+    if (table) return JSON.stringify(toTable(r.name, [obj], table, { resourceVersion: obj.metadata.resourceVersion }));
+    return json;
+  }
+
+  function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): void {
+    const result = registry.list(path.resource.name, path.namespace, listQuery(q));
+    const rv = String(result.rev);
+    const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
+    if (table) {
+      const meta = { resourceVersion: rv, ...(result.continue ? { continue: result.continue } : {}) };
+      sendJsonText(res, 200, JSON.stringify(toTable(path.resource.name, result.items.map((e) => e.object), table, meta)));
+      return;
+    }
+    // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.
+    const meta = result.continue ? `{"resourceVersion":"${rv}","continue":"${result.continue}"}` : `{"resourceVersion":"${rv}"}`;
+    const items = result.items.map((e) => e.json).join(',');
+    sendJsonText(res, 200, `{"kind":"${path.resource.listKind}","apiVersion":"v1","metadata":${meta},"items":[${items}]}`);
+  }
+
+  function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
+    const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds);
+    res.status(200);
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache, private');
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    metrics.watchers.inc({ resource: path.resource.name });
+    const end = runWatch(
+      registry,
+      watchReq,
+      {
+        write: (line) => {
+          res.write(line);
+          return res.writableLength < 64 * 1024 * 1024;
+        },
+        end: () => res.end(),
+      },
+      {
+        onEvent: () => metrics.watchEvents.inc({ resource: path.resource.name }),
+        onEnd: () => metrics.watchers.dec({ resource: path.resource.name }),
+      },
+    );
+    res.on('close', end);
+  }
+
+  async function handle(req: Request, res: Response): Promise<string> {
+    const url = new URL(req.url, 'http://localhost');
+    const q = url.searchParams;
+    const path = parseResourcePath(req.baseUrl + url.pathname);
+    const r = path.resource;
+    if (r.namespaced && path.namespace === undefined && path.name !== undefined) throw notFoundPath();
+    const ns = r.namespaced ? path.namespace : undefined;
+    if (wantsProtobufOnly(req)) {
+      throw new StatusError(406, 'only application/json is served', { reason: 'NotAcceptable' });
+    }
+
+    if (path.subresource === 'log') {
+      if (req.method !== 'GET') throw methodNotAllowed(req.method, r);
+      await proxyLogs(req, res, path, q);
+      return 'get';
+    }
+    if (path.subresource === 'binding') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
+      const body = await readObject(req);
+      registry.bind(ns!, path.name!, body);
+      sendJsonText(res, 201, JSON.stringify(successStatus({ name: path.name, kind: 'pods/binding' })));
+      return 'create';
+    }
+    if (r.name === 'bindings') {
+      if (req.method !== 'POST' || path.name !== undefined) throw methodNotAllowed(req.method, r);
+      const body = (await readObject(req)) as { metadata?: { name?: unknown } };
+      const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
+      if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
+      registry.bind(ns!, podName, body);
+      sendJsonText(res, 201, JSON.stringify(successStatus({ name: podName, kind: 'bindings' })));
+      return 'create';
+    }
+    const sub = path.subresource as 'status' | undefined;
+
+    switch (req.method) {
+      case 'GET': {
+        if (path.name !== undefined && isWatch(q)) {
+          // The old single-object watch path: the same as a watch selecting that name.
+          q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${path.name}`].filter(Boolean).join(','));
+          watch(req, res, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
+          return 'watch';
+        }
+        if (path.name !== undefined) {
+          const entry = registry.get(r.name, ns, path.name);
+          sendJsonText(res, 200, renderOne(req, r, entry.object, entry.json));
+          return 'get';
+        }
+        const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
+        if (isWatch(q)) {
+          watch(req, res, path, q, table);
+          return 'watch';
+        }
+        list(req, res, path, q);
+        return 'list';
+      }
+      case 'POST': {
+        if (path.name !== undefined) throw methodNotAllowed('POST', r);
+        if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
+        const body = await readObject(req);
+        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), isDryRun(q));
+        sendWarnings(res, warnings);
+        sendJsonText(res, 201, entry.json);
+        return 'create';
+      }
+      case 'PUT': {
+        if (path.name === undefined) throw methodNotAllowed('PUT', r);
+        const body = await readObject(req);
+        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub);
+        sendWarnings(res, warnings);
+        sendJsonText(res, 200, entry.json);
+        return 'update';
+      }
+      case 'PATCH': {
+        if (path.name === undefined) throw methodNotAllowed('PATCH', r);
+        const { type, patch } = await readPatch(req);
+        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub);
+        sendWarnings(res, warnings);
+        sendJsonText(res, 200, entry.json);
+        return 'patch';
+      }
+      case 'DELETE': {
+        if (sub) throw methodNotAllowed('DELETE', r);
+        const opts = (await readDeleteOptions(req, q)) as DeleteOptions;
+        if (path.name === undefined) {
+          if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
+          const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts);
+          const items = deleted.map((e) => e.json).join(',');
+          sendJsonText(res, 200, `{"kind":"${r.listKind}","apiVersion":"v1","metadata":{"resourceVersion":"${registry.store.revision}"},"items":[${items}]}`);
+          return 'deletecollection';
+        }
+        // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
+        const { entry } = registry.delete(r.name, ns, path.name, opts);
+        sendJsonText(res, 200, entry.json);
+        return 'delete';
+      }
+      default:
+        throw methodNotAllowed(req.method, r);
+    }
+  }
+
+  async function proxyLogs(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
+    const pod = registry.get('pods', path.namespace, path.name!).object as Pod;
+    const containers = pod.spec.containers.map((c) => c.name);
+    let container = q.get('container') ?? undefined;
+    if (!container) {
+      if (containers.length !== 1) {
+        throw badRequest(`a container name must be specified for pod ${path.name}, choose one of: [${containers.join(' ')}]`);
+      }
+      container = containers[0];
+    } else if (!containers.includes(container)) {
+      throw badRequest(`container ${container} is not valid for pod ${path.name}`);
+    }
+    if (!pod.spec.nodeName) throw badRequest(`pod ${path.name} does not have a host assigned`);
+    const nodeEntry = registry.store.get(`/nodes/${pod.spec.nodeName}`);
+    if (!nodeEntry || !opts.agentRequest) {
+      throw new StatusError(503, `the node ${pod.spec.nodeName} of pod ${path.name} cannot be reached for logs`);
+    }
+    const params = new URLSearchParams();
+    for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'limitBytes']) {
+      const v = q.get(k);
+      if (v !== null) params.set(k, v);
+    }
+    const agentPath = `/containerLogs/${encodeURIComponent(path.namespace!)}/${encodeURIComponent(path.name!)}/${encodeURIComponent(container)}?${params}`;
+    await new Promise<void>((resolve, reject) => {
+      const upstream = opts.agentRequest!(nodeEntry.object as Node, agentPath);
+      upstream.on('response', (up) => {
+        res.status(up.statusCode ?? 502);
+        res.setHeader('Content-Type', up.headers['content-type'] ?? 'text/plain');
+        res.flushHeaders();
+        up.pipe(res);
+        up.on('end', resolve);
+        up.on('error', resolve);
+      });
+      upstream.on('error', (err) => reject(new StatusError(503, `the node ${pod.spec.nodeName} did not answer for logs: ${err.message}`)));
+      res.on('close', () => upstream.destroy());
+      upstream.end();
+    });
+  }
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    let verb = req.method.toLowerCase();
+    let resource = 'unknown';
+    try {
+      resource = parseResourcePath(req.baseUrl + new URL(req.url, 'http://localhost').pathname).resource.name;
+    } catch {
+      // the handler reports the bad path below
+    }
+    handle(req, res)
+      .then((v) => {
+        verb = v;
+      })
+      .catch(next)
+      .finally(() => {
+        metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+        if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+  };
+}
+
+export function isWatch(q: URLSearchParams): boolean {
+  return q.get('watch') === 'true' || q.get('watch') === '1';
+}
+
+export function watchRequest(path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined, minTimeout: number): WatchRequest {
+  const rv = q.get('resourceVersion');
+  const fromRev = rv === null || rv === '' || rv === '0' ? undefined : parseRevision(rv);
+  const timeoutText = q.get('timeoutSeconds');
+  let timeoutSeconds = minTimeout + Math.floor(Math.random() * minTimeout);
+  if (timeoutText !== null && timeoutText !== '') {
+    if (!/^\d+$/.test(timeoutText)) throw badRequest(`invalid timeoutSeconds: ${JSON.stringify(timeoutText)}`);
+    timeoutSeconds = Number(timeoutText);
+  }
+  return {
+    resource: path.resource.name,
+    namespace: path.resource.namespaced ? path.namespace : undefined,
+    query: listQuery(q),
+    fromRev,
+    table,
+    bookmarks: q.get('allowWatchBookmarks') === 'true',
+    timeoutSeconds,
+  };
+}

@@ -1,0 +1,233 @@
+import {
+  Event,
+  formatAge,
+  KubeObject,
+  Namespace,
+  Node,
+  nodeDisplayStatus,
+  Pod,
+  podDisplayStatus,
+  podReadyCount,
+  podRestarts,
+} from '@peapod/api';
+
+/** What a request's Accept header asked for. */
+export interface TableRequest {
+  version: 'v1' | 'v1beta1';
+  includeObject: 'None' | 'Metadata' | 'Object';
+}
+
+export interface ColumnDefinition {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format: string;
+  description: string;
+  priority: number;
+}
+
+type Cell = string | number;
+
+interface TableDef {
+  columns: ColumnDefinition[];
+  cells(obj: KubeObject, now: number): Cell[];
+}
+
+function col(name: string, type: ColumnDefinition['type'], description: string, priority = 0, format = ''): ColumnDefinition {
+  return { name, type, format, description, priority };
+}
+
+const nameCol = col('Name', 'string', 'Name must be unique within a namespace.', 0, 'name');
+const ageCol = col('Age', 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+const none = '<none>';
+
+function lastRestartAgo(pod: Pod, now: number): string {
+  let latest = 0;
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const finished = cs.lastState?.terminated?.finishedAt;
+    if (finished) latest = Math.max(latest, Date.parse(finished));
+  }
+  return latest ? ` (${formatAge(new Date(latest).toISOString(), now)} ago)` : '';
+}
+
+function internalIP(node: Node, type: 'InternalIP' | 'ExternalIP'): string {
+  return node.status?.addresses?.find((a) => a.type === type)?.address ?? none;
+}
+
+function nodeRoles(node: Node): string {
+  const prefix = 'node-role.kubernetes.io/';
+  const roles = Object.keys(node.metadata.labels ?? {})
+    .filter((k) => k.startsWith(prefix))
+    .map((k) => k.slice(prefix.length))
+    .filter(Boolean);
+  return roles.length ? roles.sort().join(',') : none;
+}
+
+function eventObject(e: Event): string {
+  const kind = (e.involvedObject.kind ?? '').toLowerCase();
+  return `${kind}/${e.involvedObject.name ?? ''}`;
+}
+
+function eventLastSeen(e: Event, now: number): string {
+  const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp;
+  return t ? formatAge(t, now) : '<unknown>';
+}
+
+const tables: Record<string, TableDef> = {
+  pods: {
+    columns: [
+      nameCol,
+      col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+      col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+      col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+      ageCol,
+      col('IP', 'string', 'IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+      col('Node', 'string', 'NodeName is a request to schedule this pod onto a specific node.', 1),
+      col('Nominated Node', 'string', 'nominatedNodeName is set when this pod preempts other pods on the node.', 1),
+      col('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
+    ],
+    cells(obj, now) {
+      const pod = obj as Pod;
+      const restarts = podRestarts(pod);
+      return [
+        pod.metadata.name ?? '',
+        podReadyCount(pod),
+        podDisplayStatus(pod),
+        restarts ? `${restarts}${lastRestartAgo(pod, now)}` : '0',
+        formatAge(pod.metadata.creationTimestamp, now),
+        pod.status?.podIP || none,
+        pod.spec?.nodeName || none,
+        none,
+        none,
+      ];
+    },
+  },
+  nodes: {
+    columns: [
+      nameCol,
+      col('Status', 'string', 'The status of the node'),
+      col('Roles', 'string', 'The roles of the node'),
+      ageCol,
+      col('Version', 'string', 'Kubelet Version reported by the node.'),
+      col('Internal-IP', 'string', 'List of addresses reachable to the node.', 1),
+      col('External-IP', 'string', 'List of addresses reachable to the node.', 1),
+      col('OS-Image', 'string', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', 1),
+      col('Kernel-Version', 'string', 'Kernel Version reported by the node from uname -r (e.g. 3.16.0-0.bpo.4-amd64).', 1),
+      col('Container-Runtime', 'string', 'Container runtime version reported by the node.', 1),
+    ],
+    cells(obj, now) {
+      const node = obj as Node;
+      const info = node.status?.nodeInfo;
+      return [
+        node.metadata.name ?? '',
+        nodeDisplayStatus(node),
+        nodeRoles(node),
+        formatAge(node.metadata.creationTimestamp, now),
+        info?.kubeletVersion ?? '',
+        internalIP(node, 'InternalIP'),
+        internalIP(node, 'ExternalIP'),
+        info?.osImage || '<unknown>',
+        info?.kernelVersion || '<unknown>',
+        info?.containerRuntimeVersion || '<unknown>',
+      ];
+    },
+  },
+  namespaces: {
+    columns: [nameCol, col('Status', 'string', 'The status of the namespace'), ageCol],
+    cells(obj, now) {
+      const ns = obj as Namespace;
+      return [ns.metadata.name ?? '', ns.status?.phase ?? '', formatAge(ns.metadata.creationTimestamp, now)];
+    },
+  },
+  events: {
+    columns: [
+      col('Last Seen', 'string', 'Time when last event occurred.'),
+      col('Type', 'string', 'Type of this event.'),
+      col('Reason', 'string', 'Reason of this event.'),
+      col('Object', 'string', 'The object this event is about.'),
+      col('Subobject', 'string', 'The subobject this event is about.', 1),
+      col('Source', 'string', 'The source of this event.', 1),
+      col('Message', 'string', 'The message of this event.'),
+      col('First Seen', 'string', 'Time when first event occurred.', 1),
+      col('Count', 'string', 'Number of times this event has happened.', 1),
+      col('Name', 'string', 'Name of this event.', 1, 'name'),
+    ],
+    cells(obj, now) {
+      const e = obj as Event;
+      const source = [e.source?.component, e.source?.host].filter(Boolean).join(', ') || e.reportingComponent || '';
+      return [
+        eventLastSeen(e, now),
+        e.type ?? '',
+        e.reason ?? '',
+        eventObject(e),
+        e.involvedObject.fieldPath ?? '',
+        source,
+        (e.message ?? '').trim(),
+        e.firstTimestamp ? formatAge(e.firstTimestamp, now) : '<unknown>',
+        String(e.count ?? 1),
+        e.metadata.name ?? '',
+      ];
+    },
+  },
+};
+
+const defaultTable: TableDef = {
+  columns: [nameCol, col('Created At', 'date', 'CreationTimestamp is a timestamp representing the server time when this object was created.')],
+  cells(obj) {
+    return [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''];
+  },
+};
+
+function rowObject(obj: KubeObject, req: TableRequest): unknown {
+  if (req.includeObject === 'None') return undefined;
+  if (req.includeObject === 'Object') return obj;
+  return { kind: 'PartialObjectMetadata', apiVersion: `meta.k8s.io/${req.version}`, metadata: obj.metadata };
+}
+
+export interface Table {
+  kind: 'Table';
+  apiVersion: string;
+  metadata: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
+  columnDefinitions: ColumnDefinition[];
+  rows: { cells: Cell[]; object?: unknown }[];
+}
+
+/** Renders objects as the meta.k8s.io Table that kubectl prints. */
+export function toTable(
+  resource: string,
+  objects: KubeObject[],
+  req: TableRequest,
+  meta: Table['metadata'],
+  now = Date.now(),
+): Table {
+  const def = tables[resource] ?? defaultTable;
+  return {
+    kind: 'Table',
+    apiVersion: `meta.k8s.io/${req.version}`,
+    metadata: meta,
+    columnDefinitions: def.columns,
+    rows: objects.map((o) => ({ cells: def.cells(o, now), object: rowObject(o, req) })),
+  };
+}
+
+/**
+ * Parses the Accept header: a Table when kubectl asks for one
+ * (`application/json;as=Table;v=v1;g=meta.k8s.io, application/json`).
+ */
+export function tableRequested(accept: string | undefined, includeObject: string | undefined): TableRequest | undefined {
+  if (!accept || !accept.includes('as=Table')) return undefined;
+  for (const part of accept.split(',')) {
+    const params = new Map<string, string>();
+    const [type, ...rest] = part.split(';').map((s) => s.trim());
+    for (const p of rest) {
+      const [k, v] = p.split('=');
+      if (k && v !== undefined) params.set(k.trim(), v.trim());
+    }
+    if (type !== 'application/json' && type !== '*/*') continue;
+    if (params.get('as') !== 'Table' || params.get('g') !== 'meta.k8s.io') continue;
+    const version = params.get('v');
+    if (version !== 'v1' && version !== 'v1beta1') continue;
+    const inc = includeObject === 'None' || includeObject === 'Object' ? includeObject : 'Metadata';
+    return { version, includeObject: inc };
+  }
+  return undefined;
+}

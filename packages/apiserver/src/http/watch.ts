@@ -1,0 +1,94 @@
+import type { KubeObject } from '@peapod/api';
+import type { ListQuery, Registry } from '../registry/registry';
+import { StatusError } from '../errors';
+import { toTable, TableRequest } from './tables';
+
+export interface WatchRequest {
+  resource: string;
+  namespace: string | undefined;
+  query: ListQuery;
+  fromRev: number | undefined;
+  table: TableRequest | undefined;
+  bookmarks: boolean;
+  timeoutSeconds: number;
+}
+
+/** Where a watch's lines go: a chunked HTTP response or a WebSocket. */
+export interface WatchOutput {
+  /** false when the peer is not keeping up (more than the buffer limit queued) */
+  write(line: string): boolean;
+  end(): void;
+}
+
+export interface WatchHooks {
+  onEvent?: () => void;
+  onEnd?: () => void;
+}
+
+const bookmarkIntervalMs = 5_000;
+
+// Every watcher of an event sends the same line: build it once per event.
+const lineCache = new WeakMap<object, { type: string; line: string }>();
+
+function plainLine(type: string, event: { object: KubeObject; json: string }): string {
+  const cached = lineCache.get(event);
+  if (cached && cached.type === type) return cached.line;
+  const line = `{"type":"${type}","object":${event.json}}\n`;
+  lineCache.set(event, { type, line });
+  return line;
+}
+
+/**
+ * Runs one watch: history and live events from the registry, bookmarks, the timeout,
+ * and a cut-off for a peer that stops reading. Returns a function that ends it.
+ */
+export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput, hooks: WatchHooks = {}): () => void {
+  let ended = false;
+  let stopStore: (() => void) | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    stopStore?.();
+    for (const t of timers) clearTimeout(t);
+    out.end();
+    hooks.onEnd?.();
+  };
+  const send = (line: string) => {
+    if (ended) return;
+    if (!out.write(line)) end();
+  };
+  const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object: KubeObject; json: string }) => {
+    hooks.onEvent?.();
+    if (req.table) {
+      const table = toTable(req.resource, [event.object], req.table, { resourceVersion: event.object.metadata.resourceVersion });
+      send(`${JSON.stringify({ type, object: table })}\n`);
+    } else {
+      send(plainLine(type, event));
+    }
+  };
+  try {
+    stopStore = registry.watch(req.resource, req.namespace, req.query, req.fromRev, emit).stop;
+  } catch (err) {
+    if (err instanceof StatusError && err.code === 410) {
+      send(`${JSON.stringify({ type: 'ERROR', object: err.status })}\n`);
+      end();
+      return end;
+    }
+    throw err;
+  }
+  if (ended) {
+    stopStore();
+    return end;
+  }
+  if (req.bookmarks) {
+    const kind = registry.strategy(req.resource).resource.kind;
+    const tick = () => {
+      send(`${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion: 'v1', metadata: { resourceVersion: String(registry.store.revision) } } })}\n`);
+      if (!ended) timers[0] = setTimeout(tick, bookmarkIntervalMs);
+    };
+    timers.push(setTimeout(tick, bookmarkIntervalMs));
+  }
+  timers.push(setTimeout(end, req.timeoutSeconds * 1000));
+  return end;
+}

@@ -1,0 +1,158 @@
+import fs from 'fs';
+import path from 'path';
+import { startServer, removeDir, RunningServer } from './testing/process';
+import { call } from './testing/http';
+import { hasKubectl, kubectlFor } from './testing/kubectl';
+
+jest.setTimeout(120_000);
+
+test('kubectl is installed', () => {
+  expect(hasKubectl()).toBe(true);
+});
+
+describe('the real kubectl against peapod-apiserver', () => {
+  let server: RunningServer;
+  let kubectl: ReturnType<typeof kubectlFor>;
+  let manifest: string;
+
+  beforeAll(async () => {
+    server = await startServer();
+    kubectl = kubectlFor(server.url);
+    manifest = path.join(kubectl.home, 'pod.yaml');
+    fs.writeFileSync(
+      manifest,
+      [
+        'apiVersion: v1',
+        'kind: Pod',
+        'metadata:',
+        '  name: web',
+        '  labels: {app: web}',
+        'spec:',
+        '  terminationGracePeriodSeconds: 20',
+        '  containers:',
+        '  - name: main',
+        '    image: peapod/busybox:latest',
+        '    command: ["sleep", "3600"]',
+        '    ports: [{containerPort: 80}]',
+        '',
+      ].join('\n'),
+    );
+    await call(server.url, 'POST', '/api/v1/nodes', {
+      metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' } },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'AgentReady', message: 'ready', lastHeartbeatTime: new Date().toISOString() }],
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        capacity: { cpu: '2', memory: '4Gi', pods: '110' },
+        allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
+        nodeInfo: { kubeletVersion: 'v1.32.0-peapod', containerRuntimeVersion: 'docker://28.2.2', osImage: 'Debian', kernelVersion: '6.1', operatingSystem: 'linux', architecture: 'amd64', machineID: '', systemUUID: '', bootID: '', kubeProxyVersion: '' },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await server.kill();
+    removeDir(server.dataDir);
+    kubectl.cleanup();
+  });
+
+  test('create -f with strict validation, and an unknown field refused', () => {
+    const r = kubectl.run(['create', '-f', manifest]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('pod/web created');
+    const bad = manifest.replace('pod.yaml', 'bad.yaml');
+    fs.writeFileSync(bad, fs.readFileSync(manifest, 'utf8').replace('name: web', 'name: bad').replace('    command:', '    imagePullPolice: Always\n    command:'));
+    const refused = kubectl.run(['create', '-f', bad]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('unknown field "spec.containers[0].imagePullPolice"');
+  });
+
+  test('get pods, -o wide, -o yaml, get nodes', () => {
+    const list = kubectl.run(['get', 'pods']);
+    expect(list.code).toBe(0);
+    const [header, row] = list.stdout.trim().split('\n');
+    expect(header.split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
+    expect(row.split(/\s{2,}/).slice(0, 4)).toEqual(['web', '0/1', 'Pending', '0']);
+    const wide = kubectl.run(['get', 'pods', '-o', 'wide']);
+    expect(wide.stdout.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE', 'NOMINATED NODE', 'READINESS GATES']);
+    const yaml = kubectl.run(['get', 'pod', 'web', '-o', 'yaml']);
+    expect(yaml.stdout).toContain('name: web');
+    expect(yaml.stdout).toContain('terminationGracePeriodSeconds: 20');
+    expect(yaml.stdout).toMatch(/uid: [0-9a-f-]{36}/);
+    const nodes = kubectl.run(['get', 'nodes']);
+    expect(nodes.stdout.split('\n')[0].split(/\s{2,}/)).toEqual(['NAME', 'STATUS', 'ROLES', 'AGE', 'VERSION']);
+    expect(nodes.stdout.split('\n')[1].split(/\s{2,}/).slice(0, 3)).toEqual(['n1', 'Ready', '<none>']);
+  });
+
+  test('api-resources', () => {
+    const r = kubectl.run(['api-resources']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.find((l) => l.startsWith('pods '))).toMatch(/^pods\s+po\s+v1\s+true\s+Pod$/);
+    expect(lines.find((l) => l.startsWith('nodes '))).toMatch(/^nodes\s+no\s+v1\s+false\s+Node$/);
+  });
+
+  test('describe pod shows its events', async () => {
+    const pod = (await call(server.url, 'GET', '/api/v1/namespaces/default/pods/web')).body;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const ev = await call(server.url, 'POST', '/api/v1/namespaces/default/events', {
+      metadata: { name: 'web.1', namespace: 'default' },
+      involvedObject: { kind: 'Pod', namespace: 'default', name: 'web', uid: pod.metadata.uid, apiVersion: 'v1' },
+      reason: 'Scheduled',
+      message: 'Successfully assigned default/web to n1',
+      type: 'Normal',
+      source: { component: 'default-scheduler' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+    expect(ev.status).toBe(201);
+    const r = kubectl.run(['describe', 'pod', 'web']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Name:\s+web/);
+    expect(r.stdout).toMatch(/Status:\s+Pending/);
+    expect(r.stdout).toMatch(/Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned default\/web to n1/);
+  });
+
+  test('get pods -w prints changes as they happen', async () => {
+    const w = kubectl.start(['get', 'pods', '-w']);
+    try {
+      await waitFor(() => w.output().includes('web'));
+      await call(server.url, 'POST', '/api/v1/namespaces/default/pods', {
+        metadata: { name: 'watched' },
+        spec: { containers: [{ name: 'c', image: 'peapod/busybox:latest' }] },
+      });
+      await waitFor(() => /watched\s+0\/1\s+Pending/.test(w.output()));
+    } finally {
+      w.stop();
+    }
+  });
+
+  test('delete --grace-period=5 --wait=false on a bound pod: Terminating with both deletion fields', async () => {
+    const b = await call(server.url, 'POST', '/api/v1/namespaces/default/pods/web/binding', { metadata: { name: 'web' }, target: { kind: 'Node', name: 'n1' } });
+    expect(b.status).toBe(201);
+    const r = kubectl.run(['delete', 'pod', 'web', '--grace-period=5', '--wait=false']);
+    expect(r.stdout.trim()).toBe('pod "web" deleted');
+    const list = kubectl.run(['get', 'pods']);
+    expect(list.stdout).toMatch(/web\s+0\/1\s+Terminating/);
+    const pod = JSON.parse(kubectl.run(['get', 'pod', 'web', '-o', 'json']).stdout);
+    expect(pod.metadata.deletionGracePeriodSeconds).toBe(5);
+    expect(pod.metadata.deletionTimestamp).toMatch(/Z$/);
+  });
+
+  test('delete --grace-period=0 --force: gone at once, and the name is free again', () => {
+    const r = kubectl.run(['delete', 'pod', 'web', '--grace-period=0', '--force']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Immediate deletion does not wait for confirmation');
+    expect(r.stdout).toContain('pod "web" force deleted');
+    expect(kubectl.run(['get', 'pod', 'web']).stderr).toContain('Error from server (NotFound): pods "web" not found');
+    expect(kubectl.run(['create', '-f', manifest]).stdout.trim()).toBe('pod/web created');
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

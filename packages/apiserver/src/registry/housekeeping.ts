@@ -1,0 +1,79 @@
+import type { Event, KubeObject } from '@peapod/api';
+import type { Registry } from './registry';
+import type { SqliteStore } from '../storage/sqlite-store';
+import type { Logger } from '../log';
+
+export interface HousekeepingOptions {
+  eventTtlSeconds: number;
+  now?: () => number;
+}
+
+/**
+ * The API server's own background work: finishing the deletion of namespaces (their
+ * content goes first, pods gracefully), expiring old events, compacting history.
+ */
+export class Housekeeping {
+  private timers: NodeJS.Timeout[] = [];
+  private readonly now: () => number;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly store: SqliteStore,
+    private readonly log: Logger,
+    private readonly opts: HousekeepingOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => this.guard('namespaces', () => this.finalizeNamespaces()), 1000));
+    this.timers.push(setInterval(() => this.guard('events', () => this.expireEvents()), 60_000));
+    this.timers.push(setInterval(() => this.guard('compaction', () => this.store.compact()), 60_000));
+    for (const t of this.timers) t.unref();
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  private guard(what: string, fn: () => unknown): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error('housekeeping failed', { task: what, error: (err as Error).message });
+    }
+  }
+
+  finalizeNamespaces(): void {
+    const terminating = this.registry.list('namespaces', undefined, {}).items.filter((e) => e.object.metadata.deletionTimestamp);
+    for (const ns of terminating) {
+      const name = ns.object.metadata.name!;
+      for (const resource of this.registry.namespacedResources()) {
+        for (const item of this.registry.list(resource, name, {}).items) {
+          if (item.object.metadata.deletionTimestamp) continue;
+          this.registry.delete(resource, name, item.object.metadata.name!, {});
+        }
+      }
+      if (this.registry.finalizeNamespace(name)) this.log.info('namespace deleted', { namespace: name });
+    }
+  }
+
+  expireEvents(): number {
+    const cutoff = this.now() - this.opts.eventTtlSeconds * 1000;
+    let removed = 0;
+    for (const e of this.registry.list('events', undefined, {}).items) {
+      if (eventTime(e.object) < cutoff) {
+        this.registry.delete('events', e.object.metadata.namespace, e.object.metadata.name!, {});
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+function eventTime(obj: KubeObject): number {
+  const e = obj as Event;
+  const t = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}

@@ -1,0 +1,110 @@
+import type { Container, Pod, StatusCause, Toleration } from '@peapod/api';
+import { canonicalJson } from './canonical';
+
+function defaultPullPolicy(image: string | undefined): Container['imagePullPolicy'] {
+  if (!image) return 'IfNotPresent';
+  const afterSlash = image.slice(image.lastIndexOf('/') + 1);
+  if (afterSlash.includes('@')) return 'IfNotPresent';
+  const colon = afterSlash.lastIndexOf(':');
+  const tag = colon < 0 ? '' : afterSlash.slice(colon + 1);
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+function defaultContainer(c: Container): void {
+  if (typeof c !== 'object' || c === null) return;
+  c.imagePullPolicy ??= defaultPullPolicy(c.image);
+  c.terminationMessagePath ??= '/dev/termination-log';
+  c.terminationMessagePolicy ??= 'File';
+  c.resources ??= {};
+  // Requests default to limits, as the API server does when only limits are given.
+  if (c.resources.limits && typeof c.resources.limits === 'object') {
+    for (const [k, v] of Object.entries(c.resources.limits)) {
+      c.resources.requests ??= {};
+      c.resources.requests[k] ??= v;
+    }
+  }
+  if (Array.isArray(c.ports)) for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+}
+
+/** The tolerations the DefaultTolerationSeconds admission adds: 5 minutes on a lost node. */
+const defaultTolerations: Toleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+];
+
+/** Fills the defaults Kubernetes fills on a pod; tolerant of bad input (validation reports that). */
+export function defaultPod(pod: Pod): void {
+  if (typeof pod.spec !== 'object' || pod.spec === null) return;
+  const spec = pod.spec;
+  spec.restartPolicy ??= 'Always';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  spec.priority ??= 0;
+  if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
+  if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+  if (Array.isArray(spec.volumes)) {
+    for (const v of spec.volumes) if (v && typeof v === 'object' && !v.hostPath && !v.emptyDir) v.emptyDir = {};
+  }
+  const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+  for (const t of defaultTolerations) {
+    if (!tolerations.some((x) => x && x.key === t.key && (x.effect === t.effect || !x.effect))) tolerations.push({ ...t });
+  }
+  spec.tolerations = tolerations;
+}
+
+export function podQosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])];
+  let any = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    if (Object.keys(req).length || Object.keys(lim).length) any = true;
+    for (const r of ['cpu', 'memory']) {
+      if (!lim[r] || (req[r] !== undefined && req[r] !== lim[r])) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+/** The parts of a pod's spec an update may change (besides container images). */
+function mutableView(pod: Pod): unknown {
+  const spec = { ...pod.spec } as Record<string, unknown>;
+  delete spec.activeDeadlineSeconds;
+  delete spec.tolerations;
+  delete spec.terminationGracePeriodSeconds;
+  const strip = (list: unknown) =>
+    Array.isArray(list) ? list.map((c: Record<string, unknown>) => ({ ...c, image: undefined })) : list;
+  spec.containers = strip(spec.containers);
+  spec.initContainers = strip(spec.initContainers);
+  return spec;
+}
+
+export function validatePodUpdate(pod: Pod, old: Pod): StatusCause[] {
+  const causes: StatusCause[] = [];
+  if (canonicalJson(mutableView(pod)) !== canonicalJson(mutableView(old))) {
+    causes.push({
+      reason: 'FieldValueForbidden',
+      field: 'spec',
+      message:
+        'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds`',
+    });
+  }
+  const oldTolerations = old.spec.tolerations ?? [];
+  const newTolerations = pod.spec.tolerations ?? [];
+  for (const t of oldTolerations) {
+    if (!newTolerations.some((n) => canonicalJson(n) === canonicalJson(t))) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        field: 'spec.tolerations',
+        message: 'Forbidden: existing toleration can not be modified except its tolerationSeconds',
+      });
+      break;
+    }
+  }
+  return causes;
+}

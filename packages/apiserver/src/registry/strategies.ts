@@ -1,0 +1,121 @@
+import {
+  findResource,
+  KubeObject,
+  Namespace,
+  Node,
+  Pod,
+  ResourceInfo,
+  StatusCause,
+  validateObject,
+} from '@peapod/api';
+import type { Strategy, StrategyOptions } from './strategy';
+import { defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
+
+function info(name: string): ResourceInfo {
+  const r = findResource(name);
+  if (!r) throw new Error(`unknown resource ${name}`);
+  return r;
+}
+
+/** Keeps status from the old object and everything else from the new one. */
+function keepStatus(obj: KubeObject, old: KubeObject): void {
+  const o = obj as KubeObject & { status?: unknown };
+  const prev = (old as KubeObject & { status?: unknown }).status;
+  if (prev === undefined) delete o.status;
+  else o.status = prev;
+}
+
+/** Keeps everything but status (and labels/annotations, which status writers may set). */
+function keepAllButStatus(obj: KubeObject, old: KubeObject): void {
+  const o = obj as unknown as Record<string, unknown>;
+  const prev = old as unknown as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (k !== 'status' && k !== 'metadata') delete o[k];
+  for (const k of Object.keys(prev)) if (k !== 'status' && k !== 'metadata') o[k] = prev[k];
+  obj.metadata = {
+    ...old.metadata,
+    labels: obj.metadata.labels ?? old.metadata.labels,
+    annotations: obj.metadata.annotations ?? old.metadata.annotations,
+    resourceVersion: obj.metadata.resourceVersion,
+  };
+}
+
+class BaseStrategy implements Strategy {
+  readonly resource: ResourceInfo;
+  readonly tracksGeneration: boolean = false;
+  constructor(
+    resource: string,
+    protected readonly opts: StrategyOptions,
+  ) {
+    this.resource = info(resource);
+  }
+  applyDefaults(_obj: KubeObject): void {}
+  prepareForCreate(_obj: KubeObject): void {}
+  prepareForUpdate(_obj: KubeObject, _old: KubeObject): void {}
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
+    keepAllButStatus(obj, old);
+  }
+  validate(obj: KubeObject): StatusCause[] {
+    return validateObject(this.resource.kind, obj, { allowPrivileged: this.opts.allowPrivileged });
+  }
+  validateUpdate(obj: KubeObject, _old: KubeObject): StatusCause[] {
+    return this.validate(obj);
+  }
+}
+
+class PodStrategy extends BaseStrategy {
+  override readonly tracksGeneration = true;
+  override applyDefaults(obj: KubeObject): void {
+    defaultPod(obj as Pod);
+  }
+  override prepareForCreate(obj: KubeObject): void {
+    const pod = obj as Pod;
+    pod.status = { phase: 'Pending', qosClass: podQosClass(pod) };
+  }
+  override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    keepStatus(obj, old);
+  }
+  override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
+    return [...this.validate(obj), ...validatePodUpdate(obj as Pod, old as Pod)];
+  }
+}
+
+class NodeStrategy extends BaseStrategy {
+  override prepareForCreate(obj: KubeObject): void {
+    const node = obj as Node;
+    node.spec ??= {};
+  }
+  override applyDefaults(obj: KubeObject): void {
+    (obj as Node).spec ??= {};
+  }
+  // Nodes register with their status (as kubelets do), so create keeps it; updates of
+  // the main resource keep the stored status.
+  override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    keepStatus(obj, old);
+  }
+}
+
+class NamespaceStrategy extends BaseStrategy {
+  override applyDefaults(obj: KubeObject): void {
+    const ns = obj as Namespace;
+    ns.spec ??= {};
+    ns.spec.finalizers ??= ['kubernetes'];
+    if (ns.metadata.name) ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };
+  }
+  override prepareForCreate(obj: KubeObject): void {
+    (obj as Namespace).status = { phase: 'Active' };
+  }
+  override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    keepStatus(obj, old);
+  }
+}
+
+export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
+  const list: Strategy[] = [
+    new PodStrategy('pods', opts),
+    new NodeStrategy('nodes', opts),
+    new NamespaceStrategy('namespaces', opts),
+    new BaseStrategy('events', opts),
+    new BaseStrategy('bindings', opts),
+  ];
+  return new Map(list.map((s) => [s.resource.name, s]));
+}

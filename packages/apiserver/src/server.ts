@@ -1,0 +1,172 @@
+import fs from 'fs';
+import http from 'http';
+import path from 'path';
+import express, { NextFunction, Request, Response } from 'express';
+import { WebSocketServer, WebSocket } from 'ws';
+import { failureStatus, Node } from '@peapod/api';
+import { SqliteStore } from './storage/sqlite-store';
+import { Registry, systemNamespaces } from './registry/registry';
+import { makeStrategies } from './registry/strategies';
+import { Housekeeping } from './registry/housekeeping';
+import { StatusError } from './errors';
+import { discoveryRouter } from './http/discovery';
+import { Metrics } from './http/metrics';
+import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
+import { tableRequested } from './http/tables';
+import { runWatch } from './http/watch';
+import { createLogger, Logger } from './log';
+
+export interface ApiServerOptions {
+  /** directory of the SQLite database; ':memory:' keeps nothing */
+  dataDir: string;
+  allowPrivileged: boolean;
+  eventTtlSeconds?: number;
+  historyRevisions?: number;
+  /** the shortest server-chosen watch timeout (a random one up to twice this is used) */
+  minWatchTimeoutSeconds?: number;
+  logger?: Logger;
+}
+
+export interface ApiServer {
+  app: express.Express;
+  server: http.Server;
+  registry: Registry;
+  store: SqliteStore;
+  metrics: Metrics;
+  listen(port: number, host: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function sendStatus(res: Response, err: StatusError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(err.code).type('application/json').send(JSON.stringify(err.status));
+}
+
+/** Requests to a node's agent (container logs), at the node's InternalIP and agent port. */
+function agentRequest(node: Node, agentPath: string): http.ClientRequest {
+  const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+  return http.request({ host: address, port, path: agentPath, method: 'GET' });
+}
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const log = opts.logger ?? createLogger('apiserver');
+  const metrics = new Metrics();
+  const dbPath = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db');
+  if (opts.dataDir !== ':memory:') fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore({
+    path: dbPath,
+    historyRevisions: opts.historyRevisions,
+    observe: (op, seconds) => metrics.storage.observe({ operation: op }, seconds),
+  });
+  const registry = new Registry(store, makeStrategies({ allowPrivileged: opts.allowPrivileged }));
+  for (const name of systemNamespaces) {
+    if (!store.get(`/namespaces/${name}`)) registry.create('namespaces', undefined, { metadata: { name } }, 'Strict');
+  }
+  const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 });
+  const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', 'simple');
+  app.use(discoveryRouter(() => true));
+  app.get('/metrics', (_req, res, next) => {
+    metrics.registry
+      .metrics()
+      .then((text) => res.status(200).type(metrics.registry.contentType).send(text))
+      .catch(next);
+  });
+  app.use('/api/v1', resourceHandler({ registry, metrics, agentRequest, minWatchTimeoutSeconds }));
+  app.use((_req: Request, res: Response) => {
+    sendStatus(res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof StatusError) {
+      sendStatus(res, err);
+      return;
+    }
+    log.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
+    sendStatus(res, new StatusError(500, 'an internal error occurred; see the API server log'));
+  });
+
+  const server = http.createServer(app);
+  // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    const refuse = (err: StatusError) => {
+      socket.end(`HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(err.status)}`);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const q = url.searchParams;
+      const target = parseResourcePath(url.pathname);
+      if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
+      if (target.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${target.name}`].filter(Boolean).join(','));
+      const watchReq = watchRequest({ ...target, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined), minWatchTimeoutSeconds);
+      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        metrics.watchers.inc({ resource: target.resource.name });
+        try {
+          const end = runWatch(
+            registry,
+            watchReq,
+            {
+              write: (line) => {
+                if (ws.readyState === WebSocket.OPEN) ws.send(line.trimEnd());
+                return ws.bufferedAmount < 64 * 1024 * 1024;
+              },
+              end: () => ws.close(1000),
+            },
+            { onEnd: () => metrics.watchers.dec({ resource: target.resource.name }) },
+          );
+          ws.on('close', end);
+          ws.on('error', end);
+        } catch (err) {
+          const status = err instanceof StatusError ? err.status : failureStatus(500, 'internal error');
+          ws.send(JSON.stringify({ type: 'ERROR', object: status }));
+          ws.close(1000);
+          metrics.watchers.dec({ resource: target.resource.name });
+        }
+      });
+    } catch (err) {
+      refuse(err instanceof StatusError ? err : new StatusError(500, 'internal error'));
+    }
+  });
+
+  let closed = false;
+  return {
+    app,
+    server,
+    registry,
+    store,
+    metrics,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          housekeeping.start();
+          const addr = server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      housekeeping.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      store.close();
+    },
+  };
+}

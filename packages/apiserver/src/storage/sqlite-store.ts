@@ -1,0 +1,282 @@
+import Database from 'better-sqlite3';
+import type { KubeObject } from '@peapod/api';
+import {
+  KeyExistsError,
+  KeyNotFoundError,
+  ListResult,
+  RevisionCompactedError,
+  RevisionConflictError,
+  Store,
+  StoreEvent,
+  StoredEntry,
+  StoreWatch,
+  UpdateFn,
+  WatchSink,
+} from './types';
+import { KeyIndex } from './key-index';
+
+export interface SqliteStoreOptions {
+  /** path of the database file, or ':memory:' */
+  path: string;
+  /** how many revisions of history the log keeps for watches; older ones are compacted */
+  historyRevisions?: number;
+  /** how many recent events are kept in memory to start watches without reading the log */
+  recentEvents?: number;
+  /** observes the duration of each storage operation (metrics) */
+  observe?: (op: string, seconds: number) => void;
+}
+
+const enum EventType {
+  Added = 0,
+  Modified = 1,
+  Deleted = 2,
+}
+const typeNames = ['ADDED', 'MODIFIED', 'DELETED'] as const;
+
+interface Watcher {
+  prefix: string;
+  sink: WatchSink;
+}
+
+/**
+ * A log-structured store on SQLite (the idea of k3s's kine, with the current state kept
+ * beside the log): every write appends a row to `log` whose id is the new global revision
+ * and replaces the object's row in `objects`, in one transaction. The log lets watches
+ * resume from a revision across restarts until it is compacted.
+ *
+ * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write,
+ * its notification to watchers, and a watch's history-then-live registration can never
+ * interleave: that is what makes "every change after N, in order, exactly once" hold.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly index = new KeyIndex();
+  private readonly recent: StoreEvent[] = [];
+  private readonly recentMax: number;
+  private readonly historyRevisions: number;
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  private rev = 0;
+  private compacted = 0;
+  private readonly observe: (op: string, seconds: number) => void;
+  private readonly stmts: {
+    insertLog: Database.Statement;
+    upsertObject: Database.Statement;
+    deleteObject: Database.Statement;
+    setMeta: Database.Statement;
+    logAfter: Database.Statement;
+    compact: Database.Statement;
+  };
+  private readonly writeTxn: (rev: number, key: string, type: EventType, json: string) => void;
+
+  constructor(opts: SqliteStoreOptions) {
+    this.historyRevisions = opts.historyRevisions ?? 100_000;
+    this.recentMax = opts.recentEvents ?? 20_000;
+    this.observe = opts.observe ?? (() => undefined);
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode: a committed write survives a crash of this process (SIGKILL);
+    // only an operating-system crash or power loss can lose the last transactions.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS log (
+        rev INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        type INTEGER NOT NULL,
+        value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS objects (
+        key TEXT PRIMARY KEY,
+        rev INTEGER NOT NULL,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS meta (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `);
+    this.stmts = {
+      insertLog: this.db.prepare('INSERT INTO log (rev, key, type, value) VALUES (?, ?, ?, ?)'),
+      upsertObject: this.db.prepare(
+        'INSERT INTO objects (key, rev, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, value = excluded.value',
+      ),
+      deleteObject: this.db.prepare('DELETE FROM objects WHERE key = ?'),
+      setMeta: this.db.prepare(
+        'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+      ),
+      logAfter: this.db.prepare('SELECT rev, key, type, value FROM log WHERE rev > ? ORDER BY rev'),
+      compact: this.db.prepare('DELETE FROM log WHERE rev <= ?'),
+    };
+    this.writeTxn = this.db.transaction((rev: number, key: string, type: EventType, json: string) => {
+      this.stmts.insertLog.run(rev, key, type, json);
+      if (type === EventType.Deleted) this.stmts.deleteObject.run(key);
+      else this.stmts.upsertObject.run(key, rev, json);
+    });
+    this.load();
+  }
+
+  private load(): void {
+    const metaRows = this.db.prepare('SELECT name, value FROM meta').all() as { name: string; value: number }[];
+    const meta = new Map(metaRows.map((r) => [r.name, r.value]));
+    this.compacted = meta.get('compacted') ?? 0;
+    const maxLog = (this.db.prepare('SELECT MAX(rev) AS rev FROM log').get() as { rev: number | null }).rev ?? 0;
+    // After compaction the log may be empty: the compaction point still bounds the revision.
+    this.rev = Math.max(maxLog, this.compacted);
+    const rows = this.db.prepare('SELECT key, rev, value FROM objects').all() as { key: string; rev: number; value: string }[];
+    for (const row of rows) {
+      this.index.set({ key: row.key, rev: row.rev, json: row.value, object: JSON.parse(row.value) as KubeObject });
+    }
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  get compactedRevision(): number {
+    return this.compacted;
+  }
+
+  get(key: string): StoredEntry | undefined {
+    return this.index.get(key);
+  }
+
+  list(prefix: string, opts: { limit?: number; after?: string; filter?: (o: KubeObject) => boolean } = {}): ListResult {
+    const started = process.hrtime.bigint();
+    const items: StoredEntry[] = [];
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    let continueAfter: string | undefined;
+    for (const entry of this.index.range(prefix, opts.after)) {
+      if (opts.filter && !opts.filter(entry.object)) continue;
+      if (items.length === limit) {
+        continueAfter = items[items.length - 1].key;
+        break;
+      }
+      items.push(entry);
+    }
+    this.observe('list', Number(process.hrtime.bigint() - started) / 1e9);
+    return { items, rev: this.rev, continueAfter };
+  }
+
+  count(prefix: string): number {
+    let n = 0;
+    for (const _ of this.index.range(prefix)) n++;
+    return n;
+  }
+
+  create(key: string, object: KubeObject): StoredEntry {
+    if (this.index.get(key)) throw new KeyExistsError(key);
+    return this.commit(key, EventType.Added, object, undefined);
+  }
+
+  update(key: string, update: UpdateFn, expectedRev?: number): StoredEntry {
+    const current = this.index.get(key);
+    if (!current) throw new KeyNotFoundError(key);
+    if (expectedRev !== undefined && expectedRev !== current.rev) {
+      throw new RevisionConflictError(key, expectedRev, current.rev);
+    }
+    const next = update(current.object);
+    next.metadata.resourceVersion = current.object.metadata.resourceVersion;
+    // A write that changes nothing is not a write: no new revision, no event.
+    if (JSON.stringify(next) === current.json) return current;
+    return this.commit(key, EventType.Modified, next, current);
+  }
+
+  delete(key: string, expectedRev?: number): StoredEntry {
+    const current = this.index.get(key);
+    if (!current) throw new KeyNotFoundError(key);
+    if (expectedRev !== undefined && expectedRev !== current.rev) {
+      throw new RevisionConflictError(key, expectedRev, current.rev);
+    }
+    const last = JSON.parse(current.json) as KubeObject;
+    return this.commit(key, EventType.Deleted, last, current);
+  }
+
+  private commit(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined): StoredEntry {
+    const started = process.hrtime.bigint();
+    const rev = this.rev + 1;
+    object.metadata.resourceVersion = String(rev);
+    const json = JSON.stringify(object);
+    this.writeTxn(rev, key, type, json);
+    this.rev = rev;
+    const entry: StoredEntry = { key, rev, object, json };
+    if (type === EventType.Deleted) this.index.delete(key);
+    else this.index.set(entry);
+    this.observe(typeNames[type].toLowerCase(), Number(process.hrtime.bigint() - started) / 1e9);
+    this.publish({ type: typeNames[type], key, rev, object, json, prev: prev?.object });
+    return entry;
+  }
+
+  private publish(event: StoreEvent): void {
+    this.recent.push(event);
+    // Trimmed in batches so a write does not pay for shifting the whole array.
+    if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
+    const group = this.watchers.get(resourceOf(event.key));
+    if (!group) return;
+    for (const w of group) {
+      if (event.key.startsWith(w.prefix)) w.sink.send(event);
+    }
+  }
+
+  watch(prefix: string, fromRev: number, sink: WatchSink): StoreWatch {
+    if (fromRev < this.compacted) throw new RevisionCompactedError(fromRev, this.compacted);
+    for (const event of this.history(fromRev)) {
+      if (event.key.startsWith(prefix)) sink.send(event);
+    }
+    const watcher: Watcher = { prefix, sink };
+    const resource = resourceOf(prefix);
+    let group = this.watchers.get(resource);
+    if (!group) this.watchers.set(resource, (group = new Set()));
+    group.add(watcher);
+    return { stop: () => group!.delete(watcher) };
+  }
+
+  /** The events after fromRev, from memory when it reaches back that far, else from the log. */
+  private history(fromRev: number): StoreEvent[] {
+    if (fromRev >= this.rev) return [];
+    const oldestRecent = this.recent.length ? this.recent[0].rev : Infinity;
+    if (fromRev + 1 >= oldestRecent) {
+      return this.recent.slice(lowerBound(this.recent, fromRev + 1));
+    }
+    const rows = this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string }[];
+    const lastSeen = new Map<string, KubeObject>();
+    return rows.map((row) => {
+      const object = JSON.parse(row.value) as KubeObject;
+      const event: StoreEvent = { type: typeNames[row.type], key: row.key, rev: row.rev, object, json: row.value, prev: lastSeen.get(row.key) };
+      lastSeen.set(row.key, object);
+      return event;
+    });
+  }
+
+  /** Drops log rows older than the history window; watches from before it get 410 Gone. */
+  compact(): number {
+    const upTo = this.rev - this.historyRevisions;
+    if (upTo <= this.compacted) return 0;
+    const removed = this.db.transaction(() => {
+      const result = this.stmts.compact.run(upTo);
+      this.stmts.setMeta.run('compacted', upTo);
+      return result.changes;
+    })();
+    this.compacted = upTo;
+    return removed;
+  }
+
+  close(): void {
+    this.watchers.clear();
+    this.db.close();
+  }
+}
+
+function resourceOf(keyOrPrefix: string): string {
+  const end = keyOrPrefix.indexOf('/', 1);
+  return end < 0 ? keyOrPrefix.slice(1) : keyOrPrefix.slice(1, end);
+}
+
+function lowerBound(events: StoreEvent[], rev: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid].rev < rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

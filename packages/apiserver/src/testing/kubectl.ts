@@ -1,0 +1,36 @@
+import { spawn, spawnSync } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+
+export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
+
+export function hasKubectl(): boolean {
+  return fs.existsSync(kubectlPath);
+}
+
+/** A kubectl runner with its own empty home and cache, pointed only at --server. */
+export function kubectlFor(server: string) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-kubectl-'));
+  const env = { ...process.env, HOME: home, KUBECONFIG: path.join(home, 'none') };
+  const base = ['--server', server, '--cache-dir', path.join(home, 'cache')];
+  return {
+    home,
+    run(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+      const r = spawnSync(kubectlPath, [...base, ...args], { env, input, encoding: 'utf8', timeout: 30_000 });
+      return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+    },
+    /** starts a long-running kubectl (get -w) and collects its stdout */
+    start(args: string[]) {
+      const proc = spawn(kubectlPath, [...base, ...args], { env });
+      let out = '';
+      proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      return {
+        output: () => out,
+        stop: () => proc.kill('SIGKILL'),
+      };
+    },
+    cleanup: () => fs.rmSync(home, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,100 @@
+import { createApiServer, ApiServer } from './server';
+import { call, podManifest } from './testing/http';
+import { watchHttp, watchWs, Collected } from './testing/watch';
+
+let api: ApiServer;
+let base: string;
+const open: Collected[] = [];
+
+beforeEach(async () => {
+  api = createApiServer({ dataDir: ':memory:', allowPrivileged: true, historyRevisions: 50, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+  base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
+});
+afterEach(async () => {
+  for (const w of open.splice(0)) w.close();
+  await api.close();
+});
+
+const pods = '/api/v1/namespaces/default/pods';
+
+async function track(w: Promise<Collected>): Promise<Collected> {
+  const c = await w;
+  open.push(c);
+  return c;
+}
+
+describe.each([
+  ['chunked HTTP', watchHttp],
+  ['WebSocket', watchWs],
+])('watch over %s', (_name, openWatch) => {
+  test('from a resourceVersion: every later change, in order, exactly once', async () => {
+    const list = await call(base, 'GET', pods);
+    const rv = list.body.metadata.resourceVersion;
+    const w = await track(openWatch(base, `${pods}?watch=true&resourceVersion=${rv}`));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => call(base, 'POST', pods, podManifest(`p${i}`))));
+    await call(base, 'PATCH', `${pods}/p3`, { metadata: { labels: { x: 'y' } } }, { 'Content-Type': 'application/merge-patch+json' });
+    await call(base, 'DELETE', `${pods}/p4`);
+    await w.waitFor(42);
+    const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect(new Set(rvs).size).toBe(42);
+    expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
+    expect(rvs[0]).toBe(Number(rv) + 1);
+    expect(w.events.filter((e) => e.type === 'ADDED')).toHaveLength(40);
+    expect(w.events[40]).toMatchObject({ type: 'MODIFIED', object: { metadata: { name: 'p3', labels: { x: 'y' } } } });
+    expect(w.events[41]).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'p4' } } });
+  });
+
+  test('opened at an old revision after a burst: replays the burst then goes live', async () => {
+    const rv = (await call(base, 'GET', pods)).body.metadata.resourceVersion;
+    for (let i = 0; i < 20; i++) await call(base, 'POST', pods, podManifest(`b${i}`));
+    const w = await track(openWatch(base, `${pods}?watch=true&resourceVersion=${rv}`));
+    await call(base, 'POST', pods, podManifest('live'));
+    await w.waitFor(21);
+    expect(w.events.map((e) => e.object.metadata.name)).toEqual([...Array.from({ length: 20 }, (_, i) => `b${i}`), 'live']);
+  });
+});
+
+test('without a resourceVersion: current objects first as ADDED', async () => {
+  await call(base, 'POST', pods, podManifest('old'));
+  const w = await track(watchHttp(base, `${pods}?watch=true`));
+  await call(base, 'POST', pods, podManifest('new'));
+  await w.waitFor(2);
+  expect(w.events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+    ['ADDED', 'old'],
+    ['ADDED', 'new'],
+  ]);
+});
+
+test('a label selector turns objects leaving and entering it into DELETED and ADDED', async () => {
+  const rv = (await call(base, 'GET', pods)).body.metadata.resourceVersion;
+  const w = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=${rv}&labelSelector=app%3Dweb`));
+  await call(base, 'POST', pods, podManifest('s'));
+  await call(base, 'PATCH', `${pods}/s`, { metadata: { labels: { app: 'db' } } }, { 'Content-Type': 'application/merge-patch+json' });
+  await call(base, 'PATCH', `${pods}/s`, { metadata: { labels: { app: 'web' } } }, { 'Content-Type': 'application/merge-patch+json' });
+  await w.waitFor(3);
+  expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'DELETED', 'ADDED']);
+});
+
+test('a compacted resourceVersion gets an ERROR event with 410 Gone', async () => {
+  for (let i = 0; i < 60; i++) await call(base, 'POST', pods, podManifest(`c${i}`));
+  api.store.compact();
+  const w = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=2`));
+  await w.waitFor(1);
+  expect(w.events[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+});
+
+test('watch events as Tables for kubectl get -w', async () => {
+  const rv = (await call(base, 'GET', pods)).body.metadata.resourceVersion;
+  const w = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=${rv}`, { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' }));
+  await call(base, 'POST', pods, podManifest('t'));
+  await w.waitFor(1);
+  expect(w.events[0].object.kind).toBe('Table');
+  expect(w.events[0].object.rows[0].cells[0]).toBe('t');
+});
+
+test('timeoutSeconds ends the watch', async () => {
+  const started = Date.now();
+  const r = await call(base, 'GET', `${pods}?watch=true&timeoutSeconds=1`);
+  expect(r.status).toBe(200);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+});
