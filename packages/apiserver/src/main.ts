@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { createApiServer } from './server';
-import { createLogger } from './log';
+import { createLogger } from '@peapod/client';
 
 function parseBool(v: string): boolean {
   if (v === 'true') return true;
@@ -27,7 +27,8 @@ const program = new Command('peapod-apiserver')
 async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<{ port: number; bind: string; dataDir: string; allowPrivileged: boolean; eventTtl: number }>();
-  const log = createLogger('apiserver');
+  // Start-up and shutdown are worth a line; requests are not (quiet by default).
+  const log = createLogger('apiserver', process.env.PEAPOD_LOG_LEVEL ? {} : { level: 'info' });
   const api = createApiServer({ dataDir: opts.dataDir, allowPrivileged: opts.allowPrivileged, eventTtlSeconds: opts.eventTtl, logger: log });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', { address: `http://${opts.bind}:${port}`, dataDir: opts.dataDir, revision: api.store.revision });

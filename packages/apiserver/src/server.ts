@@ -14,7 +14,7 @@ import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
 import { runWatch } from './http/watch';
-import { createLogger, Logger } from './log';
+import { createLogger, Logger } from '@peapod/client';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database; ':memory:' keeps nothing */

@@ -1,1 +1,7 @@
-export {};
+export * from './errors';
+export * from './log';
+export * from './rest';
+export * from './watch';
+export * from './informer';
+export * from './workqueue';
+export * from './kubeconfig';

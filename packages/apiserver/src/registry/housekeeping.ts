@@ -1,7 +1,7 @@
 import type { Event, KubeObject } from '@peapod/api';
 import type { Registry } from './registry';
 import type { SqliteStore } from '../storage/sqlite-store';
-import type { Logger } from '../log';
+import type { Logger } from '@peapod/client';
 
 export interface HousekeepingOptions {
   eventTtlSeconds: number;

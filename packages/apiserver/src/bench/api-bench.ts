@@ -1,0 +1,217 @@
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { openStream, percentile, rssMiB, runConcurrent, send } from './load';
+
+/** One figure of `npm run bench`, beside the baseline measured in the same run. */
+export interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  baseline: number;
+  baselineName: string;
+  /** value / baseline, oriented so that higher is better for throughput and lower for latency */
+  ratio: number;
+  goal?: string;
+}
+
+interface Proc {
+  proc: ChildProcess;
+  port: number;
+}
+
+function startProcess(args: string[], portPattern: RegExp, stream: 'stdout' | 'stderr'): Promise<Proc> {
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start: ${seen}`)), 15_000);
+    proc[stream]!.on('data', (d: Buffer) => {
+      seen += d.toString();
+      const m = portPattern.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, port: Number(m[1]) });
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`exited with ${code}: ${seen}`)));
+  });
+}
+
+function podBody(name: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'bench', tier: 'web' } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'peapod/busybox:latest',
+          command: ['sh', '-c', 'sleep 3600'],
+          ports: [{ containerPort: 8080 }],
+          resources: { requests: { cpu: '100m', memory: '64Mi' } },
+        },
+      ],
+    },
+  });
+}
+
+async function createMany(port: number, pathName: string, prefix: string, total: number, concurrency: number) {
+  return runConcurrent(total, concurrency, async (i) => {
+    const r = await send(port, 'POST', pathName, podBody(`${prefix}-${i}`));
+    if (r.status !== 201) throw new Error(`create answered ${r.status}: ${r.body.slice(0, 200)}`);
+  });
+}
+
+async function timeList(port: number, pathName: string, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await send(port, 'GET', pathName);
+    if (r.status !== 200) throw new Error(`list answered ${r.status}`);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return percentile(times, 50);
+}
+
+function nameOf(line: string): string | undefined {
+  const at = line.indexOf('"name":"');
+  if (at < 0) return undefined;
+  return line.slice(at + 8, line.indexOf('"', at + 8));
+}
+
+/** Writes at a steady rate while `watchers` streams are open; returns each event's delay after its write was acknowledged. */
+async function fanOut(port: number, watchPath: string, writePath: string, prefix: string, watchers: number, rate: number, seconds: number) {
+  const acked = new Map<string, number>();
+  const received: { name: string; at: number }[] = [];
+  const streams = [];
+  for (let i = 0; i < watchers; i++) {
+    streams.push(
+      await openStream(port, watchPath, (line) => {
+        const name = nameOf(line);
+        if (name?.startsWith(prefix)) received.push({ name, at: performance.now() });
+      }),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  const total = rate * seconds;
+  const started = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const name = `${prefix}-${i}`;
+    inflight.push(
+      send(port, 'POST', writePath, podBody(name)).then((r) => {
+        if (r.status !== 201) throw new Error(`write answered ${r.status}`);
+        acked.set(name, performance.now());
+      }),
+    );
+  }
+  await Promise.all(inflight);
+  const deadline = performance.now() + 10_000;
+  while (received.length < total * watchers && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const s of streams) s.close();
+  const delays = received.map((e) => Math.max(0, e.at - (acked.get(e.name) ?? e.at)));
+  const achievedRate = total / ((performance.now() - started) / 1000);
+  return { delays, missing: total * watchers - received.length, achievedRate };
+}
+
+export interface ApiBenchOptions {
+  creates?: number;
+  listSize?: number;
+  watchers?: number;
+  writeRate?: number;
+  log?: (msg: string) => void;
+}
+
+/** The API server's part of `npm run bench`: create throughput, list, watch fan-out, each beside the bare stack. */
+export async function runApiBench(opts: ApiBenchOptions = {}): Promise<Figure[]> {
+  const creates = opts.creates ?? 4000;
+  const listSize = opts.listSize ?? 10_000;
+  const watchers = opts.watchers ?? 100;
+  const rate = opts.writeRate ?? 500;
+  const log = opts.log ?? (() => undefined);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-bench-'));
+  const procs: Proc[] = [];
+  try {
+    const api = await startProcess(
+      [path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'api')],
+      /"address":"http:\/\/127\.0\.0\.1:(\d+)"/,
+      'stderr',
+    );
+    procs.push(api);
+    const bare = await startProcess([path.join(__dirname, 'bare-server.js'), path.join(dir, 'bare')], /"port":(\d+)/, 'stdout');
+    procs.push(bare);
+    const podsPath = '/api/v1/namespaces/default/pods';
+    const figures: Figure[] = [];
+
+    log('warming up');
+    await createMany(api.port, podsPath, 'warm', 300, 32);
+    await createMany(bare.port, '/pods', 'warm', 300, 32);
+
+    log(`creating ${creates} pods at concurrency 32`);
+    const ours = await createMany(api.port, podsPath, 'c', creates, 32);
+    const base = await createMany(bare.port, '/pods', 'c', creates, 32);
+    const oursRate = creates / ours.seconds;
+    const baseRate = creates / base.seconds;
+    figures.push({ name: 'pod create throughput, concurrency 32', value: oursRate, unit: 'creates/s', baseline: baseRate, baselineName: 'bare express+better-sqlite3', ratio: oursRate / baseRate, goal: 'ratio >= 0.5' });
+    for (const p of [50, 99]) {
+      const v = percentile(ours.latencies, p);
+      const b = percentile(base.latencies, p);
+      figures.push({ name: `pod create latency p${p}`, value: v, unit: 'ms', baseline: b, baselineName: 'bare express+better-sqlite3', ratio: v / b });
+    }
+
+    const more = listSize - creates - 300;
+    if (more > 0) {
+      log(`filling up to ${listSize} pods`);
+      await createMany(api.port, podsPath, 'f', more, 32);
+      await createMany(bare.port, '/pods', 'f', more, 32);
+    }
+    log(`listing ${listSize} pods`);
+    const rssBefore = rssMiB(api.proc.pid!);
+    const listOurs = await timeList(api.port, podsPath, 7);
+    const listBase = await timeList(bare.port, '/pods', 7);
+    const rssAfter = rssMiB(api.proc.pid!);
+    figures.push({ name: `list of ${listSize} pods, median`, value: listOurs, unit: 'ms', baseline: listBase, baselineName: 'bare SELECT + join', ratio: listOurs / listBase });
+    figures.push({
+      name: `API server memory holding ${listSize} pods (after lists)`,
+      value: rssAfter,
+      unit: 'MiB',
+      baseline: rssMiB(bare.proc.pid!),
+      baselineName: 'bare server RSS',
+      ratio: rssAfter / rssMiB(bare.proc.pid!),
+      goal: `before lists: ${rssBefore.toFixed(0)} MiB`,
+    });
+
+    log(`watch fan-out: ${watchers} watchers, ${rate} writes/s`);
+    const rv = JSON.parse((await send(api.port, 'GET', `${podsPath}?limit=1`)).body).metadata.resourceVersion as string;
+    const fanOurs = await fanOut(api.port, `${podsPath}?watch=true&resourceVersion=${rv}`, podsPath, 'w', watchers, rate, 5);
+    const fanBase = await fanOut(bare.port, '/watch', '/pods', 'w', watchers, rate, 5);
+    const p99 = percentile(fanOurs.delays, 99);
+    const p99Base = percentile(fanBase.delays, 99);
+    figures.push({
+      name: `watch delay p99, ${watchers} watchers at ${fanOurs.achievedRate.toFixed(0)} writes/s (${fanOurs.missing} events missing)`,
+      value: p99,
+      unit: 'ms',
+      baseline: p99Base,
+      baselineName: `bare broadcast (${fanBase.missing} missing)`,
+      ratio: p99 / p99Base,
+      goal: 'p99 < 50 ms',
+    });
+    figures.push({
+      name: 'watch delay p50',
+      value: percentile(fanOurs.delays, 50),
+      unit: 'ms',
+      baseline: percentile(fanBase.delays, 50),
+      baselineName: 'bare broadcast',
+      ratio: percentile(fanOurs.delays, 50) / percentile(fanBase.delays, 50),
+    });
+    return figures;
+  } finally {
+    for (const p of procs) p.proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,188 @@
+// The client against the real peapod-apiserver process (built by `npx tsc -b`): REST verbs,
+// both watch transports, and an informer that must converge after the server is killed
+// and restarted on the same data directory.
+
+import { execFileSync, spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Event, KubeObject, Pod, WatchEvent } from '@peapod/api';
+import { Informer, objectKey } from './informer';
+import { writeKubeconfig } from './kubeconfig';
+import { createLogger } from './log';
+import { ApiError, Client, ConnectionError } from './rest';
+
+const mainJs = path.resolve(__dirname, '../../apiserver/dist/main.js');
+
+interface ServerProcess {
+  proc: ChildProcess;
+  port: number;
+  stderr(): string;
+}
+
+/** Starts the API server and waits for its "listening" log line. */
+async function startApiServer(dataDir: string, port: number): Promise<ServerProcess> {
+  if (!fs.existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npx tsc -b)`);
+  const proc = spawn(process.execPath, [mainJs, '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const listening = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`apiserver did not start in time: ${stderr}`));
+    }, 15_000);
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`apiserver exited with ${code}: ${stderr}`));
+    });
+  });
+  return { proc, port: listening, stderr: () => stderr };
+}
+
+function kill(server: ServerProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    server.proc.once('exit', () => resolve());
+    server.proc.kill(signal);
+  });
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function pod(name: string, labels: Record<string, string> = {}): Pod {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
+}
+
+jest.setTimeout(30_000);
+
+let dataDir: string;
+let server: ServerProcess | undefined;
+let client: Client;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-client-it-'));
+  server = await startApiServer(dataDir, 0);
+  client = new Client({ server: `http://127.0.0.1:${server.port}` });
+});
+
+afterAll(async () => {
+  client?.close();
+  await kill(server, 'SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('REST against the real API server', () => {
+  it('creates, reads, lists, conflicts, records events and deletes', async () => {
+    const created = await client.create<Pod>('pods', pod('rest-a', { app: 'rest' }));
+    expect(created.metadata).toMatchObject({ name: 'rest-a', namespace: 'default' });
+    expect(created.metadata.uid).toBeTruthy();
+
+    const got = await client.get<Pod>('pods', 'rest-a');
+    expect(got.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+
+    const listed = await client.list<Pod>('pods', { namespace: 'default', labelSelector: 'app=rest' });
+    expect(listed.items.map((p) => p.metadata.name)).toEqual(['rest-a']);
+    expect(listed.items[0].kind).toBe('Pod');
+    expect(Number(listed.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.metadata.resourceVersion));
+
+    const updated = await client.update<Pod>('pods', { ...got, metadata: { ...got.metadata, labels: { app: 'rest', v: '2' } } });
+    const stale = await client.update<Pod>('pods', got).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(ApiError);
+    expect((stale as ApiError).code).toBe(409);
+
+    await client.recordEvent(updated, 'Normal', 'Tested', 'hello from the client test', { component: 'client-test' });
+    const events = await client.list<Event>('events', { namespace: 'default', fieldSelector: 'involvedObject.name=rest-a' });
+    expect(events.items.map((e) => e.reason)).toContain('Tested');
+
+    const missing = await client.get('pods', 'nope').catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ApiError);
+    expect((missing as ApiError).status).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 });
+
+    await client.delete('pods', 'rest-a', { gracePeriodSeconds: 0 });
+    await expect(client.get('pods', 'rest-a')).rejects.toMatchObject({ code: 404 });
+  });
+
+  it.each(['http', 'websocket'] as const)('watches over %s', async (transport) => {
+    const start = await client.list('pods', { namespace: 'default' });
+    const events: WatchEvent<KubeObject>[] = [];
+    const w = client.watch('pods', { namespace: 'default', resourceVersion: start.metadata.resourceVersion, transport }, (e) => events.push(e));
+    await client.create('pods', pod(`watch-${transport}`));
+    await client.delete('pods', `watch-${transport}`, { gracePeriodSeconds: 0 });
+    await waitFor(() => events.filter((e) => e.type !== 'BOOKMARK').length >= 2);
+    w.stop();
+    await w.done;
+    const seen = events.filter((e) => e.type !== 'BOOKMARK').map((e) => [e.type, e.object.metadata.name]);
+    expect(seen[0]).toEqual(['ADDED', `watch-${transport}`]);
+    expect(seen[seen.length - 1]).toEqual(['DELETED', `watch-${transport}`]);
+  });
+
+  it('writes a kubeconfig the real kubectl uses against the server', () => {
+    const file = path.join(dataDir, 'kubeconfig');
+    writeKubeconfig(file, { server: client.server });
+    const out = execFileSync('/usr/bin/kubectl', ['--kubeconfig', file, 'get', 'namespaces', '-o', 'name'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: dataDir },
+    });
+    expect(out.split('\n')).toContain('namespace/default');
+  });
+});
+
+describe('informer across an API server crash', () => {
+  it('converges with the server after it is killed and restarted on the same data dir', async () => {
+    const current = server as ServerProcess;
+    for (const n of ['keep', 'change', 'gone']) await client.create('pods', pod(`crash-${n}`));
+
+    const lines: string[] = [];
+    // A slow first retry leaves time to change things while the informer is not watching.
+    const informer = new Informer<Pod>(client, 'pods', {
+      namespace: 'default',
+      backoff: { initialMs: 1000, maxMs: 2000 },
+      logger: createLogger('informer-test', { level: 'debug', write: (l) => lines.push(l) }),
+    });
+    const deleted: string[] = [];
+    informer.on('delete', (p) => deleted.push(p.metadata.name ?? ''));
+    informer.start();
+    try {
+      await informer.waitForSync();
+      expect(informer.list().map((p) => p.metadata.name).sort()).toEqual(['crash-change', 'crash-gone', 'crash-keep']);
+
+      await kill(current, 'SIGKILL');
+      await expect(client.list('pods')).rejects.toBeInstanceOf(ConnectionError);
+      await waitFor(() => lines.some((l) => l.includes('watch failed')));
+      server = await startApiServer(dataDir, current.port);
+
+      const change = await client.get<Pod>('pods', 'crash-change');
+      await client.update('pods', { ...change, metadata: { ...change.metadata, labels: { v: '2' } } });
+      await client.delete('pods', 'crash-gone', { gracePeriodSeconds: 0 });
+      await client.create('pods', pod('crash-new'));
+
+      const serverState = async (): Promise<string[]> =>
+        (await client.list<Pod>('pods', { namespace: 'default' })).items.map((p) => `${objectKey(p)}@${p.metadata.resourceVersion}`).sort();
+      const cacheState = (): string[] => informer.list().map((p) => `${objectKey(p)}@${p.metadata.resourceVersion}`).sort();
+      await waitFor(async () => JSON.stringify(cacheState()) === JSON.stringify(await serverState()));
+
+      expect(informer.get('default/crash-change')?.metadata.labels).toEqual({ v: '2' });
+      expect(informer.get('default/crash-gone')).toBeUndefined();
+      expect(informer.get('default/crash-new')).toBeDefined();
+      expect(deleted).toContain('crash-gone');
+    } finally {
+      informer.stop();
+    }
+  });
+});

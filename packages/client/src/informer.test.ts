@@ -1,0 +1,252 @@
+import type { KubeObject } from '@peapod/api';
+import { Backoff, Informer, objectKey } from './informer';
+import { createLogger } from './log';
+import type { Logger } from './log';
+import { Client } from './rest';
+import { FakeApiServer } from './testing/fake-apiserver';
+
+function pod(name: string, labels: Record<string, string> = {}, namespace = 'ns'): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels } };
+}
+
+/** Records handler calls as readable strings, in order. */
+function recorder(inf: Informer<KubeObject>): string[] {
+  const log: string[] = [];
+  inf.on('add', (o) => log.push(`add ${objectKey(o)}`));
+  inf.on('update', (o, n) => log.push(`update ${objectKey(n)} ${o.metadata.resourceVersion}->${n.metadata.resourceVersion}`));
+  inf.on('delete', (o) => log.push(`delete ${objectKey(o)}`));
+  return log;
+}
+
+function captureLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return {
+    lines,
+    logger: createLogger('test', { level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+  };
+}
+
+async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const fast = { initialMs: 10, maxMs: 50 };
+
+describe('objectKey', () => {
+  it('is ns/name, or name when cluster-scoped', () => {
+    expect(objectKey(pod('a'))).toBe('ns/a');
+    expect(objectKey({ metadata: { name: 'node-1' } })).toBe('node-1');
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles up to the cap, with jitter, and resets', () => {
+    const b = new Backoff({ initialMs: 200, maxMs: 10_000 });
+    const delays = Array.from({ length: 10 }, () => b.next());
+    const bases = [200, 400, 800, 1600, 3200, 6400, 10_000, 10_000, 10_000, 10_000];
+    delays.forEach((d, i) => {
+      expect(d).toBeGreaterThanOrEqual(bases[i] * 0.75);
+      expect(d).toBeLessThanOrEqual(bases[i] * 1.25);
+    });
+    b.reset();
+    expect(b.next()).toBeLessThanOrEqual(250);
+  });
+});
+
+describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) => {
+  let fake: FakeApiServer;
+  let client: Client;
+  let informer: Informer<KubeObject>;
+  let logs: ReturnType<typeof captureLogger>;
+
+  beforeEach(async () => {
+    fake = new FakeApiServer();
+    await fake.start();
+    client = new Client({ server: fake.url });
+    logs = captureLogger();
+  });
+  afterEach(async () => {
+    informer?.stop();
+    client.close();
+    await fake.stop();
+  });
+
+  function makeInformer(opts: { namespace?: string; labelSelector?: string; resyncMs?: number } = {}): Informer<KubeObject> {
+    informer = new Informer<KubeObject>(client, 'pods', { ...opts, transport, backoff: fast, logger: logs.logger });
+    return informer;
+  }
+
+  it('lists, then turns watch events into add/update/delete', async () => {
+    fake.set('pods', pod('a'));
+    fake.set('pods', pod('b'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    expect(inf.hasSynced()).toBe(false);
+    inf.start();
+    await inf.waitForSync();
+    expect(inf.hasSynced()).toBe(true);
+    expect(log.sort()).toEqual(['add ns/a', 'add ns/b']);
+    expect(inf.lastResourceVersion()).toBe('2');
+    log.length = 0;
+
+    await waitFor(() => fake.watcherCount() === 1);
+    fake.set('pods', pod('a', { v: '2' }));
+    fake.set('pods', pod('c'));
+    fake.remove('pods', 'ns', 'b');
+    await waitFor(() => log.length === 3);
+    expect(log).toEqual(['update ns/a 1->3', 'add ns/c', 'delete ns/b']);
+    expect(inf.list().map(objectKey).sort()).toEqual(['ns/a', 'ns/c']);
+    expect(inf.get('ns/a')?.metadata.labels).toEqual({ v: '2' });
+    expect(inf.get('ns/b')).toBeUndefined();
+    expect(inf.lastResourceVersion()).toBe('5');
+
+    const watch = fake.requests.find((r) => r.url.includes('watch=true'));
+    const q = new URL(watch?.url ?? '', 'http://x').searchParams;
+    expect(q.get('resourceVersion')).toBe('2');
+    expect(q.get('allowWatchBookmarks')).toBe('true');
+  });
+
+  it('resumes a closed watch from the last resourceVersion without relisting', async () => {
+    fake.set('pods', pod('a'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+    fake.set('pods', pod('b'));
+    await waitFor(() => log.length === 2);
+    fake.bookmark('Pod');
+    fake.set('pods', pod('unseen'));
+    fake.remove('pods', 'ns', 'unseen');
+    fake.bookmark('Pod');
+    await waitFor(() => inf.lastResourceVersion() === '4');
+    fake.closeWatches();
+    fake.set('pods', pod('c'));
+    await waitFor(() => log.length === 5);
+    expect(log.slice(2)).toEqual(['add ns/unseen', 'delete ns/unseen', 'add ns/c']);
+    const watches = fake.requests.filter((r) => r.url.includes('watch=true') || r.method === 'WATCH-WS');
+    expect(watches.length).toBe(2);
+    expect(new URL(watches[1].url, 'http://x').searchParams.get('resourceVersion')).toBe('4');
+    expect(fake.requests.filter((r) => r.method === 'GET' && !r.url.includes('watch=true')).length).toBe(1);
+  });
+
+  it('relists after 410 Gone and emits what changed during the gap', async () => {
+    fake.set('pods', pod('keep'));
+    fake.set('pods', pod('change'));
+    fake.set('pods', pod('gone'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+    log.length = 0;
+
+    // The informer misses these changes: the server is down while they happen, and it
+    // forgets the history, so the resumed watch gets 410.
+    await fake.stop();
+    fake.set('pods', pod('change', { v: '2' }));
+    fake.remove('pods', 'ns', 'gone');
+    fake.set('pods', pod('new'));
+    fake.compact();
+    await fake.start();
+
+    await waitFor(() => log.length === 3);
+    expect(log.sort()).toEqual(['add ns/new', 'delete ns/gone', 'update ns/change 2->4']);
+    expect(inf.list().map(objectKey).sort()).toEqual(['ns/change', 'ns/keep', 'ns/new']);
+    expect(logs.lines.some((l) => l.msg === 'watch history expired; relisting')).toBe(true);
+
+    // And it carries on watching after the relist.
+    await waitFor(() => fake.watcherCount() === 1);
+    fake.set('pods', pod('after'));
+    await waitFor(() => log.length === 4);
+    expect(log[3]).toBe('add ns/after');
+  });
+
+  it('reconnects when the server comes back and resumes without relisting', async () => {
+    fake.set('pods', pod('a'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+
+    await fake.stop();
+    fake.set('pods', pod('during-outage'));
+    await new Promise((r) => setTimeout(r, 100));
+    await fake.start();
+
+    await waitFor(() => log.length === 2);
+    expect(log).toEqual(['add ns/a', 'add ns/during-outage']);
+    const lists = fake.requests.filter((r) => r.method === 'GET' && !r.url.includes('watch=true'));
+    expect(lists.length).toBe(1);
+    const warnings = logs.lines.filter((l) => l.level === 'warn');
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatchObject({ msg: 'watch failed; retrying', resource: 'pods' });
+  });
+
+  it('retries the first list until the server answers', async () => {
+    const port = fake.port;
+    await fake.stop();
+    fake.set('pods', pod('a'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    inf.start();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(inf.hasSynced()).toBe(false);
+    await fake.start(port);
+    await inf.waitForSync();
+    expect(log).toEqual(['add ns/a']);
+  });
+
+  it('survives handler exceptions and keeps dispatching in order', async () => {
+    const inf = makeInformer();
+    const seen: string[] = [];
+    inf.on('add', (o) => {
+      if (o.metadata.name === 'bad') throw new Error('handler bug');
+    });
+    inf.on('add', (o) => seen.push(o.metadata.name ?? ''));
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+    for (const n of ['a', 'bad', 'b', 'c']) fake.set('pods', pod(n));
+    await waitFor(() => seen.length === 4);
+    expect(seen).toEqual(['a', 'bad', 'b', 'c']);
+    expect(logs.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'informer handler threw', key: 'ns/bad' }));
+  });
+
+  it('sends namespace and selectors on list and watch', async () => {
+    const inf = makeInformer({ namespace: 'ns', labelSelector: 'app=web' });
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+    for (const r of fake.requests) {
+      const u = new URL(r.url, 'http://x');
+      expect(u.pathname).toBe('/api/v1/namespaces/ns/pods');
+      expect(u.searchParams.get('labelSelector')).toBe('app=web');
+    }
+  });
+
+  it('resyncs the cache as updates to the same object', async () => {
+    fake.set('pods', pod('a'));
+    const inf = makeInformer({ resyncMs: 30 });
+    const log = recorder(inf);
+    inf.start();
+    await waitFor(() => log.filter((l) => l.startsWith('update')).length >= 2);
+    expect(log[0]).toBe('add ns/a');
+    expect(log[1]).toBe('update ns/a 1->1');
+  });
+
+  it('rejects waitForSync when stopped before syncing', async () => {
+    await fake.stop();
+    const inf = makeInformer();
+    inf.start();
+    const sync = inf.waitForSync();
+    inf.stop();
+    await expect(sync).rejects.toThrow(/stopped before it synced/);
+    await expect(inf.waitForSync()).rejects.toThrow(/not running/);
+  });
+});

@@ -1,0 +1,323 @@
+// An informer keeps a local cache of one resource in step with the server and tells
+// handlers what changed. It lists, then watches from the list's resourceVersion; a watch
+// that ends is resumed from the last resourceVersion seen; a 410 (the server no longer
+// has that history) means relisting and diffing against the cache, so handlers see the
+// adds, updates and deletes they missed. Connection failures are retried with jittered
+// exponential back-off.
+
+import type { KubeObject, WatchEvent } from '@peapod/api';
+import { ApiError, ConnectionError } from './errors';
+import { createLogger } from './log';
+import type { Logger } from './log';
+import type { Client } from './rest';
+import type { Watch } from './watch';
+
+/** The cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
+export function objectKey(obj: KubeObject): string {
+  const ns = obj.metadata.namespace;
+  const name = obj.metadata.name ?? '';
+  return ns !== undefined && ns !== '' ? `${ns}/${name}` : name;
+}
+
+export interface BackoffOptions {
+  initialMs: number;
+  maxMs: number;
+}
+
+/** Doubling back-off with jitter so that many clients do not retry in lockstep. */
+export class Backoff {
+  private attempt = 0;
+  constructor(private readonly opts: BackoffOptions = { initialMs: 200, maxMs: 10_000 }) {}
+
+  next(): number {
+    const base = Math.min(this.opts.initialMs * 2 ** this.attempt, this.opts.maxMs);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+}
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** When set, every cached object is re-delivered as update(obj, obj) this often. */
+  resyncMs?: number;
+  transport?: 'http' | 'websocket';
+  backoff?: BackoffOptions;
+  logger?: Logger;
+}
+
+type AddHandler<T> = (obj: T) => void;
+type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
+type DeleteHandler<T> = (obj: T) => void;
+
+// A watch that ends this quickly without delivering anything is treated like a failure, so
+// a server that closes every watch at once is not hammered.
+const minHealthyWatchMs = 1000;
+
+/**
+ * Handlers run one at a time, in the order the changes happened. They receive the cached
+ * objects themselves: treat them as read-only (copy before changing and writing back).
+ * delete handlers get the object's last state as the server reported it (or, after a
+ * relist, as the cache last knew it).
+ */
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly addHandlers: AddHandler<T>[] = [];
+  private readonly updateHandlers: UpdateHandler<T>[] = [];
+  private readonly deleteHandlers: DeleteHandler<T>[] = [];
+  private readonly log: Logger;
+  private readonly backoff: Backoff;
+  private running = false;
+  private synced = false;
+  private resourceVersion = '';
+  private failureStreak = 0;
+  private currentWatch: Watch | undefined;
+  private wake: (() => void) | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+
+  constructor(
+    private readonly client: Client,
+    readonly resource: string,
+    private readonly opts: InformerOptions = {},
+  ) {
+    this.log = opts.logger ?? createLogger('informer');
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  on(event: 'add', handler: AddHandler<T>): this;
+  on(event: 'update', handler: UpdateHandler<T>): this;
+  on(event: 'delete', handler: DeleteHandler<T>): this;
+  on(event: 'add' | 'update' | 'delete', handler: AddHandler<T> | UpdateHandler<T>): this {
+    if (event === 'add') this.addHandlers.push(handler as AddHandler<T>);
+    else if (event === 'update') this.updateHandlers.push(handler as UpdateHandler<T>);
+    else this.deleteHandlers.push(handler as DeleteHandler<T>);
+    return this;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.run();
+    if (this.opts.resyncMs !== undefined && this.opts.resyncMs > 0) {
+      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs);
+    }
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.currentWatch?.stop();
+    this.currentWatch = undefined;
+    if (this.sleepTimer) clearTimeout(this.sleepTimer);
+    this.wake?.();
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiters) w.reject(new Error(`informer for ${this.resource} stopped before it synced`));
+  }
+
+  /** True once the first list has been applied to the cache. */
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    if (!this.running) return Promise.reject(new Error(`informer for ${this.resource} is not running`));
+    return new Promise<void>((resolve, reject) => this.syncWaiters.push({ resolve, reject }));
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  /** The resourceVersion the cache reflects (from the last list, event or bookmark). */
+  lastResourceVersion(): string {
+    return this.resourceVersion;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (this.running) {
+      if (needList) {
+        try {
+          await this.listAndReplace();
+          needList = false;
+          this.healthy();
+        } catch (err) {
+          if (!this.running) return;
+          await this.retryLater('list failed', err);
+          continue;
+        }
+      }
+      const outcome = await this.watchOnce();
+      if (!this.running) return;
+      const wasHealthy = outcome.delivered || outcome.durationMs >= minHealthyWatchMs;
+      // A watch that worked for a while resets the back-off, even if it then failed.
+      if (wasHealthy) this.healthy();
+      if (outcome.error === undefined) {
+        if (!wasHealthy) await this.sleep(this.backoff.next());
+      } else if (outcome.error instanceof ApiError && outcome.error.code === 410) {
+        this.log.info('watch history expired; relisting', { resource: this.resource, resourceVersion: this.resourceVersion });
+        needList = true;
+      } else if (outcome.error instanceof ConnectionError) {
+        await this.retryLater('watch failed', outcome.error);
+      } else {
+        // A refusal (403, 500, ...) or a stream we could not read may mean our view is wrong: start over.
+        needList = true;
+        await this.retryLater('watch refused', outcome.error);
+      }
+    }
+  }
+
+  private async retryLater(what: string, err: unknown): Promise<void> {
+    const delayMs = this.backoff.next();
+    this.failureStreak++;
+    // Say it once per outage, not once per retry.
+    const fields = { resource: this.resource, error: err, delayMs };
+    if (this.failureStreak === 1) this.log.warn(`${what}; retrying`, fields);
+    else this.log.debug(`${what}; retrying`, fields);
+    await this.sleep(delayMs);
+  }
+
+  private healthy(): void {
+    this.backoff.reset();
+    if (this.failureStreak > 0) this.log.info('reconnected', { resource: this.resource, failures: this.failureStreak });
+    this.failureStreak = 0;
+  }
+
+  private async listAndReplace(): Promise<void> {
+    const list = await this.client.list<T>(this.resource, {
+      namespace: this.opts.namespace,
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+    });
+    if (!this.running) return;
+    this.replace(list.items);
+    this.resourceVersion = list.metadata.resourceVersion ?? '';
+    if (!this.synced) {
+      this.synced = true;
+      const waiters = this.syncWaiters;
+      this.syncWaiters = [];
+      for (const w of waiters) w.resolve();
+    }
+  }
+
+  /** Makes the cache equal to `items`, telling handlers what differed. */
+  private replace(items: T[]): void {
+    const fresh = new Map<string, T>();
+    for (const item of items) fresh.set(objectKey(item), item);
+    for (const [key, old] of [...this.store]) {
+      if (!fresh.has(key)) {
+        this.store.delete(key);
+        this.emitDelete(old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.store.get(key);
+      this.store.set(key, obj);
+      if (old === undefined) this.emitAdd(obj);
+      else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion || old.metadata.uid !== obj.metadata.uid) {
+        this.emitUpdate(old, obj);
+      }
+    }
+  }
+
+  private async watchOnce(): Promise<{ error?: unknown; delivered: boolean; durationMs: number }> {
+    const started = Date.now();
+    let delivered = false;
+    const watch = this.client.watch<T>(
+      this.resource,
+      {
+        namespace: this.opts.namespace,
+        labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        transport: this.opts.transport,
+      },
+      (event) => {
+        delivered = true;
+        this.apply(event);
+      },
+    );
+    this.currentWatch = watch;
+    try {
+      await watch.done;
+      return { delivered, durationMs: Date.now() - started };
+    } catch (error) {
+      return { error, delivered, durationMs: Date.now() - started };
+    } finally {
+      if (this.currentWatch === watch) this.currentWatch = undefined;
+    }
+  }
+
+  private apply(event: WatchEvent<T>): void {
+    const obj = event.object;
+    const rv = obj.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      if (rv) this.resourceVersion = rv;
+      return;
+    }
+    const key = objectKey(obj);
+    const old = this.store.get(key);
+    if (event.type === 'DELETED') {
+      this.store.delete(key);
+      this.emitDelete(obj);
+    } else {
+      this.store.set(key, obj);
+      if (old === undefined) this.emitAdd(obj);
+      else this.emitUpdate(old, obj);
+    }
+    if (rv) this.resourceVersion = rv;
+  }
+
+  private resync(): void {
+    for (const obj of this.store.values()) this.emitUpdate(obj, obj);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.running) {
+        resolve();
+        return;
+      }
+      this.wake = resolve;
+      this.sleepTimer = setTimeout(resolve, ms);
+    }).finally(() => {
+      this.wake = undefined;
+      this.sleepTimer = undefined;
+    });
+  }
+
+  private emitAdd(obj: T): void {
+    for (const h of this.addHandlers) this.guard('add', obj, () => h(obj));
+  }
+
+  private emitUpdate(oldObj: T, newObj: T): void {
+    for (const h of this.updateHandlers) this.guard('update', newObj, () => h(oldObj, newObj));
+  }
+
+  private emitDelete(obj: T): void {
+    for (const h of this.deleteHandlers) this.guard('delete', obj, () => h(obj));
+  }
+
+  private guard(event: string, obj: T, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.log.error('informer handler threw', { resource: this.resource, event, key: objectKey(obj), error: err });
+    }
+  }
+}

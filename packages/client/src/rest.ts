@@ -1,0 +1,538 @@
+import * as http from 'http';
+import * as https from 'https';
+import { randomInt } from 'crypto';
+import { PassThrough, Readable } from 'stream';
+import WebSocket from 'ws';
+import { findResource } from '@peapod/api';
+import type { Binding, DeleteOptions, Event, KubeObject, List, Status } from '@peapod/api';
+import { ApiError, ConnectionError } from './errors';
+import { startWatch } from './watch';
+import type { Watch, WatchEventHandler, WatchOptions } from './watch';
+
+export { ApiError, ConnectionError } from './errors';
+
+export interface ClientOptions {
+  /** Base URL of the API server, e.g. https://127.0.0.1:6443 (a path prefix is kept). */
+  server: string;
+  /** Bearer token sent on every request. */
+  token?: string;
+  /** PEM CA bundle that signs the server's certificate. */
+  ca?: string | Buffer;
+  /** PEM client certificate and key, for client-certificate authentication. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  insecureSkipTLSVerify?: boolean;
+  userAgent?: string;
+  /** Deadline for one ordinary request, and for the response headers of a stream. Default 60 s; 0 disables. */
+  timeoutMs?: number;
+  /** Called with the text of each `Warning` response header (e.g. deprecations, Warn field validation). */
+  onWarning?: (message: string) => void;
+}
+
+export interface ListOptions {
+  /** Omitted: all namespaces (for a list) or 'default' (for a single object). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+}
+
+export interface PathOptions {
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export interface CreateOptions {
+  namespace?: string;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  dryRun?: boolean;
+}
+
+export interface UpdateOptions {
+  namespace?: string;
+  subresource?: string;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+export interface DeleteRequestOptions {
+  namespace?: string;
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+}
+
+export interface LogOptions {
+  container?: string;
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  previous?: boolean;
+}
+
+export interface RawResponse<T> {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Parsed JSON when the server sent JSON, the text otherwise. */
+  body: T;
+}
+
+export type QueryValue = string | number | boolean | undefined;
+export type Query = Record<string, QueryValue>;
+
+interface OpenOptions {
+  query?: Query;
+  body?: unknown;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Deadline for the whole exchange (true) or only until the response headers (false). */
+  wholeExchange: boolean;
+}
+
+const patchContentTypes: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+const defaultTimeoutMs = 60_000;
+
+/** A Kubernetes core/v1 REST client. */
+export class Client {
+  readonly server: string;
+  private readonly base: URL;
+  private readonly basePath: string;
+  private readonly opts: ClientOptions;
+  private readonly agent: http.Agent;
+
+  constructor(opts: ClientOptions) {
+    this.opts = opts;
+    this.base = new URL(opts.server);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
+      throw new Error(`server URL must start with http:// or https://, got ${opts.server}`);
+    }
+    this.basePath = this.base.pathname.replace(/\/+$/, '');
+    this.server = `${this.base.protocol}//${this.base.host}${this.basePath}`;
+    this.agent =
+      this.base.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ...this.tlsOptions() })
+        : new http.Agent({ keepAlive: true });
+  }
+
+  /** Releases pooled connections; the client must not be used afterwards. */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  // --- paths ---
+
+  /** The URL path of a collection, an object, or an object's subresource. */
+  path(resource: string, opts: PathOptions = {}): string {
+    const info = findResource(resource);
+    const plural = info?.name ?? resource;
+    const namespaced = info?.namespaced ?? true;
+    let p = '/api/v1';
+    if (namespaced && opts.namespace !== undefined && opts.namespace !== '') {
+      p += `/namespaces/${encodeURIComponent(opts.namespace)}`;
+    }
+    p += `/${plural}`;
+    if (opts.name !== undefined) {
+      p += `/${encodeURIComponent(opts.name)}`;
+      if (opts.subresource !== undefined) p += `/${opts.subresource}`;
+    } else if (opts.subresource !== undefined) {
+      throw new Error(`subresource ${opts.subresource} needs an object name`);
+    }
+    return p;
+  }
+
+  /** The namespace to address a single object in: namespaced resources default to 'default'. */
+  private objectNamespace(resource: string, namespace: string | undefined): string | undefined {
+    const namespaced = findResource(resource)?.namespaced ?? true;
+    if (!namespaced) return undefined;
+    return namespace !== undefined && namespace !== '' ? namespace : 'default';
+  }
+
+  // --- verbs ---
+
+  async get<T extends KubeObject = KubeObject>(resource: string, name: string, opts: { namespace?: string } = {}): Promise<T> {
+    const namespace = this.objectNamespace(resource, opts.namespace);
+    return this.send<T>('GET', this.path(resource, { namespace, name }));
+  }
+
+  async list<T extends KubeObject = KubeObject>(resource: string, opts: ListOptions = {}): Promise<List<T>> {
+    const list = await this.send<List<T>>('GET', this.path(resource, { namespace: opts.namespace }), {
+      query: listQuery(opts),
+    });
+    if (!Array.isArray(list.items)) list.items = [];
+    // List items arrive without kind/apiVersion; filling them in lets callers treat a listed
+    // object like a watched one (events about it need its kind, for instance).
+    const itemKind = typeof list.kind === 'string' && list.kind.endsWith('List') ? list.kind.slice(0, -4) : undefined;
+    const kind = itemKind ?? findResource(resource)?.kind;
+    for (const item of list.items) {
+      if (item.kind === undefined && kind !== undefined) item.kind = kind;
+      if (item.apiVersion === undefined) item.apiVersion = list.apiVersion ?? 'v1';
+    }
+    return list;
+  }
+
+  async create<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: CreateOptions = {}): Promise<T> {
+    const namespace = this.objectNamespace(resource, opts.namespace ?? obj.metadata?.namespace);
+    return this.send<T>('POST', this.path(resource, { namespace }), {
+      body: obj,
+      query: { fieldValidation: opts.fieldValidation, dryRun: opts.dryRun ? 'All' : undefined },
+    });
+  }
+
+  /** PUT: replaces the object; the server rejects it with 409 if metadata.resourceVersion is stale. */
+  async update<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: UpdateOptions = {}): Promise<T> {
+    const name = obj.metadata?.name;
+    if (name === undefined || name === '') throw new Error('update needs metadata.name');
+    const namespace = this.objectNamespace(resource, opts.namespace ?? obj.metadata.namespace);
+    return this.send<T>('PUT', this.path(resource, { namespace, name, subresource: opts.subresource }), { body: obj });
+  }
+
+  async updateStatus<T extends KubeObject = KubeObject>(resource: string, obj: T): Promise<T> {
+    return this.update<T>(resource, obj, { subresource: 'status' });
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    resource: string,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    opts: UpdateOptions = {},
+  ): Promise<T> {
+    const namespace = this.objectNamespace(resource, opts.namespace);
+    return this.send<T>('PATCH', this.path(resource, { namespace, name, subresource: opts.subresource }), {
+      body: patch,
+      headers: { 'Content-Type': patchContentTypes[type] },
+    });
+  }
+
+  /** Returns what the server returns: the object (e.g. a pod now carrying deletionTimestamp) or a Status. */
+  async delete<T extends KubeObject = KubeObject>(
+    resource: string,
+    name: string,
+    opts: DeleteRequestOptions = {},
+  ): Promise<T | Status> {
+    const namespace = this.objectNamespace(resource, opts.namespace);
+    return this.send<T | Status>('DELETE', this.path(resource, { namespace, name }), { body: deleteOptions(opts) });
+  }
+
+  async deleteCollection<T extends KubeObject = KubeObject>(
+    resource: string,
+    opts: ListOptions & { gracePeriodSeconds?: number } = {},
+  ): Promise<List<T> | Status> {
+    const namespace = this.objectNamespace(resource, opts.namespace);
+    return this.send<List<T> | Status>('DELETE', this.path(resource, { namespace }), {
+      query: listQuery(opts),
+      body: deleteOptions(opts),
+    });
+  }
+
+  /** Binds a pod to a node (what a scheduler does); 409 if the pod is already bound. */
+  async bind(namespace: string, podName: string, nodeName: string, podUid?: string): Promise<Status | Binding> {
+    const binding: Binding = {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: podName, namespace, ...(podUid !== undefined ? { uid: podUid } : {}) },
+      target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+    };
+    return this.send<Status | Binding>('POST', this.path('pods', { namespace, name: podName, subresource: 'binding' }), {
+      body: binding,
+    });
+  }
+
+  /** Records a core/v1 Event about `involved` (which should carry its kind) in the object's namespace. */
+  async recordEvent(
+    involved: KubeObject,
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    source: { component: string; host?: string },
+  ): Promise<Event> {
+    const meta = involved.metadata;
+    const namespace = meta.namespace !== undefined && meta.namespace !== '' ? meta.namespace : 'default';
+    const now = kubeTimestamp(new Date());
+    const event: Event = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${meta.name ?? 'unknown'}.${eventSuffix()}`, namespace },
+      involvedObject: {
+        kind: involved.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        apiVersion: involved.apiVersion ?? 'v1',
+        resourceVersion: meta.resourceVersion,
+      },
+      reason,
+      message,
+      type,
+      source: source.host !== undefined ? { component: source.component, host: source.host } : { component: source.component },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      reportingComponent: source.component,
+      reportingInstance: source.host ?? '',
+    };
+    return this.send<Event>('POST', this.path('events', { namespace }), { body: event });
+  }
+
+  /** Watches a collection; see watch.ts for the stream's contract. */
+  watch<T extends KubeObject = KubeObject>(resource: string, opts: WatchOptions, onEvent: WatchEventHandler<T>): Watch {
+    return startWatch<T>(this, resource, opts, onEvent);
+  }
+
+  /** Streams a container's log; errors (ApiError, ConnectionError) arrive as the stream's 'error'. */
+  logs(namespace: string, pod: string, opts: LogOptions = {}): Readable {
+    const out = new PassThrough();
+    const abort = new AbortController();
+    out.on('close', () => abort.abort());
+    const query: Query = {
+      container: opts.container,
+      follow: opts.follow ? 'true' : undefined,
+      tailLines: opts.tailLines,
+      timestamps: opts.timestamps ? 'true' : undefined,
+      previous: opts.previous ? 'true' : undefined,
+    };
+    this.openStream('GET', this.path('pods', { namespace, name: pod, subresource: 'log' }), query, abort.signal).then(
+      async (res) => {
+        if ((res.statusCode ?? 0) >= 400) {
+          out.destroy(await this.errorFrom(res));
+          return;
+        }
+        res.on('error', (err) => out.destroy(new ConnectionError(this.server, err)));
+        res.pipe(out);
+      },
+      (err: unknown) => {
+        if (!abort.signal.aborted) out.destroy(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+    return out;
+  }
+
+  /**
+   * The raw escape hatch: any method and path (a query string may be included). HTTP error
+   * statuses are returned, not thrown; only failures to reach the server throw.
+   */
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<RawResponse<T>> {
+    const res = await this.open(method, path, { body, headers, wholeExchange: true });
+    const buf = await this.readBody(res);
+    return { status: res.statusCode ?? 0, headers: res.headers, body: decodeBody(res, buf) as T };
+  }
+
+  // --- transport, shared with watch.ts ---
+
+  /** Opens a request whose response is read as a stream (watch, logs): only the headers have a deadline. */
+  openStream(method: string, path: string, query: Query, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return this.open(method, path, { query, signal, wholeExchange: false });
+  }
+
+  /** Opens a WebSocket to the same URL an HTTP request would use, with the same credentials. */
+  openWebSocket(path: string, query: Query, protocols?: string[]): WebSocket {
+    const url = this.url(path, query).replace(/^http/, 'ws');
+    const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
+    return new WebSocket(url, protocols ?? [], {
+      headers: this.headers(),
+      handshakeTimeout: timeoutMs > 0 ? timeoutMs : undefined,
+      ...this.tlsOptions(),
+    });
+  }
+
+  /** Turns an error response into an ApiError (reading and parsing its body). */
+  async errorFrom(res: http.IncomingMessage): Promise<ApiError> {
+    let body: unknown;
+    try {
+      body = decodeBody(res, await this.readBody(res));
+    } catch {
+      body = undefined;
+    }
+    return ApiError.fromResponse(res.statusCode ?? 500, body);
+  }
+
+  // --- internals ---
+
+  private tlsOptions(): https.AgentOptions {
+    const tls: https.AgentOptions = {};
+    if (this.opts.ca !== undefined) tls.ca = this.opts.ca;
+    if (this.opts.cert !== undefined) tls.cert = this.opts.cert;
+    if (this.opts.key !== undefined) tls.key = this.opts.key;
+    if (this.opts.insecureSkipTLSVerify) tls.rejectUnauthorized = false;
+    return tls;
+  }
+
+  private headers(): Record<string, string> {
+    const h: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'peapod-client/0.1.0' };
+    if (this.opts.token !== undefined && this.opts.token !== '') h.Authorization = `Bearer ${this.opts.token}`;
+    return h;
+  }
+
+  private url(path: string, query?: Query): string {
+    const qs = query ? encodeQuery(query) : '';
+    const sep = path.includes('?') ? '&' : '?';
+    return `${this.server}${path}${qs !== '' ? sep + qs : ''}`;
+  }
+
+  private async send<T>(method: string, path: string, opts: Omit<OpenOptions, 'wholeExchange'> = {}): Promise<T> {
+    const res = await this.open(method, path, { ...opts, wholeExchange: true });
+    if ((res.statusCode ?? 0) >= 400) throw await this.errorFrom(res);
+    const buf = await this.readBody(res);
+    return decodeBody(res, buf) as T;
+  }
+
+  private open(method: string, path: string, opts: OpenOptions, retried = false): Promise<http.IncomingMessage> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers() };
+    let payload: Buffer | undefined;
+    if (opts.body !== undefined) {
+      payload = Buffer.isBuffer(opts.body)
+        ? opts.body
+        : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    Object.assign(headers, opts.headers);
+    const url = this.url(path, opts.query);
+    const mod = this.base.protocol === 'https:' ? https : http;
+    const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
+
+    return new Promise<http.IncomingMessage>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let response: http.IncomingMessage | undefined;
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (timer) clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        if (opts.signal?.aborted) reject(err);
+        else reject(new ConnectionError(this.server, err));
+      };
+      const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
+        response = res;
+        this.reportWarnings(res.rawHeaders);
+        if (opts.wholeExchange) {
+          // The deadline keeps running while the body is read; readBody sees the destroy.
+          res.on('close', () => timer && clearTimeout(timer));
+        } else if (timer) {
+          clearTimeout(timer);
+        }
+        settled = true;
+        resolve(res);
+      });
+      req.on('error', (err) => {
+        // A pooled socket the server closed while idle fails at once; Node's documented remedy
+        // is to retry on a fresh one.
+        if (!settled && !retried && req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
+          settled = true;
+          if (timer) clearTimeout(timer);
+          this.open(method, path, opts, true).then(resolve, reject);
+          return;
+        }
+        fail(err);
+      });
+      // Destroyed without an error on purpose: Node reports an error passed to destroy() on a
+      // kept-alive socket as an uncaught exception once the response has begun.
+      const onAbort = (): void => {
+        if (response) response.destroy();
+        else req.destroy();
+      };
+      if (opts.signal?.aborted) onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          const err = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
+          // Past the headers, the body reader must see this error rather than a bare reset.
+          if (response) response.destroy(err);
+          else req.destroy(err);
+        }, timeoutMs);
+      }
+      req.end(payload);
+    });
+  }
+
+  private readBody(res: http.IncomingMessage): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(Buffer.concat(chunks)));
+      res.on('error', (err) => reject(new ConnectionError(this.server, err)));
+      res.on('close', () => {
+        if (!res.complete) reject(new ConnectionError(this.server, new Error('connection closed before the response was complete')));
+      });
+    });
+  }
+
+  private reportWarnings(rawHeaders: string[]): void {
+    const onWarning = this.opts.onWarning;
+    if (!onWarning) return;
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i].toLowerCase() === 'warning') onWarning(warningText(rawHeaders[i + 1]));
+    }
+  }
+}
+
+/** Extracts the text of an RFC 7234 warning value: `299 - "text"` → `text`. */
+export function warningText(value: string): string {
+  const m = /^\d{3}\s+\S+\s+"((?:[^"\\]|\\.)*)"/.exec(value);
+  return m ? m[1].replace(/\\(.)/g, '$1') : value;
+}
+
+export function encodeQuery(query: Query): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === '') continue;
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.join('&');
+}
+
+function listQuery(opts: ListOptions): Query {
+  return {
+    labelSelector: opts.labelSelector,
+    fieldSelector: opts.fieldSelector,
+    limit: opts.limit,
+    continue: opts.continue,
+    resourceVersion: opts.resourceVersion,
+  };
+}
+
+function deleteOptions(opts: { gracePeriodSeconds?: number; preconditions?: DeleteOptions['preconditions']; propagationPolicy?: DeleteOptions['propagationPolicy'] }): DeleteOptions {
+  const body: DeleteOptions = { kind: 'DeleteOptions', apiVersion: 'v1' };
+  if (opts.gracePeriodSeconds !== undefined) body.gracePeriodSeconds = opts.gracePeriodSeconds;
+  if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
+  if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
+  return body;
+}
+
+function decodeBody(res: http.IncomingMessage, buf: Buffer): unknown {
+  const text = buf.toString('utf8');
+  const type = res.headers['content-type'] ?? '';
+  if (type.includes('json') && text.trim() !== '') {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** Kubernetes writes timestamps to the second: 2024-05-01T10:00:00Z. */
+export function kubeTimestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+// Event names are `<object>.<hex>`; time-ordered hex (ns resolution padded with random
+// low digits) keeps them unique across processes and sortable like Kubernetes'.
+function eventSuffix(): string {
+  return (BigInt(Date.now()) * 1_000_000n + BigInt(randomInt(1_000_000))).toString(16);
+}

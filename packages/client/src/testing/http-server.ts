@@ -1,0 +1,55 @@
+// Small HTTP(S) servers on a free loopback port, for tests.
+
+import * as http from 'http';
+import * as https from 'https';
+import type { AddressInfo } from 'net';
+
+export interface TestServer {
+  url: string;
+  port: number;
+  server: http.Server | https.Server;
+  close(): Promise<void>;
+}
+
+async function listen(server: http.Server | https.Server, scheme: 'http' | 'https'): Promise<TestServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `${scheme}://127.0.0.1:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export function serveHttp(handler: http.RequestListener): Promise<TestServer> {
+  return listen(http.createServer(handler), 'http');
+}
+
+export function serveHttps(tls: { cert: string; key: string }, handler: http.RequestListener): Promise<TestServer> {
+  return listen(https.createServer(tls, handler), 'https');
+}
+
+/** A loopback port that nothing listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const s = await serveHttp(() => undefined);
+  await s.close();
+  return s.port;
+}
+
+/** Reads a request body as text. */
+export function readRequestBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
