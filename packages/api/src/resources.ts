@@ -60,6 +60,17 @@ export const resources: readonly ResourceInfo[] = [
     subresources: [],
   },
   {
+    name: 'replicationcontrollers',
+    singularName: 'replicationcontroller',
+    kind: 'ReplicationController',
+    listKind: 'ReplicationControllerList',
+    namespaced: true,
+    shortNames: ['rc'],
+    verbs: allVerbs,
+    subresources: ['status', 'scale'],
+    categories: ['all'],
+  },
+  {
     name: 'bindings',
     singularName: 'binding',
     kind: 'Binding',

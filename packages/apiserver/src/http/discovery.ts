@@ -18,8 +18,10 @@ const subresourceVerbs: Record<string, string[]> = {
   status: ['get', 'patch', 'update'],
   binding: ['create'],
   log: ['get'],
+  scale: ['get', 'patch', 'update'],
 };
-const subresourceKinds: Record<string, string> = { binding: 'Binding' };
+const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale' };
+const subresourceGroups: Record<string, { group: string; version: string }> = { scale: { group: 'autoscaling', version: 'v1' } };
 
 /** The v1 APIResourceList: what kubectl api-resources and every client's RESTMapper read. */
 export function apiResourceList(): unknown {
@@ -39,6 +41,7 @@ export function apiResourceList(): unknown {
         name: `${r.name}/${sub}`,
         singularName: '',
         namespaced: r.namespaced,
+        ...subresourceGroups[sub],
         kind: subresourceKinds[sub] ?? r.kind,
         verbs: subresourceVerbs[sub] ?? ['get'],
       });

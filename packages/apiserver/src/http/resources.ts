@@ -179,6 +179,21 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       sendJsonText(res, 201, JSON.stringify(successStatus({ name: podName, kind: 'bindings' })));
       return 'create';
     }
+    if (path.subresource === 'scale') {
+      if (req.method === 'GET') {
+        sendJsonText(res, 200, JSON.stringify(registry.getScale(ns!, path.name!)));
+        return 'get';
+      }
+      if (req.method === 'PUT') {
+        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, await readObject(req))));
+        return 'update';
+      }
+      if (req.method === 'PATCH') {
+        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, undefined, await readPatch(req))));
+        return 'patch';
+      }
+      throw methodNotAllowed(req.method, r);
+    }
     const sub = path.subresource as 'status' | undefined;
 
     switch (req.method) {

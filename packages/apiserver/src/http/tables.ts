@@ -7,6 +7,7 @@ import {
   nodeDisplayStatus,
   Pod,
   podDisplayStatus,
+  ReplicationController,
   podReadyCount,
   podRestarts,
 } from '@peapod/api';
@@ -165,6 +166,35 @@ const tables: Record<string, TableDef> = {
         e.firstTimestamp ? formatAge(e.firstTimestamp, now) : '<unknown>',
         String(e.count ?? 1),
         e.metadata.name ?? '',
+      ];
+    },
+  },
+  replicationcontrollers: {
+    columns: [
+      nameCol,
+      col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
+      col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
+      col('Ready', 'integer', 'The number of ready replicas for this replication controller.'),
+      ageCol,
+      col('Containers', 'string', 'Names of each container in the template.', 1),
+      col('Images', 'string', 'Images referenced by each container in the template.', 1),
+      col('Selector', 'string', 'Label selector for pods.', 1),
+    ],
+    cells(obj, now) {
+      const rc = obj as ReplicationController;
+      const containers = rc.spec?.template?.spec?.containers ?? [];
+      const selector = Object.entries(rc.spec?.selector ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      return [
+        rc.metadata.name ?? '',
+        rc.spec?.replicas ?? 0,
+        rc.status?.replicas ?? 0,
+        rc.status?.readyReplicas ?? 0,
+        formatAge(rc.metadata.creationTimestamp, now),
+        containers.map((c) => c.name).join(','),
+        containers.map((c) => c.image).join(','),
+        selector || none,
       ];
     },
   },

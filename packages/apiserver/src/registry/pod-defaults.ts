@@ -48,11 +48,16 @@ export function defaultPod(pod: Pod): void {
   if (Array.isArray(spec.volumes)) {
     for (const v of spec.volumes) if (v && typeof v === 'object' && !v.hostPath && !v.emptyDir) v.emptyDir = {};
   }
-  const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
+}
+
+/** Adds the DefaultTolerationSeconds tolerations to a pod (not to templates: pods made from them get them here). */
+export function addDefaultTolerations(pod: Pod): void {
+  if (typeof pod.spec !== 'object' || pod.spec === null) return;
+  const tolerations = Array.isArray(pod.spec.tolerations) ? pod.spec.tolerations : [];
   for (const t of defaultTolerations) {
     if (!tolerations.some((x) => x && x.key === t.key && (x.effect === t.effect || !x.effect))) tolerations.push({ ...t });
   }
-  spec.tolerations = tolerations;
+  pod.spec.tolerations = tolerations;
 }
 
 export function podQosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {

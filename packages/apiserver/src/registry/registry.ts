@@ -10,7 +10,9 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   Pod,
+  ReplicationController,
   ResourceInfo,
+  Scale,
   setPodCondition,
   supportedFields,
   unknownFields,
@@ -363,6 +365,7 @@ export class Registry {
         { reason: 'FieldValueInvalid', field: 'gracePeriodSeconds', message: 'Invalid value: must be a non-negative integer' },
       ]);
     }
+    if (opts.propagationPolicy === 'Orphan' || opts.orphanDependents === true) this.orphanDependents(current);
     if (s.resource.name === 'namespaces') return this.deleteNamespace(current);
     if (s.resource.name === 'pods') return this.deletePod(current, opts);
     if (meta.finalizers && meta.finalizers.length) {
@@ -420,6 +423,59 @@ export class Registry {
       return obj;
     });
     return { entry, removed: false };
+  }
+
+  /** Removes the owner's references from its dependents so they outlive it (propagationPolicy Orphan). */
+  private orphanDependents(owner: StoredEntry): void {
+    const uid = owner.object.metadata.uid;
+    const ns = owner.object.metadata.namespace;
+    for (const s of this.strategies.values()) {
+      if (!s.resource.namespaced || !ns) continue;
+      for (const dep of this.store.list(this.prefix(s.resource, ns)).items) {
+        if (!dep.object.metadata.ownerReferences?.some((r) => r.uid === uid)) continue;
+        this.store.update(dep.key, (cur) => {
+          const obj = JSON.parse(JSON.stringify(cur)) as KubeObject;
+          const refs = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
+          if (refs.length) obj.metadata.ownerReferences = refs;
+          else delete obj.metadata.ownerReferences;
+          return obj;
+        });
+      }
+    }
+  }
+
+  /** The autoscaling/v1 Scale of a replication controller. */
+  getScale(namespace: string, name: string): Scale {
+    return scaleOf(this.get('replicationcontrollers', namespace, name).object as ReplicationController);
+  }
+
+  /** Writes a Scale (PUT, or a patch applied to the current Scale) back as spec.replicas. */
+  updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }): Scale {
+    const s = this.strategy('replicationcontrollers');
+    let scale = body as Scale;
+    if (patch) {
+      const current = this.getScale(namespace, name);
+      try {
+        if (patch.type === 'json') scale = applyJsonPatch(current, patch.patch);
+        else scale = applyMergePatch(current, patch.patch);
+      } catch (err) {
+        throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind: 'Scale' });
+      }
+    }
+    if (typeof scale !== 'object' || scale === null || typeof scale.spec !== 'object' || scale.spec === null) {
+      throw badRequest('the body must be an autoscaling/v1 Scale');
+    }
+    const replicas = scale.spec.replicas ?? 0;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw invalid('Scale', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+    }
+    const rv = scale.metadata?.resourceVersion;
+    const expectedRev = rv && !patch ? parseRevision(rv) : undefined;
+    const current = this.get('replicationcontrollers', namespace, name);
+    const obj = copyOf<ReplicationController>(current);
+    obj.spec = { ...obj.spec, replicas };
+    const entry = this.write(s, namespace, name, obj, expectedRev ?? current.rev);
+    return scaleOf(entry.object as ReplicationController);
   }
 
   /** Removes a terminating namespace once nothing is left in it. */
@@ -526,6 +582,21 @@ export class Registry {
       throw err;
     }
   }
+}
+
+function scaleOf(rc: ReplicationController): Scale {
+  const m = rc.metadata;
+  const selector = Object.entries(rc.spec?.selector ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: rc.spec?.replicas ?? 0 },
+    status: { replicas: rc.status?.replicas ?? 0, selector },
+  };
 }
 
 /** Metadata only the server sets: a client's copy of it is ignored on update. */

@@ -4,12 +4,13 @@ import {
   Namespace,
   Node,
   Pod,
+  ReplicationController,
   ResourceInfo,
   StatusCause,
   validateObject,
 } from '@peapod/api';
 import type { Strategy, StrategyOptions } from './strategy';
-import { defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
+import { addDefaultTolerations, defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
 
 function info(name: string): ResourceInfo {
   const r = findResource(name);
@@ -66,6 +67,7 @@ class PodStrategy extends BaseStrategy {
   override readonly tracksGeneration = true;
   override applyDefaults(obj: KubeObject): void {
     defaultPod(obj as Pod);
+    addDefaultTolerations(obj as Pod);
   }
   override prepareForCreate(obj: KubeObject): void {
     const pod = obj as Pod;
@@ -109,12 +111,37 @@ class NamespaceStrategy extends BaseStrategy {
   }
 }
 
+class ReplicationControllerStrategy extends BaseStrategy {
+  override readonly tracksGeneration = true;
+  override applyDefaults(obj: KubeObject): void {
+    const rc = obj as ReplicationController;
+    if (typeof rc.spec !== 'object' || rc.spec === null) return;
+    const spec = rc.spec;
+    spec.replicas ??= 1;
+    spec.minReadySeconds ??= 0;
+    const template = spec.template;
+    if (template && typeof template === 'object') {
+      // As Kubernetes does: a missing selector is the template's labels, and missing template labels are the selector.
+      if (!spec.selector && template.metadata?.labels) spec.selector = { ...template.metadata.labels };
+      if (spec.selector && !template.metadata?.labels) template.metadata = { ...template.metadata, labels: { ...spec.selector } };
+      if (template.spec && typeof template.spec === 'object') defaultPod({ metadata: {}, spec: template.spec } as Pod);
+    }
+  }
+  override prepareForCreate(obj: KubeObject): void {
+    (obj as ReplicationController).status = { replicas: 0 };
+  }
+  override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    keepStatus(obj, old);
+  }
+}
+
 export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
   const list: Strategy[] = [
     new PodStrategy('pods', opts),
     new NodeStrategy('nodes', opts),
     new NamespaceStrategy('namespaces', opts),
     new BaseStrategy('events', opts),
+    new ReplicationControllerStrategy('replicationcontrollers', opts),
     new BaseStrategy('bindings', opts),
   ];
   return new Map(list.map((s) => [s.resource.name, s]));
