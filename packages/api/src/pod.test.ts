@@ -165,6 +165,29 @@ describe('podRequests', () => {
     const p: Pod = { metadata: {}, spec: { containers: [{ name: 'a', resources: { requests: { cpu: 1 as unknown as string } } }] } };
     expect(podRequests(p).cpuMillis).toBe(1000);
   });
+
+  it('throws on an unparsable quantity, or counts it as nothing when lenient', () => {
+    const p: Pod = { metadata: {}, spec: { containers: [{ name: 'a', resources: { requests: { cpu: 'lots', memory: '1Mi' } } }] } };
+    expect(() => podRequests(p)).toThrow();
+    expect(podRequests(p, { lenient: true })).toEqual({ cpuMillis: 0, memoryBytes: 2 ** 20 });
+  });
+
+  it('counts unset defaults only for containers that ask nothing of a resource', () => {
+    const unsetDefaults = { cpuMillis: 100, memoryBytes: 200 * 2 ** 20 };
+    const p: Pod = {
+      metadata: {},
+      spec: {
+        containers: [
+          { name: 'none' },
+          { name: 'cpu-only', resources: { requests: { cpu: '250m' } } },
+          { name: 'zero', resources: { requests: { cpu: '0', memory: '0' } } },
+          { name: 'limit', resources: { limits: { memory: '1Gi' } } },
+        ],
+      },
+    };
+    expect(podRequests(p, { unsetDefaults })).toEqual({ cpuMillis: 100 + 250 + 0 + 100, memoryBytes: 2 * 200 * 2 ** 20 + 2 ** 30 });
+    expect(podRequests(p)).toEqual({ cpuMillis: 250, memoryBytes: 2 ** 30 });
+  });
 });
 
 describe('formatAge', () => {

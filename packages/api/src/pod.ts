@@ -133,31 +133,53 @@ export interface PodResourceRequests {
   memoryBytes: number;
 }
 
-function containerRequests(c: Container): PodResourceRequests {
+export interface PodRequestsOptions {
+  /**
+   * What a container that asks nothing of a resource (no request, no limit) counts for.
+   * A scheduler scores with such defaults so that pods without requests still spread out
+   * instead of all landing on the node that looks empty. Default: nothing.
+   */
+  unsetDefaults?: PodResourceRequests;
+  /** Count an unparsable quantity as 0 instead of throwing (for objects the server already validated). */
+  lenient?: boolean;
+}
+
+function quantity(value: unknown, parse: (s: string) => number, lenient: boolean): number {
+  if (!lenient) return parse(String(value));
+  try {
+    return parse(String(value));
+  } catch {
+    return 0;
+  }
+}
+
+function containerRequests(c: Container, opts: PodRequestsOptions): PodResourceRequests {
   const requests = c.resources?.requests ?? {};
   const limits = c.resources?.limits ?? {};
   const cpu = requests.cpu ?? limits.cpu;
   const memory = requests.memory ?? limits.memory;
+  const lenient = opts.lenient ?? false;
   return {
-    cpuMillis: cpu === undefined ? 0 : parseCpuMillis(String(cpu)),
-    memoryBytes: memory === undefined ? 0 : parseBytes(String(memory)),
+    cpuMillis: cpu === undefined ? (opts.unsetDefaults?.cpuMillis ?? 0) : quantity(cpu, parseCpuMillis, lenient),
+    memoryBytes: memory === undefined ? (opts.unsetDefaults?.memoryBytes ?? 0) : quantity(memory, parseBytes, lenient),
   };
 }
 
 /**
  * What a pod asks of a node: the sum over its containers, but at least what any single init
  * container asks (init containers run one at a time, before the others). A resource with
- * only a limit requests its limit. Throws on an invalid quantity (validation rejects those).
+ * only a limit requests its limit. Throws on an invalid quantity (validation rejects those)
+ * unless `opts.lenient`.
  */
-export function podRequests(pod: Pod): PodResourceRequests {
+export function podRequests(pod: Pod, opts: PodRequestsOptions = {}): PodResourceRequests {
   const total: PodResourceRequests = { cpuMillis: 0, memoryBytes: 0 };
   for (const c of pod.spec?.containers ?? []) {
-    const r = containerRequests(c);
+    const r = containerRequests(c, opts);
     total.cpuMillis += r.cpuMillis;
     total.memoryBytes += r.memoryBytes;
   }
   for (const c of pod.spec?.initContainers ?? []) {
-    const r = containerRequests(c);
+    const r = containerRequests(c, opts);
     total.cpuMillis = Math.max(total.cpuMillis, r.cpuMillis);
     total.memoryBytes = Math.max(total.memoryBytes, r.memoryBytes);
   }

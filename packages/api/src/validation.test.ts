@@ -1,6 +1,6 @@
 import { definitions, resolveSchema, schemaFor } from './schemas';
 import type { Pod } from './types';
-import { invalidObjectMessage, invalidStatus, unknownFields, validateObject, type ValidationCause } from './validation';
+import { invalidObjectMessage, invalidStatus, pruneUnknownFields, unknownFields, validateObject, type ValidationCause } from './validation';
 
 function goodPod(): Pod {
   return {
@@ -360,5 +360,17 @@ describe('unknownFields', () => {
 
   it('does not look inside maps of strings or quantities', () => {
     expect(unknownFields('Node', { metadata: { name: 'n', labels: { anything: 'x' } }, status: { capacity: { 'example.com/gpu': '1' } } })).toEqual([]);
+  });
+});
+
+describe('pruneUnknownFields', () => {
+  test('removes unknown fields in place, whatever their names, and keeps known ones', () => {
+    const pod = {
+      metadata: { name: 'p', labels: { 'app.kubernetes.io/name': 'x' }, '.': 1, ']': 2 },
+      spec: { containers: [{ name: 'c', image: 'i', 'a.b[0]': true }] },
+      bogus: { nested: 1 },
+    };
+    pruneUnknownFields('Pod', pod);
+    expect(pod).toEqual({ metadata: { name: 'p', labels: { 'app.kubernetes.io/name': 'x' } }, spec: { containers: [{ name: 'c', image: 'i' }] } });
   });
 });

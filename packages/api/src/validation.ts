@@ -671,12 +671,18 @@ export function validateObject(kind: string, obj: unknown, opts: ValidateOptions
 
 // --- unknown fields (strict field validation) ---
 
-function collectUnknown(data: unknown, schemaRaw: JSONSchema, path: string, out: string[]): void {
+/** Walks data beside its schema, calling onUnknown for each field the schema does not know. */
+function walkUnknown(
+  data: unknown,
+  schemaRaw: JSONSchema,
+  path: string,
+  onUnknown: (parent: Record<string, unknown>, key: string, path: string) => void,
+): void {
   const schema = resolveSchema(schemaRaw);
   if (schema['x-kubernetes-preserve-unknown-fields'] === true) return;
   if (Array.isArray(data)) {
     const items = asObject(schema.items);
-    if (items) data.forEach((d, i) => collectUnknown(d, items, `${path}[${i}]`, out));
+    if (items) data.forEach((d, i) => walkUnknown(d, items, `${path}[${i}]`, onUnknown));
     return;
   }
   const o = asObject(data);
@@ -686,8 +692,8 @@ function collectUnknown(data: unknown, schemaRaw: JSONSchema, path: string, out:
   for (const [k, v] of Object.entries(o)) {
     if (isPatchDirective(k)) continue;
     const known = props && Object.hasOwn(props, k) ? asObject(props[k]) : additional;
-    if (known) collectUnknown(v, known, `${path}.${k}`, out);
-    else if (schema.type === 'object') out.push(`${path}.${k}`);
+    if (known) walkUnknown(v, known, `${path}.${k}`, onUnknown);
+    else if (schema.type === 'object') onUnknown(o, k, `${path}.${k}`);
   }
 }
 
@@ -701,6 +707,15 @@ export function unknownFields(kind: string, obj: unknown): string[] {
   const name = definitionNameFor(kind);
   if (name === undefined) return [];
   const out: string[] = [];
-  collectUnknown(withoutNulls(obj), definitions[name], '', out);
+  walkUnknown(withoutNulls(obj), definitions[name], '', (_parent, _key, path) => out.push(path));
   return out;
+}
+
+/** Removes, in place, every field the schema of kind does not know (as decoding drops them in Kubernetes). */
+export function pruneUnknownFields(kind: string, obj: unknown): void {
+  const name = definitionNameFor(kind);
+  if (name === undefined) return;
+  walkUnknown(obj, definitions[name], '', (parent, key) => {
+    delete parent[key];
+  });
 }

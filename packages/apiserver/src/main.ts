@@ -1,7 +1,9 @@
 #!/usr/bin/env node
+import fs from 'fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { createApiServer } from './server';
 import { createLogger } from '@peapod/client';
+import { createApiServer } from './server';
+import { bootstrapCluster } from './pki/bootstrap';
 
 function parseBool(v: string): boolean {
   if (v === 'true') return true;
@@ -9,29 +11,58 @@ function parseBool(v: string): boolean {
   throw new InvalidArgumentError('expected true or false');
 }
 
-function parsePort(v: string): number {
+function parseCount(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('expected a port number');
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
   return n;
 }
 
-const program = new Command('peapod-apiserver')
-  .description('The Peapod API server: Kubernetes core/v1 over HTTP, stored in SQLite')
-  .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 6443)
-  .option('--bind <address>', 'address to listen on', '127.0.0.1')
-  .option('--data-dir <dir>', 'directory for the database', './data/apiserver')
-  .option('--allow-privileged <bool>', 'accept pods with privileged containers', parseBool, true)
-  .option('--event-ttl <seconds>', 'how long events are kept', (v) => parsePort(v), 3600)
-  .showHelpAfterError();
+function parsePort(v: string): number {
+  const n = parseCount(v);
+  if (n > 65535) throw new InvalidArgumentError('expected a port number');
+  return n;
+}
 
-async function main(): Promise<void> {
-  program.parse();
-  const opts = program.opts<{ port: number; bind: string; dataDir: string; allowPrivileged: boolean; eventTtl: number }>();
+function parseList(v: string): string[] {
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+interface ServeFlags {
+  port: number;
+  bind: string;
+  dataDir: string;
+  allowPrivileged: boolean;
+  eventTtl: number;
+  tokenAuthFile?: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  maxWatchesPerClient: number;
+}
+
+async function serve(opts: ServeFlags): Promise<void> {
+  if (!!opts.tlsCertFile !== !!opts.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
+  const tls = opts.tlsCertFile ? { cert: fs.readFileSync(opts.tlsCertFile), key: fs.readFileSync(opts.tlsPrivateKeyFile!) } : undefined;
   // Start-up and shutdown are worth a line; requests are not (quiet by default).
   const log = createLogger('apiserver', process.env.PEAPOD_LOG_LEVEL ? {} : { level: 'info' });
-  const api = createApiServer({ dataDir: opts.dataDir, allowPrivileged: opts.allowPrivileged, eventTtlSeconds: opts.eventTtl, logger: log });
+  const api = createApiServer({
+    dataDir: opts.dataDir,
+    allowPrivileged: opts.allowPrivileged,
+    eventTtlSeconds: opts.eventTtl,
+    logger: log,
+    tokenAuthFile: opts.tokenAuthFile,
+    tls,
+    maxWatchesPerClient: opts.maxWatchesPerClient,
+  });
   const port = await api.listen(opts.port, opts.bind);
-  log.info('listening', { address: `http://${opts.bind}:${port}`, dataDir: opts.dataDir, revision: api.store.revision });
+  log.info('listening', {
+    address: `${tls ? 'https' : 'http'}://${opts.bind}:${port}`,
+    dataDir: opts.dataDir,
+    revision: api.store.revision,
+    authentication: opts.tokenAuthFile ? 'token file' : 'none',
+  });
   const stop = (signal: string) => {
     log.info('stopping', { signal });
     api.close().then(
@@ -43,7 +74,38 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err: Error) => {
+const program = new Command('peapod-apiserver').description('The Peapod API server: Kubernetes core/v1 over HTTP(S), stored in SQLite');
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the API server (the default command)')
+  .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 6443)
+  .option('--bind <address>', 'address to listen on', '127.0.0.1')
+  .option('--data-dir <dir>', 'directory for the database', './data/apiserver')
+  .option('--allow-privileged <bool>', 'accept pods with privileged containers', parseBool, true)
+  .option('--event-ttl <seconds>', 'how long events are kept', parseCount, 3600)
+  .option('--token-auth-file <file>', 'bearer tokens (CSV: token,user,uid,"group1,group2"); without it there is no authentication')
+  .option('--tls-cert-file <file>', 'PEM certificate: serve HTTPS')
+  .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
+  .option('--max-watches-per-client <n>', 'open watches one client may hold', parseCount, 100)
+  .showHelpAfterError()
+  .action((opts: ServeFlags) => serve(opts));
+
+program
+  .command('bootstrap')
+  .description('write a CA, the server certificate, a token per identity and their kubeconfigs (kept if present)')
+  .requiredOption('--dir <dir>', 'where to write them')
+  .requiredOption('--server <url>', 'the URL components reach the API server at')
+  .option('--admin-server <url>', 'the URL in admin.kubeconfig (default: --server)')
+  .option('--hosts <list>', 'comma-separated names and IPs for the server certificate', parseList, ['127.0.0.1', 'localhost'])
+  .option('--nodes <list>', 'comma-separated node names that get a token and kubeconfig', parseList, [])
+  .showHelpAfterError()
+  .action((opts: { dir: string; server: string; adminServer?: string; hosts: string[]; nodes: string[] }) => {
+    const result = bootstrapCluster(opts);
+    process.stdout.write(`${JSON.stringify({ dir: result.dir, created: result.created, kubeconfigs: result.kubeconfigs })}\n`);
+  });
+
+program.parseAsync().catch((err: Error) => {
   process.stderr.write(`peapod-apiserver: ${err.message}\n`);
   process.exit(1);
 });

@@ -1,5 +1,6 @@
 import fs from 'fs';
 import http from 'http';
+import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
@@ -10,11 +11,13 @@ import { makeStrategies } from './registry/strategies';
 import { Housekeeping } from './registry/housekeeping';
 import { StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
+import { maxBodyBytes } from './http/body';
 import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
 import { runWatch } from './http/watch';
 import { createLogger, Logger } from '@peapod/client';
+import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database; ':memory:' keeps nothing */
@@ -25,11 +28,16 @@ export interface ApiServerOptions {
   /** the shortest server-chosen watch timeout (a random one up to twice this is used) */
   minWatchTimeoutSeconds?: number;
   logger?: Logger;
+  /** --token-auth-file: with it every request but health and version needs a known bearer token */
+  tokenAuthFile?: string;
+  /** PEM certificate and key: serve HTTPS */
+  tls?: { cert: Buffer; key: Buffer };
+  maxWatchesPerClient?: number;
 }
 
 export interface ApiServer {
   app: express.Express;
-  server: http.Server;
+  server: http.Server | https.Server;
   registry: Registry;
   store: SqliteStore;
   metrics: Metrics;
@@ -37,12 +45,35 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-function sendStatus(res: Response, err: StatusError): void {
+/**
+ * Runs fn once the request body has been read to its end. Node closes a keep-alive
+ * connection whose request body was left unread, without telling the client, so a
+ * reply must not go out before the body is in; a body over the limit is not read but
+ * answered with Connection: close.
+ */
+function afterBody(req: Request, res: Response, fn: () => void): void {
+  if (req.complete || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return fn();
+  if (Number(req.headers['content-length']) > maxBodyBytes) {
+    res.setHeader('Connection', 'close');
+    return fn();
+  }
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+  req.on('end', once);
+  req.on('error', once);
+  req.resume();
+}
+
+function sendStatus(req: Request, res: Response, err: StatusError): void {
   if (res.headersSent) {
     res.end();
     return;
   }
-  res.status(err.code).type('application/json').send(JSON.stringify(err.status));
+  afterBody(req, res, () => res.status(err.code).type('application/json').send(JSON.stringify(err.status)));
 }
 
 /** Requests to a node's agent (container logs), at the node's InternalIP and agent port. */
@@ -69,31 +100,61 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 });
   const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
 
+  const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
+  const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  if (users) {
+    app.use((req, res, next) => {
+      if (publicPaths.has(req.path)) return next();
+      const user = authenticate(req.headers.authorization, users);
+      if (!user) return sendStatus(req, res, new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' }));
+      res.locals.user = user;
+      next();
+    });
+  }
+  // Reads that carry a body (meaningless, but allowed) have it read before they are answered.
+  app.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') afterBody(req, res, next);
+    else next();
+  });
   app.use(discoveryRouter(() => true));
-  app.get('/metrics', (_req, res, next) => {
+  app.get('/metrics', (req, res, next) => {
+    const user = res.locals.user as UserInfo | undefined;
+    if (users && !user?.groups.includes('system:masters')) {
+      sendStatus(req, res, new StatusError(403, `forbidden: User "${user?.name}" cannot get path "/metrics"`, { reason: 'Forbidden' }));
+      return;
+    }
     metrics.registry
       .metrics()
       .then((text) => res.status(200).type(metrics.registry.contentType).send(text))
       .catch(next);
   });
-  app.use('/api/v1', resourceHandler({ registry, metrics, agentRequest, minWatchTimeoutSeconds }));
-  app.use((_req: Request, res: Response) => {
-    sendStatus(res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
+  const resources = resourceHandler({
+    registry,
+    metrics,
+    agentRequest,
+    minWatchTimeoutSeconds,
+    authorization: !!users,
+    maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
+  });
+  app.use('/api/v1', resources.handler);
+  app.use((req: Request, res: Response) => {
+    sendStatus(req, res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof StatusError) {
-      sendStatus(res, err);
+      sendStatus(req, res, err);
       return;
     }
     log.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
-    sendStatus(res, new StatusError(500, 'an internal error occurred; see the API server log'));
+    sendStatus(req, res, new StatusError(500, 'an internal error occurred; see the API server log'));
   });
 
-  const server = http.createServer(app);
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
@@ -109,6 +170,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const q = url.searchParams;
       const target = parseResourcePath(url.pathname);
       if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
+      let user: UserInfo | undefined;
+      if (users) {
+        user = authenticate(req.headers.authorization, users);
+        if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
+      }
+      resources.checkAccess(user, target, 'watch', q);
+      const release = resources.admitWatch(resources.clientKey(user, req.socket.remoteAddress));
       if (target.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${target.name}`].filter(Boolean).join(','));
       const watchReq = watchRequest({ ...target, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined), minWatchTimeoutSeconds);
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -124,7 +192,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
               },
               end: () => ws.close(1000),
             },
-            { onEnd: () => metrics.watchers.dec({ resource: target.resource.name }) },
+            {
+              onEnd: () => {
+                release();
+                metrics.watchers.dec({ resource: target.resource.name });
+              },
+            },
           );
           ws.on('close', end);
           ws.on('error', end);
@@ -132,6 +205,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           const status = err instanceof StatusError ? err.status : failureStatus(500, 'internal error');
           ws.send(JSON.stringify({ type: 'ERROR', object: status }));
           ws.close(1000);
+          release();
           metrics.watchers.dec({ resource: target.resource.name });
         }
       });

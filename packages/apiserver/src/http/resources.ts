@@ -7,6 +7,8 @@ import { readDeleteOptions, readObject, readPatch } from './body';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
 import type { Metrics } from './metrics';
+import { authorize, nodeUserPrefix } from '../auth/authorizer';
+import type { UserInfo } from '../auth/tokens';
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -94,11 +96,85 @@ export interface ResourceHandlerOptions {
   /** requests through the agent of a pod's node (logs) */
   agentRequest?: (node: Node, path: string) => http.ClientRequest;
   minWatchTimeoutSeconds: number;
+  /** when set, every request is authorized for res.locals.user */
+  authorization: boolean;
+  /** how many watches one client (user, or address without authentication) may hold open */
+  maxWatchesPerClient: number;
+}
+
+function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string {
+  switch (method) {
+    case 'GET':
+      return isWatch(q) ? 'watch' : path.name === undefined ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return path.name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return method.toLowerCase();
+  }
 }
 
 /** The handler for everything under /api/v1 but discovery. */
 export function resourceHandler(opts: ResourceHandlerOptions) {
   const { registry, metrics } = opts;
+  const watchesByClient = new Map<string, number>();
+  const podLookup = {
+    pod: (namespace: string, name: string) => registry.store.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
+  };
+
+  function checkAccess(user: UserInfo | undefined, path: ResourcePath, verb: string, q: URLSearchParams): void {
+    if (!opts.authorization) return;
+    if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
+    const decision = authorize(
+      user,
+      {
+        verb,
+        resource: path.resource.name,
+        subresource: path.subresource,
+        namespace: path.resource.namespaced ? path.namespace : undefined,
+        name: path.name,
+        fieldSelector: q.get('fieldSelector') ?? undefined,
+      },
+      podLookup,
+    );
+    if (!decision.allowed) throw new StatusError(403, decision.reason!, { reason: 'Forbidden', name: path.name, kind: path.resource.name });
+  }
+
+  /** A node may register only itself. */
+  function checkNodeCreate(res: Response, r: ResourceInfo, body: unknown): void {
+    const user = res.locals.user as UserInfo | undefined;
+    if (!opts.authorization || r.name !== 'nodes' || !user?.name.startsWith(nodeUserPrefix)) return;
+    const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+    if (name !== user.name.slice(nodeUserPrefix.length)) {
+      throw new StatusError(403, `nodes "${String(name)}" is forbidden: node "${user.name.slice(nodeUserPrefix.length)}" may only register itself`, { reason: 'Forbidden' });
+    }
+  }
+
+  function clientKey(user: UserInfo | undefined, address: string | undefined): string {
+    return user ? `user:${user.name}` : `addr:${address}`;
+  }
+
+  /** Counts a watch against its client's cap; returns the release function. */
+  function admitWatch(key: string): () => void {
+    const n = watchesByClient.get(key) ?? 0;
+    if (n >= opts.maxWatchesPerClient) {
+      throw new StatusError(429, `too many open watches for this client (limit ${opts.maxWatchesPerClient})`, { reason: 'TooManyRequests' });
+    }
+    watchesByClient.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (watchesByClient.get(key) ?? 1) - 1;
+      if (left <= 0) watchesByClient.delete(key);
+      else watchesByClient.set(key, left);
+    };
+  }
 
   function renderOne(req: Request, r: ResourceInfo, obj: KubeObject, json: string): string {
     const table = tableRequested(req.headers.accept, new URL(req.url, 'http://x').searchParams.get('includeObject') ?? undefined);
@@ -123,6 +199,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
 
   function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
     const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds);
+    const release = admitWatch(clientKey(res.locals.user as UserInfo | undefined, req.socket.remoteAddress));
+    res.on('close', release);
     res.status(200);
     res.setHeader('Content-Type', 'application/json');
     res.setHeader('Cache-Control', 'no-cache, private');
@@ -157,6 +235,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (wantsProtobufOnly(req)) {
       throw new StatusError(406, 'only application/json is served', { reason: 'NotAcceptable' });
     }
+    checkAccess(res.locals.user as UserInfo | undefined, path, verbOf(req.method, path, q), q);
 
     if (path.subresource === 'log') {
       if (req.method !== 'GET') throw methodNotAllowed(req.method, r);
@@ -221,6 +300,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name !== undefined) throw methodNotAllowed('POST', r);
         if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
         const body = await readObject(req);
+        checkNodeCreate(res, r, body);
         const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), isDryRun(q));
         sendWarnings(res, warnings);
         sendJsonText(res, 201, entry.json);
@@ -276,9 +356,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     }
     if (!pod.spec.nodeName) throw badRequest(`pod ${path.name} does not have a host assigned`);
     const nodeEntry = registry.store.get(`/nodes/${pod.spec.nodeName}`);
-    if (!nodeEntry || !opts.agentRequest) {
-      throw new StatusError(503, `the node ${pod.spec.nodeName} of pod ${path.name} cannot be reached for logs`);
-    }
+    if (!nodeEntry) throw new StatusError(404, `nodes "${pod.spec.nodeName}" not found`, { name: pod.spec.nodeName, kind: 'nodes' });
+    if (!opts.agentRequest) throw new StatusError(503, `the node ${pod.spec.nodeName} of pod ${path.name} cannot be reached for logs`);
     const params = new URLSearchParams();
     for (const k of ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'limitBytes']) {
       const v = q.get(k);
@@ -301,7 +380,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     });
   }
 
-  return (req: Request, res: Response, next: NextFunction) => {
+  const handler = (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     let verb = req.method.toLowerCase();
     let resource = 'unknown';
@@ -320,6 +399,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
       });
   };
+  return { handler, checkAccess, admitWatch, clientKey };
 }
 
 export function isWatch(q: URLSearchParams): boolean {

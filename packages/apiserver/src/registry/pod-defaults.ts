@@ -60,13 +60,19 @@ export function addDefaultTolerations(pod: Pod): void {
   pod.spec.tolerations = tolerations;
 }
 
+function objects<T>(list: unknown): T[] {
+  return Array.isArray(list) ? list.filter((x): x is T => typeof x === 'object' && x !== null) : [];
+}
+
+/** The QoS class; runs before validation, so it must not trust the shape of what it reads. */
 export function podQosClass(pod: Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
-  const containers = [...(pod.spec.containers ?? []), ...(pod.spec.initContainers ?? [])];
+  const containers = [...objects<Container>(pod.spec?.containers), ...objects<Container>(pod.spec?.initContainers)];
   let any = false;
   let guaranteed = true;
   for (const c of containers) {
-    const req = c.resources?.requests ?? {};
-    const lim = c.resources?.limits ?? {};
+    const resources = typeof c.resources === 'object' && c.resources !== null ? c.resources : {};
+    const req = typeof resources.requests === 'object' && resources.requests !== null ? resources.requests : {};
+    const lim = typeof resources.limits === 'object' && resources.limits !== null ? resources.limits : {};
     if (Object.keys(req).length || Object.keys(lim).length) any = true;
     for (const r of ['cpu', 'memory']) {
       if (!lim[r] || (req[r] !== undefined && req[r] !== lim[r])) guaranteed = false;

@@ -10,6 +10,7 @@ import {
   parseFieldSelector,
   parseLabelSelector,
   Pod,
+  pruneUnknownFields,
   ReplicationController,
   ResourceInfo,
   Scale,
@@ -30,7 +31,6 @@ import {
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, StatusError } from '../errors';
 import type { Strategy } from './strategy';
 import { canonicalJson } from './canonical';
-import { deletePath } from './paths';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -188,7 +188,7 @@ export class Registry {
       }
       for (const path of unknown) warnings.push(`unknown field "${path.replace(/^\./, '')}"`);
     }
-    for (const path of unknownFields(s.resource.kind, obj)) deletePath(obj, path);
+    pruneUnknownFields(s.resource.kind, obj);
     return { obj, warnings };
   }
 

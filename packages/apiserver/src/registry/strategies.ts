@@ -77,7 +77,9 @@ class PodStrategy extends BaseStrategy {
     keepStatus(obj, old);
   }
   override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
-    return [...this.validate(obj), ...validatePodUpdate(obj as Pod, old as Pod)];
+    // The comparison with the old pod assumes a well-formed new one.
+    const causes = this.validate(obj);
+    return causes.length ? causes : validatePodUpdate(obj as Pod, old as Pod);
   }
 }
 

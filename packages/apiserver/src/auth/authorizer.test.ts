@@ -1,0 +1,51 @@
+import type { Pod } from '@peapod/api';
+import { authorize } from './authorizer';
+import { parseTokenFile, authenticate } from './tokens';
+
+const pods: Record<string, Pod> = {
+  'default/mine': { metadata: { name: 'mine', namespace: 'default' }, spec: { nodeName: 'n1', containers: [] } },
+  'default/theirs': { metadata: { name: 'theirs', namespace: 'default' }, spec: { nodeName: 'n2', containers: [] } },
+};
+const lookup = { pod: (ns: string, name: string) => pods[`${ns}/${name}`] };
+
+const node = { name: 'system:node:n1', uid: '1', groups: ['system:nodes'] };
+const scheduler = { name: 'system:kube-scheduler', uid: '2', groups: [] };
+const admin = { name: 'admin', uid: '3', groups: ['system:masters'] };
+
+test('token file: quoted groups, comments, errors', () => {
+  const users = parseTokenFile('# comment\nabc,admin,1,"system:masters,devs"\ndef,system:node:n1,2,system:nodes\n');
+  expect(users.get('abc')).toEqual({ name: 'admin', uid: '1', groups: ['system:masters', 'devs'] });
+  expect(users.get('def')!.groups).toEqual(['system:nodes']);
+  expect(authenticate('Bearer abc', users)!.name).toBe('admin');
+  expect(authenticate('Bearer nope', users)).toBeUndefined();
+  expect(authenticate('Basic abc', users)).toBeUndefined();
+  expect(() => parseTokenFile('onlytoken\n')).toThrow(/expected token,user,uid/);
+  expect(() => parseTokenFile('a,u,1\na,v,2\n')).toThrow(/duplicate token/);
+});
+
+test('masters may do anything', () => {
+  expect(authorize(admin, { verb: 'delete', resource: 'nodes', name: 'n1' }, lookup).allowed).toBe(true);
+});
+
+test('a node acts only on itself and its own pods', () => {
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a, lookup).allowed;
+  expect(allow({ verb: 'update', resource: 'nodes', subresource: 'status', name: 'n1' })).toBe(true);
+  expect(allow({ verb: 'update', resource: 'nodes', subresource: 'status', name: 'n2' })).toBe(false);
+  expect(allow({ verb: 'patch', resource: 'nodes', name: 'n2' })).toBe(false);
+  expect(allow({ verb: 'get', resource: 'pods', namespace: 'default', name: 'mine' })).toBe(true);
+  expect(allow({ verb: 'get', resource: 'pods', namespace: 'default', name: 'theirs' })).toBe(false);
+  expect(allow({ verb: 'delete', resource: 'pods', namespace: 'default', name: 'theirs' })).toBe(false);
+  expect(allow({ verb: 'update', resource: 'pods', subresource: 'status', namespace: 'default', name: 'mine' })).toBe(true);
+  expect(allow({ verb: 'watch', resource: 'pods', fieldSelector: 'spec.nodeName=n1' })).toBe(true);
+  expect(allow({ verb: 'list', resource: 'pods' })).toBe(false);
+  expect(allow({ verb: 'create', resource: 'pods', namespace: 'default' })).toBe(false);
+  expect(allow({ verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'mine' })).toBe(false);
+  expect(allow({ verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
+});
+
+test('the scheduler binds but may not delete nodes; the message reads as Kubernetes words it', () => {
+  expect(authorize(scheduler, { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'x' }, lookup).allowed).toBe(true);
+  const d = authorize(scheduler, { verb: 'delete', resource: 'nodes', name: 'n1' }, lookup);
+  expect(d.allowed).toBe(false);
+  expect(d.reason).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
+});

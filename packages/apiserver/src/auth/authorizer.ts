@@ -1,0 +1,105 @@
+import type { Pod } from '@peapod/api';
+import type { UserInfo } from './tokens';
+
+export interface RequestAttributes {
+  verb: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** the fieldSelector of a list or watch */
+  fieldSelector?: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  reason?: string;
+}
+
+/** What the node authorizer needs to know about stored pods. */
+export interface PodLookup {
+  pod(namespace: string, name: string): Pod | undefined;
+}
+
+type Rule = { resources: string[]; verbs: string[] };
+
+const read = ['get', 'list', 'watch'];
+
+/** Built-in roles of the components, as Kubernetes' bootstrap policy grants them. */
+const componentRules: Record<string, Rule[]> = {
+  'system:kube-scheduler': [
+    { resources: ['pods', 'nodes', 'namespaces', 'replicationcontrollers'], verbs: read },
+    { resources: ['pods/binding', 'bindings'], verbs: ['create'] },
+    { resources: ['pods/status'], verbs: ['patch', 'update'] },
+    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  ],
+  'system:kube-controller-manager': [
+    { resources: ['pods'], verbs: [...read, 'create', 'delete', 'deletecollection', 'patch', 'update'] },
+    { resources: ['pods/status'], verbs: ['patch', 'update'] },
+    { resources: ['replicationcontrollers'], verbs: [...read, 'patch', 'update'] },
+    { resources: ['replicationcontrollers/status', 'replicationcontrollers/scale'], verbs: ['get', 'patch', 'update'] },
+    { resources: ['nodes'], verbs: [...read, 'patch', 'update'] },
+    { resources: ['nodes/status'], verbs: ['patch', 'update'] },
+    { resources: ['namespaces'], verbs: read },
+    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  ],
+};
+
+function matches(rules: Rule[], resource: string, verb: string): boolean {
+  return rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
+}
+
+/** Kubernetes' wording: `pods "web" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "default"`. */
+function forbiddenMessage(user: UserInfo, a: RequestAttributes, why?: string): string {
+  const subject = a.name ? `${a.resource} "${a.name}"` : a.resource;
+  const sub = a.subresource ? ` subresource "${a.subresource}"` : '';
+  const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
+  return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group ""${scope}${why ? `: ${why}` : ''}`;
+}
+
+export const nodeUserPrefix = 'system:node:';
+
+/**
+ * Decides what a user may do: system:masters anything; the scheduler and controller
+ * manager their roles; a node (system:node:NAME in system:nodes) only its own Node and
+ * the pods bound to it, as Kubernetes' Node authorizer allows.
+ */
+export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup): Decision {
+  if (user.groups.includes('system:masters')) return { allowed: true };
+  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+  const denied = (why?: string): Decision => ({ allowed: false, reason: forbiddenMessage(user, a, why) });
+  const rules = componentRules[user.name];
+  if (rules) return matches(rules, resource, a.verb) ? { allowed: true } : denied();
+  if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
+    return authorizeNode(user.name.slice(nodeUserPrefix.length), a, resource, pods) ? { allowed: true } : denied('a node may only act on itself and the pods bound to it');
+  }
+  return denied();
+}
+
+function authorizeNode(node: string, a: RequestAttributes, resource: string, pods: PodLookup): boolean {
+  switch (resource) {
+    case 'nodes':
+      if (a.verb === 'create') return true; // the name is checked against the body by the caller
+      if (a.verb === 'list' || a.verb === 'watch') return a.fieldSelector === `metadata.name=${node}`;
+      return ['get', 'update', 'patch'].includes(a.verb) && a.name === node;
+    case 'nodes/status':
+      return ['get', 'update', 'patch'].includes(a.verb) && a.name === node;
+    case 'pods':
+      if (a.verb === 'list' || a.verb === 'watch') return (a.fieldSelector ?? '').split(',').includes(`spec.nodeName=${node}`);
+      if (a.verb === 'get' || a.verb === 'delete') return boundTo(node, a, pods);
+      return false;
+    case 'pods/status':
+      return ['get', 'update', 'patch'].includes(a.verb) && boundTo(node, a, pods);
+    case 'events':
+      return ['create', 'patch', 'update'].includes(a.verb);
+    case 'namespaces':
+      return a.verb === 'get';
+    default:
+      return false;
+  }
+}
+
+function boundTo(node: string, a: RequestAttributes, pods: PodLookup): boolean {
+  if (!a.namespace || !a.name) return false;
+  return pods.pod(a.namespace, a.name)?.spec.nodeName === node;
+}
