@@ -31,6 +31,7 @@ beforeAll(async () => {
     tokenAuthFile: pki.tokenFile,
     tls: { cert: fs.readFileSync(pki.certFile), key: fs.readFileSync(pki.keyFile) },
     maxWatchesPerClient: 3,
+    agentClientToken: fs.readFileSync(pki.agentClientTokenFile, 'utf8'),
     logger: { info() {}, warn() {}, error() {}, debug() {} },
   });
   base = `https://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
@@ -164,8 +165,35 @@ test('kubectl with the generated kubeconfig verifies the server; with a wrong CA
   expect(bad.stderr).toMatch(/certificate signed by unknown authority|x509/);
 });
 
+test('TokenReview: nodes may ask who a token belongs to; others may not', async () => {
+  const review = (asker: string, token: string) => req(asker, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+  const ok = await review('system:node:n1', tokens['system:apiserver']);
+  expect(ok.status).toBe(201);
+  expect(ok.body.status).toEqual({ authenticated: true, user: { username: 'system:apiserver', uid: 'apiserver', groups: ['system:masters'] } });
+  expect((await review('system:node:n1', 'made-up')).body.status).toEqual({ authenticated: false });
+  expect((await review('system:kube-scheduler', tokens.admin)).status).toBe(403);
+});
+
+test('log requests reach the agent with the API server token, and a reader needs pods/log', async () => {
+  const http = await import('http');
+  const seen: (string | undefined)[] = [];
+  const agent = http.createServer((r, s) => {
+    seen.push(r.headers.authorization);
+    s.end('hello from the agent\n');
+  });
+  await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+  const port = (agent.address() as { port: number }).port;
+  await req('admin', 'PATCH', '/api/v1/nodes/n1/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } });
+  const logs = await req('admin', 'GET', '/api/v1/namespaces/default/pods/on-n1/log');
+  expect(logs.status).toBe(200);
+  expect(logs.body).toBe('hello from the agent\n');
+  expect(seen).toEqual([`Bearer ${tokens['system:apiserver']}`]);
+  expect((await req('system:kube-scheduler', 'GET', '/api/v1/namespaces/default/pods/on-n1/log')).status).toBe(403);
+  agent.close();
+});
+
 test('key files and kubeconfigs are private', () => {
-  for (const f of [path.join(pki.dir, 'ca.key'), pki.keyFile, pki.tokenFile, ...Object.values(pki.kubeconfigs)]) {
+  for (const f of [path.join(pki.dir, 'ca.key'), pki.keyFile, pki.tokenFile, pki.agentClientTokenFile, ...Object.values(pki.kubeconfigs)]) {
     expect(fs.statSync(f).mode & 0o777).toBe(0o600);
   }
 });

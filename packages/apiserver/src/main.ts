@@ -40,6 +40,7 @@ interface ServeFlags {
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
   maxWatchesPerClient: number;
+  agentClientTokenFile?: string;
 }
 
 async function serve(opts: ServeFlags): Promise<void> {
@@ -55,6 +56,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     tokenAuthFile: opts.tokenAuthFile,
     tls,
     maxWatchesPerClient: opts.maxWatchesPerClient,
+    agentClientToken: opts.agentClientTokenFile ? fs.readFileSync(opts.agentClientTokenFile, 'utf8').trim() : undefined,
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -88,6 +90,7 @@ program
   .option('--tls-cert-file <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
   .option('--max-watches-per-client <n>', 'open watches one client may hold', parseCount, 100)
+  .option('--agent-client-token-file <file>', 'a file holding the token the API server presents to node agents (logs)')
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 

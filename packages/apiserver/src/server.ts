@@ -11,7 +11,7 @@ import { makeStrategies } from './registry/strategies';
 import { Housekeeping } from './registry/housekeeping';
 import { StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
-import { maxBodyBytes } from './http/body';
+import { maxBodyBytes, readObject } from './http/body';
 import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   /** PEM certificate and key: serve HTTPS */
   tls?: { cert: Buffer; key: Buffer };
   maxWatchesPerClient?: number;
+  /** the token the API server presents to node agents (for logs) */
+  agentClientToken?: string;
 }
 
 export interface ApiServer {
@@ -76,11 +78,16 @@ function sendStatus(req: Request, res: Response, err: StatusError): void {
   afterBody(req, res, () => res.status(err.code).type('application/json').send(JSON.stringify(err.status)));
 }
 
-/** Requests to a node's agent (container logs), at the node's InternalIP and agent port. */
-function agentRequest(node: Node, agentPath: string): http.ClientRequest {
-  const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
-  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
-  return http.request({ host: address, port, path: agentPath, method: 'GET' });
+/**
+ * Requests to a node's agent (container logs), at the node's InternalIP and agent port,
+ * carrying the API server's own token so the agent can tell them from anyone else's.
+ */
+function agentRequester(token: string | undefined) {
+  return (node: Node, agentPath: string): http.ClientRequest => {
+    const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
+    const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
+    return http.request({ host: address, port, path: agentPath, method: 'GET', headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  };
 }
 
 export function createApiServer(opts: ApiServerOptions): ApiServer {
@@ -136,12 +143,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const resources = resourceHandler({
     registry,
     metrics,
-    agentRequest,
+    agentRequest: agentRequester(opts.agentClientToken),
     minWatchTimeoutSeconds,
     authorization: !!users,
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
   });
   app.use('/api/v1', resources.handler);
+  app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res, next) => {
+    tokenReview(req, res).catch(next);
+  });
   app.use((req: Request, res: Response) => {
     sendStatus(req, res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
   });
@@ -153,6 +163,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     log.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
     sendStatus(req, res, new StatusError(500, 'an internal error occurred; see the API server log'));
   });
+
+  /**
+   * TokenReview: who a bearer token belongs to. Agents ask it about the tokens presented
+   * to them, so only nodes and masters may ask.
+   */
+  async function tokenReview(req: Request, res: Response): Promise<void> {
+    const caller = res.locals.user as UserInfo | undefined;
+    if (users && !caller?.groups.some((g) => g === 'system:masters' || g === 'system:nodes')) {
+      throw new StatusError(403, `tokenreviews.authentication.k8s.io is forbidden: User "${caller?.name}" cannot create resource "tokenreviews"`, { reason: 'Forbidden' });
+    }
+    const body = (await readObject(req)) as { spec?: { token?: unknown } } | null;
+    const token = body && typeof body === 'object' ? body.spec?.token : undefined;
+    if (typeof token !== 'string' || !token) throw new StatusError(422, 'TokenReview "" is invalid: spec.token: Required value', { reason: 'Invalid' });
+    const user = users?.get(token);
+    const status = user ? { authenticated: true, user: { username: user.name, uid: user.uid, groups: user.groups } } : { authenticated: false };
+    res.status(201).type('application/json').send(JSON.stringify({ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { token }, status }));
+  }
 
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.

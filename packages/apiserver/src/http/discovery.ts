@@ -72,7 +72,25 @@ export function discoveryRouter(isReady: () => boolean): Router {
     }),
   );
   r.get('/api/v1', (_req, res) => res.status(200).type('application/json').send(resourceList));
-  r.get('/apis', (_req, res) => sendJson(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] }));
+  const authnVersion = { groupVersion: 'authentication.k8s.io/v1', version: 'v1' };
+  r.get('/apis', (_req, res) =>
+    sendJson(res, {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [{ name: 'authentication.k8s.io', versions: [authnVersion], preferredVersion: authnVersion }],
+    }),
+  );
+  r.get('/apis/authentication.k8s.io', (_req, res) =>
+    sendJson(res, { kind: 'APIGroup', apiVersion: 'v1', name: 'authentication.k8s.io', versions: [authnVersion], preferredVersion: authnVersion }),
+  );
+  r.get('/apis/authentication.k8s.io/v1', (_req, res) =>
+    sendJson(res, {
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: 'authentication.k8s.io/v1',
+      resources: [{ name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }],
+    }),
+  );
   r.get('/openapi/v2', (req, res) => {
     // client-go asks for protobuf first; answering JSON to that would not parse, so say 406.
     if (!acceptsJson(req)) {

@@ -25,6 +25,8 @@ export interface BootstrapResult {
   keyFile: string;
   tokenFile: string;
   kubeconfigs: Record<string, string>;
+  /** a file holding the token the API server presents to node agents */
+  agentClientTokenFile: string;
 }
 
 const secretMode = 0o600;
@@ -146,6 +148,7 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
     { user: 'admin', uid: 'admin', groups: ['system:masters'], kubeconfig: 'admin.kubeconfig' },
     { user: 'system:kube-scheduler', uid: 'scheduler', groups: [], kubeconfig: 'scheduler.kubeconfig' },
     { user: 'system:kube-controller-manager', uid: 'controller-manager', groups: [], kubeconfig: 'controller-manager.kubeconfig' },
+    { user: 'system:apiserver', uid: 'apiserver', groups: ['system:masters'], kubeconfig: 'apiserver.kubeconfig' },
     ...opts.nodes.map((n) => ({ user: `system:node:${n}`, uid: `node-${n}`, groups: ['system:nodes'], kubeconfig: `node-${n}.kubeconfig` })),
   ];
   const entries: TokenEntry[] = identities.map((id) => ({ ...id, token: existing.get(id.user) ?? crypto.randomBytes(24).toString('base64url') }));
@@ -163,5 +166,7 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
     writeKubeconfig(target, { server, token: e.token, caData: caPem, name: 'peapod' });
     kubeconfigs[e.user] = target;
   }
-  return { dir: opts.dir, created, caFile, certFile, keyFile, tokenFile, kubeconfigs };
+  const agentClientTokenFile = file('apiserver-agent-client.token');
+  writeSecret(agentClientTokenFile, entries.find((e) => e.user === 'system:apiserver')!.token);
+  return { dir: opts.dir, created, caFile, certFile, keyFile, tokenFile, kubeconfigs, agentClientTokenFile };
 }
