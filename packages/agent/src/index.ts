@@ -1,1 +1,11 @@
-export {};
+export * from './runtime';
+export { Agent, type AgentOptions } from './agent';
+export { PodWorkers, type SyncFn, type SyncOutcome, type PodWorkersOptions } from './pod-workers';
+export { PodSyncer, type PodSyncerOptions, GONE_POD_GRACE_SECONDS } from './sync-pod';
+export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch, type StatusInput } from './status';
+export { admitPod, privilegedFields, type AdmissionResult } from './admission';
+export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions } from './node-status';
+export { Relister } from './relist';
+export { RestartBackoff } from './backoff';
+export { createLogServer, pickAttempt } from './log-server';
+export { benchPodStartup, type PodStartupBenchOptions, type PodStartupBench } from './bench';

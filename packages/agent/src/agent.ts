@@ -1,0 +1,152 @@
+// The agent assembled: node registration and heartbeat, the informer on this node's pods,
+// one worker per pod, the runtime relist, and the log server.
+import type http from 'http';
+import type { Pod } from '@peapod/api';
+import { Informer } from '@peapod/client';
+import type { Client, Logger } from '@peapod/client';
+import { apiEventRecorder } from './events';
+import { createLogServer, listen } from './log-server';
+import { apiServerCallers } from './caller-auth';
+import { NodeStatusManager } from './node-status';
+import { PodWorkers } from './pod-workers';
+import { Relister } from './relist';
+import type { DockerRuntime } from './runtime';
+import { PodSyncer } from './sync-pod';
+
+export interface AgentOptions {
+  client: Client;
+  runtime: DockerRuntime;
+  log: Logger;
+  nodeName: string;
+  /** InternalIP of the node and the address the log server binds. */
+  address: string;
+  /** Log server port (0: any free port, reported in the node status). */
+  port: number;
+  allowPrivileged: boolean;
+  infraImage: string;
+  network: string;
+  heartbeatIntervalMs: number;
+  backoffBaseMs: number;
+  relistPeriodMs: number;
+  cpu?: string;
+  memory?: string;
+  maxPods?: number;
+  cgroupParent?: string;
+  /** require log readers to be the API server (or admins), checked by TokenReview */
+  authenticateCallers?: boolean;
+}
+
+export class Agent {
+  private server?: http.Server;
+  private nodeStatus?: NodeStatusManager;
+  private informer?: Informer<Pod>;
+  private relister?: Relister;
+  private workers?: PodWorkers;
+
+  constructor(private readonly opts: AgentOptions) {}
+
+  /** The port the log server listens on (after start). */
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    const { client, runtime, log, nodeName } = this.opts;
+    const syncer = new PodSyncer({
+      runtime,
+      client,
+      events: apiEventRecorder(client, nodeName, log),
+      log,
+      nodeName,
+      hostIP: this.opts.address,
+      infraImage: this.opts.infraImage,
+      network: this.opts.network,
+      allowPrivileged: this.opts.allowPrivileged,
+      backoffBaseMs: this.opts.backoffBaseMs,
+      ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
+    });
+    const workers = new PodWorkers((uid) => syncer.sync(uid), log);
+    this.workers = workers;
+
+    this.server = await listen(
+      createLogServer({
+        runtime,
+        uidOf: (ns, name) => syncer.uidOf(ns, name),
+        log,
+        ...(this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {}),
+      }),
+      this.opts.port,
+      this.opts.address,
+    );
+
+    this.nodeStatus = new NodeStatusManager({
+      client,
+      log,
+      nodeName,
+      address: this.opts.address,
+      port: this.port,
+      cpu: this.opts.cpu,
+      memory: this.opts.memory,
+      maxPods: this.opts.maxPods,
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      runtimeVersion: async () => `docker://${(await runtime.docker.version()).Version}`,
+      runtimeHealthy: async () => {
+        await runtime.docker.ping();
+        return true;
+      },
+    });
+    await this.nodeStatus.register();
+    this.nodeStatus.start();
+
+    const informer = new Informer<Pod>(client, 'pods', { fieldSelector: `spec.nodeName=${nodeName}`, logger: log });
+    this.informer = informer;
+    const updated = (pod: Pod): void => {
+      const uid = syncer.podUpdated(pod);
+      if (uid) workers.sync(uid);
+    };
+    informer.on('add', updated);
+    informer.on('update', (oldPod, newPod) => {
+      // Same name, new uid: the old pod is gone.
+      if (oldPod.metadata.uid !== newPod.metadata.uid) {
+        const gone = syncer.podDeleted(oldPod);
+        if (gone) workers.sync(gone);
+      }
+      updated(newPod);
+    });
+    informer.on('delete', (pod) => {
+      const uid = syncer.podDeleted(pod);
+      if (uid) workers.sync(uid);
+    });
+    informer.start();
+    await informer.waitForSync();
+
+    // Only now that every pod of this node is known can containers of unknown pods be orphans.
+    this.relister = new Relister(
+      runtime,
+      (uids) => {
+        for (const uid of uids) {
+          syncer.noteContainersOf(uid);
+          workers.sync(uid);
+        }
+      },
+      log,
+      this.opts.relistPeriodMs,
+    );
+    this.relister.start();
+    log.info('agent started', { node: nodeName, port: this.port });
+  }
+
+  /** Stops watching and serving; containers keep running (a restarted agent adopts them). */
+  async stop(): Promise<void> {
+    this.relister?.stop();
+    this.informer?.stop();
+    this.nodeStatus?.stop();
+    this.workers?.stop();
+    const server = this.server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+}

@@ -1,0 +1,140 @@
+// Graceful termination (design.md §3 steps 3–6) end to end: real API server, agent, Docker.
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import type { Event, Pod } from '@peapod/api';
+import { ApiError } from '@peapod/client';
+import { TestCluster, cooperative, makePod, shContainer, sleep, stubborn, waitFor } from '../testing/cluster';
+
+jest.setTimeout(60_000);
+
+const cluster = new TestCluster('term');
+const n1 = cluster.node('n1');
+const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-term-'));
+fs.chmodSync(hostDir, 0o777);
+
+beforeAll(async () => {
+  await cluster.start();
+  await cluster.startAgent(n1);
+});
+
+afterAll(async () => {
+  await cluster.cleanup();
+  fs.rmSync(hostDir, { recursive: true, force: true });
+});
+
+async function runningPod(name: string): Promise<Pod> {
+  return waitFor(`pod ${name} Running`, async () => {
+    const pod = await cluster.api.get<Pod>('pods', name);
+    return pod.status?.phase === 'Running' && pod.status.containerStatuses?.every((c) => c.ready) ? pod : undefined;
+  });
+}
+
+async function goneFromApi(name: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    `pod ${name} gone from the API`,
+    async () => {
+      try {
+        await cluster.api.get('pods', name);
+        return false;
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 404) return true;
+        throw err;
+      }
+    },
+    timeoutMs,
+    25,
+  );
+}
+
+async function noContainers(name: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`containers of ${name} removed`, async () => (await cluster.podContainers(n1, name)).length === 0, timeoutMs, 25);
+}
+
+describe('graceful termination', () => {
+  it('a container that exits on TERM is gone, and its pod removed, long before the grace period ends', async () => {
+    await cluster.api.create('pods', makePod('quick', n1, [shContainer('app', cooperative())], { terminationGracePeriodSeconds: 30 }));
+    await runningPod('quick');
+    const start = Date.now();
+    await cluster.api.delete('pods', 'quick', { gracePeriodSeconds: 30 });
+    await goneFromApi('quick');
+    const elapsed = Date.now() - start;
+    expect(elapsed).toBeLessThan(5000);
+    await noContainers('quick');
+    const events = await cluster.api.list<Event>('events', { namespace: 'default', fieldSelector: 'involvedObject.name=quick' });
+    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['Pulled', 'Created', 'Started', 'Killing']));
+  });
+
+  it('a container that ignores TERM is killed when the grace period ends', async () => {
+    const grace = 3;
+    await cluster.api.create('pods', makePod('stubborn', n1, [shContainer('app', stubborn)]));
+    await runningPod('stubborn');
+    const start = Date.now();
+    await cluster.api.delete('pods', 'stubborn', { gracePeriodSeconds: grace });
+    // Still running well into the grace period...
+    await sleep(grace * 1000 - 700);
+    expect((await cluster.podContainers(n1, 'stubborn')).some((c) => c.State === 'running' && c.Labels['peapod.container'] === 'app')).toBe(true);
+    // ...and gone, with its pod, within a second of its end.
+    await goneFromApi('stubborn');
+    const elapsed = Date.now() - start;
+    expect(elapsed).toBeGreaterThanOrEqual(grace * 1000);
+    expect(elapsed).toBeLessThan(grace * 1000 + 1000);
+  });
+
+  it('runs preStop hooks (exec and httpGet) before TERM', async () => {
+    const mount = [{ name: 'out', mountPath: '/out' }];
+    const execHooked = shContainer('exec-hooked', cooperative('echo term >> /out/exec.log; exit 0'), {
+      volumeMounts: mount,
+      lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /out/exec.log'] } } },
+    });
+    // A one-request-at-a-time HTTP responder that records each request line before TERM arrives.
+    const server = `trap 'echo term >> /out/http.log; exit 0' TERM; while :; do printf 'HTTP/1.0 200 OK\\r\\n\\r\\n' | nc -l -p 8080 | head -1 >> /out/http.log & wait $!; done`;
+    const httpHooked = shContainer('http-hooked', server, {
+      volumeMounts: mount,
+      ports: [{ name: 'hook', containerPort: 8080 }],
+      lifecycle: { preStop: { httpGet: { path: '/prestop', port: 'hook' } } },
+    });
+    await cluster.api.create(
+      'pods',
+      makePod('hooked', n1, [execHooked, httpHooked], { volumes: [{ name: 'out', hostPath: { path: hostDir } }] }),
+    );
+    await runningPod('hooked');
+    await cluster.api.delete('pods', 'hooked', { gracePeriodSeconds: 10 });
+    await goneFromApi('hooked');
+    expect(fs.readFileSync(path.join(hostDir, 'exec.log'), 'utf8')).toBe('prestop\nterm\n');
+    const http = fs.readFileSync(path.join(hostDir, 'http.log'), 'utf8').split('\n').filter(Boolean);
+    expect(http[0]).toMatch(/^GET \/prestop HTTP/);
+    expect(http[http.length - 1]).toBe('term');
+  });
+
+  it('grace 0: the pod leaves the API at once and its containers are gone within about 2 s', async () => {
+    await cluster.api.create('pods', makePod('forced', n1, [shContainer('app', stubborn)], { terminationGracePeriodSeconds: 30 }));
+    await runningPod('forced');
+    const start = Date.now();
+    await cluster.api.delete('pods', 'forced', { gracePeriodSeconds: 0 });
+    await goneFromApi('forced', 1000);
+    await waitFor('no running container of forced', async () => (await cluster.podContainers(n1, 'forced')).every((c) => c.State !== 'running'), 10_000, 25);
+    const stopped = Date.now() - start;
+    expect(stopped).toBeGreaterThanOrEqual(1500);
+    expect(stopped).toBeLessThan(3000);
+    // Removing them is Docker's own work after that.
+    await noContainers('forced');
+  });
+
+  it('an agent killed with SIGKILL mid-termination finishes the termination when restarted, with the full grace', async () => {
+    const grace = 4;
+    await cluster.api.create('pods', makePod('interrupted', n1, [shContainer('app', stubborn)]));
+    await runningPod('interrupted');
+    await cluster.api.delete('pods', 'interrupted', { gracePeriodSeconds: grace });
+    await sleep(1000);
+    await cluster.agents.get(n1)?.kill('SIGKILL');
+    // With no agent nothing ends the pod, even past its grace period.
+    await sleep(grace * 1000);
+    expect((await cluster.api.get<Pod>('pods', 'interrupted')).metadata.deletionTimestamp).toBeDefined();
+    const restarted = Date.now();
+    await cluster.startAgent(n1);
+    await goneFromApi('interrupted');
+    await noContainers('interrupted');
+    expect(Date.now() - restarted).toBeGreaterThanOrEqual(grace * 1000 - 500);
+  });
+});

@@ -1,0 +1,230 @@
+import { posix } from 'path';
+import type Docker from 'dockerode';
+import { parseBytes, parseCpuMillis } from '@peapod/api';
+import type { Container, EnvVar, Pod } from '@peapod/api';
+import { ContainerConfigError } from './errors';
+import {
+  INFRA_CONTAINER_NAME,
+  appLabels,
+  dockerContainerName,
+  infraLabels,
+  podIdentity,
+} from './labels';
+import type { PodVolumes, SandboxInfo } from './types';
+
+/** CFS period Docker uses for NanoCpus; pod-level quotas are written against the same period. */
+export const CPU_PERIOD_MICROS = 100_000;
+
+export interface ContainerLimits {
+  memoryBytes?: number;
+  cpuMillis?: number;
+  /** Relative CPU weight from requests.cpu (limits.cpu when no request), as Kubernetes maps it. */
+  cpuShares?: number;
+}
+
+function quantityOf(container: Container, kind: 'limits' | 'requests', resource: string): string | undefined {
+  return container.resources?.[kind]?.[resource];
+}
+
+function parsed<T>(container: Container, field: string, text: string, parse: (t: string) => T): T {
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new ContainerConfigError(`container "${container.name}": ${field}: ${(err as Error).message}`);
+  }
+}
+
+export function containerLimits(container: Container): ContainerLimits {
+  const limits: ContainerLimits = {};
+  const memory = quantityOf(container, 'limits', 'memory');
+  if (memory !== undefined) limits.memoryBytes = parsed(container, 'resources.limits.memory', memory, parseBytes);
+  const cpu = quantityOf(container, 'limits', 'cpu');
+  if (cpu !== undefined) limits.cpuMillis = parsed(container, 'resources.limits.cpu', cpu, parseCpuMillis);
+  const cpuRequest = quantityOf(container, 'requests', 'cpu') ?? cpu;
+  if (cpuRequest !== undefined) {
+    const millis = parsed(container, 'resources.requests.cpu', cpuRequest, parseCpuMillis);
+    limits.cpuShares = Math.max(2, Math.floor((millis * 1024) / 1000));
+  }
+  return limits;
+}
+
+/**
+ * The pod's outer bound: the sum of its containers' limits, for a resource only when every
+ * container limits it (one unlimited container makes the pod unlimited in that resource).
+ */
+export function podLimits(pod: Pod): { memoryBytes?: number; cpuMillis?: number } {
+  const all = pod.spec.containers.map(containerLimits);
+  const sum = (pick: (l: ContainerLimits) => number | undefined): number | undefined => {
+    const values = all.map(pick);
+    return values.length > 0 && values.every((v) => v !== undefined)
+      ? values.reduce<number>((a, v) => a + (v ?? 0), 0)
+      : undefined;
+  };
+  const result: { memoryBytes?: number; cpuMillis?: number } = {};
+  const memoryBytes = sum((l) => l.memoryBytes);
+  if (memoryBytes !== undefined) result.memoryBytes = memoryBytes;
+  const cpuMillis = sum((l) => l.cpuMillis);
+  if (cpuMillis !== undefined) result.cpuMillis = cpuMillis;
+  return result;
+}
+
+export interface SandboxConfigInput {
+  pod: Pod;
+  node: string;
+  extraLabels: Record<string, string>;
+  infraImage: string;
+  network: string;
+  cgroupParent?: string;
+}
+
+/** The infra container: holds the pod's network, IPC and UTS namespaces and publishes host ports. */
+export function sandboxCreateOptions(input: SandboxConfigInput): Docker.ContainerCreateOptions {
+  const { pod } = input;
+  // Host namespaces would need a different sandbox; refuse them rather than run the pod isolated.
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
+    if (pod.spec[field]) throw new ContainerConfigError(`spec.${field} is not supported by this node`);
+  }
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostPort: string; HostIp?: string }[]> = {};
+  for (const container of pod.spec.containers) {
+    for (const port of container.ports ?? []) {
+      if (!port.hostPort) continue;
+      const key = `${port.containerPort}/${(port.protocol ?? 'TCP').toLowerCase()}`;
+      exposed[key] = {};
+      const binding: { HostPort: string; HostIp?: string } = { HostPort: String(port.hostPort) };
+      if (port.hostIP) binding.HostIp = port.hostIP;
+      (bindings[key] ??= []).push(binding);
+    }
+  }
+  const hostConfig: Docker.HostConfig = {
+    NetworkMode: input.network,
+    IpcMode: 'shareable',
+    PortBindings: bindings,
+    RestartPolicy: { Name: 'no' },
+  };
+  if (input.cgroupParent) hostConfig.CgroupParent = input.cgroupParent;
+  return {
+    name: dockerContainerName(podIdentity(pod), INFRA_CONTAINER_NAME, 0),
+    Image: input.infraImage,
+    Hostname: (pod.spec.hostname ?? podIdentity(pod).name).slice(0, 63),
+    Labels: infraLabels(pod, input.node, input.extraLabels),
+    ExposedPorts: exposed,
+    HostConfig: hostConfig,
+  };
+}
+
+const fieldRefs: Record<string, (pod: Pod, sandbox: SandboxInfo) => string | undefined> = {
+  'metadata.name': (pod) => pod.metadata.name,
+  'metadata.namespace': (pod) => pod.metadata.namespace ?? 'default',
+  'metadata.uid': (pod) => pod.metadata.uid,
+  'spec.nodeName': (pod) => pod.spec.nodeName,
+  'spec.serviceAccountName': (pod) => pod.spec.serviceAccountName,
+  'status.podIP': (_pod, sandbox) => sandbox.ip,
+};
+
+function envValue(env: EnvVar, pod: Pod, sandbox: SandboxInfo, container: Container): string {
+  if (env.valueFrom === undefined) return env.value ?? '';
+  const fieldPath = (env.valueFrom as { fieldRef?: { fieldPath?: unknown } }).fieldRef?.fieldPath;
+  const resolve = typeof fieldPath === 'string' ? fieldRefs[fieldPath] : undefined;
+  if (!resolve) {
+    throw new ContainerConfigError(
+      `container "${container.name}": env ${env.name}: only valueFrom.fieldRef of ${Object.keys(fieldRefs).join(', ')} is supported`,
+    );
+  }
+  return resolve(pod, sandbox) ?? '';
+}
+
+function safeSubPath(container: Container, subPath: string): string {
+  const normal = posix.normalize(subPath);
+  if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
+    throw new ContainerConfigError(`container "${container.name}": subPath "${subPath}" must be relative and stay inside the volume`);
+  }
+  return normal;
+}
+
+function binds(container: Container, volumes: PodVolumes): string[] {
+  return (container.volumeMounts ?? []).map((mount) => {
+    const source = volumes[mount.name];
+    if (!source) {
+      throw new ContainerConfigError(`container "${container.name}": volumeMount "${mount.name}" names no pod volume`);
+    }
+    let from: string;
+    if (source.kind === 'emptyDir') {
+      // Docker 20.10 cannot mount a sub-directory of a named volume.
+      if (mount.subPath) {
+        throw new ContainerConfigError(`container "${container.name}": subPath on emptyDir volume "${mount.name}" is not supported`);
+      }
+      from = source.dockerVolume;
+    } else {
+      from = mount.subPath ? posix.join(source.path, safeSubPath(container, mount.subPath)) : source.path;
+    }
+    return `${from}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`;
+  });
+}
+
+function dockerUser(pod: Pod, container: Container): string | undefined {
+  const user = container.securityContext?.runAsUser ?? pod.spec.securityContext?.runAsUser;
+  const group = container.securityContext?.runAsGroup ?? pod.spec.securityContext?.runAsGroup;
+  if (user === undefined) return undefined;
+  return group === undefined ? String(user) : `${user}:${group}`;
+}
+
+export interface AppConfigInput {
+  pod: Pod;
+  container: Container;
+  sandbox: SandboxInfo;
+  restartCount: number;
+  volumes: PodVolumes;
+  node: string;
+  extraLabels: Record<string, string>;
+}
+
+/**
+ * An app container inside the pod's sandbox. No Hostname: it shares the infra's UTS
+ * namespace through the joined network namespace (Docker refuses a hostname there).
+ */
+export function appContainerCreateOptions(input: AppConfigInput): Docker.ContainerCreateOptions {
+  const { pod, container, sandbox } = input;
+  if (!container.image) throw new ContainerConfigError(`container "${container.name}" has no image`);
+  const join = `container:${sandbox.id}`;
+  const limits = containerLimits(container);
+  const security = container.securityContext ?? {};
+  const hostConfig: Docker.HostConfig = {
+    NetworkMode: join,
+    IpcMode: join,
+    Binds: binds(container, input.volumes),
+    Privileged: security.privileged === true,
+    ReadonlyRootfs: security.readOnlyRootFilesystem === true,
+    RestartPolicy: { Name: 'no' },
+  };
+  if (pod.spec.shareProcessNamespace) hostConfig.PidMode = join;
+  if (sandbox.cgroup.parent) hostConfig.CgroupParent = sandbox.cgroup.parent;
+  if (limits.memoryBytes !== undefined) {
+    hostConfig.Memory = limits.memoryBytes;
+    // Equal to Memory: no swap on top of the limit, as Kubernetes runs containers.
+    hostConfig.MemorySwap = limits.memoryBytes;
+  }
+  if (limits.cpuMillis !== undefined) hostConfig.NanoCpus = limits.cpuMillis * 1_000_000;
+  if (limits.cpuShares !== undefined) hostConfig.CpuShares = limits.cpuShares;
+  if (security.capabilities?.add?.length) hostConfig.CapAdd = security.capabilities.add;
+  if (security.capabilities?.drop?.length) hostConfig.CapDrop = security.capabilities.drop;
+
+  const options: Docker.ContainerCreateOptions = {
+    name: dockerContainerName(podIdentity(pod), container.name, input.restartCount),
+    Image: container.image,
+    Labels: appLabels(pod, container, input.restartCount, input.node, input.extraLabels),
+    Env: (container.env ?? []).map((env) => `${env.name}=${envValue(env, pod, sandbox, container)}`),
+    Tty: container.tty === true,
+    OpenStdin: container.stdin === true,
+    StdinOnce: false,
+    HostConfig: hostConfig,
+  };
+  // Kubernetes semantics: command replaces the image ENTRYPOINT (and then the image CMD is
+  // dropped, which Docker also does), args replace the image CMD.
+  if (container.command?.length) options.Entrypoint = container.command;
+  if (container.args?.length) options.Cmd = container.args;
+  if (container.workingDir) options.WorkingDir = container.workingDir;
+  const user = dockerUser(pod, container);
+  if (user !== undefined) options.User = user;
+  return options;
+}

@@ -1,0 +1,85 @@
+import type Docker from 'dockerode';
+import { dockerStatusCode, isNotFound } from './errors';
+import type { StopResult } from './types';
+
+const DOCKER_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** Docker timestamps as RFC 3339 (millisecond precision); Docker's zero time as absent. */
+export function dockerTime(value: string | undefined): string | undefined {
+  if (!value || value === DOCKER_ZERO_TIME) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** Resolves true if the promise settles within ms, false otherwise. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms));
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A kill that found the container already stopped (409) or gone (404) is not an error here. */
+async function signal(container: Docker.Container, name: string): Promise<boolean> {
+  try {
+    await container.kill({ signal: name });
+    return true;
+  } catch (err) {
+    const code = dockerStatusCode(err);
+    if (code === 409 || code === 404) return false;
+    throw err;
+  }
+}
+
+async function inspectOrUndefined(container: Docker.Container): Promise<Docker.ContainerInspectInfo | undefined> {
+  try {
+    return await container.inspect();
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+function ended(info: Docker.ContainerInspectInfo | undefined): { exitCode?: number; finishedAt?: string } {
+  if (!info) return {};
+  const result: { exitCode?: number; finishedAt?: string } = { exitCode: info.State.ExitCode };
+  const finishedAt = dockerTime(info.State.FinishedAt);
+  if (finishedAt) result.finishedAt = finishedAt;
+  return result;
+}
+
+/**
+ * Sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM) now and SIGKILL
+ * at killAtMs (epoch ms) if it still runs, then waits for it to be gone.
+ */
+export async function terminateContainer(docker: Docker, id: string, killAtMs: number): Promise<StopResult> {
+  const container = docker.getContainer(id);
+  const before = await inspectOrUndefined(container);
+  if (!before || !before.State.Running) return { ended: 'not-running', ...ended(before), durationMs: 0 };
+  const stopSignal = (before.Config as { StopSignal?: string }).StopSignal || 'SIGTERM';
+  const start = Date.now();
+  // Registered before signalling; condition not-running also answers at once if it already ended.
+  const exited: Promise<unknown> = container.wait({ condition: 'not-running' });
+  exited.catch(() => undefined);
+  await signal(container, stopSignal);
+  let killed = false;
+  if (!(await settlesWithin(exited, killAtMs - Date.now()))) {
+    killed = await signal(container, 'SIGKILL');
+    await exited.catch(() => undefined);
+  }
+  const after = await inspectOrUndefined(container);
+  return { ended: killed ? 'killed' : 'exited', signal: stopSignal, ...ended(after), durationMs: Date.now() - start };
+}
+
+export function stopContainer(docker: Docker, id: string, gracePeriodSeconds: number): Promise<StopResult> {
+  return terminateContainer(docker, id, Date.now() + Math.max(0, gracePeriodSeconds) * 1000);
+}

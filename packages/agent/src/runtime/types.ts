@@ -1,0 +1,206 @@
+import type { Readable } from 'stream';
+import type { Container, Pod } from '@peapod/api';
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+export interface EnsureImageResult {
+  /** True when a pull from the registry succeeded. */
+  pulled: boolean;
+  /** Policy Always, the pull failed, and the image already present locally is used instead. */
+  usedLocalAfterPullFailure?: boolean;
+  /** The pull failure that was tolerated (set with usedLocalAfterPullFailure). */
+  pullError?: string;
+}
+
+export interface SandboxOptions {
+  infraImage: string;
+  /**
+   * Root under which each pod gets its own cgroup parent (`<root>/pod<uid>`), default
+   * `/peapod`; the empty string disables pod cgroups (per-container limits only).
+   */
+  cgroupParent?: string;
+  /** Docker network the pod's IP lives on (default `bridge`). */
+  network?: string;
+}
+
+export interface PodCgroupLimits {
+  memoryBytes?: number;
+  /** CFS quota per period, in microseconds. */
+  cpuQuotaMicros?: number;
+  cpuPeriodMicros?: number;
+}
+
+/** What the pod-level cgroup ended up being on this daemon. */
+export interface PodCgroupInfo {
+  /** Cgroup parent every container of the pod is created under; absent: none. */
+  parent?: string;
+  /** Pod-level limits written to the parent cgroup (the summed container limits). */
+  applied?: PodCgroupLimits;
+  /** Why no parent or no pod-level limits, when that is the case. */
+  note?: string;
+}
+
+export interface SandboxInfo {
+  id: string;
+  /** The pod IP (infra container's address on `network`). */
+  ip: string;
+  network: string;
+  cgroup: PodCgroupInfo;
+}
+
+/** Where each pod volume comes from, by volume name (see DockerRuntime.prepareVolumes). */
+export type PodVolumes = Record<string, PodVolumeSource>;
+
+export type PodVolumeSource =
+  | { kind: 'emptyDir'; dockerVolume: string }
+  | { kind: 'hostPath'; path: string };
+
+export interface CreateContainerOptions {
+  restartCount: number;
+  volumes: PodVolumes;
+}
+
+export type RuntimeContainerState = 'created' | 'running' | 'exited';
+
+export interface RuntimeContainer {
+  id: string;
+  podNamespace: string;
+  podName: string;
+  podUid: string;
+  node: string;
+  /** Container name from the pod spec, or INFRA_CONTAINER_NAME for the infra container. */
+  containerName: string;
+  isInfra: boolean;
+  state: RuntimeContainerState;
+  exitCode?: number;
+  /** RFC 3339; absent when never started / not finished. */
+  startedAt?: string;
+  finishedAt?: string;
+  createdAt: string;
+  restartCount: number;
+  /** Image as given in the spec, and the resolved image ID. */
+  image: string;
+  imageId: string;
+  oomKilled: boolean;
+  /** Docker's error for a container that failed to start, if any. */
+  error?: string;
+  /** Hash of the container spec it was created from (containerSpecHash). */
+  specHash?: string;
+  /** Docker cgroup parent it runs under (the pod cgroup), if any. */
+  cgroupParent?: string;
+}
+
+/** A container's identity and state as Docker's list reports it (no inspect): cheap enough to poll. */
+export interface ContainerStateSummary {
+  id: string;
+  podUid: string;
+  state: RuntimeContainerState;
+}
+
+export interface ListFilter {
+  uid?: string;
+}
+
+export interface StopResult {
+  /**
+   * exited: ended after the stop signal; killed: SIGKILL was needed at the deadline;
+   * not-running: it was not running when asked.
+   */
+  ended: 'exited' | 'killed' | 'not-running';
+  signal?: string;
+  exitCode?: number;
+  /** RFC 3339, when the process ended (Docker's FinishedAt). */
+  finishedAt?: string;
+  /** From the stop signal to the end (0 for not-running). */
+  durationMs: number;
+}
+
+export interface ExecResult {
+  /** Null when the timeout fired before the command ended. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** stdout and stderr interleaved, truncated to a bounded size. */
+  output: string;
+  durationMs: number;
+}
+
+/** 'invalid': a handler naming none of exec, httpGet, sleep. */
+export type HookHandlerKind = 'exec' | 'httpGet' | 'sleep' | 'invalid';
+
+export interface HookResult {
+  handler: HookHandlerKind;
+  status: 'ok' | 'failed' | 'timed-out';
+  message?: string;
+  durationMs: number;
+}
+
+export interface ContainerKillReport {
+  name: string;
+  id: string;
+  /** Absent when the container has no preStop hook (or hooks were not run). */
+  preStop?: HookResult;
+  stop: StopResult;
+  /** Whether the 2 s extension after a grace period eaten by preStop was used. */
+  extended: boolean;
+  /** From the start of killPod (the grace period's clock) to this container's end. */
+  durationMs: number;
+}
+
+export interface KillPodOptions {
+  /** Run preStop hooks (default true). */
+  runPreStop?: boolean;
+  /** Called as each container finishes, so the caller can record events as they happen. */
+  onContainer?: (report: ContainerKillReport) => void;
+}
+
+export interface KillPodReport {
+  podUid: string;
+  gracePeriodSeconds: number;
+  containers: ContainerKillReport[];
+  /** The infra container, stopped and removed after the app containers. */
+  infra?: { id: string; stop: StopResult; removed: boolean };
+  durationMs: number;
+}
+
+export interface LogOptions {
+  follow?: boolean;
+  tailLines?: number;
+  timestamps?: boolean;
+  sinceSeconds?: number;
+}
+
+export interface RemovePodResult {
+  containers: number;
+  volumes: number;
+}
+
+export interface PodVolumeRecord {
+  name: string;
+  podUid: string;
+  volumeName: string;
+}
+
+/** What a pod worker needs from a container runtime. */
+export interface ContainerRuntime {
+  ensureImage(image: string, pullPolicy?: PullPolicy): Promise<EnsureImageResult>;
+  imagePresent(image: string): Promise<boolean>;
+  createSandbox(pod: Pod, opts: SandboxOptions): Promise<SandboxInfo>;
+  findSandbox(uid: string): Promise<SandboxInfo | undefined>;
+  prepareVolumes(pod: Pod): Promise<PodVolumes>;
+  createContainer(pod: Pod, container: Container, sandbox: SandboxInfo, opts: CreateContainerOptions): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  inspect(id: string): Promise<RuntimeContainer>;
+  listPodContainers(filter?: ListFilter): Promise<RuntimeContainer[]>;
+  listPodVolumes(): Promise<PodVolumeRecord[]>;
+  /** Every container of this node's pods, from one list call. */
+  podContainerStates(): Promise<ContainerStateSummary[]>;
+  stopContainer(id: string, gracePeriodSeconds: number): Promise<StopResult>;
+  removeContainer(id: string): Promise<void>;
+  execInContainer(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  killPod(pod: Pod, gracePeriodSeconds: number, opts?: KillPodOptions): Promise<KillPodReport>;
+  removePod(uid: string): Promise<RemovePodResult>;
+  logs(id: string, opts?: LogOptions): Promise<Readable>;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type RuntimeLogger = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;

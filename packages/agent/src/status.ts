@@ -1,0 +1,211 @@
+// Runtime state → PodStatus, as a pure function so it can be tested without Docker.
+import { setPodCondition } from '@peapod/api';
+import type {
+  ContainerState,
+  ContainerStateTerminated,
+  ContainerStateWaiting,
+  ContainerStatus,
+  Pod,
+  PodPhase,
+  PodStatus,
+} from '@peapod/api';
+import type { RuntimeContainer } from './runtime';
+
+export interface StatusInput {
+  pod: Pod;
+  /** The pod's runtime containers (app and infra, any attempt). */
+  containers: RuntimeContainer[];
+  hostIP: string;
+  /** The infra container's IP, when the sandbox runs. */
+  podIP?: string;
+  /** Why a container is not running, as the sync decided (back-off, pull or config errors). */
+  waiting?: ReadonlyMap<string, ContainerStateWaiting>;
+  now?: Date;
+}
+
+/** RFC 3339 with whole seconds, as the API server writes its own timestamps. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function dockerContainerID(id: string): string {
+  return `docker://${id}`;
+}
+
+/** The attempts of one container, newest first. */
+export function attemptsOf(containers: RuntimeContainer[], name: string): RuntimeContainer[] {
+  return containers
+    .filter((c) => !c.isInfra && c.containerName === name)
+    .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.localeCompare(a.createdAt));
+}
+
+export function terminatedState(c: RuntimeContainer): ContainerStateTerminated {
+  const t: ContainerStateTerminated = { exitCode: c.exitCode ?? 0, containerID: dockerContainerID(c.id) };
+  if (c.state === 'created') {
+    // Created but never ran: Docker could not start it.
+    t.exitCode = 128;
+    t.reason = 'ContainerCannotRun';
+    if (c.error) t.message = c.error;
+  } else if (c.oomKilled) t.reason = 'OOMKilled';
+  else t.reason = t.exitCode === 0 ? 'Completed' : 'Error';
+  if (c.startedAt) t.startedAt = c.startedAt;
+  if (c.finishedAt) t.finishedAt = c.finishedAt;
+  return t;
+}
+
+function containerStatus(
+  name: string,
+  image: string,
+  attempts: RuntimeContainer[],
+  waiting: ContainerStateWaiting | undefined,
+  previous: ContainerStatus | undefined,
+): ContainerStatus {
+  const [latest, before] = attempts;
+  const status: ContainerStatus = {
+    name,
+    state: {},
+    lastState: {},
+    ready: false,
+    restartCount: latest?.restartCount ?? previous?.restartCount ?? 0,
+    image,
+    imageID: latest ? `docker://${latest.imageId}` : (previous?.imageID ?? ''),
+    started: false,
+  };
+  if (latest) status.containerID = dockerContainerID(latest.id);
+  const lastFrom = (c: RuntimeContainer | undefined): ContainerState => (c ? { terminated: terminatedState(c) } : {});
+  if (latest?.state === 'running') {
+    status.state = { running: latest.startedAt ? { startedAt: latest.startedAt } : {} };
+    status.lastState = lastFrom(before);
+    status.ready = true;
+    status.started = true;
+  } else if (latest?.state === 'exited' || (latest?.state === 'created' && latest.error)) {
+    if (waiting) {
+      status.state = { waiting };
+      status.lastState = lastFrom(latest);
+    } else {
+      status.state = { terminated: terminatedState(latest) };
+      status.lastState = lastFrom(before);
+    }
+  } else {
+    status.state = { waiting: waiting ?? { reason: 'ContainerCreating' } };
+    status.lastState = previous?.lastState ?? {};
+  }
+  return status;
+}
+
+/**
+ * The phase from container states, with the pod's restart policy deciding what stopped
+ * containers mean. A container waiting to be restarted counts as stopped, not pending.
+ */
+export function podPhase(pod: Pod, statuses: ContainerStatus[]): PodPhase {
+  let waiting = 0;
+  let running = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of statuses) {
+    if (s.state?.running) running++;
+    else if (s.state?.terminated) {
+      stopped++;
+      if (s.state.terminated.exitCode === 0) succeeded++;
+    } else if (s.lastState?.terminated) stopped++;
+    else waiting++;
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped === 0) return 'Pending';
+  const policy = pod.spec.restartPolicy ?? 'Always';
+  if (policy === 'Always') return 'Running';
+  if (stopped === succeeded) return 'Succeeded';
+  if (policy === 'Never') return 'Failed';
+  return 'Running';
+}
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+/** The pod's status from what runs on the node, keeping what it had where nothing changed. */
+export function computePodStatus(input: StatusInput): PodStatus {
+  const { pod } = input;
+  const now = input.now ?? new Date();
+  const old = pod.status ?? {};
+  const status: PodStatus = clone(old);
+  // A message of ours from an earlier refusal no longer applies to a pod that runs.
+  delete status.message;
+  const containerStatuses = pod.spec.containers.map((c) =>
+    containerStatus(
+      c.name,
+      c.image ?? '',
+      attemptsOf(input.containers, c.name),
+      input.waiting?.get(c.name),
+      old.containerStatuses?.find((s) => s.name === c.name),
+    ),
+  );
+  status.containerStatuses = containerStatuses;
+  // A finished pod stays finished (its containers are never started again).
+  status.phase = old.phase === 'Succeeded' || old.phase === 'Failed' ? old.phase : podPhase(pod, containerStatuses);
+  status.hostIP = input.hostIP;
+  status.hostIPs = [{ ip: input.hostIP }];
+  if (input.podIP) {
+    status.podIP = input.podIP;
+    status.podIPs = [{ ip: input.podIP }];
+  }
+  status.startTime ??= rfc3339(now);
+
+  const at = rfc3339(now);
+  setPodCondition(status, { type: 'PodScheduled', status: 'True', lastTransitionTime: at }, now);
+  setPodCondition(status, { type: 'Initialized', status: 'True', lastTransitionTime: at }, now);
+  const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const ready = unready.length === 0 && status.phase === 'Running';
+  const notReady =
+    status.phase === 'Succeeded' || status.phase === 'Failed'
+      ? { reason: 'PodCompleted' }
+      : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
+  for (const type of ['ContainersReady', 'Ready']) {
+    setPodCondition(status, ready ? { type, status: 'True', lastTransitionTime: at } : { type, status: 'False', lastTransitionTime: at, ...notReady }, now);
+  }
+  for (const cond of status.conditions ?? []) cond.lastProbeTime ??= null;
+  return status;
+}
+
+/** The status of a pod this node refuses to run: Pending, saying why. */
+export function refusedPodStatus(pod: Pod, hostIP: string, message: string, now = new Date()): PodStatus {
+  const status: PodStatus = clone(pod.status ?? {});
+  status.phase = 'Pending';
+  status.message = message;
+  status.hostIP = hostIP;
+  status.hostIPs = [{ ip: hostIP }];
+  setPodCondition(status, { type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(now) }, now);
+  for (const cond of status.conditions ?? []) cond.lastProbeTime ??= null;
+  return status;
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const keys = Object.keys(value as object)
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
+  return canonical(a ?? {}) === canonical(b ?? {});
+}
+
+/**
+ * A merge patch turning `from` into `to` at the top level of status: fields that
+ * disappeared are set to null, changed ones replaced whole (arrays included).
+ */
+export function statusMergePatch(from: PodStatus | undefined, to: PodStatus): { status: Record<string, unknown> } {
+  const patch: Record<string, unknown> = {};
+  const before = (from ?? {}) as Record<string, unknown>;
+  const after = to as Record<string, unknown>;
+  for (const key of Object.keys(before)) if (after[key] === undefined) patch[key] = null;
+  for (const [key, value] of Object.entries(after)) {
+    if (value !== undefined && canonical(value) !== canonical(before[key])) patch[key] = value;
+  }
+  return { status: patch };
+}

@@ -1,0 +1,259 @@
+// Real processes for e2e tests and the benchmark: an API server, agents, and a Docker
+// network of their own; everything they create is found again by label and removed.
+import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import Docker from 'dockerode';
+import type { Container, Pod } from '@peapod/api';
+import { Client } from '@peapod/client';
+
+export const AGENT_MAIN = path.resolve(__dirname, '../../dist/main.js');
+/** The API server's built entry point in this monorepo (run as a process, never imported). */
+export const APISERVER_MAIN = path.resolve(__dirname, '../../../apiserver/dist/main.js');
+export const BUSYBOX = 'peapod/busybox:latest';
+export const INFRA = 'peapod/pause:latest';
+
+export interface Proc {
+  proc: ChildProcess;
+  /** stderr so far. */
+  logs(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function track(proc: ChildProcess): Proc {
+  let stderr = '';
+  proc.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return {
+    proc,
+    logs: () => stderr,
+    kill(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+      return new Promise((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill(signal);
+      });
+    },
+  };
+}
+
+/** Resolves with the first match of `pattern` in the process's stderr. */
+function waitForLine(p: Proc, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const m = pattern.exec(p.logs());
+      if (m) {
+        cleanup();
+        resolve(m);
+      }
+      return m !== null;
+    };
+    const onExit = (code: number | null): void => {
+      cleanup();
+      reject(new Error(`${what} exited with ${code}: ${p.logs()}`));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${what} did not start: ${p.logs()}`));
+    }, timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      p.proc.stderr?.off('data', check);
+      p.proc.off('exit', onExit);
+    };
+    if (check()) return;
+    p.proc.stderr?.on('data', check);
+    p.proc.on('exit', onExit);
+  });
+}
+
+export interface ApiServerProc extends Proc {
+  url: string;
+  dataDir: string;
+}
+
+export async function startApiServer(args: string[] = []): Promise<ApiServerProc> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-agent-e2e-'));
+  const proc = spawn(process.execPath, [APISERVER_MAIN, '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const p = track(proc);
+  const m = await waitForLine(p, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, 'apiserver');
+  return { ...p, url: m[1], dataDir };
+}
+
+export interface AgentProc extends Proc {
+  nodeName: string;
+  port: number;
+}
+
+export interface AgentSpec {
+  server: string;
+  nodeName: string;
+  network: string;
+  allowPrivileged?: boolean;
+  /** Base restart back-off in seconds. */
+  backoffBase?: number;
+  args?: string[];
+}
+
+export async function startAgent(spec: AgentSpec): Promise<AgentProc> {
+  const args = [
+    AGENT_MAIN,
+    '--server', spec.server,
+    '--node-name', spec.nodeName,
+    '--runtime', 'docker',
+    '--port', '0',
+    '--address', '127.0.0.1',
+    `--allow-privileged=${spec.allowPrivileged ?? true}`,
+    '--network', spec.network,
+    '--heartbeat-interval', '2',
+    '--backoff-base', String(spec.backoffBase ?? 1),
+    '--relist-period', '0.5',
+    ...(spec.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = track(proc);
+  const m = await waitForLine(p, /"msg":"listening"[^\n]*"address":"http:\/\/127\.0\.0\.1:(\d+)"/, `agent ${spec.nodeName}`);
+  return { ...p, nodeName: spec.nodeName, port: Number(m[1]) };
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls until check returns a value other than undefined/false, or throws with `what`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > until) {
+      throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError instanceof Error ? lastError.message : String(lastError)}` : ''}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * One test file's world: an API server, agents on a Docker network of its own, and the
+ * clean-up that removes all of it (agents first, then their containers, volumes, network).
+ */
+export class TestCluster {
+  readonly runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  readonly network: string;
+  readonly docker = new Docker();
+  server?: ApiServerProc;
+  client?: Client;
+  readonly agents = new Map<string, AgentProc>();
+  private readonly nodeNames = new Set<string>();
+
+  constructor(readonly prefix: string) {
+    this.network = `peapod-test-${prefix}-${this.runId}`;
+  }
+
+  /** A node name unique to this run. */
+  node(name: string): string {
+    const full = `${name}-${this.runId}`;
+    this.nodeNames.add(full);
+    return full;
+  }
+
+  async start(apiserverArgs: string[] = []): Promise<Client> {
+    await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
+    this.server = await startApiServer(apiserverArgs);
+    this.client = new Client({ server: this.server.url });
+    return this.client;
+  }
+
+  get api(): Client {
+    if (!this.client) throw new Error('cluster not started');
+    return this.client;
+  }
+
+  async startAgent(nodeName: string, opts: Partial<AgentSpec> = {}): Promise<AgentProc> {
+    this.nodeNames.add(nodeName);
+    const agent = await startAgent({ server: this.server?.url ?? '', nodeName, network: this.network, ...opts });
+    this.agents.set(nodeName, agent);
+    return agent;
+  }
+
+  /** Kills every agent, then removes what they left on Docker, then the API server. */
+  async cleanup(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.kill('SIGKILL')));
+    for (const node of this.nodeNames) {
+      const containers = await this.docker.listContainers({ all: true, filters: { label: [`peapod.node=${node}`] } });
+      await Promise.all(containers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+      const { Volumes } = await this.docker.listVolumes({ filters: { label: [`peapod.node=${node}`] } });
+      await Promise.all((Volumes ?? []).map((v) => this.docker.getVolume(v.Name).remove().catch(() => undefined)));
+    }
+    await this.docker.getNetwork(this.network).remove().catch(() => undefined);
+    this.client?.close();
+    await this.server?.kill('SIGKILL');
+    if (this.server) fs.rmSync(this.server.dataDir, { recursive: true, force: true });
+  }
+
+  /** The node's containers of one pod (by pod name), as Docker lists them. */
+  async podContainers(node: string, podName: string): Promise<Docker.ContainerInfo[]> {
+    return this.docker.listContainers({ all: true, filters: { label: [`peapod.node=${node}`, `peapod.pod.name=${podName}`] } });
+  }
+
+  /** Runs a command in a pod's container (by container name) through Docker exec. */
+  async exec(node: string, podName: string, container: string, cmd: string[]): Promise<{ code: number | null; out: string }> {
+    const [info] = await this.docker.listContainers({
+      filters: { label: [`peapod.node=${node}`, `peapod.pod.name=${podName}`, `peapod.container=${container}`] },
+    });
+    if (!info) throw new Error(`no running container ${container} of pod ${podName}`);
+    const exec = await this.docker.getContainer(info.Id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    const raw = Buffer.concat(chunks);
+    // Strip Docker's 8-byte stream frame headers.
+    const parts: Buffer[] = [];
+    for (let i = 0; i + 8 <= raw.length; ) {
+      const size = raw.readUInt32BE(i + 4);
+      parts.push(raw.subarray(i + 8, i + 8 + size));
+      i += 8 + size;
+    }
+    let inspected = await exec.inspect();
+    for (let i = 0; inspected.Running && i < 50; i++) {
+      await sleep(20);
+      inspected = await exec.inspect();
+    }
+    return { code: inspected.ExitCode ?? null, out: Buffer.concat(parts).toString() };
+  }
+}
+
+/** A shell loop that exits at once on TERM (sleep in the background so the trap runs now). */
+export function cooperative(onTerm = 'exit 0'): string {
+  return `trap '${onTerm}' TERM; while :; do sleep 1 & wait $!; done`;
+}
+
+/** A shell loop that ignores TERM. */
+export const stubborn = `trap '' TERM; while :; do sleep 1 & wait $!; done`;
+
+export function shContainer(name: string, script: string, extra: Partial<Container> = {}): Container {
+  return { name, image: BUSYBOX, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra };
+}
+
+export function makePod(name: string, nodeName: string, containers: Container[], spec: Partial<Pod['spec']> = {}): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default' },
+    spec: { nodeName, containers, terminationGracePeriodSeconds: 5, ...spec },
+  };
+}
