@@ -1,10 +1,25 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver (more as they land).
+// beside the baseline measured in the same run.
 'use strict';
+
+function latency(name, f, unit, baselineName, goal) {
+  return [
+    { name: `${name} p50`, value: f.p50Ms, unit, baseline: f.baselineP50Ms, baselineName, ratio: f.ratioP50, goal },
+    { name: `${name} p99`, value: f.p99Ms, unit, baseline: f.baselineP99Ms, baselineName, ratio: f.ratioP99 },
+  ];
+}
 
 const sections = {
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
+  agent: async (log) => {
+    log('20 pods, one after another, on a real agent and Docker');
+    const r = await require('../packages/agent/dist/bench').benchPodStartup({ pods: 20 });
+    return [
+      ...latency('pod startup (create -> Running seen by a watch)', r.startup, 'ms', 'the same containers created and started through the Docker API', 'p50 ratio <= 1.5'),
+      ...latency('pod deletion (grace 30, exits on TERM -> gone from the API)', r.deletion, 'ms', 'docker stop of the same containers', 'within 1 s of the baseline'),
+    ];
+  },
 };
 
 function fmt(n) {
