@@ -12,6 +12,7 @@ function latency(name, f, unit, baselineName, goal) {
 
 const sections = {
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
+  'controller-manager': async (log) => require('../packages/controller-manager/dist/bench').runControllerManagerBench({ log }),
   agent: async (log) => {
     log('20 pods, one after another, on a real agent and Docker');
     const r = await require('../packages/agent/dist/bench').benchPodStartup({ pods: 20 });

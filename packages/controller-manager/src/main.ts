@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// peapod-controller-manager: flags and signals; the work is in manager.ts.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { clientFromFlags, createLogger } from '@peapod/client';
+import type { LogLevel } from '@peapod/client';
+import { formatGoDuration, parseDuration } from './duration';
+import { runControllerManager } from './manager';
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** A Go-style duration flag, parsed to milliseconds, its default shown as written. */
+function durationOption(flags: string, description: string, fallback: string): Option {
+  return new Option(flags, description).argParser(duration).default(parseDuration(fallback), fallback);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function logLevel(value: string): LogLevel {
+  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
+  throw new InvalidArgumentError('must be debug, info, warn or error');
+}
+
+interface Flags {
+  server?: string;
+  token?: string;
+  kubeconfig?: string;
+  nodeMonitorPeriod: number;
+  nodeMonitorGracePeriod: number;
+  podEvictionTimeout: number;
+  concurrentRcSyncs: number;
+  logLevel?: LogLevel;
+}
+
+const program = new Command('peapod-controller-manager')
+  .description('Runs the replication controller, the node lifecycle controller and the garbage collector')
+  .option('--server <url>', 'API server URL')
+  .option('--token <token>', 'bearer token')
+  .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+  .addOption(durationOption('--node-monitor-period <duration>', 'how often node heartbeats are checked', '5s'))
+  .addOption(durationOption('--node-monitor-grace-period <duration>', 'heartbeat silence after which a node is Unknown', '40s'))
+  .addOption(durationOption('--pod-eviction-timeout <duration>', 'how long pods stay on an unreachable node before they are deleted', '5m'))
+  .option('--concurrent-rc-syncs <n>', 'replication controllers synced at once', positiveInt, 5)
+  .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', logLevel)
+  .parse();
+
+const flags = program.opts<Flags>();
+const logger = createLogger('controller-manager', { level: flags.logLevel });
+// The controllers and informers make their own loggers, which read the level from the environment.
+if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
+
+let connection: ReturnType<typeof clientFromFlags>;
+try {
+  connection = clientFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+} catch (err) {
+  process.stderr.write(`peapod-controller-manager: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+}
+const { client } = connection;
+
+const running = runControllerManager(client, {
+  nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
+  nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
+  podEvictionTimeoutMs: flags.podEvictionTimeout,
+  concurrentRcSyncs: flags.concurrentRcSyncs,
+  logger,
+});
+
+let stopping = false;
+const shutdown = (signal: string): void => {
+  if (stopping) return;
+  stopping = true;
+  logger.info('stopping', { signal });
+  running.stop().then(
+    () => {
+      client.close();
+      process.exit(0);
+    },
+    (err: unknown) => {
+      logger.error('stop failed', { error: err });
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+running.started.then(
+  () =>
+    logger.info('started', {
+      server: client.server,
+      nodeMonitorPeriod: formatGoDuration(flags.nodeMonitorPeriod),
+      nodeMonitorGracePeriod: formatGoDuration(flags.nodeMonitorGracePeriod),
+      podEvictionTimeout: formatGoDuration(flags.podEvictionTimeout),
+    }),
+  (err: unknown) => {
+    if (stopping) return;
+    logger.error('could not start', { error: err });
+    process.exit(1);
+  },
+);

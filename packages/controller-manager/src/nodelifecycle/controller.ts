@@ -1,0 +1,223 @@
+// Node lifecycle: notices nodes whose agent stopped posting status, marks them Ready=Unknown
+// with the unreachable NoExecute taint and their pods not ready, and after the eviction
+// timeout deletes their pods so that controllers replace them on other nodes. When the agent
+// posts Ready=True again, the taint comes off.
+
+import { setPodCondition } from '@peapod/api';
+import type { Node, NodeCondition, Pod, Taint, Toleration } from '@peapod/api';
+import { ApiError, createLogger } from '@peapod/client';
+import type { Client, Logger } from '@peapod/client';
+import { mapLimited } from '../cache';
+import type { SharedCache } from '../cache';
+
+export const unreachableTaintKey = 'node.kubernetes.io/unreachable';
+export const nodeStatusUnknownReason = 'NodeStatusUnknown';
+export const nodeStatusUnknownMessage = 'Kubelet stopped posting node status.';
+
+export interface NodeLifecycleClient {
+  updateNodeStatus(node: Node): Promise<Node>;
+  /** Replaces spec.taints if the node is still at `resourceVersion` (409 otherwise). */
+  setNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<Node>;
+  updatePodStatus(pod: Pod): Promise<Pod>;
+  /** Removes the pod from the API at once (grace 0), if it still has this uid. */
+  forceDeletePod(namespace: string, name: string, uid: string): Promise<void>;
+}
+
+export interface NodeLifecycleOptions {
+  /** How often nodes are looked at (--node-monitor-period). */
+  monitorPeriodMs: number;
+  /** How long a node may go without a heartbeat before it is Unknown (--node-monitor-grace-period). */
+  gracePeriodMs: number;
+  /** How long pods stay on an unreachable node before they are deleted (--pod-eviction-timeout). */
+  podEvictionTimeoutMs: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+interface Probe {
+  /** The heartbeat as the node last reported it. */
+  heartbeat: string;
+  /** Our own clock when that heartbeat was first seen: immune to clock skew between hosts. */
+  seenAt: number;
+}
+
+function readyCondition(node: Node): NodeCondition | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready');
+}
+
+function unreachableTaint(node: Node): Taint | undefined {
+  return node.spec?.taints?.find((t) => t.key === unreachableTaintKey && t.effect === 'NoExecute');
+}
+
+function toleratesUnreachable(t: Toleration): boolean {
+  if (t.effect !== undefined && t.effect !== '' && t.effect !== 'NoExecute') return false;
+  if (t.operator === 'Exists') return t.key === undefined || t.key === '' || t.key === unreachableTaintKey;
+  return t.key === unreachableTaintKey && (t.value ?? '') === '';
+}
+
+/**
+ * How long this pod may stay on an unreachable node: the eviction timeout, or less if the pod
+ * tolerates the unreachable taint for fewer seconds, or forever if it tolerates it with no
+ * limit. The API server gives every pod a 300 s toleration (as Kubernetes' admission does),
+ * so the timeout is the upper bound here: otherwise the flag could never shorten it.
+ */
+export function evictionDelayMs(pod: Pod, timeoutMs: number): number {
+  let delay = timeoutMs;
+  for (const t of pod.spec.tolerations ?? []) {
+    if (!toleratesUnreachable(t)) continue;
+    if (t.tolerationSeconds === undefined) return Infinity;
+    delay = Math.min(delay, Math.max(0, t.tolerationSeconds) * 1000);
+  }
+  return delay;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export class NodeLifecycleController {
+  private readonly probes = new Map<string, Probe>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly nodes: SharedCache<Node>,
+    private readonly pods: SharedCache<Pod>,
+    private readonly api: NodeLifecycleClient,
+    private readonly opts: NodeLifecycleOptions,
+  ) {
+    this.log = opts.logger ?? createLogger('node-lifecycle');
+    this.now = opts.now ?? Date.now;
+    nodes.on('delete', (node) => this.probes.delete(node.metadata.name ?? ''));
+  }
+
+  /** Waits for the caches, then looks at every node each monitor period until stop(). */
+  async run(): Promise<void> {
+    this.running = true;
+    await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync()]);
+    while (this.running) {
+      await this.monitor();
+      await new Promise<void>((resolve) => {
+        if (!this.running) return resolve();
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.opts.monitorPeriodMs);
+      });
+    }
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.wake?.();
+  }
+
+  /** One pass over all nodes; a failure on one node is logged and retried next pass. */
+  async monitor(): Promise<void> {
+    for (const node of this.nodes.list()) {
+      try {
+        await this.monitorNode(node);
+      } catch (err) {
+        const level = err instanceof ApiError && err.code === 409 ? 'debug' : 'warn';
+        this.log[level]('node check failed; will retry', { node: node.metadata.name, error: err });
+      }
+    }
+  }
+
+  private async monitorNode(cached: Node): Promise<void> {
+    const name = cached.metadata.name ?? '';
+    const now = this.now();
+    const ready = readyCondition(cached);
+    const heartbeat = ready?.lastHeartbeatTime ?? cached.metadata.creationTimestamp ?? '';
+    let probe = this.probes.get(name);
+    if (probe === undefined || probe.heartbeat !== heartbeat) {
+      probe = { heartbeat, seenAt: now };
+      this.probes.set(name, probe);
+    }
+    let node = cached;
+    if (now - probe.seenAt > this.opts.gracePeriodMs && ready?.status !== 'Unknown') {
+      node = await this.api.updateNodeStatus(markUnknown(cached, now));
+      this.log.warn('node stopped posting status; marked Unknown', { node: name, lastHeartbeat: heartbeat });
+    }
+    const status = readyCondition(node)?.status;
+    if (status === 'Unknown') await this.handleUnreachable(node, now);
+    else if (status === 'True' && unreachableTaint(node) !== undefined) {
+      await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', (node.spec?.taints ?? []).filter((t) => t.key !== unreachableTaintKey));
+      this.log.info('node is Ready again; removed the unreachable taint', { node: name });
+    }
+  }
+
+  private async handleUnreachable(node: Node, now: number): Promise<void> {
+    const name = node.metadata.name ?? '';
+    let taint = unreachableTaint(node);
+    if (taint === undefined) {
+      taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: iso(now) };
+      await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);
+      this.log.info('tainted unreachable node', { node: name });
+    }
+    const onNode = this.pods.list().filter((p) => p.spec.nodeName === name);
+    const notReady = onNode.filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False');
+    await mapLimited(notReady, 20, async (pod) => {
+      const status = structuredClone(pod.status ?? {});
+      setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${name} is not reachable` }, new Date(now));
+      try {
+        await this.api.updatePodStatus({ ...pod, status });
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    });
+    const taintedAt = taint.timeAdded !== undefined ? Date.parse(taint.timeAdded) : now;
+    const due = onNode.filter((p) => (Number.isNaN(taintedAt) ? now : taintedAt) + evictionDelayMs(p, this.opts.podEvictionTimeoutMs) <= now);
+    // The node's agent is gone, so a graceful delete would wait forever for it to confirm the
+    // containers stopped: as Kubernetes' pod garbage collector does for pods on unreachable
+    // nodes, remove them from the API at once (grace 0) so that their controllers replace
+    // them elsewhere. An agent that comes back removes the containers of pods that no longer exist.
+    await mapLimited(due, 20, async (pod) => {
+      try {
+        await this.api.forceDeletePod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', pod.metadata.uid ?? '');
+        this.log.info('evicted pod from unreachable node', { node: name, pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
+      } catch (err) {
+        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+      }
+    });
+  }
+}
+
+/** The node with every condition (Ready at least) set to Unknown, heartbeats kept. */
+export function markUnknown(node: Node, now: number): Node {
+  const copy = structuredClone(node);
+  const status = (copy.status ??= {});
+  const conditions = (status.conditions ??= []);
+  if (!conditions.some((c) => c.type === 'Ready')) conditions.push({ type: 'Ready', status: 'Unknown' });
+  for (const c of conditions) {
+    if (c.status !== 'Unknown') c.lastTransitionTime = iso(now);
+    c.status = 'Unknown';
+    c.reason = nodeStatusUnknownReason;
+    c.message = nodeStatusUnknownMessage;
+  }
+  return copy;
+}
+
+/** NodeLifecycleClient over the real API. */
+export class ApiNodeLifecycleClient implements NodeLifecycleClient {
+  constructor(private readonly client: Client) {}
+
+  updateNodeStatus(node: Node): Promise<Node> {
+    return this.client.updateStatus<Node>('nodes', node);
+  }
+
+  setNodeTaints(name: string, resourceVersion: string, taints: Taint[]): Promise<Node> {
+    const patch = { metadata: { resourceVersion }, spec: { taints: taints.length > 0 ? taints : null } };
+    return this.client.patch<Node>('nodes', name, patch, 'merge');
+  }
+
+  updatePodStatus(pod: Pod): Promise<Pod> {
+    return this.client.updateStatus<Pod>('pods', pod);
+  }
+
+  async forceDeletePod(namespace: string, name: string, uid: string): Promise<void> {
+    await this.client.delete('pods', name, { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
+  }
+}
