@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run.
+// beside the baseline measured in the same run. Sections: apiserver, controller-manager, cli, agent.
 'use strict';
 
 function latency(name, f, unit, baselineName, goal) {
@@ -13,6 +13,22 @@ function latency(name, f, unit, baselineName, goal) {
 const sections = {
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
   'controller-manager': async (log) => require('../packages/controller-manager/dist/bench').runControllerManagerBench({ log }),
+  cli: async (log) => {
+    const { startBenchServer } = require('../packages/apiserver/dist/bench/api-bench');
+    const { benchGetPods, createPods } = require('../packages/cli/dist');
+    const server = await startBenchServer();
+    try {
+      log('creating 5,000 pods');
+      await createPods(server.url, 5000);
+      const r = await benchGetPods(server.url);
+      return [
+        { name: 'peactl get pods on 5,000 pods, wall time', value: r.peactl.seconds * 1000, unit: 'ms', baseline: r.kubectl.seconds * 1000, baselineName: 'kubectl get pods', ratio: r.ratio.seconds, goal: 'ratio <= 1' },
+        { name: 'peactl get pods on 5,000 pods, peak memory', value: r.peactl.peakRssMiB, unit: 'MiB', baseline: r.kubectl.peakRssMiB, baselineName: 'kubectl get pods', ratio: r.ratio.peakRssMiB },
+      ];
+    } finally {
+      await server.stop();
+    }
+  },
   agent: async (log) => {
     log('20 pods, one after another, on a real agent and Docker');
     const r = await require('../packages/agent/dist/bench').benchPodStartup({ pods: 20 });

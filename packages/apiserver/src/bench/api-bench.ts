@@ -119,6 +119,26 @@ async function fanOut(port: number, watchPath: string, writePath: string, prefix
   return { delays, missing: total * watchers - received.length, achievedRate };
 }
 
+/** A throwaway API server process for other packages' benches. */
+export async function startBenchServer(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-bench-'));
+  const api = await startProcess(
+    [path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'api')],
+    /"address":"http:\/\/127\.0\.0\.1:(\d+)"/,
+    'stderr',
+  );
+  return {
+    url: `http://127.0.0.1:${api.port}`,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        api.proc.once('exit', () => resolve());
+        api.proc.kill('SIGKILL');
+      });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface ApiBenchOptions {
   creates?: number;
   listSize?: number;

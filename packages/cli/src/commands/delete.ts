@@ -1,0 +1,116 @@
+// peactl delete TYPE NAME... | TYPE/NAME... | -f FILE | -l SELECTOR | --all, graceful by
+// default; --wait (default) waits until every deleted object is gone.
+
+import type { KubeObject, Status } from '@peapod/api';
+import type { Context } from '../context';
+import { CliError, isNotFound, reportError } from '../errors';
+import { readManifests } from '../manifests';
+import { namespaceFor, typeForObject } from '../objects';
+import { resolveType, splitTypeAndNames } from '../resources';
+import { isGone, timeoutMessage, waitFor } from '../wait';
+import type { WaitTarget } from '../wait';
+
+export interface DeleteFlags {
+  filename?: string[];
+  selector?: string;
+  all?: boolean;
+  allNamespaces?: boolean;
+  gracePeriod: number;
+  force: boolean;
+  now: boolean;
+  wait: boolean;
+  timeoutMs: number;
+  ignoreNotFound: boolean;
+}
+
+export const forceWarning =
+  'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
+
+/** The grace period to send, as kubectl derives it from --grace-period, --now and --force; undefined: the object's own. */
+export function effectiveGracePeriod(flags: Pick<DeleteFlags, 'gracePeriod' | 'force' | 'now'>): number | undefined {
+  if (flags.now) {
+    if (flags.gracePeriod >= 0) throw new CliError('--now and --grace-period cannot be specified together');
+    return 1;
+  }
+  if (flags.force && flags.gracePeriod < 0) return 0;
+  // Without --force, 0 would remove the object before its node stops it: kubectl sends 1 instead.
+  if (flags.gracePeriod === 0 && !flags.force) return 1;
+  return flags.gracePeriod >= 0 ? flags.gracePeriod : undefined;
+}
+
+async function targetsFromArgs(ctx: Context, args: string[], flags: DeleteFlags): Promise<WaitTarget[]> {
+  const targets: WaitTarget[] = [];
+  for (const group of splitTypeAndNames(args)) {
+    const type = await resolveType(ctx.client, group.type);
+    const ns = type.namespaced ? ctx.namespace : undefined;
+    if (group.names.length > 0) {
+      if (flags.selector || flags.all) throw new CliError('name cannot be provided when a selector is specified');
+      for (const name of group.names) targets.push({ type, name, namespace: ns });
+      continue;
+    }
+    if (!flags.selector && !flags.all) {
+      throw new CliError(`resource(s) were provided, but no name was specified`);
+    }
+    const namespace = type.namespaced && !flags.allNamespaces ? ctx.namespace : undefined;
+    const list = await ctx.client.list(type.name, { namespace, labelSelector: flags.selector });
+    for (const item of list.items) {
+      targets.push({ type, name: item.metadata.name ?? '', namespace: type.namespaced ? item.metadata.namespace : undefined, uid: item.metadata.uid });
+    }
+  }
+  return targets;
+}
+
+async function targetsFromFiles(ctx: Context, filenames: string[]): Promise<WaitTarget[]> {
+  const targets: WaitTarget[] = [];
+  for (const { object } of readManifests(filenames, 'delete')) {
+    const type = await typeForObject(ctx.client, object);
+    targets.push({ type, name: object.metadata?.name ?? '', namespace: namespaceFor(type, object, ctx.namespace) });
+  }
+  return targets;
+}
+
+function isObject(x: KubeObject | Status): x is KubeObject {
+  return x.kind !== 'Status';
+}
+
+async function deleteOne(ctx: Context, target: WaitTarget, grace: number | undefined, flags: DeleteFlags): Promise<WaitTarget | undefined> {
+  try {
+    const result = await ctx.client.delete(target.type.name, target.name, {
+      namespace: target.namespace,
+      gracePeriodSeconds: grace,
+      ...(target.uid !== undefined ? { preconditions: { uid: target.uid } } : {}),
+    });
+    const forced = flags.force && grace === 0;
+    process.stdout.write(`${target.type.singularName} "${target.name}" ${forced ? 'force deleted' : 'deleted'}\n`);
+    const uid = isObject(result) ? result.metadata?.uid : (result.details?.uid ?? undefined);
+    return { ...target, uid: uid ?? target.uid };
+  } catch (err) {
+    if (!(flags.ignoreNotFound && isNotFound(err))) reportError(err);
+    return undefined;
+  }
+}
+
+export async function deleteCommand(ctx: Context, args: string[], flags: DeleteFlags): Promise<void> {
+  const grace = effectiveGracePeriod(flags);
+  const fromFiles = flags.filename !== undefined && flags.filename.length > 0;
+  if (fromFiles && args.length > 0) throw new CliError('Unexpected args: ' + args.join(' '));
+  if (!fromFiles && args.length === 0) throw new CliError('You must provide one or more resources by argument or filename.');
+  const targets = fromFiles ? await targetsFromFiles(ctx, flags.filename as string[]) : await targetsFromArgs(ctx, args, flags);
+  if (targets.length === 0) {
+    process.stderr.write('No resources found\n');
+    return;
+  }
+  if (flags.force && grace === 0) process.stderr.write(forceWarning + '\n');
+  const deleted: WaitTarget[] = [];
+  for (const target of targets) {
+    const d = await deleteOne(ctx, target, grace, flags);
+    if (d !== undefined) deleted.push(d);
+  }
+  if (!flags.wait) return;
+  const deadline = flags.timeoutMs > 0 ? Date.now() + flags.timeoutMs : 0;
+  for (const target of deleted) {
+    const timeoutMs = deadline > 0 ? Math.max(1, deadline - Date.now()) : 0;
+    const gone = await waitFor(ctx, target, isGone, { timeoutMs, progress: process.stderr.isTTY === true, what: 'deleted' });
+    if (!gone) throw new CliError(timeoutMessage(target));
+  }
+}

@@ -1,0 +1,67 @@
+// peactl version | cluster-info | api-resources
+
+import type { Context } from '../context';
+import { CliError } from '../errors';
+import { ApiError } from '@peapod/client';
+import { GrowingTable } from '../printers/tabwriter';
+import { discoverResources } from '../resources';
+import type { APIResource, APIResourceList } from '../resources';
+
+export const clientVersion = 'v0.1.0';
+
+async function serverVersion(ctx: Context): Promise<{ gitVersion?: string }> {
+  const res = await ctx.client.request<{ gitVersion?: string }>('GET', '/version');
+  if (res.status >= 400) throw ApiError.fromResponse(res.status, res.body);
+  return res.body;
+}
+
+export async function version(ctx: Context | undefined, flags: { client?: boolean; output?: string }): Promise<void> {
+  if (flags.output === 'json') {
+    const info: Record<string, unknown> = { clientVersion: { gitVersion: clientVersion } };
+    if (ctx !== undefined) info.serverVersion = await serverVersion(ctx);
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return;
+  }
+  if (flags.output !== undefined && flags.output !== '') throw new CliError(`--output must be 'json'`);
+  // The client's version first: it is printed even when the server cannot be reached.
+  process.stdout.write(`Client Version: ${clientVersion}\n`);
+  if (ctx !== undefined) process.stdout.write(`Server Version: ${(await serverVersion(ctx)).gitVersion ?? ''}\n`);
+}
+
+export async function clusterInfo(ctx: Context): Promise<void> {
+  await serverVersion(ctx);
+  process.stdout.write(`Kubernetes control plane is running at ${ctx.client.server}\n`);
+}
+
+interface APIGroupList {
+  groups?: { name: string; preferredVersion?: { groupVersion: string } }[];
+}
+
+/** Every served type with its group version: the core group first, then each API group. */
+async function allResources(ctx: Context): Promise<{ groupVersion: string; resource: APIResource }[]> {
+  const byName = (a: APIResource, b: APIResource): number => a.name.localeCompare(b.name);
+  const out = (await discoverResources(ctx.client)).sort(byName).map((resource) => ({ groupVersion: 'v1', resource }));
+  const groups = await ctx.client.request<APIGroupList>('GET', '/apis');
+  if (groups.status >= 400 || typeof groups.body !== 'object' || groups.body === null) return out;
+  for (const group of groups.body.groups ?? []) {
+    const gv = group.preferredVersion?.groupVersion;
+    if (gv === undefined) continue;
+    const res = await ctx.client.request<APIResourceList>('GET', `/apis/${gv}`);
+    if (res.status >= 400 || typeof res.body !== 'object' || res.body === null) continue;
+    const list = (res.body.resources ?? []).filter((r) => !r.name.includes('/')).sort(byName);
+    for (const resource of list) out.push({ groupVersion: gv, resource });
+  }
+  return out;
+}
+
+export async function apiResources(ctx: Context, flags: { output?: string; namespaced?: string }): Promise<void> {
+  const all = await allResources(ctx);
+  const shown = flags.namespaced === undefined ? all : all.filter((r) => String(r.resource.namespaced) === flags.namespaced);
+  if (flags.output === 'name') {
+    process.stdout.write(shown.map(({ groupVersion, resource }) => (groupVersion === 'v1' ? resource.name : `${resource.name}.${groupVersion.split('/')[0]}`) + '\n').join(''));
+    return;
+  }
+  const rows = [['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND']];
+  for (const { groupVersion, resource: r } of shown) rows.push([r.name, (r.shortNames ?? []).join(','), groupVersion, String(r.namespaced), r.kind]);
+  process.stdout.write(new GrowingTable().format(rows));
+}

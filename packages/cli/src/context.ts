@@ -1,0 +1,29 @@
+// What every command starts from: the connection (global flags over the kubeconfig) and
+// the namespace to work in.
+
+import { Client, optionsFromFlags } from '@peapod/client';
+import type { ClientOptions } from '@peapod/client';
+
+export interface GlobalFlags {
+  server?: string;
+  token?: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
+}
+
+export interface Context {
+  client: Client;
+  options: ClientOptions;
+  /** --namespace, else the kubeconfig context's, else "default". */
+  namespace: string;
+}
+
+export const userAgent = 'peactl/0.1.0';
+
+export function connect(flags: GlobalFlags): Context {
+  const { options, namespace } = optionsFromFlags(flags);
+  options.userAgent = userAgent;
+  options.onWarning = (message) => process.stderr.write(`Warning: ${message}\n`);
+  return { client: new Client(options), options, namespace };
+}

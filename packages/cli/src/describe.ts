@@ -1,0 +1,339 @@
+// kubectl's describe layout for pods and nodes: "Key:<tab>value" lines at indentation
+// levels, aligned like Go's tabwriter (a line without a tab ends an alignment block),
+// and the object's Events table at the end.
+
+import { formatAge, formatBytes, formatCpuMillis, parseBytes, parseCpuMillis } from '@peapod/api';
+import type { Container, ContainerState, ContainerStatus, Event, Node, Pod, Toleration, Volume } from '@peapod/api';
+import { lastAppliedAnnotation } from './annotations';
+import { alignTabs, describeLayout } from './printers/tabwriter';
+
+const none = '<none>';
+
+class Writer {
+  private text = '';
+
+  line(level: number, content: string): void {
+    this.text += '  '.repeat(level) + content + '\n';
+  }
+
+  /** `Name:<tab>k=v` then one `<tab>k=v` line per further entry. */
+  multiline(level: number, title: string, entries: string[]): void {
+    if (entries.length === 0) {
+      this.line(level, `${title}:\t${none}`);
+      return;
+    }
+    this.line(level, `${title}:\t${entries[0]}`);
+    for (const e of entries.slice(1)) this.line(level, `\t${e}`);
+  }
+
+  toString(): string {
+    return alignTabs(this.text, describeLayout);
+  }
+}
+
+const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** RFC 1123 with a numeric zone, in local time: "Wed, 25 Nov 2026 14:00:00 +0000". */
+export function describeTime(iso: string | null | undefined): string {
+  if (!iso) return none;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const offset = -d.getTimezoneOffset();
+  const zone = `${offset >= 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}${pad(Math.abs(offset) % 60)}`;
+  return `${days[d.getDay()]}, ${pad(d.getDate())} ${months[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${zone}`;
+}
+
+function sortedEntries(map: Record<string, string> | undefined, sep: string): string[] {
+  return Object.keys(map ?? {})
+    .sort()
+    .map((k) => `${k}${sep}${(map as Record<string, string>)[k]}`);
+}
+
+function annotationEntries(map: Record<string, string> | undefined): string[] {
+  const shown = { ...map };
+  delete shown[lastAppliedAnnotation];
+  return sortedEntries(shown, ': ');
+}
+
+function writeState(w: Writer, title: string, state: ContainerState | undefined): void {
+  if (state?.running) {
+    w.line(2, `${title}:\tRunning`);
+    w.line(3, `Started:\t${describeTime(state.running.startedAt)}`);
+  } else if (state?.waiting) {
+    w.line(2, `${title}:\tWaiting`);
+    if (state.waiting.reason) w.line(3, `Reason:\t${state.waiting.reason}`);
+    if (state.waiting.message) w.line(3, `Message:\t${state.waiting.message}`);
+  } else if (state?.terminated) {
+    const t = state.terminated;
+    w.line(2, `${title}:\tTerminated`);
+    if (t.reason) w.line(3, `Reason:\t${t.reason}`);
+    if (t.message) w.line(3, `Message:\t${t.message}`);
+    w.line(3, `Exit Code:\t${t.exitCode}`);
+    if (t.signal) w.line(3, `Signal:\t${t.signal}`);
+    w.line(3, `Started:\t${describeTime(t.startedAt)}`);
+    w.line(3, `Finished:\t${describeTime(t.finishedAt)}`);
+  } else {
+    w.line(2, `${title}:\tWaiting`);
+  }
+}
+
+function writeContainer(w: Writer, c: Container, status: ContainerStatus | undefined): void {
+  w.line(1, `${c.name}:`);
+  if (status?.containerID) w.line(2, `Container ID:\t${status.containerID}`);
+  w.line(2, `Image:\t${c.image ?? ''}`);
+  if (status !== undefined) w.line(2, `Image ID:\t${status.imageID ?? ''}`);
+  const ports = c.ports ?? [];
+  w.line(2, `Port:\t${ports.length ? ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ') : none}`);
+  w.line(2, `Host Port:\t${ports.length ? ports.map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}`).join(', ') : none}`);
+  if (c.command?.length) {
+    w.line(2, 'Command:');
+    for (const part of c.command) w.line(3, part);
+  }
+  if (c.args?.length) {
+    w.line(2, 'Args:');
+    for (const part of c.args) w.line(3, part);
+  }
+  if (status !== undefined) {
+    writeState(w, 'State', status.state);
+    if (status.lastState?.running || status.lastState?.waiting || status.lastState?.terminated) writeState(w, 'Last State', status.lastState);
+    w.line(2, `Ready:\t${status.ready ? 'True' : 'False'}`);
+    w.line(2, `Restart Count:\t${status.restartCount ?? 0}`);
+  }
+  for (const kind of ['limits', 'requests'] as const) {
+    const values = c.resources?.[kind];
+    if (values === undefined || Object.keys(values).length === 0) continue;
+    w.line(2, `${kind === 'limits' ? 'Limits' : 'Requests'}:`);
+    for (const k of Object.keys(values).sort()) w.line(3, `${k}:\t${String(values[k])}`);
+  }
+  const env = c.env ?? [];
+  if (env.length === 0) w.line(2, `Environment:\t${none}`);
+  else {
+    w.line(2, 'Environment:');
+    for (const e of env) w.line(3, `${e.name}:\t${e.value ?? ''}`);
+  }
+  const mounts = c.volumeMounts ?? [];
+  if (mounts.length === 0) w.line(2, `Mounts:\t${none}`);
+  else {
+    w.line(2, 'Mounts:');
+    for (const m of mounts) w.line(3, `${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'})`);
+  }
+}
+
+function writeVolume(w: Writer, v: Volume): void {
+  w.line(1, `${v.name}:`);
+  if (v.emptyDir) {
+    w.line(2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)`);
+    w.line(2, `Medium:\t${v.emptyDir.medium ?? ''}`);
+    w.line(2, `SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}`);
+  } else if (v.hostPath) {
+    w.line(2, `Type:\tHostPath (bare host directory volume)`);
+    w.line(2, `Path:\t${v.hostPath.path}`);
+    w.line(2, `HostPathType:\t${v.hostPath.type || none}`);
+  } else {
+    w.line(2, `<unknown>`);
+  }
+}
+
+function tolerationText(t: Toleration): string {
+  let s = t.key ?? '';
+  if (t.value) s += `=${t.value}`;
+  if (t.effect) s += `:${t.effect}`;
+  if (t.operator === 'Exists' && !t.value) s += s === '' ? 'op=Exists' : ' op=Exists';
+  if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null) s += ` for ${t.tolerationSeconds}s`;
+  return s;
+}
+
+function eventAge(e: Event, now: number): string {
+  const last = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
+  const count = e.count ?? 1;
+  if (count > 1 && e.firstTimestamp) return `${formatAge(last, now)} (x${count} over ${formatAge(e.firstTimestamp, now)})`;
+  return formatAge(last ?? e.firstTimestamp, now);
+}
+
+function writeEvents(w: Writer, events: Event[], now: number): void {
+  if (events.length === 0) {
+    w.line(0, `Events:\t${none}`);
+    return;
+  }
+  const when = (e: Event): number => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
+  const sorted = [...events].sort((a, b) => when(a) - when(b));
+  w.line(0, 'Events:');
+  w.line(1, 'Type\tReason\tAge\tFrom\tMessage');
+  w.line(1, '----\t------\t----\t----\t-------');
+  for (const e of sorted) {
+    const from = [e.source?.component || e.reportingComponent, e.source?.host].filter(Boolean).join(', ');
+    w.line(1, `${e.type ?? ''}\t${e.reason ?? ''}\t${eventAge(e, now)}\t${from}\t${(e.message ?? '').trim()}`);
+  }
+}
+
+export function describePod(pod: Pod, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  const meta = pod.metadata;
+  const status = pod.status ?? {};
+  w.line(0, `Name:\t${meta.name ?? ''}`);
+  w.line(0, `Namespace:\t${meta.namespace ?? ''}`);
+  w.line(0, `Priority:\t${pod.spec.priority ?? 0}`);
+  if (pod.spec.serviceAccountName) w.line(0, `Service Account:\t${pod.spec.serviceAccountName}`);
+  w.line(0, `Node:\t${pod.spec.nodeName ? `${pod.spec.nodeName}/${status.hostIP ?? ''}` : none}`);
+  if (status.startTime) w.line(0, `Start Time:\t${describeTime(status.startTime)}`);
+  w.multiline(0, 'Labels', sortedEntries(meta.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(meta.annotations));
+  if (meta.deletionTimestamp) {
+    // How long the pod has been terminating: since the delete, i.e. the deadline minus the grace period.
+    const grace = meta.deletionGracePeriodSeconds ?? 0;
+    const requested = new Date(Date.parse(meta.deletionTimestamp) - grace * 1000).toISOString();
+    w.line(0, `Status:\tTerminating (lasts ${formatAge(requested, now)})`);
+    w.line(0, `Termination Grace Period:\t${grace}s`);
+    w.line(0, `Deletion Deadline:\t${describeTime(meta.deletionTimestamp)}`);
+  } else {
+    w.line(0, `Status:\t${status.phase ?? 'Unknown'}`);
+  }
+  if (status.reason) w.line(0, `Reason:\t${status.reason}`);
+  if (status.message) w.line(0, `Message:\t${status.message}`);
+  w.line(0, `IP:\t${status.podIP ?? ''}`);
+  const ips = status.podIPs ?? [];
+  if (ips.length === 0) w.line(0, `IPs:\t${none}`);
+  else {
+    w.line(0, 'IPs:');
+    for (const ip of ips) w.line(1, `IP:\t${ip.ip}`);
+  }
+  const owner = meta.ownerReferences?.find((o) => o.controller);
+  if (owner) w.line(0, `Controlled By:\t${owner.kind}/${owner.name}`);
+  if (pod.spec.initContainers?.length) {
+    w.line(0, 'Init Containers:');
+    for (const c of pod.spec.initContainers) writeContainer(w, c, status.initContainerStatuses?.find((s) => s.name === c.name));
+  }
+  w.line(0, 'Containers:');
+  for (const c of pod.spec.containers ?? []) writeContainer(w, c, status.containerStatuses?.find((s) => s.name === c.name));
+  if (status.conditions?.length) {
+    w.line(0, 'Conditions:');
+    w.line(1, 'Type\tStatus');
+    for (const c of status.conditions) w.line(1, `${c.type} \t${c.status} `);
+  }
+  const volumes = pod.spec.volumes ?? [];
+  if (volumes.length === 0) w.line(0, `Volumes:\t${none}`);
+  else {
+    w.line(0, 'Volumes:');
+    for (const v of volumes) writeVolume(w, v);
+  }
+  w.line(0, `QoS Class:\t${status.qosClass ?? ''}`);
+  w.multiline(0, 'Node-Selectors', sortedEntries(pod.spec.nodeSelector, '='));
+  w.multiline(0, 'Tolerations', (pod.spec.tolerations ?? []).map(tolerationText));
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+interface PodResources {
+  cpuRequests: number;
+  cpuLimits: number;
+  memRequests: number;
+  memLimits: number;
+  storageRequests: number;
+  storageLimits: number;
+}
+
+const storage = 'ephemeral-storage';
+
+function podResources(pod: Pod): PodResources {
+  const r: PodResources = { cpuRequests: 0, cpuLimits: 0, memRequests: 0, memLimits: 0, storageRequests: 0, storageLimits: 0 };
+  for (const c of pod.spec.containers ?? []) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    r.cpuRequests += parseCpuMillis(String(req.cpu ?? lim.cpu ?? '0'));
+    r.cpuLimits += parseCpuMillis(String(lim.cpu ?? '0'));
+    r.memRequests += parseBytes(String(req.memory ?? lim.memory ?? '0'));
+    r.memLimits += parseBytes(String(lim.memory ?? '0'));
+    r.storageRequests += parseBytes(String(req[storage] ?? lim[storage] ?? '0'));
+    r.storageLimits += parseBytes(String(lim[storage] ?? '0'));
+  }
+  return r;
+}
+
+function percent(value: number, total: number): string {
+  return total > 0 ? `${Math.floor((value * 100) / total)}%` : '0%';
+}
+
+export function describeNode(node: Node, pods: Pod[], events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  const meta = node.metadata;
+  const roles = Object.keys(meta.labels ?? {})
+    .filter((k) => k.startsWith('node-role.kubernetes.io/'))
+    .map((k) => k.slice('node-role.kubernetes.io/'.length))
+    .filter(Boolean)
+    .sort();
+  w.line(0, `Name:\t${meta.name ?? ''}`);
+  w.line(0, `Roles:\t${roles.length ? roles.join(',') : none}`);
+  w.multiline(0, 'Labels', sortedEntries(meta.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(meta.annotations));
+  w.line(0, `CreationTimestamp:\t${describeTime(meta.creationTimestamp)}`);
+  w.multiline(0, 'Taints', (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`));
+  w.line(0, `Unschedulable:\t${node.spec?.unschedulable ? 'true' : 'false'}`);
+  const status = node.status ?? {};
+  if (status.conditions?.length) {
+    w.line(0, 'Conditions:');
+    w.line(1, 'Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage');
+    w.line(1, '----\t------\t-----------------\t------------------\t------\t-------');
+    for (const c of status.conditions) {
+      // kubectl ends each cell of these rows with a space; the header's cells have none.
+      w.line(1, `${c.type} \t${c.status} \t${describeTime(c.lastHeartbeatTime)} \t${describeTime(c.lastTransitionTime)} \t${c.reason ?? ''} \t${c.message ?? ''}`);
+    }
+  }
+  w.line(0, 'Addresses:');
+  for (const a of status.addresses ?? []) w.line(1, `${a.type}:\t${a.address}`);
+  for (const [title, values] of [['Capacity', status.capacity], ['Allocatable', status.allocatable]] as const) {
+    if (values === undefined) continue;
+    w.line(0, `${title}:`);
+    for (const k of Object.keys(values).sort()) w.line(1, `${k}:\t${values[k]}`);
+  }
+  const info = status.nodeInfo;
+  if (info !== undefined) {
+    w.line(0, 'System Info:');
+    w.line(1, `Machine ID:\t${info.machineID ?? ''}`);
+    w.line(1, `System UUID:\t${info.systemUUID ?? ''}`);
+    w.line(1, `Boot ID:\t${info.bootID ?? ''}`);
+    w.line(1, `Kernel Version:\t${info.kernelVersion ?? ''}`);
+    w.line(1, `OS Image:\t${info.osImage ?? ''}`);
+    w.line(1, `Operating System:\t${info.operatingSystem ?? ''}`);
+    w.line(1, `Architecture:\t${info.architecture ?? ''}`);
+    w.line(1, `Container Runtime Version:\t${info.containerRuntimeVersion ?? ''}`);
+    w.line(1, `Kubelet Version:\t${info.kubeletVersion ?? ''}`);
+    w.line(1, `Kube-Proxy Version:\t${info.kubeProxyVersion ?? ''}`);
+  }
+  const allocCpu = parseCpuMillis(String(status.allocatable?.cpu ?? '0'));
+  const allocMem = parseBytes(String(status.allocatable?.memory ?? '0'));
+  const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  w.line(0, `Non-terminated Pods:\t(${running.length} in total)`);
+  const allocStorage = parseBytes(String(status.allocatable?.[storage] ?? '0'));
+  const total: PodResources = { cpuRequests: 0, cpuLimits: 0, memRequests: 0, memLimits: 0, storageRequests: 0, storageLimits: 0 };
+  if (running.length > 0) {
+    // kubectl's layout has an empty column after Name.
+    w.line(1, 'Namespace\tName\t\tCPU Requests\tCPU Limits\tMemory Requests\tMemory Limits\tAge');
+    w.line(1, '---------\t----\t\t------------\t----------\t---------------\t-------------\t---');
+    for (const p of running) {
+      const r = podResources(p);
+      total.cpuRequests += r.cpuRequests;
+      total.cpuLimits += r.cpuLimits;
+      total.memRequests += r.memRequests;
+      total.memLimits += r.memLimits;
+      total.storageRequests += r.storageRequests;
+      total.storageLimits += r.storageLimits;
+      w.line(
+        1,
+        `${p.metadata.namespace ?? ''}\t${p.metadata.name ?? ''}\t\t${formatCpuMillis(r.cpuRequests)} (${percent(r.cpuRequests, allocCpu)})\t` +
+          `${formatCpuMillis(r.cpuLimits)} (${percent(r.cpuLimits, allocCpu)})\t${formatBytes(r.memRequests)} (${percent(r.memRequests, allocMem)})\t` +
+          `${formatBytes(r.memLimits)} (${percent(r.memLimits, allocMem)})\t${formatAge(p.metadata.creationTimestamp, now)}`,
+      );
+    }
+  }
+  w.line(0, 'Allocated resources:');
+  w.line(1, '(Total limits may be over 100 percent, i.e., overcommitted.)');
+  w.line(1, 'Resource\tRequests\tLimits');
+  w.line(1, '--------\t--------\t------');
+  w.line(1, `cpu\t${formatCpuMillis(total.cpuRequests)} (${percent(total.cpuRequests, allocCpu)})\t${formatCpuMillis(total.cpuLimits)} (${percent(total.cpuLimits, allocCpu)})`);
+  w.line(1, `memory\t${formatBytes(total.memRequests)} (${percent(total.memRequests, allocMem)})\t${formatBytes(total.memLimits)} (${percent(total.memLimits, allocMem)})`);
+  w.line(1, `${storage}\t${formatBytes(total.storageRequests)} (${percent(total.storageRequests, allocStorage)})\t${formatBytes(total.storageLimits)} (${percent(total.storageLimits, allocStorage)})`);
+  writeEvents(w, events, now);
+  return w.toString();
+}

@@ -1,0 +1,177 @@
+// peactl get against a real apiserver, and beside the real kubectl on the same pods.
+
+import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson, startApiserver } from './testing/process';
+import type { Server } from './testing/process';
+
+let server: Server;
+let run: ReturnType<typeof peactlFor>;
+
+const manifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels: {app: web, tier: fe}
+spec:
+  terminationGracePeriodSeconds: 20
+  containers:
+  - name: web
+    image: busybox
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: db
+  labels: {app: db}
+spec:
+  containers:
+  - name: db
+    image: busybox
+`;
+
+beforeAll(async () => {
+  server = await startApiserver();
+  run = peactlFor(server.url);
+  expect(await postJson(server.url, '/api/v1/nodes', nodeObject('n1'))).toBe(201);
+  expect(run(['create', '-f', '-'], { input: manifest }).stdout).toBe('pod/web created\npod/db created\n');
+  expect(await bindPod(server.url, 'default', 'web', 'n1')).toBeLessThan(300);
+  expect(run(['create', 'namespace', '-f', '-'], { input: '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team"}}' }).code).toBe(1);
+  expect(run(['create', '-f', '-'], { input: '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team"}}' }).stdout).toBe('namespace/team created\n');
+  expect(run(['run', 'other', '--image=busybox', '-n', 'team']).stdout).toBe('pod/other created\n');
+}, 30_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('get', () => {
+  it('prints the pod table with kubectl columns, and wide adds IP and NODE', () => {
+    const r = run(['get', 'pods']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^NAME   READY   STATUS    RESTARTS   AGE$/);
+    expect(lines[1]).toMatch(/^db     0\/1     Pending   0          \d+s$/);
+    expect(lines[2]).toMatch(/^web    0\/1     Pending   0          \d+s$/);
+    const wide = run(['get', 'pods', 'web', '-o', 'wide']).stdout.split('\n');
+    expect(wide[0]).toMatch(/^NAME   READY   STATUS    RESTARTS   AGE\s+IP       NODE   NOMINATED NODE   READINESS GATES$/);
+    expect(wide[1]).toMatch(/^web    0\/1     Pending   0          \d+s\s+<none>   n1     <none>           <none>$/);
+  });
+
+  it('filters by label and field selectors, across namespaces, with labels shown', () => {
+    expect(run(['get', 'pods', '-l', 'app=db', '-o', 'name']).stdout).toBe('pod/db\n');
+    expect(run(['get', 'pods', '--field-selector', 'spec.nodeName=n1', '-o', 'name']).stdout).toBe('pod/web\n');
+    const all = run(['get', 'pods', '-A', '--show-labels']).stdout.split('\n');
+    expect(all[0]).toMatch(/^NAMESPACE   NAME    READY   STATUS    RESTARTS   AGE\s+LABELS$/);
+    expect(all.slice(1, 4).map((l) => l.split(/\s+/).slice(0, 2).concat(l.split(/\s+/).slice(-1)))).toEqual([
+      ['default', 'db', 'app=db'],
+      ['default', 'web', 'app=web,tier=fe'],
+      ['team', 'other', 'run=other'],
+    ]);
+    expect(run(['get', 'pods', '-n', 'team', '--no-headers']).stdout).toMatch(/^other   0\/1   Pending   0     \d+s\n$/);
+  });
+
+  it('prints nodes, namespaces and events tables', () => {
+    expect(run(['get', 'nodes']).stdout).toMatch(/^NAME   STATUS   ROLES    AGE\s+VERSION\nn1     Ready    <none>   \d+s\s+\n$/);
+    expect(run(['get', 'namespaces', '-o', 'name']).stdout).toContain('namespace/team\n');
+    expect(run(['get', 'ns', 'team']).stdout).toMatch(/^NAME   STATUS   AGE\nteam   Active   \d+s\n$/);
+    const events = run(['get', 'events', '-A']);
+    expect(events.code).toBe(0);
+  });
+
+  it('prints objects as json, yaml, jsonpath; several as a List', () => {
+    const one = JSON.parse(run(['get', 'pod', 'web', '-o', 'json']).stdout) as { kind: string; metadata: { name: string } };
+    expect(one.kind).toBe('Pod');
+    expect(one.metadata.name).toBe('web');
+    const list = JSON.parse(run(['get', 'pods', '-o', 'json']).stdout) as { kind: string; apiVersion: string; items: { kind: string }[] };
+    expect(list).toMatchObject({ kind: 'List', apiVersion: 'v1' });
+    expect(list.items.map((i) => i.kind)).toEqual(['Pod', 'Pod']);
+    expect(run(['get', 'pod/web', '-o', 'yaml']).stdout).toMatch(/^apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: "/);
+    expect(run(['get', 'pods', '-o', 'jsonpath={.items[*].metadata.name}']).stdout).toBe('db web');
+    expect(run(['get', 'pods', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.nodeName}{"\\n"}{end}']).stdout).toBe('db=\nweb=n1\n');
+    expect(run(['get', 'pods', 'web', '-o', 'jsonpath={.spec.terminationGracePeriodSeconds}']).stdout).toBe('20');
+  });
+
+  it('reports what is missing the way kubectl does, exit code 1', () => {
+    const r = run(['get', 'pod', 'web', 'nope']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^NAME   READY   STATUS    RESTARTS   AGE\nweb /);
+    expect(r.stderr).toBe('Error from server (NotFound): pods "nope" not found\n');
+    expect(run(['get', 'pods', '-l', 'app=none'])).toEqual({ code: 0, stdout: '', stderr: 'No resources found in default namespace.\n' });
+    expect(run(['get', 'widgets'])).toEqual({ code: 1, stdout: '', stderr: 'error: the server doesn\'t have a resource type "widgets"\n' });
+    expect(run(['get', 'pods', '-o', 'xml']).stderr).toMatch(/^error: unable to match a printer suitable for the output format "xml"/);
+    const badFlag = run(['get', 'pods', '--bogus']);
+    expect(badFlag.code).toBe(1);
+    expect(badFlag.stderr).toBe("error: unknown option '--bogus'\n");
+  });
+
+  it('says in one line that a server cannot be reached', () => {
+    const r = peactlFor('http://127.0.0.1:1')(['get', 'pods']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n' });
+  });
+
+  it('reads the server from a kubeconfig when no --server is given', () => {
+    const fs = require('fs') as typeof import('fs');
+    const os = require('os') as typeof import('os');
+    const path = require('path') as typeof import('path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peactl-kc-'));
+    const file = path.join(dir, 'config');
+    fs.writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${server.url}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: team}}]\ncurrent-context: x\n`);
+    const { peactl } = require('./testing/process') as typeof import('./testing/process');
+    expect(peactl(['--kubeconfig', file, 'get', 'pods', '-o', 'name']).stdout).toBe('pod/other\n');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+const kubectlIt = hasKubectl() ? it : it.skip;
+
+describe('beside kubectl', () => {
+  const columns = (text: string): string[][] =>
+    text
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(/\s{3,}|\s+(?=\S)/));
+
+  kubectlIt('shows the same columns and values for get pods, -o wide, -A and nodes', () => {
+    const kubectl = kubectlFor(server.url);
+    try {
+      for (const args of [['get', 'pods'], ['get', 'pods', '-o', 'wide'], ['get', 'pods', '-A', '--show-labels'], ['get', 'nodes', '-o', 'wide']]) {
+        const theirs = kubectl.run(args);
+        const ours = run(args);
+        expect(theirs.code).toBe(0);
+        expect(ours.code).toBe(0);
+        const a = columns(ours.stdout);
+        const b = columns(theirs.stdout);
+        expect(a[0]).toEqual(b[0]);
+        // AGE may differ by a second between the two runs; everything else must match.
+        const ageAt = a[0].indexOf('AGE');
+        const withoutAge = (rows: string[][]): string[][] => rows.map((r) => r.filter((_, i) => i !== ageAt));
+        expect(withoutAge(a)).toEqual(withoutAge(b));
+      }
+    } finally {
+      kubectl.cleanup();
+    }
+  });
+
+  kubectlIt('prints the same table as kubectl api-resources and the same describe pod', () => {
+    const kubectl = kubectlFor(server.url);
+    try {
+      expect(run(['api-resources']).stdout).toBe(kubectl.run(['api-resources']).stdout);
+      expect(run(['describe', 'pod', 'web']).stdout).toBe(kubectl.run(['describe', 'pod', 'web']).stdout);
+    } finally {
+      kubectl.cleanup();
+    }
+  });
+});
+
+describe('benchGetPods', () => {
+  kubectlIt('measures both binaries on the same server, and both list every pod', async () => {
+    // The built module: it runs the built peactl and its preload beside it.
+    const { benchGetPods } = require('../dist/bench') as typeof import('./bench');
+    const r = await benchGetPods(server.url, { runs: 1 });
+    expect(r.lines.peactl).toBe(r.lines.kubectl);
+    expect(r.lines.peactl).toBe(3);
+    for (const figures of [r.peactl, r.kubectl]) {
+      expect(figures.seconds).toBeGreaterThan(0);
+      expect(figures.peakRssMiB).toBeGreaterThan(5);
+    }
+  }, 30_000);
+});

@@ -1,0 +1,2 @@
+export { benchGetPods, createPods } from './bench';
+export type { BenchGetPodsResult, BenchOptions, RunFigures } from './bench';

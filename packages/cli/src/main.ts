@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// peactl: flags and wiring only. Each command's module is loaded when that command runs,
+// so a command pays only for what it uses at start-up.
+
+import { Command, Option } from 'commander';
+import type { Context, GlobalFlags } from './context';
+import { reportError } from './errors';
+import { collect, parseBool, parseDuration, parseInteger } from './flags';
+
+type Action = (ctx: Context) => Promise<void>;
+
+/** Connects with the global flags, runs the action, and reports any failure as one line. */
+async function withContext(cmd: Command, action: Action): Promise<void> {
+  let ctx: Context | undefined;
+  try {
+    const { connect } = await import('./context');
+    ctx = connect(cmd.optsWithGlobals<GlobalFlags>());
+    await action(ctx);
+  } catch (err) {
+    reportError(err);
+  } finally {
+    ctx?.client.close();
+  }
+}
+
+async function guarded(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    reportError(err);
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('peactl')
+    .description('peactl controls the Peapod cluster.')
+    .option('-s, --server <url>', 'the address and port of the API server')
+    .option('--token <token>', 'bearer token for authentication to the API server')
+    .option('-n, --namespace <namespace>', 'the namespace scope for this request')
+    .option('--kubeconfig <file>', 'path to the kubeconfig file to use')
+    .option('--context <name>', 'the name of the kubeconfig context to use')
+    .showSuggestionAfterError(false)
+    .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') });
+
+  program
+    .command('get')
+    .description('Display one or many resources')
+    .argument('<args...>', 'TYPE [NAME...] or TYPE/NAME...')
+    .option('-o, --output <format>', 'json|yaml|wide|name|jsonpath=TEMPLATE')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--field-selector <selector>', 'field selector')
+    .option('-A, --all-namespaces', 'list across all namespaces')
+    .option('--show-labels', 'show all labels as the last column')
+    .option('-w, --watch', 'after listing, watch for changes')
+    .option('--no-headers', 'do not print headers')
+    .action((args: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces?: boolean; showLabels?: boolean; watch?: boolean; headers: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { get } = await import('./commands/get');
+        await get(ctx, args, { ...opts, noHeaders: !opts.headers });
+      }),
+    );
+
+  program
+    .command('describe')
+    .description('Show details of a pod or node')
+    .argument('<args...>', 'TYPE NAME... or TYPE/NAME...')
+    .option('-l, --selector <selector>', 'label selector')
+    .action((args: string[], opts: { selector?: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { describe } = await import('./commands/describe');
+        await describe(ctx, args, opts);
+      }),
+    );
+
+  program
+    .command('create')
+    .description('Create resources from files or stdin')
+    .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
+    .option('--save-config', 'record the configuration for a later apply')
+    .action((opts: { filename?: string[]; saveConfig?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { create } = await import('./commands/apply');
+        await create(ctx, opts.filename ?? [], opts.saveConfig === true);
+      }),
+    );
+
+  program
+    .command('apply')
+    .description('Create or update resources from files or stdin')
+    .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
+    .action((opts: { filename?: string[] }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { apply } = await import('./commands/apply');
+        await apply(ctx, opts.filename ?? []);
+      }),
+    );
+
+  program
+    .command('delete')
+    .description('Delete resources by names, files or label selector')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
+    .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--all', 'delete every object of the type in the namespace')
+    .option('-A, --all-namespaces', 'with -l or --all: across all namespaces')
+    .option('--grace-period <seconds>', "seconds given to the object to terminate gracefully; -1: the object's own", '-1')
+    .option('--force', 'remove from the API at once (with --grace-period=0)')
+    .option('--now', 'signal the object to stop at once (grace period 1)')
+    .addOption(new Option('--wait [bool]', 'wait until the objects are gone').default('true'))
+    .option('--timeout <duration>', 'how long to wait for deletion; 0: no limit', '0s')
+    .option('--ignore-not-found', 'treat an object that does not exist as deleted')
+    .action((args: string[], opts: Record<string, string | boolean | string[] | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { deleteCommand } = await import('./commands/delete');
+        await deleteCommand(ctx, args, {
+          filename: opts.filename as string[] | undefined,
+          selector: opts.selector as string | undefined,
+          all: opts.all === true,
+          allNamespaces: opts.allNamespaces === true,
+          gracePeriod: parseInteger(String(opts.gracePeriod), 'grace-period'),
+          force: opts.force === true,
+          now: opts.now === true,
+          wait: parseBool(opts.wait as string | boolean, 'wait'),
+          timeoutMs: parseDuration(String(opts.timeout), 'timeout'),
+          ignoreNotFound: opts.ignoreNotFound === true,
+        });
+      }),
+    );
+
+  program
+    .command('run')
+    .description('Create a pod running an image')
+    .argument('<name>')
+    .argument('[command...]', 'after --: the container arguments (or command, with --command)')
+    .option('--image <image>', 'the container image')
+    .option('--restart <policy>', 'Always, OnFailure or Never', 'Always')
+    .option('--command', 'the words after -- are the command rather than the arguments')
+    .option('-l, --labels <labels>', 'k=v,... (default run=NAME)')
+    .option('--env <k=v>', 'an environment variable (repeatable)', collect)
+    .option('--port <port>', 'the port the container exposes')
+    .option('--dry-run <mode>', 'none, client or server')
+    .option('-o, --output <format>', 'print the pod: json|yaml|name|jsonpath=...')
+    .action((name: string, rest: string[], opts: Record<string, string | boolean | string[] | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { run } = await import('./commands/run');
+        await run(ctx, name, rest, opts);
+      }),
+    );
+
+  program
+    .command('wait')
+    .description('Wait for a condition on resources')
+    .argument('<args...>', 'TYPE NAME... or TYPE/NAME...')
+    .option('--for <condition>', 'delete or condition=NAME[=VALUE]')
+    .option('--timeout <duration>', 'how long to wait', '30s')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--all', 'every object of the type in the namespace')
+    .action((args: string[], opts: { for?: string; timeout: string; selector?: string; all?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { waitCommand } = await import('./commands/wait');
+        await waitCommand(ctx, args, { ...opts, timeoutMs: parseDuration(opts.timeout, 'timeout') });
+      }),
+    );
+
+  program
+    .command('logs')
+    .description("Print a container's log")
+    .argument('<args...>', 'POD [CONTAINER]')
+    .option('-c, --container <name>', 'the container')
+    .option('-f, --follow', 'stream the log')
+    .option('--tail <lines>', 'lines of recent log to show; -1: all', '-1')
+    .option('-p, --previous', "the previous instance's log")
+    .option('--timestamps', 'prefix each line with its timestamp')
+    .action((args: string[], opts: { container?: string; follow?: boolean; tail: string; previous?: boolean; timestamps?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { logs } = await import('./commands/logs');
+        await logs(ctx, args, { ...opts, tail: parseInteger(opts.tail, 'tail') });
+      }),
+    );
+
+  for (const [name, unschedulable, text] of [
+    ['cordon', true, 'Mark nodes as unschedulable'],
+    ['uncordon', false, 'Mark nodes as schedulable'],
+  ] as const) {
+    program
+      .command(name)
+      .description(text)
+      .argument('<nodes...>')
+      .action((nodes: string[], _opts: unknown, cmd: Command) =>
+        withContext(cmd, async (ctx) => {
+          const { cordon } = await import('./commands/nodes');
+          await cordon(ctx, nodes, unschedulable);
+        }),
+      );
+  }
+
+  program
+    .command('drain')
+    .description('Cordon a node and delete its pods gracefully')
+    .argument('<node>')
+    .option('--grace-period <seconds>', "grace period for each pod; -1: the pod's own", '-1')
+    .option('--timeout <duration>', 'how long to wait; 0: no limit', '0s')
+    .option('--ignore-daemonsets', 'accepted for kubectl compatibility: Peapod has no daemon sets')
+    .option('--delete-emptydir-data', 'accepted for kubectl compatibility: emptyDir data goes with its pod')
+    .action((node: string, opts: { gracePeriod: string; timeout: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { drain } = await import('./commands/nodes');
+        await drain(ctx, node, { gracePeriod: parseInteger(opts.gracePeriod, 'grace-period'), timeoutMs: parseDuration(opts.timeout, 'timeout') });
+      }),
+    );
+
+  program
+    .command('version')
+    .description('Print the client and server versions')
+    .option('--client', 'the client version only')
+    .option('-o, --output <format>', 'json')
+    .action((opts: { client?: boolean; output?: string }, cmd: Command) =>
+      opts.client
+        ? guarded(async () => (await import('./commands/info')).version(undefined, opts))
+        : withContext(cmd, async (ctx) => (await import('./commands/info')).version(ctx, opts)),
+    );
+
+  program
+    .command('cluster-info')
+    .description('Show where the control plane runs')
+    .action((_opts: unknown, cmd: Command) => withContext(cmd, async (ctx) => (await import('./commands/info')).clusterInfo(ctx)));
+
+  program
+    .command('api-resources')
+    .description('List the resource types the server serves')
+    .option('-o, --output <format>', 'name')
+    .option('--namespaced <bool>', 'only namespaced (true) or cluster-scoped (false) types')
+    .action((opts: { output?: string; namespaced?: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/info')).apiResources(ctx, opts)),
+    );
+
+  program
+    .command('completion')
+    .description('Print a shell completion script (bash or zsh)')
+    .argument('<shell>')
+    .action((shell: string) =>
+      guarded(async () => {
+        const { completionScript } = await import('./completion');
+        process.stdout.write(completionScript(shell));
+      }),
+    );
+
+  for (const command of program.commands) command.allowExcessArguments(false);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  // Completion candidates: the words are the user's, not ours to parse as flags.
+  if (argv[2] === '__complete') {
+    const { completeCommand } = await import('./commands/complete');
+    await completeCommand(argv.slice(3));
+    return;
+  }
+  await buildProgram().parseAsync(argv);
+}
+
+// A reader that stops early (`peactl get pods | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+main(process.argv).catch(reportError);
