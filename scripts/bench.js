@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, controller-manager, cli, agent.
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, cli, agent.
 'use strict';
 
 function latency(name, f, unit, baselineName, goal) {
@@ -12,6 +12,33 @@ function latency(name, f, unit, baselineName, goal) {
 
 const sections = {
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
+  scheduler: async (log) => {
+    const { benchEndToEnd, benchAlgorithm } = require('../packages/scheduler/dist');
+    const figures = [];
+    for (const nodes of [1000, 5000]) {
+      log(`5,000 pods onto ${nodes} fake nodes through the API server`);
+      const r = await benchEndToEnd({ nodes, pods: 5000, log });
+      figures.push({
+        name: `scheduling end to end, 5,000 pods on ${nodes} nodes`,
+        value: r.podsPerSecond,
+        unit: 'pods/s',
+        baseline: r.createsPerSecond,
+        baselineName: 'pod creates/s into the same API server',
+        ratio: r.podsPerSecond / r.createsPerSecond,
+        goal: nodes === 1000 ? '>= 500 pods/s' : undefined,
+      });
+      const algo = benchAlgorithm(nodes, 5000);
+      figures.push({
+        name: `scheduling algorithm alone, in-process, ${nodes} nodes`,
+        value: algo,
+        unit: 'pods/s',
+        baseline: r.podsPerSecond,
+        baselineName: 'end to end',
+        ratio: algo / r.podsPerSecond,
+      });
+    }
+    return figures;
+  },
   'controller-manager': async (log) => require('../packages/controller-manager/dist/bench').runControllerManagerBench({ log }),
   cli: async (log) => {
     const { startBenchServer } = require('../packages/apiserver/dist/bench/api-bench');

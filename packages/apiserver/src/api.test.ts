@@ -127,6 +127,14 @@ describe('bad input changes nothing', () => {
     expect(warn.body.spec.containers[0].imagePullPolice).toBeUndefined();
   });
 
+  test('no Content-Type on a PUT is read as JSON', async () => {
+    const p = (await call(base, 'POST', pods, podManifest('noct'))).body;
+    p.metadata.labels.x = 'y';
+    // A byte body: fetch adds no Content-Type for it (it would for a string).
+    const r = await fetch(`${base}${pods}/noct`, { method: 'PUT', body: Buffer.from(JSON.stringify(p)) });
+    expect(r.status).toBe(200);
+  });
+
   test('a body over 3 MiB gets 413', async () => {
     const before = await revision();
     const big = podManifest('big', { metadata: { name: 'big', annotations: { a: 'x'.repeat(3 * 1024 * 1024 + 10) } } });

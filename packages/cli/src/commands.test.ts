@@ -1,5 +1,6 @@
 // Every peactl command against a real apiserver process, asserting output and exit codes.
 
+import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
@@ -224,6 +225,22 @@ describe('version, cluster-info, api-resources, completion', () => {
     expect(run(['version', '--client']).stdout).toMatch(/^Client Version: v\d+\.\d+\.\d+\n$/);
     expect(run(['cluster-info']).stdout).toBe(`Kubernetes control plane is running at ${server.url}\n`);
     expect(run(['api-resources']).stdout).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND\n(.*\n)*pods\s+po\s+v1\s+true\s+Pod\n/);
+  });
+
+  it('loads no client library, ws, yaml or ajv for commands that do not connect', () => {
+    const { isolatedEnv, peactlMain } = require('./testing/process') as typeof import('./testing/process');
+    const probe = (args: string[]): string[] => {
+      const script = [
+        `process.argv = [process.argv[0], ${JSON.stringify(peactlMain)}, ...${JSON.stringify(args)}];`,
+        `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((f) => /node_modules[\\/](ws|yaml|ajv)[\\/]|[\\/]client[\\/]dist[\\/]|[\\/]api[\\/]dist[\\/]index/.test(f)))));`,
+        `require(${JSON.stringify(peactlMain)});`,
+      ].join('\n');
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: isolatedEnv(dir) });
+      return JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('\nLOADED ') + 8)) as string[];
+    };
+    expect(probe(['version', '--client'])).toEqual([]);
+    expect(probe(['completion', 'bash'])).toEqual([]);
+    expect(probe(['--server', server.url, 'get', 'pods']).length).toBeGreaterThan(0);
   });
 
   it('prints completion scripts, and completes names from the server', () => {

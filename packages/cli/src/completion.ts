@@ -2,7 +2,8 @@
 // `peactl __complete WORD...` for candidates, so both shells complete the same commands,
 // flags, resource types and (from the server) object names.
 
-import { resources } from '@peapod/api';
+// The resource table alone: the package's index would also load its validators.
+import { resources } from '@peapod/api/dist/resources';
 
 export interface CommandSpec {
   name: string;
@@ -21,9 +22,10 @@ export const commandSpecs: CommandSpec[] = [
   { name: 'apply', flags: ['--filename=', '-f='] },
   {
     name: 'delete',
-    flags: ['--filename=', '-f=', '--selector=', '-l=', '--all', '--all-namespaces', '-A', '--grace-period=', '--force', '--now', '--wait=', '--timeout=', '--ignore-not-found'],
+    flags: ['--filename=', '-f=', '--selector=', '-l=', '--all', '--all-namespaces', '-A', '--grace-period=', '--force', '--now', '--wait=', '--timeout=', '--ignore-not-found', '--cascade='],
     positional: 'type-then-names',
   },
+  { name: 'scale', flags: ['--replicas=', '--current-replicas=', '--resource-version=', '--filename=', '-f=', '--selector=', '-l=', '--all'], positional: 'type-then-names' },
   { name: 'run', flags: ['--image=', '--restart=', '--command', '--labels=', '-l=', '--env=', '--port=', '--dry-run=', '--output=', '-o='] },
   { name: 'wait', flags: ['--for=', '--timeout=', '--selector=', '-l=', '--all'], positional: 'type-then-names' },
   { name: 'logs', flags: ['--container=', '-c=', '--follow', '-f', '--tail=', '--previous', '-p', '--timestamps'], positional: 'pods' },

@@ -3,7 +3,7 @@
 // and the object's Events table at the end.
 
 import { formatAge, formatBytes, formatCpuMillis, parseBytes, parseCpuMillis } from '@peapod/api';
-import type { Container, ContainerState, ContainerStatus, Event, Node, Pod, Toleration, Volume } from '@peapod/api';
+import type { Container, ContainerState, ContainerStatus, EnvVar, Event, Node, Pod, ReplicationController, Toleration, Volume } from '@peapod/api';
 import { lastAppliedAnnotation } from './annotations';
 import { alignTabs, describeLayout } from './printers/tabwriter';
 
@@ -79,21 +79,44 @@ function writeState(w: Writer, title: string, state: ContainerState | undefined)
   }
 }
 
-function writeContainer(w: Writer, c: Container, status: ContainerStatus | undefined): void {
-  w.line(1, `${c.name}:`);
+/** kubectl's "80/TCP, 443/TCP" for container or host ports, and the title in the plural when there are several. */
+function writePorts(w: Writer, title: string, ports: string[]): void {
+  if (ports.length > 1) w.line(2, `${title}s:\t${ports.join(', ')}`);
+  else w.line(2, `${title}:\t${ports[0] ?? none}`);
+}
+
+/** Each line of a value that may span several, the first after `first`, the rest under it. */
+function splitLines(value: string): string[] {
+  return value.split('\n');
+}
+
+function envVarLines(e: EnvVar): string[] {
+  if (e.valueFrom === undefined || e.valueFrom === null) {
+    return splitLines(e.value ?? '').map((s, i) => (i === 0 ? `${e.name}:\t${s}` : `\t${s}`));
+  }
+  const from = e.valueFrom as Record<string, Record<string, unknown> | undefined>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (from.fieldRef) return [`${e.name}:\t (${text(from.fieldRef.apiVersion)}:${text(from.fieldRef.fieldPath)})`];
+  if (from.resourceFieldRef) return [`${e.name}:\t (${text(from.resourceFieldRef.resource)})`];
+  return [`${e.name}:\t`];
+}
+
+/**
+ * One container as kubectl describes it: in a pod (with its status) or in a pod template
+ * (no status; names indented one more space, as kubectl does).
+ */
+function writeContainer(w: Writer, c: Container, status: ContainerStatus | undefined, inTemplate: boolean): void {
+  w.line(1, `${inTemplate ? ' ' : ''}${c.name}:`);
   if (status?.containerID) w.line(2, `Container ID:\t${status.containerID}`);
   w.line(2, `Image:\t${c.image ?? ''}`);
   if (status !== undefined) w.line(2, `Image ID:\t${status.imageID ?? ''}`);
   const ports = c.ports ?? [];
-  w.line(2, `Port:\t${ports.length ? ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`).join(', ') : none}`);
-  w.line(2, `Host Port:\t${ports.length ? ports.map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}`).join(', ') : none}`);
-  if (c.command?.length) {
-    w.line(2, 'Command:');
-    for (const part of c.command) w.line(3, part);
-  }
-  if (c.args?.length) {
-    w.line(2, 'Args:');
-    for (const part of c.args) w.line(3, part);
+  writePorts(w, 'Port', ports.map((p) => `${p.containerPort}/${p.protocol ?? 'TCP'}`));
+  writePorts(w, 'Host Port', ports.map((p) => `${p.hostPort ?? 0}/${p.protocol ?? 'TCP'}`));
+  for (const [title, parts] of [['Command', c.command], ['Args', c.args]] as const) {
+    if (!parts?.length) continue;
+    w.line(2, `${title}:`);
+    for (const part of parts) for (const s of splitLines(part)) w.line(3, s);
   }
   if (status !== undefined) {
     writeState(w, 'State', status.state);
@@ -111,29 +134,50 @@ function writeContainer(w: Writer, c: Container, status: ContainerStatus | undef
   if (env.length === 0) w.line(2, `Environment:\t${none}`);
   else {
     w.line(2, 'Environment:');
-    for (const e of env) w.line(3, `${e.name}:\t${e.value ?? ''}`);
+    for (const e of env) for (const l of envVarLines(e)) w.line(3, l);
   }
-  const mounts = c.volumeMounts ?? [];
+  const mounts = [...(c.volumeMounts ?? [])].sort((a, b) => (a.mountPath < b.mountPath ? -1 : a.mountPath > b.mountPath ? 1 : 0));
   if (mounts.length === 0) w.line(2, `Mounts:\t${none}`);
   else {
     w.line(2, 'Mounts:');
-    for (const m of mounts) w.line(3, `${m.mountPath} from ${m.name} (${m.readOnly ? 'ro' : 'rw'})`);
+    for (const m of mounts) {
+      const flags = [m.readOnly ? 'ro' : 'rw', ...(m.subPath ? [`path=${JSON.stringify(m.subPath)}`] : [])];
+      w.line(3, `${m.mountPath} from ${m.name} (${flags.join(',')})`);
+    }
   }
 }
 
-function writeVolume(w: Writer, v: Volume): void {
-  w.line(1, `${v.name}:`);
-  if (v.emptyDir) {
-    w.line(2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)`);
-    w.line(2, `Medium:\t${v.emptyDir.medium ?? ''}`);
-    w.line(2, `SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}`);
-  } else if (v.hostPath) {
-    w.line(2, `Type:\tHostPath (bare host directory volume)`);
-    w.line(2, `Path:\t${v.hostPath.path}`);
-    w.line(2, `HostPathType:\t${v.hostPath.type || none}`);
-  } else {
-    w.line(2, `<unknown>`);
+/** A containers section; `space` is the template's two-space indentation ('' in a pod). */
+function writeContainers(w: Writer, space: string, title: string, containers: Container[], statuses: ContainerStatus[] | undefined): void {
+  w.line(0, `${space}${title}:${containers.length === 0 ? ` ${none}` : ''}`);
+  for (const c of containers) writeContainer(w, c, statuses?.find((s) => s.name === c.name), space !== '');
+}
+
+function writeVolumes(w: Writer, space: string, volumes: Volume[]): void {
+  if (volumes.length === 0) {
+    w.line(0, `${space}Volumes:\t${none}`);
+    return;
   }
+  w.line(0, `${space}Volumes:`);
+  for (const v of volumes) {
+    w.line(1, `${space !== '' ? ' ' : ''}${v.name}:`);
+    if (v.emptyDir) {
+      w.line(2, `Type:\tEmptyDir (a temporary directory that shares a pod's lifetime)`);
+      w.line(2, `Medium:\t${v.emptyDir.medium ?? ''}`);
+      w.line(2, `SizeLimit:\t${v.emptyDir.sizeLimit ?? '<unset>'}`);
+    } else if (v.hostPath) {
+      w.line(2, `Type:\tHostPath (bare host directory volume)`);
+      w.line(2, `Path:\t${v.hostPath.path}`);
+      w.line(2, `HostPathType:\t${v.hostPath.type ?? none}`);
+    } else {
+      w.line(1, '<unknown>');
+    }
+  }
+}
+
+/** kubectl lists tolerations by key. */
+function sortedTolerations(tolerations: Toleration[] | undefined): Toleration[] {
+  return [...(tolerations ?? [])].sort((a, b) => ((a.key ?? '') < (b.key ?? '') ? -1 : (a.key ?? '') > (b.key ?? '') ? 1 : 0));
 }
 
 function tolerationText(t: Toleration): string {
@@ -201,26 +245,17 @@ export function describePod(pod: Pod, events: Event[], now = Date.now()): string
   }
   const owner = meta.ownerReferences?.find((o) => o.controller);
   if (owner) w.line(0, `Controlled By:\t${owner.kind}/${owner.name}`);
-  if (pod.spec.initContainers?.length) {
-    w.line(0, 'Init Containers:');
-    for (const c of pod.spec.initContainers) writeContainer(w, c, status.initContainerStatuses?.find((s) => s.name === c.name));
-  }
-  w.line(0, 'Containers:');
-  for (const c of pod.spec.containers ?? []) writeContainer(w, c, status.containerStatuses?.find((s) => s.name === c.name));
+  if (pod.spec.initContainers?.length) writeContainers(w, '', 'Init Containers', pod.spec.initContainers, status.initContainerStatuses ?? []);
+  writeContainers(w, '', 'Containers', pod.spec.containers ?? [], status.containerStatuses ?? []);
   if (status.conditions?.length) {
     w.line(0, 'Conditions:');
     w.line(1, 'Type\tStatus');
     for (const c of status.conditions) w.line(1, `${c.type} \t${c.status} `);
   }
-  const volumes = pod.spec.volumes ?? [];
-  if (volumes.length === 0) w.line(0, `Volumes:\t${none}`);
-  else {
-    w.line(0, 'Volumes:');
-    for (const v of volumes) writeVolume(w, v);
-  }
+  writeVolumes(w, '', pod.spec.volumes ?? []);
   w.line(0, `QoS Class:\t${status.qosClass ?? ''}`);
   w.multiline(0, 'Node-Selectors', sortedEntries(pod.spec.nodeSelector, '='));
-  w.multiline(0, 'Tolerations', (pod.spec.tolerations ?? []).map(tolerationText));
+  w.multiline(0, 'Tolerations', sortedTolerations(pod.spec.tolerations).map(tolerationText));
   writeEvents(w, events, now);
   return w.toString();
 }
@@ -334,6 +369,67 @@ export function describeNode(node: Node, pods: Pod[], events: Event[], now = Dat
   w.line(1, `cpu\t${formatCpuMillis(total.cpuRequests)} (${percent(total.cpuRequests, allocCpu)})\t${formatCpuMillis(total.cpuLimits)} (${percent(total.cpuLimits, allocCpu)})`);
   w.line(1, `memory\t${formatBytes(total.memRequests)} (${percent(total.memRequests, allocMem)})\t${formatBytes(total.memLimits)} (${percent(total.memLimits, allocMem)})`);
   w.line(1, `${storage}\t${formatBytes(total.storageRequests)} (${percent(total.storageRequests, allocStorage)})\t${formatBytes(total.storageLimits)} (${percent(total.storageLimits, allocStorage)})`);
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+/** How many of a controller's pods are in each phase, for its "Pods Status" line. */
+export interface PodPhaseCounts {
+  running: number;
+  waiting: number;
+  succeeded: number;
+  failed: number;
+}
+
+/** Counts the pods the controller owns (its controller reference names its uid); orphans and others' pods do not count. */
+export function countPodPhases(pods: Pod[], controllerUid: string | undefined): PodPhaseCounts {
+  const counts: PodPhaseCounts = { running: 0, waiting: 0, succeeded: 0, failed: 0 };
+  for (const p of pods) {
+    const owner = p.metadata.ownerReferences?.find((o) => o.controller);
+    if (owner === undefined || owner.uid !== controllerUid) continue;
+    const phase = p.status?.phase;
+    if (phase === 'Running') counts.running++;
+    else if (phase === 'Pending') counts.waiting++;
+    else if (phase === 'Succeeded') counts.succeeded++;
+    else if (phase === 'Failed') counts.failed++;
+  }
+  return counts;
+}
+
+export function describeReplicationController(rc: ReplicationController, pods: PodPhaseCounts, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  const meta = rc.metadata;
+  const spec = rc.spec ?? {};
+  w.line(0, `Name:\t${meta.name ?? ''}`);
+  w.line(0, `Namespace:\t${meta.namespace ?? ''}`);
+  w.line(0, `Selector:\t${sortedEntries(spec.selector, '=').join(',')}`);
+  w.multiline(0, 'Labels', sortedEntries(meta.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(meta.annotations));
+  w.line(0, `Replicas:\t${rc.status?.replicas ?? 0} current / ${spec.replicas ?? 1} desired`);
+  w.line(0, `Pods Status:\t${pods.running} Running / ${pods.waiting} Waiting / ${pods.succeeded} Succeeded / ${pods.failed} Failed`);
+  w.line(0, 'Pod Template:');
+  const template = spec.template;
+  if (template === undefined) {
+    w.line(1, '<unset>');
+  } else {
+    const tspec = template.spec;
+    w.multiline(0, '  Labels', sortedEntries(template.metadata?.labels, '='));
+    const annotations = annotationEntries(template.metadata?.annotations);
+    if (annotations.length > 0) w.multiline(0, '  Annotations', annotations);
+    if (tspec?.serviceAccountName) w.line(1, `Service Account:\t${tspec.serviceAccountName}`);
+    if (tspec?.initContainers?.length) writeContainers(w, '  ', 'Init Containers', tspec.initContainers, undefined);
+    writeContainers(w, '  ', 'Containers', tspec?.containers ?? [], undefined);
+    writeVolumes(w, '  ', tspec?.volumes ?? []);
+    w.multiline(0, '  Node-Selectors', sortedEntries(tspec?.nodeSelector, '='));
+    w.multiline(0, '  Tolerations', sortedTolerations(tspec?.tolerations).map(tolerationText));
+  }
+  const conditions = rc.status?.conditions ?? [];
+  if (conditions.length > 0) {
+    w.line(0, 'Conditions:');
+    w.line(1, 'Type\tStatus\tReason');
+    w.line(1, '----\t------\t------');
+    for (const c of conditions) w.line(1, `${c.type} \t${c.status}\t${c.reason ?? ''}`);
+  }
   writeEvents(w, events, now);
   return w.toString();
 }

@@ -1,5 +1,6 @@
 import { parseBool, parseDuration } from './flags';
-import { effectiveGracePeriod } from './commands/delete';
+import { effectiveGracePeriod, parseCascade } from './commands/delete';
+import { preconditionFailure } from './commands/scale';
 import { complete } from './completion';
 
 describe('flags', () => {
@@ -41,5 +42,25 @@ describe('completion', () => {
     expect(await complete(['get', 'pods', '-o', 'j'], names)).toEqual(['json', 'jsonpath=']);
     expect(await complete(['get', 'pods', '--output', '=', 'y'], names)).toEqual(['--output=yaml']);
     expect(await complete(['completion', ''], names)).toEqual(['bash', 'zsh']);
+  });
+});
+
+describe('delete --cascade', () => {
+  it("maps kubectl's values to propagation policies", () => {
+    expect(parseCascade('background')).toBe('Background');
+    expect(parseCascade('foreground')).toBe('Foreground');
+    expect(parseCascade('orphan')).toBe('Orphan');
+    expect(() => parseCascade('Orphan')).toThrow('invalid cascade value (Orphan). Must be "background", "foreground", or "orphan"');
+  });
+});
+
+describe('scale preconditions', () => {
+  const scale = { kind: 'Scale', metadata: { name: 'web', resourceVersion: '12' }, spec: { replicas: 2 }, status: { replicas: 2 } };
+  it('holds when unset or equal, and names the first mismatch', () => {
+    expect(preconditionFailure(scale, { currentReplicas: -1 })).toBeUndefined();
+    expect(preconditionFailure(scale, { currentReplicas: 2, resourceVersion: '12' })).toBeUndefined();
+    expect(preconditionFailure(scale, { currentReplicas: 3 })).toBe('Expected replicas to be 3, was 2');
+    expect(preconditionFailure(scale, { currentReplicas: -1, resourceVersion: '5' })).toBe('Expected resource version to be 5, was 12');
+    expect(preconditionFailure({ ...scale, spec: {} }, { currentReplicas: 0 })).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 
 import { Command, Option } from 'commander';
 import type { Context, GlobalFlags } from './context';
-import { reportError } from './errors';
+import { CliError, reportError } from './errors';
 import { collect, parseBool, parseDuration, parseInteger } from './flags';
 
 type Action = (ctx: Context) => Promise<void>;
@@ -62,7 +62,7 @@ function buildProgram(): Command {
 
   program
     .command('describe')
-    .description('Show details of a pod or node')
+    .description('Show details of a pod, node or replication controller')
     .argument('<args...>', 'TYPE NAME... or TYPE/NAME...')
     .option('-l, --selector <selector>', 'label selector')
     .action((args: string[], opts: { selector?: string }, cmd: Command) =>
@@ -109,10 +109,12 @@ function buildProgram(): Command {
     .addOption(new Option('--wait [bool]', 'wait until the objects are gone').default('true'))
     .option('--timeout <duration>', 'how long to wait for deletion; 0: no limit', '0s')
     .option('--ignore-not-found', 'treat an object that does not exist as deleted')
+    .addOption(new Option('--cascade [strategy]', 'what happens to dependents: background, foreground or orphan').default('background').preset('background'))
     .action((args: string[], opts: Record<string, string | boolean | string[] | undefined>, cmd: Command) =>
       withContext(cmd, async (ctx) => {
-        const { deleteCommand } = await import('./commands/delete');
+        const { deleteCommand, parseCascade } = await import('./commands/delete');
         await deleteCommand(ctx, args, {
+          propagationPolicy: parseCascade(String(opts.cascade)),
           filename: opts.filename as string[] | undefined,
           selector: opts.selector as string | undefined,
           all: opts.all === true,
@@ -123,6 +125,31 @@ function buildProgram(): Command {
           wait: parseBool(opts.wait as string | boolean, 'wait'),
           timeoutMs: parseDuration(String(opts.timeout), 'timeout'),
           ignoreNotFound: opts.ignoreNotFound === true,
+        });
+      }),
+    );
+
+  program
+    .command('scale')
+    .description('Set a new size for a replication controller')
+    .argument('[args...]', 'TYPE NAME... or TYPE/NAME...')
+    .option('--replicas <count>', 'the new desired number of replicas')
+    .option('--current-replicas <count>', 'precondition: the current size must be this', '-1')
+    .option('--resource-version <version>', "precondition: the object's resourceVersion must be this")
+    .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--all', 'every object of the type in the namespace')
+    .action((args: string[], opts: { replicas?: string; currentReplicas: string; resourceVersion?: string; filename?: string[]; selector?: string; all?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        if (opts.replicas === undefined) throw new CliError('required flag(s) "replicas" not set');
+        const { scale } = await import('./commands/scale');
+        await scale(ctx, args, {
+          replicas: parseInteger(opts.replicas, 'replicas'),
+          currentReplicas: parseInteger(opts.currentReplicas, 'current-replicas'),
+          resourceVersion: opts.resourceVersion,
+          filename: opts.filename,
+          selector: opts.selector,
+          all: opts.all === true,
         });
       }),
     );
@@ -216,8 +243,8 @@ function buildProgram(): Command {
     .option('-o, --output <format>', 'json')
     .action((opts: { client?: boolean; output?: string }, cmd: Command) =>
       opts.client
-        ? guarded(async () => (await import('./commands/info')).version(undefined, opts))
-        : withContext(cmd, async (ctx) => (await import('./commands/info')).version(ctx, opts)),
+        ? guarded(async () => (await import('./commands/version')).version(undefined, opts))
+        : withContext(cmd, async (ctx) => (await import('./commands/version')).version(ctx, opts)),
     );
 
   program

@@ -1,1 +1,16 @@
-export {};
+export * from './algorithm';
+export * from './bench';
+export * from './cache';
+export * from './client-api';
+export * from './cluster-events';
+export * from './fixtures';
+export * from './framework';
+export * from './messages';
+export * from './node-info';
+export * from './node-matcher';
+export * from './pod-info';
+export * from './plugins';
+export * from './queue';
+export * from './request-pool';
+export * from './run';
+export * from './scheduler';

@@ -68,10 +68,10 @@ function parse(text: string, yaml: boolean): unknown {
   }
 }
 
-/** The object a POST or PUT carries (JSON, or YAML as the API server also accepts). */
+/** The object a POST or PUT carries (JSON, or YAML as the API server also accepts; no Content-Type means JSON, as kubectl's scale client relies on). */
 export async function readObject(req: IncomingMessage): Promise<unknown> {
   const type = mediaType(req);
-  if (type !== 'application/json' && type !== 'application/yaml') {
+  if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
     throw unsupported(type, ['application/json', 'application/yaml']);
   }
   const body = await readBody(req);

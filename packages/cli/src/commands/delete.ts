@@ -1,5 +1,6 @@
 // peactl delete TYPE NAME... | TYPE/NAME... | -f FILE | -l SELECTOR | --all, graceful by
-// default; --wait (default) waits until every deleted object is gone.
+// default; --wait (default) waits until every deleted object is gone; --cascade says what
+// becomes of the object's dependents (sent as the propagationPolicy).
 
 import type { KubeObject, Status } from '@peapod/api';
 import type { Context } from '../context';
@@ -10,7 +11,30 @@ import { resolveType, splitTypeAndNames } from '../resources';
 import { isGone, timeoutMessage, waitFor } from '../wait';
 import type { WaitTarget } from '../wait';
 
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+/** kubectl's --cascade values, including the deprecated booleans (true: background, false: orphan). */
+export function parseCascade(value: string): PropagationPolicy {
+  switch (value) {
+    case 'background':
+      return 'Background';
+    case 'foreground':
+      return 'Foreground';
+    case 'orphan':
+      return 'Orphan';
+    case 'true':
+    case 'false': {
+      const replacement = value === 'true' ? 'background' : 'orphan';
+      process.stderr.write(`warning: --cascade=${value} is deprecated (boolean value) and can be replaced with --cascade=${replacement}.\n`);
+      return value === 'true' ? 'Background' : 'Orphan';
+    }
+    default:
+      throw new CliError(`invalid cascade value (${value}). Must be "background", "foreground", or "orphan"`);
+  }
+}
+
 export interface DeleteFlags {
+  propagationPolicy: PropagationPolicy;
   filename?: string[];
   selector?: string;
   all?: boolean;
@@ -78,6 +102,7 @@ async function deleteOne(ctx: Context, target: WaitTarget, grace: number | undef
     const result = await ctx.client.delete(target.type.name, target.name, {
       namespace: target.namespace,
       gracePeriodSeconds: grace,
+      propagationPolicy: flags.propagationPolicy,
       ...(target.uid !== undefined ? { preconditions: { uid: target.uid } } : {}),
     });
     const forced = flags.force && grace === 0;

@@ -1,8 +1,8 @@
-// peactl describe pod|node NAME...
+// peactl describe pod|node|rc NAME...
 
-import type { Event, KubeObject, Node, Pod } from '@peapod/api';
+import type { Event, KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import type { Context } from '../context';
-import { describeNode, describePod } from '../describe';
+import { countPodPhases, describeNode, describePod, describeReplicationController } from '../describe';
 import { CliError, reportError } from '../errors';
 import { resolveType, splitTypeAndNames } from '../resources';
 
@@ -15,11 +15,21 @@ async function eventsFor(ctx: Context, obj: KubeObject, kind: string): Promise<E
   return list.items;
 }
 
+const describedKinds = ['Pod', 'Node', 'ReplicationController'];
+
+async function describeController(ctx: Context, rc: ReplicationController, events: Event[]): Promise<string> {
+  const selector = Object.entries(rc.spec?.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await ctx.client.list<Pod>('pods', { namespace: rc.metadata.namespace, labelSelector: selector });
+  return describeReplicationController(rc, countPodPhases(pods.items, rc.metadata.uid), events);
+}
+
 export async function describe(ctx: Context, args: string[], flags: { selector?: string }): Promise<void> {
   const outputs: string[] = [];
   for (const group of splitTypeAndNames(args)) {
     const type = await resolveType(ctx.client, group.type);
-    if (type.kind !== 'Pod' && type.kind !== 'Node') throw new CliError(`describe supports pods and nodes, not ${type.name}`);
+    if (!describedKinds.includes(type.kind)) throw new CliError(`describe supports pods, nodes and replicationcontrollers, not ${type.name}`);
     const namespace = type.namespaced ? ctx.namespace : undefined;
     let objects: KubeObject[] = [];
     if (group.names.length > 0) {
@@ -38,6 +48,8 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
       const events = await eventsFor(ctx, obj, type.kind);
       if (type.kind === 'Pod') {
         outputs.push(describePod(obj as Pod, events));
+      } else if (type.kind === 'ReplicationController') {
+        outputs.push(await describeController(ctx, obj as ReplicationController, events));
       } else {
         const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${obj.metadata.name ?? ''}` });
         outputs.push(describeNode(obj as Node, pods.items, events));

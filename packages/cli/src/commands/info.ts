@@ -1,32 +1,11 @@
-// peactl version | cluster-info | api-resources
+// peactl cluster-info | api-resources
 
 import type { Context } from '../context';
 import { CliError } from '../errors';
-import { ApiError } from '@peapod/client';
+import { serverVersion } from './version';
 import { GrowingTable } from '../printers/tabwriter';
 import { discoverResources } from '../resources';
 import type { APIResource, APIResourceList } from '../resources';
-
-export const clientVersion = 'v0.1.0';
-
-async function serverVersion(ctx: Context): Promise<{ gitVersion?: string }> {
-  const res = await ctx.client.request<{ gitVersion?: string }>('GET', '/version');
-  if (res.status >= 400) throw ApiError.fromResponse(res.status, res.body);
-  return res.body;
-}
-
-export async function version(ctx: Context | undefined, flags: { client?: boolean; output?: string }): Promise<void> {
-  if (flags.output === 'json') {
-    const info: Record<string, unknown> = { clientVersion: { gitVersion: clientVersion } };
-    if (ctx !== undefined) info.serverVersion = await serverVersion(ctx);
-    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
-    return;
-  }
-  if (flags.output !== undefined && flags.output !== '') throw new CliError(`--output must be 'json'`);
-  // The client's version first: it is printed even when the server cannot be reached.
-  process.stdout.write(`Client Version: ${clientVersion}\n`);
-  if (ctx !== undefined) process.stdout.write(`Server Version: ${(await serverVersion(ctx)).gitVersion ?? ''}\n`);
-}
 
 export async function clusterInfo(ctx: Context): Promise<void> {
   await serverVersion(ctx);

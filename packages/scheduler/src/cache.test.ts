@@ -1,0 +1,100 @@
+import type { Pod } from '@peapod/api';
+import { SchedulerCache } from './cache';
+import { makeNode, makePod } from './fixtures';
+import { podInfoFor } from './pod-info';
+
+function bound(pod: Pod, nodeName: string): Pod {
+  return { ...pod, spec: { ...pod.spec, nodeName } };
+}
+
+describe('SchedulerCache', () => {
+  let now = 0;
+  let cache: SchedulerCache;
+  beforeEach(() => {
+    now = 1000;
+    cache = new SchedulerCache({ now: () => now, assumedTtlMs: 30_000 });
+    cache.addNode(makeNode('node-1'));
+    cache.addNode(makeNode('node-2'));
+  });
+
+  it('counts an assumed pod on its node at once', () => {
+    const pod = makePod('a', { cpu: '1', memory: '1Gi' });
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    const info = cache.nodeInfo('node-1');
+    expect(info?.requestedCpu).toBe(1000);
+    expect(info?.requestedMemory).toBe(1024 ** 3);
+    expect(info?.podCount).toBe(1);
+    expect(cache.isAssumed(pod.metadata.uid as string)).toBe(true);
+  });
+
+  it('refuses to assume a pod twice', () => {
+    const info = podInfoFor(makePod('a'));
+    cache.assumePod(info, 'node-1');
+    expect(() => cache.assumePod(info, 'node-2')).toThrow(/already/);
+  });
+
+  it('confirms an assumed pod when the watch reports it bound', () => {
+    const pod = makePod('a', { cpu: '1' });
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    cache.addPod(bound(pod, 'node-1'));
+    expect(cache.isAssumed(pod.metadata.uid as string)).toBe(false);
+    expect(cache.nodeInfo('node-1')?.requestedCpu).toBe(1000);
+    expect(cache.forgetPod(pod.metadata.uid as string)).toBe(false);
+    expect(cache.nodeInfo('node-1')?.podCount).toBe(1);
+  });
+
+  it('moves a pod the server bound elsewhere', () => {
+    const pod = makePod('a', { cpu: '1' });
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    cache.addPod(bound(pod, 'node-2'));
+    expect(cache.nodeInfo('node-1')?.requestedCpu).toBe(0);
+    expect(cache.nodeInfo('node-2')?.requestedCpu).toBe(1000);
+  });
+
+  it('forgets a pod whose bind failed', () => {
+    const pod = makePod('a', { cpu: '1' });
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    expect(cache.forgetPod(pod.metadata.uid as string)).toBe(true);
+    expect(cache.nodeInfo('node-1')?.requestedCpu).toBe(0);
+    expect(cache.podCount).toBe(0);
+  });
+
+  it('expires an assumption only after its binding finished and the ttl passed', () => {
+    const pod = makePod('a');
+    const key = pod.metadata.uid as string;
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    now += 60_000;
+    expect(cache.cleanupExpired()).toEqual([]);
+    cache.finishBinding(key);
+    now += 29_999;
+    expect(cache.cleanupExpired()).toEqual([]);
+    now += 1;
+    expect(cache.cleanupExpired()).toEqual([key]);
+    expect(cache.nodeInfo('node-1')?.podCount).toBe(0);
+  });
+
+  it('keeps pods of a node that is gone until they go, and lists only existing nodes', () => {
+    const pod = bound(makePod('a', { cpu: '1' }), 'node-1');
+    cache.addPod(pod);
+    cache.removeNode('node-1');
+    expect(cache.nodes.map((n) => n.name)).toEqual(['node-2']);
+    expect(cache.nodeInfo('node-1')).toBeUndefined();
+    cache.addNode(makeNode('node-1'));
+    expect(cache.nodeInfo('node-1')?.requestedCpu).toBe(1000);
+    cache.removePod(pod);
+    expect(cache.nodeInfo('node-1')?.requestedCpu).toBe(0);
+  });
+
+  it('counts pods reported before their node', () => {
+    cache.addPod(bound(makePod('a', { cpu: '1' }), 'node-3'));
+    cache.addNode(makeNode('node-3'));
+    expect(cache.nodeInfo('node-3')?.requestedCpu).toBe(1000);
+  });
+
+  it('updates a node in place', () => {
+    cache.addNode(makeNode('node-1', { cpu: '8', unschedulable: true }));
+    expect(cache.nodes).toHaveLength(2);
+    expect(cache.nodeInfo('node-1')?.allocatableCpu).toBe(8000);
+    expect(cache.nodeInfo('node-1')?.unschedulable).toBe(true);
+  });
+});

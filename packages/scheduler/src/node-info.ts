@@ -1,0 +1,125 @@
+// One node as the scheduler sees it: the node's own facts, parsed once per node update,
+// and the running totals of the pods placed on it (bound or assumed).
+
+import { parseBytes, parseCpuMillis } from '@peapod/api';
+import type { Node, Taint } from '@peapod/api';
+import { anyAddress } from './pod-info';
+import type { HostPort, PodInfo } from './pod-info';
+
+const noLabels: Readonly<Record<string, string>> = Object.freeze({});
+
+/** An allocatable amount from the API; one that cannot be read offers nothing. */
+function quantityOrZero(value: string | undefined, parse: (s: string) => number): number {
+  if (value === undefined) return 0;
+  try {
+    return parse(value);
+  } catch {
+    return 0;
+  }
+}
+
+export class NodeInfo {
+  node: Node | null = null;
+  labels: Readonly<Record<string, string>> = noLabels;
+  ready = false;
+  unschedulable = false;
+  /** The NoSchedule and NoExecute taints: the ones that keep pods off the node. */
+  taints: readonly Taint[] = [];
+  allocatableCpu = 0;
+  allocatableMemory = 0;
+  allocatablePods = 0;
+
+  requestedCpu = 0;
+  requestedMemory = 0;
+  nonZeroCpu = 0;
+  nonZeroMemory = 0;
+  readonly pods = new Map<string, PodInfo>();
+  /** "TCP/8080" → host address → how many pods use it */
+  private readonly ports = new Map<string, Map<string, number>>();
+  /** controller uid → how many of its pods are here */
+  private readonly owners = new Map<string, number>();
+
+  /** Position in the cache's node list; maintained by the cache. */
+  listIndex = -1;
+
+  constructor(readonly name: string) {}
+
+  get podCount(): number {
+    return this.pods.size;
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    this.labels = node.metadata.labels ?? noLabels;
+    this.ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+    this.unschedulable = node.spec?.unschedulable === true;
+    this.taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    // Allocatable is what pods may use; a node that reports only capacity offers all of it.
+    const amount = (resource: string): string | undefined =>
+      node.status?.allocatable?.[resource] ?? node.status?.capacity?.[resource];
+    this.allocatableCpu = quantityOrZero(amount('cpu'), parseCpuMillis);
+    this.allocatableMemory = quantityOrZero(amount('memory'), parseBytes);
+    this.allocatablePods = quantityOrZero(amount('pods'), parseBytes);
+  }
+
+  clearNode(): void {
+    this.node = null;
+  }
+
+  addPod(pod: PodInfo): void {
+    if (this.pods.has(pod.key)) this.removePod(pod.key);
+    this.pods.set(pod.key, pod);
+    this.requestedCpu += pod.cpu;
+    this.requestedMemory += pod.memory;
+    this.nonZeroCpu += pod.nonZeroCpu;
+    this.nonZeroMemory += pod.nonZeroMemory;
+    for (const p of pod.hostPorts) {
+      const slot = `${p.protocol}/${p.port}`;
+      let byAddress = this.ports.get(slot);
+      if (!byAddress) this.ports.set(slot, (byAddress = new Map()));
+      byAddress.set(p.ip, (byAddress.get(p.ip) ?? 0) + 1);
+    }
+    if (pod.ownerUid !== undefined) this.owners.set(pod.ownerUid, (this.owners.get(pod.ownerUid) ?? 0) + 1);
+  }
+
+  /** Returns false when the pod was not here. */
+  removePod(key: string): boolean {
+    const pod = this.pods.get(key);
+    if (!pod) return false;
+    this.pods.delete(key);
+    this.requestedCpu -= pod.cpu;
+    this.requestedMemory -= pod.memory;
+    this.nonZeroCpu -= pod.nonZeroCpu;
+    this.nonZeroMemory -= pod.nonZeroMemory;
+    for (const p of pod.hostPorts) {
+      const slot = `${p.protocol}/${p.port}`;
+      const byAddress = this.ports.get(slot);
+      const n = byAddress?.get(p.ip);
+      if (!byAddress || n === undefined) continue;
+      if (n > 1) byAddress.set(p.ip, n - 1);
+      else byAddress.delete(p.ip);
+      if (byAddress.size === 0) this.ports.delete(slot);
+    }
+    if (pod.ownerUid !== undefined) {
+      const n = this.owners.get(pod.ownerUid) ?? 0;
+      if (n > 1) this.owners.set(pod.ownerUid, n - 1);
+      else this.owners.delete(pod.ownerUid);
+    }
+    return true;
+  }
+
+  /**
+   * Whether a host port is taken: the same protocol and port on the same address, or on
+   * any address when either side binds all of them.
+   */
+  portInUse(p: HostPort): boolean {
+    const byAddress = this.ports.get(`${p.protocol}/${p.port}`);
+    if (!byAddress) return false;
+    if (p.ip === anyAddress) return true;
+    return byAddress.has(p.ip) || byAddress.has(anyAddress);
+  }
+
+  ownerCount(uid: string): number {
+    return this.owners.get(uid) ?? 0;
+  }
+}

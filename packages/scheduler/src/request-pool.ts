@@ -1,0 +1,90 @@
+// The scheduler's requests to the API server, at most `limit` in flight, binds before
+// reports. Unbounded, a burst of pods opens thousands of connections at once; the server's
+// accept backlog overflows, and TCP retries each dropped connection only a second or more
+// later, so a few pods wait seconds for nothing. Binds go first because a pod is scheduled
+// only once bound; the events and conditions that tell about it can wait a little.
+
+export type RequestKind = 'bind' | 'report';
+
+/** A first-in first-out list that does not shift arrays. */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+export class RequestPool {
+  private running = 0;
+  private readonly binds = new Fifo<() => void>();
+  private readonly reports = new Fifo<() => void>();
+
+  constructor(readonly limit: number) {
+    if (!(limit >= 1)) throw new Error(`the request limit must be at least 1, got ${limit}`);
+  }
+
+  /** Requests started and not finished. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Requests waiting for a slot. */
+  get waiting(): number {
+    return this.binds.length + this.reports.length;
+  }
+
+  /** Runs `request` once a slot is free; settles as it does. */
+  run<T>(kind: RequestKind, request: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        this.running++;
+        const finish = (): void => {
+          this.running--;
+          this.startNext();
+        };
+        let pending: Promise<T>;
+        try {
+          pending = request();
+        } catch (err) {
+          pending = Promise.reject(err);
+        }
+        pending.then(
+          (value) => {
+            finish();
+            resolve(value);
+          },
+          (err: unknown) => {
+            finish();
+            reject(err);
+          },
+        );
+      };
+      if (this.running < this.limit) start();
+      else (kind === 'bind' ? this.binds : this.reports).push(start);
+    });
+  }
+
+  private startNext(): void {
+    while (this.running < this.limit) {
+      const next = this.binds.shift() ?? this.reports.shift();
+      if (!next) return;
+      next();
+    }
+  }
+}

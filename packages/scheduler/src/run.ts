@@ -1,0 +1,42 @@
+// The scheduler wired to a cluster: informers for nodes and pods feed the cache and the
+// queue, and scheduling starts only once both have listed everything, so the cache holds
+// every pod already bound (a restarted scheduler never places a pod on a full node).
+
+import type { Node, Pod } from '@peapod/api';
+import { Informer } from '@peapod/client';
+import type { Client, Logger } from '@peapod/client';
+import { clientApi } from './client-api';
+import { silentLogger } from './log';
+import { defaultSchedulerName, Scheduler } from './scheduler';
+import type { SchedulerOptions } from './scheduler';
+
+export interface RunningScheduler {
+  readonly scheduler: Scheduler;
+  /** Resolves once the informers have synced and scheduling has begun; rejects if stopped first. */
+  readonly started: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function runScheduler(client: Client, opts: SchedulerOptions = {}): RunningScheduler {
+  const logger: Logger = opts.logger ?? silentLogger;
+  const scheduler = new Scheduler(clientApi(client, opts.schedulerName ?? defaultSchedulerName), opts);
+  const nodes = new Informer<Node>(client, 'nodes', { logger });
+  const pods = new Informer<Pod>(client, 'pods', { logger });
+  nodes.on('add', scheduler.onNodeAdd).on('update', scheduler.onNodeUpdate).on('delete', scheduler.onNodeDelete);
+  pods.on('add', scheduler.onPodAdd).on('update', scheduler.onPodUpdate).on('delete', scheduler.onPodDelete);
+  nodes.start();
+  pods.start();
+  const started = Promise.all([nodes.waitForSync(), pods.waitForSync()]).then(() => {
+    scheduler.start();
+    logger.info('scheduling', { nodes: scheduler.cache.nodes.length, pending: scheduler.queue.counts().active });
+  });
+  return {
+    scheduler,
+    started,
+    async stop(): Promise<void> {
+      nodes.stop();
+      pods.stop();
+      await scheduler.stop();
+    },
+  };
+}
