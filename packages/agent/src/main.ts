@@ -3,7 +3,7 @@
 import os from 'os';
 import { Command, InvalidArgumentError } from 'commander';
 import { isValidQuantity } from '@peapod/api';
-import { Client, createLogger, optionsFromFlags } from '@peapod/client';
+import { Client, createLogger, optionsFromFlags, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { Agent } from './agent';
 import { DockerRuntime } from './runtime';
@@ -148,21 +148,4 @@ agent.start().then(
   },
 );
 
-let stopping = false;
-const shutdown = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
-  log.info('stopping', { signal });
-  agent.stop().then(
-    () => {
-      client.close();
-      process.exit(0);
-    },
-    (err: unknown) => {
-      log.error('stop failed', { error: err });
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals({ log, stop: () => agent.stop().then(() => client.close()) });

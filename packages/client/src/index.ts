@@ -5,3 +5,4 @@ export * from './watch';
 export * from './informer';
 export * from './workqueue';
 export * from './kubeconfig';
+export * from './signals';

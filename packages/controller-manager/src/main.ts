@@ -2,7 +2,7 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { clientFromFlags, createLogger } from '@peapod/client';
+import { clientFromFlags, createLogger, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { formatGoDuration, parseDuration } from './duration';
 import { runControllerManager } from './manager';
@@ -77,23 +77,13 @@ const running = runControllerManager(client, {
 });
 
 let stopping = false;
-const shutdown = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
-  logger.info('stopping', { signal });
-  running.stop().then(
-    () => {
-      client.close();
-      process.exit(0);
-    },
-    (err: unknown) => {
-      logger.error('stop failed', { error: err });
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals({
+  log: logger,
+  stop: () => {
+    stopping = true;
+    return running.stop().then(() => client.close());
+  },
+});
 
 running.started.then(
   () =>

@@ -2,7 +2,7 @@
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { clientFromFlags, createLogger } from '@peapod/client';
+import { clientFromFlags, createLogger, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
@@ -64,30 +64,15 @@ const running = runScheduler(client, {
 const stopGraceMs = 10_000;
 
 let stopping = false;
-const shutdown = (signal: string): void => {
-  if (stopping) {
-    logger.warn('stopping now', { signal });
-    process.exit(1);
-  }
-  stopping = true;
-  logger.info('stopping', { signal });
-  setTimeout(() => {
-    logger.warn('requests still open after the stop grace period; exiting', { graceMs: stopGraceMs });
-    process.exit(1);
-  }, stopGraceMs).unref();
-  running.stop().then(
-    () => {
-      client.close();
-      process.exit(0);
-    },
-    (err: unknown) => {
-      logger.error('stop failed', { error: err });
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+stopOnSignals({
+  log: logger,
+  graceMs: stopGraceMs,
+  secondSignalExits: true,
+  stop: () => {
+    stopping = true;
+    return running.stop().then(() => client.close());
+  },
+});
 
 running.started.then(
   () => logger.info('started', { server: client.server, schedulerName: flags.schedulerName }),
