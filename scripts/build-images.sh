@@ -1,9 +1,27 @@
 #!/usr/bin/env bash
 # Builds, offline and idempotently, the images Peapod needs on a machine with no registry:
-#   peapod/pause:latest  the infra container image (holds a pod's namespaces)
+#   peapod/pause:latest   the infra container image (holds a pod's namespaces)
 #   peapod/busybox:latest the image tests run their containers from
-# Both are FROM scratch with Debian's static busybox. Prints the tags it built.
+#   peapod/peapod:latest  every component, for docker-compose.yml (from the Dockerfile)
+# The first two are FROM scratch with Debian's static busybox. The third is based on the
+# image scripts/node-image.sh picks: node:20-bookworm-slim when it is here or pullable,
+# else a stand-in made from this machine's Node.js (PEAPOD_NODE_IMAGE overrides both).
+# It compiles this checkout (npm run build) and puts its dist and production node_modules
+# in the image, so it needs `npm ci` first but no network. Prints the tags it built.
+# Usage: scripts/build-images.sh [pause] [busybox] [peapod]   (default: all three)
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_pause=0 want_busybox=0 want_peapod=0
+[ $# -eq 0 ] && set -- pause busybox peapod
+for target in "$@"; do
+  case $target in
+    pause) want_pause=1 ;;
+    busybox) want_busybox=1 ;;
+    peapod) want_peapod=1 ;;
+    *) echo "build-images: unknown image $target (pause, busybox or peapod)" >&2; exit 2 ;;
+  esac
+done
 
 busybox=${BUSYBOX:-/bin/busybox}
 if [ ! -x "$busybox" ]; then
@@ -36,11 +54,56 @@ DOCKERFILE
 build() {
   local tag=$1 file=$2
   # The legacy builder warns about BuildKit on stderr: show that only on failure.
-  if ! docker build -q -t "$tag" -f "$ctx/$file" "$ctx" >"$ctx/build.log" 2>&1; then
+  if ! docker build --force-rm -q -t "$tag" -f "$ctx/$file" "$ctx" >"$ctx/build.log" 2>&1; then
     cat "$ctx/build.log" >&2
     return 1
   fi
   echo "$tag"
 }
-build peapod/busybox:latest Dockerfile.busybox
-build peapod/pause:latest Dockerfile.pause
+if [ $want_busybox = 1 ]; then build peapod/busybox:latest Dockerfile.busybox; fi
+if [ $want_pause = 1 ]; then build peapod/pause:latest Dockerfile.pause; fi
+
+# A small context for peapod/peapod: this checkout compiled here, with only the production
+# dependencies of node_modules (the Dockerfile then neither installs nor compiles), so that
+# the build neither needs the network nor sends the whole node_modules to the daemon.
+stage_production_tree() {
+  local stage=$1
+  mkdir -p "$stage"
+  {
+    echo package.json
+    echo package-lock.json
+    for pkg in packages/*/; do
+      pkg=${pkg%/}
+      echo "$pkg/package.json"
+      [ -d "$pkg/dist" ] && echo "$pkg/dist"
+      # The workspace's link in node_modules/@peapod.
+      echo "node_modules/@peapod/$(basename "$pkg")"
+    done
+    # Top-level packages that production code needs; nested node_modules ride along. (npm ls
+    # also fails on mere warnings about the tree; what it lists is what is installed.)
+    { npm ls --omit=dev --all --parseable 2>/dev/null || true; } |
+      sed -n "s|^$PWD/||p" | grep -E '^node_modules/(@[^/]+/)?[^/]+$' | grep -v '^node_modules/@peapod/' | sort -u
+  } >"$ctx/tree.txt"
+  tar -cf - --exclude='node_modules/better-sqlite3/deps' --exclude='node_modules/better-sqlite3/src' \
+    --exclude='node_modules/better-sqlite3/build/Release/obj.target' --exclude='node_modules/better-sqlite3/build/Release/.deps' \
+    --exclude='node_modules/better-sqlite3/build/deps' -T "$ctx/tree.txt" | tar -C "$stage" -xf -
+  cp Dockerfile "$stage/Dockerfile"
+}
+
+if [ $want_peapod = 1 ]; then
+  if [ ! -d node_modules/better-sqlite3 ]; then
+    echo "build-images: node_modules is missing: run npm ci first" >&2
+    exit 1
+  fi
+  base=$(bash scripts/node-image.sh)
+  npm run --silent build >"$ctx/tsc.log" 2>&1 || { cat "$ctx/tsc.log" >&2; exit 1; }
+  stage_production_tree "$ctx/peapod"
+  if ! docker build --force-rm -q -t peapod/peapod:latest --build-arg NODE_IMAGE="$base" "$ctx/peapod" >"$ctx/build.log" 2>&1; then
+    cat "$ctx/build.log" >&2
+    exit 1
+  fi
+  echo peapod/peapod:latest
+  # The untagged build stage and any earlier peapod/peapod hold a copy of node_modules each:
+  # left alone they pile up on every change.
+  docker image prune -f --filter label=peapod.image >/dev/null
+fi

@@ -41,6 +41,7 @@ test('a node acts only on itself and its own pods', () => {
   expect(allow({ verb: 'create', resource: 'pods', namespace: 'default' })).toBe(false);
   expect(allow({ verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'mine' })).toBe(false);
   expect(allow({ verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
+  expect(allow({ verb: 'patch', resource: 'pods', subresource: 'status', namespace: 'default', name: 'gone' })).toBe(true);
 });
 
 test('the scheduler binds but may not delete nodes; the message reads as Kubernetes words it', () => {

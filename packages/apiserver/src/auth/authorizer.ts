@@ -99,7 +99,13 @@ function authorizeNode(node: string, a: RequestAttributes, resource: string, pod
   }
 }
 
+/**
+ * The pod is bound to this node. A pod that no longer exists passes, so that the request
+ * gets its 404 (an agent finishing with a deleted pod must hear that it is gone, not
+ * retry a 403); that tells a node only whether a name is in use.
+ */
 function boundTo(node: string, a: RequestAttributes, pods: PodLookup): boolean {
   if (!a.namespace || !a.name) return false;
-  return pods.pod(a.namespace, a.name)?.spec.nodeName === node;
+  const pod = pods.pod(a.namespace, a.name);
+  return !pod || pod.spec.nodeName === node;
 }

@@ -1,0 +1,165 @@
+// `npm start` (scripts/start.js) as a user runs it, on real Docker: one Ready node, a pod
+// from YAML, graceful deletion, and Ctrl-C leaving no process and no container behind.
+import { spawn } from 'child_process';
+import type { ChildProcess } from 'child_process';
+import fs from 'fs';
+import os from 'os';
+import path from 'path';
+import { Client, loadKubeconfig } from '@peapod/client';
+import type { Node, Pod } from '@peapod/api';
+import {
+  assertDocker,
+  cleanupPods,
+  ensureTestImages,
+  freePort,
+  kubectl,
+  nodeReady,
+  peactl,
+  peactlRun,
+  podContainers,
+  podRunning,
+  repoRoot,
+  runId,
+  tableRows,
+  testImage,
+} from './support/cluster';
+import { processAlive } from './support/process';
+import { report, seconds, waitFor, within } from './support/wait';
+
+const id = runId();
+const nodeName = `e2e-${id}`;
+let dataDir = '';
+let kubeconfig = '';
+let start: ChildProcess | undefined;
+let startExited: Promise<number | null> = Promise.resolve(null);
+let output = '';
+let client: Client | undefined;
+
+/** The pids start.js reports for the components it started ("started NAME (pid N)"). */
+function componentPids(): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const m of output.matchAll(/started (\S+) \(pid (\d+)\)/g)) pids.set(m[1], Number(m[2]));
+  return pids;
+}
+
+function podYaml(name: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: Pod',
+    'metadata:',
+    `  name: ${name}`,
+    '  labels:',
+    '    app: e2e',
+    'spec:',
+    '  containers:',
+    '    - name: main',
+    `      image: ${testImage}`,
+    '      imagePullPolicy: Never',
+    '      command: ["sleep", "3600"]',
+    '',
+  ].join('\n');
+}
+
+async function createPodFromYaml(name: string): Promise<void> {
+  const file = path.join(dataDir, `${name}.yaml`);
+  fs.writeFileSync(file, podYaml(name));
+  expect(await peactl(kubeconfig, ['create', '-f', file])).toContain(`pod/${name} created`);
+}
+
+async function waitRunning(name: string): Promise<Pod> {
+  const api = client as Client;
+  return waitFor(`pod ${name} Running`, 60_000, async () => {
+    const pod = await api.get<Pod>('pods', name, { namespace: 'default' });
+    return podRunning(pod) ? pod : undefined;
+  });
+}
+
+beforeAll(async () => {
+  await assertDocker();
+  await ensureTestImages();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-e2e-start-'));
+  kubeconfig = path.join(dataDir, 'kubeconfig');
+  const [apiPort, agentPort] = [await freePort(), await freePort()];
+  const startedAt = Date.now();
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'scripts/start.js'), '--data-dir', dataDir, '--port', String(apiPort), '--agent-port', String(agentPort), '--node-name', nodeName],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  start = child;
+  startExited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  await waitFor('"cluster ready" from scripts/start.js', 120_000, async () => {
+    if (child.exitCode !== null) throw new Error(`start.js exited ${child.exitCode}:\n${output}`);
+    return output.includes('cluster ready');
+  }, 100);
+  report(`npm start (scripts/start.js): one Ready node ${seconds(Date.now() - startedAt)} after start`);
+  client = new Client(loadKubeconfig({ path: kubeconfig }).clientOptions());
+}, 180_000);
+
+afterAll(async () => {
+  client?.close();
+  // Whatever happened above: stop start.js (SIGINT, then SIGKILL), kill any component it
+  // left, and remove the node's containers.
+  if (start && start.exitCode === null && start.signalCode === null) {
+    start.kill('SIGINT');
+    const timer = setTimeout(() => start?.kill('SIGKILL'), 30_000);
+    await startExited;
+    clearTimeout(timer);
+  }
+  for (const pid of componentPids().values()) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  await cleanupPods([nodeName]);
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+}, 90_000);
+
+test('it writes a kubeconfig, says how to use it, and logs each component to DATA/logs', () => {
+  expect(fs.existsSync(kubeconfig)).toBe(true);
+  expect(output).toContain(`peactl --kubeconfig ${kubeconfig} get nodes`);
+  expect(output).toContain(`kubectl --kubeconfig ${kubeconfig} get nodes`);
+  expect([...componentPids().keys()].sort()).toEqual(['agent', 'apiserver', 'controller-manager', 'scheduler']);
+  for (const name of componentPids().keys()) expect(fs.existsSync(path.join(dataDir, 'logs', `${name}.log`))).toBe(true);
+});
+
+test('peactl and kubectl get nodes show one Ready node', async () => {
+  for (const out of [await peactl(kubeconfig, ['get', 'nodes', '--no-headers']), await kubectl(kubeconfig, ['get', 'nodes', '--no-headers'])]) {
+    const rows = tableRows(out);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].slice(0, 2)).toEqual([nodeName, 'Ready']);
+  }
+  const node = await (client as Client).get<Node>('nodes', nodeName);
+  expect(nodeReady(node)).toBe(true);
+});
+
+test('a pod created from YAML runs, and delete --grace-period=5 takes it through Terminating to gone', async () => {
+  await createPodFromYaml('sleeper');
+  const pod = await waitRunning('sleeper');
+  expect(pod.spec.nodeName).toBe(nodeName);
+  expect(await podContainers(nodeName)).toHaveLength(2); // infra + main
+
+  const deleting = peactlRun(kubeconfig, ['delete', 'pod', 'sleeper', '--grace-period=5']);
+  await waitFor('pod sleeper shown as Terminating', 10_000, async () => {
+    const rows = tableRows(await peactl(kubeconfig, ['get', 'pod', 'sleeper', '--no-headers']));
+    return rows[0]?.[2] === 'Terminating';
+  }, 200);
+  const deleted = await deleting;
+  expect(deleted.code).toBe(0);
+  expect(deleted.stdout).toContain('pod "sleeper" deleted');
+  const gone = await peactlRun(kubeconfig, ['get', 'pod', 'sleeper']);
+  expect(gone.code).not.toBe(0);
+  expect(gone.stderr).toMatch(/not found/i);
+  await waitFor('the pod containers removed', 15_000, async () => (await podContainers(nodeName)).length === 0);
+}, 120_000);
+
+test('SIGINT stops every component and removes the pod containers', async () => {
+  await createPodFromYaml('left-running');
+  await waitRunning('left-running');
+  expect((await podContainers(nodeName)).length).toBeGreaterThan(0);
+  const pids = [...componentPids().values()];
+  start?.kill('SIGINT');
+  const code = await within(startExited, 40_000, 'still running after 40 s');
+  expect(code).toBe(0);
+  expect(output).toContain('cluster stopped');
+  expect(pids.filter(processAlive)).toEqual([]);
+  expect(await podContainers(nodeName)).toEqual([]);
+}, 90_000);
