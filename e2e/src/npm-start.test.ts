@@ -6,7 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Client, loadKubeconfig } from '@peapod/client';
-import type { Node, Pod } from '@peapod/api';
+import type { Event, Node, Pod } from '@peapod/api';
 import {
   assertDocker,
   cleanupPods,
@@ -150,6 +150,33 @@ test('a pod created from YAML runs, and delete --grace-period=5 takes it through
   expect(gone.stderr).toMatch(/not found/i);
   await waitFor('the pod containers removed', 15_000, async () => (await podContainers(nodeName)).length === 0);
 }, 120_000);
+
+test('peactl run: the scheduler picks the node and the pod runs there', async () => {
+  const r = await peactlRun(kubeconfig, ['run', 'runner', '--image=peapod/busybox:latest', '--restart=Never', '--', 'sleep', '3600']);
+  expect(r.stdout.trim()).toBe('pod/runner created');
+  const pod = await waitRunning('runner');
+  expect(pod.spec.nodeName).toBe(nodeName);
+  await waitFor('a Scheduled event for runner', 10_000, async () => {
+    const events = await (client as Client).list<Event>('events', { namespace: 'default', fieldSelector: 'involvedObject.name=runner' });
+    return events.items.some((e) => e.reason === 'Scheduled' && e.message === `Successfully assigned default/runner to ${nodeName}`);
+  });
+  expect((await peactlRun(kubeconfig, ['delete', 'pod', 'runner', '--grace-period=1'])).code).toBe(0);
+}, 60_000);
+
+test('no secret (token or key) appears in any log', () => {
+  const pki = path.join(dataDir, 'pki');
+  const secrets = fs
+    .readFileSync(path.join(pki, 'tokens.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(',')[0]);
+  const key = fs.readFileSync(path.join(pki, 'apiserver.key'), 'utf8').split('\n')[1];
+  for (const name of componentPids().keys()) {
+    const log = fs.readFileSync(path.join(dataDir, 'logs', `${name}.log`), 'utf8');
+    for (const secret of [...secrets, key]) expect(log.includes(secret)).toBe(false);
+  }
+  expect(output.includes(secrets[0])).toBe(false);
+});
 
 test('SIGINT stops every component and removes the pod containers', async () => {
   await createPodFromYaml('left-running');

@@ -2,7 +2,9 @@ import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { openStream, percentile, rssMiB, runConcurrent, send } from './load';
+import https from 'https';
+import { bootstrapCluster } from '../pki/bootstrap';
+import { openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 
 /** One figure of `npm run bench`, beside the baseline measured in the same run. */
 export interface Figure {
@@ -57,9 +59,9 @@ function podBody(name: string): string {
   });
 }
 
-async function createMany(port: number, pathName: string, prefix: string, total: number, concurrency: number) {
+async function createMany(port: number, pathName: string, prefix: string, total: number, concurrency: number, secure?: Secure) {
   return runConcurrent(total, concurrency, async (i) => {
-    const r = await send(port, 'POST', pathName, podBody(`${prefix}-${i}`));
+    const r = await send(port, 'POST', pathName, podBody(`${prefix}-${i}`), {}, secure);
     if (r.status !== 201) throw new Error(`create answered ${r.status}: ${r.body.slice(0, 200)}`);
   });
 }
@@ -184,11 +186,35 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<Figure[]>
       figures.push({ name: `pod create latency p${p}`, value: v, unit: 'ms', baseline: b, baselineName: 'bare express+better-sqlite3', ratio: v / b });
     }
 
-    const more = listSize - creates - 300;
+    log('the same creates with authentication and TLS on');
+    const pki = bootstrapCluster({ dir: path.join(dir, 'pki'), server: 'https://127.0.0.1', hosts: ['127.0.0.1'], nodes: [] });
+    const secureApi = await startProcess(
+      [
+        path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'secure'),
+        '--token-auth-file', pki.tokenFile, '--tls-cert-file', pki.certFile, '--tls-private-key-file', pki.keyFile,
+      ],
+      /"address":"https:\/\/127\.0\.0\.1:(\d+)"/,
+      'stderr',
+    );
+    procs.push(secureApi);
+    const adminToken = fs.readFileSync(pki.tokenFile, 'utf8').split('\n').find((l) => l.split(',')[1] === 'admin')!.split(',')[0];
+    const secure: Secure = { agent: new https.Agent({ keepAlive: true, maxSockets: 256, ca: fs.readFileSync(pki.caFile) }), token: adminToken };
+    // Warmed as much as the plain server was, then measured right after a plain run of the
+    // same size, so both see the same machine and equally warm code.
+    await createMany(secureApi.port, podsPath, 'warm', 300 + creates, 32, secure);
+    const plainAgain = await createMany(api.port, podsPath, 'p', creates, 32);
+    const secured = await createMany(secureApi.port, podsPath, 'c', creates, 32, secure);
+    secure.agent.destroy();
+    const plainRate = creates / plainAgain.seconds;
+    const secureRate = creates / secured.seconds;
+    figures.push({ name: 'pod create throughput with authentication and TLS, concurrency 32', value: secureRate, unit: 'creates/s', baseline: plainRate, baselineName: 'the same without them', ratio: secureRate / plainRate, goal: 'ratio >= 0.8' });
+    secureApi.proc.kill('SIGKILL');
+
+    const more = listSize - 2 * creates - 300;
     if (more > 0) {
       log(`filling up to ${listSize} pods`);
       await createMany(api.port, podsPath, 'f', more, 32);
-      await createMany(bare.port, '/pods', 'f', more, 32);
+      await createMany(bare.port, '/pods', 'f', more + creates, 32);
     }
     log(`listing ${listSize} pods`);
     const rssBefore = rssMiB(api.proc.pid!);

@@ -1,5 +1,6 @@
 import fs from 'fs';
 import http from 'http';
+import https from 'https';
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -8,10 +9,17 @@ export interface Sent {
   body: string;
 }
 
-export function send(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Sent> {
+/** How to reach a server over HTTPS with a bearer token (the default is plain HTTP, no token). */
+export interface Secure {
+  agent: https.Agent;
+  token: string;
+}
+
+export function send(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}, secure?: Secure): Promise<Sent> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: body ? { 'Content-Type': 'application/json', ...headers } : headers },
+    const all = { ...(body ? { 'Content-Type': 'application/json' } : {}), ...(secure ? { Authorization: `Bearer ${secure.token}` } : {}), ...headers };
+    const req = (secure ? https : http).request(
+      { host: '127.0.0.1', port, method, path, agent: secure ? secure.agent : agent, headers: all },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
