@@ -10,3 +10,4 @@ export * from './schemas';
 export * from './validation';
 export * from './openapi';
 export * from './patch';
+export * from './bench';

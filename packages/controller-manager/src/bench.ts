@@ -4,6 +4,7 @@
 // create as many pods itself on the same server; and the most live pods the controller ever
 // owned at once, beside the desired count (anything above is overshoot).
 
+import type { BenchFigure } from '@peapod/api';
 import type { Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
 import { mapLimited } from './cache';
@@ -11,17 +12,6 @@ import { FakeNodes, startApiServer, startControllerManager, startScheduler } fro
 import type { RunningProcess } from './processes';
 import { isPodLive } from './replication/controller';
 
-/** One figure of `npm run bench`, beside the baseline measured in the same run. */
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-  /** value / baseline: lower is better for times, and for the live-pod count 1.00 is the goal. */
-  ratio: number;
-  goal?: string;
-}
 
 export interface BenchOptions {
   replicas?: number;
@@ -70,7 +60,7 @@ function waitUntil(what: string, check: () => boolean, timeoutMs: number): Promi
   });
 }
 
-export async function runControllerManagerBench(opts: BenchOptions = {}): Promise<Figure[]> {
+export async function runControllerManagerBench(opts: BenchOptions = {}): Promise<BenchFigure[]> {
   const replicas = opts.replicas ?? 1000;
   const log = opts.log ?? (() => undefined);
   const api = await startApiServer();

@@ -1,3 +1,4 @@
+import type { BenchFigure } from '@peapod/api';
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
@@ -6,17 +7,6 @@ import https from 'https';
 import { bootstrapCluster } from '../pki/bootstrap';
 import { openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 
-/** One figure of `npm run bench`, beside the baseline measured in the same run. */
-export interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  baseline: number;
-  baselineName: string;
-  /** value / baseline, oriented so that higher is better for throughput and lower for latency */
-  ratio: number;
-  goal?: string;
-}
 
 interface Proc {
   proc: ChildProcess;
@@ -150,7 +140,7 @@ export interface ApiBenchOptions {
 }
 
 /** The API server's part of `npm run bench`: create throughput, list, watch fan-out, each beside the bare stack. */
-export async function runApiBench(opts: ApiBenchOptions = {}): Promise<Figure[]> {
+export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigure[]> {
   const creates = opts.creates ?? 4000;
   const listSize = opts.listSize ?? 10_000;
   const watchers = opts.watchers ?? 100;
@@ -168,7 +158,7 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<Figure[]>
     const bare = await startProcess([path.join(__dirname, 'bare-server.js'), path.join(dir, 'bare')], /"port":(\d+)/, 'stdout');
     procs.push(bare);
     const podsPath = '/api/v1/namespaces/default/pods';
-    const figures: Figure[] = [];
+    const figures: BenchFigure[] = [];
 
     log('warming up');
     await createMany(api.port, podsPath, 'warm', 300, 32);
