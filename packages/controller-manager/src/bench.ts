@@ -4,8 +4,7 @@
 // create as many pods itself on the same server; and the most live pods the controller ever
 // owned at once, beside the desired count (anything above is overshoot).
 
-import type { BenchFigure } from '@peapod/api';
-import type { Pod, ReplicationController } from '@peapod/api';
+import type { BenchFigure, Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
 import { mapLimited } from './cache';
 import { FakeNodes, startApiServer, startControllerManager, startScheduler } from './processes';
