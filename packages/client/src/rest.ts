@@ -2,7 +2,7 @@ import * as http from 'http';
 import * as https from 'https';
 import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { findResource } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
@@ -341,7 +341,9 @@ export class Client {
   openWebSocket(path: string, query: Query, protocols?: string[]): WebSocket {
     const url = this.url(path, query).replace(/^http/, 'ws');
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
-    return new WebSocket(url, protocols ?? [], {
+    // Loaded when first needed: most commands never open a WebSocket.
+    const WebSocketClass = require('ws') as typeof import('ws');
+    return new WebSocketClass(url, protocols ?? [], {
       headers: this.headers(),
       handshakeTimeout: timeoutMs > 0 ? timeoutMs : undefined,
       ...this.tlsOptions(),
