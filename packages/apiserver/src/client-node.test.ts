@@ -1,13 +1,14 @@
 import { execFile } from 'child_process';
 import path from 'path';
 import { promisify } from 'util';
-import { startServer, removeDir, RunningServer } from './testing/process';
+import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 
 jest.setTimeout(60_000);
 
-let server: RunningServer;
+let server: RunningApiServer;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startApiServer();
 });
 afterAll(async () => {
   await server.kill();

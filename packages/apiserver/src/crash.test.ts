@@ -1,11 +1,12 @@
-import { startServer, removeDir, RunningServer } from './testing/process';
+import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { call, podManifest } from './testing/http';
 import { watchHttp } from './testing/watch';
 
 jest.setTimeout(60_000);
 
 const pods = '/api/v1/namespaces/default/pods';
-let server: RunningServer | undefined;
+let server: RunningApiServer | undefined;
 let dataDir: string | undefined;
 
 afterEach(async () => {
@@ -14,7 +15,7 @@ afterEach(async () => {
 });
 
 test('SIGKILL during a burst of writes loses no acknowledged write; watches resume after restart', async () => {
-  server = await startServer();
+  server = await startApiServer();
   dataDir = server.dataDir;
   const base = server.url;
   const startRv = Number((await call(base, 'GET', pods)).body.metadata.resourceVersion);
@@ -43,7 +44,7 @@ test('SIGKILL during a burst of writes loses no acknowledged write; watches resu
   expect([...seenRvs].sort((a, b) => a - b)).toEqual(seenRvs);
   const lastSeen = seenRvs.length ? seenRvs[seenRvs.length - 1] : startRv;
 
-  server = await startServer({ dataDir });
+  server = await startApiServer({ dataDir });
   const list = await call(server.url, 'GET', pods);
   const stored = new Map<string, number>(list.body.items.map((p: { metadata: { name: string; resourceVersion: string } }) => [p.metadata.name, Number(p.metadata.resourceVersion)]));
   for (const [name, rv] of acked) expect(stored.get(name)).toBe(rv);

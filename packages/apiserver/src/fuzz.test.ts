@@ -1,13 +1,14 @@
 import http from 'http';
 import fc from 'fast-check';
-import { startServer, removeDir, RunningServer } from './testing/process';
+import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { podManifest } from './testing/http';
 
 jest.setTimeout(180_000);
 
-let server: RunningServer;
+let server: RunningApiServer;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startApiServer();
 });
 afterAll(async () => {
   await server.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import fs from 'fs';
 import path from 'path';
-import { startServer, removeDir, RunningServer } from './testing/process';
+import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { call } from './testing/http';
 import { hasKubectl, kubectlFor } from './testing/kubectl';
 
@@ -11,12 +12,12 @@ test('kubectl is installed', () => {
 });
 
 describe('the real kubectl against peapod-apiserver', () => {
-  let server: RunningServer;
+  let server: RunningApiServer;
   let kubectl: ReturnType<typeof kubectlFor>;
   let manifest: string;
 
   beforeAll(async () => {
-    server = await startServer();
+    server = await startApiServer();
     kubectl = kubectlFor(server.url);
     manifest = path.join(kubectl.home, 'pod.yaml');
     fs.writeFileSync(

@@ -4,10 +4,12 @@ import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { bindPod, hasScript, nodeObject, peactlFor, peactlOnTerminal, postJson, sendJson, startApiserver, startPeactl } from './testing/process';
-import type { Running, Server } from './testing/process';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { bindPod, hasScript, nodeObject, peactlFor, peactlOnTerminal, postJson, sendJson, startPeactl } from './testing/process';
+import type { Running } from './testing/process';
 
-let server: Server;
+let server: RunningApiServer;
 let run: ReturnType<typeof peactlFor>;
 let dir: string;
 const running: Running[] = [];
@@ -22,7 +24,7 @@ async function boundPod(name: string, node: string, grace = 30): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startApiserver();
+  server = await startApiServer();
   run = peactlFor(server.url);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peactl-manifests-'));
   for (const n of ['n1', 'n2']) expect(await postJson(server.url, '/api/v1/nodes', nodeObject(n))).toBe(201);

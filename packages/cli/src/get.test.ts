@@ -1,9 +1,10 @@
 // peactl get against a real apiserver, and beside the real kubectl on the same pods.
 
-import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson, startApiserver } from './testing/process';
-import type { Server } from './testing/process';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson } from './testing/process';
 
-let server: Server;
+let server: RunningApiServer;
 let run: ReturnType<typeof peactlFor>;
 
 const manifest = `apiVersion: v1
@@ -29,7 +30,7 @@ spec:
 `;
 
 beforeAll(async () => {
-  server = await startApiserver();
+  server = await startApiServer();
   run = peactlFor(server.url);
   expect(await postJson(server.url, '/api/v1/nodes', nodeObject('n1'))).toBe(201);
   expect(run(['create', '-f', '-'], { input: manifest }).stdout).toBe('pod/web created\npod/db created\n');

@@ -1,11 +1,13 @@
 // peactl logs against a real node agent running the pods on Docker, through the
 // apiserver's log proxy.
 
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { DockerNode, busybox, hasDocker } from './testing/cluster';
-import { peactlFor, startApiserver, startPeactl } from './testing/process';
-import type { Running, Server } from './testing/process';
+import { peactlFor, startPeactl } from './testing/process';
+import type { Running } from './testing/process';
 
-let server: Server | undefined;
+let server: RunningApiServer | undefined;
 const node = new DockerNode('peactl-logs');
 let run: ReturnType<typeof peactlFor>;
 const running: Running[] = [];
@@ -55,7 +57,7 @@ function lineNumbers(text: string): number[] {
 const withDocker = hasDocker() ? describe : describe.skip;
 withDocker('logs from a real agent', () => {
   beforeAll(async () => {
-    server = await startApiserver();
+    server = await startApiServer();
     run = peactlFor(server.url);
     await node.start(server.url, { backoffBase: 0.5 });
     const pods = [

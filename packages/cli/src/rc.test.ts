@@ -4,13 +4,14 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
 import { startControllerManager } from './testing/cluster';
-import type { Component } from './testing/cluster';
-import { hasKubectl, kubectlFor, peactlFor, sendJson, startApiserver } from './testing/process';
-import type { Result, Server } from './testing/process';
+import { hasKubectl, kubectlFor, peactlFor, sendJson } from './testing/process';
+import type { Result } from './testing/process';
 
-let server: Server;
-let controllers: Component;
+let server: RunningApiServer;
+let controllers: RunningProcess;
 let run: ReturnType<typeof peactlFor>;
 let kubectl: ReturnType<typeof kubectlFor>;
 let dir: string;
@@ -87,15 +88,15 @@ function describeBoth(args: string[]): { peactl: Result; kubectl: Result } {
 }
 
 beforeAll(async () => {
-  server = await startApiserver();
-  controllers = await startControllerManager(server.url);
+  server = await startApiServer();
+  controllers = startControllerManager(server.url);
   run = peactlFor(server.url);
   kubectl = kubectlFor(server.url);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peactl-rc-'));
 }, 30_000);
 
 afterAll(async () => {
-  await controllers?.stop();
+  await controllers?.kill('SIGKILL');
   await server?.stop();
   kubectl?.cleanup();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -2,8 +2,7 @@
 // both watch transports, and an informer that must converge after the server is killed
 // and restarted on the same data directory.
 
-import { execFileSync, spawn } from 'child_process';
-import type { ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,50 +11,8 @@ import { Informer, objectKey } from './informer';
 import { writeKubeconfig } from './kubeconfig';
 import { createLogger } from './log';
 import { ApiError, Client, ConnectionError } from './rest';
-
-const mainJs = path.resolve(__dirname, '../../apiserver/dist/main.js');
-
-interface ServerProcess {
-  proc: ChildProcess;
-  port: number;
-  stderr(): string;
-}
-
-/** Starts the API server and waits for its "listening" log line. */
-async function startApiServer(dataDir: string, port: number): Promise<ServerProcess> {
-  if (!fs.existsSync(mainJs)) throw new Error(`${mainJs} is missing: build first (npx tsc -b)`);
-  const proc = spawn(process.execPath, [mainJs, '--port', String(port), '--bind', '127.0.0.1', '--data-dir', dataDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const listening = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`apiserver did not start in time: ${stderr}`));
-    }, 15_000);
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`apiserver exited with ${code}: ${stderr}`));
-    });
-  });
-  return { proc, port: listening, stderr: () => stderr };
-}
-
-function kill(server: ServerProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    server.proc.once('exit', () => resolve());
-    server.proc.kill(signal);
-  });
-}
+import { startApiServer } from './testing/processes';
+import type { RunningApiServer } from './testing/processes';
 
 async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -72,18 +29,18 @@ function pod(name: string, labels: Record<string, string> = {}): Pod {
 jest.setTimeout(30_000);
 
 let dataDir: string;
-let server: ServerProcess | undefined;
+let server: RunningApiServer | undefined;
 let client: Client;
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-client-it-'));
-  server = await startApiServer(dataDir, 0);
-  client = new Client({ server: `http://127.0.0.1:${server.port}` });
+  server = await startApiServer({ dataDir });
+  client = new Client({ server: server.url });
 });
 
 afterAll(async () => {
   client?.close();
-  await kill(server, 'SIGKILL');
+  await server?.kill('SIGKILL');
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -145,7 +102,7 @@ describe('REST against the real API server', () => {
 
 describe('informer across an API server crash', () => {
   it('converges with the server after it is killed and restarted on the same data dir', async () => {
-    const current = server as ServerProcess;
+    const current = server as RunningApiServer;
     for (const n of ['keep', 'change', 'gone']) await client.create('pods', pod(`crash-${n}`));
 
     const lines: string[] = [];
@@ -162,10 +119,10 @@ describe('informer across an API server crash', () => {
       await informer.waitForSync();
       expect(informer.list().map((p) => p.metadata.name).sort()).toEqual(['crash-change', 'crash-gone', 'crash-keep']);
 
-      await kill(current, 'SIGKILL');
+      await current.kill('SIGKILL');
       await expect(client.list('pods')).rejects.toBeInstanceOf(ConnectionError);
       await waitFor(() => lines.some((l) => l.includes('watch failed')));
-      server = await startApiServer(dataDir, current.port);
+      server = await startApiServer({ dataDir, port: current.port });
 
       const change = await client.get<Pod>('pods', 'crash-change');
       await client.update('pods', { ...change, metadata: { ...change.metadata, labels: { v: '2' } } });

@@ -7,8 +7,9 @@
 import type { BenchFigure, Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
 import { mapLimited } from './cache';
-import { FakeNodes, startApiServer, startControllerManager, startScheduler } from './processes';
-import type { RunningProcess } from './processes';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { FakeNodes, startControllerManager, startScheduler } from './processes';
 import { isPodLive } from './replication/controller';
 
 
@@ -70,7 +71,7 @@ export async function runControllerManagerBench(opts: BenchOptions = {}): Promis
   const pods = new Informer<Pod>(client, 'pods', { namespace: 'default', logger: quiet });
   const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', { namespace: 'default', logger: quiet });
   try {
-    procs.push(await startScheduler(api.url));
+    procs.push(startScheduler(api.url));
     // Room for the baseline's pods and the controller's, heartbeating slowly; a long grace
     // keeps the node lifecycle controller out of the measurement.
     const nodeCount = Math.ceil((2 * replicas) / podsPerNode) + 1;
@@ -142,7 +143,7 @@ export async function runControllerManagerBench(opts: BenchOptions = {}): Promis
     rcs.stop();
     nodes.stopAll();
     for (const p of procs.reverse()) await p.kill('SIGKILL');
-    await api.kill('SIGKILL');
+    await api.stop('SIGKILL');
     client.close();
   }
 }

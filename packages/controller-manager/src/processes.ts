@@ -1,106 +1,23 @@
-// Real peapod processes on free loopback ports, and fake nodes that heartbeat through the
-// API: what the benchmark and the integration tests run the controller manager against.
+// The scheduler and this controller manager as processes (started by @peapod/client's testing
+// processes), and fake nodes that heartbeat through the API: what the benchmark and the
+// integration tests run the controller manager against.
 
-import { ChildProcess, spawn } from 'child_process';
-import fs from 'fs';
-import os from 'os';
-import path from 'path';
 import type { Node, Pod } from '@peapod/api';
 import { ApiError, Informer, createLogger } from '@peapod/client';
 import type { Client } from '@peapod/client';
+import { startComponent } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 
-const packagesDir = path.resolve(__dirname, '../..');
-export const apiserverMain = path.join(packagesDir, 'apiserver/dist/main.js');
-export const schedulerMain = path.join(packagesDir, 'scheduler/dist/main.js');
-export const controllerManagerMain = path.join(packagesDir, 'controller-manager/dist/main.js');
-export const agentMain = path.join(packagesDir, 'agent/dist/main.js');
-
-export interface RunningProcess {
-  proc: ChildProcess;
-  /** stderr so far */
-  logs(): string;
-  exited(): boolean;
-  /** Sends the signal and waits for the exit (SIGKILL after 10 s of waiting). */
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Starts `node script args`; resolves once `ready` matches its stderr (at once when not given). */
-export async function startNodeProcess(script: string, args: string[], ready?: RegExp, timeoutMs = 15_000): Promise<RunningProcess & { match?: RegExpExecArray }> {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  proc.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = (): boolean => proc.exitCode !== null || proc.signalCode !== null;
-  const handle: RunningProcess = {
-    proc,
-    logs: () => stderr,
-    exited,
-    kill(signal = 'SIGTERM') {
-      if (exited()) return Promise.resolve();
-      return new Promise((resolve) => {
-        const force = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-        proc.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        proc.kill(signal);
-      });
-    },
-  };
-  if (ready === undefined) return handle;
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`${path.basename(script)} did not start: ${stderr}`));
-    }, timeoutMs);
-    const check = (): void => {
-      const m = ready.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    proc.stderr!.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${path.basename(script)} exited with ${code}: ${stderr}`));
-    });
-  });
-  return { ...handle, match };
-}
-
-export interface RunningApiServer extends RunningProcess {
-  url: string;
-  dataDir: string;
-}
-
-/** The real API server with its data in a fresh temporary directory (removed on kill). */
-export async function startApiServer(): Promise<RunningApiServer> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-cm-api-'));
-  const p = await startNodeProcess(
-    apiserverMain,
-    ['--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir],
-    /"address":"(http:\/\/127\.0\.0\.1:\d+)"/,
-  );
-  return {
-    ...p,
-    url: p.match![1],
-    dataDir,
-    async kill(signal) {
-      await p.kill(signal);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-export function startScheduler(server: string): Promise<RunningProcess> {
-  return startNodeProcess(schedulerMain, ['--server', server]);
+/** The scheduler, not waited for: pods get bound once it has synced. */
+export function startScheduler(server: string): RunningProcess {
+  return startComponent('scheduler', ['--server', server]);
 }
 
 /** Our own main.js; resolves once its informers have synced. */
-export function startControllerManager(server: string, args: string[] = []): Promise<RunningProcess> {
-  return startNodeProcess(controllerManagerMain, ['--server', server, '--log-level', 'info', ...args], /"msg":"started"/);
+export async function startControllerManager(server: string, args: string[] = []): Promise<RunningProcess> {
+  const cm = startComponent('controller-manager', ['--server', server, '--log-level', 'info', ...args]);
+  await cm.ready(/"msg":"started"/);
+  return cm;
 }
 
 export interface FakeNodeOptions {

@@ -11,8 +11,9 @@ import type { NodeShape, PodShape } from './fixtures';
 import { podInfoFor } from './pod-info';
 import { defaultFramework } from './plugins';
 import { createAll, nodeManifest, podManifest } from './testing/cluster';
-import { startApiServer, startScheduler } from './testing/processes';
-import type { ApiServerProcess, ChildHandle } from './testing/processes';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startScheduler } from './testing/processes';
 
 /** The i-th benchmark node: 32 cpu / 128Gi / 110 pods, with a zone label in five. */
 function benchNodeShape(i: number): NodeShape {
@@ -96,8 +97,8 @@ export async function benchEndToEnd(opts: EndToEndOptions): Promise<EndToEndResu
   const log = opts.log ?? ((): void => undefined);
   const concurrency = opts.concurrency ?? 32;
   const stallTimeoutMs = opts.stallTimeoutMs ?? 30_000;
-  let api: ApiServerProcess | undefined;
-  let scheduler: ChildHandle | undefined;
+  let api: RunningApiServer | undefined;
+  let scheduler: RunningProcess | undefined;
   let client: Client | undefined;
   let watch: { stop(): void } | undefined;
   let stallTimer: NodeJS.Timeout | undefined;
@@ -154,7 +155,7 @@ export async function benchEndToEnd(opts: EndToEndOptions): Promise<EndToEndResu
     clearInterval(stallTimer);
     watch?.stop();
     client?.close();
-    await scheduler?.stop();
-    await api?.close();
+    await scheduler?.kill();
+    await api?.stop();
   }
 }

@@ -3,10 +3,10 @@
 import { randomBytes, randomUUID } from 'crypto';
 import { existsSync, readFileSync } from 'fs';
 import http from 'http';
-import net from 'net';
 import type { Readable } from 'stream';
 import Docker from 'dockerode';
 import type { Container, Pod } from '@peapod/api';
+import { freePort } from '@peapod/client/dist/testing/processes';
 import { DockerRuntime } from './docker';
 import { ImageNeverPullError, ImagePullError } from './errors';
 import { containerSpecHash } from './labels';
@@ -68,17 +68,6 @@ function readAll(stream: Readable): Promise<string> {
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => resolve(Buffer.concat(chunks).toString()));
     stream.on('error', reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
   });
 }
 

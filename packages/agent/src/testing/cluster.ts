@@ -1,91 +1,16 @@
 // Real processes for e2e tests and the benchmark: an API server, agents, and a Docker
 // network of their own; everything they create is found again by label and removed.
-import { ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import fs from 'fs';
-import os from 'os';
-import path from 'path';
 import Docker from 'dockerode';
 import type { Container, Pod } from '@peapod/api';
 import { Client } from '@peapod/client';
+import { startApiServer, startComponent } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
 
-export const AGENT_MAIN = path.resolve(__dirname, '../../dist/main.js');
-/** The API server's built entry point in this monorepo (run as a process, never imported). */
-export const APISERVER_MAIN = path.resolve(__dirname, '../../../apiserver/dist/main.js');
 export const BUSYBOX = 'peapod/busybox:latest';
 export const INFRA = 'peapod/pause:latest';
 
-export interface Proc {
-  proc: ChildProcess;
-  /** stderr so far. */
-  logs(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-function track(proc: ChildProcess): Proc {
-  let stderr = '';
-  proc.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  return {
-    proc,
-    logs: () => stderr,
-    kill(signal = 'SIGTERM') {
-      if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-      return new Promise((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill(signal);
-      });
-    },
-  };
-}
-
-/** Resolves with the first match of `pattern` in the process's stderr. */
-function waitForLine(p: Proc, pattern: RegExp, what: string, timeoutMs = 20_000): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = (): boolean => {
-      const m = pattern.exec(p.logs());
-      if (m) {
-        cleanup();
-        resolve(m);
-      }
-      return m !== null;
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`${what} exited with ${code}: ${p.logs()}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${what} did not start: ${p.logs()}`));
-    }, timeoutMs);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      p.proc.stderr?.off('data', check);
-      p.proc.off('exit', onExit);
-    };
-    if (check()) return;
-    p.proc.stderr?.on('data', check);
-    p.proc.on('exit', onExit);
-  });
-}
-
-export interface ApiServerProc extends Proc {
-  url: string;
-  dataDir: string;
-}
-
-export async function startApiServer(args: string[] = []): Promise<ApiServerProc> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-agent-e2e-'));
-  const proc = spawn(process.execPath, [APISERVER_MAIN, '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const p = track(proc);
-  const m = await waitForLine(p, /"address":"(http:\/\/127\.0\.0\.1:\d+)"/, 'apiserver');
-  return { ...p, url: m[1], dataDir };
-}
-
-export interface AgentProc extends Proc {
+export interface AgentProc extends RunningProcess {
   nodeName: string;
   port: number;
 }
@@ -102,7 +27,6 @@ export interface AgentSpec {
 
 export async function startAgent(spec: AgentSpec): Promise<AgentProc> {
   const args = [
-    AGENT_MAIN,
     '--server', spec.server,
     '--node-name', spec.nodeName,
     '--runtime', 'docker',
@@ -115,10 +39,9 @@ export async function startAgent(spec: AgentSpec): Promise<AgentProc> {
     '--relist-period', '0.5',
     ...(spec.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const p = track(proc);
-  const m = await waitForLine(p, /"msg":"listening"[^\n]*"address":"http:\/\/127\.0\.0\.1:(\d+)"/, `agent ${spec.nodeName}`);
-  return { ...p, nodeName: spec.nodeName, port: Number(m[1]) };
+  const agent = startComponent('agent', args);
+  const m = await agent.ready(/"msg":"listening"[^\n]*"address":"http:\/\/127\.0\.0\.1:(\d+)"/, 20_000);
+  return { ...agent, nodeName: spec.nodeName, port: Number(m[1]) };
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -151,7 +74,7 @@ export class TestCluster {
   readonly runId = `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   readonly network: string;
   readonly docker = new Docker();
-  server?: ApiServerProc;
+  server?: RunningApiServer;
   client?: Client;
   readonly agents = new Map<string, AgentProc>();
   private readonly nodeNames = new Set<string>();
@@ -169,7 +92,7 @@ export class TestCluster {
 
   async start(apiserverArgs: string[] = []): Promise<Client> {
     await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
-    this.server = await startApiServer(apiserverArgs);
+    this.server = await startApiServer({ args: apiserverArgs, timeoutMs: 20_000 });
     this.client = new Client({ server: this.server.url });
     return this.client;
   }
@@ -197,8 +120,7 @@ export class TestCluster {
     }
     await this.docker.getNetwork(this.network).remove().catch(() => undefined);
     this.client?.close();
-    await this.server?.kill('SIGKILL');
-    if (this.server) fs.rmSync(this.server.dataDir, { recursive: true, force: true });
+    await this.server?.stop('SIGKILL');
   }
 
   /** The node's containers of one pod (by pod name), as Docker lists them. */

@@ -1,34 +1,13 @@
 import type { BenchFigure } from '@peapod/api';
-import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import https from 'https';
+import { spawnNode, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 import { bootstrapCluster } from '../pki/bootstrap';
 import { openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 
-
-interface Proc {
-  proc: ChildProcess;
-  port: number;
-}
-
-function startProcess(args: string[], portPattern: RegExp, stream: 'stdout' | 'stderr'): Promise<Proc> {
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let seen = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`did not start: ${seen}`)), 15_000);
-    proc[stream]!.on('data', (d: Buffer) => {
-      seen += d.toString();
-      const m = portPattern.exec(seen);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, port: Number(m[1]) });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`exited with ${code}: ${seen}`)));
-  });
-}
 
 function podBody(name: string): string {
   return JSON.stringify({
@@ -113,22 +92,8 @@ async function fanOut(port: number, watchPath: string, writePath: string, prefix
 
 /** A throwaway API server process for other packages' benches. */
 export async function startBenchServer(): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-bench-'));
-  const api = await startProcess(
-    [path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'api')],
-    /"address":"http:\/\/127\.0\.0\.1:(\d+)"/,
-    'stderr',
-  );
-  return {
-    url: `http://127.0.0.1:${api.port}`,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        api.proc.once('exit', () => resolve());
-        api.proc.kill('SIGKILL');
-      });
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  const api = await startApiServer();
+  return { url: api.url, stop: () => api.stop('SIGKILL') };
 }
 
 export interface ApiBenchOptions {
@@ -147,26 +112,23 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
   const rate = opts.writeRate ?? 500;
   const log = opts.log ?? (() => undefined);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-bench-'));
-  const procs: Proc[] = [];
+  const procs: RunningProcess[] = [];
   try {
-    const api = await startProcess(
-      [path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'api')],
-      /"address":"http:\/\/127\.0\.0\.1:(\d+)"/,
-      'stderr',
-    );
+    const api = await startApiServer({ dataDir: path.join(dir, 'api') });
     procs.push(api);
-    const bare = await startProcess([path.join(__dirname, 'bare-server.js'), path.join(dir, 'bare')], /"port":(\d+)/, 'stdout');
+    const bare = spawnNode(path.join(__dirname, 'bare-server.js'), [path.join(dir, 'bare')], { output: 'stdout' });
     procs.push(bare);
+    const barePort = Number((await bare.ready(/"port":(\d+)/))[1]);
     const podsPath = '/api/v1/namespaces/default/pods';
     const figures: BenchFigure[] = [];
 
     log('warming up');
     await createMany(api.port, podsPath, 'warm', 300, 32);
-    await createMany(bare.port, '/pods', 'warm', 300, 32);
+    await createMany(barePort, '/pods', 'warm', 300, 32);
 
     log(`creating ${creates} pods at concurrency 32`);
     const ours = await createMany(api.port, podsPath, 'c', creates, 32);
-    const base = await createMany(bare.port, '/pods', 'c', creates, 32);
+    const base = await createMany(barePort, '/pods', 'c', creates, 32);
     const oursRate = creates / ours.seconds;
     const baseRate = creates / base.seconds;
     figures.push({ name: 'pod create throughput, concurrency 32', value: oursRate, unit: 'creates/s', baseline: baseRate, baselineName: 'bare express+better-sqlite3', ratio: oursRate / baseRate, goal: 'ratio >= 0.5' });
@@ -178,14 +140,10 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
 
     log('the same creates with authentication and TLS on');
     const pki = bootstrapCluster({ dir: path.join(dir, 'pki'), server: 'https://127.0.0.1', hosts: ['127.0.0.1'], nodes: [] });
-    const secureApi = await startProcess(
-      [
-        path.join(__dirname, '..', 'main.js'), '--port', '0', '--data-dir', path.join(dir, 'secure'),
-        '--token-auth-file', pki.tokenFile, '--tls-cert-file', pki.certFile, '--tls-private-key-file', pki.keyFile,
-      ],
-      /"address":"https:\/\/127\.0\.0\.1:(\d+)"/,
-      'stderr',
-    );
+    const secureApi = await startApiServer({
+      dataDir: path.join(dir, 'secure'),
+      args: ['--token-auth-file', pki.tokenFile, '--tls-cert-file', pki.certFile, '--tls-private-key-file', pki.keyFile],
+    });
     procs.push(secureApi);
     const adminToken = fs.readFileSync(pki.tokenFile, 'utf8').split('\n').find((l) => l.split(',')[1] === 'admin')!.split(',')[0];
     const secure: Secure = { agent: new https.Agent({ keepAlive: true, maxSockets: 256, ca: fs.readFileSync(pki.caFile) }), token: adminToken };
@@ -204,28 +162,28 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     if (more > 0) {
       log(`filling up to ${listSize} pods`);
       await createMany(api.port, podsPath, 'f', more, 32);
-      await createMany(bare.port, '/pods', 'f', more + creates, 32);
+      await createMany(barePort, '/pods', 'f', more + creates, 32);
     }
     log(`listing ${listSize} pods`);
-    const rssBefore = rssMiB(api.proc.pid!);
+    const rssBefore = rssMiB(api.pid);
     const listOurs = await timeList(api.port, podsPath, 7);
-    const listBase = await timeList(bare.port, '/pods', 7);
-    const rssAfter = rssMiB(api.proc.pid!);
+    const listBase = await timeList(barePort, '/pods', 7);
+    const rssAfter = rssMiB(api.pid);
     figures.push({ name: `list of ${listSize} pods, median`, value: listOurs, unit: 'ms', baseline: listBase, baselineName: 'bare SELECT + join', ratio: listOurs / listBase });
     figures.push({
       name: `API server memory holding ${listSize} pods (after lists)`,
       value: rssAfter,
       unit: 'MiB',
-      baseline: rssMiB(bare.proc.pid!),
+      baseline: rssMiB(bare.pid),
       baselineName: 'bare server RSS',
-      ratio: rssAfter / rssMiB(bare.proc.pid!),
+      ratio: rssAfter / rssMiB(bare.pid),
       goal: `before lists: ${rssBefore.toFixed(0)} MiB`,
     });
 
     log(`watch fan-out: ${watchers} watchers, ${rate} writes/s`);
     const rv = JSON.parse((await send(api.port, 'GET', `${podsPath}?limit=1`)).body).metadata.resourceVersion as string;
     const fanOurs = await fanOut(api.port, `${podsPath}?watch=true&resourceVersion=${rv}`, podsPath, 'w', watchers, rate, 5);
-    const fanBase = await fanOut(bare.port, '/watch', '/pods', 'w', watchers, rate, 5);
+    const fanBase = await fanOut(barePort, '/watch', '/pods', 'w', watchers, rate, 5);
     const p99 = percentile(fanOurs.delays, 99);
     const p99Base = percentile(fanBase.delays, 99);
     figures.push({
@@ -247,7 +205,7 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     });
     return figures;
   } finally {
-    for (const p of procs) p.proc.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,64 +1,14 @@
-// Test helpers: the real peapod-apiserver on a free port, and the built peactl (and the
-// real kubectl) run as processes against it.
+// Test helpers: the built peactl (and the real kubectl) run as processes against a real
+// peapod-apiserver (started with @peapod/client's testing processes).
 
-import { ChildProcess, spawn, spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { mainJs } from '@peapod/client/dist/testing/processes';
 
-export const apiserverMain = path.resolve(__dirname, '../../../apiserver/dist/main.js');
-export const peactlMain = path.resolve(__dirname, '../../dist/main.js');
+export const peactlMain = mainJs('cli');
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
-
-export interface Server {
-  url: string;
-  dataDir: string;
-  stop(): Promise<void>;
-}
-
-/** Starts the apiserver with a fresh data dir; resolves once it logs its address. */
-export async function startApiserver(): Promise<Server> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'peactl-test-'));
-  const proc: ChildProcess = spawn(process.execPath, [apiserverMain, '--port', '0', '--bind', '127.0.0.1', '--data-dir', dataDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`apiserver did not start: ${stderr}`)), 15_000);
-      proc.stderr?.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const m = /"address":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      proc.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`apiserver exited with ${code}: ${stderr}`));
-      });
-    });
-    return {
-      url,
-      dataDir,
-      stop: () =>
-        new Promise<void>((resolve) => {
-          const done = (): void => {
-            fs.rmSync(dataDir, { recursive: true, force: true });
-            resolve();
-          };
-          if (proc.exitCode !== null || proc.signalCode !== null) return done();
-          proc.once('exit', done);
-          proc.kill('SIGTERM');
-        }),
-    };
-  } catch (err) {
-    proc.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    throw err;
-  }
-}
 
 export interface Result {
   code: number;

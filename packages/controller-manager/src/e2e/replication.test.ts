@@ -4,8 +4,8 @@
 
 import { randomBytes } from 'crypto';
 import type { Node, Pod, ReplicationController } from '@peapod/api';
-import { agentMain, startNodeProcess } from '../processes';
-import type { RunningProcess } from '../processes';
+import { startComponent } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 import { isPodLive } from '../replication/controller';
 import { ReplicaInvariant, rcManifest, startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
@@ -22,22 +22,19 @@ let cluster: Cluster;
 const agents = new Map<string, RunningProcess>();
 let invariant: ReplicaInvariant;
 
-function startAgent(node: string): Promise<RunningProcess> {
-  return startNodeProcess(
-    agentMain,
-    [
-      '--server', cluster.api.url,
-      '--node-name', node,
-      '--port', '0',
-      '--address', '127.0.0.1',
-      '--network', network,
-      '--heartbeat-interval', '1',
-      '--relist-period', '0.5',
-      '--log-level', 'info',
-    ],
-    /"msg":"listening"/,
-    30_000,
-  );
+async function startAgent(node: string): Promise<RunningProcess> {
+  const agent = startComponent('agent', [
+    '--server', cluster.api.url,
+    '--node-name', node,
+    '--port', '0',
+    '--address', '127.0.0.1',
+    '--network', network,
+    '--heartbeat-interval', '1',
+    '--relist-period', '0.5',
+    '--log-level', 'info',
+  ]);
+  await agent.ready(/"msg":"listening"/, 30_000);
+  return agent;
 }
 
 beforeAll(async () => {

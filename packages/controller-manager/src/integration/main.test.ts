@@ -1,7 +1,10 @@
 // The command line: flags, their defaults, and refusals.
 
 import { spawnSync } from 'child_process';
-import { controllerManagerMain, startApiServer, startControllerManager } from '../processes';
+import { mainJs, startApiServer } from '@peapod/client/dist/testing/processes';
+import { startControllerManager } from '../processes';
+
+const controllerManagerMain = mainJs('controller-manager');
 
 function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [controllerManagerMain, ...args], { encoding: 'utf8', timeout: 15_000 });
@@ -37,6 +40,6 @@ test('exits cleanly on SIGTERM', async () => {
     await cm.kill('SIGTERM');
     expect(cm.proc.exitCode).toBe(0);
   } finally {
-    await api.kill('SIGKILL');
+    await api.stop('SIGKILL');
   }
 });

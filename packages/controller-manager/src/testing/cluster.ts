@@ -4,8 +4,9 @@
 
 import type { Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
-import { FakeNodes, startApiServer, startControllerManager, startScheduler } from '../processes';
-import type { RunningApiServer, RunningProcess } from '../processes';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { FakeNodes, startControllerManager, startScheduler } from '../processes';
 import { isPodLive } from '../replication/controller';
 
 export interface Cluster {
@@ -21,7 +22,7 @@ export interface Cluster {
 export async function startCluster(opts: { controllerManagerArgs?: string[]; runPods?: boolean; scheduler?: boolean } = {}): Promise<Cluster> {
   const api = await startApiServer();
   const client = new Client({ server: api.url });
-  const scheduler = opts.scheduler === false ? undefined : await startScheduler(api.url);
+  const scheduler = opts.scheduler === false ? undefined : startScheduler(api.url);
   const nodes = new FakeNodes(client, { runPods: opts.runPods ?? true });
   let cm: RunningProcess | undefined;
   const cluster: Cluster = {
@@ -40,7 +41,7 @@ export async function startCluster(opts: { controllerManagerArgs?: string[]; run
       nodes.stopAll();
       await cm?.kill('SIGKILL');
       await scheduler?.kill('SIGKILL');
-      await api.kill('SIGKILL');
+      await api.stop('SIGKILL');
       client.close();
     },
   };

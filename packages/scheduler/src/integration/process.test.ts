@@ -9,7 +9,8 @@ import type { Event, Pod } from '@peapod/api';
 import { parseCpuMillis } from '@peapod/api';
 import { createAll, listPods, nodeManifest, podManifest, startCluster, waitFor } from '../testing/cluster';
 import type { TestCluster } from '../testing/cluster';
-import { schedulerMainJs, startScheduler } from '../testing/processes';
+import { mainJs } from '@peapod/client/dist/testing/processes';
+import { startScheduler } from '../testing/processes';
 
 jest.setTimeout(60_000);
 
@@ -49,7 +50,7 @@ describe('killed in the middle of a burst', () => {
     try {
       const first = await c.startScheduler();
       await waitFor('some pods bound', () => bound.size >= 50, 20_000, 5);
-      await first.stop('SIGKILL');
+      await first.kill('SIGKILL');
       // Requests the server had already taken still land; then the count holds still.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const boundByFirst = (await listPods(c.client)).filter((p) => p.spec.nodeName).length;
@@ -58,7 +59,7 @@ describe('killed in the middle of a burst', () => {
       const second = await c.startScheduler();
       await waitFor(`all ${total} pods bound`, () => bound.size === total, 30_000);
       // A clean stop waits for the events still on their way.
-      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      expect(await second.kill('SIGTERM')).toEqual({ code: 0, signal: null });
 
       const pods = await listPods(cluster.client);
       expect(pods.filter((p) => !p.spec.nodeName)).toEqual([]);
@@ -89,12 +90,12 @@ describe('stopping', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('exits with code 0 on %s', async (signal) => {
     c = await startCluster({ withScheduler: false });
     const scheduler = await startScheduler(c.api.url);
-    expect(await scheduler.stop(signal, 5000)).toEqual({ code: 0, signal: null });
+    expect(await scheduler.kill(signal, 5000)).toEqual({ code: 0, signal: null });
   });
 
   it('exits with code 1 and one line of why when it has nothing to connect to', async () => {
     const run = promisify(execFile);
-    const result = await run(process.execPath, [schedulerMainJs, '--server', 'ftp://nowhere'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).then(
+    const result = await run(process.execPath, [mainJs('scheduler'), '--server', 'ftp://nowhere'], { env: { ...process.env, KUBECONFIG: '/nonexistent' } }).then(
       () => ({ code: 0, stderr: '' }),
       (err: { code: number; stderr: string }) => ({ code: err.code, stderr: err.stderr }),
     );
@@ -108,7 +109,7 @@ describe('the peapod-scheduler command', () => {
   const binPath = path.join(packageDir, (JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin['peapod-scheduler']);
 
   it('is an executable script with a node shebang, and so is dist/main.js', () => {
-    for (const file of [binPath, schedulerMainJs]) {
+    for (const file of [binPath, mainJs('scheduler')]) {
       expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     }
     expect(fs.statSync(binPath).mode & 0o111).not.toBe(0);

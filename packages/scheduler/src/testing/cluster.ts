@@ -6,17 +6,18 @@ import type { Event, KubeObject, Node, Pod, PodCondition } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { makeNode, makePod } from '../fixtures';
 import type { NodeShape, PodShape } from '../fixtures';
-import { startApiServer, startScheduler } from './processes';
-import type { ApiServerProcess, ChildHandle } from './processes';
+import { startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startScheduler } from './processes';
 
 /** A real API server, the schedulers started against it, and a client. */
 export interface TestCluster {
-  readonly api: ApiServerProcess;
+  readonly api: RunningApiServer;
   readonly client: Client;
   /** The scheduler started last, if any. */
-  scheduler: ChildHandle | undefined;
+  scheduler: RunningProcess | undefined;
   /** Starts a scheduler process and waits until it schedules. */
-  startScheduler(args?: string[]): Promise<ChildHandle>;
+  startScheduler(args?: string[]): Promise<RunningProcess>;
   /** Kills every process started and removes the server's data; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -25,7 +26,7 @@ export interface TestCluster {
 export async function startCluster(opts: { withScheduler?: boolean } = {}): Promise<TestCluster> {
   const api = await startApiServer();
   const client = new Client({ server: api.url });
-  const schedulers: ChildHandle[] = [];
+  const schedulers: RunningProcess[] = [];
   const cluster: TestCluster = {
     api,
     client,
@@ -38,8 +39,8 @@ export async function startCluster(opts: { withScheduler?: boolean } = {}): Prom
     },
     async stop() {
       client.close();
-      await Promise.all(schedulers.map((s) => s.stop('SIGKILL')));
-      await api.close();
+      await Promise.all(schedulers.map((s) => s.kill('SIGKILL')));
+      await api.stop();
     },
   };
   if (opts.withScheduler !== false) {
