@@ -13,6 +13,7 @@ import {
   ensureTestImages,
   freePort,
   kubectl,
+  kubectlPath,
   nodeReady,
   peactl,
   peactlRun,
@@ -23,7 +24,7 @@ import {
   tableRows,
   testImage,
 } from './support/cluster';
-import { processAlive } from './support/process';
+import { processAlive, run, runOk } from './support/process';
 import { report, seconds, waitFor, within } from './support/wait';
 
 const id = runId();
@@ -162,6 +163,16 @@ test('peactl run: the scheduler picks the node and the pod runs there', async ()
   });
   expect((await peactlRun(kubeconfig, ['delete', 'pod', 'runner', '--grace-period=1'])).code).toBe(0);
 }, 60_000);
+
+test('peactl and kubectl verify the server: with another cluster\'s CA they are refused', async () => {
+  const other = path.join(dataDir, 'other-ca');
+  await runOk(process.execPath, [path.join(repoRoot, 'packages/apiserver/dist/main.js'), 'bootstrap', '--dir', other, '--server', loadKubeconfig({ path: kubeconfig }).clientOptions().server]);
+  const wrongCa = path.join(other, 'admin.kubeconfig');
+  for (const r of [await peactlRun(wrongCa, ['get', 'nodes']), await run(kubectlPath, ['--kubeconfig', wrongCa, 'get', 'nodes'])]) {
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/certificate|x509/i);
+  }
+});
 
 test('no secret (token or key) appears in any log', () => {
   const pki = path.join(dataDir, 'pki');

@@ -1,4 +1,3 @@
-import net from 'net';
 import path from 'path';
 import type { Node, Pod } from '@peapod/api';
 import { run, runOk } from './process';
@@ -10,17 +9,7 @@ export const peactlMain = path.join(repoRoot, 'packages/cli/dist/main.js');
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
 export const testImage = 'peapod/busybox:latest';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '@peapod/client/dist/testing/processes';
 
 /** A short id that keeps this run's Docker objects apart from any other's. */
 export function runId(): string {

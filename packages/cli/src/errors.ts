@@ -18,6 +18,8 @@ function isApiError(err: unknown): err is ApiError {
 /** kubectl's wording for an error the server returned. */
 export function apiErrorMessage(err: ApiError, context?: string): string {
   const message = err.status.message ?? err.message;
+  // A missing or rejected token: kubectl says what to do rather than echo the Status.
+  if (err.code === 401) return 'error: You must be logged in to the server (Unauthorized)';
   // kubectl prints an Invalid object's message bare, as a sentence: The Pod "x" is invalid: ...
   if (err.reason === 'Invalid') return /^The /.test(message) ? message : `The ${message}`;
   const where = context !== undefined ? `${context}: ` : '';
