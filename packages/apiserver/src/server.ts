@@ -15,7 +15,7 @@ import { maxBodyBytes, readObject } from './http/body';
 import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
-import { runWatch } from './http/watch';
+import { defaultWatchBacklogBytes, runWatch } from './http/watch';
 import { createLogger, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
 
@@ -33,6 +33,8 @@ export interface ApiServerOptions {
   /** PEM certificate and key: serve HTTPS */
   tls?: { cert: Buffer; key: Buffer };
   maxWatchesPerClient?: number;
+  /** bytes queued for a watcher before it is dropped as not reading (default 16 MiB) */
+  maxWatchBacklogBytes?: number;
   /** the token the API server presents to node agents (for logs) */
   agentClientToken?: string;
 }
@@ -106,6 +108,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   }
   const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 });
   const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
+  const maxWatchBacklogBytes = opts.maxWatchBacklogBytes ?? defaultWatchBacklogBytes;
 
   const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
   const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -147,6 +150,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     minWatchTimeoutSeconds,
     authorization: !!users,
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
+    maxWatchBacklogBytes,
   });
   app.use('/api/v1', resources.handler);
   app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res, next) => {
@@ -215,9 +219,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             {
               write: (line) => {
                 if (ws.readyState === WebSocket.OPEN) ws.send(line.trimEnd());
-                return ws.bufferedAmount < 64 * 1024 * 1024;
+                return ws.bufferedAmount < maxWatchBacklogBytes;
               },
               end: () => ws.close(1000),
+              drop: () => ws.terminate(),
             },
             {
               onEnd: () => {

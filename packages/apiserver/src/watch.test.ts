@@ -92,6 +92,32 @@ test('watch events as Tables for kubectl get -w', async () => {
   expect(w.events[0].object.rows[0].cells[0]).toBe('t');
 });
 
+test('a watcher that stops reading is dropped once its backlog passes the limit', async () => {
+  const small = createApiServer({ dataDir: ':memory:', allowPrivileged: true, maxWatchBacklogBytes: 64 * 1024, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+  const port = await small.listen(0, '127.0.0.1');
+  try {
+    const net = await import('net');
+    // A raw socket that sends the request and then never reads: the kernel buffers fill, then the server's.
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`GET ${pods}?watch=true HTTP/1.1\r\nHost: x\r\n\r\n`);
+    socket.pause();
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    const watching = () => small.metrics.registry.getSingleMetric('apiserver_registered_watchers')!.get();
+    const open = async () => ((await watching()).values.find((v) => v.labels.resource === 'pods')?.value ?? 0);
+    while ((await open()) < 1) await new Promise((r) => setTimeout(r, 10));
+    const big = { ...podManifest('x'), metadata: { name: 'x', labels: { app: 'web' }, annotations: { pad: 'p'.repeat(60_000) } } };
+    for (let i = 0; i < 400 && (await open()) > 0; i++) {
+      await call(`http://127.0.0.1:${port}`, 'POST', pods, { ...big, metadata: { ...big.metadata, name: `big-${i}` } });
+    }
+    expect(await open()).toBe(0);
+    socket.resume();
+    await closed;
+  } finally {
+    await small.close();
+  }
+}, 30_000);
+
 test('timeoutSeconds ends the watch', async () => {
   const started = Date.now();
   const r = await call(base, 'GET', `${pods}?watch=true&timeoutSeconds=1`);

@@ -100,6 +100,8 @@ export interface ResourceHandlerOptions {
   authorization: boolean;
   /** how many watches one client (user, or address without authentication) may hold open */
   maxWatchesPerClient: number;
+  /** bytes queued for a watcher before it is dropped as not reading */
+  maxWatchBacklogBytes: number;
 }
 
 function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string {
@@ -213,9 +215,10 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       {
         write: (line) => {
           res.write(line);
-          return res.writableLength < 64 * 1024 * 1024;
+          return res.writableLength < opts.maxWatchBacklogBytes;
         },
         end: () => res.end(),
+        drop: () => res.destroy(),
       },
       {
         onEvent: () => metrics.watchEvents.inc({ resource: path.resource.name }),

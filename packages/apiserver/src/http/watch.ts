@@ -18,6 +18,8 @@ export interface WatchOutput {
   /** false when the peer is not keeping up (more than the buffer limit queued) */
   write(line: string): boolean;
   end(): void;
+  /** cuts the connection of a peer that stopped reading (an orderly end would only queue behind its backlog) */
+  drop(): void;
 }
 
 export interface WatchHooks {
@@ -26,6 +28,9 @@ export interface WatchHooks {
 }
 
 const bookmarkIntervalMs = 5_000;
+
+/** A watcher with this much unsent is not reading: it is dropped (it will rewatch from its last resourceVersion). */
+export const defaultWatchBacklogBytes = 16 * 1024 * 1024;
 
 // Every watcher of an event sends the same line: build it once per event.
 const lineCache = new WeakMap<object, { type: string; line: string }>();
@@ -46,17 +51,18 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
   let ended = false;
   let stopStore: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
-  const end = () => {
+  const finish = (close: () => void) => {
     if (ended) return;
     ended = true;
     stopStore?.();
     for (const t of timers) clearTimeout(t);
-    out.end();
+    close();
     hooks.onEnd?.();
   };
+  const end = () => finish(() => out.end());
   const send = (line: string) => {
     if (ended) return;
-    if (!out.write(line)) end();
+    if (!out.write(line)) finish(() => out.drop());
   };
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object: KubeObject; json: string }) => {
     hooks.onEvent?.();
