@@ -3,7 +3,7 @@
 import os from 'os';
 import { Command, InvalidArgumentError } from 'commander';
 import { isValidQuantity } from '@peapod/api';
-import { Client, createLogger, optionsFromFlags, stopOnSignals } from '@peapod/client';
+import { Client, createLogger, optionsFromFlags, stopOnSignals, isLogLevel } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { Agent } from './agent';
 import { DockerRuntime } from './runtime';
@@ -39,7 +39,7 @@ function quantity(value: string): string {
 }
 
 function logLevel(value: string): LogLevel {
-  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
+  if (isLogLevel(value)) return value;
   throw new InvalidArgumentError('must be debug, info, warn or error');
 }
 

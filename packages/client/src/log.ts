@@ -20,9 +20,13 @@ export interface LoggerOptions {
   write?: (line: string) => void;
 }
 
+export function isLogLevel(v: unknown): v is LogLevel {
+  return typeof v === 'string' && Object.hasOwn(rank, v);
+}
+
 function levelFromEnv(): LogLevel {
   const v = process.env.PEAPOD_LOG_LEVEL;
-  return v === 'debug' || v === 'info' || v === 'warn' || v === 'error' ? v : 'warn';
+  return isLogLevel(v) ? v : 'warn';
 }
 
 function serializable(value: unknown): unknown {

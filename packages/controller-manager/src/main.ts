@@ -2,7 +2,7 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { clientFromFlags, createLogger, stopOnSignals } from '@peapod/client';
+import { clientFromFlags, createLogger, stopOnSignals, isLogLevel } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { formatGoDuration, parseDuration } from './duration';
 import { runControllerManager } from './manager';
@@ -27,7 +27,7 @@ function positiveInt(value: string): number {
 }
 
 function logLevel(value: string): LogLevel {
-  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
+  if (isLogLevel(value)) return value;
   throw new InvalidArgumentError('must be debug, info, warn or error');
 }
 

@@ -2,7 +2,7 @@
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
 import { Command, InvalidArgumentError } from 'commander';
-import { clientFromFlags, createLogger, stopOnSignals } from '@peapod/client';
+import { clientFromFlags, createLogger, stopOnSignals, isLogLevel } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
@@ -14,7 +14,7 @@ function percentage(value: string): number {
 }
 
 function logLevel(value: string): LogLevel {
-  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
+  if (isLogLevel(value)) return value;
   throw new InvalidArgumentError('must be debug, info, warn or error');
 }
 

@@ -62,9 +62,9 @@ export function rssMiB(pid: number): number {
 }
 
 /** Opens a chunked watch and calls onLine for every line, until close(). */
-export function openStream(port: number, path: string, onLine: (line: string) => void): Promise<{ close(): void }> {
+export function openStream(port: number, path: string, onLine: (line: string) => void, headers: Record<string, string> = {}): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       let buf = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

@@ -1,4 +1,4 @@
-import http from 'http';
+import { openStream } from '../bench/load';
 import WebSocket from 'ws';
 
 export interface Collected {
@@ -34,29 +34,13 @@ function collector(close: () => void): Collected & { push(e: { type: string; obj
 }
 
 /** Opens a chunked HTTP watch and collects its events. */
-export function watchHttp(base: string, path: string, headers: Record<string, string> = {}): Promise<Collected> {
-  return new Promise((resolve, reject) => {
-    let req: http.ClientRequest | undefined;
-    const c = collector(() => req?.destroy());
-    req = http.get(base + path, { headers }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line.trim()) c.push(JSON.parse(line));
-        }
-      });
-      res.on('error', () => undefined);
-      resolve(c);
-    });
-    req.on('error', (err) => {
-      if (!req?.destroyed) reject(err);
-    });
-  });
+export async function watchHttp(base: string, path: string, headers: Record<string, string> = {}): Promise<Collected> {
+  let stream: { close(): void } | undefined;
+  const c = collector(() => stream?.close());
+  stream = await openStream(Number(new URL(base).port), path, (line) => {
+    if (line.trim()) c.push(JSON.parse(line));
+  }, headers);
+  return c;
 }
 
 /** Opens a WebSocket watch and collects its events. */
