@@ -1,8 +1,8 @@
-import { openapiV2, openapiV3CoreV1, openapiV3Root } from './openapi';
+import { openapiV2, openapiV3, openapiV3Root } from './openapi';
 
 type Json = Record<string, unknown>;
 
-const v3 = openapiV3CoreV1() as { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
+const v3 = openapiV3('api/v1')! as { paths: Record<string, Record<string, Json>>; components: { schemas: Record<string, Json> } };
 const v2 = openapiV2() as { paths: Record<string, Record<string, Json>>; definitions: Record<string, Json> };
 
 /** kubectl's test for server-side field validation: the first PATCH for the GVK must take `fieldValidation`. */
@@ -21,7 +21,7 @@ function refsIn(x: unknown): string[] {
   return (JSON.stringify(x).match(/"\$ref":"[^"]+"/g) ?? []).map((r) => r.slice(8, -1));
 }
 
-describe('openapiV3CoreV1', () => {
+describe('openapiV3 of api/v1', () => {
   it('has the paths kubectl and clients use', () => {
     for (const p of [
       '/api/v1/namespaces/{namespace}/pods',
@@ -90,16 +90,30 @@ describe('openapiV3CoreV1', () => {
   });
 
   it('is memoized', () => {
-    expect(openapiV3CoreV1()).toBe(v3);
+    expect(openapiV3('api/v1')!).toBe(v3);
   });
 });
 
 describe('openapiV3Root', () => {
-  it('points at the core document with a stable hash', () => {
+  it('points at each group-version document with a stable hash', () => {
     const root = openapiV3Root() as { paths: Record<string, { serverRelativeURL: string }> };
-    expect(Object.keys(root.paths)).toEqual(['api/v1']);
+    expect(Object.keys(root.paths)).toEqual(expect.arrayContaining(['api/v1', 'apis/coordination.k8s.io/v1']));
     expect(root.paths['api/v1'].serverRelativeURL).toMatch(/^\/openapi\/v3\/api\/v1\?hash=[0-9A-F]{64}$/);
     expect(openapiV3Root()).toEqual(root);
+  });
+});
+
+describe('openapiV3 of a named group', () => {
+  it('describes leases under /apis/coordination.k8s.io/v1 with their group', () => {
+    const doc = openapiV3('apis/coordination.k8s.io/v1') as { paths: Record<string, Record<string, Json>> };
+    const item = doc.paths['/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases/{name}'];
+    expect(item.get).toMatchObject({ operationId: 'readCoordinationV1NamespacedLease', tags: ['coordination_v1'] });
+    expect(item.get['x-kubernetes-group-version-kind']).toEqual({ group: 'coordination.k8s.io', version: 'v1', kind: 'Lease' });
+    expect(Object.keys(doc.paths).every((p) => p.startsWith('/apis/coordination.k8s.io/v1/'))).toBe(true);
+  });
+
+  it('is undefined for a group that is not served', () => {
+    expect(openapiV3('apis/example.com/v1')).toBeUndefined();
   });
 });
 

@@ -4,7 +4,7 @@
 // and where lists merge by key (for `kubectl apply`). Built once, on first use.
 
 import { createHash } from 'node:crypto';
-import { resources, type ResourceInfo } from './resources';
+import { apiPrefix, resources, type ResourceInfo } from './resources';
 import { definitionNameFor, definitions, type JSONSchema } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -101,6 +101,18 @@ function coreGVK(kind: string): GVK {
   return { group: '', version: 'v1', kind };
 }
 
+/** The part of operation IDs that names the group and version: "CoreV1", "CoordinationV1". */
+function operationGroupVersion(r: ResourceInfo): string {
+  const group = r.group ? r.group.split('.')[0] : 'core';
+  return group[0].toUpperCase() + group.slice(1) + r.version[0].toUpperCase() + r.version.slice(1);
+}
+
+/** The tag Kubernetes gives a path's operations: "core_v1", "coordination_v1". */
+function tagOf(path: string): string {
+  const segs = path.split('/');
+  return segs[1] === 'api' ? `core_${segs[2]}` : `${segs[2].split('.')[0]}_${segs[3]}`;
+}
+
 function defName(kind: string): string {
   const name = definitionNameFor(kind);
   if (name === undefined) throw new Error(`no schema for kind ${kind}`);
@@ -111,10 +123,12 @@ function defName(kind: string): string {
 function resourcePaths(r: ResourceInfo): PathItem[] {
   const items: PathItem[] = [];
   const kind = r.kind;
-  const gvk = coreGVK(kind);
+  const gvk: GVK = { group: r.group, version: r.version, kind };
+  const gv = operationGroupVersion(r);
   const def = defName(kind);
   const scope = r.namespaced ? 'Namespaced' : '';
-  const base = r.namespaced ? `/api/v1/namespaces/{namespace}/${r.name}` : `/api/v1/${r.name}`;
+  const prefix = apiPrefix(r);
+  const base = r.namespaced ? `${prefix}/namespaces/{namespace}/${r.name}` : `${prefix}/${r.name}`;
   const scopeParams = r.namespaced ? [namespaceParam] : [];
   const has = (v: string) => r.verbs.includes(v);
 
@@ -123,7 +137,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
     collection.push({
       method: 'get',
       action: 'list',
-      operationId: `listCoreV1${scope}${kind}`,
+      operationId: `list${gv}${scope}${kind}`,
       description: `list or watch objects of kind ${kind}`,
       gvk,
       params: listParams,
@@ -135,7 +149,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
     collection.push({
       method: 'post',
       action: 'post',
-      operationId: `createCoreV1${scope}${kind}`,
+      operationId: `create${gv}${scope}${kind}`,
       description: `create a ${kind}`,
       gvk,
       params: writeParams,
@@ -147,7 +161,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
     collection.push({
       method: 'delete',
       action: 'deletecollection',
-      operationId: `deleteCoreV1Collection${scope}${kind}`,
+      operationId: `delete${gv}Collection${scope}${kind}`,
       description: `delete collection of ${kind}`,
       gvk,
       params: [...deleteParams, ...listParams.filter((p) => p.name !== 'watch' && p.name !== 'allowWatchBookmarks')],
@@ -159,13 +173,13 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
 
   const item: Operation[] = [];
   if (has('get')) {
-    item.push({ method: 'get', action: 'get', operationId: `readCoreV1${scope}${kind}`, description: `read the specified ${kind}`, gvk, params: [], response: def });
+    item.push({ method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}`, description: `read the specified ${kind}`, gvk, params: [], response: def });
   }
   if (has('update')) {
     item.push({
       method: 'put',
       action: 'put',
-      operationId: `replaceCoreV1${scope}${kind}`,
+      operationId: `replace${gv}${scope}${kind}`,
       description: `replace the specified ${kind}`,
       gvk,
       params: writeParams,
@@ -177,7 +191,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
     item.push({
       method: 'patch',
       action: 'patch',
-      operationId: `patchCoreV1${scope}${kind}`,
+      operationId: `patch${gv}${scope}${kind}`,
       description: `partially update the specified ${kind}`,
       gvk,
       params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
@@ -190,7 +204,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
     item.push({
       method: 'delete',
       action: 'delete',
-      operationId: `deleteCoreV1${scope}${kind}`,
+      operationId: `delete${gv}${scope}${kind}`,
       description: `delete a ${kind}`,
       gvk,
       params: deleteParams,
@@ -208,11 +222,11 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
         path,
         params: itemParams,
         operations: [
-          { method: 'get', action: 'get', operationId: `readCoreV1${scope}${kind}Status`, description: `read status of the specified ${kind}`, gvk, params: [], response: def },
+          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}Status`, description: `read status of the specified ${kind}`, gvk, params: [], response: def },
           {
             method: 'put',
             action: 'put',
-            operationId: `replaceCoreV1${scope}${kind}Status`,
+            operationId: `replace${gv}${scope}${kind}Status`,
             description: `replace status of the specified ${kind}`,
             gvk,
             params: writeParams,
@@ -222,7 +236,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'patch',
             action: 'patch',
-            operationId: `patchCoreV1${scope}${kind}Status`,
+            operationId: `patch${gv}${scope}${kind}Status`,
             description: `partially update status of the specified ${kind}`,
             gvk,
             params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
@@ -241,7 +255,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'post',
             action: 'post',
-            operationId: `createCoreV1${scope}${kind}Binding`,
+            operationId: `create${gv}${scope}${kind}Binding`,
             description: `create binding of a ${kind}`,
             gvk: coreGVK('Binding'),
             params: writeParams,
@@ -258,7 +272,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'get',
             action: 'get',
-            operationId: `readCoreV1${scope}${kind}Log`,
+            operationId: `read${gv}${scope}${kind}Log`,
             description: `read log of the specified ${kind}`,
             gvk,
             params: logParams,
@@ -274,11 +288,11 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
         path,
         params: [pathParam('name', 'name of the Scale'), ...scopeParams, pretty],
         operations: [
-          { method: 'get', action: 'get', operationId: `readCoreV1${scope}${kind}Scale`, description: `read scale of the specified ${kind}`, gvk: scaleGVK, params: [], response: scale },
+          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}Scale`, description: `read scale of the specified ${kind}`, gvk: scaleGVK, params: [], response: scale },
           {
             method: 'put',
             action: 'put',
-            operationId: `replaceCoreV1${scope}${kind}Scale`,
+            operationId: `replace${gv}${scope}${kind}Scale`,
             description: `replace scale of the specified ${kind}`,
             gvk: scaleGVK,
             params: writeParams,
@@ -288,7 +302,7 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'patch',
             action: 'patch',
-            operationId: `patchCoreV1${scope}${kind}Scale`,
+            operationId: `patch${gv}${scope}${kind}Scale`,
             description: `partially update scale of the specified ${kind}`,
             gvk: scaleGVK,
             params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
@@ -305,13 +319,13 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
 
   if (r.namespaced && has('list')) {
     items.push({
-      path: `/api/v1/${r.name}`,
+      path: `${prefix}/${r.name}`,
       params: [pretty],
       operations: [
         {
           method: 'get',
           action: 'list',
-          operationId: `listCoreV1${kind}ForAllNamespaces`,
+          operationId: `list${gv}${kind}ForAllNamespaces`,
           description: `list or watch objects of kind ${kind} in every namespace`,
           gvk,
           params: listParams,
@@ -365,7 +379,7 @@ function swaggerParam(p: Param): Json {
   return out;
 }
 
-function swaggerOperation(op: Operation): Json {
+function swaggerOperation(op: Operation, tag: string): Json {
   const params = op.params.map(swaggerParam);
   if (op.body) params.unshift({ name: 'body', in: 'body', required: op.method !== 'delete', schema: { $ref: `#/definitions/${op.body}` } });
   const ok: Json = op.response === 'text' ? { description: 'OK', schema: { type: 'string' } } : { description: 'OK', schema: { $ref: `#/definitions/${op.response}` } };
@@ -377,7 +391,7 @@ function swaggerOperation(op: Operation): Json {
     consumes: op.consumes ?? ['*/*'],
     produces: op.produces ?? jsonTypes,
     schemes: ['https'],
-    tags: ['core_v1'],
+    tags: [tag],
     operationId: op.operationId,
     parameters: params,
     responses,
@@ -394,7 +408,7 @@ export function openapiV2(): Json {
   const paths: Json = {};
   for (const item of allPaths()) {
     const entry: Json = { parameters: item.params.map(swaggerParam) };
-    for (const op of item.operations) entry[op.method] = swaggerOperation(op);
+    for (const op of item.operations) entry[op.method] = swaggerOperation(op, tagOf(item.path));
     paths[item.path] = entry;
   }
   v2 = {
@@ -418,14 +432,14 @@ function v3Content(types: string[], schema: Json): Json {
   return Object.fromEntries(types.map((t) => [t, { schema }]));
 }
 
-function v3Operation(op: Operation): Json {
+function v3Operation(op: Operation, tag: string): Json {
   const responseSchema = op.response === 'text' ? { type: 'string' } : { $ref: `#/components/schemas/${op.response}` };
   const content = v3Content(op.produces ?? jsonTypes, responseSchema);
   const responses: Json = { '200': { description: 'OK', content }, '401': { description: 'Unauthorized' } };
   if (op.method === 'post') responses['201'] = { description: 'Created', content };
   if (op.method === 'post' || op.method === 'delete') responses['202'] = { description: 'Accepted', content };
   const out: Json = {
-    tags: ['core_v1'],
+    tags: [tag],
     description: op.description,
     operationId: op.operationId,
     parameters: op.params.map(v3Param),
@@ -442,19 +456,26 @@ function v3Operation(op: Operation): Json {
   return out;
 }
 
-let v3: Json | undefined;
-let v3Hash: string | undefined;
+const v3Documents = new Map<string, { doc: Json; hash: string }>();
 
-/** The OpenAPI 3.0 document of the core group, served at /openapi/v3/api/v1. */
-export function openapiV3CoreV1(): Json {
-  if (v3) return v3;
+/** Where a path's group-version document is, relative to /openapi/v3: "api/v1", "apis/coordination.k8s.io/v1". */
+function groupVersionPath(path: string): string {
+  const segs = path.split('/');
+  return segs[1] === 'api' ? segs.slice(1, 3).join('/') : segs.slice(1, 4).join('/');
+}
+
+function v3Document(gvPath: string): { doc: Json; hash: string } | undefined {
+  const cached = v3Documents.get(gvPath);
+  if (cached) return cached;
   const paths: Json = {};
   for (const item of allPaths()) {
+    if (groupVersionPath(item.path) !== gvPath) continue;
     const entry: Json = { parameters: item.params.map(v3Param) };
-    for (const op of item.operations) entry[op.method] = v3Operation(op);
+    for (const op of item.operations) entry[op.method] = v3Operation(op, tagOf(item.path));
     paths[item.path] = entry;
   }
-  v3 = {
+  if (Object.keys(paths).length === 0) return undefined;
+  const doc: Json = {
     openapi: '3.0.0',
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths,
@@ -464,11 +485,21 @@ export function openapiV3CoreV1(): Json {
     },
     security: [{ BearerToken: [] }],
   };
-  return v3;
+  const built = { doc, hash: createHash('sha256').update(JSON.stringify(doc)).digest('hex').toUpperCase() };
+  v3Documents.set(gvPath, built);
+  return built;
+}
+
+/** The OpenAPI 3.0 document of one group-version ("api/v1", "apis/coordination.k8s.io/v1"), or undefined if none is served. */
+export function openapiV3(gvPath: string): Json | undefined {
+  return v3Document(gvPath)?.doc;
 }
 
 /** The /openapi/v3 index: where each group-version document is, with a hash that changes when it does. */
 export function openapiV3Root(): Json {
-  v3Hash ??= createHash('sha256').update(JSON.stringify(openapiV3CoreV1())).digest('hex').toUpperCase();
-  return { paths: { 'api/v1': { serverRelativeURL: `/openapi/v3/api/v1?hash=${v3Hash}` } } };
+  const paths: Json = {};
+  for (const gvPath of new Set(allPaths().map((item) => groupVersionPath(item.path)))) {
+    paths[gvPath] = { serverRelativeURL: `/openapi/v3/${gvPath}?hash=${v3Document(gvPath)!.hash}` };
+  }
+  return { paths };
 }

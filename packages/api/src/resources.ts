@@ -4,6 +4,9 @@
 export interface ResourceInfo {
   /** plural, as in the URL: "pods" */
   name: string;
+  /** API group: '' for the core group (served under /api/v1), else served under /apis/{group}/{version} */
+  group: string;
+  version: string;
   singularName: string;
   kind: string;
   listKind: string;
@@ -20,6 +23,8 @@ const allVerbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch'
 export const resources: readonly ResourceInfo[] = [
   {
     name: 'namespaces',
+    group: '',
+    version: 'v1',
     singularName: 'namespace',
     kind: 'Namespace',
     listKind: 'NamespaceList',
@@ -30,6 +35,8 @@ export const resources: readonly ResourceInfo[] = [
   },
   {
     name: 'pods',
+    group: '',
+    version: 'v1',
     singularName: 'pod',
     kind: 'Pod',
     listKind: 'PodList',
@@ -41,6 +48,8 @@ export const resources: readonly ResourceInfo[] = [
   },
   {
     name: 'nodes',
+    group: '',
+    version: 'v1',
     singularName: 'node',
     kind: 'Node',
     listKind: 'NodeList',
@@ -51,6 +60,8 @@ export const resources: readonly ResourceInfo[] = [
   },
   {
     name: 'events',
+    group: '',
+    version: 'v1',
     singularName: 'event',
     kind: 'Event',
     listKind: 'EventList',
@@ -61,6 +72,8 @@ export const resources: readonly ResourceInfo[] = [
   },
   {
     name: 'replicationcontrollers',
+    group: '',
+    version: 'v1',
     singularName: 'replicationcontroller',
     kind: 'ReplicationController',
     listKind: 'ReplicationControllerList',
@@ -72,6 +85,8 @@ export const resources: readonly ResourceInfo[] = [
   },
   {
     name: 'bindings',
+    group: '',
+    version: 'v1',
     singularName: 'binding',
     kind: 'Binding',
     listKind: 'BindingList',
@@ -80,14 +95,40 @@ export const resources: readonly ResourceInfo[] = [
     verbs: ['create'],
     subresources: [],
   },
+  {
+    name: 'leases',
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    singularName: 'lease',
+    kind: 'Lease',
+    listKind: 'LeaseList',
+    namespaced: true,
+    shortNames: [],
+    verbs: allVerbs,
+    subresources: [],
+  },
 ];
+
+/** "v1" for the core group, "group/version" for the others: an object's apiVersion. */
+export function groupVersion(r: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return r.group ? `${r.group}/${r.version}` : r.version;
+}
+
+/** The URL path every request about the resource starts with: /api/v1 or /apis/{group}/{version}. */
+export function apiPrefix(r: Pick<ResourceInfo, 'group' | 'version'>): string {
+  return r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+}
 
 const byAnyName = new Map<string, ResourceInfo>();
 for (const r of resources) {
-  for (const n of [r.name, r.singularName, r.kind.toLowerCase(), ...r.shortNames]) byAnyName.set(n, r);
+  for (const n of [r.name, r.singularName, r.kind.toLowerCase(), ...r.shortNames]) {
+    byAnyName.set(n, r);
+    // kubectl's fully qualified form: "leases.coordination.k8s.io"
+    if (r.group) byAnyName.set(`${n}.${r.group}`, r);
+  }
 }
 
-/** Finds a resource by plural, singular, kind or short name ("po", "pod", "Pod", "pods"). */
+/** Finds a resource by plural, singular, kind or short name ("po", "pod", "Pod", "pods"), optionally qualified by its group. */
 export function findResource(name: string): ResourceInfo | undefined {
   return byAnyName.get(name.toLowerCase());
 }

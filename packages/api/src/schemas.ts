@@ -9,6 +9,7 @@ export type JSONSchema = Record<string, unknown>;
 export const CORE = 'io.k8s.api.core.v1.';
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
+const COORDINATION = 'io.k8s.api.coordination.v1.';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -60,8 +61,8 @@ function topLevel(kind: string, properties: Record<string, JSONSchema>, required
   return obj({ apiVersion: str, kind: str, metadata: meta('ObjectMeta'), ...properties }, required, gvk(kind, group));
 }
 
-function listOf(kind: string, itemDef: string): JSONSchema {
-  return obj({ apiVersion: str, kind: str, metadata: meta('ListMeta'), items: list(ref(itemDef)) }, ['items'], gvk(kind));
+function listOf(kind: string, itemDef: string, group = ''): JSONSchema {
+  return obj({ apiVersion: str, kind: str, metadata: meta('ListMeta'), items: list(ref(itemDef)) }, ['items'], gvk(kind, group));
 }
 
 const metaDefs: Record<string, JSONSchema> = {
@@ -486,11 +487,26 @@ function prefixed(prefix: string, defs: Record<string, JSONSchema>): Record<stri
   return Object.fromEntries(Object.entries(defs).map(([k, v]) => [prefix + k, v]));
 }
 
+const coordinationDefs: Record<string, JSONSchema> = {
+  Lease: topLevel('Lease', { spec: ref(`${COORDINATION}LeaseSpec`) }, [], 'coordination.k8s.io'),
+  LeaseList: listOf('LeaseList', `${COORDINATION}Lease`, 'coordination.k8s.io'),
+  LeaseSpec: obj({
+    holderIdentity: str,
+    leaseDurationSeconds: int32,
+    acquireTime: meta('MicroTime'),
+    renewTime: meta('MicroTime'),
+    leaseTransitions: int32,
+    strategy: str,
+    preferredHolder: str,
+  }),
+};
+
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(META, metaDefs),
   ...prefixed(CORE, coreDefs),
   ...prefixed(AUTOSCALING, autoscalingDefs),
+  ...prefixed(COORDINATION, coordinationDefs),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

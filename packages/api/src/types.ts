@@ -464,6 +464,23 @@ export interface ReplicationController extends KubeObject {
   status?: ReplicationControllerStatus;
 }
 
+// --- Lease (coordination.k8s.io/v1) ---
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  /** MicroTime: RFC 3339 with microseconds */
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+  strategy?: string;
+  preferredHolder?: string;
+}
+
+export interface Lease extends KubeObject {
+  spec?: LeaseSpec;
+}
+
 export interface Scale extends KubeObject {
   spec: { replicas?: number };
   status: { replicas: number; selector?: string };

@@ -156,6 +156,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res, next) => {
     tokenReview(req, res).catch(next);
   });
+  app.use('/apis', resources.handler);
   app.use((req: Request, res: Response) => {
     sendStatus(req, res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
   });

@@ -3,7 +3,7 @@ import * as https from 'https';
 import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
-import { findResource } from '@peapod/api';
+import { apiPrefix, findResource } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
 import { startWatch } from './watch';
@@ -134,7 +134,7 @@ export class Client {
     const info = findResource(resource);
     const plural = info?.name ?? resource;
     const namespaced = info?.namespaced ?? true;
-    let p = '/api/v1';
+    let p = info ? apiPrefix(info) : '/api/v1';
     if (namespaced && opts.namespace !== undefined && opts.namespace !== '') {
       p += `/namespaces/${encodeURIComponent(opts.namespace)}`;
     }

@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import express from 'express';
-import { openapiV2, openapiV3CoreV1, openapiV3Root, resources } from '@peapod/api';
+import { groupVersion, openapiV2, openapiV3, openapiV3Root, resources } from '@peapod/api';
 
 export const serverVersion = {
   major: '1',
@@ -23,10 +23,21 @@ const subresourceVerbs: Record<string, string[]> = {
 const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale' };
 const subresourceGroups: Record<string, { group: string; version: string }> = { scale: { group: 'autoscaling', version: 'v1' } };
 
-/** The v1 APIResourceList: what kubectl api-resources and every client's RESTMapper read. */
-export function apiResourceList(): unknown {
+/** Resources served outside the generic resource handler, by group-version. */
+const extraResources: Record<string, unknown[]> = {
+  'authentication.k8s.io/v1': [{ name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }],
+};
+
+/** Every group-version served, core ("v1") first, each with the resources of the table in it. */
+function groupVersions(): string[] {
+  return [...new Set([...resources.map(groupVersion), ...Object.keys(extraResources)])];
+}
+
+/** The APIResourceList of a group-version: what kubectl api-resources and every client's RESTMapper read. */
+export function apiResourceList(gv = 'v1'): unknown {
   const list: unknown[] = [];
   for (const r of resources) {
+    if (groupVersion(r) !== gv) continue;
     list.push({
       name: r.name,
       singularName: r.singularName,
@@ -47,7 +58,16 @@ export function apiResourceList(): unknown {
       });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'v1', resources: list };
+  list.push(...(extraResources[gv] ?? []));
+  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: list };
+}
+
+/** The APIGroup of a named group: its versions, the first preferred. */
+function apiGroup(name: string): unknown {
+  const versions = groupVersions()
+    .filter((gv) => gv.startsWith(`${name}/`))
+    .map((gv) => ({ groupVersion: gv, version: gv.slice(name.length + 1) }));
+  return { kind: 'APIGroup', apiVersion: 'v1', name, versions, preferredVersion: versions[0] };
 }
 
 function sendJson(res: Response, body: unknown): void {
@@ -62,7 +82,6 @@ function acceptsJson(req: Request): boolean {
 /** Version, discovery, OpenAPI and health endpoints. */
 export function discoveryRouter(isReady: () => boolean): Router {
   const r = express.Router();
-  const resourceList = JSON.stringify(apiResourceList());
   r.get('/version', (_req, res) => sendJson(res, serverVersion));
   r.get('/api', (req, res) =>
     sendJson(res, {
@@ -71,26 +90,13 @@ export function discoveryRouter(isReady: () => boolean): Router {
       serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.socket.localAddress + ':' + req.socket.localPort }],
     }),
   );
-  r.get('/api/v1', (_req, res) => res.status(200).type('application/json').send(resourceList));
-  const authnVersion = { groupVersion: 'authentication.k8s.io/v1', version: 'v1' };
-  r.get('/apis', (_req, res) =>
-    sendJson(res, {
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: [{ name: 'authentication.k8s.io', versions: [authnVersion], preferredVersion: authnVersion }],
-    }),
-  );
-  r.get('/apis/authentication.k8s.io', (_req, res) =>
-    sendJson(res, { kind: 'APIGroup', apiVersion: 'v1', name: 'authentication.k8s.io', versions: [authnVersion], preferredVersion: authnVersion }),
-  );
-  r.get('/apis/authentication.k8s.io/v1', (_req, res) =>
-    sendJson(res, {
-      kind: 'APIResourceList',
-      apiVersion: 'v1',
-      groupVersion: 'authentication.k8s.io/v1',
-      resources: [{ name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }],
-    }),
-  );
+  for (const gv of groupVersions()) {
+    const text = JSON.stringify(apiResourceList(gv));
+    r.get(gv.includes('/') ? `/apis/${gv}` : `/api/${gv}`, (_req, res) => res.status(200).type('application/json').send(text));
+  }
+  const groupNames = [...new Set(groupVersions().filter((gv) => gv.includes('/')).map((gv) => gv.slice(0, gv.indexOf('/'))))];
+  r.get('/apis', (_req, res) => sendJson(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: groupNames.map(apiGroup) }));
+  for (const name of groupNames) r.get(`/apis/${name}`, (_req, res) => sendJson(res, apiGroup(name)));
   r.get('/openapi/v2', (req, res) => {
     // client-go asks for protobuf first; answering JSON to that would not parse, so say 406.
     if (!acceptsJson(req)) {
@@ -102,9 +108,11 @@ export function discoveryRouter(isReady: () => boolean): Router {
     sendJson(res, openapiV2());
   });
   r.get('/openapi/v3', (_req, res) => sendJson(res, openapiV3Root()));
-  r.get('/openapi/v3/api/v1', (_req, res) => {
+  r.get(/^\/openapi\/v3\/(apis?\/.+)$/, (req, res, next) => {
+    const doc = openapiV3((req.params as Record<string, string>)[0]);
+    if (!doc) return next();
     res.setHeader('Cache-Control', 'public, immutable');
-    sendJson(res, openapiV3CoreV1());
+    sendJson(res, doc);
   });
   for (const path of ['/healthz', '/livez']) {
     r.get(path, (_req, res) => res.status(200).type('text/plain').send('ok'));

@@ -1,6 +1,6 @@
 import http from 'http';
 import type { NextFunction, Request, Response } from 'express';
-import { DeleteOptions, findResource, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
+import { DeleteOptions, findResource, groupVersion, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
 import { badRequest, StatusError } from '../errors';
 import { readDeleteOptions, readObject, readPatch } from './body';
@@ -18,17 +18,32 @@ export interface ResourcePath {
   subresource?: string;
 }
 
-/** Parses /api/v1/[namespaces/{ns}/]{resource}[/{name}[/{subresource}]]. */
+/**
+ * Parses /api/v1/[namespaces/{ns}/]{resource}[/{name}[/{subresource}]] and the same under
+ * /apis/{group}/{version}/.
+ */
 export function parseResourcePath(path: string): ResourcePath {
   const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
-  if (segs[0] !== 'api' || segs[1] !== 'v1' || segs.length < 3) throw notFoundPath();
-  const rest = segs.slice(2);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segs[0] === 'api' && segs.length >= 3) {
+    [group, version, rest] = ['', segs[1], segs.slice(2)];
+  } else if (segs[0] === 'apis' && segs.length >= 4) {
+    [group, version, rest] = [segs[1], segs[2], segs.slice(3)];
+  } else {
+    throw notFoundPath();
+  }
+  const inGroup = (plural: string | undefined) => {
+    const r = resourceByPlural(plural);
+    return r && r.group === group && r.version === version ? r : undefined;
+  };
   let namespace: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3 && resourceByPlural(rest[2])?.namespaced) {
+  if (rest[0] === 'namespaces' && rest.length >= 3 && inGroup(rest[2])?.namespaced) {
     namespace = rest[1];
     rest.splice(0, 2);
   }
-  const resource = resourceByPlural(rest[0]);
+  const resource = inGroup(rest[0]);
   if (!resource || rest.length > 3) throw notFoundPath();
   const [, name, subresource] = rest;
   if (subresource !== undefined && !resource.subresources.includes(subresource)) throw notFoundPath();
@@ -196,7 +211,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.
     const meta = result.continue ? `{"resourceVersion":"${rv}","continue":"${result.continue}"}` : `{"resourceVersion":"${rv}"}`;
     const items = result.items.map((e) => e.json).join(',');
-    sendJsonText(res, 200, `{"kind":"${path.resource.listKind}","apiVersion":"v1","metadata":${meta},"items":[${items}]}`);
+    sendJsonText(res, 200, `{"kind":"${path.resource.listKind}","apiVersion":"${groupVersion(path.resource)}","metadata":${meta},"items":[${items}]}`);
   }
 
   function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
@@ -332,7 +347,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
           if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
           const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts);
           const items = deleted.map((e) => e.json).join(',');
-          sendJsonText(res, 200, `{"kind":"${r.listKind}","apiVersion":"v1","metadata":{"resourceVersion":"${registry.store.revision}"},"items":[${items}]}`);
+          sendJsonText(res, 200, `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":{"resourceVersion":"${registry.store.revision}"},"items":[${items}]}`);
           return 'deletecollection';
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.

@@ -2,6 +2,7 @@ import {
   Event,
   formatAge,
   KubeObject,
+  Lease,
   Namespace,
   Node,
   nodeDisplayStatus,
@@ -196,6 +197,13 @@ const tables: Record<string, TableDef> = {
         containers.map((c) => c.image).join(','),
         selector || none,
       ];
+    },
+  },
+  leases: {
+    columns: [nameCol, col('Holder', 'string', 'HolderIdentity contains the identity of the holder of a current lease.'), ageCol],
+    cells(obj, now) {
+      const lease = obj as Lease;
+      return [lease.metadata.name ?? '', lease.spec?.holderIdentity ?? '', formatAge(lease.metadata.creationTimestamp, now)];
     },
   },
 };

@@ -1,4 +1,4 @@
-import type { KubeObject } from '@peapod/api';
+import { groupVersion, type KubeObject } from '@peapod/api';
 import type { ListQuery, Registry } from '../registry/registry';
 import { StatusError } from '../errors';
 import { toTable, TableRequest } from './tables';
@@ -88,9 +88,11 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     return end;
   }
   if (req.bookmarks) {
-    const kind = registry.strategy(req.resource).resource.kind;
+    const r = registry.strategy(req.resource).resource;
+    const kind = r.kind;
+    const apiVersion = groupVersion(r);
     const tick = () => {
-      send(`${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion: 'v1', metadata: { resourceVersion: String(registry.store.revision) } } })}\n`);
+      send(`${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion, metadata: { resourceVersion: String(registry.store.revision) } } })}\n`);
       if (!ended) timers[0] = setTimeout(tick, bookmarkIntervalMs);
     };
     timers.push(setTimeout(tick, bookmarkIntervalMs));

@@ -5,6 +5,7 @@ import {
   applyStrategicMergePatch,
   Binding,
   DeleteOptions,
+  groupVersion,
   KubeObject,
   objectFields,
   parseFieldSelector,
@@ -157,12 +158,13 @@ export class Registry {
 
   /** Checks kind and apiVersion, and finds fields the schema does not know. */
   decode(s: Strategy, body: unknown, validation: FieldValidation): { obj: KubeObject; warnings: string[] } {
+    const apiVersion = groupVersion(s.resource);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw badRequest(`${s.resource.kind} in version "v1" cannot be handled as a ${s.resource.kind}: the body must be a JSON object`);
+      throw badRequest(`${s.resource.kind} in version "${s.resource.version}" cannot be handled as a ${s.resource.kind}: the body must be a JSON object`);
     }
     const obj = body as KubeObject;
-    if (obj.apiVersion !== undefined && obj.apiVersion !== 'v1') {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (v1)`);
+    if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
+      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);
     }
     if (obj.kind !== undefined && obj.kind !== s.resource.kind) {
       throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${s.resource.kind})`);
@@ -173,7 +175,7 @@ export class Registry {
       }
       obj.metadata = {};
     }
-    obj.apiVersion = 'v1';
+    obj.apiVersion = apiVersion;
     obj.kind = s.resource.kind;
     const warnings: string[] = [];
     if (validation !== 'Ignore') {

@@ -145,6 +145,7 @@ export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
     new BaseStrategy('events', opts),
     new ReplicationControllerStrategy('replicationcontrollers', opts),
     new BaseStrategy('bindings', opts),
+    new BaseStrategy('leases', opts),
   ];
   return new Map(list.map((s) => [s.resource.name, s]));
 }

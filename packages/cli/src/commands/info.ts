@@ -16,13 +16,14 @@ interface APIGroupList {
   groups?: { name: string; preferredVersion?: { groupVersion: string } }[];
 }
 
-/** Every served type with its group version: the core group first, then each API group. */
+/** Every served type with its group version: the core group first, then each API group by name, as kubectl lists them. */
 async function allResources(ctx: Context): Promise<{ groupVersion: string; resource: APIResource }[]> {
   const byName = (a: APIResource, b: APIResource): number => a.name.localeCompare(b.name);
   const out = (await discoverResources(ctx.client)).sort(byName).map((resource) => ({ groupVersion: 'v1', resource }));
   const groups = await ctx.client.request<APIGroupList>('GET', '/apis');
   if (groups.status >= 400 || typeof groups.body !== 'object' || groups.body === null) return out;
-  for (const group of groups.body.groups ?? []) {
+  const sorted = [...(groups.body.groups ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  for (const group of sorted) {
     const gv = group.preferredVersion?.groupVersion;
     if (gv === undefined) continue;
     const res = await ctx.client.request<APIResourceList>('GET', `/apis/${gv}`);
