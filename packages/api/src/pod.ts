@@ -73,6 +73,10 @@ function summarizePod(pod: Pod): PodSummary {
   return { ready, total, restarts, status: reason || 'Unknown' };
 }
 
+/** What kubectl prints before deleting with grace 0 and --force; the dashboard shows it too. */
+export const immediateDeletionWarning =
+  'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
+
 /** "ready/total" containers, as in kubectl's READY column. */
 export function podReadyCount(pod: Pod): string {
   const s = summarizePod(pod);

@@ -3,7 +3,7 @@
 
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
-import { DockerNode, busybox, hasDocker } from './testing/cluster';
+import { DockerNode, busybox, hasDocker } from '@peapod/client/dist/testing/docker-node';
 import { peactlFor, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 

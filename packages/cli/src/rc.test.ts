@@ -6,7 +6,7 @@ import os from 'os';
 import path from 'path';
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { startControllerManager } from './testing/cluster';
+import { startControllerManager } from '@peapod/client/dist/testing/docker-node';
 import { hasKubectl, kubectlFor, peactlFor, sendJson } from './testing/process';
 import type { Result } from './testing/process';
 

@@ -337,6 +337,15 @@ export class Client {
     return this.open(method, path, { query, signal, wholeExchange: false });
   }
 
+  /**
+   * Sends a request as another program asked for it (a path with its query string, the body's
+   * bytes, the Accept and Content-Type it chose) with this client's credentials, and returns
+   * the response unread, whatever its status: what a local proxy to the API server needs.
+   */
+  forward(method: string, pathAndQuery: string, opts: { body?: Buffer; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+    return this.open(method, pathAndQuery, { body: opts.body, headers: opts.headers, signal: opts.signal, wholeExchange: false });
+  }
+
   /** Opens a WebSocket to the same URL an HTTP request would use, with the same credentials. */
   openWebSocket(path: string, query: Query, protocols?: string[]): WebSocket {
     const url = this.url(path, query).replace(/^http/, 'ws');

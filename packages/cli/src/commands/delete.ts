@@ -2,6 +2,7 @@
 // default; --wait (default) waits until every deleted object is gone; --cascade says what
 // becomes of the object's dependents (sent as the propagationPolicy).
 
+import { immediateDeletionWarning } from '@peapod/api';
 import type { KubeObject, Status } from '@peapod/api';
 import type { Context } from '../context';
 import { CliError, isNotFound, reportError } from '../errors';
@@ -46,9 +47,6 @@ export interface DeleteFlags {
   timeoutMs: number;
   ignoreNotFound: boolean;
 }
-
-export const forceWarning =
-  'Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.';
 
 /** The grace period to send, as kubectl derives it from --grace-period, --now and --force; undefined: the object's own. */
 export function effectiveGracePeriod(flags: Pick<DeleteFlags, 'gracePeriod' | 'force' | 'now'>): number | undefined {
@@ -125,7 +123,7 @@ export async function deleteCommand(ctx: Context, args: string[], flags: DeleteF
     process.stderr.write('No resources found\n');
     return;
   }
-  if (flags.force && grace === 0) process.stderr.write(forceWarning + '\n');
+  if (flags.force && grace === 0) process.stderr.write(immediateDeletionWarning + '\n');
   const deleted: WaitTarget[] = [];
   for (const target of targets) {
     const d = await deleteOne(ctx, target, grace, flags);

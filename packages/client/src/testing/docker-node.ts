@@ -1,17 +1,23 @@
-// Test helpers for peactl against more of a cluster: the controller manager, and a node
-// agent on real Docker with a network of its own. Everything the agent creates carries
-// the label peapod.node=<node>, which is how clean-up finds it even after a failed test.
+// Test helpers for tests against more of a cluster (peactl's, the dashboard's): the
+// scheduler, the controller manager, and a node agent on real Docker with a network of its
+// own. Everything the agent creates carries the label peapod.node=<node>, which is how
+// clean-up finds it even after a failed test.
 
 import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
-import { startComponent } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startComponent } from './processes';
+import type { RunningProcess } from './processes';
 
 export const busybox = 'peapod/busybox:latest';
 
 /** The controller manager, not waited for: it acts once it has synced. */
 export function startControllerManager(server: string): RunningProcess {
   return startComponent('controller-manager', ['--server', server]);
+}
+
+/** The scheduler, not waited for: it binds pods once it has synced. */
+export function startScheduler(server: string): RunningProcess {
+  return startComponent('scheduler', ['--server', server]);
 }
 
 function docker(args: string[]): { code: number; stdout: string; stderr: string } {
