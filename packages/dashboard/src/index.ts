@@ -1,0 +1,2 @@
+export { startDashboard } from './server';
+export type { DashboardOptions, RunningDashboard } from './server';
