@@ -11,13 +11,13 @@ import type { RunningProcess } from './processes';
 export const busybox = 'peapod/busybox:latest';
 
 /** The controller manager, not waited for: it acts once it has synced. */
-export function startControllerManager(server: string): RunningProcess {
-  return startComponent('controller-manager', ['--server', server]);
+export function startControllerManager(server: string, args: string[] = []): RunningProcess {
+  return startComponent('controller-manager', ['--server', server, ...args]);
 }
 
 /** The scheduler, not waited for: it binds pods once it has synced. */
-export function startScheduler(server: string): RunningProcess {
-  return startComponent('scheduler', ['--server', server]);
+export function startScheduler(server: string, args: string[] = []): RunningProcess {
+  return startComponent('scheduler', ['--server', server, ...args]);
 }
 
 function docker(args: string[]): { code: number; stdout: string; stderr: string } {
@@ -41,7 +41,8 @@ export class DockerNode {
     this.network = `peapod-test-${prefix}-${this.runId}`;
   }
 
-  async start(server: string, opts: { backoffBase?: number } = {}): Promise<void> {
+  /** `args`: more agent flags (a --token when the server authenticates). */
+  async start(server: string, opts: { backoffBase?: number; args?: string[] } = {}): Promise<void> {
     const created = docker(['network', 'create', '--label', `peapod.test=${this.runId}`, this.network]);
     if (created.code !== 0) throw new Error(`docker network create: ${created.stderr}`);
     this.agent = startComponent('agent', [
@@ -53,6 +54,7 @@ export class DockerNode {
       '--heartbeat-interval', '2',
       '--relist-period', '0.5',
       '--backoff-base', String(opts.backoffBase ?? 1),
+      ...(opts.args ?? []),
     ]);
     await this.agent.ready(/"msg":"listening"/, 20_000);
   }

@@ -6,6 +6,7 @@ import type { KubeObject, Pod, Scale, Status } from '@peapod/api';
 import type { RequestOptions } from './api';
 import { failureText, isNotFound } from './api';
 import type { PodRecord } from './state/records';
+import { clock } from './state/views';
 
 export type Api = <T>(method: string, path: string, opts?: RequestOptions) => Promise<T>;
 
@@ -16,7 +17,7 @@ function podPath(p: Pick<PodRecord, 'namespace' | 'name'>, sub?: string): string
 }
 
 function time(iso: string): string {
-  return new Date(iso).toLocaleTimeString();
+  return clock(Date.parse(iso));
 }
 
 function isObject(x: KubeObject | Status): x is KubeObject {

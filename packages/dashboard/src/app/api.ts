@@ -4,9 +4,15 @@
 
 import type { Status } from '@peapod/api';
 
+/** A Status as kubectl words it: "Error from server (Conflict): ...". */
+export function statusText(s: Partial<Status>): string {
+  const message = s.message ?? `request failed (${s.code ?? 'no code'})`;
+  return s.reason ? `Error from server (${s.reason}): ${message}` : message;
+}
+
 export class ApiFailure extends Error {
   constructor(readonly status: Status) {
-    super(status.message ?? `request failed (${status.code ?? 'no code'})`);
+    super(statusText(status));
     this.name = 'ApiFailure';
   }
 
@@ -15,12 +21,8 @@ export class ApiFailure extends Error {
   }
 }
 
-/** "Error from server (Conflict): ..." as kubectl words it. */
+/** What to show for a failed action: the API's Status as kubectl words it, or the error's message. */
 export function failureText(err: unknown): string {
-  if (err instanceof ApiFailure) {
-    const s = err.status;
-    return s.reason ? `Error from server (${s.reason}): ${s.message ?? ''}` : (s.message ?? err.message);
-  }
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -5,6 +5,7 @@
 // are shown and retried with back-off. No polling: every change arrives on the watch.
 
 import type { KubeObject, Status, WatchEvent } from '@peapod/api';
+import { statusText } from '../api';
 import type { Change, Kind } from './store';
 
 export interface ListResult {
@@ -122,9 +123,9 @@ export class Informer {
             if (status.code === 410) {
               void this.relist();
             } else if (status.code === 404) {
-              this.sink({ kind: this.kind, type: 'STATE', state: { phase: 'unavailable', message: status.message ?? 'not found' } });
+              this.sink({ kind: this.kind, type: 'STATE', state: { phase: 'unavailable', message: statusText(status) } });
             } else {
-              this.sink({ kind: this.kind, type: 'STATE', state: { phase: 'error', message: status.message ?? 'the watch failed' } });
+              this.sink({ kind: this.kind, type: 'STATE', state: { phase: 'error', message: statusText(status) } });
               this.retryLater(() => void this.relist());
             }
             break;

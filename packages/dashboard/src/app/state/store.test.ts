@@ -47,7 +47,7 @@ describe('Store', () => {
     s.apply([add('pods', pod('a', 'n1'))]);
     s.apply([{ kind: 'pods', type: 'DELETED', object: pod('a', 'n1') }], 5000);
     expect(s.pods.size).toBe(0);
-    expect(s.removed.get('uid-a')).toEqual({ uid: 'uid-a', key: 'default/a', atMs: 5000 });
+    expect(s.removed.get('uid-a')).toMatchObject({ uid: 'uid-a', key: 'default/a', atMs: 5000 });
     s.apply([{ kind: 'pods', type: 'SYNC', objects: [] }], 6000);
     s.apply([add('pods', pod('b', 'n1'))]);
     s.apply([{ kind: 'pods', type: 'SYNC', objects: [] }], 7000);
@@ -110,15 +110,17 @@ describe('views', () => {
     ]);
     s.apply([{ kind: 'pods', type: 'DELETED', object: deleting }], Date.parse('2024-05-01T10:00:05Z'));
     const labels = podTimeline(s, 'u1', undefined).map((e) => e.label);
-    expect(labels).toEqual(['Killing', 'PreStopHookFinished', 'ContainersGone', 'Removed']);
+    // The deletion request stays on the timeline of a pod that is gone.
+    expect(labels).toEqual(['DeletionRequested', 'Killing', 'PreStopHookFinished', 'ContainersGone', 'Removed']);
     const live = new Store();
     live.apply([add('pods', deleting), add('events', event('k1', 'u1', 'Killing', '2024-05-01T10:00:00Z', 11))]);
     expect(podTimeline(live, 'u1', live.pods.get('default/web')).map((e) => e.label)).toEqual(['DeletionRequested', 'Killing']);
   });
 
   it('counts down to the grace deadline, then past it', () => {
-    expect(countdown(10_000, 2_500)).toBe('8s left');
+    expect(countdown(10_000, 2_500)).toBe('7s left');
     expect(countdown(10_000, 12_000)).toBe('2s past the deadline');
+    expect(countdown(10_000, 10_500)).toBe('1s past the deadline');
   });
 
   it('filters events by type and text, newest first', () => {

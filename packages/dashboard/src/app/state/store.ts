@@ -42,6 +42,9 @@ export interface RemovedPod {
   uid: string;
   key: string;
   atMs: number;
+  /** the grace deadline and period it had, if it was deleted gracefully */
+  deletionMs?: number;
+  graceSeconds?: number;
 }
 
 export interface StoreLimits {
@@ -149,7 +152,7 @@ export class Store {
         const gone = this.pods.get(key);
         this.pods.delete(key);
         const uid = o.metadata.uid ?? gone?.uid;
-        if (uid) this.rememberRemoved({ uid, key, atMs: now });
+        if (uid) this.rememberRemoved({ uid, key, atMs: now, deletionMs: gone?.deletionMs, graceSeconds: gone?.graceSeconds });
         break;
       }
       case 'nodes':
@@ -180,7 +183,9 @@ export class Store {
     if (kind === 'pods') {
       // Pods missing from a relist left the API while the watch was down.
       const listed = new Set(objects.map((o) => objectKey(o.metadata)));
-      for (const [key, pod] of this.pods) if (!listed.has(key)) this.rememberRemoved({ uid: pod.uid, key, atMs: now });
+      for (const [key, pod] of this.pods) {
+        if (!listed.has(key)) this.rememberRemoved({ uid: pod.uid, key, atMs: now, deletionMs: pod.deletionMs, graceSeconds: pod.graceSeconds });
+      }
     }
     this.collection(kind).clear();
     if (kind === 'events') this.eventsByObject.clear();

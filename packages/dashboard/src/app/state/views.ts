@@ -96,12 +96,14 @@ export function podTimeline(store: Store, uid: string, pod: PodRecord | undefine
       rv: e.rv,
     });
   }
-  if (pod?.deletionMs !== undefined) {
-    const grace = pod.graceSeconds ?? 0;
+  const removed = store.removed.get(uid);
+  const deletion = pod ?? removed;
+  if (deletion?.deletionMs !== undefined) {
+    const grace = deletion.graceSeconds ?? 0;
     entries.push({
-      atMs: pod.deletionMs - grace * 1000,
+      atMs: deletion.deletionMs - grace * 1000,
       label: 'DeletionRequested',
-      detail: `graceful deletion, ${grace}s grace period: deadline ${new Date(pod.deletionMs).toLocaleTimeString()}`,
+      detail: `graceful deletion, ${grace}s grace period: deadline ${clock(deletion.deletionMs)}`,
       source: 'deletion',
       warning: false,
       key: 'deletion',
@@ -109,7 +111,6 @@ export function podTimeline(store: Store, uid: string, pod: PodRecord | undefine
       rv: 0,
     });
   }
-  const removed = store.removed.get(uid);
   if (removed) {
     entries.push({ atMs: removed.atMs, label: 'Removed', detail: 'the pod is gone from the API', source: 'removed', warning: false, key: 'removed', order: 2, rv: 0 });
   }
@@ -118,9 +119,15 @@ export function podTimeline(store: Store, uid: string, pod: PodRecord | undefine
   return entries.map(({ order: _order, rv: _rv, ...entry }) => entry);
 }
 
-/** "7s left", or how far past the deadline a pod still terminating is. */
+/** A time of day, 24-hour: 17:43:19. */
+export function clock(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/** "7s left" (whole seconds, never more than is left), or how far past the deadline a pod still terminating is. */
 export function countdown(deadlineMs: number, now: number): string {
-  const left = Math.ceil((deadlineMs - now) / 1000);
+  const left = Math.floor((deadlineMs - now) / 1000);
   return left >= 0 ? `${left}s left` : `${-left}s past the deadline`;
 }
 

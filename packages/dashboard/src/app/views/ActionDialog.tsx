@@ -44,7 +44,7 @@ export function ActionDialog({ title, children, warning, applyLabel, previewable
         {children}
         {warning && <div class="note warn">{warning}</div>}
         {lines.length > 0 && (
-          <div class={`result ${preview ? 'preview' : 'done'}`}>
+          <div class={`result ${preview ? 'preview' : 'done'}`} data-result>
             <strong>{preview ? 'Preview (dry run, nothing changed):' : 'Done:'}</strong>
             {lines.map((l) => (
               <div key={l}>{l}</div>
@@ -58,14 +58,16 @@ export function ActionDialog({ title, children, warning, applyLabel, previewable
         )}
         <div class="buttons">
           {previewable && (
-            <button disabled={busy} onClick={() => go(true)}>
+            <button data-action="preview" disabled={busy} onClick={() => go(true)}>
               Preview
             </button>
           )}
-          <button class="primary" disabled={busy} onClick={() => go(false)}>
+          <button class="primary" data-action="apply" disabled={busy} onClick={() => go(false)}>
             {applyLabel}
           </button>
-          <button onClick={onClose}>Close</button>
+          <button data-action="close" onClick={onClose}>
+            Close
+          </button>
         </div>
       </div>
     </div>

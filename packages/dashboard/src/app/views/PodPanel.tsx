@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { failureFrom, failureText } from '../api';
 import type { Store } from '../state/store';
-import { countdown, podTimeline } from '../state/views';
+import { clock, countdown, podTimeline } from '../state/views';
 import { DeletePodDialog } from './DeletePodDialog';
 import { Chip, age, podTone } from './common';
 
@@ -43,7 +43,7 @@ export function PodPanel({ store, now, podKey, uid, onClose }: { store: Store; n
       )}
       {current?.deletionMs !== undefined && (
         <div class="deadline" data-deadline>
-          <span>Terminating: grace deadline {new Date(current.deletionMs).toLocaleTimeString()}</span>
+          <span>Terminating: grace deadline {clock(current.deletionMs)}</span>
           <strong data-countdown-big>{countdown(current.deletionMs, now)}</strong>
         </div>
       )}
@@ -58,8 +58,8 @@ export function PodPanel({ store, now, podKey, uid, onClose }: { store: Store; n
       <ol class="timeline" data-timeline>
         {timeline.length === 0 && <li class="muted">no events yet</li>}
         {timeline.map((e) => (
-          <li key={e.key} class={`${e.source} ${e.warning ? 'warning' : ''}`} data-reason={e.label}>
-            <time>{new Date(e.atMs).toLocaleTimeString()}</time>
+          <li key={e.key} class={`${e.source} ${e.warning ? 'warning' : ''}`} data-reason={e.label} data-at={e.atMs}>
+            <time>{clock(e.atMs)}</time>
             <strong>{e.label}</strong>
             <span>{e.detail}</span>
           </li>
