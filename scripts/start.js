@@ -361,6 +361,7 @@ async function main() {
       `  ${peactl} --kubeconfig ${cfg} get nodes`,
       `  kubectl --kubeconfig ${cfg} get nodes`,
       `  export KUBECONFIG=${path.resolve(kubeconfig)}   # then plain peactl / kubectl`,
+      `  ${peactl} --kubeconfig ${cfg} dashboard   # the web dashboard: prints the link to open in a browser`,
       'Ctrl-C stops the cluster and removes its pod containers; npm start again reuses the data.',
       '',
     ].join('\n'),

@@ -205,6 +205,18 @@ function buildProgram(): Command {
       }),
     );
 
+  program
+    .command('dashboard')
+    .description('Serve the web dashboard on this machine (the link to open carries a per-run token)')
+    .option('--port <port>', 'port to serve on; 0 picks a free one', '0')
+    .option('--address <address>', 'address to serve on', '127.0.0.1')
+    .action((opts: { port: string; address: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { dashboard } = await import('./commands/dashboard');
+        await dashboard(ctx, { port: parseInteger(opts.port, 'port'), address: opts.address });
+      }),
+    );
+
   for (const [name, unschedulable, text] of [
     ['cordon', true, 'Mark nodes as unschedulable'],
     ['uncordon', false, 'Mark nodes as schedulable'],
