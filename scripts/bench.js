@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, cli, agent.
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, cli, agent, dashboard.
 'use strict';
 
 function latency(name, f, unit, baselineName, goal) {
@@ -64,6 +64,7 @@ const sections = {
       ...latency('pod deletion (grace 30, exits on TERM -> gone from the API)', r.deletion, 'ms', 'docker stop of the same containers', 'within 1 s of the baseline'),
     ];
   },
+  dashboard: async (log) => require('../packages/dashboard/dist/bench/dashboard-bench').runDashboardBench({ log }),
 };
 
 function fmt(n) {
