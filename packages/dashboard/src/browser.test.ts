@@ -1,7 +1,7 @@
 // The page in headless Chromium against a real cluster: API server (authentication on), a
 // real agent on Docker, scheduler, controller manager, and the dashboard server. What a
-// person would do: see the node and pods, delete a pod with grace 10 and watch it go,
-// scale a replication controller, meet a 409 and a 403. A screenshot of each state goes
+// person would do: see the node and pods, follow a log, delete a pod with grace 10 and watch
+// it go, scale a replication controller, cordon and uncordon the node, meet a 409 and a 403. A screenshot of each state goes
 // to test-output/.
 
 import * as fs from 'fs';
@@ -202,6 +202,23 @@ suite('the dashboard in a browser, on a real cluster', () => {
     });
     expect(secret).toMatchObject({ status: 403, body: { kind: 'Status', code: 403 } });
     await screenshot(page, '9-events');
+  });
+
+  it('cordons and uncordons the node from the page', async () => {
+    await openTab('nodes');
+    const row = `[data-node="${node.nodeName}"]`;
+    await page.click(`${row} .actions button`);
+    await page.click('.dialog [data-action=apply]');
+    await page.waitForSelector('.dialog [data-result].done');
+    expect(await page.$eval('.dialog [data-result]', (e) => e.textContent)).toContain(`node/${node.nodeName} cordoned`);
+    await page.click('.dialog [data-action=close]');
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent?.includes('cordoned'), { timeout: waitMs }, row);
+    await screenshot(page, '11-cordoned');
+    await page.click(`${row} .actions button`);
+    await page.click('.dialog [data-action=apply]');
+    await page.waitForSelector('.dialog [data-result].done');
+    await page.click('.dialog [data-action=close]');
+    await page.waitForFunction((sel) => !document.querySelector(sel)?.textContent?.includes('cordoned'), { timeout: waitMs }, row);
   });
 
   it('shows a 403 from the API as a message, not a blank page', async () => {

@@ -72,7 +72,7 @@ export function App({ live }: { live: Live }) {
         {tab === 'services' && <ServicesView store={store} />}
         {tab === 'controllers' && <ControllersView store={store} now={now} />}
         {tab === 'events' && <EventsView store={store} now={now} />}
-        {selected && <PodPanel store={store} now={now} podKey={selected.key} uid={selected.uid} onClose={() => setSelected(undefined)} />}
+        {selected && tab === 'pods' && <PodPanel store={store} now={now} podKey={selected.key} uid={selected.uid} onClose={() => setSelected(undefined)} />}
       </main>
     </div>
   );
