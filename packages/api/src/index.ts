@@ -8,6 +8,16 @@ export * from './fields';
 export * from './pod';
 export * from './schemas';
 export * from './validation';
+export * from './service';
+export { supportedServiceTypes } from './service-validation';
+export {
+  invalid as fieldInvalid,
+  required as fieldRequired,
+  forbidden as fieldForbidden,
+  type CauseReason,
+  type ValidationCause,
+} from './field-rules';
 export * from './openapi';
 export * from './patch';
 export * from './bench';
+export * from './canonical';

@@ -7,7 +7,10 @@ const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
 const qualifiedNameFmt = '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]';
 const labelValueFmt = `(${qualifiedNameFmt})?`;
 
+const dns1035LabelFmt = '[a-z]([-a-z0-9]*[a-z0-9])?';
+
 const dns1123LabelRe = new RegExp(`^${dns1123LabelFmt}$`);
+const dns1035LabelRe = new RegExp(`^${dns1035LabelFmt}$`);
 const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
 const qualifiedNameRe = new RegExp(`^${qualifiedNameFmt}$`);
 const labelValueRe = new RegExp(`^${labelValueFmt}$`);
@@ -36,6 +39,22 @@ export function isDNS1123Label(s: string): string[] {
         "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
         dns1123LabelFmt,
         ['my-name', '123-abc'],
+      ),
+    );
+  }
+  return errs;
+}
+
+/** A DNS-1035 label (a service name): like a DNS-1123 label, but starting with a letter. */
+export function isDNS1035Label(s: string): string[] {
+  const errs: string[] = [];
+  if (s.length > DNS1123_LABEL_MAX_LENGTH) errs.push(maxLenError(DNS1123_LABEL_MAX_LENGTH));
+  if (!dns1035LabelRe.test(s)) {
+    errs.push(
+      regexError(
+        "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+        dns1035LabelFmt,
+        ['my-name', 'abc-123'],
       ),
     );
   }

@@ -127,6 +127,11 @@ export function setPodCondition(status: PodStatus, cond: PodCondition, now: Date
   return true;
 }
 
+/** The pod's Ready condition is True: it may receive traffic. */
+export function isPodReady(pod: Pod): boolean {
+  return getPodCondition(pod, 'Ready')?.status === 'True';
+}
+
 export function isPodTerminal(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return phase === 'Succeeded' || phase === 'Failed';

@@ -10,6 +10,7 @@ export const CORE = 'io.k8s.api.core.v1.';
 export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
 const COORDINATION = 'io.k8s.api.coordination.v1.';
+const DISCOVERY = 'io.k8s.api.discovery.v1.';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -121,6 +122,10 @@ const metaDefs: Record<string, JSONSchema> = {
     },
     [],
     gvk('Status'),
+  ),
+  Condition: obj(
+    { type: str, status: str, observedGeneration: int64, lastTransitionTime: time, reason: str, message: str },
+    ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
   ),
   Preconditions: obj({ uid: str, resourceVersion: str }),
   DeleteOptions: obj(
@@ -475,6 +480,54 @@ const coreDefs: Record<string, JSONSchema> = {
     { type: str, status: enumOf('True', 'False', 'Unknown'), lastTransitionTime: time, reason: str, message: str },
     ['type', 'status'],
   ),
+
+  // --- services ---
+  Service: topLevel('Service', { spec: core('ServiceSpec'), status: core('ServiceStatus') }),
+  ServiceList: listOf('ServiceList', `${CORE}Service`),
+  ServiceSpec: obj({
+    type: str,
+    selector: strMap,
+    // Merged by port in a strategic merge patch; a port number may appear once per protocol.
+    ports: { ...keyedList(core('ServicePort'), 'port'), 'x-kubernetes-list-map-keys': ['port', 'protocol'] },
+    clusterIP: str,
+    clusterIPs: strList,
+    ipFamilies: strList,
+    ipFamilyPolicy: str,
+    sessionAffinity: str,
+    sessionAffinityConfig: core('SessionAffinityConfig'),
+    publishNotReadyAddresses: bool,
+    externalIPs: strList,
+    externalName: str,
+    externalTrafficPolicy: str,
+    internalTrafficPolicy: str,
+    healthCheckNodePort: int32,
+    loadBalancerIP: str,
+    loadBalancerSourceRanges: strList,
+    loadBalancerClass: str,
+    allocateLoadBalancerNodePorts: bool,
+    trafficDistribution: str,
+  }),
+  ServicePort: obj(
+    { name: str, protocol: str, appProtocol: str, port: int32, targetPort: ref(INT_OR_STRING), nodePort: int32 },
+    ['port'],
+  ),
+  SessionAffinityConfig: obj({ clientIP: core('ClientIPConfig') }),
+  ClientIPConfig: obj({ timeoutSeconds: int32 }),
+  ServiceStatus: obj({ loadBalancer: core('LoadBalancerStatus'), conditions: list(meta('Condition')) }),
+  LoadBalancerStatus: obj({ ingress: list(core('LoadBalancerIngress')) }),
+  LoadBalancerIngress: obj({ ip: str, hostname: str, ipMode: str, ports: list(core('PortStatus')) }),
+  PortStatus: obj({ port: int32, protocol: str, error: str }, ['port', 'protocol']),
+
+  // --- endpoints ---
+  Endpoints: topLevel('Endpoints', { subsets: list(core('EndpointSubset')) }),
+  EndpointsList: listOf('EndpointsList', `${CORE}Endpoints`),
+  EndpointSubset: obj({
+    addresses: list(core('EndpointAddress')),
+    notReadyAddresses: list(core('EndpointAddress')),
+    ports: list(core('EndpointPort')),
+  }),
+  EndpointAddress: obj({ ip: str, hostname: str, nodeName: str, targetRef: core('ObjectReference') }, ['ip']),
+  EndpointPort: obj({ name: str, port: int32, protocol: str, appProtocol: str }, ['port']),
 };
 
 const autoscalingDefs: Record<string, JSONSchema> = {
@@ -501,12 +554,41 @@ const coordinationDefs: Record<string, JSONSchema> = {
   }),
 };
 
+const discoveryDefs: Record<string, JSONSchema> = {
+  EndpointSlice: topLevel(
+    'EndpointSlice',
+    { addressType: str, endpoints: list(ref(`${DISCOVERY}Endpoint`)), ports: list(ref(`${DISCOVERY}EndpointPort`)) },
+    ['addressType', 'endpoints'],
+    'discovery.k8s.io',
+  ),
+  EndpointSliceList: listOf('EndpointSliceList', `${DISCOVERY}EndpointSlice`, 'discovery.k8s.io'),
+  Endpoint: obj(
+    {
+      addresses: { ...strList, 'x-kubernetes-list-type': 'set' },
+      conditions: ref(`${DISCOVERY}EndpointConditions`),
+      hostname: str,
+      targetRef: core('ObjectReference'),
+      deprecatedTopology: strMap,
+      nodeName: str,
+      zone: str,
+      hints: ref(`${DISCOVERY}EndpointHints`),
+    },
+    ['addresses'],
+  ),
+  EndpointConditions: obj({ ready: bool, serving: bool, terminating: bool }),
+  EndpointHints: obj({ forZones: list(ref(`${DISCOVERY}ForZone`)), forNodes: list(ref(`${DISCOVERY}ForNode`)) }),
+  ForZone: obj({ name: str }, ['name']),
+  ForNode: obj({ name: str }, ['name']),
+  EndpointPort: obj({ name: str, protocol: str, port: int32, appProtocol: str }),
+};
+
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(META, metaDefs),
   ...prefixed(CORE, coreDefs),
   ...prefixed(AUTOSCALING, autoscalingDefs),
   ...prefixed(COORDINATION, coordinationDefs),
+  ...prefixed(DISCOVERY, discoveryDefs),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

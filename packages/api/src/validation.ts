@@ -5,76 +5,38 @@
 import type Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { selectorFromSet } from './labels';
+import {
+  asArray,
+  asNumber,
+  asObject,
+  asString,
+  duplicate,
+  forbidden,
+  invalid,
+  notFound,
+  notSupported,
+  required,
+  stringMap,
+  validateIntOrStringPort,
+  validateLabels,
+  validateMeta,
+  validatePortNumber,
+  portNameErrors,
+  type JsonObject,
+  type MetaRules,
+  type ValidationCause,
+} from './field-rules';
 import { isDNS1123Label, isDNS1123Subdomain, validateLabelKey, validateLabelValue } from './names';
 import { isValidQuantity, parseQuantity } from './quantity';
+import { validateEndpointSlice, validateEndpoints, validateService } from './service-validation';
 import { definitionNameFor, definitions, resolveSchema, schemaExtensionKeywords, type JSONSchema } from './schemas';
 import { failureStatus } from './status';
 import type { Status, StatusCause } from './types';
-
-export type CauseReason =
-  | 'FieldValueInvalid'
-  | 'FieldValueRequired'
-  | 'FieldValueNotSupported'
-  | 'FieldValueForbidden'
-  | 'FieldValueDuplicate'
-  | 'FieldValueTooLong'
-  | 'FieldValueNotFound';
-
-export interface ValidationCause extends StatusCause {
-  reason: CauseReason;
-  field: string;
-  message: string;
-}
 
 export interface ValidateOptions {
   /** false: containers asking for privileged mode are forbidden */
   allowPrivileged?: boolean;
 }
-
-// --- causes, worded as Kubernetes words them ---
-
-function formatValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === undefined) return 'null';
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  return JSON.stringify(v);
-}
-
-const invalid = (field: string, value: unknown, detail: string): ValidationCause => ({
-  reason: 'FieldValueInvalid',
-  field,
-  message: `Invalid value: ${formatValue(value)}: ${detail}`,
-});
-const required = (field: string, detail?: string): ValidationCause => ({
-  reason: 'FieldValueRequired',
-  field,
-  message: detail ? `Required value: ${detail}` : 'Required value',
-});
-const notSupported = (field: string, value: unknown, supported: string[]): ValidationCause => ({
-  reason: 'FieldValueNotSupported',
-  field,
-  message: `Unsupported value: ${formatValue(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(', ')}`,
-});
-const forbidden = (field: string, detail: string): ValidationCause => ({
-  reason: 'FieldValueForbidden',
-  field,
-  message: `Forbidden: ${detail}`,
-});
-const duplicate = (field: string, value: unknown): ValidationCause => ({
-  reason: 'FieldValueDuplicate',
-  field,
-  message: `Duplicate value: ${formatValue(value)}`,
-});
-const tooLong = (field: string, max: number): ValidationCause => ({
-  reason: 'FieldValueTooLong',
-  field,
-  message: `Too long: may not be more than ${max} bytes`,
-});
-const notFound = (field: string, value: unknown): ValidationCause => ({
-  reason: 'FieldValueNotFound',
-  field,
-  message: `Not found: ${formatValue(value)}`,
-});
 
 /** "Pod "x" is invalid: f: msg" for one cause, "...: [f1: m1, f2: m2]" for several, as Kubernetes says it. */
 export function invalidObjectMessage(kind: string, name: string, causes: StatusCause[]): string {
@@ -86,32 +48,6 @@ export function invalidObjectMessage(kind: string, name: string, causes: StatusC
 /** The 422 Invalid Status for an object that failed validation. */
 export function invalidStatus(kind: string, name: string, causes: StatusCause[], group = ''): Status {
   return failureStatus(422, invalidObjectMessage(kind, name, causes), { reason: 'Invalid', kind, name, group, causes });
-}
-
-// --- reading unknown JSON defensively (the schema reports wrong types) ---
-
-type JsonObject = Record<string, unknown>;
-
-function asObject(x: unknown): JsonObject | undefined {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as JsonObject) : undefined;
-}
-
-function asArray(x: unknown): unknown[] {
-  return Array.isArray(x) ? x : [];
-}
-
-function asString(x: unknown): string | undefined {
-  return typeof x === 'string' ? x : undefined;
-}
-
-function asNumber(x: unknown): number | undefined {
-  return typeof x === 'number' && Number.isFinite(x) ? x : undefined;
-}
-
-function stringMap(x: unknown): [string, string][] {
-  const o = asObject(x);
-  if (!o) return [];
-  return Object.entries(o).filter((e): e is [string, string] => typeof e[1] === 'string');
 }
 
 /** Go decodes a JSON null as an absent field; so do we, before validating. */
@@ -219,70 +155,6 @@ function schemaCauses(definitionName: string, data: unknown): ValidationCause[] 
 }
 
 // --- semantic rules ---
-
-type NameRule = (s: string) => string[];
-
-interface MetaRules {
-  nameRule: NameRule;
-  requireName: boolean;
-}
-
-const maxAnnotationsBytes = 256 * 1024;
-
-function validateLabels(labels: unknown, field: string, out: ValidationCause[]): void {
-  for (const [k, v] of stringMap(labels)) {
-    for (const msg of validateLabelKey(k)) out.push(invalid(field, k, msg));
-    for (const msg of validateLabelValue(v)) out.push(invalid(field, v, msg));
-  }
-}
-
-function validateMeta(metaRaw: unknown, rules: MetaRules, out: ValidationCause[], base = 'metadata'): void {
-  const meta = asObject(metaRaw) ?? {};
-  const name = asString(meta.name);
-  const generateName = asString(meta.generateName);
-  if (name) {
-    for (const msg of rules.nameRule(name)) out.push(invalid(`${base}.name`, name, msg));
-  } else if (generateName) {
-    // A generated name is the prefix plus random characters: a trailing '-' is fine.
-    for (const msg of rules.nameRule(generateName.replace(/-$/, 'a'))) out.push(invalid(`${base}.generateName`, generateName, msg));
-  } else if (rules.requireName) {
-    out.push(required(`${base}.name`, 'name or generateName is required'));
-  }
-  const namespace = asString(meta.namespace);
-  if (namespace) for (const msg of isDNS1123Label(namespace)) out.push(invalid(`${base}.namespace`, namespace, msg));
-  validateLabels(meta.labels, `${base}.labels`, out);
-  let annotationBytes = 0;
-  for (const [k, v] of stringMap(meta.annotations)) {
-    for (const msg of validateLabelKey(k.toLowerCase())) out.push(invalid(`${base}.annotations`, k, msg));
-    annotationBytes += Buffer.byteLength(k) + Buffer.byteLength(v);
-  }
-  if (annotationBytes > maxAnnotationsBytes) out.push(tooLong(`${base}.annotations`, maxAnnotationsBytes));
-}
-
-const ianaSvcNameRe = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-
-/** A named port: up to 15 lowercase alphanumerics or '-', with a letter, no "--". */
-function portNameErrors(name: string): string[] {
-  const errs: string[] = [];
-  if (name.length > 15) errs.push('must be no more than 15 characters');
-  if (!ianaSvcNameRe.test(name)) errs.push("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
-  else if (name.includes('--')) errs.push("must not contain consecutive hyphens");
-  if (!/[a-z]/.test(name)) errs.push('must contain at least one letter (a-z)');
-  return errs;
-}
-
-function validatePortNumber(v: unknown, field: string, out: ValidationCause[], allowZero = false): void {
-  const n = asNumber(v);
-  if (n === undefined) return;
-  if (!Number.isInteger(n) || n > 65535 || n < (allowZero ? 0 : 1)) {
-    out.push(invalid(field, v, `must be between ${allowZero ? 0 : 1} and 65535, inclusive`));
-  }
-}
-
-function validateIntOrStringPort(v: unknown, field: string, out: ValidationCause[]): void {
-  if (typeof v === 'number') validatePortNumber(v, field, out);
-  else if (typeof v === 'string') for (const msg of portNameErrors(v)) out.push(invalid(field, v, msg));
-}
 
 const quantityRegexMessage = "must match the regex ^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";
 
@@ -636,6 +508,9 @@ const semanticRules: Record<string, SemanticRule> = {
   Scale(obj, _opts, out) {
     nonNegative(asObject(obj.spec), 'replicas', 'spec', out);
   },
+  Service: (obj, _opts, out) => validateService(obj, out),
+  Endpoints: (obj, _opts, out) => validateEndpoints(obj, out),
+  EndpointSlice: (obj, _opts, out) => validateEndpointSlice(obj, out),
 };
 
 /** selectorFromSet that tolerates invalid pairs (they are reported separately). */
