@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import fs from 'fs';
+import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '@peapod/client';
 import { createApiServer } from './server';
@@ -23,6 +24,11 @@ function parsePort(v: string): number {
   return n;
 }
 
+function parseIP(v: string): string {
+  if (!isIPv4(v)) throw new InvalidArgumentError('expected an IPv4 address');
+  return v;
+}
+
 function parseList(v: string): string[] {
   return v
     .split(',')
@@ -41,6 +47,9 @@ interface ServeFlags {
   tlsPrivateKeyFile?: string;
   maxWatchesPerClient: number;
   agentClientTokenFile?: string;
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  advertiseAddress?: string;
 }
 
 async function serve(opts: ServeFlags): Promise<void> {
@@ -57,6 +66,9 @@ async function serve(opts: ServeFlags): Promise<void> {
     tls,
     maxWatchesPerClient: opts.maxWatchesPerClient,
     agentClientToken: opts.agentClientTokenFile ? fs.readFileSync(opts.agentClientTokenFile, 'utf8').trim() : undefined,
+    serviceClusterIPRange: opts.serviceClusterIpRange,
+    serviceNodePortRange: opts.serviceNodePortRange,
+    advertiseAddress: opts.advertiseAddress,
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -91,6 +103,9 @@ program
   .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
   .option('--max-watches-per-client <n>', 'open watches one client may hold', parseCount, 100)
   .option('--agent-client-token-file <file>', 'a file holding the token the API server presents to node agents (logs)')
+  .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
+  .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
+  .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', parseIP)
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 

@@ -4,10 +4,13 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, Node } from '@peapod/api';
+import { failureStatus, Node, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry, systemNamespaces } from './registry/registry';
 import { makeStrategies } from './registry/strategies';
+import { ServiceAllocator } from './registry/service-allocator';
+import { parsePortRange, parseServiceCIDR } from './registry/service-ranges';
+import { reconcileKubernetesService } from './registry/kubernetes-service';
 import { Housekeeping } from './registry/housekeeping';
 import { StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
@@ -16,7 +19,7 @@ import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
-import { createLogger, Logger } from '@peapod/client';
+import { createLogger, hostIPv4, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
 
 export interface ApiServerOptions {
@@ -37,6 +40,12 @@ export interface ApiServerOptions {
   maxWatchBacklogBytes?: number;
   /** the token the API server presents to node agents (for logs) */
   agentClientToken?: string;
+  /** IPv4 CIDR services' cluster IPs come from (default 10.96.0.0/16); its first address is the `kubernetes` service's */
+  serviceClusterIPRange?: string;
+  /** node ports of NodePort services (default 30000-32767) */
+  serviceNodePortRange?: string;
+  /** the address the `kubernetes` service's endpoints give for this server (default: the address it listens on) */
+  advertiseAddress?: string;
 }
 
 export interface ApiServer {
@@ -92,6 +101,11 @@ function agentRequester(token: string | undefined) {
   };
 }
 
+/** The address a listening host is reached at: itself, or for a wildcard the host's own address. */
+function advertisedHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? hostIPv4() : host;
+}
+
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const log = opts.logger ?? createLogger('apiserver');
   const metrics = new Metrics();
@@ -102,11 +116,22 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     historyRevisions: opts.historyRevisions,
     observe: (op, seconds) => metrics.storage.observe({ operation: op }, seconds),
   });
-  const registry = new Registry(store, makeStrategies({ allowPrivileged: opts.allowPrivileged }));
+  const serviceAllocator = new ServiceAllocator(
+    store,
+    parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),
+    parsePortRange(opts.serviceNodePortRange ?? '30000-32767'),
+  );
+  const registry = new Registry(store, makeStrategies({ allowPrivileged: opts.allowPrivileged, serviceAllocator }));
   for (const name of systemNamespaces) {
     if (!store.get(`/namespaces/${name}`)) registry.create('namespaces', undefined, { metadata: { name } }, 'Strict');
   }
+  const repairAllocations = () => {
+    const result = serviceAllocator.repair(registry.list('services', undefined, {}).items.map((e) => e.object as Service));
+    if (result.removed || result.added) log.info('service allocations repaired', result);
+  };
+  repairAllocations();
   const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 });
+  housekeeping.every('service allocations', 60_000, repairAllocations);
   const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
   const maxWatchBacklogBytes = opts.maxWatchBacklogBytes ?? defaultWatchBacklogBytes;
 
@@ -258,9 +283,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
-          housekeeping.start();
           const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
+          const bound = typeof addr === 'object' && addr ? addr.port : port;
+          const kubernetesService = {
+            clusterIP: serviceAllocator.firstIP,
+            address: opts.advertiseAddress ?? advertisedHost(host),
+            port: bound,
+            tls: !!opts.tls,
+          };
+          reconcileKubernetesService(registry, kubernetesService);
+          housekeeping.every('kubernetes service', 10_000, () => reconcileKubernetesService(registry, kubernetesService));
+          housekeeping.start();
+          resolve(bound);
         });
       });
     },

@@ -6,3 +6,4 @@ export * from './informer';
 export * from './workqueue';
 export * from './kubeconfig';
 export * from './signals';
+export * from './host';

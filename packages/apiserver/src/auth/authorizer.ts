@@ -1,4 +1,4 @@
-import type { Pod } from '@peapod/api';
+import { findResource, type Pod } from '@peapod/api';
 import type { UserInfo } from './tokens';
 
 export interface RequestAttributes {
@@ -42,6 +42,8 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['nodes/status'], verbs: ['patch', 'update'] },
     { resources: ['namespaces'], verbs: read },
     { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+    { resources: ['services'], verbs: read },
+    { resources: ['endpoints', 'endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
   ],
 };
 
@@ -54,7 +56,7 @@ function forbiddenMessage(user: UserInfo, a: RequestAttributes, why?: string): s
   const subject = a.name ? `${a.resource} "${a.name}"` : a.resource;
   const sub = a.subresource ? ` subresource "${a.subresource}"` : '';
   const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
-  return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group ""${scope}${why ? `: ${why}` : ''}`;
+  return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${findResource(a.resource)?.group ?? ''}"${scope}${why ? `: ${why}` : ''}`;
 }
 
 export const nodeUserPrefix = 'system:node:';

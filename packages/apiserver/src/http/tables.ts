@@ -1,6 +1,9 @@
 import {
+  EndpointSlice,
+  Endpoints,
   Event,
   formatAge,
+  formatSelector,
   KubeObject,
   Lease,
   Namespace,
@@ -11,6 +14,8 @@ import {
   ReplicationController,
   podReadyCount,
   podRestarts,
+  Service,
+  servicePortsText,
 } from '@peapod/api';
 
 /** What a request's Accept header asked for. */
@@ -199,6 +204,51 @@ const tables: Record<string, TableDef> = {
       ];
     },
   },
+  services: {
+    columns: [
+      nameCol,
+      col('Type', 'string', 'type determines how the Service is exposed.'),
+      col('Cluster-IP', 'string', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
+      col('External-IP', 'string', 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'),
+      col('Port(s)', 'string', 'The list of ports that are exposed by this service.'),
+      ageCol,
+      col('Selector', 'string', 'Route service traffic to pods with label keys and values matching this selector.', 1),
+    ],
+    cells(obj, now) {
+      const svc = obj as Service;
+      return [
+        svc.metadata.name ?? '',
+        svc.spec?.type ?? '',
+        svc.spec?.clusterIPs?.[0] ?? none,
+        serviceExternalIP(svc),
+        servicePortsText(svc) || none,
+        formatAge(svc.metadata.creationTimestamp, now),
+        formatSelector(svc.spec?.selector),
+      ];
+    },
+  },
+  endpoints: {
+    columns: [nameCol, col('Endpoints', 'string', 'The set of all endpoints is the union of all subsets.'), ageCol],
+    cells(obj, now) {
+      const ep = obj as Endpoints;
+      return [ep.metadata.name ?? '', endpointsText(ep), formatAge(ep.metadata.creationTimestamp, now)];
+    },
+  },
+  endpointslices: {
+    columns: [
+      nameCol,
+      col('AddressType', 'string', 'addressType specifies the type of address carried by this EndpointSlice.'),
+      col('Ports', 'string', 'ports specifies the list of network ports exposed by each endpoint in this slice.'),
+      col('Endpoints', 'string', 'endpoints is a list of unique endpoints in this slice.'),
+      ageCol,
+    ],
+    cells(obj, now) {
+      const slice = obj as EndpointSlice;
+      const ports = (slice.ports ?? []).map((p) => (p.port !== undefined ? String(p.port) : (p.name ?? '*')));
+      const addresses = (slice.endpoints ?? []).flatMap((e) => e.addresses ?? []);
+      return [slice.metadata.name ?? '', slice.addressType ?? '', sliceList(ports), sliceList(addresses), formatAge(slice.metadata.creationTimestamp, now)];
+    },
+  },
   leases: {
     columns: [nameCol, col('Holder', 'string', 'HolderIdentity contains the identity of the holder of a current lease.'), ageCol],
     cells(obj, now) {
@@ -207,6 +257,39 @@ const tables: Record<string, TableDef> = {
     },
   },
 };
+
+/** kubectl's EXTERNAL-IP of a service: its external IPs, or <none> (load balancers are not served). */
+function serviceExternalIP(svc: Service): string {
+  const ips = svc.spec?.externalIPs ?? [];
+  return ips.length ? ips.join(',') : none;
+}
+
+/** Up to three items, then " + N more..." (kubectl's way of keeping a cell short). */
+function firstThree(list: string[], count: number): string {
+  return count > 3 ? `${list.slice(0, 3).join(',')} + ${count - 3} more...` : list.join(',');
+}
+
+/** The ENDPOINTS cell of an Endpoints: ready address:port pairs, by subset and port. */
+function endpointsText(ep: Endpoints): string {
+  const subsets = ep.subsets ?? [];
+  if (subsets.length === 0) return none;
+  const list: string[] = [];
+  let count = 0;
+  for (const ss of subsets) {
+    const addresses = ss.addresses ?? [];
+    const ports = ss.ports ?? [];
+    // A headless service may have no ports: its addresses alone.
+    const pairs = ports.length ? ports.flatMap((p) => addresses.map((a) => (a.ip.includes(':') ? `[${a.ip}]:${p.port}` : `${a.ip}:${p.port}`))) : addresses.map((a) => a.ip);
+    count += pairs.length;
+    for (const pair of pairs) if (list.length < 3) list.push(pair);
+  }
+  return firstThree(list, count);
+}
+
+/** kubectl's PORTS and ENDPOINTS cells of an EndpointSlice: <unset> when empty. */
+function sliceList(items: string[]): string {
+  return items.length ? firstThree(items, items.length) : '<unset>';
+}
 
 const defaultTable: TableDef = {
   columns: [nameCol, col('Created At', 'date', 'CreationTimestamp is a timestamp representing the server time when this object was created.')],

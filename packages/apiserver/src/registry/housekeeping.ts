@@ -10,7 +10,8 @@ export interface HousekeepingOptions {
 
 /**
  * The API server's own background work: finishing the deletion of namespaces (their
- * content goes first, pods gracefully), expiring old events, compacting history.
+ * content goes first, pods gracefully), expiring old events, compacting history, and the
+ * tasks added with every().
  */
 export class Housekeeping {
   private timers: NodeJS.Timeout[] = [];
@@ -25,10 +26,18 @@ export class Housekeeping {
     this.now = opts.now ?? Date.now;
   }
 
+  private readonly tasks: { what: string; everyMs: number; run: () => unknown }[] = [];
+
+  /** Adds a task run every `everyMs` once started (other components' upkeep: service allocations, the `kubernetes` service). */
+  every(what: string, everyMs: number, run: () => unknown): void {
+    this.tasks.push({ what, everyMs, run });
+  }
+
   start(): void {
     this.timers.push(setInterval(() => this.guard('namespaces', () => this.finalizeNamespaces()), 1000));
     this.timers.push(setInterval(() => this.guard('events', () => this.expireEvents()), 60_000));
     this.timers.push(setInterval(() => this.guard('compaction', () => this.store.compact()), 60_000));
+    for (const t of this.tasks) this.timers.push(setInterval(() => this.guard(t.what, t.run), t.everyMs));
     for (const t of this.timers) t.unref();
   }
 

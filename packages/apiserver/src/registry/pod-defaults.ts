@@ -1,5 +1,5 @@
+import { canonicalJson } from '@peapod/api';
 import type { Container, Pod, StatusCause, Toleration } from '@peapod/api';
-import { canonicalJson } from './canonical';
 
 function defaultPullPolicy(image: string | undefined): Container['imagePullPolicy'] {
   if (!image) return 'IfNotPresent';

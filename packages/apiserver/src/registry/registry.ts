@@ -4,6 +4,7 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
   Binding,
+  canonicalJson,
   DeleteOptions,
   groupVersion,
   KubeObject,
@@ -30,8 +31,7 @@ import {
   StoreWatch,
 } from '../storage/types';
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, StatusError } from '../errors';
-import type { Strategy } from './strategy';
-import { canonicalJson } from './canonical';
+import type { FinishWrite, Strategy } from './strategy';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -237,16 +237,22 @@ export class Registry {
     if (s.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
     const key = this.key(s.resource, namespace, meta.name!);
+    if (this.store.get(key)) throw alreadyExists(s.resource.name, meta.name!);
+    const finish = s.beginWrite?.(obj, undefined, dryRun);
     if (dryRun) {
-      if (this.store.get(key)) throw alreadyExists(s.resource.name, meta.name!);
+      finish?.(false);
       return { entry: { key, rev: this.store.revision, object: obj, json: JSON.stringify(obj) }, warnings };
     }
+    let entry: StoredEntry;
     try {
-      return { entry: this.store.create(key, obj), warnings };
+      entry = this.store.create(key, obj);
     } catch (err) {
+      finish?.(false);
       if (err instanceof KeyExistsError) throw alreadyExists(s.resource.name, meta.name!);
       throw err;
     }
+    finish?.(true);
+    return { entry, warnings };
   }
 
   /** PUT of the object or of its status subresource. */
@@ -281,6 +287,7 @@ export class Registry {
     const key = this.key(s.resource, namespace, name);
     s.applyDefaults(obj);
     let entry: StoredEntry;
+    let finish: FinishWrite | undefined;
     try {
       entry = this.store.update(
         key,
@@ -295,17 +302,20 @@ export class Registry {
           }
           const causes = s.validateUpdate(obj, old);
           if (causes.length) throw invalid(s.resource.kind, name, causes);
+          if (subresource !== 'status') finish = s.beginWrite?.(obj, old, false);
           return obj;
         },
         expectedRev,
       );
     } catch (err) {
+      finish?.(false);
       if (err instanceof KeyNotFoundError) throw notFound(s.resource.name, name);
       if (err instanceof RevisionConflictError) {
         throw conflict(s.resource.name, name, 'the object has been modified; please apply your changes to the latest version and try again');
       }
       throw err;
     }
+    finish?.(true);
     return this.finishIfFinalized(s, entry);
   }
 
@@ -315,7 +325,14 @@ export class Registry {
     if (!meta.deletionTimestamp || (meta.finalizers && meta.finalizers.length)) return entry;
     if (s.resource.name === 'pods' && (entry.object as Pod).spec.nodeName && meta.deletionGracePeriodSeconds !== 0) return entry;
     if (s.resource.name === 'namespaces') return entry;
-    return this.store.delete(entry.key);
+    return this.remove(s, entry.key);
+  }
+
+  /** Deletes the object from storage and frees what it held. */
+  private remove(s: Strategy, key: string): StoredEntry {
+    const last = this.store.delete(key);
+    s.afterDelete?.(last.object);
+    return last;
   }
 
   patch(
@@ -380,7 +397,7 @@ export class Registry {
       });
       return { entry, removed: false };
     }
-    return { entry: this.store.delete(current.key), removed: true };
+    return { entry: this.remove(s, current.key), removed: true };
   }
 
   /**

@@ -1,4 +1,6 @@
 import {
+  EndpointSlice,
+  fieldInvalid,
   findResource,
   KubeObject,
   Namespace,
@@ -6,11 +8,14 @@ import {
   Pod,
   ReplicationController,
   ResourceInfo,
+  Service,
   StatusCause,
   validateObject,
 } from '@peapod/api';
-import type { Strategy, StrategyOptions } from './strategy';
+import type { FinishWrite, Strategy, StrategyOptions } from './strategy';
 import { addDefaultTolerations, defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
+import { defaultService, initIPFamilies, keepAllocatedValues, validateServiceUpdate } from './service-defaults';
+import { invalid } from '../errors';
 
 function info(name: string): ResourceInfo {
   const r = findResource(name);
@@ -137,6 +142,45 @@ class ReplicationControllerStrategy extends BaseStrategy {
   }
 }
 
+/**
+ * Services: defaults, the cluster IP and node ports from the allocator (kept on updates that
+ * leave them out, immutable once set), and freed on delete.
+ */
+class ServiceStrategy extends BaseStrategy {
+  override applyDefaults(obj: KubeObject): void {
+    defaultService(obj as Service);
+  }
+  override prepareForCreate(obj: KubeObject): void {
+    (obj as Service).status = { loadBalancer: {} };
+  }
+  override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
+    keepStatus(obj, old);
+    keepAllocatedValues(obj as Service, old as Service);
+  }
+  override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
+    return [...validateServiceUpdate(obj as Service, old as Service), ...this.validate(obj)];
+  }
+  beginWrite(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite {
+    const svc = obj as Service;
+    const causes = initIPFamilies(svc, old as Service | undefined);
+    if (causes.length) throw invalid('Service', svc.metadata.name ?? '', causes);
+    return this.opts.serviceAllocator.allocate(svc, old as Service | undefined, dryRun);
+  }
+  afterDelete(obj: KubeObject): void {
+    this.opts.serviceAllocator.release(obj as Service);
+  }
+}
+
+/** EndpointSlices: the address type is fixed at creation. */
+class EndpointSliceStrategy extends BaseStrategy {
+  override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
+    const causes = this.validate(obj);
+    const type = (obj as EndpointSlice).addressType;
+    if (type !== (old as EndpointSlice).addressType) causes.push(fieldInvalid('addressType', type, 'field is immutable'));
+    return causes;
+  }
+}
+
 export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
   const list: Strategy[] = [
     new PodStrategy('pods', opts),
@@ -146,6 +190,9 @@ export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
     new ReplicationControllerStrategy('replicationcontrollers', opts),
     new BaseStrategy('bindings', opts),
     new BaseStrategy('leases', opts),
+    new ServiceStrategy('services', opts),
+    new BaseStrategy('endpoints', opts),
+    new EndpointSliceStrategy('endpointslices', opts),
   ];
   return new Map(list.map((s) => [s.resource.name, s]));
 }

@@ -1,7 +1,13 @@
 import type { KubeObject, ResourceInfo, StatusCause } from '@peapod/api';
+import type { ServiceAllocator } from './service-allocator';
+
+/** Learns whether a write happened, to commit or undo what was reserved for it. */
+export type FinishWrite = (written: boolean) => void;
 
 export interface StrategyOptions {
   allowPrivileged: boolean;
+  /** gives services their cluster IPs and node ports */
+  serviceAllocator: ServiceAllocator;
 }
 
 /**
@@ -23,4 +29,14 @@ export interface Strategy {
   validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
   /** whether a spec change bumps metadata.generation */
   readonly tracksGeneration: boolean;
+  /**
+   * Reserves what the object holds outside its own key (a service's cluster IP and node
+   * ports), filling it in, once the object is valid and just before it is written (old: the
+   * stored version, on update). The returned function learns whether the write happened: if
+   * not, the reservation is undone; if so, what the old version held and this one does not is
+   * freed. With dryRun nothing is reserved.
+   */
+  beginWrite?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite;
+  /** Frees what the object held, once it is gone from storage. */
+  afterDelete?(obj: KubeObject): void;
 }
