@@ -39,11 +39,15 @@ interface Flags {
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
   concurrentRcSyncs: number;
+  concurrentEndpointSyncs: number;
+  concurrentServiceEndpointSyncs: number;
+  maxEndpointsPerSlice: number;
+  endpointUpdatesBatchPeriod: number;
   logLevel?: LogLevel;
 }
 
 const program = new Command('peapod-controller-manager')
-  .description('Runs the replication controller, the node lifecycle controller and the garbage collector')
+  .description('Runs the replication controller, the node lifecycle controller, the garbage collector and the endpoints and EndpointSlice controllers')
   .option('--server <url>', 'API server URL')
   .option('--token <token>', 'bearer token')
   .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
@@ -51,6 +55,10 @@ const program = new Command('peapod-controller-manager')
   .addOption(durationOption('--node-monitor-grace-period <duration>', 'heartbeat silence after which a node is Unknown', '40s'))
   .addOption(durationOption('--pod-eviction-timeout <duration>', 'how long pods stay on an unreachable node before they are deleted', '5m'))
   .option('--concurrent-rc-syncs <n>', 'replication controllers synced at once', positiveInt, 5)
+  .option('--concurrent-endpoint-syncs <n>', 'services whose Endpoints are synced at once', positiveInt, 5)
+  .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', positiveInt, 5)
+  .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', positiveInt, 100)
+  .addOption(durationOption('--endpoint-updates-batch-period <duration>', 'how long pod changes are gathered before a service\'s endpoints are written', '0s'))
   .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', logLevel)
   .parse();
 
@@ -73,6 +81,10 @@ const running = runControllerManager(client, {
   nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
   podEvictionTimeoutMs: flags.podEvictionTimeout,
   concurrentRcSyncs: flags.concurrentRcSyncs,
+  concurrentEndpointSyncs: flags.concurrentEndpointSyncs,
+  concurrentServiceEndpointSyncs: flags.concurrentServiceEndpointSyncs,
+  maxEndpointsPerSlice: flags.maxEndpointsPerSlice,
+  endpointUpdatesBatchPeriodMs: flags.endpointUpdatesBatchPeriod,
   logger,
 });
 

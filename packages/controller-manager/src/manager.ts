@@ -1,13 +1,18 @@
 // The controller manager: one informer per resource, shared by the controllers that read it,
-// and the controllers themselves. main.ts only parses flags and handles signals.
+// and the controllers themselves (replication, garbage collector, node lifecycle, endpoints,
+// EndpointSlices). main.ts only parses flags and handles signals.
 
-import type { Node, Pod, ReplicationController } from '@peapod/api';
+import type { EndpointSlice, Endpoints, Node, Pod, ReplicationController, Service } from '@peapod/api';
 import { Informer, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { ApiGarbageCollectorClient, GarbageCollector } from './gc/garbage-collector';
 import { ApiNodeLifecycleClient, NodeLifecycleController } from './nodelifecycle/controller';
 import { ApiControllerClient } from './replication/pod-control';
 import { ReplicationManager } from './replication/controller';
+import { EndpointsController } from './endpoints/controller';
+import { EndpointSliceController } from './endpointslice/controller';
+import { ApiObjectWriter } from './object-writer';
+import { NamespaceIndex, ServiceIndex } from './service-index';
 
 export interface ControllerManagerOptions {
   nodeMonitorPeriodMs: number;
@@ -15,6 +20,14 @@ export interface ControllerManagerOptions {
   podEvictionTimeoutMs: number;
   /** Replication controllers synced at once. Default 5. */
   concurrentRcSyncs?: number;
+  /** Services whose Endpoints are synced at once. Default 5. */
+  concurrentEndpointSyncs?: number;
+  /** Services whose EndpointSlices are synced at once. Default 5. */
+  concurrentServiceEndpointSyncs?: number;
+  /** Most endpoints in one EndpointSlice. Default 100. */
+  maxEndpointsPerSlice?: number;
+  /** How long pod changes are gathered before a service's endpoints are synced. Default 0. */
+  endpointUpdatesBatchPeriodMs?: number;
   logger?: Logger;
 }
 
@@ -44,11 +57,35 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     logger: createLogger('node-lifecycle'),
   });
 
-  for (const informer of [rcs, pods, nodes]) informer.start();
-  const loops = [replication.run(), gc.run(), lifecycle.run()].map((p) =>
+  const services = new Informer<Service>(client, 'services', { logger: informerLog });
+  const endpoints = new Informer<Endpoints>(client, 'endpoints', { logger: informerLog });
+  const slices = new Informer<EndpointSlice>(client, 'endpointslices', { logger: informerLog });
+  // The indexes are made before the controllers so that they are up to date when a controller's handlers run.
+  const serviceIndex = new ServiceIndex(services);
+  const podIndex = new NamespaceIndex(pods);
+  const sliceIndex = new NamespaceIndex(slices);
+  const endpointsController = new EndpointsController(
+    { services, pods, endpoints, serviceIndex, podIndex },
+    new ApiObjectWriter<Endpoints>(client, 'endpoints'),
+    { workers: opts.concurrentEndpointSyncs, batchPeriodMs: opts.endpointUpdatesBatchPeriodMs, logger: createLogger('endpoints-controller') },
+  );
+  const sliceController = new EndpointSliceController(
+    { services, pods, nodes, slices, serviceIndex, podIndex, sliceIndex },
+    new ApiObjectWriter<EndpointSlice>(client, 'endpointslices'),
+    {
+      workers: opts.concurrentServiceEndpointSyncs,
+      maxEndpointsPerSlice: opts.maxEndpointsPerSlice,
+      batchPeriodMs: opts.endpointUpdatesBatchPeriodMs,
+      logger: createLogger('endpointslice-controller'),
+    },
+  );
+
+  const informers = [rcs, pods, nodes, services, endpoints, slices];
+  for (const informer of informers) informer.start();
+  const loops = [replication.run(), gc.run(), lifecycle.run(), endpointsController.run(), sliceController.run()].map((p) =>
     p.catch((err: unknown) => log.error('controller stopped with an error', { error: err })),
   );
-  const started = Promise.all([rcs.waitForSync(), pods.waitForSync(), nodes.waitForSync()]).then(() => undefined);
+  const started = Promise.all(informers.map((i) => i.waitForSync())).then(() => undefined);
 
   return {
     started,
@@ -56,7 +93,9 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
       replication.stop();
       gc.stop();
       lifecycle.stop();
-      for (const informer of [rcs, pods, nodes]) informer.stop();
+      endpointsController.stop();
+      sliceController.stop();
+      for (const informer of informers) informer.stop();
       started.catch(() => undefined);
       await Promise.all(loops);
     },
