@@ -1,9 +1,24 @@
-// kubectl's describe layout for pods and nodes: "Key:<tab>value" lines at indentation
+// kubectl's describe layout for pods, nodes, replication controllers, services, endpoints
+// and EndpointSlices: "Key:<tab>value" lines at indentation
 // levels, aligned like Go's tabwriter (a line without a tab ends an alignment block),
 // and the object's Events table at the end.
 
-import { formatAge, formatBytes, formatCpuMillis, parseBytes, parseCpuMillis } from '@peapod/api';
-import type { Container, ContainerState, ContainerStatus, EnvVar, Event, Node, Pod, ReplicationController, Toleration, Volume } from '@peapod/api';
+import { formatAge, formatBytes, formatCpuMillis, formatSelector, parseBytes, parseCpuMillis } from '@peapod/api';
+import type {
+  Container,
+  ContainerState,
+  ContainerStatus,
+  EndpointSlice,
+  Endpoints,
+  EnvVar,
+  Event,
+  Node,
+  Pod,
+  ReplicationController,
+  Service,
+  Toleration,
+  Volume,
+} from '@peapod/api';
 import { lastAppliedAnnotation } from './annotations';
 import { alignTabs, describeLayout } from './printers/tabwriter';
 
@@ -429,6 +444,128 @@ export function describeReplicationController(rc: ReplicationController, pods: P
     w.line(1, 'Type\tStatus\tReason');
     w.line(1, '----\t------\t------');
     for (const c of conditions) w.line(1, `${c.type} \t${c.status}\t${c.reason ?? ''}`);
+  }
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+/**
+ * A service port's ready endpoints as "ip:port" from its EndpointSlices, the first three and
+ * then " + N more..." (kubectl's formatEndpointSlices, including its way of counting).
+ */
+function sliceEndpointsText(slices: EndpointSlice[], portName: string): string {
+  if (slices.length === 0) return none;
+  const list: string[] = [];
+  let more = false;
+  let count = 0;
+  const add = (text: string, ready: boolean): void => {
+    if (list.length === 3) more = true;
+    if (!ready) return;
+    if (!more) list.push(text);
+    count++;
+  };
+  for (const slice of slices) {
+    const endpoints = slice.endpoints ?? [];
+    const ready = (i: number) => endpoints[i].conditions?.ready !== false;
+    if ((slice.ports ?? []).length === 0) {
+      endpoints.forEach((e, i) => add(e.addresses[0], ready(i)));
+      continue;
+    }
+    for (const port of slice.ports ?? []) {
+      if ((port.name ?? '') !== portName) continue;
+      endpoints.forEach((e, i) => {
+        const ip = e.addresses[0];
+        add(`${ip.includes(':') ? `[${ip}]` : ip}:${port.port}`, ready(i));
+      });
+    }
+  }
+  const text = list.join(',');
+  return more ? `${text} + ${count - 3} more...` : text;
+}
+
+/** kubectl describe service, its endpoints read from the service's EndpointSlices. */
+export function describeService(svc: Service, slices: EndpointSlice[], events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  const spec = svc.spec ?? {};
+  w.line(0, `Name:\t${svc.metadata.name ?? ''}`);
+  w.line(0, `Namespace:\t${svc.metadata.namespace ?? ''}`);
+  w.multiline(0, 'Labels', sortedEntries(svc.metadata.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(svc.metadata.annotations));
+  w.line(0, `Selector:\t${formatSelector(spec.selector)}`);
+  w.line(0, `Type:\t${spec.type ?? ''}`);
+  if (spec.ipFamilyPolicy) w.line(0, `IP Family Policy:\t${spec.ipFamilyPolicy}`);
+  w.line(0, `IP Families:\t${spec.ipFamilies?.length ? spec.ipFamilies.join(',') : none}`);
+  w.line(0, `IP:\t${spec.clusterIP ?? ''}`);
+  w.line(0, `IPs:\t${spec.clusterIPs?.length ? spec.clusterIPs.join(',') : none}`);
+  if (spec.externalIPs?.length) w.line(0, `External IPs:\t${spec.externalIPs.join(',')}`);
+  if (spec.loadBalancerIP) w.line(0, `Desired LoadBalancer IP:\t${spec.loadBalancerIP}`);
+  if (spec.externalName) w.line(0, `External Name:\t${spec.externalName}`);
+  for (const p of spec.ports ?? []) {
+    const name = p.name || '<unset>';
+    const protocol = p.protocol ?? 'TCP';
+    w.line(0, `Port:\t${name}\t${p.port}/${protocol}`);
+    w.line(0, `TargetPort:\t${String(p.targetPort ?? p.port)}/${protocol}`);
+    if (p.appProtocol !== undefined) w.line(0, `AppProtocol:\t${p.appProtocol}`);
+    if (p.nodePort) w.line(0, `NodePort:\t${name}\t${p.nodePort}/${protocol}`);
+    w.line(0, `Endpoints:\t${sliceEndpointsText(slices, p.name ?? '')}`);
+  }
+  w.line(0, `Session Affinity:\t${spec.sessionAffinity ?? ''}`);
+  if (spec.externalTrafficPolicy) w.line(0, `External Traffic Policy:\t${spec.externalTrafficPolicy}`);
+  if (spec.internalTrafficPolicy) w.line(0, `Internal Traffic Policy:\t${spec.internalTrafficPolicy}`);
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+export function describeEndpoints(ep: Endpoints, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  w.line(0, `Name:\t${ep.metadata.name ?? ''}`);
+  w.line(0, `Namespace:\t${ep.metadata.namespace ?? ''}`);
+  w.multiline(0, 'Labels', sortedEntries(ep.metadata.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(ep.metadata.annotations));
+  w.line(0, 'Subsets:');
+  for (const subset of ep.subsets ?? []) {
+    w.line(1, `Addresses:\t${(subset.addresses ?? []).map((a) => a.ip).join(',') || none}`);
+    w.line(1, `NotReadyAddresses:\t${(subset.notReadyAddresses ?? []).map((a) => a.ip).join(',') || none}`);
+    if (subset.ports?.length) {
+      w.line(1, 'Ports:');
+      w.line(2, 'Name\tPort\tProtocol');
+      w.line(2, '----\t----\t--------');
+      for (const p of subset.ports) w.line(2, `${p.name || '<unset>'}\t${p.port}\t${p.protocol ?? ''}`);
+    }
+    w.line(0, '');
+  }
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+export function describeEndpointSlice(slice: EndpointSlice, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  w.line(0, `Name:\t${slice.metadata.name ?? ''}`);
+  w.line(0, `Namespace:\t${slice.metadata.namespace ?? ''}`);
+  w.multiline(0, 'Labels', sortedEntries(slice.metadata.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(slice.metadata.annotations));
+  w.line(0, `AddressType:\t${slice.addressType}`);
+  if (!slice.ports?.length) {
+    w.line(0, 'Ports: <unset>');
+  } else {
+    w.line(0, 'Ports:');
+    w.line(1, 'Name\tPort\tProtocol');
+    w.line(1, '----\t----\t--------');
+    for (const p of slice.ports) w.line(1, `${p.name || '<unset>'}\t${p.port ?? '<unset>'}\t${p.protocol ?? ''}`);
+  }
+  if (!slice.endpoints?.length) {
+    w.line(0, `Endpoints: ${none}`);
+  } else {
+    w.line(0, 'Endpoints:');
+    for (const e of slice.endpoints) {
+      w.line(1, `- Addresses:\t${e.addresses.join(', ') || none}`);
+      w.line(2, 'Conditions:');
+      w.line(3, `Ready:\t${e.conditions?.ready === undefined ? '<unset>' : String(e.conditions.ready)}`);
+      w.line(2, `Hostname:\t${e.hostname ?? '<unset>'}`);
+      if (e.targetRef) w.line(2, `TargetRef:\t${e.targetRef.kind ?? ''}/${e.targetRef.name ?? ''}`);
+      w.line(2, `NodeName:\t${e.nodeName ?? '<unset>'}`);
+      w.line(2, `Zone:\t${e.zone ?? '<unset>'}`);
+    }
   }
   writeEvents(w, events, now);
   return w.toString();

@@ -1,8 +1,17 @@
-// peactl describe pod|node|rc NAME...
+// peactl describe pod|node|rc|service|endpoints|endpointslice NAME...
 
-import type { Event, KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
+import { serviceNameLabel } from '@peapod/api';
+import type { EndpointSlice, Endpoints, Event, KubeObject, Node, Pod, ReplicationController, Service } from '@peapod/api';
 import type { Context } from '../context';
-import { countPodPhases, describeNode, describePod, describeReplicationController } from '../describe';
+import {
+  countPodPhases,
+  describeEndpointSlice,
+  describeEndpoints,
+  describeNode,
+  describePod,
+  describeReplicationController,
+  describeService,
+} from '../describe';
 import { CliError, reportError } from '../errors';
 import { resolveType, splitTypeAndNames } from '../resources';
 
@@ -15,7 +24,7 @@ async function eventsFor(ctx: Context, obj: KubeObject, kind: string): Promise<E
   return list.items;
 }
 
-const describedKinds = ['Pod', 'Node', 'ReplicationController'];
+const describedKinds = ['Pod', 'Node', 'ReplicationController', 'Service', 'Endpoints', 'EndpointSlice'];
 
 async function describeController(ctx: Context, rc: ReplicationController, events: Event[]): Promise<string> {
   const selector = Object.entries(rc.spec?.selector ?? {})
@@ -29,7 +38,9 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
   const outputs: string[] = [];
   for (const group of splitTypeAndNames(args)) {
     const type = await resolveType(ctx.client, group.type);
-    if (!describedKinds.includes(type.kind)) throw new CliError(`describe supports pods, nodes and replicationcontrollers, not ${type.name}`);
+    if (!describedKinds.includes(type.kind)) {
+      throw new CliError(`describe supports pods, nodes, replicationcontrollers, services, endpoints and endpointslices, not ${type.name}`);
+    }
     const namespace = type.namespaced ? ctx.namespace : undefined;
     let objects: KubeObject[] = [];
     if (group.names.length > 0) {
@@ -50,6 +61,13 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
         outputs.push(describePod(obj as Pod, events));
       } else if (type.kind === 'ReplicationController') {
         outputs.push(await describeController(ctx, obj as ReplicationController, events));
+      } else if (type.kind === 'Service') {
+        const slices = await ctx.client.list<EndpointSlice>('endpointslices', { namespace: obj.metadata.namespace, labelSelector: `${serviceNameLabel}=${obj.metadata.name ?? ''}` });
+        outputs.push(describeService(obj as Service, slices.items, events));
+      } else if (type.kind === 'Endpoints') {
+        outputs.push(describeEndpoints(obj as Endpoints, events));
+      } else if (type.kind === 'EndpointSlice') {
+        outputs.push(describeEndpointSlice(obj as EndpointSlice, events));
       } else {
         const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${obj.metadata.name ?? ''}` });
         outputs.push(describeNode(obj as Node, pods.items, events));
