@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'http';
 import YAML from 'yaml';
 import { badRequest, StatusError } from '../errors';
 import type { PatchType } from '../registry/registry';
+import { decodeProtobuf, protobufContentType } from './protobuf';
 
 export const maxBodyBytes = 3 * 1024 * 1024;
 
@@ -68,15 +69,24 @@ function parse(text: string, yaml: boolean): unknown {
   }
 }
 
-/** The object a POST or PUT carries (JSON, or YAML as the API server also accepts; no Content-Type means JSON, as kubectl's scale client relies on). */
+/**
+ * The object a POST or PUT carries: JSON, or YAML as the API server also accepts (no
+ * Content-Type means JSON, as kubectl's scale client relies on), or protobuf for the kinds
+ * protobuf.ts knows.
+ */
 export async function readObject(req: IncomingMessage): Promise<unknown> {
   const type = mediaType(req);
-  if (type !== '' && type !== 'application/json' && type !== 'application/yaml') {
-    throw unsupported(type, ['application/json', 'application/yaml']);
-  }
+  const accepted = ['application/json', 'application/yaml', protobufContentType];
+  if (type !== '' && !accepted.includes(type)) throw unsupported(type, accepted);
   const body = await readBody(req);
   if (body.length === 0) throw badRequest('the request body is empty');
-  return parse(body.toString('utf8'), type === 'application/yaml');
+  if (type !== protobufContentType) return parse(body.toString('utf8'), type === 'application/yaml');
+  const decoded = decodeProtobuf(body);
+  if ('badRequest' in decoded) throw badRequest(decoded.badRequest);
+  if ('unsupportedKind' in decoded) {
+    throw new StatusError(415, `the body of the request was in protobuf, which this server reads only for Services, not for ${decoded.unsupportedKind}: send application/json`);
+  }
+  return decoded.object;
 }
 
 /** The patch a PATCH carries and its kind, from the Content-Type. */
