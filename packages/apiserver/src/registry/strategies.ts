@@ -1,5 +1,6 @@
 import {
   EndpointSlice,
+  Endpoints,
   fieldInvalid,
   findResource,
   KubeObject,
@@ -171,8 +172,26 @@ class ServiceStrategy extends BaseStrategy {
   }
 }
 
-/** EndpointSlices: the address type is fixed at creation. */
+type PortList = { protocol?: string }[] | undefined;
+
+/** Ports without a protocol are TCP, in Endpoints and EndpointSlices alike. */
+function defaultProtocols(ports: PortList): void {
+  if (Array.isArray(ports)) for (const p of ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+}
+
+class EndpointsStrategy extends BaseStrategy {
+  override applyDefaults(obj: KubeObject): void {
+    const subsets = (obj as Endpoints).subsets;
+    if (Array.isArray(subsets)) for (const s of subsets) if (s && typeof s === 'object') defaultProtocols(s.ports);
+  }
+}
+
+/** EndpointSlices: ports default to TCP; the address type is fixed at creation. */
 class EndpointSliceStrategy extends BaseStrategy {
+  override applyDefaults(obj: KubeObject): void {
+    defaultProtocols((obj as EndpointSlice).ports);
+  }
+
   override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
     const causes = this.validate(obj);
     const type = (obj as EndpointSlice).addressType;
@@ -191,7 +210,7 @@ export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
     new BaseStrategy('bindings', opts),
     new BaseStrategy('leases', opts),
     new ServiceStrategy('services', opts),
-    new BaseStrategy('endpoints', opts),
+    new EndpointsStrategy('endpoints', opts),
     new EndpointSliceStrategy('endpointslices', opts),
   ];
   return new Map(list.map((s) => [s.resource.name, s]));
