@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, cli, agent, dashboard.
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard.
 'use strict';
 
 function latency(name, f, unit, baselineName, goal) {
@@ -40,6 +40,14 @@ const sections = {
     return figures;
   },
   'controller-manager': async (log) => require('../packages/controller-manager/dist/bench').runControllerManagerBench({ log }),
+  endpoints: async (log) => {
+    const r = await require('../packages/controller-manager/dist/endpoints-bench').runEndpointsBench({ log });
+    const scale = `${r.services} services, ${r.pods} pods`;
+    return [
+      ...latency(`pod deletionTimestamp set -> gone from its Endpoints (${scale})`, r.removal, 'ms', 'the same delete seen by a pods watch', 'p99 < 200 ms'),
+      ...latency(`pod Ready -> in its Endpoints' addresses (${scale})`, r.appearance, 'ms', 'the same status write seen by a pods watch', 'p99 < 200 ms'),
+    ];
+  },
   cli: async (log) => {
     const { startBenchServer } = require('../packages/apiserver/dist/bench/api-bench');
     const { benchGetPods, createPods } = require('../packages/cli/dist');

@@ -1,7 +1,8 @@
 // Pods as a node agent would leave them, written through the API without a runtime: bound to a
 // node, Running with an IP, Ready or not (the pods/status subresource, as an agent writes it).
+// The endpoints benchmark and the integration tests run on them.
 
-import type { ContainerPort, EndpointSlice, Endpoints, Pod } from '@peapod/api';
+import type { ContainerPort, Pod } from '@peapod/api';
 import { ApiError } from '@peapod/client';
 import type { Client } from '@peapod/client';
 
@@ -56,25 +57,4 @@ export async function setPodReady(client: Client, name: string, ready: boolean, 
       if (!(err instanceof ApiError && err.code === 409)) throw err;
     }
   }
-}
-
-/** The service's Endpoints, or undefined when there are none. */
-export async function endpointsOf(client: Client, service: string, namespace = 'default'): Promise<Endpoints | undefined> {
-  try {
-    return await client.get<Endpoints>('endpoints', service, { namespace });
-  } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return undefined;
-    throw err;
-  }
-}
-
-export async function slicesOf(client: Client, service: string, namespace = 'default'): Promise<EndpointSlice[]> {
-  return (await client.list<EndpointSlice>('endpointslices', { namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items;
-}
-
-/** The IPs in the Endpoints, ready and not ready, each sorted. */
-export function addressesOf(ep: Endpoints | undefined): { ready: string[]; notReady: string[] } {
-  const ready = (ep?.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip)).sort();
-  const notReady = (ep?.subsets ?? []).flatMap((s) => (s.notReadyAddresses ?? []).map((a) => a.ip)).sort();
-  return { ready, notReady };
 }
