@@ -7,7 +7,7 @@ import path from 'path';
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
 import { startControllerManager } from '@peapod/client/dist/testing/docker-node';
-import { hasKubectl, kubectlFor, peactlFor, sendJson } from './testing/process';
+import { hasKubectl, kubectlFor, peactlFor, sendJson, sideBySide } from './testing/process';
 import type { Result } from './testing/process';
 
 let server: RunningApiServer;
@@ -75,16 +75,9 @@ function podCount(selector: string, n: number): Promise<PodJson[]> {
   });
 }
 
-/**
- * peactl's and kubectl's describe of the same object. Ages are printed to the second, so a
- * pair that straddles a second boundary is taken again.
- */
+/** peactl's and kubectl's describe of the same object. */
 function describeBoth(args: string[]): { peactl: Result; kubectl: Result } {
-  let pair = { peactl: run(['describe', ...args]), kubectl: kubectl.run(['describe', ...args]) };
-  for (let i = 0; i < 3 && pair.peactl.stdout !== pair.kubectl.stdout; i++) {
-    pair = { peactl: run(['describe', ...args]), kubectl: kubectl.run(['describe', ...args]) };
-  }
-  return pair;
+  return sideBySide(run, kubectl, ['describe', ...args]);
 }
 
 beforeAll(async () => {

@@ -3,8 +3,8 @@
 
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { startControllerManager } from './testing/cluster';
-import { hasKubectl, kubectlFor, nodeObject, peactlFor, postJson, sendJson } from './testing/process';
+import { startControllerManager } from '@peapod/client/dist/testing/docker-node';
+import { hasKubectl, kubectlFor, nodeObject, peactlFor, postJson, sendJson, sideBySide } from './testing/process';
 import type { Result } from './testing/process';
 
 jest.setTimeout(60_000);
@@ -35,11 +35,8 @@ async function runningPod(name: string, ip: string, ready: boolean, port: number
   expect(await sendJson(server.url, 'PATCH', `/api/v1/namespaces/default/pods/${name}/status`, { status }, 'application/merge-patch+json')).toBe(200);
 }
 
-/** peactl's and kubectl's output for the same arguments; ages print to the second, so a pair across a second boundary is taken again. */
 function both(args: string[]): { peactl: Result; kubectl: Result } {
-  let pair = { peactl: run(args), kubectl: kubectl.run(args) };
-  for (let i = 0; i < 3 && pair.peactl.stdout !== pair.kubectl.stdout; i++) pair = { peactl: run(args), kubectl: kubectl.run(args) };
-  return pair;
+  return sideBySide(run, kubectl, args);
 }
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@
 import { isPodReady, selectorFromSet } from '@peapod/api';
 import type { KubeObject, LabelSelector, Pod, Service } from '@peapod/api';
 import { objectKey } from '@peapod/client';
+import type { WorkQueue } from '@peapod/client';
 import type { SharedCache } from './cache';
 
 /** A cache's objects (or what is derived from each) by namespace, kept in step by its handlers. */
@@ -101,4 +102,27 @@ export function servicesToSyncOnPodUpdate(index: ServiceIndex, oldPod: Pod, pod:
   // Labels and more changed: every service either way; labels alone: those it joined or left.
   if (podChanged) return new Set([...now, ...before]);
   return new Set([...[...now].filter((k) => !before.has(k)), ...[...before].filter((k) => !now.has(k))]);
+}
+
+/**
+ * Queues the services a change concerns: a service's own change at once; a pod's (the services
+ * that select it, before and after) after the batch period, so that a burst is one sync.
+ */
+export function queueServiceChanges(
+  services: SharedCache<Service>,
+  pods: SharedCache<Pod>,
+  index: ServiceIndex,
+  queue: WorkQueue<string>,
+  batchPeriodMs: number,
+): void {
+  const now = (svc: Service): void => queue.add(objectKey(svc));
+  const later = (keys: Iterable<string>): void => {
+    for (const key of keys) queue.addAfter(key, batchPeriodMs);
+  };
+  services.on('add', now);
+  services.on('update', (_old, svc) => now(svc));
+  services.on('delete', now);
+  pods.on('add', (pod) => later(index.servicesFor(pod)));
+  pods.on('update', (oldPod, pod) => later(servicesToSyncOnPodUpdate(index, oldPod, pod)));
+  pods.on('delete', (pod) => later(index.servicesFor(pod)));
 }

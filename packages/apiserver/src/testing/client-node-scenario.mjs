@@ -1,16 +1,9 @@
 // Drives @kubernetes/client-node (ESM only, so it runs as its own process) against a server
 // given as argv[2], printing one JSON line with what it saw.
 import * as k8s from '@kubernetes/client-node';
+import { clientNodeFor } from './client-node-config.mjs';
 
-const server = process.argv[2];
-const kc = new k8s.KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'peapod', server, skipTLSVerify: true }],
-  users: [{ name: 'peapod' }],
-  contexts: [{ name: 'peapod', cluster: 'peapod', user: 'peapod' }],
-  currentContext: 'peapod',
-});
-const core = kc.makeApiClient(k8s.CoreV1Api);
+const { kc, core } = clientNodeFor(process.argv[2]);
 const namespace = 'default';
 const result = { events: [] };
 

@@ -1,16 +1,8 @@
 // Drives @kubernetes/client-node's CoreV1Api on services against a server given as argv[2]:
 // one of each type, a taken cluster IP, a delete and the address's reuse. Prints one JSON line.
-import * as k8s from '@kubernetes/client-node';
+import { clientNodeFor } from './client-node-config.mjs';
 
-const server = process.argv[2];
-const kc = new k8s.KubeConfig();
-kc.loadFromOptions({
-  clusters: [{ name: 'peapod', server, skipTLSVerify: true }],
-  users: [{ name: 'peapod' }],
-  contexts: [{ name: 'peapod', cluster: 'peapod', user: 'peapod' }],
-  currentContext: 'peapod',
-});
-const core = kc.makeApiClient(k8s.CoreV1Api);
+const { core } = clientNodeFor(process.argv[2]);
 const namespace = 'default';
 const result = {};
 

@@ -66,6 +66,16 @@ export function kubectlFor(url: string) {
   };
 }
 
+/**
+ * peactl's and kubectl's output for the same arguments. Ages are printed to the second, so a
+ * pair that straddles a second boundary is taken again.
+ */
+export function sideBySide(peactlRun: (args: string[]) => Result, kubectl: { run(args: string[]): Result }, args: string[]): { peactl: Result; kubectl: Result } {
+  let pair = { peactl: peactlRun(args), kubectl: kubectl.run(args) };
+  for (let i = 0; i < 3 && pair.peactl.stdout !== pair.kubectl.stdout; i++) pair = { peactl: peactlRun(args), kubectl: kubectl.run(args) };
+  return pair;
+}
+
 export function hasKubectl(): boolean {
   return fs.existsSync(kubectlPath);
 }

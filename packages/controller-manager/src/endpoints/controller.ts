@@ -12,7 +12,7 @@ import { splitKey } from '../cache';
 import type { SharedCache } from '../cache';
 import { OwnWrites } from '../own-writes';
 import type { ObjectWriter } from '../object-writer';
-import { NamespaceIndex, ServiceIndex, serviceSelector, servicesToSyncOnPodUpdate } from '../service-index';
+import { NamespaceIndex, ServiceIndex, queueServiceChanges, serviceSelector } from '../service-index';
 import { desiredSubsets, overCapacityAnnotation, truncateSubsets } from './subsets';
 
 export interface EndpointsControllerOptions {
@@ -62,14 +62,8 @@ export class EndpointsController {
     this.batchPeriodMs = opts.batchPeriodMs ?? 0;
     this.queue = new WorkQueue<string>({ logger: this.log });
     this.own = new OwnWrites(caches.endpoints);
-    const { services, pods, endpoints, serviceIndex } = caches;
-    services.on('add', (svc) => this.queue.add(objectKey(svc)));
-    services.on('update', (_old, svc) => this.queue.add(objectKey(svc)));
-    services.on('delete', (svc) => this.queue.add(objectKey(svc)));
-    pods.on('add', (pod) => this.enqueue(serviceIndex.servicesFor(pod)));
-    pods.on('update', (oldPod, pod) => this.enqueue(servicesToSyncOnPodUpdate(serviceIndex, oldPod, pod)));
-    pods.on('delete', (pod) => this.enqueue(serviceIndex.servicesFor(pod)));
-    endpoints.on('delete', (ep) => this.queue.add(objectKey(ep)));
+    queueServiceChanges(caches.services, caches.pods, caches.serviceIndex, this.queue, this.batchPeriodMs);
+    caches.endpoints.on('delete', (ep) => this.queue.add(objectKey(ep)));
   }
 
   /** Waits for every cache, looks once at all Endpoints (those of deleted services go), then syncs until stop(). */
@@ -82,10 +76,6 @@ export class EndpointsController {
 
   stop(): void {
     this.queue.shutdown();
-  }
-
-  private enqueue(keys: Iterable<string>): void {
-    for (const key of keys) this.queue.addAfter(key, this.batchPeriodMs);
   }
 
   /** Makes one service's Endpoints right. Throws to be retried. */

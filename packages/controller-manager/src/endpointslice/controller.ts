@@ -13,7 +13,7 @@ import { mapLimited, splitKey } from '../cache';
 import type { SharedCache } from '../cache';
 import { OwnWrites } from '../own-writes';
 import type { ObjectWriter } from '../object-writer';
-import { NamespaceIndex, ServiceIndex, serviceSelector, servicesToSyncOnPodUpdate } from '../service-index';
+import { NamespaceIndex, ServiceIndex, queueServiceChanges, serviceSelector } from '../service-index';
 import { controllerName, reconcileSlices } from './reconciler';
 
 export interface EndpointSliceControllerOptions {
@@ -67,13 +67,8 @@ export class EndpointSliceController {
     this.max = opts.maxEndpointsPerSlice ?? 100;
     this.batchPeriodMs = opts.batchPeriodMs ?? 0;
     this.queue = new WorkQueue<string>({ logger: this.log });
-    const { services, pods, slices, serviceIndex } = caches;
-    services.on('add', (svc) => this.queue.add(objectKey(svc)));
-    services.on('update', (_old, svc) => this.queue.add(objectKey(svc)));
-    services.on('delete', (svc) => this.queue.add(objectKey(svc)));
-    pods.on('add', (pod) => this.enqueue(serviceIndex.servicesFor(pod)));
-    pods.on('update', (oldPod, pod) => this.enqueue(servicesToSyncOnPodUpdate(serviceIndex, oldPod, pod)));
-    pods.on('delete', (pod) => this.enqueue(serviceIndex.servicesFor(pod)));
+    const { slices } = caches;
+    queueServiceChanges(caches.services, caches.pods, caches.serviceIndex, this.queue, this.batchPeriodMs);
     // A slice someone else changed or deleted (not our own write coming back) is made right again.
     slices.on('add', (slice) => this.sliceChanged(slice));
     slices.on('update', (old, slice) => {
@@ -98,10 +93,6 @@ export class EndpointSliceController {
 
   stop(): void {
     this.queue.shutdown();
-  }
-
-  private enqueue(keys: Iterable<string>): void {
-    for (const key of keys) this.queue.addAfter(key, this.batchPeriodMs);
   }
 
   private sliceChanged(slice: EndpointSlice, evenIfUnmanaged = false): void {
