@@ -291,8 +291,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             port: bound,
             tls: !!opts.tls,
           };
-          reconcileKubernetesService(registry, kubernetesService);
-          housekeeping.every('kubernetes service', 10_000, () => reconcileKubernetesService(registry, kubernetesService));
+          const keepKubernetesService = () => reconcileKubernetesService(registry, kubernetesService);
+          try {
+            keepKubernetesService();
+          } catch (err) {
+            // Not fatal: serving goes on, and housekeeping tries again.
+            log.error('could not write the kubernetes service', { error: (err as Error).message });
+          }
+          housekeeping.every('kubernetes service', 10_000, keepKubernetesService);
           housekeeping.start();
           resolve(bound);
         });
