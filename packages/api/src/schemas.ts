@@ -257,11 +257,12 @@ const coreDefs: Record<string, JSONSchema> = {
   SleepAction: obj({ seconds: int64 }, ['seconds']),
   Probe: obj({
     ...probeHandlers,
-    initialDelaySeconds: { ...int32, minimum: 0 },
-    timeoutSeconds: { ...int32, minimum: 1 },
-    periodSeconds: { ...int32, minimum: 1 },
-    successThreshold: { ...int32, minimum: 1 },
-    failureThreshold: { ...int32, minimum: 1 },
+    // 0 means "the default"; negative numbers are refused by validation with Kubernetes' wording.
+    initialDelaySeconds: int32,
+    timeoutSeconds: int32,
+    periodSeconds: int32,
+    successThreshold: int32,
+    failureThreshold: int32,
     terminationGracePeriodSeconds: int64,
   }),
   SecurityContext: obj({

@@ -160,9 +160,16 @@ export interface HTTPGetAction {
   httpHeaders?: { name: string; value: string }[];
 }
 
+export interface TCPSocketAction {
+  port: number | string;
+  host?: string;
+}
+
 export interface LifecycleHandler {
   exec?: ExecAction;
   httpGet?: HTTPGetAction;
+  /** Accepted by the API for compatibility; a hook with it fails when it runs, as in Kubernetes. */
+  tcpSocket?: TCPSocketAction;
   sleep?: { seconds: number };
 }
 
@@ -171,13 +178,16 @@ export interface Lifecycle {
   preStop?: LifecycleHandler;
 }
 
-export interface Probe extends LifecycleHandler {
+export interface Probe {
+  exec?: ExecAction;
+  httpGet?: HTTPGetAction;
+  tcpSocket?: TCPSocketAction;
   initialDelaySeconds?: number;
   timeoutSeconds?: number;
   periodSeconds?: number;
   successThreshold?: number;
   failureThreshold?: number;
-  tcpSocket?: { port: number | string; host?: string };
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface SecurityContext {

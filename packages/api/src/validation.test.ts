@@ -236,6 +236,50 @@ describe('validateObject: pods', () => {
     ]);
   });
 
+  it('checks probes as Kubernetes does: one handler, no negative numbers, liveness and startup succeed once', () => {
+    const p = goodPod();
+    const c = p.spec.containers[0];
+    c.readinessProbe = { exec: { command: ['true'] }, periodSeconds: 0, failureThreshold: -1, terminationGracePeriodSeconds: 5 };
+    c.livenessProbe = { httpGet: { port: 80, httpHeaders: [{ name: 'Bad Header', value: 'x' }] }, successThreshold: 2, terminationGracePeriodSeconds: 0 };
+    c.startupProbe = { tcpSocket: { port: 'http' }, exec: { command: ['x'] }, initialDelaySeconds: -3 };
+    expect(validateObject('Pod', p)).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.containers[0].livenessProbe.httpGet.httpHeaders[0].name',
+        message:
+          "Invalid value: \"Bad Header\": a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')",
+      },
+      { reason: 'FieldValueInvalid', field: 'spec.containers[0].livenessProbe.terminationGracePeriodSeconds', message: 'Invalid value: 0: must be greater than 0' },
+      { reason: 'FieldValueInvalid', field: 'spec.containers[0].livenessProbe.successThreshold', message: 'Invalid value: 2: must be 1' },
+      { reason: 'FieldValueInvalid', field: 'spec.containers[0].readinessProbe.failureThreshold', message: 'Invalid value: -1: must be greater than or equal to 0' },
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.containers[0].readinessProbe.terminationGracePeriodSeconds',
+        message: 'Invalid value: 5: must not be set for readinessProbes',
+      },
+      { reason: 'FieldValueForbidden', field: 'spec.containers[0].startupProbe.tcpSocket', message: 'Forbidden: may not specify more than 1 handler type' },
+      { reason: 'FieldValueInvalid', field: 'spec.containers[0].startupProbe.initialDelaySeconds', message: 'Invalid value: -3: must be greater than or equal to 0' },
+    ]);
+  });
+
+  it('forbids hooks and probes on init containers', () => {
+    const p = goodPod();
+    p.spec.initContainers![0].readinessProbe = { exec: { command: ['true'] } };
+    p.spec.initContainers![0].lifecycle = { postStart: { exec: { command: ['true'] } } };
+    expect(validateObject('Pod', p)).toEqual([
+      {
+        reason: 'FieldValueForbidden',
+        field: 'spec.initContainers[0].lifecycle',
+        message: 'Forbidden: may not be set for init containers without restartPolicy=Always',
+      },
+      {
+        reason: 'FieldValueForbidden',
+        field: 'spec.initContainers[0].readinessProbe',
+        message: 'Forbidden: may not be set for init containers without restartPolicy=Always',
+      },
+    ]);
+  });
+
   it('requires a volume source and checks container names as DNS labels', () => {
     const p = goodPod();
     p.spec.volumes = [{ name: 'data' }, { name: 'host', hostPath: { path: '/x' }, emptyDir: {} }];

@@ -194,6 +194,10 @@ function validateResources(resources: unknown, field: string, out: ValidationCau
   }
 }
 
+const httpHeaderNameRe = /^[-A-Za-z0-9]+$/;
+const httpHeaderNameMessage =
+  "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')";
+
 function validateHandler(h: JsonObject, field: string, kinds: string[], out: ValidationCause[]): void {
   const present = kinds.filter((k) => h[k] !== undefined);
   if (present.length === 0) {
@@ -206,12 +210,43 @@ function validateHandler(h: JsonObject, field: string, kinds: string[], out: Val
   const exec = asObject(h.exec);
   if (exec && asArray(exec.command).length === 0) out.push(required(`${field}.exec.command`));
   const httpGet = asObject(h.httpGet);
-  if (httpGet) validateIntOrStringPort(httpGet.port, `${field}.httpGet.port`, out);
+  if (httpGet) {
+    validateIntOrStringPort(httpGet.port, `${field}.httpGet.port`, out);
+    asArray(httpGet.httpHeaders).forEach((header, i) => {
+      const name = asString(asObject(header)?.name);
+      if (name !== undefined && !httpHeaderNameRe.test(name)) {
+        out.push(invalid(`${field}.httpGet.httpHeaders[${i}].name`, name, httpHeaderNameMessage));
+      }
+    });
+  }
   const tcp = asObject(h.tcpSocket);
   if (tcp) validateIntOrStringPort(tcp.port, `${field}.tcpSocket.port`, out);
   const sleep = asObject(h.sleep);
   const seconds = asNumber(sleep?.seconds);
   if (seconds !== undefined && seconds < 0) out.push(invalid(`${field}.sleep.seconds`, seconds, 'must be greater than or equal to 0'));
+}
+
+type ProbeKind = 'livenessProbe' | 'readinessProbe' | 'startupProbe';
+const probeKinds: ProbeKind[] = ['livenessProbe', 'readinessProbe', 'startupProbe'];
+const probeCounts = ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold'];
+
+/** A probe's handler and numbers; liveness and startup probes must succeed once, not more. */
+function validateProbe(p: JsonObject, field: string, kind: ProbeKind, out: ValidationCause[]): void {
+  validateHandler(p, field, ['exec', 'httpGet', 'tcpSocket'], out);
+  for (const name of probeCounts) {
+    const n = asNumber(p[name]);
+    if (n !== undefined && n < 0) out.push(invalid(`${field}.${name}`, n, 'must be greater than or equal to 0'));
+  }
+  const grace = asNumber(p.terminationGracePeriodSeconds);
+  if (kind === 'readinessProbe') {
+    if (p.terminationGracePeriodSeconds !== undefined && p.terminationGracePeriodSeconds !== null) {
+      out.push(invalid(`${field}.terminationGracePeriodSeconds`, p.terminationGracePeriodSeconds, 'must not be set for readinessProbes'));
+    }
+  } else {
+    if (grace !== undefined && grace <= 0) out.push(invalid(`${field}.terminationGracePeriodSeconds`, grace, 'must be greater than 0'));
+    const successes = asNumber(p.successThreshold);
+    if (successes !== undefined && successes !== 1) out.push(invalid(`${field}.successThreshold`, successes, 'must be 1'));
+  }
 }
 
 interface ContainerContext {
@@ -221,7 +256,7 @@ interface ContainerContext {
   opts: ValidateOptions;
 }
 
-function validateContainer(raw: unknown, field: string, ctx: ContainerContext, out: ValidationCause[]): void {
+function validateContainer(raw: unknown, field: string, ctx: ContainerContext, out: ValidationCause[], init = false): void {
   const c = asObject(raw);
   if (!c) return;
   const name = asString(c.name);
@@ -283,14 +318,21 @@ function validateContainer(raw: unknown, field: string, ctx: ContainerContext, o
     }
   });
 
-  const lifecycle = asObject(c.lifecycle);
-  for (const hook of ['postStart', 'preStop']) {
-    const h = asObject(lifecycle?.[hook]);
-    if (h) validateHandler(h, `${field}.lifecycle.${hook}`, ['exec', 'httpGet', 'tcpSocket', 'sleep'], out);
-  }
-  for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
-    const p = asObject(c[probe]);
-    if (p) validateHandler(p, `${field}.${probe}`, ['exec', 'httpGet', 'tcpSocket'], out);
+  if (init) {
+    // Init containers run to completion one after another: nothing probes or hooks them.
+    for (const name of ['lifecycle', ...probeKinds]) {
+      if (c[name] !== undefined && c[name] !== null) out.push(forbidden(`${field}.${name}`, 'may not be set for init containers without restartPolicy=Always'));
+    }
+  } else {
+    const lifecycle = asObject(c.lifecycle);
+    for (const hook of ['postStart', 'preStop']) {
+      const h = asObject(lifecycle?.[hook]);
+      if (h) validateHandler(h, `${field}.lifecycle.${hook}`, ['exec', 'httpGet', 'tcpSocket', 'sleep'], out);
+    }
+    for (const kind of probeKinds) {
+      const p = asObject(c[kind]);
+      if (p) validateProbe(p, `${field}.${kind}`, kind, out);
+    }
   }
 
   const sc = asObject(c.securityContext);
@@ -409,7 +451,7 @@ function validatePodSpec(specRaw: unknown, field: string, opts: ValidateOptions,
   const containers = asArray(spec.containers);
   if (containers.length === 0) out.push(required(`${field}.containers`));
   containers.forEach((c, i) => validateContainer(c, `${field}.containers[${i}]`, ctx, out));
-  asArray(spec.initContainers).forEach((c, i) => validateContainer(c, `${field}.initContainers[${i}]`, ctx, out));
+  asArray(spec.initContainers).forEach((c, i) => validateContainer(c, `${field}.initContainers[${i}]`, ctx, out, true));
 
   const grace = asNumber(spec.terminationGracePeriodSeconds);
   if (grace !== undefined && grace < 0) {

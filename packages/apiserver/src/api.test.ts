@@ -46,6 +46,30 @@ describe('create and defaults', () => {
     expect(r.body.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
   });
 
+  test('probe and hook defaults; a liveness probe that must succeed twice is a 422 naming the field', async () => {
+    const container = {
+      name: 'c',
+      image: 'busybox:1.36',
+      readinessProbe: { httpGet: { port: 8080 }, periodSeconds: 2 },
+      livenessProbe: { exec: { command: ['true'] }, timeoutSeconds: 0 },
+      lifecycle: { postStart: { httpGet: { port: 8080 } } },
+    };
+    const r = await call(base, 'POST', pods, { metadata: { name: 'probed' }, spec: { containers: [container] } });
+    expect(r.status).toBe(201);
+    const c = r.body.spec.containers[0];
+    expect(c.readinessProbe).toEqual({ httpGet: { port: 8080, path: '/', scheme: 'HTTP' }, periodSeconds: 2, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
+    expect(c.livenessProbe).toEqual({ exec: { command: ['true'] }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
+    expect(c.lifecycle.postStart.httpGet).toEqual({ port: 8080, path: '/', scheme: 'HTTP' });
+    const bad = await call(base, 'POST', pods, {
+      metadata: { name: 'bad-probe' },
+      spec: { containers: [{ ...container, livenessProbe: { exec: { command: ['true'] }, successThreshold: 2 } }] },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.details.causes).toEqual([
+      { reason: 'FieldValueInvalid', field: 'spec.containers[0].livenessProbe.successThreshold', message: 'Invalid value: 2: must be 1' },
+    ]);
+  });
+
   test('generateName makes a unique name', async () => {
     const a = await call(base, 'POST', pods, { ...podManifest(''), metadata: { generateName: 'web-' } });
     const b = await call(base, 'POST', pods, { ...podManifest(''), metadata: { generateName: 'web-' } });

@@ -1,4 +1,4 @@
-import { canonicalJson } from '@peapod/api';
+import { canonicalJson, defaultHttpGet, defaultProbe } from '@peapod/api';
 import type { Container, Pod, StatusCause, Toleration } from '@peapod/api';
 
 function defaultPullPolicy(image: string | undefined): Container['imagePullPolicy'] {
@@ -24,6 +24,13 @@ function defaultContainer(c: Container): void {
     }
   }
   if (Array.isArray(c.ports)) for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+  defaultProbe(c.livenessProbe);
+  defaultProbe(c.readinessProbe);
+  defaultProbe(c.startupProbe);
+  if (typeof c.lifecycle === 'object' && c.lifecycle !== null) {
+    defaultHttpGet(c.lifecycle.postStart?.httpGet);
+    defaultHttpGet(c.lifecycle.preStop?.httpGet);
+  }
 }
 
 /** The tolerations the DefaultTolerationSeconds admission adds: 5 minutes on a lost node. */
