@@ -228,6 +228,16 @@ describe('Client verbs', () => {
     expect(second.involvedObject.namespace).toBeUndefined();
     expect(second.source).toEqual({ component: 'peapod-agent', host: 'n1' });
     expect(second.metadata.name).not.toBe(sent.metadata.name);
+    expect(second.eventTime).toBeUndefined();
+
+    await client.recordEvent(involved, 'Normal', 'Killing', 'Stopping container app', { component: 'peapod-agent' }, new Date('2030-01-02T03:04:05.678Z'));
+    const timed = JSON.parse(seen[2].body) as Event;
+    expect(timed).toMatchObject({
+      eventTime: '2030-01-02T03:04:05.678000Z',
+      firstTimestamp: '2030-01-02T03:04:05Z',
+      lastTimestamp: '2030-01-02T03:04:05Z',
+      action: 'Killing',
+    });
   });
 
   it('request returns error statuses instead of throwing', async () => {
