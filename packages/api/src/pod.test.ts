@@ -2,9 +2,12 @@ import {
   formatAge,
   formatDuration,
   getPodCondition,
+  isPodAvailable,
+  isPodReady,
   isPodTerminal,
   nodeDisplayStatus,
   podDisplayStatus,
+  podLastRestart,
   podReadyCount,
   podRequests,
   podRestarts,
@@ -106,6 +109,28 @@ describe('podDisplayStatus and friends', () => {
     expect(podDisplayStatus(p)).toBe('Terminating');
     p.status!.reason = 'NodeLost';
     expect(podDisplayStatus(p)).toBe('Unknown');
+    // A finished pod being removed shows how it finished, as kubectl does.
+    const done = pod({ phase: 'Succeeded', containerStatuses: [cs('a', { terminated: { exitCode: 0, reason: 'Completed' } })] });
+    done.metadata.deletionTimestamp = '2024-01-01T00:00:30Z';
+    expect(podDisplayStatus(done)).toBe('Completed');
+  });
+
+  it('dates the last restart from the containers RESTARTS counts: init containers while initializing', () => {
+    const spec = { containers: [{ name: 'a' }], initContainers: [{ name: 'i1' }] };
+    const lastState = { terminated: { exitCode: 1, finishedAt: '2024-01-01T00:00:05Z' } };
+    const initializing: Pod = { metadata: { name: 'p' }, spec, status: { initContainerStatuses: [{ ...cs('i1', { waiting: { reason: 'CrashLoopBackOff' } }, false, 2), lastState }] } };
+    expect(podLastRestart(initializing)).toBe(Date.parse('2024-01-01T00:00:05Z'));
+    const initialized: Pod = {
+      metadata: { name: 'p' },
+      spec,
+      status: {
+        conditions: [{ type: 'Initialized', status: 'True' }],
+        initContainerStatuses: [{ ...cs('i1', { terminated: { exitCode: 0 } }, true, 2), lastState }],
+        containerStatuses: [cs('a', running, true)],
+      },
+    };
+    expect(podLastRestart(initialized)).toBeUndefined();
+    expect(podRestarts(initialized)).toBe(0);
   });
 });
 
@@ -138,6 +163,26 @@ describe('isPodTerminal', () => {
     expect(isPodTerminal(pod({ phase: 'Failed' }))).toBe(true);
     expect(isPodTerminal(pod({ phase: 'Running' }))).toBe(false);
     expect(isPodTerminal(pod({}))).toBe(false);
+  });
+});
+
+describe('isPodReady and isPodAvailable', () => {
+  const readySince = (lastTransitionTime?: string): Pod => pod({ conditions: [{ type: 'Ready', status: 'True', ...(lastTransitionTime ? { lastTransitionTime } : {}) }] });
+  const now = Date.parse('2030-01-01T00:00:10Z');
+
+  it('ready is the Ready condition being True', () => {
+    expect(isPodReady(readySince('2030-01-01T00:00:00Z'))).toBe(true);
+    expect(isPodReady(pod({ conditions: [{ type: 'Ready', status: 'False' }] }))).toBe(false);
+    expect(isPodReady(pod({}))).toBe(false);
+  });
+
+  it('available is ready for longer than minReadySeconds; without a transition time only with no minimum', () => {
+    expect(isPodAvailable(readySince('2030-01-01T00:00:00Z'), 0, now)).toBe(true);
+    expect(isPodAvailable(readySince('2030-01-01T00:00:00Z'), 9, now)).toBe(true);
+    expect(isPodAvailable(readySince('2030-01-01T00:00:00Z'), 10, now)).toBe(false);
+    expect(isPodAvailable(readySince(), 0, now)).toBe(true);
+    expect(isPodAvailable(readySince(), 1, now)).toBe(false);
+    expect(isPodAvailable(pod({}), 0, now)).toBe(false);
   });
 });
 

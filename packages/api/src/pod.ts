@@ -8,7 +8,14 @@ interface PodSummary {
   ready: number;
   total: number;
   restarts: number;
+  /** When the containers counted in `restarts` last ended (epoch ms; 0: never). */
+  lastRestart: number;
   status: string;
+}
+
+function lastEnded(cs: { lastState?: { terminated?: { finishedAt?: string } } }, latest: number): number {
+  const at = Date.parse(cs.lastState?.terminated?.finishedAt ?? '');
+  return Number.isNaN(at) ? latest : Math.max(latest, at);
 }
 
 function summarizePod(pod: Pod): PodSummary {
@@ -16,6 +23,7 @@ function summarizePod(pod: Pod): PodSummary {
   const total = pod.spec?.containers?.length ?? 0;
   let reason: string = status.reason || status.phase || '';
   let restarts = 0;
+  let lastRestart = 0;
   let ready = 0;
 
   const initCount = pod.spec?.initContainers?.length ?? 0;
@@ -24,6 +32,7 @@ function summarizePod(pod: Pod): PodSummary {
   for (let i = 0; i < initStatuses.length; i++) {
     const cs = initStatuses[i];
     restarts += cs.restartCount ?? 0;
+    lastRestart = lastEnded(cs, lastRestart);
     const terminated = cs.state?.terminated;
     const waiting = cs.state?.waiting;
     if (terminated && terminated.exitCode === 0) continue;
@@ -42,12 +51,14 @@ function summarizePod(pod: Pod): PodSummary {
 
   if (!initializing || getPodCondition(pod, 'Initialized')?.status === 'True') {
     restarts = 0;
+    lastRestart = 0;
     let hasRunning = false;
     const statuses = status.containerStatuses ?? [];
     // Walk backwards so the first container's state is the one shown, as kubectl does.
     for (let i = statuses.length - 1; i >= 0; i--) {
       const cs = statuses[i];
       restarts += cs.restartCount ?? 0;
+      lastRestart = lastEnded(cs, lastRestart);
       const waiting = cs.state?.waiting;
       const terminated = cs.state?.terminated;
       if (waiting?.reason) {
@@ -67,10 +78,9 @@ function summarizePod(pod: Pod): PodSummary {
     }
   }
 
-  if (pod.metadata?.deletionTimestamp) {
-    reason = status.reason === 'NodeLost' ? 'Unknown' : 'Terminating';
-  }
-  return { ready, total, restarts, status: reason || 'Unknown' };
+  if (pod.metadata?.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata?.deletionTimestamp && !isPodTerminal(pod)) reason = 'Terminating';
+  return { ready, total, restarts, lastRestart, status: reason || 'Unknown' };
 }
 
 /** What kubectl prints before deleting with grace 0 and --force; the dashboard shows it too. */
@@ -86,6 +96,11 @@ export function podReadyCount(pod: Pod): string {
 /** The RESTARTS column: restarts of the app containers (of init containers while initializing). */
 export function podRestarts(pod: Pod): number {
   return summarizePod(pod).restarts;
+}
+
+/** When a container counted in RESTARTS last ended (epoch ms), if one did: kubectl's "(5m ago)". */
+export function podLastRestart(pod: Pod): number | undefined {
+  return summarizePod(pod).lastRestart || undefined;
 }
 
 /** The STATUS column, following kubectl's rules. */
@@ -127,9 +142,20 @@ export function setPodCondition(status: PodStatus, cond: PodCondition, now: Date
   return true;
 }
 
-/** The pod's Ready condition is True: it may receive traffic. */
+/** The pod's Ready condition is True: it may receive traffic (Kubernetes' podutil.IsPodReady). */
 export function isPodReady(pod: Pod): boolean {
   return getPodCondition(pod, 'Ready')?.status === 'True';
+}
+
+/**
+ * Ready for more than minReadySeconds (Kubernetes' podutil.IsPodAvailable): with a minimum,
+ * a Ready condition that does not say since when does not count.
+ */
+export function isPodAvailable(pod: Pod, minReadySeconds: number, now: number): boolean {
+  if (!isPodReady(pod)) return false;
+  if (minReadySeconds <= 0) return true;
+  const since = Date.parse(getPodCondition(pod, 'Ready')?.lastTransitionTime ?? '');
+  return !Number.isNaN(since) && since + minReadySeconds * 1000 < now;
 }
 
 export function isPodTerminal(pod: Pod): boolean {

@@ -11,6 +11,7 @@ import {
   nodeDisplayStatus,
   Pod,
   podDisplayStatus,
+  podLastRestart,
   ReplicationController,
   podReadyCount,
   podRestarts,
@@ -48,11 +49,7 @@ const ageCol = col('Age', 'string', 'CreationTimestamp is a timestamp representi
 const none = '<none>';
 
 function lastRestartAgo(pod: Pod, now: number): string {
-  let latest = 0;
-  for (const cs of pod.status?.containerStatuses ?? []) {
-    const finished = cs.lastState?.terminated?.finishedAt;
-    if (finished) latest = Math.max(latest, Date.parse(finished));
-  }
+  const latest = podLastRestart(pod);
   return latest ? ` (${formatAge(new Date(latest).toISOString(), now)} ago)` : '';
 }
 
