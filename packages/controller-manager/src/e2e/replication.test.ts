@@ -9,7 +9,7 @@ import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 import { isPodLive } from '../replication/controller';
 import { ReplicaInvariant, rcManifest, startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
-import { cleanUp, createNetwork, runningPodsOn } from '../testing/docker';
+import { cleanUp, containersWith, createNetwork, docker, runningPodsOn } from '../testing/docker';
 
 jest.setTimeout(120_000);
 
@@ -175,4 +175,42 @@ test('a deleted controller takes its pods with it; with orphan cascade they stay
   const kept = running(await pods('orphaned'));
   expect(kept).toHaveLength(2);
   expect(kept.every((p) => p.metadata.ownerReferences === undefined)).toBe(true);
+});
+
+test('readyReplicas follow the pods\' readiness probes, and availableReplicas come minReadySeconds later with no further event', async () => {
+  const rc = template('probed', 2);
+  rc.spec!.minReadySeconds = 3;
+  const app = rc.spec!.template!.spec!.containers[0];
+  // The test image has no /tmp until the container makes one.
+  app.command = ['sh', '-c', "mkdir -p /tmp; trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"];
+  app.readinessProbe = { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 };
+  const statuses: NonNullable<ReplicationController['status']>[] = [];
+  const watch = cluster.client.watch<ReplicationController>('replicationcontrollers', { namespace: 'default', fieldSelector: 'metadata.name=probed' }, (e) => {
+    if (e.type !== 'BOOKMARK' && e.object.status) statuses.push(e.object.status);
+  });
+  try {
+    await cluster.client.create('replicationcontrollers', rc);
+    const started = await waitFor('2 pods running, not ready', async () => {
+      const list = (await pods('probed')).filter((p) => p.status?.containerStatuses?.[0]?.started === true);
+      return list.length === 2 && list;
+    }, 60_000);
+    expect(statuses.at(-1)).toMatchObject({ replicas: 2, readyReplicas: 0, availableReplicas: 0 });
+
+    const execIn = (pod: Pod, script: string): void => {
+      const [id] = containersWith([`peapod.pod.name=${pod.metadata.name}`, 'peapod.container=app']);
+      const r = docker(['exec', id, 'sh', '-c', script]);
+      if (r.code !== 0) throw new Error(`${script}: ${r.stderr}`);
+    };
+    for (const pod of started) execIn(pod, 'touch /tmp/ready');
+    await waitFor('2 ready replicas', async () => statuses.at(-1)?.readyReplicas === 2, 30_000);
+    await waitFor('2 available replicas', async () => statuses.at(-1)?.availableReplicas === 2, 30_000);
+    // Ready before available: a status said so in between.
+    expect(statuses.some((s) => s.readyReplicas === 2 && (s.availableReplicas ?? 0) < 2)).toBe(true);
+
+    execIn(started[0], 'rm /tmp/ready');
+    await waitFor('1 ready, 1 available', async () => statuses.at(-1)?.readyReplicas === 1 && statuses.at(-1)?.availableReplicas === 1, 30_000);
+    expect(statuses.at(-1)?.replicas).toBe(2);
+  } finally {
+    watch.stop();
+  }
 });

@@ -198,3 +198,45 @@ test('status counts available pods only after minReadySeconds', async () => {
   expect(api.statuses.at(-1)).toEqual({ replicas: 2, fullyLabeledReplicas: 1, readyReplicas: 2, availableReplicas: 1, observedGeneration: 4 });
   manager.stop();
 });
+
+test('readyReplicas counts live pods whose Ready condition is True; a pod that stops being ready stops counting', async () => {
+  const { api, pods, manager, rc, key } = setup(makeRc('web', 3));
+  pods.set(makePod('ready', { owner: rc, nodeName: 'n1', ready: true }));
+  const flipping = pods.set(makePod('flipping', { owner: rc, nodeName: 'n1', ready: true }));
+  pods.set(makePod('unready', { owner: rc, nodeName: 'n1' }));
+  // Terminating pods are Ready=False from their node at once; a stale True still must not count.
+  pods.set(makePod('leaving', { owner: rc, nodeName: 'n1', ready: true, terminating: true }));
+  await manager.sync(key);
+  expect(api.statuses.at(-1)).toMatchObject({ replicas: 3, readyReplicas: 2, availableReplicas: 2 });
+  pods.set({ ...flipping, status: { ...flipping.status, conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: '2024-01-01T00:05:00Z' }] } });
+  await manager.sync(key);
+  expect(api.statuses.at(-1)).toMatchObject({ replicas: 3, readyReplicas: 1, availableReplicas: 1 });
+});
+
+test('a pod that became ready is counted available minReadySeconds later without any further event', async () => {
+  const rcs = new FakeCache<ReplicationController>();
+  const pods = new FakeCache<Pod>();
+  const api = new FakeClient();
+  const rc = rcs.set(makeRc('web', 1, { minReadySeconds: 1 }));
+  api.serverRc = rc;
+  const manager = new ReplicationManager(rcs, pods, api, { logger: quiet });
+  const running = manager.run();
+  const pod = pods.set(makePod('p', { owner: rc, nodeName: 'n1' }));
+  await waitUntil(() => api.statuses.at(-1)?.replicas === 1);
+  const readyAt = Date.now();
+  pods.set({ ...pod, status: { ...pod.status, conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date(readyAt).toISOString() }] } });
+  await waitUntil(() => api.statuses.at(-1)?.readyReplicas === 1);
+  expect(api.statuses.at(-1)?.availableReplicas).toBe(0);
+  await waitUntil(() => api.statuses.at(-1)?.availableReplicas === 1);
+  expect(Date.now() - readyAt).toBeGreaterThanOrEqual(1000);
+  manager.stop();
+  await running;
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

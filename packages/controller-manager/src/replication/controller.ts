@@ -4,7 +4,7 @@
 // or deletes the difference, and writes the status. Expectations keep a sync from acting on
 // a cache that has not yet seen the controller's own previous writes.
 
-import { isPodTerminal, nothingSelector, selectorFromSet } from '@peapod/api';
+import { isPodReady, isPodTerminal, nothingSelector, selectorFromSet } from '@peapod/api';
 import type { LabelSelector, Pod, ReplicationController } from '@peapod/api';
 import { ApiError, WorkQueue, createLogger, objectKey } from '@peapod/client';
 import type { Logger } from '@peapod/client';
@@ -37,10 +37,6 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   const ak = Object.keys(a ?? {});
   if (ak.length !== Object.keys(b ?? {}).length) return false;
   return ak.every((k) => (a ?? {})[k] === (b ?? {})[k]);
-}
-
-function isReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 function isNotFound(err: unknown): boolean {
@@ -146,7 +142,7 @@ export class ReplicationManager {
       this.enqueue(rc);
       // A pod that just became ready becomes available minReadySeconds later: look again then.
       const minReady = rc.spec?.minReadySeconds ?? 0;
-      if (minReady > 0 && !isReady(oldPod) && isReady(pod)) this.queue.addAfter(objectKey(rc), minReady * 1000 + 1);
+      if (minReady > 0 && !isPodReady(oldPod) && isPodReady(pod)) this.queue.addAfter(objectKey(rc), minReady * 1000 + 1);
       return;
     }
     if (labelsChanged || refChanged) for (const rc of this.controllersMatching(pod)) this.enqueue(rc);
@@ -186,7 +182,7 @@ export class ReplicationManager {
     await this.writeStatus(rc, computeStatus(rc, owned, now));
     if (manageError !== undefined) throw manageError;
     const recheck = nextAvailabilityCheckMs(rc, owned, now);
-    if (recheck !== undefined) this.queue.addAfter(key, recheck + 1);
+    if (recheck !== undefined) this.queue.addAfter(key, recheck);
   }
 
   /**

@@ -2,14 +2,10 @@
 // least go first — not yet scheduled, then not yet running, then not ready, then the ones
 // that became ready most recently, restarted most, or were created last.
 
-import { getPodCondition } from '@peapod/api';
+import { getPodCondition, isPodReady } from '@peapod/api';
 import type { Pod } from '@peapod/api';
 
 const phaseRank: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
-
-function isReady(pod: Pod): boolean {
-  return getPodCondition(pod, 'Ready')?.status === 'True';
-}
 
 function time(iso: string | undefined): number {
   if (iso === undefined) return 0;
@@ -31,8 +27,8 @@ export function compareForDeletion(a: Pod, b: Pod): number {
   const aPhase = phaseRank[a.status?.phase ?? 'Pending'] ?? 0;
   const bPhase = phaseRank[b.status?.phase ?? 'Pending'] ?? 0;
   if (aPhase !== bPhase) return aPhase - bPhase;
-  const aReady = isReady(a) ? 1 : 0;
-  const bReady = isReady(b) ? 1 : 0;
+  const aReady = isPodReady(a) ? 1 : 0;
+  const bReady = isPodReady(b) ? 1 : 0;
   if (aReady !== bReady) return aReady - bReady;
   if (aReady === 1) {
     const aSince = time(getPodCondition(a, 'Ready')?.lastTransitionTime);

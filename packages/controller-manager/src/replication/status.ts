@@ -1,21 +1,7 @@
 // The status a replication controller reports, computed from the live pods it owns.
 
-import { getPodCondition } from '@peapod/api';
+import { getPodCondition, isPodAvailable, isPodReady } from '@peapod/api';
 import type { Pod, ReplicationController, ReplicationControllerStatus } from '@peapod/api';
-
-function readySince(pod: Pod): number | undefined {
-  const ready = getPodCondition(pod, 'Ready');
-  if (ready?.status !== 'True') return undefined;
-  const t = ready.lastTransitionTime !== undefined ? Date.parse(ready.lastTransitionTime) : NaN;
-  return Number.isNaN(t) ? 0 : t;
-}
-
-/** Ready for at least minReadySeconds (ready at all, when that is 0). */
-export function isPodAvailable(pod: Pod, minReadySeconds: number, now: number): boolean {
-  const since = readySince(pod);
-  if (since === undefined) return false;
-  return minReadySeconds <= 0 || since + minReadySeconds * 1000 <= now;
-}
 
 function hasAllLabels(pod: Pod, labels: Record<string, string>): boolean {
   const have = pod.metadata.labels ?? {};
@@ -31,7 +17,7 @@ export function computeStatus(rc: ReplicationController, pods: readonly Pod[], n
   let available = 0;
   for (const pod of pods) {
     if (hasAllLabels(pod, templateLabels)) fullyLabeled++;
-    if (readySince(pod) !== undefined) ready++;
+    if (isPodReady(pod)) ready++;
     if (isPodAvailable(pod, minReady, now)) available++;
   }
   const status: ReplicationControllerStatus = {
@@ -65,9 +51,11 @@ export function nextAvailabilityCheckMs(rc: ReplicationController, pods: readonl
   if (minReady <= 0) return undefined;
   let soonest: number | undefined;
   for (const pod of pods) {
-    const since = readySince(pod);
-    if (since === undefined) continue;
-    const due = since + minReady * 1000 - now;
+    if (!isPodReady(pod)) continue;
+    const since = Date.parse(getPodCondition(pod, 'Ready')?.lastTransitionTime ?? '');
+    if (Number.isNaN(since)) continue;
+    // Available once the time is past, not at it (isPodAvailable): look a millisecond after.
+    const due = since + minReady * 1000 - now + 1;
     if (due > 0 && (soonest === undefined || due < soonest)) soonest = due;
   }
   return soonest;
