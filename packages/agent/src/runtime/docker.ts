@@ -7,7 +7,7 @@ import { appContainerCreateOptions, podLimits, sandboxCreateOptions } from './co
 import { dockerStatusCode, errorMessage, isNotFound } from './errors';
 import { execInContainer } from './exec';
 import { defaultPullPolicy, ensureImage, imagePresent } from './image';
-import { killPod } from './kill-pod';
+import { killContainer, killPod, type KillPodDeps } from './kill-pod';
 import {
   INFRA_CONTAINER_NAME,
   LABEL_CONTAINER,
@@ -25,8 +25,9 @@ import {
 } from './labels';
 import { containerLogs } from './logs';
 import { applyCapabilitiesOnly, probePrivileged, type PrivilegedSupport } from './privileged';
-import { dockerTime, stopContainer, terminateContainer } from './stop';
+import { dockerTime, stopContainer, terminateContainer, type OnSignal } from './stop';
 import type {
+  ContainerKillReport,
   ContainerRuntime,
   ContainerStateSummary,
   CreateContainerOptions,
@@ -317,8 +318,8 @@ export class DockerRuntime implements ContainerRuntime {
     }));
   }
 
-  stopContainer(id: string, gracePeriodSeconds: number): Promise<StopResult> {
-    return stopContainer(this.docker, id, gracePeriodSeconds);
+  stopContainer(id: string, gracePeriodSeconds: number, onSignal?: OnSignal): Promise<StopResult> {
+    return stopContainer(this.docker, id, gracePeriodSeconds, onSignal);
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -336,13 +337,23 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   killPod(pod: Pod, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<KillPodReport> {
-    return killPod(pod, gracePeriodSeconds, opts, {
+    return killPod(pod, gracePeriodSeconds, opts, this.killDeps());
+  }
+
+  async killContainer(pod: Pod, container: RuntimeContainer, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<ContainerKillReport> {
+    const start = Date.now();
+    const podIP = (await this.findSandbox(container.podUid))?.ip ?? '';
+    return killContainer(pod, container, start, start + Math.max(0, gracePeriodSeconds) * 1000, podIP, this.killDeps(), opts);
+  }
+
+  private killDeps(): KillPodDeps {
+    return {
       listPodContainers: (uid) => this.listPodContainers({ uid }),
       podIP: async (uid) => (await this.findSandbox(uid))?.ip ?? '',
-      terminate: (id, killAtMs) => terminateContainer(this.docker, id, killAtMs),
+      terminate: (id, killAtMs, onSignal) => terminateContainer(this.docker, id, killAtMs, onSignal),
       exec: (id, cmd, timeoutMs) => this.execInContainer(id, cmd, timeoutMs),
       removeContainer: (id) => this.removeContainer(id),
-    });
+    };
   }
 
   /** Removes every container, emptyDir volume and the pod cgroup of a pod. */

@@ -1,7 +1,7 @@
 import http from 'http';
 import type { AddressInfo } from 'net';
 import type { Container } from '@peapod/api';
-import { runHandler, type HookContext } from './hooks';
+import { NO_HOOK_TIMEOUT_MS, runHandler, type HookContext } from './hooks';
 import type { ExecResult } from './types';
 
 let server: http.Server;
@@ -52,6 +52,17 @@ describe('lifecycle handlers', () => {
     expect(failing).toMatchObject({ handler: 'exec', status: 'failed', message: expect.stringMatching(/exited with 1: boom/) });
     const late = await runHandler({ exec: { command: ['sleep', '9'] } }, ctx(() => ({ exitCode: null, timedOut: true, output: '', durationMs: 1 })), 1000);
     expect(late.status).toBe('timed-out');
+  });
+
+  it('stops waiting for a hook when aborted (the pod is being deleted)', async () => {
+    const deleted = new AbortController();
+    const hanging: HookContext = { ...ctx(), exec: () => new Promise<ExecResult>(() => undefined) };
+    const pending = runHandler({ exec: { command: ['sleep', '600'] } }, hanging, NO_HOOK_TIMEOUT_MS, deleted.signal);
+    setTimeout(() => deleted.abort(), 50);
+    const result = await pending;
+    expect(result).toMatchObject({ handler: 'exec', status: 'aborted' });
+    expect(result.durationMs).toBeLessThan(1000);
+    expect((await runHandler({ sleep: { seconds: 1 } }, ctx(), 5000, deleted.signal)).status).toBe('aborted');
   });
 
   it('sleeps, bounded by the time left', async () => {

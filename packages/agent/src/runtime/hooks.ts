@@ -1,6 +1,6 @@
-import http from 'http';
-import https from 'https';
 import type { Container, HTTPGetAction, LifecycleHandler } from '@peapod/api';
+import { httpGetOnce, httpGetUrl, isHttpSuccess } from '../probe/handlers/http-get';
+import { resolvePort } from '../probe/handlers/port';
 import { errorMessage } from './errors';
 import type { ExecResult, HookHandlerKind, HookResult } from './types';
 
@@ -12,6 +12,9 @@ export interface HookContext {
   exec: (id: string, cmd: string[], timeoutMs: number) => Promise<ExecResult>;
 }
 
+/** The longest a timer can wait: a hook given this has, in effect, no time limit. */
+export const NO_HOOK_TIMEOUT_MS = 2 ** 31 - 1;
+
 export function handlerKind(handler: LifecycleHandler): HookHandlerKind {
   if (handler.exec) return 'exec';
   if (handler.httpGet) return 'httpGet';
@@ -19,44 +22,21 @@ export function handlerKind(handler: LifecycleHandler): HookHandlerKind {
   return 'invalid';
 }
 
-function resolvePort(container: Container, port: number | string): number {
-  if (typeof port === 'number') return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  const named = container.ports?.find((p) => p.name === port);
-  if (!named) throw new Error(`port "${port}" is not a named port of container "${container.name}"`);
-  return named.containerPort;
-}
-
 /** One GET; 2xx and 3xx count as success, as Kubernetes judges HTTP handlers. */
-function httpGet(action: HTTPGetAction, ctx: HookContext, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
-  const port = resolvePort(ctx.container, action.port);
-  const host = action.host || ctx.podIP;
-  if (!host) return Promise.resolve({ ok: false, message: 'no host for httpGet: the pod has no IP' });
-  const path = action.path ? (action.path.startsWith('/') ? action.path : `/${action.path}`) : '/';
-  const headers: Record<string, string> = {};
-  for (const h of action.httpHeaders ?? []) headers[h.name] = h.value;
-  const client = action.scheme === 'HTTPS' ? https : http;
-  return new Promise((resolve) => {
-    const request = client.request(
-      // Hooks do not verify certificates: pods commonly serve self-signed ones.
-      { host, port, path, method: 'GET', headers, timeout: timeoutMs, rejectUnauthorized: false },
-      (response) => {
-        response.resume();
-        const code = response.statusCode ?? 0;
-        resolve({ ok: code >= 200 && code < 400, message: `HTTP ${code} from ${host}:${port}${path}` });
-      },
-    );
-    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    request.on('error', (err) => resolve({ ok: false, message: `GET ${host}:${port}${path}: ${err.message}` }));
-    request.end();
-  });
+async function httpGet(action: HTTPGetAction, ctx: HookContext, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+  if (!action.host && !ctx.podIP) return { ok: false, message: 'no host for httpGet: the pod has no IP' };
+  const url = httpGetUrl(action, ctx.podIP, resolvePort(ctx.container, action.port));
+  const answer = await httpGetOnce(action, url, timeoutMs);
+  if (answer.error !== undefined) return { ok: false, message: `GET ${url}: ${answer.error}` };
+  return { ok: isHttpSuccess(answer.code), message: `HTTP ${answer.code} from ${url}` };
 }
 
 /**
  * Runs a lifecycle handler with at most timeoutMs; past that it reports timed-out (the
- * caller decides what a late hook means).
+ * caller decides what a late hook means). An abort (the pod is being deleted) ends the
+ * wait at once with status aborted.
  */
-export async function runHandler(handler: LifecycleHandler, ctx: HookContext, timeoutMs: number): Promise<HookResult> {
+export async function runHandler(handler: LifecycleHandler, ctx: HookContext, timeoutMs: number, signal?: AbortSignal): Promise<HookResult> {
   const start = Date.now();
   const kind = handlerKind(handler);
   const done = (status: HookResult['status'], message?: string): HookResult => {
@@ -64,7 +44,7 @@ export async function runHandler(handler: LifecycleHandler, ctx: HookContext, ti
     if (message) result.message = message;
     return result;
   };
-  try {
+  const work = async (): Promise<HookResult> => {
     if (handler.exec) {
       const cmd = handler.exec.command ?? [];
       if (cmd.length === 0) return done('failed', 'exec handler has no command');
@@ -84,7 +64,20 @@ export async function runHandler(handler: LifecycleHandler, ctx: HookContext, ti
       return wanted > timeoutMs ? done('timed-out', `sleep ${handler.sleep.seconds}s outlasts the grace period`) : done('ok');
     }
     return done('failed', 'handler has none of exec, httpGet, sleep');
-  } catch (err) {
-    return done('failed', errorMessage(err));
+  };
+  const settled = work().catch((err: unknown) => done('failed', errorMessage(err)));
+  if (!signal) return settled;
+  if (signal.aborted) return done('aborted');
+  // Aborting stops the waiting, not the handler: an exec'd command runs on until it ends or
+  // its container stops (which, when a pod is deleted, follows soon).
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<HookResult>((resolve) => {
+    onAbort = () => resolve(done('aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([settled, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }

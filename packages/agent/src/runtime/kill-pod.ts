@@ -1,6 +1,7 @@
 import type { Pod } from '@peapod/api';
-import { runHandler } from './hooks';
+import { handlerKind, runHandler } from './hooks';
 import { podIdentity } from './labels';
+import type { OnSignal } from './stop';
 import type {
   ContainerKillReport,
   ExecResult,
@@ -19,42 +20,53 @@ const INFRA_GRACE_MS = 2000;
 export interface KillPodDeps {
   listPodContainers(uid: string): Promise<RuntimeContainer[]>;
   podIP(uid: string): Promise<string>;
-  terminate(id: string, killAtMs: number): Promise<StopResult>;
+  terminate(id: string, killAtMs: number, onSignal?: OnSignal): Promise<StopResult>;
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   removeContainer(id: string): Promise<void>;
 }
 
-async function killContainer(
+/**
+ * One app container's stop: its preStop hook (if it has one and hooks run), then the stop
+ * signal, SIGKILL at the deadline (2 s after the hook when the hook used the grace period
+ * up). Each step is reported as it happens.
+ */
+export async function killContainer(
   pod: Pod,
   target: RuntimeContainer,
   start: number,
   deadline: number,
   podIP: string,
-  deps: KillPodDeps,
-  runPreStop: boolean,
+  deps: Pick<KillPodDeps, 'terminate' | 'exec'>,
+  opts: KillPodOptions,
 ): Promise<ContainerKillReport> {
-  const spec = pod.spec.containers.find((c) => c.name === target.containerName);
-  const preStopHandler = runPreStop ? spec?.lifecycle?.preStop : undefined;
+  const name = target.containerName;
+  const spec = pod.spec.containers.find((c) => c.name === name);
+  const preStopHandler = opts.runPreStop !== false ? spec?.lifecycle?.preStop : undefined;
   let preStop: HookResult | undefined;
   let killAt = deadline;
   let extended = false;
   if (spec && preStopHandler) {
     const ctx = { container: spec, containerId: target.id, podIP, exec: deps.exec };
+    opts.onStep?.({ kind: 'preStopStarted', container: name, handler: handlerKind(preStopHandler), at: Date.now() });
     preStop = await runHandler(preStopHandler, ctx, deadline - Date.now());
+    opts.onStep?.({ kind: 'preStopFinished', container: name, result: preStop, at: Date.now() });
     if (preStop.status === 'timed-out') {
       // The hook ate the whole grace period: TERM now, and a short extension before KILL.
       killAt = Date.now() + PRESTOP_EXTENSION_MS;
       extended = true;
     }
   }
-  const stop = await deps.terminate(target.id, killAt);
-  const report: ContainerKillReport = {
-    name: target.containerName,
-    id: target.id,
-    stop,
-    extended,
-    durationMs: Date.now() - start,
-  };
+  let signalledAt = 0;
+  const stop = await deps.terminate(target.id, killAt, (signal, at) => {
+    signalledAt = at;
+    opts.onStep?.({ kind: 'signalSent', container: name, signal, at });
+  });
+  if (stop.ended !== 'not-running') {
+    // Docker's clock and ours can disagree by a hair: the end never reads as before its cause.
+    const endedAt = stop.finishedAt !== undefined ? Date.parse(stop.finishedAt) : Date.now();
+    opts.onStep?.({ kind: 'stopped', container: name, stop, at: Math.max(endedAt, signalledAt) });
+  }
+  const report: ContainerKillReport = { name, id: target.id, stop, extended, durationMs: Date.now() - start };
   if (preStop) report.preStop = preStop;
   return report;
 }
@@ -79,7 +91,7 @@ export async function killPod(
   const podIP = running.length > 0 ? await deps.podIP(uid) : '';
   const containers = await Promise.all(
     running.map(async (c) => {
-      const report = await killContainer(pod, c, start, deadline, podIP, deps, opts.runPreStop !== false);
+      const report = await killContainer(pod, c, start, deadline, podIP, deps, opts);
       opts.onContainer?.(report);
       return report;
     }),

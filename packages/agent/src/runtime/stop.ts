@@ -57,11 +57,15 @@ function ended(info: Docker.ContainerInspectInfo | undefined): { exitCode?: numb
   return result;
 }
 
+/** Told each signal sent, with when (epoch ms). */
+export type OnSignal = (signal: string, at: number) => void;
+
 /**
  * Sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM) now and SIGKILL
- * at killAtMs (epoch ms) if it still runs, then waits for it to be gone.
+ * at killAtMs (epoch ms) if it still runs, then waits for it to be gone. With no time left
+ * (killAtMs already past) SIGKILL goes at once, without the stop signal.
  */
-export async function terminateContainer(docker: Docker, id: string, killAtMs: number): Promise<StopResult> {
+export async function terminateContainer(docker: Docker, id: string, killAtMs: number, onSignal?: OnSignal): Promise<StopResult> {
   const container = docker.getContainer(id);
   const before = await inspectOrUndefined(container);
   if (!before || !before.State.Running) return { ended: 'not-running', ...ended(before), durationMs: 0 };
@@ -70,16 +74,22 @@ export async function terminateContainer(docker: Docker, id: string, killAtMs: n
   // Registered before signalling; condition not-running also answers at once if it already ended.
   const exited: Promise<unknown> = container.wait({ condition: 'not-running' });
   exited.catch(() => undefined);
-  await signal(container, stopSignal);
   let killed = false;
+  // A signal's moment is when it was sent: the process may be gone before Docker answers.
+  if (killAtMs > start) {
+    const at = Date.now();
+    if (await signal(container, stopSignal)) onSignal?.(stopSignal, at);
+  }
   if (!(await settlesWithin(exited, killAtMs - Date.now()))) {
+    const at = Date.now();
     killed = await signal(container, 'SIGKILL');
+    if (killed) onSignal?.('SIGKILL', at);
     await exited.catch(() => undefined);
   }
   const after = await inspectOrUndefined(container);
-  return { ended: killed ? 'killed' : 'exited', signal: stopSignal, ...ended(after), durationMs: Date.now() - start };
+  return { ended: killed ? 'killed' : 'exited', signal: killed && killAtMs <= start ? 'SIGKILL' : stopSignal, ...ended(after), durationMs: Date.now() - start };
 }
 
-export function stopContainer(docker: Docker, id: string, gracePeriodSeconds: number): Promise<StopResult> {
-  return terminateContainer(docker, id, Date.now() + Math.max(0, gracePeriodSeconds) * 1000);
+export function stopContainer(docker: Docker, id: string, gracePeriodSeconds: number, onSignal?: OnSignal): Promise<StopResult> {
+  return terminateContainer(docker, id, Date.now() + Math.max(0, gracePeriodSeconds) * 1000, onSignal);
 }

@@ -129,7 +129,7 @@ export type HookHandlerKind = 'exec' | 'httpGet' | 'sleep' | 'invalid';
 
 export interface HookResult {
   handler: HookHandlerKind;
-  status: 'ok' | 'failed' | 'timed-out';
+  status: 'ok' | 'failed' | 'timed-out' | 'aborted';
   message?: string;
   durationMs: number;
 }
@@ -146,11 +146,22 @@ export interface ContainerKillReport {
   durationMs: number;
 }
 
+/** One step of stopping a container, with the moment it happened (epoch ms), as it happens. */
+export type KillStep =
+  | { kind: 'preStopStarted'; container: string; handler: HookHandlerKind; at: number }
+  | { kind: 'preStopFinished'; container: string; result: HookResult; at: number }
+  /** The stop signal (the image's STOPSIGNAL, else SIGTERM) or SIGKILL was sent. */
+  | { kind: 'signalSent'; container: string; signal: string; at: number }
+  /** The container's process ended (at: when Docker saw it end). */
+  | { kind: 'stopped'; container: string; stop: StopResult; at: number };
+
 export interface KillPodOptions {
   /** Run preStop hooks (default true). */
   runPreStop?: boolean;
   /** Called as each container finishes, so the caller can record events as they happen. */
   onContainer?: (report: ContainerKillReport) => void;
+  /** Called at each step of each container's stop, as it happens. */
+  onStep?: (step: KillStep) => void;
 }
 
 export interface KillPodReport {
@@ -194,7 +205,10 @@ export interface ContainerRuntime {
   listPodVolumes(): Promise<PodVolumeRecord[]>;
   /** Every container of this node's pods, from one list call. */
   podContainerStates(): Promise<ContainerStateSummary[]>;
-  stopContainer(id: string, gracePeriodSeconds: number): Promise<StopResult>;
+  /** Stops a container: its stop signal now, SIGKILL after the grace period (at once for 0). */
+  stopContainer(id: string, gracePeriodSeconds: number, onSignal?: (signal: string, at: number) => void): Promise<StopResult>;
+  /** Stops one app container of a running pod as a pod's termination does: its preStop hook, then the stop. */
+  killContainer(pod: Pod, container: RuntimeContainer, gracePeriodSeconds: number, opts?: KillPodOptions): Promise<ContainerKillReport>;
   removeContainer(id: string): Promise<void>;
   execInContainer(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   killPod(pod: Pod, gracePeriodSeconds: number, opts?: KillPodOptions): Promise<KillPodReport>;
