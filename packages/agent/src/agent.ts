@@ -9,6 +9,7 @@ import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeStatusManager } from './node-status';
 import { PodWorkers } from './pod-workers';
+import { ProbeManager, probeTitle } from './probe';
 import { Relister } from './relist';
 import type { DockerRuntime } from './runtime';
 import { PodSyncer } from './sync-pod';
@@ -42,6 +43,7 @@ export class Agent {
   private informer?: Informer<Pod>;
   private relister?: Relister;
   private workers?: PodWorkers;
+  private probes?: ProbeManager;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -53,10 +55,23 @@ export class Agent {
 
   async start(): Promise<void> {
     const { client, runtime, log, nodeName } = this.opts;
+    const events = apiEventRecorder(client, nodeName, log);
+    // Workers exist before any probe reports: a verdict that changes syncs its pod.
+    let workers: PodWorkers | undefined;
+    const probes = new ProbeManager({
+      exec: (id, cmd, timeoutMs) => runtime.execInContainer(id, cmd, timeoutMs),
+      onChange: (uid) => workers?.sync(uid),
+      onUnhealthy: (pod, _container, kind, outcome) => {
+        const verb = outcome.result === 'error' ? 'errored' : 'failed';
+        void events.record(pod, 'Warning', 'Unhealthy', `${probeTitle(kind)} probe ${verb}: ${outcome.output}`);
+      },
+    });
+    this.probes = probes;
     const syncer = new PodSyncer({
       runtime,
       client,
-      events: apiEventRecorder(client, nodeName, log),
+      events,
+      probes,
       log,
       nodeName,
       hostIP: this.opts.address,
@@ -66,7 +81,7 @@ export class Agent {
       backoffBaseMs: this.opts.backoffBaseMs,
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
     });
-    const workers = new PodWorkers((uid) => syncer.sync(uid), log);
+    workers = new PodWorkers((uid) => syncer.sync(uid), log);
     this.workers = workers;
 
     this.server = await listen(
@@ -143,6 +158,7 @@ export class Agent {
     this.informer?.stop();
     this.nodeStatus?.stop();
     this.workers?.stop();
+    this.probes?.stopAll();
     const server = this.server;
     if (server) {
       server.closeAllConnections();

@@ -1,3 +1,4 @@
+import { podDisplayStatus } from '@peapod/api';
 import type { Pod } from '@peapod/api';
 import type { RuntimeContainer } from './runtime';
 import { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch } from './status';
@@ -118,6 +119,80 @@ describe('computePodStatus', () => {
     expect(again.startTime).toBe(first.startTime);
     expect(again.conditions).toEqual(first.conditions);
     expect(sameStatus(first, again)).toBe(true);
+  });
+});
+
+describe('computePodStatus with probes, init containers and termination', () => {
+  const condition = (s: ReturnType<typeof computePodStatus>, type: string) => s.conditions?.find((c) => c.type === type);
+
+  it('a running container is started and ready only as its probes say', () => {
+    const a = rc('a', 'running');
+    const verdicts = { started: true, ready: false };
+    const probes = { started: () => verdicts.started, ready: () => verdicts.ready };
+    const unready = computePodStatus({ pod: pod('Always'), containers: [a], hostIP: 'h', probes, now });
+    expect(unready.containerStatuses?.[0]).toMatchObject({ started: true, ready: false, state: { running: {} } });
+    expect(unready.phase).toBe('Running');
+    expect(condition(unready, 'Ready')).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [a]' });
+    expect(condition(unready, 'ContainersReady')).toMatchObject({ status: 'False' });
+    verdicts.ready = true;
+    const ready = computePodStatus({ pod: pod('Always'), containers: [a], hostIP: 'h', probes, now });
+    expect(condition(ready, 'Ready')?.status).toBe('True');
+    const starting = computePodStatus({ pod: pod('Always'), containers: [a], hostIP: 'h', probes: { started: () => false, ready: () => false }, now });
+    expect(starting.containerStatuses?.[0]).toMatchObject({ started: false, ready: false });
+  });
+
+  it('a terminating pod is not Ready at once, while ContainersReady still follows its containers', () => {
+    const terminating = pod('Always');
+    terminating.metadata.deletionTimestamp = '2030-01-01T00:01:00Z';
+    const s = computePodStatus({ pod: terminating, containers: [rc('a', 'running')], hostIP: 'h', now });
+    expect(condition(s, 'Ready')).toMatchObject({ status: 'False', reason: 'PodTerminating', message: 'the pod is terminating' });
+    expect(condition(s, 'ContainersReady')?.status).toBe('True');
+    expect(s.containerStatuses?.[0].ready).toBe(true);
+  });
+
+  function withInit(restartPolicy: 'Always' | 'Never' = 'Always'): Pod {
+    const p = pod(restartPolicy, ['app']);
+    p.spec.initContainers = [
+      { name: 'i1', image: 'img:1' },
+      { name: 'i2', image: 'img:1' },
+    ];
+    return p;
+  }
+
+  it('while init containers run: Pending, Initialized=False naming the unfinished ones, apps PodInitializing', () => {
+    const s = computePodStatus({ pod: withInit(), containers: [infra(), rc('i1', 'exited'), rc('i2', 'running')], hostIP: 'h', now });
+    expect(s.phase).toBe('Pending');
+    expect(s.initContainerStatuses?.map((c) => [c.name, Object.keys(c.state ?? {})[0], c.ready])).toEqual([
+      ['i1', 'terminated', true],
+      ['i2', 'running', false],
+    ]);
+    expect(s.initContainerStatuses?.[0].state?.terminated?.reason).toBe('Completed');
+    expect(s.containerStatuses?.[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
+    expect(condition(s, 'Initialized')).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [i2]' });
+    expect(podDisplayStatus({ ...withInit(), status: s })).toBe('Init:1/2');
+    const fresh = computePodStatus({ pod: withInit(), containers: [infra()], hostIP: 'h', now });
+    expect(fresh.initContainerStatuses?.[0].state).toEqual({ waiting: { reason: 'PodInitializing' } });
+    expect(podDisplayStatus({ ...withInit(), status: fresh })).toBe('Init:0/2');
+  });
+
+  it('once every init container exited 0: Initialized=True and the apps run', () => {
+    const s = computePodStatus({ pod: withInit(), containers: [rc('i1', 'exited'), rc('i2', 'exited'), rc('app', 'running')], hostIP: 'h', now });
+    expect(condition(s, 'Initialized')?.status).toBe('True');
+    expect(s.phase).toBe('Running');
+    expect(podDisplayStatus({ ...withInit(), status: s })).toBe('Running');
+    const creating = computePodStatus({ pod: withInit(), containers: [rc('i1', 'exited'), rc('i2', 'exited')], hostIP: 'h', now });
+    expect(podDisplayStatus({ ...withInit(), status: creating })).toBe('PodInitializing');
+  });
+
+  it('a failed init container: Init:CrashLoopBackOff while it waits to retry, Init:Error and Failed under Never', () => {
+    const failed = rc('i1', 'exited', { exitCode: 1 });
+    const waiting = new Map([['i1', { reason: 'CrashLoopBackOff', message: 'back-off 10s' }]]);
+    const retrying = computePodStatus({ pod: withInit(), containers: [failed], hostIP: 'h', waiting, now });
+    expect(retrying.phase).toBe('Pending');
+    expect(podDisplayStatus({ ...withInit(), status: retrying })).toBe('Init:CrashLoopBackOff');
+    const never = computePodStatus({ pod: withInit('Never'), containers: [failed], hostIP: 'h', now });
+    expect(never.phase).toBe('Failed');
+    expect(podDisplayStatus({ ...withInit('Never'), status: never })).toBe('Init:Error');
   });
 });
 

@@ -1,14 +1,17 @@
 // Runtime state → PodStatus, as a pure function so it can be tested without Docker.
 import { setPodCondition } from '@peapod/api';
 import type {
+  Container,
   ContainerState,
   ContainerStateTerminated,
   ContainerStateWaiting,
   ContainerStatus,
   Pod,
+  PodCondition,
   PodPhase,
   PodStatus,
 } from '@peapod/api';
+import type { ContainerProbeView } from './probe';
 import type { RuntimeContainer } from './runtime';
 
 export interface StatusInput {
@@ -20,8 +23,13 @@ export interface StatusInput {
   podIP?: string;
   /** Why a container is not running, as the sync decided (back-off, pull or config errors). */
   waiting?: ReadonlyMap<string, ContainerStateWaiting>;
+  /** Startup and readiness verdicts; without them a running container counts as started and ready. */
+  probes?: ContainerProbeView;
   now?: Date;
 }
+
+/** The Ready condition's reason while a pod terminates: it takes no new work, whatever its probes say. */
+export const TERMINATING_REASON = 'PodTerminating';
 
 /** RFC 3339 with whole seconds, as the API server writes its own timestamps. */
 export function rfc3339(d: Date): string {
@@ -53,12 +61,21 @@ export function terminatedState(c: RuntimeContainer): ContainerStateTerminated {
   return t;
 }
 
+interface StatusRules {
+  /** Init containers run to completion: ready once they exited 0, never probed. */
+  init: boolean;
+  /** The waiting reason of a container not created yet. */
+  notCreated: string;
+  probes?: ContainerProbeView;
+}
+
 function containerStatus(
   name: string,
   image: string,
   attempts: RuntimeContainer[],
   waiting: ContainerStateWaiting | undefined,
   previous: ContainerStatus | undefined,
+  rules: StatusRules,
 ): ContainerStatus {
   const [latest, before] = attempts;
   const status: ContainerStatus = {
@@ -76,8 +93,8 @@ function containerStatus(
   if (latest?.state === 'running') {
     status.state = { running: latest.startedAt ? { startedAt: latest.startedAt } : {} };
     status.lastState = lastFrom(before);
-    status.ready = true;
-    status.started = true;
+    status.started = rules.init || (rules.probes?.started(name, latest.id) ?? true);
+    status.ready = !rules.init && status.started && (rules.probes?.ready(name, latest.id) ?? true);
   } else if (latest?.state === 'exited' || (latest?.state === 'created' && latest.error)) {
     if (waiting) {
       status.state = { waiting };
@@ -85,12 +102,26 @@ function containerStatus(
     } else {
       status.state = { terminated: terminatedState(latest) };
       status.lastState = lastFrom(before);
+      status.ready = rules.init && status.state.terminated?.exitCode === 0;
     }
   } else {
-    status.state = { waiting: waiting ?? { reason: 'ContainerCreating' } };
+    status.state = { waiting: waiting ?? { reason: rules.notCreated } };
     status.lastState = previous?.lastState ?? {};
   }
   return status;
+}
+
+/** Init containers that have not completed (exited 0), in order. */
+function incompleteInit(statuses: ContainerStatus[]): string[] {
+  return statuses.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
+}
+
+/** An init container failed (it or its last attempt exited non-zero). */
+function initFailed(statuses: ContainerStatus[]): boolean {
+  return statuses.some((s) => {
+    const exit = s.state?.terminated?.exitCode ?? (s.state?.waiting ? s.lastState?.terminated?.exitCode : undefined);
+    return exit !== undefined && exit !== 0;
+  });
 }
 
 /**
@@ -132,18 +163,30 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const status: PodStatus = clone(old);
   // A message of ours from an earlier refusal no longer applies to a pod that runs.
   delete status.message;
-  const containerStatuses = pod.spec.containers.map((c) =>
+  const initContainers = pod.spec.initContainers ?? [];
+  const statusOf = (c: Container, previous: ContainerStatus[] | undefined, rules: StatusRules): ContainerStatus =>
     containerStatus(
       c.name,
       c.image ?? '',
       attemptsOf(input.containers, c.name),
       input.waiting?.get(c.name),
-      old.containerStatuses?.find((s) => s.name === c.name),
-    ),
-  );
+      previous?.find((s) => s.name === c.name),
+      rules,
+    );
+  // Kubernetes says PodInitializing of every container of a pod with init containers that is not created yet.
+  const notCreated = initContainers.length > 0 ? 'PodInitializing' : 'ContainerCreating';
+  const initStatuses = initContainers.map((c) => statusOf(c, old.initContainerStatuses, { init: true, notCreated }));
+  if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  const containerStatuses = pod.spec.containers.map((c) => statusOf(c, old.containerStatuses, { init: false, notCreated, probes: input.probes }));
   status.containerStatuses = containerStatuses;
-  // A finished pod stays finished (its containers are never started again).
-  status.phase = old.phase === 'Succeeded' || old.phase === 'Failed' ? old.phase : podPhase(pod, containerStatuses);
+  if (old.phase === 'Succeeded' || old.phase === 'Failed') {
+    // A finished pod stays finished (its containers are never started again).
+    status.phase = old.phase;
+  } else if (initFailed(initStatuses) && pod.spec.restartPolicy === 'Never') {
+    status.phase = 'Failed';
+  } else {
+    status.phase = podPhase(pod, containerStatuses);
+  }
   status.hostIP = input.hostIP;
   status.hostIPs = [{ ip: input.hostIP }];
   if (input.podIP) {
@@ -154,16 +197,30 @@ export function computePodStatus(input: StatusInput): PodStatus {
 
   const at = rfc3339(now);
   setPodCondition(status, { type: 'PodScheduled', status: 'True', lastTransitionTime: at }, now);
-  setPodCondition(status, { type: 'Initialized', status: 'True', lastTransitionTime: at }, now);
+  const incomplete = incompleteInit(initStatuses);
+  setPodCondition(
+    status,
+    incomplete.length === 0
+      ? { type: 'Initialized', status: 'True', lastTransitionTime: at }
+      : { type: 'Initialized', status: 'False', lastTransitionTime: at, reason: 'ContainersNotInitialized', message: `containers with incomplete status: [${incomplete.join(' ')}]` },
+    now,
+  );
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0 && status.phase === 'Running';
   const notReady =
     status.phase === 'Succeeded' || status.phase === 'Failed'
       ? { reason: 'PodCompleted' }
       : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
-  for (const type of ['ContainersReady', 'Ready']) {
-    setPodCondition(status, ready ? { type, status: 'True', lastTransitionTime: at } : { type, status: 'False', lastTransitionTime: at, ...notReady }, now);
-  }
+  const readyCondition = (type: string): PodCondition =>
+    ready ? { type, status: 'True', lastTransitionTime: at } : { type, status: 'False', lastTransitionTime: at, ...notReady };
+  setPodCondition(status, readyCondition('ContainersReady'), now);
+  // A terminating pod is out of service at once; its containers' readiness still shows in ContainersReady.
+  const terminating = pod.metadata.deletionTimestamp !== undefined && pod.metadata.deletionTimestamp !== null;
+  setPodCondition(
+    status,
+    terminating ? { type: 'Ready', status: 'False', lastTransitionTime: at, reason: TERMINATING_REASON, message: 'the pod is terminating' } : readyCondition('Ready'),
+    now,
+  );
   for (const cond of status.conditions ?? []) cond.lastProbeTime ??= null;
   return status;
 }

@@ -1,24 +1,31 @@
-// Makes the runtime match one pod: sandbox, volumes, containers, restarts with back-off,
-// and graceful termination (design.md §3).
-import type { Container, ContainerStateWaiting, Pod, PodStatus } from '@peapod/api';
+// Makes the runtime match one pod: sandbox, volumes, init containers in order, app
+// containers with their postStart hooks, restarts with back-off (after a crash or a failed
+// liveness probe), and graceful termination recorded step by step (design.md §3).
+import type { Container, ContainerStateWaiting, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
 import { ApiError } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { admitPod } from './admission';
 import { RestartBackoff } from './backoff';
 import type { EventRecorder } from './events';
+import { postStartFailureMessage } from './post-start';
+import type { ProbeManager } from './probe';
 import {
   ContainerConfigError,
   ImageNeverPullError,
   ImagePullError,
+  NO_HOOK_TIMEOUT_MS,
   containerSpecHash,
   defaultPullPolicy,
+  runHandler,
   type ContainerRuntime,
+  type KillStep,
   type RuntimeContainer,
   type SandboxInfo,
   type PodVolumes,
 } from './runtime';
 import type { SyncOutcome } from './pod-workers';
 import { attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
+import { containersGoneEvent, killStepEvent, seconds, type TimelineEvent } from './termination-timeline';
 
 /** Grace for the containers of a pod that vanished from the API while they still ran (design §3.3). */
 export const GONE_POD_GRACE_SECONDS = 2;
@@ -38,13 +45,18 @@ export interface PodSyncerOptions {
   backoffMaxMs?: number;
   /** Root of the pod cgroups (see SandboxOptions.cgroupParent). */
   cgroupParent?: string;
+  /** The probes of the node's pods: what they say decides readiness and liveness restarts. */
+  probes: ProbeManager;
 }
 
 interface Termination {
   /** When this agent process began it; a restarted agent begins again with the full grace. */
   startedAt: number;
   deadline: number;
+  graceSeconds: number;
   forceTimer?: NodeJS.Timeout;
+  /** Records one event of the termination's timeline (see termination-timeline.ts). */
+  note?: (event: TimelineEvent) => void;
 }
 
 interface PodRecord {
@@ -61,6 +73,16 @@ interface PodRecord {
   /** When a container whose image pull failed may try again. */
   pullRetryAt: Map<string, number>;
   refusalAnnounced: boolean;
+  /** Aborted when the pod is deleted: a postStart hook is not waited for any longer. */
+  deleted: AbortController;
+}
+
+/** What starting the containers of one sync needs. */
+interface StartContext {
+  rec: PodRecord;
+  pod: Pod;
+  sandbox: SandboxInfo;
+  volumes: PodVolumes;
 }
 
 function resourceVersionNumber(pod: Pod | undefined): number {
@@ -93,10 +115,6 @@ function exitTime(c: RuntimeContainer): number {
   return Number.isNaN(at) ? Date.now() : at;
 }
 
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10}s`;
-}
-
 /** A pod stand-in built from container labels, for containers whose pod we never saw. */
 function podFromLabels(uid: string, containers: RuntimeContainer[]): Pod {
   const first = containers[0];
@@ -123,7 +141,7 @@ export class PodSyncer {
   private record(uid: string): PodRecord {
     let rec = this.records.get(uid);
     if (!rec) {
-      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false };
+      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController() };
       this.records.set(uid, rec);
     }
     return rec;
@@ -137,8 +155,11 @@ export class PodSyncer {
     // Our own status writes return newer objects than the watch may have delivered yet.
     if (resourceVersionNumber(pod) >= resourceVersionNumber(rec.pod)) rec.pod = pod;
     rec.lastKnown = rec.pod;
-    const grace = pod.metadata.deletionGracePeriodSeconds;
-    if (pod.metadata.deletionTimestamp && grace !== undefined) this.shortenTermination(rec, Date.now() + grace * 1000);
+    if (pod.metadata.deletionTimestamp) {
+      rec.deleted.abort();
+      const grace = pod.metadata.deletionGracePeriodSeconds;
+      if (grace !== undefined) this.shortenTermination(rec, Date.now() + grace * 1000);
+    }
     return uid;
   }
 
@@ -149,6 +170,7 @@ export class PodSyncer {
     const rec = this.record(uid);
     rec.lastKnown = rec.pod ?? pod;
     rec.pod = undefined;
+    rec.deleted.abort();
     this.shortenTermination(rec, Date.now() + GONE_POD_GRACE_SECONDS * 1000);
     return uid;
   }
@@ -187,7 +209,14 @@ export class PodSyncer {
 
   private async killRunning(uid: string): Promise<void> {
     const running = (await this.rt.listPodContainers({ uid })).filter((c) => c.state === 'running');
-    await Promise.all(running.map((c) => this.rt.stopContainer(c.id, 0)));
+    const note = this.records.get(uid)?.termination?.note;
+    await Promise.all(
+      running.map((c) =>
+        this.rt.stopContainer(c.id, 0, (signal, at) => {
+          if (!c.isInfra) note?.(killStepEvent({ kind: 'signalSent', container: c.containerName, signal, at }));
+        }),
+      ),
+    );
   }
 
   async sync(uid: string): Promise<SyncOutcome> {
@@ -213,15 +242,18 @@ export class PodSyncer {
 
   /** The pod is gone from the API: stop (short grace) and remove everything of it. */
   private async removeGone(rec: PodRecord): Promise<void> {
+    this.opts.probes.remove(rec.uid);
     const containers = await this.rt.listPodContainers({ uid: rec.uid });
     if (containers.some((c) => c.state === 'running')) {
       const pod = rec.lastKnown ?? podFromLabels(rec.uid, containers);
-      for (const c of containers) {
-        if (!c.isInfra && c.state === 'running') this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.containerName}`);
-      }
-      await this.rt.killPod(pod, GONE_POD_GRACE_SECONDS, { runPreStop: false });
-    }
-    if (containers.length > 0) await this.rt.removePod(rec.uid);
+      const startedAt = rec.termination?.startedAt ?? Date.now();
+      const timeline = this.timeline(pod);
+      this.announceKilling(containers, timeline.note);
+      await this.rt.killPod(pod, GONE_POD_GRACE_SECONDS, { runPreStop: false, onStep: timeline.step });
+      await this.rt.removePod(rec.uid);
+      timeline.note(containersGoneEvent(startedAt, Date.now(), rec.termination?.graceSeconds ?? GONE_POD_GRACE_SECONDS));
+      await timeline.written();
+    } else if (containers.length > 0) await this.rt.removePod(rec.uid);
     else await this.removeVolumesOnly(rec.uid);
     if (rec.termination?.forceTimer) clearTimeout(rec.termination.forceTimer);
     this.backoff.forgetPrefix(`${rec.uid}/`);
@@ -232,31 +264,56 @@ export class PodSyncer {
     if ((await this.rt.listPodVolumes()).some((v) => v.podUid === uid)) await this.rt.removePod(uid);
   }
 
-  /** Graceful termination, design §3 steps 4–5. */
+  /**
+   * Records a termination's events one after another as they come (so the API holds them in
+   * the order they happened, and a watcher sees them so), and tells when all are written.
+   */
+  private timeline(pod: Pod): { note: (e: TimelineEvent) => void; step: (s: KillStep) => void; written: () => Promise<void> } {
+    let last: Promise<void> = Promise.resolve();
+    const note = (e: TimelineEvent): void => {
+      last = last.then(() => this.opts.events.record(pod, e.type, e.reason, e.message, e.at));
+    };
+    return { note, step: (s) => note(killStepEvent(s)), written: () => last };
+  }
+
+  /** Kubernetes' Killing event for each app container about to be stopped. */
+  private announceKilling(containers: RuntimeContainer[], note: (e: TimelineEvent) => void): void {
+    const at = new Date();
+    for (const c of containers) {
+      if (!c.isInfra && c.state === 'running') note({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.containerName}`, at });
+    }
+  }
+
+  /**
+   * Graceful termination, design §3 steps 4–5: out of service first (Ready=False), then each
+   * container's preStop and stop, each step an event on the pod; the pod leaves the API only
+   * once its events are written, so whoever watched it go can read how it went.
+   */
   private async terminate(rec: PodRecord, pod: Pod): Promise<SyncOutcome> {
     const now = Date.now();
     if (!rec.termination) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-      rec.termination = { startedAt: now, deadline: now + grace * 1000 };
+      rec.termination = { startedAt: now, deadline: now + grace * 1000, graceSeconds: grace };
       this.log.info('terminating pod', { pod: podRef(pod), graceSeconds: grace });
     }
+    const termination = rec.termination;
+    this.opts.probes.terminating(rec.uid);
     const before = await this.rt.listPodContainers({ uid: rec.uid });
-    for (const c of before) {
-      if (!c.isInfra && c.state === 'running') this.opts.events.record(pod, 'Normal', 'Killing', `Stopping container ${c.containerName}`);
-    }
-    await this.rt.killPod(pod, Math.max(0, rec.termination.deadline - Date.now()) / 1000, {
-      onContainer: (report) => {
-        if (report.preStop && report.preStop.status !== 'ok') {
-          const message = `PreStopHook failed: ${report.preStop.message ?? report.preStop.status}`;
-          this.opts.events.record(pod, 'Warning', 'FailedPreStopHook', message);
-        }
-      },
-    });
+    const probes = this.opts.probes.view(rec.uid);
+    await this.writeStatus(rec, pod, computePodStatus({ pod, containers: before, hostIP: this.opts.hostIP, podIP: pod.status?.podIP, waiting: rec.waiting, probes }));
+    pod = rec.pod ?? pod;
+    const timeline = this.timeline(pod);
+    termination.note = timeline.note;
+    this.announceKilling(before, timeline.note);
+    await this.rt.killPod(pod, Math.max(0, termination.deadline - Date.now()) / 1000, { onStep: timeline.step });
     const after = await this.rt.listPodContainers({ uid: rec.uid });
     rec.waiting.clear();
-    const status = computePodStatus({ pod, containers: after, hostIP: this.opts.hostIP });
-    await this.writeStatus(rec, pod, status);
+    await this.writeStatus(rec, pod, computePodStatus({ pod, containers: after, hostIP: this.opts.hostIP, probes }));
     await this.rt.removePod(rec.uid);
+    timeline.note(containersGoneEvent(termination.startedAt, Date.now(), termination.graceSeconds));
+    termination.note = undefined;
+    await timeline.written();
+    this.opts.probes.remove(rec.uid);
     const { name, namespace } = pod.metadata;
     try {
       await this.opts.client.delete('pods', name ?? '', { namespace, gracePeriodSeconds: 0, preconditions: { uid: rec.uid } });
@@ -272,9 +329,13 @@ export class PodSyncer {
     let containers = await this.rt.listPodContainers({ uid });
     const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
     let requeueAfterMs: number | undefined;
+    const waitAtMost = (ms: number | undefined): void => {
+      if (ms !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? ms, ms);
+    };
     let podIP = pod.status?.podIP;
     if (finished) {
       // Nothing of a finished pod runs again: its infra container need not hold namespaces.
+      this.opts.probes.remove(uid);
       const infra = containers.filter((c) => c.isInfra && c.state === 'running');
       await Promise.all(infra.map((c) => this.rt.stopContainer(c.id, GONE_POD_GRACE_SECONDS)));
     } else {
@@ -282,15 +343,48 @@ export class PodSyncer {
       podIP = sandbox.info.ip;
       const volumes = await this.rt.prepareVolumes(pod);
       if (sandbox.fresh) containers = await this.rt.listPodContainers({ uid });
-      const waits = await Promise.all(
-        pod.spec.containers.map((c) => this.syncContainer(rec, pod, c, attemptsOf(containers, c.name), sandbox.info, volumes)),
-      );
-      for (const w of waits) if (w !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? w, w);
+      const ctx: StartContext = { rec, pod, sandbox: sandbox.info, volumes };
+      const init = await this.syncInitContainers(ctx, containers);
+      waitAtMost(init.requeueAfterMs);
+      if (init.done) {
+        // One after another, as the kubelet starts them: a postStart hook holds back the next container.
+        for (const c of pod.spec.containers) waitAtMost(await this.syncContainer(ctx, c, attemptsOf(containers, c.name)));
+      }
       containers = await this.rt.listPodContainers({ uid });
+      this.opts.probes.update(pod, containers, podIP);
     }
-    const status = computePodStatus({ pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting });
+    const probes = this.opts.probes.view(uid);
+    const status = computePodStatus({ pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
     await this.writeStatus(rec, pod, status);
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  /**
+   * Init containers run in order, each to success (exit 0) before the next starts, and all
+   * before any app container. A failed one is retried after its back-off (restart policy
+   * Always counts as OnFailure here); under Never the pod fails. Done once all exited 0.
+   */
+  private async syncInitContainers(ctx: StartContext, containers: RuntimeContainer[]): Promise<{ done: boolean; requeueAfterMs?: number }> {
+    for (const container of ctx.pod.spec.initContainers ?? []) {
+      const attempts = attemptsOf(containers, container.name);
+      const latest = attempts[0];
+      if (latest?.state === 'exited' && latest.exitCode === 0) {
+        ctx.rec.waiting.delete(container.name);
+        continue;
+      }
+      if (latest?.state === 'running') {
+        // Its exit brings the next sync (the relist sees it).
+        ctx.rec.waiting.delete(container.name);
+        return { done: false };
+      }
+      if (latest?.state === 'created' && !latest.error) return { done: false, requeueAfterMs: await this.start(ctx, container, latest.id, attempts) };
+      if (latest && ctx.pod.spec.restartPolicy === 'Never') {
+        ctx.rec.waiting.delete(container.name);
+        return { done: false };
+      }
+      return { done: false, requeueAfterMs: await this.startNext(ctx, container, latest, attempts) };
+    }
+    return { done: true };
   }
 
   /**
@@ -314,37 +408,59 @@ export class PodSyncer {
     return { info, fresh: stale.length > 0 };
   }
 
-  /** One container: start it, restart it (after its back-off), or leave it. Returns a requeue delay. */
-  private async syncContainer(
-    rec: PodRecord,
-    pod: Pod,
-    container: Container,
-    attempts: RuntimeContainer[],
-    sandbox: SandboxInfo,
-    volumes: PodVolumes,
-  ): Promise<number | undefined> {
+  /**
+   * One app container: start it, restart it (after its back-off), kill it when its liveness or
+   * startup probe failed, or leave it. Returns a requeue delay.
+   */
+  private async syncContainer(ctx: StartContext, container: Container, attempts: RuntimeContainer[]): Promise<number | undefined> {
+    const { rec, pod } = ctx;
     let latest = attempts[0];
     if (latest?.state === 'running' && latest.specHash && latest.specHash !== containerSpecHash(container)) {
       // Only the image of a container may change in a pod's life: run the new one.
       this.opts.events.record(pod, 'Normal', 'Killing', `Container ${container.name} definition changed, will be restarted`);
       await this.rt.stopContainer(latest.id, pod.spec.terminationGracePeriodSeconds ?? 30);
       latest = await this.rt.inspect(latest.id);
-      return this.replace(rec, pod, container, latest, attempts, sandbox, volumes);
+      return this.replace(ctx, container, latest, attempts);
     }
     if (latest?.state === 'running') {
-      rec.waiting.delete(container.name);
-      return undefined;
-    }
-    if (latest?.state === 'created' && !latest.error) {
-      // Created but not started (an earlier sync was interrupted): start that one.
-      return this.start(rec, pod, container, latest.id, attempts);
-    }
-    const key = `${rec.uid}/${container.name}`;
-    if (latest) {
-      if (!shouldRestart(pod, latest)) {
+      const failed = this.opts.probes.failed(rec.uid, container.name, latest.id);
+      if (failed === undefined) {
         rec.waiting.delete(container.name);
         return undefined;
       }
+      latest = await this.killUnhealthy(pod, container, latest, failed);
+    }
+    if (latest?.state === 'created' && !latest.error) {
+      // Created but not started (an earlier sync was interrupted): start that one.
+      return this.start(ctx, container, latest.id, attempts);
+    }
+    if (latest && !shouldRestart(pod, latest)) {
+      rec.waiting.delete(container.name);
+      return undefined;
+    }
+    return this.startNext(ctx, container, latest, attempts);
+  }
+
+  /**
+   * A container whose liveness (or startup) probe failed is stopped as the kubelet stops it:
+   * Killing, its preStop hook, the stop signal, SIGKILL after the probe's grace period (else
+   * the pod's). Returns the stopped attempt; the restart policy decides what follows.
+   */
+  private async killUnhealthy(pod: Pod, container: Container, running: RuntimeContainer, probe: 'liveness' | 'startup'): Promise<RuntimeContainer> {
+    const restart = (pod.spec.restartPolicy ?? 'Always') !== 'Never';
+    const message = `Container ${container.name} failed ${probe} probe${restart ? ', will be restarted' : ''}`;
+    this.opts.events.record(pod, 'Normal', 'Killing', message);
+    const spec = probe === 'liveness' ? container.livenessProbe : container.startupProbe;
+    const grace = spec?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    await this.rt.killContainer(pod, running, grace);
+    return this.rt.inspect(running.id);
+  }
+
+  /** The next attempt of a container whose last one ended (or that never ran), once its back-off allows. */
+  private async startNext(ctx: StartContext, container: Container, latest: RuntimeContainer | undefined, attempts: RuntimeContainer[]): Promise<number | undefined> {
+    const { rec, pod } = ctx;
+    if (latest) {
+      const key = `${rec.uid}/${container.name}`;
       const wait = this.backoff.remaining(key, exitTime(latest));
       if (wait > 0) {
         const delay = this.backoff.delay(key);
@@ -359,26 +475,19 @@ export class PodSyncer {
         return wait;
       }
     }
-    return this.replace(rec, pod, container, latest, attempts, sandbox, volumes);
+    return this.replace(ctx, container, latest, attempts);
   }
 
   /** Pulls, creates and starts the next attempt of a container. */
-  private async replace(
-    rec: PodRecord,
-    pod: Pod,
-    container: Container,
-    latest: RuntimeContainer | undefined,
-    attempts: RuntimeContainer[],
-    sandbox: SandboxInfo,
-    volumes: PodVolumes,
-  ): Promise<number | undefined> {
+  private async replace(ctx: StartContext, container: Container, latest: RuntimeContainer | undefined, attempts: RuntimeContainer[]): Promise<number | undefined> {
+    const { rec, pod } = ctx;
     const key = `${rec.uid}/${container.name}`;
     const pullWait = await this.pullImage(rec, pod, container);
     if (pullWait !== undefined) return pullWait;
     const restartCount = latest ? latest.restartCount + 1 : this.restartCountWithoutContainers(pod, container.name);
     let id: string;
     try {
-      id = await this.rt.createContainer(pod, container, sandbox, { restartCount, volumes });
+      id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       rec.waiting.set(container.name, { reason: err.reason, message: err.message });
@@ -387,17 +496,20 @@ export class PodSyncer {
     }
     this.opts.events.record(pod, 'Normal', 'Created', `Created container ${container.name}`);
     if (latest) this.backoff.next(key);
-    return this.start(rec, pod, container, id, attempts);
+    return this.start(ctx, container, id, attempts);
   }
 
   /** Counting goes on from the pod's status when earlier attempts are gone (their sandbox died). */
   private restartCountWithoutContainers(pod: Pod, name: string): number {
-    const previous = pod.status?.containerStatuses?.find((s) => s.name === name);
+    const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    const previous = statuses.find((s) => s.name === name);
     if (!previous) return 0;
     return previous.containerID ? previous.restartCount + 1 : previous.restartCount;
   }
 
-  private async start(rec: PodRecord, pod: Pod, container: Container, id: string, attempts: RuntimeContainer[]): Promise<number | undefined> {
+  /** Starts a created attempt and runs its postStart hook; the container counts as started only after the hook. */
+  private async start(ctx: StartContext, container: Container, id: string, attempts: RuntimeContainer[]): Promise<number | undefined> {
+    const { rec, pod } = ctx;
     try {
       await this.rt.startContainer(id);
     } catch (err) {
@@ -412,7 +524,24 @@ export class PodSyncer {
     // The attempt before this one stays for lastState and `logs --previous`; older ones go.
     const older = attempts.filter((a) => a.id !== id).slice(1);
     await Promise.all(older.map((a) => this.rt.removeContainer(a.id)));
+    const postStart = container.lifecycle?.postStart;
+    if (postStart) await this.runPostStart(ctx, container, id, postStart);
     return undefined;
+  }
+
+  /**
+   * Runs a postStart hook with no time limit (as the kubelet does) but no longer than the pod
+   * lives. A failed hook gets FailedPostStartHook, and the container is killed; its restart
+   * follows the restart policy and back-off like any exit.
+   */
+  private async runPostStart(ctx: StartContext, container: Container, id: string, hook: LifecycleHandler): Promise<void> {
+    const { rec, pod } = ctx;
+    const hookCtx = { container, containerId: id, podIP: ctx.sandbox.ip, exec: (cid: string, cmd: string[], t: number) => this.rt.execInContainer(cid, cmd, t) };
+    const result = await runHandler(hook, hookCtx, NO_HOOK_TIMEOUT_MS, rec.deleted.signal);
+    if (result.status === 'ok' || result.status === 'aborted') return;
+    this.opts.events.record(pod, 'Warning', 'FailedPostStartHook', postStartFailureMessage(container, podRef(pod), result));
+    this.opts.events.record(pod, 'Normal', 'Killing', 'FailedPostStartHook');
+    await this.rt.killContainer(pod, await this.rt.inspect(id), pod.spec.terminationGracePeriodSeconds ?? 30);
   }
 
   /** Makes the image present as its pull policy says; a failure becomes a waiting reason and a back-off. */

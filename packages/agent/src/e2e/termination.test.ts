@@ -107,6 +107,53 @@ describe('graceful termination', () => {
     expect(http[http.length - 1]).toBe('term');
   });
 
+  it('records the termination on the pod step by step, in order, each with its time; Ready=False before anything stops', async () => {
+    const app = shContainer('app', stubborn, { lifecycle: { preStop: { exec: { command: ['sh', '-c', 'sleep 1'] } } } });
+    await cluster.api.create('pods', makePod('timeline', n1, [app]));
+    const uid = (await runningPod('timeline')).metadata.uid;
+    await cluster.api.delete('pods', 'timeline', { gracePeriodSeconds: 3 });
+    const outOfService = await waitFor(
+      'Ready=False on the terminating pod',
+      async () => {
+        const pod = await cluster.api.get<Pod>('pods', 'timeline');
+        return pod.status?.conditions?.find((c) => c.type === 'Ready' && c.status === 'False') ? pod : undefined;
+      },
+      5000,
+      25,
+    );
+    expect(outOfService.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'PodTerminating' });
+    // The preStop hook alone takes a second: the container still runs.
+    expect((await cluster.podContainers(n1, 'timeline')).some((c) => c.State === 'running' && c.Labels['peapod.container'] === 'app')).toBe(true);
+    await goneFromApi('timeline');
+
+    const list = await cluster.api.list<Event>('events', { namespace: 'default', fieldSelector: `involvedObject.uid=${uid}` });
+    const timeline = list.items.filter((e) => e.eventTime).sort((a, b) => Date.parse(a.eventTime ?? '') - Date.parse(b.eventTime ?? ''));
+    expect(timeline.map((e) => e.reason)).toEqual([
+      'Killing',
+      'PreStopHookStarted',
+      'PreStopHookFinished',
+      'SentStopSignal',
+      'SentKillSignal',
+      'ContainerStopped',
+      'ContainersGone',
+    ]);
+    // Written in that order too, so a watcher sees them as they happened.
+    const written = [...timeline].sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion));
+    expect(written.map((e) => e.reason)).toEqual(timeline.map((e) => e.reason));
+    const at = (reason: string): number => Date.parse(timeline.find((e) => e.reason === reason)?.eventTime ?? '');
+    expect(at('PreStopHookFinished') - at('PreStopHookStarted')).toBeGreaterThanOrEqual(900);
+    // KILL at the end of the 3 s grace period, which the 1 s hook had partly used.
+    expect(at('SentKillSignal') - at('Killing')).toBeGreaterThanOrEqual(2500);
+    expect(at('SentKillSignal') - at('SentStopSignal')).toBeGreaterThanOrEqual(1000);
+    const message = (reason: string): string | undefined => timeline.find((e) => e.reason === reason)?.message;
+    expect(message('Killing')).toBe('Stopping container app');
+    expect(message('PreStopHookFinished')).toMatch(/^PreStop hook of container app finished in 1(\.\d)?s$/);
+    expect(message('SentStopSignal')).toBe('Sent SIGTERM to container app');
+    expect(message('ContainerStopped')).toMatch(/^Container app was killed \(exit code 137\), \d+(\.\d)?s after SIGTERM$/);
+    expect(message('ContainersGone')).toMatch(/^All containers of the pod are gone, \d+(\.\d)?s after termination began \(grace period 3s\)$/);
+    expect(timeline.find((e) => e.reason === 'SentKillSignal')?.type).toBe('Warning');
+  });
+
   it('grace 0: the pod leaves the API at once and its containers are gone within about 2 s', async () => {
     await cluster.api.create('pods', makePod('forced', n1, [shContainer('app', stubborn)], { terminationGracePeriodSeconds: 30 }));
     await runningPod('forced');
