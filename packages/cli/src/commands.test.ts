@@ -172,6 +172,47 @@ describe('delete', () => {
     expect(res.status).toBeLessThan(300);
     expect(await deleting.exited).toBe(0);
   });
+
+  it('prints the pod\'s events as they arrive while waiting, in order, the last ones even when written just before the pod went', async () => {
+    await boundPod('timeline', 'n2', 30);
+    const old = { reason: 'Scheduled', message: 'before the delete', at: new Date(Date.now() - 5000) };
+    const uid = JSON.parse(run(['get', 'pod', 'timeline', '-o', 'json']).stdout).metadata.uid as string;
+    const event = (reason: string, message: string, at: Date) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { generateName: 'timeline.' },
+      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: 'timeline', namespace: 'default', uid },
+      reason,
+      message,
+      type: 'Normal',
+      source: { component: 'peapod-agent', host: 'n2' },
+      firstTimestamp: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTimestamp: at.toISOString().replace(/\.\d+Z$/, 'Z'),
+      eventTime: at.toISOString().replace(/Z$/, '000Z'),
+      action: reason,
+      reportingComponent: 'peapod-agent',
+      reportingInstance: 'n2',
+      count: 1,
+    });
+    expect(await postJson(server.url, '/api/v1/namespaces/default/events', event(old.reason, old.message, old.at))).toBe(201);
+    const deleting = startPeactl(server.url, ['delete', 'pod', 'timeline']);
+    running.push(deleting);
+    await deleting.waitForOutput(/pod "timeline" deleted\n/);
+    expect(await postJson(server.url, '/api/v1/namespaces/default/events', event('Killing', 'Stopping container c', new Date()))).toBe(201);
+    await deleting.waitForOutput(/Killing  Stopping container c\n/);
+    expect(await postJson(server.url, '/api/v1/namespaces/default/events', event('SentStopSignal', 'Sent SIGTERM to container c', new Date()))).toBe(201);
+    // The node's last event, then at once the pod's removal.
+    expect(await postJson(server.url, '/api/v1/namespaces/default/events', event('ContainersGone', 'All containers of the pod are gone', new Date()))).toBe(201);
+    await sendJson(server.url, 'DELETE', '/api/v1/namespaces/default/pods/timeline', { gracePeriodSeconds: 0 });
+    expect(await deleting.exited).toBe(0);
+    const lines = deleting.stdout().split('\n').filter(Boolean);
+    expect(lines[0]).toBe('pod "timeline" deleted');
+    expect(lines.slice(1).map((l) => l.replace(/  \d\d:\d\d:\d\d\.\d{3}  /, ' TIME '))).toEqual([
+      'pod/timeline TIME Killing  Stopping container c',
+      'pod/timeline TIME SentStopSignal  Sent SIGTERM to container c',
+      'pod/timeline TIME ContainersGone  All containers of the pod are gone',
+    ]);
+  });
 });
 
 describe('nodes', () => {

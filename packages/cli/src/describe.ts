@@ -20,6 +20,7 @@ import type {
   Volume,
 } from '@peapod/api';
 import { lastAppliedAnnotation } from './annotations';
+import { eventMoment } from './event-follow';
 import { alignTabs, describeLayout } from './printers/tabwriter';
 
 const none = '<none>';
@@ -216,8 +217,8 @@ function writeEvents(w: Writer, events: Event[], now: number): void {
     w.line(0, `Events:\t${none}`);
     return;
   }
-  const when = (e: Event): number => Date.parse(e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '') || 0;
-  const sorted = [...events].sort((a, b) => when(a) - when(b));
+  // In the order they happened, to the millisecond where events say (eventTime); ties keep the server's order.
+  const sorted = [...events].sort((a, b) => eventMoment(a) - eventMoment(b));
   w.line(0, 'Events:');
   w.line(1, 'Type\tReason\tAge\tFrom\tMessage');
   w.line(1, '----\t------\t----\t----\t-------');

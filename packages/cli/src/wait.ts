@@ -5,6 +5,7 @@
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import type { Context } from './context';
 import { isNotFound } from './errors';
+import type { Follower } from './event-follow';
 import type { ResourceType } from './resources';
 
 export interface WaitTarget {
@@ -22,6 +23,8 @@ export interface WaitOptions {
   progress: boolean;
   /** What is being waited for, for the progress line: "deleted", "Ready". */
   what: string;
+  /** Lines to print (on stdout, above the progress line) while waiting: the object's events. */
+  follow?: Follower;
 }
 
 /** Decides from the current object (undefined: it does not exist) whether the wait is over. */
@@ -42,6 +45,7 @@ export function progressText(target: WaitTarget, what: string, obj: KubeObject |
 class Progress {
   private timer: NodeJS.Timeout | undefined;
   private shown = false;
+  private stopped = false;
 
   constructor(private readonly enabled: boolean, private readonly text: () => string) {}
 
@@ -52,12 +56,20 @@ class Progress {
   }
 
   draw(): void {
-    if (!this.enabled) return;
+    if (!this.enabled || this.stopped) return;
     process.stderr.write(`\r\x1b[K${this.text()}`);
     this.shown = true;
   }
 
+  /** A line of its own above the progress line, which is drawn again below it. */
+  print(line: string): void {
+    if (this.shown && !this.stopped) process.stderr.write('\r\x1b[K');
+    process.stdout.write(`${line}\n`);
+    this.draw();
+  }
+
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.shown) process.stderr.write('\r\x1b[K');
   }
@@ -69,6 +81,8 @@ export async function waitFor(ctx: Context, target: WaitTarget, done: Done, opts
   let current: KubeObject | undefined;
   const progress = new Progress(opts.progress, () => progressText(target, opts.what, current));
   let started = false;
+  // Started before the first look: an object gone at once still gets its last lines printed (on stop).
+  opts.follow?.start((line) => progress.print(line));
   try {
     for (;;) {
       let resourceVersion: string | undefined;
@@ -95,6 +109,7 @@ export async function waitFor(ctx: Context, target: WaitTarget, done: Done, opts
     }
   } finally {
     progress.stop();
+    await opts.follow?.stop();
   }
 }
 

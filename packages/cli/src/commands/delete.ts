@@ -1,11 +1,13 @@
 // peactl delete TYPE NAME... | TYPE/NAME... | -f FILE | -l SELECTOR | --all, graceful by
-// default; --wait (default) waits until every deleted object is gone; --cascade says what
-// becomes of the object's dependents (sent as the propagationPolicy).
+// default; --wait (default) waits until every deleted object is gone, printing the object's
+// events as they arrive (a pod's termination step by step); --cascade says what becomes of
+// the object's dependents (sent as the propagationPolicy).
 
 import { immediateDeletionWarning } from '@peapod/api';
 import type { KubeObject, Status } from '@peapod/api';
 import type { Context } from '../context';
 import { CliError, isNotFound, reportError } from '../errors';
+import { followEvents } from '../event-follow';
 import { readManifests } from '../manifests';
 import { namespaceFor, typeForObject } from '../objects';
 import { resolveType, splitTypeAndNames } from '../resources';
@@ -95,7 +97,16 @@ function isObject(x: KubeObject | Status): x is KubeObject {
   return x.kind !== 'Status';
 }
 
-async function deleteOne(ctx: Context, target: WaitTarget, grace: number | undefined, flags: DeleteFlags): Promise<WaitTarget | undefined> {
+/**
+ * A deleted object; when its deletion is graceful (something, like a pod's node, works on
+ * it before it goes), the resourceVersion of the delete: its events after that tell how it went.
+ */
+interface Deleted {
+  target: WaitTarget;
+  gracefulSince?: string;
+}
+
+async function deleteOne(ctx: Context, target: WaitTarget, grace: number | undefined, flags: DeleteFlags): Promise<Deleted | undefined> {
   try {
     const result = await ctx.client.delete(target.type.name, target.name, {
       namespace: target.namespace,
@@ -106,7 +117,9 @@ async function deleteOne(ctx: Context, target: WaitTarget, grace: number | undef
     const forced = flags.force && grace === 0;
     process.stdout.write(`${target.type.singularName} "${target.name}" ${forced ? 'force deleted' : 'deleted'}\n`);
     const uid = isObject(result) ? result.metadata?.uid : (result.details?.uid ?? undefined);
-    return { ...target, uid: uid ?? target.uid };
+    const meta = isObject(result) ? result.metadata : undefined;
+    const graceful = meta?.deletionTimestamp && (meta.deletionGracePeriodSeconds ?? 0) > 0 && meta.resourceVersion !== undefined;
+    return { target: { ...target, uid: uid ?? target.uid }, ...(graceful ? { gracefulSince: meta.resourceVersion } : {}) };
   } catch (err) {
     if (!(flags.ignoreNotFound && isNotFound(err))) reportError(err);
     return undefined;
@@ -124,16 +137,17 @@ export async function deleteCommand(ctx: Context, args: string[], flags: DeleteF
     return;
   }
   if (flags.force && grace === 0) process.stderr.write(immediateDeletionWarning + '\n');
-  const deleted: WaitTarget[] = [];
+  const deleted: Deleted[] = [];
   for (const target of targets) {
     const d = await deleteOne(ctx, target, grace, flags);
     if (d !== undefined) deleted.push(d);
   }
   if (!flags.wait) return;
   const deadline = flags.timeoutMs > 0 ? Date.now() + flags.timeoutMs : 0;
-  for (const target of deleted) {
+  for (const { target, gracefulSince } of deleted) {
     const timeoutMs = deadline > 0 ? Math.max(1, deadline - Date.now()) : 0;
-    const gone = await waitFor(ctx, target, isGone, { timeoutMs, progress: process.stderr.isTTY === true, what: 'deleted' });
+    const follow = gracefulSince !== undefined ? followEvents(ctx, target, gracefulSince) : undefined;
+    const gone = await waitFor(ctx, target, isGone, { timeoutMs, progress: process.stderr.isTTY === true, what: 'deleted', ...(follow ? { follow } : {}) });
     if (!gone) throw new CliError(timeoutMessage(target));
   }
 }
