@@ -1,6 +1,7 @@
-// peactl logs against a real node agent running the pods on Docker, through the
-// apiserver's log proxy.
+// peactl against a real node agent running the pods on Docker: logs through the
+// apiserver's log proxy, and a pod's termination as delete (live) and describe show it.
 
+import type { Lifecycle } from '@peapod/api';
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { DockerNode, busybox, hasDocker } from '@peapod/client/dist/testing/docker-node';
@@ -8,7 +9,7 @@ import { peactlFor, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 
 let server: RunningApiServer | undefined;
-const node = new DockerNode('peactl-logs');
+const node = new DockerNode('peactl-agent');
 let run: ReturnType<typeof peactlFor>;
 const running: Running[] = [];
 
@@ -16,7 +17,10 @@ const counter = 'i=0; while true; do echo line $i; i=$((i+1)); sleep 0.2; done';
 // Each instance prints its own number (kept in the pod's emptyDir, which outlives restarts), then fails.
 const crasher = 'n=$(cat /state/n 2>/dev/null || echo 0); echo run $n; echo $((n+1)) > /state/n; sleep 0.3; exit 1';
 
-function podManifest(name: string, containers: { name: string; script: string }[]): string {
+// Ignores TERM, so it takes the whole grace period and a KILL.
+const stubborn = "trap '' TERM; while :; do sleep 1 & wait $!; done";
+
+function podManifest(name: string, containers: { name: string; script: string; lifecycle?: Lifecycle }[], graceSeconds = 1): string {
   return JSON.stringify({
     apiVersion: 'v1',
     kind: 'Pod',
@@ -24,7 +28,7 @@ function podManifest(name: string, containers: { name: string; script: string }[
     spec: {
       nodeName: node.nodeName,
       restartPolicy: 'Always',
-      terminationGracePeriodSeconds: 1,
+      terminationGracePeriodSeconds: graceSeconds,
       volumes: [{ name: 'state', emptyDir: {} }],
       containers: containers.map((c) => ({
         name: c.name,
@@ -32,6 +36,7 @@ function podManifest(name: string, containers: { name: string; script: string }[
         imagePullPolicy: 'Never',
         command: ['sh', '-c', c.script],
         volumeMounts: [{ name: 'state', mountPath: '/state' }],
+        ...(c.lifecycle ? { lifecycle: c.lifecycle } : {}),
       })),
     },
   });
@@ -55,7 +60,7 @@ function lineNumbers(text: string): number[] {
 }
 
 const withDocker = hasDocker() ? describe : describe.skip;
-withDocker('logs from a real agent', () => {
+withDocker('peactl with a real agent', () => {
   beforeAll(async () => {
     server = await startApiServer();
     run = peactlFor(server.url);
@@ -131,4 +136,24 @@ withDocker('logs from a real agent', () => {
     });
     expect(log).toBe(`run ${count - 1}\n`);
   }, 30_000);
+
+  it('delete waits and prints each step of the termination as it happens; describe lists them in order meanwhile', async () => {
+    // Every step: a 1 s preStop hook, then TERM, ignored until KILL at the end of the 3 s grace.
+    const preStop = { preStop: { exec: { command: ['sh', '-c', 'sleep 1'] } } };
+    expect(run(['create', '-f', '-'], { input: podManifest('leaving', [{ name: 'app', script: stubborn, lifecycle: preStop }], 3) }).code).toBe(0);
+    await until('leaving Running', () => (run(['get', 'pod', 'leaving', '-o', 'jsonpath={.status.containerStatuses[0].ready}']).stdout === 'true' ? true : undefined));
+    const deleting = startPeactl(server?.url ?? '', ['delete', 'pod', 'leaving']);
+    running.push(deleting);
+    await deleting.waitForOutput(/PreStopHookStarted  Running the preStop hook \(exec\) of container app\n/, 20_000);
+    // Mid-termination: describe shows the steps so far, in order.
+    const described = run(['describe', 'pod', 'leaving']).stdout;
+    const events = described.slice(described.indexOf('\nEvents:'));
+    expect(events.indexOf('Killing')).toBeGreaterThan(0);
+    expect(events.indexOf('Killing')).toBeLessThan(events.indexOf('PreStopHookStarted'));
+    expect(await deleting.exited).toBe(0);
+    const lines = deleting.stdout().split('\n').filter(Boolean);
+    expect(lines[0]).toBe('pod "leaving" deleted');
+    const steps = lines.slice(1).map((l) => /^pod\/leaving {2}\d\d:\d\d:\d\d\.\d{3} {2}(\S+) {2}/.exec(l)?.[1]);
+    expect(steps).toEqual(['Killing', 'PreStopHookStarted', 'PreStopHookFinished', 'SentStopSignal', 'SentKillSignal', 'ContainerStopped', 'ContainersGone']);
+  }, 60_000);
 });
