@@ -14,6 +14,7 @@ import type {
   Event,
   Node,
   Pod,
+  Probe,
   ReplicationController,
   Service,
   Toleration,
@@ -117,6 +118,20 @@ function envVarLines(e: EnvVar): string[] {
   return [`${e.name}:\t`];
 }
 
+/** kubectl's one-line probe: "http-get http://:8080/healthz delay=0s timeout=1s period=10s #success=1 #failure=3". */
+export function describeProbe(probe: Probe): string {
+  const attrs = `delay=${probe.initialDelaySeconds ?? 0}s timeout=${probe.timeoutSeconds ?? 0}s period=${probe.periodSeconds ?? 0}s #success=${probe.successThreshold ?? 0} #failure=${probe.failureThreshold ?? 0}`;
+  if (probe.exec) return `exec [${(probe.exec.command ?? []).join(' ')}] ${attrs}`;
+  if (probe.httpGet) {
+    const host = probe.httpGet.host ?? '';
+    const port = String(probe.httpGet.port);
+    const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return `http-get ${(probe.httpGet.scheme ?? '').toLowerCase()}://${hostPort}${probe.httpGet.path ?? ''} ${attrs}`;
+  }
+  if (probe.tcpSocket) return `tcp-socket ${probe.tcpSocket.host ?? ''}:${String(probe.tcpSocket.port)} ${attrs}`;
+  return `unknown ${attrs}`;
+}
+
 /**
  * One container as kubectl describes it: in a pod (with its status) or in a pod template
  * (no status; names indented one more space, as kubectl does).
@@ -145,6 +160,9 @@ function writeContainer(w: Writer, c: Container, status: ContainerStatus | undef
     if (values === undefined || Object.keys(values).length === 0) continue;
     w.line(2, `${kind === 'limits' ? 'Limits' : 'Requests'}:`);
     for (const k of Object.keys(values).sort()) w.line(3, `${k}:\t${String(values[k])}`);
+  }
+  for (const [title, probe] of [['Liveness', c.livenessProbe], ['Readiness', c.readinessProbe], ['Startup', c.startupProbe]] as const) {
+    if (probe) w.line(2, `${title}:\t${describeProbe(probe)}`);
   }
   const env = c.env ?? [];
   if (env.length === 0) w.line(2, `Environment:\t${none}`);

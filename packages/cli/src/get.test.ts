@@ -17,6 +17,14 @@ spec:
   containers:
   - name: web
     image: busybox
+    readinessProbe: {httpGet: {path: /healthz, port: 8080}, periodSeconds: 2}
+    livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, initialDelaySeconds: 5}
+    startupProbe: {tcpSocket: {port: http}, failureThreshold: 30}
+    ports: [{name: http, containerPort: 8080}]
+  initContainers:
+  - name: setup
+    image: busybox
+    command: [sh, -c, 'echo ready']
 ---
 apiVersion: v1
 kind: Pod
