@@ -4,6 +4,7 @@ import {
   getPodCondition,
   isPodAvailable,
   isPodReady,
+  isPodServing,
   isPodTerminal,
   nodeDisplayStatus,
   podDisplayStatus,
@@ -278,5 +279,24 @@ describe('nodeDisplayStatus', () => {
     expect(
       nodeDisplayStatus({ metadata: {}, spec: { unschedulable: true }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }),
     ).toBe('Ready,SchedulingDisabled');
+  });
+});
+
+describe('isPodServing', () => {
+  const withConditions = (ready: string, containersReady: string, terminating: boolean) =>
+    ({
+      metadata: terminating ? { deletionTimestamp: '2030-01-01T00:00:00Z' } : {},
+      spec: { containers: [] },
+      status: { conditions: [{ type: 'Ready', status: ready }, { type: 'ContainersReady', status: containersReady }] },
+    }) as unknown as Pod;
+
+  it('is the pod readiness while the pod lives', () => {
+    expect(isPodServing(withConditions('True', 'True', false))).toBe(true);
+    expect(isPodServing(withConditions('False', 'True', false))).toBe(false);
+  });
+
+  it('follows the containers readiness once the pod terminates (Ready is False by then)', () => {
+    expect(isPodServing(withConditions('False', 'True', true))).toBe(true);
+    expect(isPodServing(withConditions('False', 'False', true))).toBe(false);
   });
 });

@@ -148,6 +148,16 @@ export function isPodReady(pod: Pod): boolean {
 }
 
 /**
+ * Whether the pod would serve traffic: its readiness, also while it terminates. The agent
+ * turns Ready false as soon as a pod terminates (so it leaves endpoints at once), while
+ * ContainersReady keeps following the readiness probes until the containers stop.
+ */
+export function isPodServing(pod: Pod): boolean {
+  if (pod.metadata.deletionTimestamp === undefined) return isPodReady(pod);
+  return getPodCondition(pod, 'ContainersReady')?.status === 'True';
+}
+
+/**
  * Ready for more than minReadySeconds (Kubernetes' podutil.IsPodAvailable): with a minimum,
  * a Ready condition that does not say since when does not count.
  */

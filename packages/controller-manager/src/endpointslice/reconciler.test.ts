@@ -19,7 +19,11 @@ function pod(i: number, opts: { ready?: boolean; terminating?: boolean; phase?: 
     spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'x', ports: opts.port ? [{ name: 'http', containerPort: opts.port }] : [] }] },
     status: {
       phase: opts.phase ?? 'Running',
-      conditions: [{ type: 'Ready', status: opts.ready === false ? 'False' : 'True' }],
+      // As the agent leaves them: a terminating pod is not Ready, its containers still are.
+      conditions: [
+        { type: 'ContainersReady', status: opts.ready === false ? 'False' : 'True' },
+        { type: 'Ready', status: opts.ready === false || opts.terminating ? 'False' : 'True' },
+      ],
     },
   };
   if (opts.ip !== null) p.status!.podIPs = [{ ip: opts.ip ?? `10.1.${i >> 8}.${i & 255}` }];

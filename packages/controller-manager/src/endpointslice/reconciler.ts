@@ -12,7 +12,7 @@
 // - slices carry the service's labels plus kubernetes.io/service-name and
 //   endpointslice.kubernetes.io/managed-by, and are owned by the service.
 
-import { findPodPort, hasClusterIP, headlessServiceLabel, isPodReady, managedByLabel, podIPs, serviceNameLabel, shouldPodBeInEndpoints } from '@peapod/api';
+import { findPodPort, hasClusterIP, headlessServiceLabel, isPodServing, managedByLabel, podIPs, serviceNameLabel, shouldPodBeInEndpoints } from '@peapod/api';
 import type { EndpointSlice, Node, OwnerReference, Pod, Service, SliceEndpoint, SlicePort } from '@peapod/api';
 import { endpointHostname } from '../endpoints/subsets';
 
@@ -82,7 +82,7 @@ function portsKey(ports: SlicePort[]): string {
 }
 
 function podEndpoint(pod: Pod, node: Node | undefined, svc: Service, addressType: AddressType): SliceEndpoint {
-  const serving = isPodReady(pod);
+  const serving = isPodServing(pod);
   const terminating = pod.metadata.deletionTimestamp !== undefined;
   // A terminating endpoint is never ready, unless the service publishes every address.
   const ready = svc.spec?.publishNotReadyAddresses === true || (serving && !terminating);
