@@ -20,6 +20,17 @@ export function notFound(resource: string, name: string): StatusError {
   return new StatusError(404, `${resource} "${name}" not found`, { name, kind: resource });
 }
 
+/**
+ * 404 for a path the server does not serve (an unknown resource or subresource). Its details
+ * are empty but present, as Kubernetes sends them: kubectl tells this 404 from a missing
+ * object by the empty name (kubectl debug reads details.name without checking for details).
+ */
+export function notFoundPath(): StatusError {
+  const err = new StatusError(404, 'the server could not find the requested resource');
+  err.status.details = {};
+  return err;
+}
+
 export function alreadyExists(resource: string, name: string): StatusError {
   return new StatusError(409, `${resource} "${name}" already exists`, { reason: 'AlreadyExists', name, kind: resource });
 }
@@ -28,8 +39,8 @@ export function conflict(resource: string, name: string, why: string): StatusErr
   return new StatusError(409, `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, { name, kind: resource });
 }
 
-export function forbidden(resource: string, name: string, why: string): StatusError {
-  return new StatusError(403, `${resource} "${name}" is forbidden: ${why}`, { name, kind: resource });
+export function forbidden(resource: string, name: string, why: string, causes?: StatusCause[]): StatusError {
+  return new StatusError(403, `${resource} "${name}" is forbidden: ${why}`, { name, kind: resource, causes });
 }
 
 /** 422 naming every bad field, worded as Kubernetes words it. */

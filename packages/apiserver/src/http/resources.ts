@@ -2,7 +2,7 @@ import http from 'http';
 import type { NextFunction, Request, Response } from 'express';
 import { DeleteOptions, findResource, groupVersion, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
-import { badRequest, StatusError } from '../errors';
+import { badRequest, notFoundPath, StatusError } from '../errors';
 import { readDeleteOptions, readObject, readPatch } from './body';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
@@ -53,10 +53,6 @@ export function parseResourcePath(path: string): ResourcePath {
 function resourceByPlural(plural: string | undefined): ResourceInfo | undefined {
   const r = plural ? findResource(plural) : undefined;
   return r && r.name === plural ? r : undefined;
-}
-
-function notFoundPath(): StatusError {
-  return new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' });
 }
 
 function methodNotAllowed(verb: string, r: ResourceInfo): StatusError {
@@ -403,19 +399,22 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     let verb = req.method.toLowerCase();
     let resource = 'unknown';
     try {
-      resource = parseResourcePath(req.baseUrl + new URL(req.url, 'http://localhost').pathname).resource.name;
+      const url = new URL(req.url, 'http://localhost');
+      const path = parseResourcePath(req.baseUrl + url.pathname);
+      resource = path.resource.name;
+      verb = verbOf(req.method, path, url.searchParams);
     } catch {
       // the handler reports the bad path below
     }
-    handle(req, res)
-      .then((v) => {
-        verb = v;
-      })
-      .catch(next)
-      .finally(() => {
-        metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
-        if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
-      });
+    // Counted once the response is over, so the code is the one sent (an error's status is
+    // set later, by the error handler, once the request body has been read).
+    res.once('close', () => {
+      metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    handle(req, res).then((v) => {
+      verb = v;
+    }, next);
   };
   return { handler, checkAccess, admitWatch, clientKey };
 }

@@ -8,6 +8,7 @@ import {
   DeleteOptions,
   groupVersion,
   KubeObject,
+  ObjectMeta,
   objectFields,
   parseFieldSelector,
   parseLabelSelector,
@@ -30,7 +31,7 @@ import {
   StoredEntry,
   StoreWatch,
 } from '../storage/types';
-import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, StatusError } from '../errors';
+import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, Strategy } from './strategy';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -93,7 +94,7 @@ export class Registry {
 
   strategy(resource: string): Strategy {
     const s = this.strategies.get(resource);
-    if (!s) throw new StatusError(404, `the server could not find the requested resource`);
+    if (!s) throw notFoundPath();
     return s;
   }
 
@@ -191,6 +192,7 @@ export class Registry {
       for (const path of unknown) warnings.push(`unknown field "${path.replace(/^\./, '')}"`);
     }
     pruneUnknownFields(s.resource.kind, obj);
+    dropEmptyMetadata(obj.metadata);
     return { obj, warnings };
   }
 
@@ -205,11 +207,14 @@ export class Registry {
     obj.metadata.namespace = namespace;
   }
 
-  private requireNamespace(namespace: string): void {
+  /** Content may be created only in a namespace that exists and is not being deleted (NamespaceLifecycle). */
+  private requireNamespace(s: Strategy, namespace: string, name: string): void {
     const ns = this.store.get(`/namespaces/${namespace}`);
     if (!ns) throw notFound('namespaces', namespace);
     if (ns.object.metadata.deletionTimestamp) {
-      throw forbidden('', '', `unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(s.resource.name, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
+        { reason: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` },
+      ]);
     }
   }
 
@@ -217,11 +222,11 @@ export class Registry {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     this.checkNamespace(s, obj, namespace);
-    if (s.resource.namespaced) this.requireNamespace(namespace!);
     const meta = obj.metadata;
     if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
       meta.name = meta.generateName + randomSuffix();
     }
+    if (s.resource.namespaced) this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
     s.applyDefaults(obj);
     s.prepareForCreate(obj);
     const causes = s.validate(obj);
@@ -346,15 +351,7 @@ export class Registry {
   ): WriteResult {
     const s = this.strategy(resource);
     const current = this.get(resource, namespace, name);
-    let patched: unknown;
-    try {
-      const base = copyOf(current);
-      if (type === 'json') patched = applyJsonPatch(base, patchBody);
-      else if (type === 'merge') patched = applyMergePatch(base, patchBody);
-      else patched = applyStrategicMergePatch(s.resource.kind, base, patchBody);
-    } catch (err) {
-      throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind: s.resource.kind });
-    }
+    const patched = applyPatch(copyOf(current), type, patchBody, s.resource.kind, name);
     const { obj, warnings } = this.decode(s, patched, validation);
     if (obj.metadata.name !== name) throw badRequest('the name of the object may not be changed by a patch');
     this.checkNamespace(s, obj, namespace);
@@ -471,16 +468,7 @@ export class Registry {
   /** Writes a Scale (PUT, or a patch applied to the current Scale) back as spec.replicas. */
   updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }): Scale {
     const s = this.strategy('replicationcontrollers');
-    let scale = body as Scale;
-    if (patch) {
-      const current = this.getScale(namespace, name);
-      try {
-        if (patch.type === 'json') scale = applyJsonPatch(current, patch.patch);
-        else scale = applyMergePatch(current, patch.patch);
-      } catch (err) {
-        throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind: 'Scale' });
-      }
-    }
+    const scale = (patch ? applyPatch(this.getScale(namespace, name), patch.type, patch.patch, undefined, name) : body) as Scale;
     if (typeof scale !== 'object' || scale === null || typeof scale.spec !== 'object' || scale.spec === null) {
       throw badRequest('the body must be an autoscaling/v1 Scale');
     }
@@ -603,6 +591,31 @@ export class Registry {
   }
 }
 
+/**
+ * Applies a patch of any type to a copy of an object (a kind with a schema takes strategic
+ * merge; one without, a Scale, takes it as a merge patch). A JSON patch that is not a list
+ * is malformed (400); one whose operation cannot be applied, a failed `test` included, gets
+ * what Kubernetes answers: 422 with the reason as a cause.
+ */
+function applyPatch<T>(base: T, type: PatchType, patch: unknown, kind: string | undefined, name: string): T {
+  if (type === 'json') {
+    if (!Array.isArray(patch)) throw badRequest('a JSON patch must be a list of operations');
+    try {
+      return applyJsonPatch(base, patch);
+    } catch (err) {
+      throw new StatusError(422, 'the server rejected our request due to an error in our request', {
+        causes: [{ reason: 'UnexpectedServerResponse', message: (err as Error).message }],
+      });
+    }
+  }
+  if (type === 'merge' || kind === undefined) return applyMergePatch(base, patch);
+  try {
+    return applyStrategicMergePatch(kind, base, patch);
+  } catch (err) {
+    throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind });
+  }
+}
+
 function scaleOf(rc: ReplicationController): Scale {
   const m = rc.metadata;
   const selector = Object.entries(rc.spec?.selector ?? {})
@@ -616,6 +629,20 @@ function scaleOf(rc: ReplicationController): Scale {
     spec: { replicas: rc.spec?.replicas ?? 0 },
     status: { replicas: rc.status?.replicas ?? 0, selector },
   };
+}
+
+/**
+ * Kubernetes never stores an empty label or annotation map, finalizer or owner list (they are
+ * omitted when empty): removing the last label leaves no `labels: {}` behind.
+ */
+function dropEmptyMetadata(meta: ObjectMeta): void {
+  for (const field of ['labels', 'annotations'] as const) {
+    const v = meta[field];
+    if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete meta[field];
+  }
+  for (const field of ['finalizers', 'ownerReferences'] as const) {
+    if (Array.isArray(meta[field]) && meta[field]!.length === 0) delete meta[field];
+  }
 }
 
 /** Metadata only the server sets: a client's copy of it is ignored on update. */
