@@ -21,3 +21,4 @@ export * from './openapi';
 export * from './patch';
 export * from './bench';
 export * from './canonical';
+export * from './deletion';
