@@ -37,6 +37,16 @@ describe('404s', () => {
       expect(r.body.details).not.toHaveProperty('group');
     }
   });
+
+  test('a missing object of a named group is named with its group', async () => {
+    const r = await call(server.base, 'GET', '/apis/coordination.k8s.io/v1/namespaces/default/leases/x');
+    expect(r.status).toBe(404);
+    expect(r.body).toMatchObject({
+      message: 'leases.coordination.k8s.io "x" not found',
+      reason: 'NotFound',
+      details: { name: 'x', group: 'coordination.k8s.io', kind: 'leases' },
+    });
+  });
 });
 
 test('a JSON patch whose test fails: 422 Invalid with the reason as a cause, nothing changed', async () => {

@@ -112,7 +112,7 @@ export class Registry {
   get(resource: string, namespace: string | undefined, name: string): StoredEntry {
     const s = this.strategy(resource);
     const entry = this.store.get(this.key(s.resource, namespace, name));
-    if (!entry) throw notFound(s.resource.name, name);
+    if (!entry) throw notFound(s.resource, name);
     return entry;
   }
 
@@ -215,7 +215,7 @@ export class Registry {
     const ns = this.store.get(`/namespaces/${namespace}`);
     if (!ns) throw notFound('namespaces', namespace);
     if (ns.object.metadata.deletionTimestamp) {
-      throw forbidden(s.resource.name, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
+      throw forbidden(s.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
         { reason: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` },
       ]);
     }
@@ -246,14 +246,14 @@ export class Registry {
     else delete meta.generation;
     const key = this.key(s.resource, namespace, meta.name!);
     // A taken name reserves nothing.
-    if (this.store.get(key)) throw alreadyExists(s.resource.name, meta.name!);
+    if (this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
     const finish = s.beginWrite?.(obj, undefined, dryRun);
     let entry: StoredEntry;
     try {
       entry = this.storage.create(key, obj, dryRun);
     } catch (err) {
       finish?.(false);
-      if (err instanceof KeyExistsError) throw alreadyExists(s.resource.name, meta.name!);
+      if (err instanceof KeyExistsError) throw alreadyExists(s.resource, meta.name!);
       throw err;
     }
     finish?.(!dryRun);
@@ -567,11 +567,11 @@ class DeleteInstead extends Error {
 function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts: DeleteOptions): void {
   const meta = current.metadata;
   if (opts.preconditions?.uid !== undefined && opts.preconditions.uid !== meta.uid) {
-    throw conflict(s.resource.name, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
+    throw conflict(s.resource, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
   }
   if (opts.preconditions?.resourceVersion !== undefined && opts.preconditions.resourceVersion !== meta.resourceVersion) {
     throw conflict(
-      s.resource.name,
+      s.resource,
       name,
       `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`,
     );
@@ -580,9 +580,9 @@ function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts
 
 /** The Kubernetes errors for what storage reports: the object is gone, or changed since it was read. */
 function storageError(err: unknown, s: Strategy, name: string): unknown {
-  if (err instanceof KeyNotFoundError) return notFound(s.resource.name, name);
+  if (err instanceof KeyNotFoundError) return notFound(s.resource, name);
   if (err instanceof RevisionConflictError) {
-    return conflict(s.resource.name, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    return conflict(s.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
   return err;
 }
