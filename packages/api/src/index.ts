@@ -22,3 +22,4 @@ export * from './openapi';
 export * from './patch';
 export * from './bench';
 export * from './canonical';
+export * from './deletion';

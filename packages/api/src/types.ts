@@ -105,10 +105,13 @@ export interface Preconditions {
   resourceVersion?: string;
 }
 
+/** What becomes of an object's dependents when it is deleted. */
+export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground';
+
 export interface DeleteOptions extends TypeMeta {
   gracePeriodSeconds?: number;
   preconditions?: Preconditions;
-  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  propagationPolicy?: PropagationPolicy;
   orphanDependents?: boolean;
   dryRun?: string[];
 }

@@ -3,6 +3,7 @@ import path from 'path';
 import { promisify } from 'util';
 import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { call } from './testing/http';
 
 jest.setTimeout(60_000);
 
@@ -28,4 +29,31 @@ test('@kubernetes/client-node: CoreV1Api create/list/read/patch/delete and Watch
     ['MODIFIED', 'cn'],
     ['DELETED', 'cn'],
   ]);
+});
+
+test("@kubernetes/client-node with dryRun 'All' on every writing call: the would-be objects, nothing stored", async () => {
+  await call(server.url, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: 'cn', labels: { app: 'cn' } }, spec: { containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } });
+  await call(server.url, 'POST', '/api/v1/namespaces/default/replicationcontrollers', {
+    metadata: { name: 'rc' },
+    spec: { replicas: 1, template: { metadata: { labels: { app: 'rc' } }, spec: { containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } } },
+  });
+  const script = path.join(__dirname, 'testing', 'client-node-dry-run.mjs');
+  const { stdout } = await promisify(execFile)(process.execPath, [script, server.url], { timeout: 30_000 });
+  expect(JSON.parse(stdout)).toEqual({
+    answers: {
+      create: ['dry', 'Always', null],
+      replace: { app: 'other' },
+      mergePatch: { app: 'cn', extra: 'yes' },
+      jsonPatch: null,
+      status: 'Running',
+      binding: 'ok',
+      scale: 9,
+      deleteRc: 'ok',
+      deletePod: 'cn',
+      deleteCollection: 'ok',
+      unknownDryRun: 400,
+    },
+    unchanged: true,
+    dryPodExists: false,
+  });
 });

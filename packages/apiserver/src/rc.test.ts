@@ -1,5 +1,5 @@
 import { createApiServer, ApiServer } from './server';
-import { call, podManifest } from './testing/http';
+import { call } from './testing/http';
 
 let api: ApiServer;
 let base: string;
@@ -73,14 +73,4 @@ test('Table columns for kubectl get rc', async () => {
   const r = await call(base, 'GET', rcs, undefined, { Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
   expect(r.body.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(['Name', 'Desired', 'Current', 'Ready', 'Age', 'Containers', 'Images', 'Selector']);
   expect(r.body.rows[0].cells.slice(0, 4)).toEqual(['t', 3, 0, 0]);
-});
-
-test('propagationPolicy Orphan strips the owner reference from dependents', async () => {
-  const owner = (await call(base, 'POST', rcs, rc('o', 1))).body;
-  const ref = { apiVersion: 'v1', kind: 'ReplicationController', name: 'o', uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
-  await call(base, 'POST', '/api/v1/namespaces/default/pods', podManifest('o-1', { metadata: { name: 'o-1', labels: { app: 'o' }, ownerReferences: [ref] } }));
-  const d = await call(base, 'DELETE', `${rcs}/o`, { propagationPolicy: 'Orphan' });
-  expect(d.status).toBe(200);
-  const pod = (await call(base, 'GET', '/api/v1/namespaces/default/pods/o-1')).body;
-  expect(pod.metadata.ownerReferences).toBeUndefined();
 });

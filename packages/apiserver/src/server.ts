@@ -6,13 +6,13 @@ import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failureStatus, Node, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
-import { Registry, systemNamespaces } from './registry/registry';
-import { makeStrategies } from './registry/strategies';
+import { Registry } from './registry/registry';
+import { makeStrategies, systemNamespaces } from './registry/strategies';
 import { ServiceAllocator } from './registry/service-allocator';
 import { parsePortRange, parseServiceCIDR } from './registry/service-ranges';
 import { reconcileKubernetesService } from './registry/kubernetes-service';
 import { Housekeeping } from './registry/housekeeping';
-import { StatusError } from './errors';
+import { notFoundPath, StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
 import { maxBodyBytes, readObject } from './http/body';
 import { Metrics } from './http/metrics';
@@ -183,7 +183,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   });
   app.use('/apis', resources.handler);
   app.use((req: Request, res: Response) => {
-    sendStatus(req, res, new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' }));
+    sendStatus(req, res, notFoundPath());
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof StatusError) {

@@ -2,7 +2,8 @@
 // and the controllers themselves (replication, garbage collector, node lifecycle, endpoints,
 // EndpointSlices). main.ts only parses flags and handles signals.
 
-import type { EndpointSlice, Endpoints, Node, Pod, ReplicationController, Service } from '@peapod/api';
+import { resources } from '@peapod/api';
+import type { EndpointSlice, Endpoints, KubeObject, Node, Pod, ReplicationController, Service } from '@peapod/api';
 import { Informer, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { ApiGarbageCollectorClient, GarbageCollector } from './gc/garbage-collector';
@@ -44,12 +45,31 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', { logger: informerLog });
   const pods = new Informer<Pod>(client, 'pods', { logger: informerLog });
   const nodes = new Informer<Node>(client, 'nodes', { logger: informerLog });
+  const services = new Informer<Service>(client, 'services', { logger: informerLog });
+  const endpoints = new Informer<Endpoints>(client, 'endpoints', { logger: informerLog });
+  const slices = new Informer<EndpointSlice>(client, 'endpointslices', { logger: informerLog });
 
   const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(client, log), {
     workers: opts.concurrentRcSyncs,
     logger: createLogger('replication-controller'),
   });
-  const gc = new GarbageCollector(pods, rcs, new ApiGarbageCollectorClient(client), { logger: createLogger('garbage-collector') });
+  // The garbage collector watches every resource that can be owned or own, sharing the informers
+  // the other controllers use (so it sees an owner change no later than they do); events own
+  // nothing and are left out, as Kubernetes leaves them out.
+  const shared = new Map<string, Informer<KubeObject>>([
+    ['pods', pods],
+    ['replicationcontrollers', rcs],
+    ['nodes', nodes],
+    ['services', services],
+    ['endpoints', endpoints],
+    ['endpointslices', slices],
+  ]);
+  const monitored = new Map<string, Informer<KubeObject>>();
+  for (const r of resources) {
+    if (r.name === 'events' || !['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
+    monitored.set(r.name, shared.get(r.name) ?? new Informer<KubeObject>(client, r.name, { logger: informerLog }));
+  }
+  const gc = new GarbageCollector(monitored, new ApiGarbageCollectorClient(client), { logger: createLogger('garbage-collector') });
   const lifecycle = new NodeLifecycleController(nodes, pods, new ApiNodeLifecycleClient(client), {
     monitorPeriodMs: opts.nodeMonitorPeriodMs,
     gracePeriodMs: opts.nodeMonitorGracePeriodMs,
@@ -57,9 +77,6 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     logger: createLogger('node-lifecycle'),
   });
 
-  const services = new Informer<Service>(client, 'services', { logger: informerLog });
-  const endpoints = new Informer<Endpoints>(client, 'endpoints', { logger: informerLog });
-  const slices = new Informer<EndpointSlice>(client, 'endpointslices', { logger: informerLog });
   // The indexes are made before the controllers so that they are up to date when a controller's handlers run.
   const serviceIndex = new ServiceIndex(services);
   const podIndex = new NamespaceIndex(pods);
@@ -80,12 +97,12 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     },
   );
 
-  const informers = [rcs, pods, nodes, services, endpoints, slices];
+  const informers = new Set<Informer<KubeObject>>([...shared.values(), ...monitored.values()]);
   for (const informer of informers) informer.start();
   const loops = [replication.run(), gc.run(), lifecycle.run(), endpointsController.run(), sliceController.run()].map((p) =>
     p.catch((err: unknown) => log.error('controller stopped with an error', { error: err })),
   );
-  const started = Promise.all(informers.map((i) => i.waitForSync())).then(() => undefined);
+  const started = Promise.all([...informers].map((i) => i.waitForSync())).then(() => undefined);
 
   return {
     started,

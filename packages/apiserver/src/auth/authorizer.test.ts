@@ -50,3 +50,13 @@ test('the scheduler binds but may not delete nodes; the message reads as Kuberne
   expect(d.allowed).toBe(false);
   expect(d.reason).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
 });
+
+test("the controller manager's garbage collector may read, patch and delete any resource, but not create one", () => {
+  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: [] };
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(cm, a, lookup).allowed;
+  expect(allow({ verb: 'delete', resource: 'replicationcontrollers', namespace: 'default', name: 'web' })).toBe(true);
+  expect(allow({ verb: 'patch', resource: 'namespaces', name: 'ns' })).toBe(true);
+  expect(allow({ verb: 'watch', resource: 'namespaces' })).toBe(true);
+  expect(allow({ verb: 'create', resource: 'nodes' })).toBe(false);
+  expect(allow({ verb: 'create', resource: 'pods', namespace: 'default' })).toBe(true);
+});

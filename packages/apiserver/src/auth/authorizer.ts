@@ -44,11 +44,13 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['events'], verbs: ['create', 'patch', 'update'] },
     { resources: ['services'], verbs: read },
     { resources: ['endpoints', 'endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
+    // The garbage collector, as Kubernetes' generic-garbage-collector role: any resource it finds owned.
+    { resources: ['*'], verbs: [...read, 'patch', 'update', 'delete'] },
   ],
 };
 
 function matches(rules: Rule[], resource: string, verb: string): boolean {
-  return rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
+  return rules.some((r) => (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb));
 }
 
 /** Kubernetes' wording: `pods "web" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "default"`. */

@@ -115,6 +115,11 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
   }
   const policy = query.get('propagationPolicy');
   if (policy !== null) opts.propagationPolicy = policy;
+  const orphan = query.get('orphanDependents');
+  if (orphan !== null) {
+    if (orphan !== 'true' && orphan !== 'false') throw badRequest(`invalid orphanDependents: ${JSON.stringify(orphan)}`);
+    opts.orphanDependents = orphan === 'true';
+  }
   if (opts.gracePeriodSeconds !== undefined && typeof opts.gracePeriodSeconds !== 'number') {
     throw badRequest('DeleteOptions.gracePeriodSeconds must be an integer');
   }

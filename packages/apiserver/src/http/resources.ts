@@ -2,7 +2,7 @@ import http from 'http';
 import type { NextFunction, Request, Response } from 'express';
 import { DeleteOptions, findResource, groupVersion, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
-import { badRequest, StatusError } from '../errors';
+import { badRequest, notFoundPath, StatusError } from '../errors';
 import { readDeleteOptions, readObject, readPatch } from './body';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
@@ -55,10 +55,6 @@ function resourceByPlural(plural: string | undefined): ResourceInfo | undefined 
   return r && r.name === plural ? r : undefined;
 }
 
-function notFoundPath(): StatusError {
-  return new StatusError(404, 'the server could not find the requested resource', { reason: 'NotFound' });
-}
-
 function methodNotAllowed(verb: string, r: ResourceInfo): StatusError {
   return new StatusError(405, `the server does not allow this method on the requested resource (${verb} ${r.name})`, { reason: 'MethodNotAllowed' });
 }
@@ -85,10 +81,17 @@ function listQuery(q: URLSearchParams): ListQuery {
   };
 }
 
-function isDryRun(q: URLSearchParams): boolean {
-  const v = q.getAll('dryRun');
-  for (const x of v) if (x !== 'All') throw badRequest(`unsupported dryRun value ${JSON.stringify(x)}: only "All" is supported`);
-  return v.length > 0;
+/** dryRun from the query (and a DeleteOptions body): "All" or nothing; anything else is refused before any work. */
+function isDryRun(q: URLSearchParams, fromBody: unknown = []): boolean {
+  const values = [...q.getAll('dryRun'), ...(Array.isArray(fromBody) ? fromBody : [fromBody])];
+  for (const v of values) {
+    if (v !== 'All') {
+      throw new StatusError(400, `unsupported dryRun value ${JSON.stringify(v)}: only "All" is supported`, {
+        causes: [{ reason: 'FieldValueNotSupported', field: 'dryRun', message: `Unsupported value: ${JSON.stringify(v)}: supported values: "All"` }],
+      });
+    }
+  }
+  return values.length > 0;
 }
 
 function sendWarnings(res: Response, warnings: string[]): void {
@@ -254,6 +257,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       throw new StatusError(406, 'only application/json is served', { reason: 'NotAcceptable' });
     }
     checkAccess(res.locals.user as UserInfo | undefined, path, verbOf(req.method, path, q), q);
+    const dryRun = req.method === 'GET' ? false : isDryRun(q);
 
     if (path.subresource === 'log') {
       if (req.method !== 'GET') throw methodNotAllowed(req.method, r);
@@ -263,7 +267,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path.subresource === 'binding') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
-      registry.bind(ns!, path.name!, body);
+      registry.bind(ns!, path.name!, body, dryRun);
       sendJsonText(res, 201, JSON.stringify(successStatus({ name: path.name, kind: 'pods/binding' })));
       return 'create';
     }
@@ -272,7 +276,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const body = (await readObject(req)) as { metadata?: { name?: unknown } };
       const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
-      registry.bind(ns!, podName, body);
+      registry.bind(ns!, podName, body, dryRun);
       sendJsonText(res, 201, JSON.stringify(successStatus({ name: podName, kind: 'bindings' })));
       return 'create';
     }
@@ -282,11 +286,11 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         return 'get';
       }
       if (req.method === 'PUT') {
-        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, await readObject(req))));
+        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun)));
         return 'update';
       }
       if (req.method === 'PATCH') {
-        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, undefined, await readPatch(req))));
+        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun)));
         return 'patch';
       }
       throw methodNotAllowed(req.method, r);
@@ -319,7 +323,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
         const body = await readObject(req);
         checkNodeCreate(res, r, body);
-        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), isDryRun(q));
+        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun);
         sendWarnings(res, warnings);
         sendJsonText(res, 201, entry.json);
         return 'create';
@@ -327,7 +331,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
         const body = await readObject(req);
-        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub);
+        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun);
         sendWarnings(res, warnings);
         sendJsonText(res, 200, entry.json);
         return 'update';
@@ -335,7 +339,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'PATCH': {
         if (path.name === undefined) throw methodNotAllowed('PATCH', r);
         const { type, patch } = await readPatch(req);
-        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub);
+        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun);
         sendWarnings(res, warnings);
         sendJsonText(res, 200, entry.json);
         return 'patch';
@@ -343,15 +347,16 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'DELETE': {
         if (sub) throw methodNotAllowed('DELETE', r);
         const opts = (await readDeleteOptions(req, q)) as DeleteOptions;
+        const dryRunDelete = isDryRun(q, opts.dryRun ?? []);
         if (path.name === undefined) {
           if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
-          const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts);
+          const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts, dryRunDelete);
           const items = deleted.map((e) => e.json).join(',');
           sendJsonText(res, 200, `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":{"resourceVersion":"${registry.store.revision}"},"items":[${items}]}`);
           return 'deletecollection';
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
-        const { entry } = registry.delete(r.name, ns, path.name, opts);
+        const { entry } = registry.delete(r.name, ns, path.name, opts, dryRunDelete);
         sendJsonText(res, 200, entry.json);
         return 'delete';
       }
@@ -403,19 +408,22 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     let verb = req.method.toLowerCase();
     let resource = 'unknown';
     try {
-      resource = parseResourcePath(req.baseUrl + new URL(req.url, 'http://localhost').pathname).resource.name;
+      const url = new URL(req.url, 'http://localhost');
+      const path = parseResourcePath(req.baseUrl + url.pathname);
+      resource = path.resource.name;
+      verb = verbOf(req.method, path, url.searchParams);
     } catch {
       // the handler reports the bad path below
     }
-    handle(req, res)
-      .then((v) => {
-        verb = v;
-      })
-      .catch(next)
-      .finally(() => {
-        metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
-        if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
-      });
+    // Counted once the response is over, so the code is the one sent (an error's status is
+    // set later, by the error handler, once the request body has been read).
+    res.once('close', () => {
+      metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
+      if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    handle(req, res).then((v) => {
+      verb = v;
+    }, next);
   };
   return { handler, checkAccess, admitWatch, clientKey };
 }

@@ -61,7 +61,8 @@ export class Housekeeping {
       for (const resource of this.registry.namespacedResources()) {
         for (const item of this.registry.list(resource, name, {}).items) {
           if (item.object.metadata.deletionTimestamp) continue;
-          this.registry.delete(resource, name, item.object.metadata.name!, {});
+          // As Kubernetes' namespace controller: each object goes at once; its dependents are the garbage collector's.
+          this.registry.delete(resource, name, item.object.metadata.name!, { propagationPolicy: 'Background' });
         }
       }
       if (this.registry.finalizeNamespace(name)) this.log.info('namespace deleted', { namespace: name });

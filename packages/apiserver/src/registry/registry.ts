@@ -8,6 +8,7 @@ import {
   DeleteOptions,
   groupVersion,
   KubeObject,
+  ObjectMeta,
   objectFields,
   parseFieldSelector,
   parseLabelSelector,
@@ -19,6 +20,7 @@ import {
   setPodCondition,
   supportedFields,
   unknownFields,
+  validateObject,
 } from '@peapod/api';
 import {
   KeyExistsError,
@@ -29,9 +31,12 @@ import {
   StoreEvent,
   StoredEntry,
   StoreWatch,
+  UpdateFn,
 } from '../storage/types';
-import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, StatusError } from '../errors';
+import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, Strategy } from './strategy';
+import { DryRunnableStore } from './dry-run-store';
+import { beforeDelete, markAsDeleting, rfc3339, setDeletionFinalizers } from './deletion';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -57,8 +62,6 @@ export interface DeleteResult {
 
 export type WatchEmit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object: KubeObject; json: string }) => void;
 
-export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
-
 const nameSuffixChars = 'bcdfghjklmnpqrstvwxz2456789';
 
 function randomSuffix(n = 5): string {
@@ -66,10 +69,6 @@ function randomSuffix(n = 5): string {
   let s = '';
   for (const b of bytes) s += nameSuffixChars[b % nameSuffixChars.length];
   return s;
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function copyOf<T extends KubeObject>(entry: StoredEntry): T {
@@ -83,17 +82,22 @@ export type ObjectFilter = ((o: KubeObject) => boolean) | undefined;
  * The generic registry: storage keys, decoding, defaulting and validation through each
  * resource's strategy, optimistic concurrency, graceful deletion, binding and watch
  * filtering. One place for all resources, as the apiserver's generic registry store is.
+ * Every write goes through `storage`, which is where a dry run stops short of storing.
  */
 export class Registry {
+  private readonly storage: DryRunnableStore;
+
   constructor(
     readonly store: Store,
     private readonly strategies: Map<string, Strategy>,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.storage = new DryRunnableStore(store);
+  }
 
   strategy(resource: string): Strategy {
     const s = this.strategies.get(resource);
-    if (!s) throw new StatusError(404, `the server could not find the requested resource`);
+    if (!s) throw notFoundPath();
     return s;
   }
 
@@ -108,7 +112,7 @@ export class Registry {
   get(resource: string, namespace: string | undefined, name: string): StoredEntry {
     const s = this.strategy(resource);
     const entry = this.store.get(this.key(s.resource, namespace, name));
-    if (!entry) throw notFound(s.resource.name, name);
+    if (!entry) throw notFound(s.resource, name);
     return entry;
   }
 
@@ -191,6 +195,7 @@ export class Registry {
       for (const path of unknown) warnings.push(`unknown field "${path.replace(/^\./, '')}"`);
     }
     pruneUnknownFields(s.resource.kind, obj);
+    dropEmptyMetadata(obj.metadata);
     return { obj, warnings };
   }
 
@@ -205,11 +210,14 @@ export class Registry {
     obj.metadata.namespace = namespace;
   }
 
-  private requireNamespace(namespace: string): void {
+  /** Content may be created only in a namespace that exists and is not being deleted (NamespaceLifecycle). */
+  private requireNamespace(s: Strategy, namespace: string, name: string): void {
     const ns = this.store.get(`/namespaces/${namespace}`);
     if (!ns) throw notFound('namespaces', namespace);
     if (ns.object.metadata.deletionTimestamp) {
-      throw forbidden('', '', `unable to create new content in namespace ${namespace} because it is being terminated`);
+      throw forbidden(s.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
+        { reason: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` },
+      ]);
     }
   }
 
@@ -217,11 +225,11 @@ export class Registry {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     this.checkNamespace(s, obj, namespace);
-    if (s.resource.namespaced) this.requireNamespace(namespace!);
     const meta = obj.metadata;
     if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
       meta.name = meta.generateName + randomSuffix();
     }
+    if (s.resource.namespaced) this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
     s.applyDefaults(obj);
     s.prepareForCreate(obj);
     const causes = s.validate(obj);
@@ -237,21 +245,18 @@ export class Registry {
     if (s.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
     const key = this.key(s.resource, namespace, meta.name!);
-    if (this.store.get(key)) throw alreadyExists(s.resource.name, meta.name!);
+    // A taken name reserves nothing.
+    if (this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
     const finish = s.beginWrite?.(obj, undefined, dryRun);
-    if (dryRun) {
-      finish?.(false);
-      return { entry: { key, rev: this.store.revision, object: obj, json: JSON.stringify(obj) }, warnings };
-    }
     let entry: StoredEntry;
     try {
-      entry = this.store.create(key, obj);
+      entry = this.storage.create(key, obj, dryRun);
     } catch (err) {
       finish?.(false);
-      if (err instanceof KeyExistsError) throw alreadyExists(s.resource.name, meta.name!);
+      if (err instanceof KeyExistsError) throw alreadyExists(s.resource, meta.name!);
       throw err;
     }
-    finish?.(true);
+    finish?.(!dryRun);
     return { entry, warnings };
   }
 
@@ -263,6 +268,7 @@ export class Registry {
     body: unknown,
     validation: FieldValidation,
     subresource?: 'status',
+    dryRun = false,
   ): WriteResult {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
@@ -273,7 +279,7 @@ export class Registry {
     this.checkNamespace(s, obj, namespace);
     const rv = obj.metadata.resourceVersion;
     const expectedRev = rv === undefined || rv === '' ? undefined : parseRevision(rv);
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource), warnings };
+    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun), warnings };
   }
 
   private write(
@@ -282,15 +288,17 @@ export class Registry {
     name: string,
     obj: KubeObject,
     expectedRev: number | undefined,
-    subresource?: 'status',
+    subresource: 'status' | undefined,
+    dryRun: boolean,
   ): StoredEntry {
     const key = this.key(s.resource, namespace, name);
     s.applyDefaults(obj);
-    let entry: StoredEntry;
     let finish: FinishWrite | undefined;
     try {
-      entry = this.store.update(
+      const entry = this.commitUpdate(
+        s,
         key,
+        name,
         (current) => {
           const old = JSON.parse(JSON.stringify(current)) as KubeObject;
           if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
@@ -302,36 +310,40 @@ export class Registry {
           }
           const causes = s.validateUpdate(obj, old);
           if (causes.length) throw invalid(s.resource.kind, name, causes);
-          if (subresource !== 'status') finish = s.beginWrite?.(obj, old, false);
+          if (isFinalized(s, obj)) throw new DeleteInstead(parseRevision(old.metadata.resourceVersion ?? ''));
+          if (subresource !== 'status') finish = s.beginWrite?.(obj, old, dryRun);
           return obj;
         },
         expectedRev,
+        dryRun,
       );
+      finish?.(!dryRun);
+      return entry;
     } catch (err) {
       finish?.(false);
-      if (err instanceof KeyNotFoundError) throw notFound(s.resource.name, name);
-      if (err instanceof RevisionConflictError) {
-        throw conflict(s.resource.name, name, 'the object has been modified; please apply your changes to the latest version and try again');
-      }
+      if (err instanceof DeleteInstead) return this.commitDelete(s, key, name, err.rev, dryRun);
       throw err;
     }
-    finish?.(true);
-    return this.finishIfFinalized(s, entry);
   }
 
-  /** An object being deleted whose last finalizer was removed goes away now. */
-  private finishIfFinalized(s: Strategy, entry: StoredEntry): StoredEntry {
-    const meta = entry.object.metadata;
-    if (!meta.deletionTimestamp || (meta.finalizers && meta.finalizers.length)) return entry;
-    if (s.resource.name === 'pods' && (entry.object as Pod).spec.nodeName && meta.deletionGracePeriodSeconds !== 0) return entry;
-    if (s.resource.name === 'namespaces') return entry;
-    return this.remove(s, entry.key);
+  /** Every update of a stored object goes through here (and so through the dry-run decision). */
+  private commitUpdate(s: Strategy, key: string, name: string, update: UpdateFn, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
+    try {
+      return this.storage.update(key, update, expectedRev, dryRun);
+    } catch (err) {
+      throw storageError(err, s, name);
+    }
   }
 
-  /** Deletes the object from storage and frees what it held. */
-  private remove(s: Strategy, key: string): StoredEntry {
-    const last = this.store.delete(key);
-    s.afterDelete?.(last.object);
+  /** Every removal of a stored object goes through here; what the object held is freed once it is gone. */
+  private commitDelete(s: Strategy, key: string, name: string, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
+    let last: StoredEntry;
+    try {
+      last = this.storage.delete(key, expectedRev, dryRun);
+    } catch (err) {
+      throw storageError(err, s, name);
+    }
+    if (!dryRun) s.afterDelete?.(last.object);
     return last;
   }
 
@@ -343,18 +355,11 @@ export class Registry {
     patchBody: unknown,
     validation: FieldValidation,
     subresource?: 'status',
+    dryRun = false,
   ): WriteResult {
     const s = this.strategy(resource);
     const current = this.get(resource, namespace, name);
-    let patched: unknown;
-    try {
-      const base = copyOf(current);
-      if (type === 'json') patched = applyJsonPatch(base, patchBody);
-      else if (type === 'merge') patched = applyMergePatch(base, patchBody);
-      else patched = applyStrategicMergePatch(s.resource.kind, base, patchBody);
-    } catch (err) {
-      throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind: s.resource.kind });
-    }
+    const patched = applyPatch(copyOf(current), type, patchBody, s.resource.kind, name);
     const { obj, warnings } = this.decode(s, patched, validation);
     if (obj.metadata.name !== name) throw badRequest('the name of the object may not be changed by a patch');
     this.checkNamespace(s, obj, namespace);
@@ -362,104 +367,51 @@ export class Registry {
     // to what it was computed against (nothing else can write in between: storage is synchronous).
     const rv = obj.metadata.resourceVersion;
     const expectedRev = rv && rv !== current.object.metadata.resourceVersion ? parseRevision(rv) : current.rev;
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource), warnings };
-  }
-
-  delete(resource: string, namespace: string | undefined, name: string, opts: DeleteOptions): DeleteResult {
-    const s = this.strategy(resource);
-    const current = this.get(resource, namespace, name);
-    const meta = current.object.metadata;
-    if (opts.preconditions?.uid !== undefined && opts.preconditions.uid !== meta.uid) {
-      throw conflict(s.resource.name, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
-    }
-    if (opts.preconditions?.resourceVersion !== undefined && opts.preconditions.resourceVersion !== meta.resourceVersion) {
-      throw conflict(
-        s.resource.name,
-        name,
-        `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`,
-      );
-    }
-    if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
-      throw invalid('DeleteOptions', '', [
-        { reason: 'FieldValueInvalid', field: 'gracePeriodSeconds', message: 'Invalid value: must be a non-negative integer' },
-      ]);
-    }
-    if (opts.propagationPolicy === 'Orphan' || opts.orphanDependents === true) this.orphanDependents(current);
-    if (s.resource.name === 'namespaces') return this.deleteNamespace(current);
-    if (s.resource.name === 'pods') return this.deletePod(current, opts);
-    if (meta.finalizers && meta.finalizers.length) {
-      if (meta.deletionTimestamp) return { entry: current, removed: false };
-      const entry = this.store.update(current.key, (cur) => {
-        const obj = JSON.parse(JSON.stringify(cur)) as KubeObject;
-        obj.metadata.deletionTimestamp = rfc3339(this.now());
-        obj.metadata.deletionGracePeriodSeconds = 0;
-        return obj;
-      });
-      return { entry, removed: false };
-    }
-    return { entry: this.remove(s, current.key), removed: true };
+    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun), warnings };
   }
 
   /**
-   * Graceful deletion (design.md §3): the pod is marked with deletionTimestamp and the
-   * grace period, which later deletes may only shorten; a pod with no node to stop it,
-   * a finished pod, or grace 0 is removed at once.
+   * DELETE as Kubernetes' generic registry does it, decided on the stored object inside the
+   * update: preconditions; a graceful delete marks the object (a later one may only shorten
+   * the grace period); the propagation policy becomes the garbage collector's finalizers; an
+   * object that finalizers hold is marked as deleting and stays, anything else goes now.
    */
-  private deletePod(current: StoredEntry, opts: DeleteOptions): DeleteResult {
-    const pod = current.object as Pod;
-    let grace = opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-    const phase = pod.status?.phase;
-    if (!pod.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') grace = 0;
-    const hasFinalizers = !!pod.metadata.finalizers?.length;
-    if (grace === 0 && !hasFinalizers) {
-      return { entry: this.store.delete(current.key), removed: true };
+  delete(resource: string, namespace: string | undefined, name: string, opts: DeleteOptions, dryRun = false): DeleteResult {
+    const s = this.strategy(resource);
+    const causes = validateObject('DeleteOptions', opts);
+    if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
+      causes.push({ reason: 'FieldValueInvalid', field: 'gracePeriodSeconds', message: 'Invalid value: must be a non-negative integer' });
     }
-    const existing = pod.metadata.deletionGracePeriodSeconds;
-    if (pod.metadata.deletionTimestamp && existing !== undefined && existing <= grace) {
-      return { entry: current, removed: false };
-    }
-    const entry = this.store.update(current.key, (cur) => {
-      const obj = JSON.parse(JSON.stringify(cur)) as Pod;
-      const deadline = new Date(this.now().getTime() + grace * 1000);
-      obj.metadata.deletionTimestamp = rfc3339(deadline);
-      obj.metadata.deletionGracePeriodSeconds = grace;
-      return obj;
-    });
-    return { entry, removed: false };
-  }
-
-  private deleteNamespace(current: StoredEntry): DeleteResult {
-    const name = current.object.metadata.name!;
-    if (systemNamespaces.includes(name)) {
-      throw forbidden('namespaces', name, 'this namespace may not be deleted');
-    }
-    if (current.object.metadata.deletionTimestamp) return { entry: current, removed: false };
-    const entry = this.store.update(current.key, (cur) => {
-      const obj = JSON.parse(JSON.stringify(cur)) as KubeObject & { status?: { phase?: string } };
-      obj.metadata.deletionTimestamp = rfc3339(this.now());
-      obj.metadata.deletionGracePeriodSeconds = 0;
-      obj.status = { ...obj.status, phase: 'Terminating' };
-      return obj;
-    });
-    return { entry, removed: false };
-  }
-
-  /** Removes the owner's references from its dependents so they outlive it (propagationPolicy Orphan). */
-  private orphanDependents(owner: StoredEntry): void {
-    const uid = owner.object.metadata.uid;
-    const ns = owner.object.metadata.namespace;
-    for (const s of this.strategies.values()) {
-      if (!s.resource.namespaced || !ns) continue;
-      for (const dep of this.store.list(this.prefix(s.resource, ns)).items) {
-        if (!dep.object.metadata.ownerReferences?.some((r) => r.uid === uid)) continue;
-        this.store.update(dep.key, (cur) => {
-          const obj = JSON.parse(JSON.stringify(cur)) as KubeObject;
-          const refs = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== uid);
-          if (refs.length) obj.metadata.ownerReferences = refs;
-          else delete obj.metadata.ownerReferences;
+    if (causes.length) throw invalid('DeleteOptions', '', causes);
+    const key = this.key(s.resource, namespace, name);
+    const now = this.now();
+    try {
+      const entry = this.commitUpdate(
+        s,
+        key,
+        name,
+        (current) => {
+          checkPreconditions(s, name, current, opts);
+          const obj = JSON.parse(JSON.stringify(current)) as KubeObject;
+          s.prepareForDelete(obj);
+          const step = beforeDelete(s, obj, opts, now);
+          // Already going, on a grace period this delete does not shorten: nothing changes.
+          if (step === 'pending') return JSON.parse(JSON.stringify(current)) as KubeObject;
+          setDeletionFinalizers(s, obj.metadata, opts);
+          const held = s.awaitsFinalization(obj);
+          if (!held && (step === 'now' || obj.metadata.deletionGracePeriodSeconds === 0)) {
+            throw new DeleteInstead(parseRevision(current.metadata.resourceVersion ?? ''));
+          }
+          if (step === 'now') markAsDeleting(obj, now);
           return obj;
-        });
-      }
+        },
+        undefined,
+        dryRun,
+      );
+      return { entry, removed: false };
+    } catch (err) {
+      if (err instanceof DeleteInstead) return { entry: this.commitDelete(s, key, name, err.rev, dryRun), removed: true };
+      throw err;
     }
   }
 
@@ -469,18 +421,9 @@ export class Registry {
   }
 
   /** Writes a Scale (PUT, or a patch applied to the current Scale) back as spec.replicas. */
-  updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }): Scale {
+  updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }, dryRun = false): Scale {
     const s = this.strategy('replicationcontrollers');
-    let scale = body as Scale;
-    if (patch) {
-      const current = this.getScale(namespace, name);
-      try {
-        if (patch.type === 'json') scale = applyJsonPatch(current, patch.patch);
-        else scale = applyMergePatch(current, patch.patch);
-      } catch (err) {
-        throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind: 'Scale' });
-      }
-    }
+    const scale = (patch ? applyPatch(this.getScale(namespace, name), patch.type, patch.patch, undefined, name) : body) as Scale;
     if (typeof scale !== 'object' || scale === null || typeof scale.spec !== 'object' || scale.spec === null) {
       throw badRequest('the body must be an autoscaling/v1 Scale');
     }
@@ -493,18 +436,18 @@ export class Registry {
     const current = this.get('replicationcontrollers', namespace, name);
     const obj = copyOf<ReplicationController>(current);
     obj.spec = { ...obj.spec, replicas };
-    const entry = this.write(s, namespace, name, obj, expectedRev ?? current.rev);
+    const entry = this.write(s, namespace, name, obj, expectedRev ?? current.rev, undefined, dryRun);
     return scaleOf(entry.object as ReplicationController);
   }
 
-  /** Removes a terminating namespace once nothing is left in it. */
+  /** Removes a terminating namespace once nothing is left in it and the garbage collector has finished with it. */
   finalizeNamespace(name: string): boolean {
     for (const s of this.strategies.values()) {
       if (s.resource.namespaced && this.store.count(`/${s.resource.name}/${name}/`) > 0) return false;
     }
-    const key = `/namespaces/${name}`;
-    if (!this.store.get(key)) return false;
-    this.store.delete(key);
+    const current = this.store.get(`/namespaces/${name}`);
+    if (!current || current.object.metadata.finalizers?.length) return false;
+    this.commitDelete(this.strategy('namespaces'), current.key, name, current.rev, false);
     return true;
   }
 
@@ -512,13 +455,13 @@ export class Registry {
     return [...this.strategies.values()].filter((s) => s.resource.namespaced && s.resource.verbs.includes('delete')).map((s) => s.resource.name);
   }
 
-  deleteCollection(resource: string, namespace: string | undefined, q: ListQuery, opts: DeleteOptions): StoredEntry[] {
+  deleteCollection(resource: string, namespace: string | undefined, q: ListQuery, opts: DeleteOptions, dryRun = false): StoredEntry[] {
     const { items } = this.list(resource, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
     const out: StoredEntry[] = [];
     for (const item of items) {
       const m = item.object.metadata;
       try {
-        out.push(this.delete(resource, m.namespace, m.name!, opts).entry);
+        out.push(this.delete(resource, m.namespace, m.name!, opts, dryRun).entry);
       } catch (err) {
         // A finalizing namespace or an object deleted meanwhile is skipped, not an error.
         if (!(err instanceof StatusError) || (err.code !== 404 && err.code !== 403)) throw err;
@@ -528,7 +471,7 @@ export class Registry {
   }
 
   /** The binding subresource: assigns an unbound pod to a node, once. */
-  bind(namespace: string, podName: string, body: unknown): StoredEntry {
+  bind(namespace: string, podName: string, body: unknown, dryRun = false): StoredEntry {
     if (typeof body !== 'object' || body === null) throw badRequest('the body must be a Binding object');
     const binding = body as Binding;
     if (binding.kind !== undefined && binding.kind !== 'Binding') {
@@ -552,13 +495,14 @@ export class Registry {
     if (pod.spec.nodeName) {
       throw conflict('pods/binding', podName, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
     }
-    return this.store.update(current.key, (cur) => {
+    const update = (cur: KubeObject) => {
       const obj = JSON.parse(JSON.stringify(cur)) as Pod;
       obj.spec.nodeName = target.name;
       obj.status ??= {};
       setPodCondition(obj.status, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) });
       return obj;
-    });
+    };
+    return this.commitUpdate(this.strategy('pods'), current.key, podName, update, current.rev, dryRun);
   }
 
   /**
@@ -603,6 +547,71 @@ export class Registry {
   }
 }
 
+/**
+ * An object being deleted that an update leaves with nothing to wait for (its last finalizer
+ * removed, no grace period running: a pod its node is stopping is removed by the node) is
+ * deleted instead of updated, as Kubernetes does: watchers see it go, not a last change.
+ */
+function isFinalized(s: Strategy, obj: KubeObject): boolean {
+  const meta = obj.metadata;
+  return meta.deletionTimestamp !== undefined && !s.awaitsFinalization(obj) && (meta.deletionGracePeriodSeconds ?? 0) === 0;
+}
+
+/** Thrown out of an update function to delete the object instead, at the revision it was read at. */
+class DeleteInstead extends Error {
+  constructor(readonly rev: number) {
+    super('the update finalizes the object');
+  }
+}
+
+function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts: DeleteOptions): void {
+  const meta = current.metadata;
+  if (opts.preconditions?.uid !== undefined && opts.preconditions.uid !== meta.uid) {
+    throw conflict(s.resource, name, `Precondition failed: UID in precondition: ${opts.preconditions.uid}, UID in object meta: ${meta.uid}`);
+  }
+  if (opts.preconditions?.resourceVersion !== undefined && opts.preconditions.resourceVersion !== meta.resourceVersion) {
+    throw conflict(
+      s.resource,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${opts.preconditions.resourceVersion}, ResourceVersion in meta: ${meta.resourceVersion}`,
+    );
+  }
+}
+
+/** The Kubernetes errors for what storage reports: the object is gone, or changed since it was read. */
+function storageError(err: unknown, s: Strategy, name: string): unknown {
+  if (err instanceof KeyNotFoundError) return notFound(s.resource, name);
+  if (err instanceof RevisionConflictError) {
+    return conflict(s.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
+  }
+  return err;
+}
+
+/**
+ * Applies a patch of any type to a copy of an object (a kind with a schema takes strategic
+ * merge; one without, a Scale, takes it as a merge patch). A JSON patch that is not a list
+ * is malformed (400); one whose operation cannot be applied, a failed `test` included, gets
+ * what Kubernetes answers: 422 with the reason as a cause.
+ */
+function applyPatch<T>(base: T, type: PatchType, patch: unknown, kind: string | undefined, name: string): T {
+  if (type === 'json') {
+    if (!Array.isArray(patch)) throw badRequest('a JSON patch must be a list of operations');
+    try {
+      return applyJsonPatch(base, patch);
+    } catch (err) {
+      throw new StatusError(422, 'the server rejected our request due to an error in our request', {
+        causes: [{ reason: 'UnexpectedServerResponse', message: (err as Error).message }],
+      });
+    }
+  }
+  if (type === 'merge' || kind === undefined) return applyMergePatch(base, patch);
+  try {
+    return applyStrategicMergePatch(kind, base, patch);
+  } catch (err) {
+    throw new StatusError(422, `the patch could not be applied: ${(err as Error).message}`, { name, kind });
+  }
+}
+
 function scaleOf(rc: ReplicationController): Scale {
   const m = rc.metadata;
   const selector = Object.entries(rc.spec?.selector ?? {})
@@ -616,6 +625,20 @@ function scaleOf(rc: ReplicationController): Scale {
     spec: { replicas: rc.spec?.replicas ?? 0 },
     status: { replicas: rc.status?.replicas ?? 0, selector },
   };
+}
+
+/**
+ * Kubernetes never stores an empty label or annotation map, finalizer or owner list (they are
+ * omitted when empty): removing the last label leaves no `labels: {}` behind.
+ */
+function dropEmptyMetadata(meta: ObjectMeta): void {
+  for (const field of ['labels', 'annotations'] as const) {
+    const v = meta[field];
+    if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete meta[field];
+  }
+  for (const field of ['finalizers', 'ownerReferences'] as const) {
+    if (Array.isArray(meta[field]) && meta[field]!.length === 0) delete meta[field];
+  }
 }
 
 /** Metadata only the server sets: a client's copy of it is ignored on update. */

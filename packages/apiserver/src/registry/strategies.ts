@@ -1,8 +1,10 @@
 import {
+  DeleteOptions,
   EndpointSlice,
   Endpoints,
   fieldInvalid,
   findResource,
+  isPodTerminal,
   KubeObject,
   Namespace,
   Node,
@@ -16,7 +18,7 @@ import {
 import type { FinishWrite, Strategy, StrategyOptions } from './strategy';
 import { addDefaultTolerations, defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
 import { defaultService, initIPFamilies, keepAllocatedValues, validateServiceUpdate } from './service-defaults';
-import { invalid } from '../errors';
+import { forbidden, invalid } from '../errors';
 
 function info(name: string): ResourceInfo {
   const r = findResource(name);
@@ -49,6 +51,7 @@ function keepAllButStatus(obj: KubeObject, old: KubeObject): void {
 class BaseStrategy implements Strategy {
   readonly resource: ResourceInfo;
   readonly tracksGeneration: boolean = false;
+  readonly garbageCollectionPolicy: Strategy['garbageCollectionPolicy'] = 'Background';
   constructor(
     resource: string,
     protected readonly opts: StrategyOptions,
@@ -66,6 +69,13 @@ class BaseStrategy implements Strategy {
   }
   validateUpdate(obj: KubeObject, _old: KubeObject): StatusCause[] {
     return this.validate(obj);
+  }
+  deleteGracePeriod(_obj: KubeObject, _opts: DeleteOptions): number | undefined {
+    return undefined;
+  }
+  prepareForDelete(_obj: KubeObject): void {}
+  awaitsFinalization(obj: KubeObject): boolean {
+    return (obj.metadata.finalizers?.length ?? 0) > 0;
   }
 }
 
@@ -87,6 +97,12 @@ class PodStrategy extends BaseStrategy {
     const causes = this.validate(obj);
     return causes.length ? causes : validatePodUpdate(obj as Pod, old as Pod);
   }
+  /** Graceful deletion (design.md §3): a pod with no node to stop it, or finished, goes at once. */
+  override deleteGracePeriod(obj: KubeObject, opts: DeleteOptions): number {
+    const pod = obj as Pod;
+    if (!pod.spec.nodeName || isPodTerminal(pod)) return 0;
+    return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+  }
 }
 
 class NodeStrategy extends BaseStrategy {
@@ -104,6 +120,9 @@ class NodeStrategy extends BaseStrategy {
   }
 }
 
+/** The namespaces the server makes at start-up and never lets go. */
+export const systemNamespaces = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
 class NamespaceStrategy extends BaseStrategy {
   override applyDefaults(obj: KubeObject): void {
     const ns = obj as Namespace;
@@ -117,10 +136,28 @@ class NamespaceStrategy extends BaseStrategy {
   override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
     keepStatus(obj, old);
   }
+  override prepareForDelete(obj: KubeObject): void {
+    const name = obj.metadata.name ?? '';
+    if (systemNamespaces.includes(name)) throw forbidden('namespaces', name, 'this namespace may not be deleted');
+    const ns = obj as Namespace;
+    ns.status = { ...ns.status, phase: 'Terminating' };
+  }
+  /** A namespace stays Terminating until the server has emptied it (spec.finalizers: kubernetes). */
+  override awaitsFinalization(obj: KubeObject): boolean {
+    return super.awaitsFinalization(obj) || ((obj as Namespace).spec?.finalizers?.length ?? 0) > 0;
+  }
+}
+
+class EventStrategy extends BaseStrategy {
+  // Events own nothing: deleting one never concerns the garbage collector.
+  override readonly garbageCollectionPolicy = 'Unsupported';
 }
 
 class ReplicationControllerStrategy extends BaseStrategy {
   override readonly tracksGeneration = true;
+  // Kubernetes keeps v1 replication controllers' pre-garbage-collector default: a delete that
+  // names no policy orphans the pods.
+  override readonly garbageCollectionPolicy = 'Orphan';
   override applyDefaults(obj: KubeObject): void {
     const rc = obj as ReplicationController;
     if (typeof rc.spec !== 'object' || rc.spec === null) return;
@@ -205,7 +242,7 @@ export function makeStrategies(opts: StrategyOptions): Map<string, Strategy> {
     new PodStrategy('pods', opts),
     new NodeStrategy('nodes', opts),
     new NamespaceStrategy('namespaces', opts),
-    new BaseStrategy('events', opts),
+    new EventStrategy('events', opts),
     new ReplicationControllerStrategy('replicationcontrollers', opts),
     new BaseStrategy('bindings', opts),
     new BaseStrategy('leases', opts),

@@ -1,4 +1,4 @@
-import type { KubeObject, ResourceInfo, StatusCause } from '@peapod/api';
+import type { DeleteOptions, KubeObject, ResourceInfo, StatusCause } from '@peapod/api';
 import type { ServiceAllocator } from './service-allocator';
 
 /** Learns whether a write happened, to commit or undo what was reserved for it. */
@@ -39,4 +39,15 @@ export interface Strategy {
   beginWrite?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite;
   /** Frees what the object held, once it is gone from storage. */
   afterDelete?(obj: KubeObject): void;
+  /**
+   * What a delete naming no propagation policy does with dependents (Kubernetes: Orphan for
+   * v1 replication controllers, Background for most); Unsupported: the resource owns nothing.
+   */
+  readonly garbageCollectionPolicy: 'Orphan' | 'Background' | 'Unsupported';
+  /** The grace period a delete gives (pods); undefined: the resource goes at once. */
+  deleteGracePeriod(obj: KubeObject, opts: DeleteOptions): number | undefined;
+  /** Refuses a delete, or marks what deletion changes besides metadata (a namespace's phase); obj is a copy. */
+  prepareForDelete(obj: KubeObject): void;
+  /** Whether a deleted object must stay until something finalizes it: its finalizers, a namespace's content. */
+  awaitsFinalization(obj: KubeObject): boolean;
 }

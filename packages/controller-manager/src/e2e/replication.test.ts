@@ -4,10 +4,9 @@
 
 import { randomBytes } from 'crypto';
 import type { Node, Pod, ReplicationController } from '@peapod/api';
-import { startComponent } from '@peapod/client/dist/testing/processes';
 import type { RunningProcess } from '@peapod/client/dist/testing/processes';
-import { isPodLive } from '../replication/controller';
-import { ReplicaInvariant, rcManifest, startCluster, waitFor } from '../testing/cluster';
+import { quickStopController, runningReady, startAgent as startAgentOn } from '../testing/agents';
+import { ReplicaInvariant, startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
 import { cleanUp, containersWith, createNetwork, docker, runningPodsOn } from '../testing/docker';
 
@@ -22,19 +21,8 @@ let cluster: Cluster;
 const agents = new Map<string, RunningProcess>();
 let invariant: ReplicaInvariant;
 
-async function startAgent(node: string): Promise<RunningProcess> {
-  const agent = startComponent('agent', [
-    '--server', cluster.api.url,
-    '--node-name', node,
-    '--port', '0',
-    '--address', '127.0.0.1',
-    '--network', network,
-    '--heartbeat-interval', '1',
-    '--relist-period', '0.5',
-    '--log-level', 'info',
-  ]);
-  await agent.ready(/"msg":"listening"/, 30_000);
-  return agent;
+function startAgent(node: string): Promise<RunningProcess> {
+  return startAgentOn(cluster.api.url, node, network);
 }
 
 beforeAll(async () => {
@@ -56,29 +44,8 @@ afterAll(async () => {
   cleanUp([nodeA, nodeB], testId);
 });
 
-function template(name: string, replicas: number): ReplicationController {
-  const rc = rcManifest(name, replicas);
-  rc.spec!.template!.spec = {
-    terminationGracePeriodSeconds: 5,
-    containers: [
-      {
-        name: 'app',
-        image: 'peapod/busybox:latest',
-        imagePullPolicy: 'IfNotPresent',
-        // Exits at once on TERM, so graceful termination is quick.
-        command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 1 & wait $!; done"],
-      },
-    ],
-  };
-  return rc;
-}
-
 async function pods(app: string): Promise<Pod[]> {
   return (await cluster.client.list<Pod>('pods', { namespace: 'default', labelSelector: `app=${app}` })).items;
-}
-
-function running(list: Pod[]): Pod[] {
-  return list.filter((p) => isPodLive(p) && p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }
 
 async function scale(name: string, replicas: number): Promise<void> {
@@ -90,9 +57,9 @@ async function readyReplicas(name: string): Promise<number | undefined> {
 }
 
 test('3 replicas over two agents; a deleted pod is replaced; scaling to 5 and to 1 terminates the extra pods gracefully', async () => {
-  await cluster.client.create('replicationcontrollers', template('e2e', 3));
+  await cluster.client.create('replicationcontrollers', quickStopController('e2e', 3));
   const first = await waitFor('3 pods Running', async () => {
-    const list = running(await pods('e2e'));
+    const list = runningReady(await pods('e2e'));
     return list.length === 3 && (await readyReplicas('e2e')) === 3 && list;
   }, 60_000);
 
@@ -101,12 +68,12 @@ test('3 replicas over two agents; a deleted pod is replaced; scaling to 5 and to
   await waitFor('the deleted pod replaced, its containers gone', async () => {
     const all = await pods('e2e');
     const gone = !all.some((p) => p.metadata.name === victim.metadata.name);
-    return gone && running(all).length === 3 && !runningPodsOn(victim.spec.nodeName!).has(victim.metadata.name!);
+    return gone && runningReady(all).length === 3 && !runningPodsOn(victim.spec.nodeName!).has(victim.metadata.name!);
   }, 60_000);
 
   invariant.setDesired(5);
   await scale('e2e', 5);
-  await waitFor('5 pods Running', async () => running(await pods('e2e')).length === 5 && (await readyReplicas('e2e')) === 5, 60_000);
+  await waitFor('5 pods Running', async () => runningReady(await pods('e2e')).length === 5 && (await readyReplicas('e2e')) === 5, 60_000);
   const five = await pods('e2e');
   expect(new Set(five.map((p) => p.spec.nodeName))).toEqual(new Set([nodeA, nodeB]));
 
@@ -130,7 +97,7 @@ test('an agent killed with SIGKILL: its node goes NotReady, its pods are replace
   invariant.setDesired(4);
   await scale('e2e', 4);
   const before = await waitFor('4 pods Running on both nodes', async () => {
-    const list = running(await pods('e2e'));
+    const list = runningReady(await pods('e2e'));
     return list.length === 4 && list.some((p) => p.spec.nodeName === nodeA) && list.some((p) => p.spec.nodeName === nodeB) && list;
   }, 60_000).catch(async () => {
     throw new Error(`pods not spread: ${JSON.stringify((await pods('e2e')).map((p) => [p.metadata.name, p.spec.nodeName]))}`);
@@ -145,7 +112,7 @@ test('an agent killed with SIGKILL: its node goes NotReady, its pods are replace
   }, 30_000);
   await waitFor('4 pods Running on node B, none left on A', async () => {
     const all = await pods('e2e');
-    return running(all).length === 4 && all.every((p) => p.spec.nodeName === nodeB);
+    return runningReady(all).length === 4 && all.every((p) => p.spec.nodeName === nodeB);
   }, 60_000);
   // The dead agent's containers are still there: nobody could stop them.
   expect([...runningPodsOn(nodeA)].some((n) => onA.includes(n))).toBe(true);
@@ -160,19 +127,19 @@ test('an agent killed with SIGKILL: its node goes NotReady, its pods are replace
 });
 
 test('a deleted controller takes its pods with it; with orphan cascade they stay', async () => {
-  await cluster.client.create('replicationcontrollers', template('gc', 2));
-  await cluster.client.create('replicationcontrollers', template('orphaned', 2));
-  await waitFor('both Running', async () => running(await pods('gc')).length === 2 && running(await pods('orphaned')).length === 2, 60_000);
+  await cluster.client.create('replicationcontrollers', quickStopController('gc', 2));
+  await cluster.client.create('replicationcontrollers', quickStopController('orphaned', 2));
+  await waitFor('both Running', async () => runningReady(await pods('gc')).length === 2 && runningReady(await pods('orphaned')).length === 2, 60_000);
   const gcPods = (await pods('gc')).map((p) => p.metadata.name!);
 
-  await cluster.client.delete('replicationcontrollers', 'gc', { namespace: 'default' });
+  await cluster.client.delete('replicationcontrollers', 'gc', { namespace: 'default', propagationPolicy: 'Background' });
   await cluster.client.delete('replicationcontrollers', 'orphaned', { namespace: 'default', propagationPolicy: 'Orphan' });
   await waitFor('the pods of the deleted controller gone, containers too', async () => {
     if ((await pods('gc')).length !== 0) return false;
     const left = new Set([...runningPodsOn(nodeA), ...runningPodsOn(nodeB)]);
     return gcPods.every((n) => !left.has(n));
   }, 60_000);
-  const kept = running(await pods('orphaned'));
+  const kept = runningReady(await pods('orphaned'));
   expect(kept).toHaveLength(2);
   expect(kept.every((p) => p.metadata.ownerReferences === undefined)).toBe(true);
 });

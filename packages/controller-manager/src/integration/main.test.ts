@@ -42,4 +42,5 @@ test('exits cleanly on SIGTERM', async () => {
   } finally {
     await api.stop('SIGKILL');
   }
-});
+  // Two processes start and stop: generous on a loaded machine.
+}, 60_000);

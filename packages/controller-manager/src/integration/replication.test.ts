@@ -114,21 +114,54 @@ test('adopts a matching orphan and releases a pod relabelled away', async () => 
   });
 });
 
-test('deleting a controller deletes its pods; an orphan delete leaves them, unowned', async () => {
+test('background deletes the pods after the controller; orphan, and no policy (v1 controllers orphan by default), leave them unowned', async () => {
   await cluster.client.create('replicationcontrollers', rcManifest('gone', 2));
   await cluster.client.create('replicationcontrollers', rcManifest('kept', 2));
-  await waitFor('both at 2', async () => (await livePods('gone')).length === 2 && (await livePods('kept')).length === 2);
+  await cluster.client.create('replicationcontrollers', rcManifest('plain', 2));
+  await waitFor('all at 2', async () => (await livePods('gone')).length === 2 && (await livePods('kept')).length === 2 && (await livePods('plain')).length === 2);
 
-  await cluster.client.delete('replicationcontrollers', 'gone', { namespace: 'default' });
+  await cluster.client.delete('replicationcontrollers', 'gone', { namespace: 'default', propagationPolicy: 'Background' });
   await cluster.client.delete('replicationcontrollers', 'kept', { namespace: 'default', propagationPolicy: 'Orphan' });
+  await cluster.client.delete('replicationcontrollers', 'plain', { namespace: 'default' });
   await waitFor('the pods of the deleted controller gone', async () => (await podsOf('gone')).length === 0);
+  await waitFor('the orphaning controllers gone', async () => {
+    const left = (await cluster.client.list('replicationcontrollers', { namespace: 'default' })).items.map((rc) => rc.metadata.name);
+    return !left.includes('kept') && !left.includes('plain');
+  });
   // The collector has had its chance with the orphans too: they stay.
   await new Promise((r) => setTimeout(r, 1000));
-  const kept = await podsOf('kept');
-  expect(kept).toHaveLength(2);
-  for (const pod of kept) {
-    expect(pod.metadata.deletionTimestamp).toBeUndefined();
-    expect(pod.metadata.ownerReferences).toBeUndefined();
+  for (const app of ['kept', 'plain']) {
+    const kept = await podsOf(app);
+    expect(kept).toHaveLength(2);
+    for (const pod of kept) {
+      expect(pod.metadata.deletionTimestamp).toBeUndefined();
+      expect(pod.metadata.ownerReferences).toBeUndefined();
+    }
+  }
+});
+
+test('foreground: the pods go first, the controller last, and no pod is created meanwhile', async () => {
+  const rc = await cluster.client.create<ReplicationController>('replicationcontrollers', rcManifest('fg', 3));
+  await waitFor('3 live pods', async () => (await livePods('fg')).length === 3);
+  // Two watches from one revision; the revisions of their events give the order across both.
+  const seen: { what: string; rv: number }[] = [];
+  const from = (await cluster.client.list('pods', { namespace: 'default' })).metadata.resourceVersion;
+  const record = (what: string, rv: string | undefined) => seen.push({ what, rv: Number(rv) });
+  const pods = cluster.client.watch<Pod>('pods', { namespace: 'default', labelSelector: 'app=fg', resourceVersion: from }, (e) => {
+    if (e.type === 'ADDED' || e.type === 'DELETED') record(`${e.type} pod`, e.object.metadata.resourceVersion);
+  });
+  const rcs = cluster.client.watch<ReplicationController>('replicationcontrollers', { namespace: 'default', fieldSelector: 'metadata.name=fg', resourceVersion: from }, (e) => {
+    if (e.type === 'DELETED') record('DELETED rc', e.object.metadata.resourceVersion);
+  });
+  try {
+    const marked = await cluster.client.delete<ReplicationController>('replicationcontrollers', 'fg', { namespace: 'default', propagationPolicy: 'Foreground' });
+    expect((marked as ReplicationController).metadata).toMatchObject({ uid: rc.metadata.uid, finalizers: ['foregroundDeletion'] });
+    await waitFor('the controller gone', () => seen.some((e) => e.what === 'DELETED rc'));
+    const inOrder = [...seen].sort((a, b) => a.rv - b.rv).map((e) => e.what);
+    expect(inOrder).toEqual(['DELETED pod', 'DELETED pod', 'DELETED pod', 'DELETED rc']);
+  } finally {
+    pods.stop();
+    rcs.stop();
   }
 });
 

@@ -185,6 +185,23 @@ test('a deleted controller forgets its expectations; a controller being deleted 
   expect(api.created).toHaveLength(2);
 });
 
+test.each(['orphan', 'foregroundDeletion', undefined])('a controller being deleted (finalizer %s) creates, deletes, adopts and releases nothing', async (finalizer) => {
+  const rc = makeRc('web', 3);
+  rc.metadata.deletionTimestamp = '2024-01-01T00:00:00Z';
+  if (finalizer) rc.metadata.finalizers = [finalizer];
+  const { api, pods, manager, rc: stored, key } = setup(rc);
+  // One owned pod while three are wanted, an orphan that matches, an owned pod that no longer matches.
+  pods.set(makePod('mine', { owner: stored, nodeName: 'n', ready: true }));
+  pods.set(makePod('orphan', { labels: { app: 'web' } }));
+  pods.set(makePod('relabelled', { owner: stored, labels: { app: 'elsewhere' } }));
+  await manager.sync(key);
+  expect(api.created).toEqual([]);
+  expect(api.deleted).toEqual([]);
+  expect(api.ownerPatches).toEqual([]);
+  // Its status still tells what it owns.
+  expect(api.statuses.at(-1)).toMatchObject({ replicas: 1 });
+});
+
 test('status counts available pods only after minReadySeconds', async () => {
   const now = Date.parse('2024-01-01T00:00:20Z');
   const rcs = new FakeCache<ReplicationController>();
