@@ -109,7 +109,7 @@ describe('the dashboard server', () => {
     expect(await first).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'watched' } } });
     ws.close();
 
-    const missing = open('/api/v1/services?watch=true');
+    const missing = open('/apis/discovery.k8s.io/v2/endpointslices?watch=true');
     const event = await new Promise<{ type: string; object: { code: number } }>((resolve) => missing.once('message', (d) => resolve(JSON.parse(String(d)))));
     expect(event).toMatchObject({ type: 'ERROR', object: { code: 404 } });
 
