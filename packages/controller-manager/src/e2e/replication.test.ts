@@ -145,7 +145,7 @@ test('a deleted controller takes its pods with it; with orphan cascade they stay
 });
 
 test('readyReplicas follow the pods\' readiness probes, and availableReplicas come minReadySeconds later with no further event', async () => {
-  const rc = template('probed', 2);
+  const rc = quickStopController('probed', 2);
   rc.spec!.minReadySeconds = 3;
   const app = rc.spec!.template!.spec!.containers[0];
   // The test image has no /tmp until the container makes one.
