@@ -50,6 +50,15 @@ interface ServeFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   advertiseAddress?: string;
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountKeyFile: string[];
+  serviceAccountIssuer?: string;
+  apiAudiences?: string[];
+  serviceAccountExtendTokenExpiration: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 async function serve(opts: ServeFlags): Promise<void> {
@@ -69,6 +78,13 @@ async function serve(opts: ServeFlags): Promise<void> {
     serviceClusterIPRange: opts.serviceClusterIpRange,
     serviceNodePortRange: opts.serviceNodePortRange,
     advertiseAddress: opts.advertiseAddress,
+    serviceAccounts: {
+      signingKeyFile: opts.serviceAccountSigningKeyFile,
+      keyFiles: opts.serviceAccountKeyFile,
+      issuer: opts.serviceAccountIssuer,
+      apiAudiences: opts.apiAudiences,
+      extendTokenExpiration: opts.serviceAccountExtendTokenExpiration,
+    },
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -106,6 +122,11 @@ program
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
   .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', parseIP)
+  .option('--service-account-signing-key-file <file>', 'PEM private key (RSA or EC P-256) that signs service account tokens (default: one generated into --data-dir)')
+  .option('--service-account-key-file <file>', 'PEM keys that service account tokens may also be verified with (repeatable)', collect, [])
+  .option('--service-account-issuer <url>', 'the issuer (iss) of service account tokens', 'https://kubernetes.default.svc.cluster.local')
+  .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', parseList)
+  .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', parseBool, true)
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 
