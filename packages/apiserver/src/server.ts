@@ -22,6 +22,7 @@ import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
 import { createLogger, hostIPv4, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
+import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
 import { loadServiceAccountKeys } from './pki/service-account-key';
 import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { TokenRequests } from './registry/token-request';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   serviceNodePortRange?: string;
   /** the address the `kubernetes` service's endpoints give for this server (default: the address it listens on) */
   advertiseAddress?: string;
+  /** --encryption-provider-config: which resources are encrypted in the database, and how */
+  encryption?: EncryptionConfig;
   serviceAccounts?: ServiceAccountOptions;
 }
 
@@ -136,6 +139,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     path: dbPath,
     historyRevisions: opts.historyRevisions,
     observe: (op, seconds) => metrics.storage.observe({ operation: op }, seconds),
+    transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
   });
   const serviceAllocator = new ServiceAllocator(
     store,
