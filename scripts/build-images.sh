@@ -76,6 +76,8 @@ stage_production_tree() {
       pkg=${pkg%/}
       echo "$pkg/package.json"
       [ -d "$pkg/dist" ] && echo "$pkg/dist"
+      # A version of a dependency that differs from the hoisted one (tweetnacl 1 beside ssh2's 0.14).
+      [ -d "$pkg/node_modules" ] && echo "$pkg/node_modules"
       # The workspace's link in node_modules/@peapod.
       echo "node_modules/@peapod/$(basename "$pkg")"
     done

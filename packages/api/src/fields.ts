@@ -2,7 +2,7 @@
 // each resource exposes to them. Values may contain ',', '=' and '\' escaped with '\'.
 
 import { SelectorParseError } from './labels';
-import type { Event, KubeObject, Namespace, Node, Pod, ReplicationController } from './types';
+import type { Event, KubeObject, Namespace, Node, Pod, ReplicationController, Secret } from './types';
 
 export interface FieldRequirement {
   field: string;
@@ -149,6 +149,10 @@ const fieldsByResource: Record<string, Record<string, FieldGetter>> = {
     ...metadataFields,
     'status.phase': (o) => (o as Namespace).status?.phase,
   },
+  secrets: {
+    ...metadataFields,
+    type: (o) => (o as Secret).type,
+  },
   replicationcontrollers: {
     ...metadataFields,
     'status.replicas': (o) => (o as ReplicationController).status?.replicas ?? 0,
@@ -161,6 +165,7 @@ const kindToResource: Record<string, string> = {
   node: 'nodes',
   namespace: 'namespaces',
   replicationcontroller: 'replicationcontrollers',
+  secret: 'secrets',
 };
 
 function gettersFor(resource: string): Record<string, FieldGetter> {

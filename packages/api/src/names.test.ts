@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { isDNS1123Label, isDNS1123Subdomain, validateLabelKey, validateLabelValue } from './names';
+import { isConfigMapKey, isDNS1123Label, isDNS1123Subdomain, isEnvVarName, validateLabelKey, validateLabelValue } from './names';
 
 describe('isDNS1123Subdomain', () => {
   it.each(['a', 'example.com', 'a-b.c-d', '0', '1.2.3', 'a'.repeat(253)])('accepts %s', (s) => {
@@ -77,5 +77,30 @@ describe('validateLabelValue', () => {
 
   it('rejects long values', () => {
     expect(validateLabelValue('x'.repeat(64))).toEqual(['must be no more than 63 characters']);
+  });
+});
+
+describe('isConfigMapKey', () => {
+  it.each(['a', 'app.properties', '.hidden', 'KEY_NAME', 'tls.crt', '.dockerconfigjson', 'a-b'])('accepts %s', (k) => {
+    expect(isConfigMapKey(k)).toEqual([]);
+  });
+
+  it('rejects other characters, "." and "..", and more than 253 characters, in Kubernetes\' words', () => {
+    expect(isConfigMapKey('a b')).toEqual([
+      "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    ]);
+    expect(isConfigMapKey('.')).toEqual(["must not be '.'"]);
+    expect(isConfigMapKey('..')).toEqual(["must not be '..'"]);
+    expect(isConfigMapKey('..data')).toEqual(["must not start with '..'"]);
+    expect(isConfigMapKey('a/b')).toHaveLength(1);
+    expect(isConfigMapKey('k'.repeat(254))).toEqual(['must be no more than 253 characters']);
+  });
+});
+
+describe('isEnvVarName', () => {
+  it('accepts names that do not start with a digit, and refuses the others', () => {
+    for (const n of ['A', 'my.env-name', 'MY_ENV.NAME', '_x']) expect(isEnvVarName(n)).toEqual([]);
+    expect(isEnvVarName('1A')[0]).toMatch(/^a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit/);
+    expect(isEnvVarName('..')).toEqual(["must not be '..'"]);
   });
 });

@@ -133,3 +133,44 @@ export function validateLabelValue(v: string): string[] {
   }
   return errs;
 }
+
+const configMapKeyFmt = '[-._a-zA-Z0-9]+';
+const configMapKeyRe = new RegExp(`^${configMapKeyFmt}$`);
+
+/** A key of a ConfigMap's or Secret's data (also a file name in their volumes): alphanumerics, '-', '_' or '.', never '.' or '..'. */
+export function isConfigMapKey(key: string): string[] {
+  const errs: string[] = [];
+  if (key.length > DNS1123_SUBDOMAIN_MAX_LENGTH) errs.push(maxLenError(DNS1123_SUBDOMAIN_MAX_LENGTH));
+  if (!configMapKeyRe.test(key)) {
+    errs.push(regexError("a valid config key must consist of alphanumeric characters, '-', '_' or '.'", configMapKeyFmt, ['key.name', 'KEY_NAME', 'key-name']));
+  }
+  errs.push(...dotPrefixErrors(key));
+  return errs;
+}
+
+/** Names that are also file names must not walk up a directory. */
+function dotPrefixErrors(name: string): string[] {
+  if (name === '.') return ["must not be '.'"];
+  if (name === '..') return ["must not be '..'"];
+  if (name.startsWith('..')) return ["must not start with '..'"];
+  return [];
+}
+
+const envVarNameFmt = '[-._a-zA-Z][-._a-zA-Z0-9]*';
+const envVarNameRe = new RegExp(`^${envVarNameFmt}$`);
+
+/** An environment variable name (the keys of an env file): no leading digit, never '.' or '..'. */
+export function isEnvVarName(name: string): string[] {
+  const errs: string[] = [];
+  if (!envVarNameRe.test(name)) {
+    errs.push(
+      regexError("a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit", envVarNameFmt, [
+        'my.env-name',
+        'MY_ENV.NAME',
+        'MyEnvName1',
+      ]),
+    );
+  }
+  errs.push(...dotPrefixErrors(name));
+  return errs;
+}

@@ -312,6 +312,24 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           },
         ],
       });
+    } else if (sub === 'token') {
+      const tokenRequest = defName('TokenRequest');
+      items.push({
+        path,
+        params: [pathParam('name', 'name of the TokenRequest'), ...scopeParams, pretty],
+        operations: [
+          {
+            method: 'post',
+            action: 'post',
+            operationId: `create${gv}${scope}${kind}Token`,
+            description: `create token of a ${kind}`,
+            gvk: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
+            params: writeParams,
+            body: tokenRequest,
+            response: tokenRequest,
+          },
+        ],
+      });
     } else {
       throw new Error(`no OpenAPI description for subresource ${r.name}/${sub}`);
     }

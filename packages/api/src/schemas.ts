@@ -11,6 +11,7 @@ export const META = 'io.k8s.apimachinery.pkg.apis.meta.v1.';
 const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
 const COORDINATION = 'io.k8s.api.coordination.v1.';
 const DISCOVERY = 'io.k8s.api.discovery.v1.';
+const AUTHENTICATION = 'io.k8s.api.authentication.v1.';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -23,6 +24,7 @@ const int32: JSONSchema = { type: 'integer', format: 'int32' };
 const int64: JSONSchema = { type: 'integer', format: 'int64' };
 const time = meta('Time');
 const strMap: JSONSchema = { type: 'object', additionalProperties: str };
+const bytesMap: JSONSchema = { type: 'object', additionalProperties: { type: 'string', format: 'byte' } };
 const strList: JSONSchema = { type: 'array', items: str };
 const quantityMap: JSONSchema = { type: 'object', additionalProperties: ref(QUANTITY) };
 const freeForm: JSONSchema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -236,7 +238,37 @@ const coreDefs: Record<string, JSONSchema> = {
     { name: str, mountPath: str, readOnly: bool, subPath: str, mountPropagation: enumOf('None', 'HostToContainer', 'Bidirectional') },
     ['name', 'mountPath'],
   ),
-  Volume: obj({ name: str, emptyDir: core('EmptyDirVolumeSource'), hostPath: core('HostPathVolumeSource') }, ['name']),
+  Volume: obj(
+    {
+      name: str,
+      emptyDir: core('EmptyDirVolumeSource'),
+      hostPath: core('HostPathVolumeSource'),
+      configMap: core('ConfigMapVolumeSource'),
+      secret: core('SecretVolumeSource'),
+      downwardAPI: core('DownwardAPIVolumeSource'),
+      projected: core('ProjectedVolumeSource'),
+    },
+    ['name'],
+  ),
+  KeyToPath: obj({ key: str, path: str, mode: int32 }, ['key', 'path']),
+  ConfigMapVolumeSource: obj({ name: str, items: list(core('KeyToPath')), defaultMode: int32, optional: bool }),
+  SecretVolumeSource: obj({ secretName: str, items: list(core('KeyToPath')), defaultMode: int32, optional: bool }),
+  DownwardAPIVolumeFile: obj(
+    { path: str, fieldRef: core('ObjectFieldSelector'), resourceFieldRef: core('ResourceFieldSelector'), mode: int32 },
+    ['path'],
+  ),
+  DownwardAPIVolumeSource: obj({ items: list(core('DownwardAPIVolumeFile')), defaultMode: int32 }),
+  ProjectedVolumeSource: obj({ sources: list(core('VolumeProjection')), defaultMode: int32 }),
+  VolumeProjection: obj({
+    secret: core('SecretProjection'),
+    configMap: core('ConfigMapProjection'),
+    downwardAPI: core('DownwardAPIProjection'),
+    serviceAccountToken: core('ServiceAccountTokenProjection'),
+  }),
+  SecretProjection: obj({ name: str, items: list(core('KeyToPath')), optional: bool }),
+  ConfigMapProjection: obj({ name: str, items: list(core('KeyToPath')), optional: bool }),
+  DownwardAPIProjection: obj({ items: list(core('DownwardAPIVolumeFile')) }),
+  ServiceAccountTokenProjection: obj({ audience: str, expirationSeconds: int64, path: str }, ['path']),
   EmptyDirVolumeSource: obj({ medium: str, sizeLimit: ref(QUANTITY) }),
   HostPathVolumeSource: obj(
     {
@@ -531,6 +563,19 @@ const coreDefs: Record<string, JSONSchema> = {
   EndpointPort: obj({ name: str, port: int32, protocol: str, appProtocol: str }, ['port']),
 };
 
+const configDefs: Record<string, JSONSchema> = {
+  ConfigMap: topLevel('ConfigMap', { data: strMap, binaryData: bytesMap, immutable: bool }),
+  ConfigMapList: listOf('ConfigMapList', `${CORE}ConfigMap`),
+  Secret: topLevel('Secret', { data: bytesMap, stringData: strMap, type: str, immutable: bool }),
+  SecretList: listOf('SecretList', `${CORE}Secret`),
+  ServiceAccount: topLevel('ServiceAccount', {
+    secrets: keyedList(core('ObjectReference'), 'name'),
+    imagePullSecrets: list(core('LocalObjectReference')),
+    automountServiceAccountToken: bool,
+  }),
+  ServiceAccountList: listOf('ServiceAccountList', `${CORE}ServiceAccount`),
+};
+
 const autoscalingDefs: Record<string, JSONSchema> = {
   Scale: topLevel('Scale', { spec: ref(`${AUTOSCALING}ScaleSpec`), status: ref(`${AUTOSCALING}ScaleStatus`) }, [], 'autoscaling'),
   ScaleSpec: obj({ replicas: int32 }),
@@ -583,13 +628,27 @@ const discoveryDefs: Record<string, JSONSchema> = {
   EndpointPort: obj({ name: str, protocol: str, port: int32, appProtocol: str }),
 };
 
+const authenticationDefs: Record<string, JSONSchema> = {
+  TokenRequest: topLevel(
+    'TokenRequest',
+    { spec: ref(`${AUTHENTICATION}TokenRequestSpec`), status: ref(`${AUTHENTICATION}TokenRequestStatus`) },
+    ['spec'],
+    'authentication.k8s.io',
+  ),
+  TokenRequestSpec: obj({ audiences: strList, expirationSeconds: int64, boundObjectRef: ref(`${AUTHENTICATION}BoundObjectReference`) }),
+  TokenRequestStatus: obj({ token: str, expirationTimestamp: time }, ['token', 'expirationTimestamp']),
+  BoundObjectReference: obj({ kind: str, apiVersion: str, name: str, uid: str }),
+};
+
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(META, metaDefs),
   ...prefixed(CORE, coreDefs),
+  ...prefixed(CORE, configDefs),
   ...prefixed(AUTOSCALING, autoscalingDefs),
   ...prefixed(COORDINATION, coordinationDefs),
   ...prefixed(DISCOVERY, discoveryDefs),
+  ...prefixed(AUTHENTICATION, authenticationDefs),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

@@ -225,11 +225,38 @@ export interface Container {
   tty?: boolean;
 }
 
+export interface KeyToPath {
+  key: string;
+  path: string;
+  mode?: number;
+}
+
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef?: { apiVersion?: string; fieldPath: string };
+  resourceFieldRef?: { containerName?: string; resource: string; divisor?: string };
+  mode?: number;
+}
+
+export interface VolumeProjection {
+  secret?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  configMap?: { name?: string; items?: KeyToPath[]; optional?: boolean };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[] };
+  serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
+}
+
 export interface Volume {
   name: string;
   emptyDir?: { medium?: string; sizeLimit?: string };
   hostPath?: { path: string; type?: string };
+  configMap?: { name?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  secret?: { secretName?: string; items?: KeyToPath[]; defaultMode?: number; optional?: boolean };
+  downwardAPI?: { items?: DownwardAPIVolumeFile[]; defaultMode?: number };
+  projected?: { sources?: VolumeProjection[]; defaultMode?: number };
 }
+
+/** The volume sources a pod may name, one per volume (a volume naming none is an emptyDir). */
+export const volumeSourceKinds = ['emptyDir', 'hostPath', 'configMap', 'secret', 'downwardAPI', 'projected'] as const;
 
 export interface Toleration {
   key?: string;
@@ -267,6 +294,9 @@ export interface PodSpec {
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
   nodeSelector?: Record<string, string>;
   serviceAccountName?: string;
+  /** deprecated alias of serviceAccountName, kept equal to it */
+  serviceAccount?: string;
+  automountServiceAccountToken?: boolean;
   nodeName?: string;
   hostNetwork?: boolean;
   hostPID?: boolean;
@@ -600,4 +630,42 @@ export interface EndpointSlice extends KubeObject {
 export interface Scale extends KubeObject {
   spec: { replicas?: number };
   status: { replicas: number; selector?: string };
+}
+
+// --- ConfigMap, Secret, ServiceAccount ---
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  /** values base64-encoded */
+  binaryData?: Record<string, string>;
+  immutable?: boolean;
+}
+
+export interface Secret extends KubeObject {
+  /** values base64-encoded */
+  data?: Record<string, string>;
+  /** write-only: merged into data on write, never stored */
+  stringData?: Record<string, string>;
+  type?: string;
+  immutable?: boolean;
+}
+
+export interface ServiceAccount extends KubeObject {
+  secrets?: ObjectReference[];
+  imagePullSecrets?: { name?: string }[];
+  automountServiceAccountToken?: boolean;
+}
+
+// --- TokenRequest (authentication.k8s.io/v1), the serviceaccounts/token subresource ---
+
+export interface BoundObjectReference {
+  kind?: string;
+  apiVersion?: string;
+  name?: string;
+  uid?: string;
+}
+
+export interface TokenRequest extends KubeObject {
+  spec: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: BoundObjectReference };
+  status?: { token: string; expirationTimestamp: string };
 }

@@ -298,6 +298,57 @@ describe('validateObject: pods', () => {
   });
 });
 
+describe('validateObject: pod volumes of files', () => {
+  const fields = (causes: ValidationCause[]) => causes.map((c) => `${c.field} ${c.reason}`);
+
+  it('accepts configMap, secret, downwardAPI and projected volumes as the ServiceAccount admission writes them', () => {
+    const p = goodPod();
+    p.spec.volumes = [
+      { name: 'cfg', configMap: { name: 'app', items: [{ key: 'a', path: 'conf/a' }], defaultMode: 0o644 } },
+      { name: 'sec', secret: { secretName: 'creds', optional: true } },
+      { name: 'info', downwardAPI: { items: [{ path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+      {
+        name: 'kube-api-access-abcde',
+        projected: {
+          defaultMode: 420,
+          sources: [
+            { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+          ],
+        },
+      },
+    ];
+    p.spec.containers[0].volumeMounts = [{ name: 'cfg', mountPath: '/cfg' }];
+    expect(validateObject('Pod', p)).toEqual([]);
+  });
+
+  it("reports what Kubernetes reports about them", () => {
+    const p = goodPod();
+    p.spec.containers[0].volumeMounts = [];
+    p.spec.volumes = [
+      { name: 'cfg', configMap: { items: [{ key: '', path: '../x' }], defaultMode: 0o1000 } },
+      { name: 'sec', secret: {}, emptyDir: {} },
+      { name: 'info', downwardAPI: { items: [{ path: '/abs' }] } },
+      { name: 'proj', projected: { sources: [{ serviceAccountToken: { expirationSeconds: 60, path: 'token' }, secret: { name: 's' } }] } },
+    ];
+    expect(fields(validateObject('Pod', p))).toEqual([
+      'spec.volumes[0].configMap.name FieldValueRequired',
+      'spec.volumes[0].configMap.items[0].key FieldValueRequired',
+      'spec.volumes[0].configMap.items[0].path FieldValueInvalid',
+      'spec.volumes[0].configMap.defaultMode FieldValueInvalid',
+      'spec.volumes[1].secret FieldValueForbidden',
+      'spec.volumes[1].secret.secretName FieldValueRequired',
+      'spec.volumes[2].downwardAPI.items[0].path FieldValueInvalid',
+      'spec.volumes[2].downwardAPI.items[0] FieldValueRequired',
+      'spec.volumes[3].projected.sources[0] FieldValueForbidden',
+      'spec.volumes[3].projected.sources[0].serviceAccountToken.expirationSeconds FieldValueInvalid',
+    ]);
+    const token = validateObject('Pod', p).find((c) => c.field.endsWith('expirationSeconds'));
+    expect(token?.message).toBe('Invalid value: 60: may not specify a duration less than 10 minutes');
+  });
+});
+
 describe('validateObject: other kinds', () => {
   it('checks namespace names as DNS labels', () => {
     expect(validateObject('Namespace', { metadata: { name: 'team-a' } })).toEqual([]);

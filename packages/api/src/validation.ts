@@ -31,6 +31,7 @@ import { isValidQuantity, parseQuantity } from './quantity';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service-validation';
 import { definitionNameFor, definitions, resolveSchema, schemaExtensionKeywords, type JSONSchema } from './schemas';
 import { failureStatus } from './status';
+import { volumeSourceKinds } from './types';
 import type { Status, StatusCause } from './types';
 
 export interface ValidateOptions {
@@ -83,6 +84,8 @@ function validatorFor(definitionName: string): ValidateFunction {
         int64: true,
         double: true,
         'int-or-string': true,
+        // base64 is checked where the body is decoded (a 400, as Kubernetes' decoder gives)
+        byte: true,
       },
     });
     ajv.addSchema({ $id: 'peapod', definitions });
@@ -354,7 +357,7 @@ function validateVolumes(spec: JsonObject, field: string, out: ValidationCause[]
       if (names.has(name)) out.push(duplicate(`${vf}.name`, name));
       names.add(name);
     }
-    const sources = ['emptyDir', 'hostPath'].filter((s) => v[s] !== undefined);
+    const sources = volumeSourceKinds.filter((s) => v[s] !== undefined);
     if (sources.length === 0) out.push(required(vf, 'must specify a volume type'));
     else if (sources.length > 1) out.push(forbidden(`${vf}.${sources[1]}`, 'may not specify more than 1 volume type'));
     const hostPath = asObject(v.hostPath);
@@ -363,8 +366,98 @@ function validateVolumes(spec: JsonObject, field: string, out: ValidationCause[]
     if ((typeof sizeLimit === 'string' || typeof sizeLimit === 'number') && !isValidQuantity(String(sizeLimit))) {
       out.push(invalid(`${vf}.emptyDir.sizeLimit`, sizeLimit, quantityRegexMessage));
     }
+    validateDataVolume(v, vf, out);
   });
   return names;
+}
+
+const fileModeMessage = 'must be a number between 0 and 0777 (octal), both inclusive';
+
+function validateFileMode(mode: unknown, field: string, out: ValidationCause[]): void {
+  const m = asNumber(mode);
+  if (m !== undefined && (m < 0 || m > 0o777)) out.push(invalid(field, m, fileModeMessage));
+}
+
+/** A path inside a volume: relative, never climbing out with "..". */
+function validateVolumePath(path: unknown, field: string, out: ValidationCause[]): void {
+  const p = asString(path);
+  if (p === undefined) return;
+  if (p === '') out.push(required(field));
+  else if (p.startsWith('/')) out.push(invalid(field, p, 'must be a relative path'));
+  else if (p.split('/').includes('..')) out.push(invalid(field, p, "must not contain '..'"));
+  else if (p.startsWith('..')) out.push(invalid(field, p, "must not start with '..'"));
+}
+
+function validateItems(items: unknown, field: string, out: ValidationCause[]): void {
+  asArray(items).forEach((raw, i) => {
+    const item = asObject(raw);
+    if (!item) return;
+    if (asString(item.key) === '') out.push(required(`${field}[${i}].key`));
+    validateVolumePath(item.path, `${field}[${i}].path`, out);
+    validateFileMode(item.mode, `${field}[${i}].mode`, out);
+  });
+}
+
+function validateDownwardItems(items: unknown, field: string, out: ValidationCause[]): void {
+  asArray(items).forEach((raw, i) => {
+    const item = asObject(raw);
+    if (!item) return;
+    validateVolumePath(item.path, `${field}[${i}].path`, out);
+    validateFileMode(item.mode, `${field}[${i}].mode`, out);
+    const refs = ['fieldRef', 'resourceFieldRef'].filter((k) => item[k] !== undefined);
+    if (refs.length === 0) out.push(required(`${field}[${i}]`, 'one of fieldRef and resourceFieldRef is required'));
+    else if (refs.length > 1) out.push(invalid(`${field}[${i}]`, '', 'fieldRef and resourceFieldRef can not be specified simultaneously'));
+  });
+}
+
+const minTokenSeconds = 10 * 60;
+const maxTokenSeconds = 2 ** 32;
+
+/** configMap, secret, downwardAPI and projected volumes, as Kubernetes checks their shape. */
+function validateDataVolume(v: JsonObject, vf: string, out: ValidationCause[]): void {
+  const configMap = asObject(v.configMap);
+  if (configMap) {
+    if (!asString(configMap.name)) out.push(required(`${vf}.configMap.name`));
+    validateItems(configMap.items, `${vf}.configMap.items`, out);
+    validateFileMode(configMap.defaultMode, `${vf}.configMap.defaultMode`, out);
+  }
+  const secret = asObject(v.secret);
+  if (secret) {
+    if (!asString(secret.secretName)) out.push(required(`${vf}.secret.secretName`));
+    validateItems(secret.items, `${vf}.secret.items`, out);
+    validateFileMode(secret.defaultMode, `${vf}.secret.defaultMode`, out);
+  }
+  const downward = asObject(v.downwardAPI);
+  if (downward) {
+    validateDownwardItems(downward.items, `${vf}.downwardAPI.items`, out);
+    validateFileMode(downward.defaultMode, `${vf}.downwardAPI.defaultMode`, out);
+  }
+  const projected = asObject(v.projected);
+  if (!projected) return;
+  validateFileMode(projected.defaultMode, `${vf}.projected.defaultMode`, out);
+  asArray(projected.sources).forEach((raw, i) => {
+    const src = asObject(raw);
+    if (!src) return;
+    const sf = `${vf}.projected.sources[${i}]`;
+    const kinds = ['secret', 'configMap', 'downwardAPI', 'serviceAccountToken'].filter((k) => src[k] !== undefined);
+    if (kinds.length > 1) out.push(forbidden(sf, 'may not specify more than 1 volume type per source'));
+    for (const k of ['secret', 'configMap']) {
+      const ref = asObject(src[k]);
+      if (!ref) continue;
+      if (!asString(ref.name)) out.push(required(`${sf}.${k}.name`));
+      validateItems(ref.items, `${sf}.${k}.items`, out);
+    }
+    const downwardSrc = asObject(src.downwardAPI);
+    if (downwardSrc) validateDownwardItems(downwardSrc.items, `${sf}.downwardAPI.items`, out);
+    const token = asObject(src.serviceAccountToken);
+    if (token) {
+      const tf = `${sf}.serviceAccountToken`;
+      const seconds = asNumber(token.expirationSeconds);
+      if (seconds !== undefined && seconds < minTokenSeconds) out.push(invalid(`${tf}.expirationSeconds`, seconds, 'may not specify a duration less than 10 minutes'));
+      if (seconds !== undefined && seconds > maxTokenSeconds) out.push(invalid(`${tf}.expirationSeconds`, seconds, 'may not specify a duration larger than 2^32 seconds'));
+      validateVolumePath(token.path, `${tf}.path`, out);
+    }
+  });
 }
 
 function validateTolerations(tolerations: unknown, field: string, out: ValidationCause[]): void {
@@ -483,6 +576,9 @@ const subdomainName: MetaRules = { nameRule: isDNS1123Subdomain, requireName: tr
 
 type SemanticRule = (obj: JsonObject, opts: ValidateOptions, out: ValidationCause[]) => void;
 
+/** Objects whose only rules beyond the schema are their metadata's, with a DNS-1123 subdomain name. */
+const subdomainNamed: SemanticRule = (obj, _opts, out) => validateMeta(obj.metadata, subdomainName, out);
+
 const semanticRules: Record<string, SemanticRule> = {
   Pod(obj, opts, out) {
     validateMeta(obj.metadata, subdomainName, out);
@@ -504,9 +600,10 @@ const semanticRules: Record<string, SemanticRule> = {
   Namespace(obj, _opts, out) {
     validateMeta(obj.metadata, { nameRule: isDNS1123Label, requireName: true }, out);
   },
-  Event(obj, _opts, out) {
-    validateMeta(obj.metadata, subdomainName, out);
-  },
+  Event: subdomainNamed,
+  ConfigMap: subdomainNamed,
+  Secret: subdomainNamed,
+  ServiceAccount: subdomainNamed,
   Binding(obj, _opts, out) {
     validateMeta(obj.metadata, { nameRule: isDNS1123Subdomain, requireName: false }, out);
     const target = asObject(obj.target);

@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '@peapod/client';
 import { createApiServer } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
+import { parseEncryptionConfig } from './storage/encryption';
 
 function parseBool(v: string): boolean {
   if (v === 'true') return true;
@@ -50,6 +51,16 @@ interface ServeFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   advertiseAddress?: string;
+  encryptionProviderConfig?: string;
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountKeyFile: string[];
+  serviceAccountIssuer?: string;
+  apiAudiences?: string[];
+  serviceAccountExtendTokenExpiration: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 async function serve(opts: ServeFlags): Promise<void> {
@@ -69,6 +80,14 @@ async function serve(opts: ServeFlags): Promise<void> {
     serviceClusterIPRange: opts.serviceClusterIpRange,
     serviceNodePortRange: opts.serviceNodePortRange,
     advertiseAddress: opts.advertiseAddress,
+    encryption: opts.encryptionProviderConfig ? parseEncryptionConfig(fs.readFileSync(opts.encryptionProviderConfig, 'utf8'), opts.encryptionProviderConfig) : undefined,
+    serviceAccounts: {
+      signingKeyFile: opts.serviceAccountSigningKeyFile,
+      keyFiles: opts.serviceAccountKeyFile,
+      issuer: opts.serviceAccountIssuer,
+      apiAudiences: opts.apiAudiences,
+      extendTokenExpiration: opts.serviceAccountExtendTokenExpiration,
+    },
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -76,6 +95,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     dataDir: opts.dataDir,
     revision: api.store.revision,
     authentication: opts.tokenAuthFile ? 'token file' : 'none',
+    encryptionAtRest: opts.encryptionProviderConfig ? 'on' : 'off',
   });
   const stop = (signal: string) => {
     log.info('stopping', { signal });
@@ -106,6 +126,12 @@ program
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
   .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', parseIP)
+  .option('--encryption-provider-config <file>', "an EncryptionConfiguration (apiserver.config.k8s.io/v1): the resources encrypted at rest and their providers")
+  .option('--service-account-signing-key-file <file>', 'PEM private key (RSA or EC P-256) that signs service account tokens (default: one generated into --data-dir)')
+  .option('--service-account-key-file <file>', 'PEM keys that service account tokens may also be verified with (repeatable)', collect, [])
+  .option('--service-account-issuer <url>', 'the issuer (iss) of service account tokens', 'https://kubernetes.default.svc.cluster.local')
+  .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', parseList)
+  .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', parseBool, true)
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 

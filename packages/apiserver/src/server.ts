@@ -8,6 +8,7 @@ import { failureStatus, Node, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
+import { configStrategies } from './registry/config-strategies';
 import { ServiceAllocator } from './registry/service-allocator';
 import { parsePortRange, parseServiceCIDR } from './registry/service-ranges';
 import { reconcileKubernetesService } from './registry/kubernetes-service';
@@ -21,6 +22,10 @@ import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
 import { createLogger, hostIPv4, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
+import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
+import { loadServiceAccountKeys } from './pki/service-account-key';
+import { ServiceAccountTokens } from './auth/service-account-tokens';
+import { TokenRequests } from './registry/token-request';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database; ':memory:' keeps nothing */
@@ -46,7 +51,26 @@ export interface ApiServerOptions {
   serviceNodePortRange?: string;
   /** the address the `kubernetes` service's endpoints give for this server (default: the address it listens on) */
   advertiseAddress?: string;
+  /** --encryption-provider-config: which resources are encrypted in the database, and how */
+  encryption?: EncryptionConfig;
+  serviceAccounts?: ServiceAccountOptions;
 }
+
+/** How service account tokens are signed, issued and accepted. */
+export interface ServiceAccountOptions {
+  /** PEM private key (RSA or EC P-256) that signs tokens; default: one generated into the data directory */
+  signingKeyFile?: string;
+  /** more PEM keys that tokens may be verified with */
+  keyFiles?: string[];
+  /** the `iss` of tokens (default https://kubernetes.default.svc.cluster.local) */
+  issuer?: string;
+  /** the audiences the API accepts tokens for (default: the issuer) */
+  apiAudiences?: string[];
+  /** mounted pod tokens (3607 s) live a year and warn after the hour, as Kubernetes does by default */
+  extendTokenExpiration?: boolean;
+}
+
+export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
 export interface ApiServer {
   app: express.Express;
@@ -115,13 +139,16 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     path: dbPath,
     historyRevisions: opts.historyRevisions,
     observe: (op, seconds) => metrics.storage.observe({ operation: op }, seconds),
+    transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
   });
   const serviceAllocator = new ServiceAllocator(
     store,
     parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),
     parsePortRange(opts.serviceNodePortRange ?? '30000-32767'),
   );
-  const registry = new Registry(store, makeStrategies({ allowPrivileged: opts.allowPrivileged, serviceAllocator }));
+  const lookup = (resource: string, namespace: string, name: string) => store.get(`/${resource}/${namespace}/${name}`)?.object;
+  const strategyOptions = { allowPrivileged: opts.allowPrivileged, serviceAllocator, lookup };
+  const registry = new Registry(store, new Map([...makeStrategies(strategyOptions), ...configStrategies(strategyOptions)]));
   for (const name of systemNamespaces) {
     if (!store.get(`/namespaces/${name}`)) registry.create('namespaces', undefined, { metadata: { name } }, 'Strict');
   }
@@ -135,7 +162,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
   const maxWatchBacklogBytes = opts.maxWatchBacklogBytes ?? defaultWatchBacklogBytes;
 
+  const sa = opts.serviceAccounts ?? {};
+  const issuer = sa.issuer ?? defaultServiceAccountIssuer;
+  const saTokens = new ServiceAccountTokens({
+    keys: loadServiceAccountKeys({ signingKeyFile: sa.signingKeyFile, keyFiles: sa.keyFiles, dataDir: opts.dataDir === ':memory:' ? undefined : opts.dataDir }),
+    issuer,
+    apiAudiences: sa.apiAudiences?.length ? sa.apiAudiences : [issuer],
+    objects: (resource, namespace, name) => store.get(namespace === undefined ? `/${resource}/${name}` : `/${resource}/${namespace}/${name}`)?.object,
+  });
+  const tokenRequests = new TokenRequests(registry, saTokens, { extendExpiration: sa.extendTokenExpiration ?? true });
   const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
+  /** Static tokens first; what looks like a JWT is then tried as a service account token. */
+  const serviceAccountUser = (token: string) => (token.split('.').length === 3 ? saTokens.authenticate(token) : undefined);
   const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
   const app = express();
@@ -145,7 +183,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   if (users) {
     app.use((req, res, next) => {
       if (publicPaths.has(req.path)) return next();
-      const user = authenticate(req.headers.authorization, users);
+      const user = authenticate(req.headers.authorization, users, serviceAccountUser);
       if (!user) return sendStatus(req, res, new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' }));
       res.locals.user = user;
       next();
@@ -176,6 +214,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     authorization: !!users,
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
     maxWatchBacklogBytes,
+    tokenRequests,
   });
   app.use('/api/v1', resources.handler);
   app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res, next) => {
@@ -206,8 +245,10 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const body = (await readObject(req)) as { spec?: { token?: unknown } } | null;
     const token = body && typeof body === 'object' ? body.spec?.token : undefined;
     if (typeof token !== 'string' || !token) throw new StatusError(422, 'TokenReview "" is invalid: spec.token: Required value', { reason: 'Invalid' });
-    const user = users?.get(token);
-    const status = user ? { authenticated: true, user: { username: user.name, uid: user.uid, groups: user.groups } } : { authenticated: false };
+    const user = users ? (users.get(token) ?? serviceAccountUser(token)) : undefined;
+    const status = user
+      ? { authenticated: true, user: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } }
+      : { authenticated: false };
     res.status(201).type('application/json').send(JSON.stringify({ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { token }, status }));
   }
 
@@ -229,7 +270,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
       let user: UserInfo | undefined;
       if (users) {
-        user = authenticate(req.headers.authorization, users);
+        user = authenticate(req.headers.authorization, users, serviceAccountUser);
         if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
       }
       resources.checkAccess(user, target, 'watch', q);

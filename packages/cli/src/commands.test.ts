@@ -99,7 +99,8 @@ describe('run, describe, wait', () => {
       }),
     ).toBe(201);
     const d = run(['describe', 'pod', 'sleeper']).stdout;
-    expect(d).toMatch(/^Name:         sleeper\nNamespace:    default\nPriority:     0\nNode:         <none>\nLabels:       run=sleeper\n/);
+    // The ServiceAccount admission runs the pod as `default`, which kubectl shows as its Service Account.
+    expect(d).toMatch(/^Name:             sleeper\nNamespace:        default\nPriority:         0\nService Account:  default\nNode:             <none>\nLabels:           run=sleeper\n/);
     expect(d).toContain('Containers:\n  sleeper:\n    Image:      busybox\n');
     expect(d).toContain('    Args:\n      sleep\n      100\n');
     expect(d).toMatch(/Events:\n  Type     Reason            Age\s+From               Message\n  ----     ------            ----\s+----               -------\n  Warning  FailedScheduling  \d+s\s+default-scheduler  0\/2 nodes are available: 2 Insufficient cpu.\n$/);

@@ -5,9 +5,11 @@
 
 import { formatAge, formatBytes, formatCpuMillis, formatSelector, parseBytes, parseCpuMillis } from '@peapod/api';
 import type {
+  ConfigMap,
   Container,
   ContainerState,
   ContainerStatus,
+  DownwardAPIVolumeFile,
   EndpointSlice,
   Endpoints,
   EnvVar,
@@ -16,7 +18,9 @@ import type {
   Pod,
   Probe,
   ReplicationController,
+  Secret,
   Service,
+  ServiceAccount,
   Toleration,
   Volume,
 } from '@peapod/api';
@@ -68,10 +72,25 @@ function sortedEntries(map: Record<string, string> | undefined, sep: string): st
     .map((k) => `${k}${sep}${(map as Record<string, string>)[k]}`);
 }
 
+/** kubectl breaks an annotation longer than this (or of several lines) onto lines of its own. */
+const maxAnnotationLength = 140;
+
+function shorten(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}...` : s;
+}
+
 function annotationEntries(map: Record<string, string> | undefined): string[] {
-  const shown = { ...map };
-  delete shown[lastAppliedAnnotation];
-  return sortedEntries(shown, ': ');
+  const entries: string[] = [];
+  for (const key of Object.keys(map ?? {}).sort()) {
+    if (key === lastAppliedAnnotation) continue;
+    const value = (map as Record<string, string>)[key].replace(/\n$/, '');
+    if (value.length + key.length + 2 > maxAnnotationLength || value.includes('\n')) {
+      entries.push(`${key}:`, ...value.split('\n').map((line) => `  ${shorten(line, maxAnnotationLength - 2)}`));
+    } else {
+      entries.push(`${key}: ${value}`);
+    }
+  }
+  return entries;
 }
 
 function writeState(w: Writer, title: string, state: ContainerState | undefined): void {
@@ -203,8 +222,51 @@ function writeVolumes(w: Writer, space: string, volumes: Volume[]): void {
       w.line(2, `Type:\tHostPath (bare host directory volume)`);
       w.line(2, `Path:\t${v.hostPath.path}`);
       w.line(2, `HostPathType:\t${v.hostPath.type ?? none}`);
+    } else if (v.secret) {
+      w.line(2, `Type:\tSecret (a volume populated by a Secret)`);
+      w.line(2, `SecretName:\t${v.secret.secretName ?? ''}`);
+      w.line(2, `Optional:\t${v.secret.optional === true}`);
+    } else if (v.configMap) {
+      w.line(2, `Type:\tConfigMap (a volume populated by a ConfigMap)`);
+      w.line(2, `Name:\t${v.configMap.name ?? ''}`);
+      w.line(2, `Optional:\t${v.configMap.optional === true}`);
+    } else if (v.downwardAPI) {
+      w.line(2, `Type:\tDownwardAPI (a volume populated by information about the pod)`);
+      w.line(2, 'Items:');
+      for (const line of downwardItems(v.downwardAPI.items)) w.line(3, line);
+    } else if (v.projected) {
+      writeProjected(w, v.projected.sources ?? []);
     } else {
       w.line(1, '<unknown>');
+    }
+  }
+}
+
+function downwardItems(items: DownwardAPIVolumeFile[] | undefined): string[] {
+  return (items ?? []).flatMap((i) => [
+    ...(i.fieldRef ? [`${i.fieldRef.fieldPath} -> ${i.path}`] : []),
+    ...(i.resourceFieldRef ? [`${i.resourceFieldRef.resource} -> ${i.path}`] : []),
+  ]);
+}
+
+/** An unset optional reads "<nil>", as kubectl prints the pointer it has. */
+function optionalText(optional: boolean | undefined): string {
+  return optional === undefined ? '<nil>' : String(optional);
+}
+
+function writeProjected(w: Writer, sources: NonNullable<Volume['projected']>['sources'] & object): void {
+  w.line(2, `Type:\tProjected (a volume that contains injected data from multiple sources)`);
+  for (const src of sources) {
+    if (src.secret) {
+      w.line(2, `SecretName:\t${src.secret.name ?? ''}`);
+      w.line(2, `SecretOptionalName:\t${optionalText(src.secret.optional)}`);
+    } else if (src.downwardAPI) {
+      w.line(2, 'DownwardAPI:\ttrue');
+    } else if (src.configMap) {
+      w.line(2, `ConfigMapName:\t${src.configMap.name ?? ''}`);
+      w.line(2, `ConfigMapOptional:\t${optionalText(src.configMap.optional)}`);
+    } else if (src.serviceAccountToken) {
+      w.line(2, `TokenExpirationSeconds:\t${src.serviceAccountToken.expirationSeconds ?? 3600}`);
     }
   }
 }
@@ -585,6 +647,77 @@ export function describeEndpointSlice(slice: EndpointSlice, events: Event[], now
       w.line(2, `NodeName:\t${e.nodeName ?? '<unset>'}`);
       w.line(2, `Zone:\t${e.zone ?? '<unset>'}`);
     }
+  }
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+function writeMeta(w: Writer, meta: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> }): void {
+  w.line(0, `Name:\t${meta.name ?? ''}`);
+  w.line(0, `Namespace:\t${meta.namespace ?? ''}`);
+  w.multiline(0, 'Labels', sortedEntries(meta.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(meta.annotations));
+}
+
+/** Each value in full (it is configuration, not a secret), binary values by size. */
+export function describeConfigMap(cm: ConfigMap, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  writeMeta(w, cm.metadata);
+  w.line(0, '');
+  w.line(0, 'Data');
+  w.line(0, '====');
+  for (const key of Object.keys(cm.data ?? {}).sort()) {
+    w.line(0, `${key}:`);
+    w.line(0, '----');
+    w.line(0, (cm.data as Record<string, string>)[key]);
+    w.line(0, '');
+  }
+  w.line(0, '');
+  w.line(0, 'BinaryData');
+  w.line(0, '====');
+  for (const key of Object.keys(cm.binaryData ?? {}).sort()) {
+    w.line(0, `${key}: ${Buffer.from((cm.binaryData as Record<string, string>)[key], 'base64').length} bytes`);
+  }
+  w.line(0, '');
+  writeEvents(w, events, now);
+  return w.toString();
+}
+
+/** Values are never shown: only their sizes (but a service account token secret's token, as kubectl). */
+export function describeSecret(secret: Secret): string {
+  const w = new Writer();
+  writeMeta(w, secret.metadata);
+  w.line(0, '');
+  w.line(0, `Type:\t${secret.type ?? ''}`);
+  w.line(0, '');
+  w.line(0, 'Data');
+  w.line(0, '====');
+  for (const key of Object.keys(secret.data ?? {}).sort()) {
+    const value = Buffer.from((secret.data as Record<string, string>)[key], 'base64');
+    if (key === 'token' && secret.type === 'kubernetes.io/service-account-token') w.line(0, `${key}:\t${value.toString('utf8')}`);
+    else w.line(0, `${key}:\t${value.length} bytes`);
+  }
+  return w.toString();
+}
+
+/**
+ * `tokens` are the namespace's service account token secrets that name this account (by name
+ * and uid); `missing` the secrets the account names that do not exist.
+ */
+export function describeServiceAccount(sa: ServiceAccount, tokens: string[], missing: Set<string>, events: Event[], now = Date.now()): string {
+  const w = new Writer();
+  writeMeta(w, sa.metadata);
+  const rows: [string, string[]][] = [
+    ['Image pull secrets:', (sa.imagePullSecrets ?? []).map((s) => s.name ?? '')],
+    ['Mountable secrets: ', (sa.secrets ?? []).map((s) => s.name ?? '')],
+    ['Tokens:            ', tokens],
+  ];
+  for (const [header, names] of rows) {
+    if (names.length === 0) {
+      w.line(0, `${header}\t${none}`);
+      continue;
+    }
+    names.forEach((name, i) => w.line(0, `${i === 0 ? header : ' '.repeat(header.length)}\t${name}${missing.has(name) ? ' (not found)' : ''}`));
   }
   writeEvents(w, events, now);
   return w.toString();

@@ -37,3 +37,8 @@ export function parseInteger(text: string, flag: string): number {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** Commander collector for kubectl's string-slice flags: repeatable, and each value split at commas. */
+export function collectList(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(',')];
+}

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import type { Context, GlobalFlags } from './context';
 import { CliError, reportError } from './errors';
-import { collect, parseBool, parseDuration, parseInteger } from './flags';
+import { collect, collectList, parseBool, parseDuration, parseInteger } from './flags';
 
 type Action = (ctx: Context) => Promise<void>;
 
@@ -72,9 +72,9 @@ function buildProgram(): Command {
       }),
     );
 
-  program
+  const create = program
     .command('create')
-    .description('Create resources from files or stdin')
+    .description('Create resources from files or stdin, or a config map, secret, service account or token')
     .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
     .option('--save-config', 'record the configuration for a later apply')
     .action((opts: { filename?: string[]; saveConfig?: boolean }, cmd: Command) =>
@@ -82,6 +82,52 @@ function buildProgram(): Command {
         const { create } = await import('./commands/apply');
         await create(ctx, opts.filename ?? [], opts.saveConfig === true);
       }),
+    );
+
+  /** The flags kubectl gives every `create TYPE` command (--save-config is create's own, above). */
+  const createFlags = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('--dry-run [mode]', 'none, client or server').preset('client'))
+      .option('-o, --output <format>', 'print the object: json|yaml|name|jsonpath=...');
+  /** kubectl's --from-* flags: --from-file and --from-env-file also split at commas. */
+  const sourceFlags = (cmd: Command): Command =>
+    cmd
+      .option('--from-file <[key=]source>', 'a file (its base name is the key unless key= is given) or a directory of files (repeatable)', collectList)
+      .option('--from-literal <key=value>', 'a key and its value (repeatable)', collect)
+      .option('--from-env-file <file>', 'a file of key=value lines (repeatable)', collectList);
+
+  createFlags(sourceFlags(create.command('configmap').alias('cm').description('Create a config map from files, directories or literal values').argument('<name>'))).action(
+    (name: string, opts: Record<string, string | boolean | string[] | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/create')).createConfigMap(ctx, name, cmd.optsWithGlobals())),
+  );
+  const secret = create.command('secret').description('Create a secret: generic (from files, directories or literal values) or tls');
+  createFlags(sourceFlags(secret.command('generic').description('Create a secret from files, directories or literal values').argument('<name>')))
+    .option('--type <type>', 'the type of the secret (default Opaque)')
+    .action((name: string, opts: Record<string, string | boolean | string[] | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/create')).createGenericSecret(ctx, name, cmd.optsWithGlobals())),
+    );
+  createFlags(secret.command('tls').description('Create a TLS secret from a certificate and its key').argument('<name>'))
+    .option('--cert <file>', 'PEM certificate')
+    .option('--key <file>', 'PEM private key of the certificate')
+    .action((name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/create')).createTLSSecret(ctx, name, cmd.optsWithGlobals())),
+    );
+  createFlags(create.command('serviceaccount').alias('sa').description('Create a service account').argument('<name>')).action(
+    (name: string, opts: Record<string, string | boolean | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/create')).createServiceAccount(ctx, name, cmd.optsWithGlobals())),
+  );
+  create
+    .command('token')
+    .description('Request a service account token')
+    .argument('<service-account>')
+    .option('--audience <audience>', 'an audience of the token (repeatable); default: the API server', collect)
+    .option('--duration <duration>', 'requested lifetime (e.g. 10m, 1h); default: chosen by the server')
+    .option('--bound-object-kind <kind>', 'Node, Pod or Secret: the token dies with that object')
+    .option('--bound-object-name <name>', 'the name of the object to bind the token to')
+    .option('--bound-object-uid <uid>', 'the uid of the object to bind the token to (default: the existing one)')
+    .option('-o, --output <format>', 'print the TokenRequest: json|yaml|jsonpath=...')
+    .action((serviceAccount: string, opts: Record<string, string | string[] | undefined>, cmd: Command) =>
+      withContext(cmd, async (ctx) => (await import('./commands/create')).createToken(ctx, serviceAccount, opts)),
     );
 
   program
@@ -284,7 +330,8 @@ function buildProgram(): Command {
       }),
     );
 
-  for (const command of program.commands) command.allowExcessArguments(false);
+  const all = (cmds: readonly Command[]): Command[] => cmds.flatMap((c) => [c, ...all(c.commands)]);
+  for (const command of all(program.commands)) command.allowExcessArguments(false);
   return program;
 }
 

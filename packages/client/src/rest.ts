@@ -4,7 +4,7 @@ import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
 import { apiPrefix, findResource } from '@peapod/api';
-import type { Binding, DeleteOptions, Event, KubeObject, List, Status } from '@peapod/api';
+import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
 import { startWatch } from './watch';
 import type { Watch, WatchEventHandler, WatchOptions } from './watch';
@@ -243,6 +243,14 @@ export class Client {
     };
     return this.send<Status | Binding>('POST', this.path('pods', { namespace, name: podName, subresource: 'binding' }), {
       body: binding,
+    });
+  }
+
+  /** A token for a service account (POST serviceaccounts/NAME/token): the TokenRequest back, with status.token. */
+  async createToken(namespace: string, serviceAccount: string, request: TokenRequest, opts: { dryRun?: boolean } = {}): Promise<TokenRequest> {
+    return this.send<TokenRequest>('POST', this.path('serviceaccounts', { namespace, name: serviceAccount, subresource: 'token' }), {
+      body: request,
+      query: { dryRun: opts.dryRun ? 'All' : undefined },
     });
   }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
+import fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { clientFromFlags, createLogger, stopOnSignals, isLogLevel } from '@peapod/client';
+import { Client, createLogger, optionsFromFlags, stopOnSignals, isLogLevel } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { formatGoDuration, parseDuration } from './duration';
 import { runControllerManager } from './manager';
@@ -43,11 +44,14 @@ interface Flags {
   concurrentServiceEndpointSyncs: number;
   maxEndpointsPerSlice: number;
   endpointUpdatesBatchPeriod: number;
+  rootCaFile?: string;
   logLevel?: LogLevel;
 }
 
 const program = new Command('peapod-controller-manager')
-  .description('Runs the replication controller, the node lifecycle controller, the garbage collector and the endpoints and EndpointSlice controllers')
+  .description(
+    'Runs the replication controller, the node lifecycle controller, the garbage collector, the endpoints and EndpointSlice controllers, and the controllers that give every namespace its default service account and kube-root-ca.crt',
+  )
   .option('--server <url>', 'API server URL')
   .option('--token <token>', 'bearer token')
   .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
@@ -59,6 +63,7 @@ const program = new Command('peapod-controller-manager')
   .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', positiveInt, 5)
   .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', positiveInt, 100)
   .addOption(durationOption('--endpoint-updates-batch-period <duration>', 'how long pod changes are gathered before a service\'s endpoints are written', '0s'))
+  .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's certificate authority)")
   .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', logLevel)
   .parse();
 
@@ -67,14 +72,16 @@ const logger = createLogger('controller-manager', { level: flags.logLevel });
 // The controllers and informers make their own loggers, which read the level from the environment.
 if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
 
-let connection: ReturnType<typeof clientFromFlags>;
+let client: Client;
+let rootCA: string;
 try {
-  connection = clientFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+  const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+  client = new Client(options);
+  rootCA = flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? '');
 } catch (err) {
   process.stderr.write(`peapod-controller-manager: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
-const { client } = connection;
 
 const running = runControllerManager(client, {
   nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
@@ -85,6 +92,7 @@ const running = runControllerManager(client, {
   concurrentServiceEndpointSyncs: flags.concurrentServiceEndpointSyncs,
   maxEndpointsPerSlice: flags.maxEndpointsPerSlice,
   endpointUpdatesBatchPeriodMs: flags.endpointUpdatesBatchPeriod,
+  rootCA,
   logger,
 });
 

@@ -1,9 +1,10 @@
 // The controller manager: one informer per resource, shared by the controllers that read it,
 // and the controllers themselves (replication, garbage collector, node lifecycle, endpoints,
-// EndpointSlices). main.ts only parses flags and handles signals.
+// EndpointSlices, each namespace's default service account and kube-root-ca.crt). main.ts only
+// parses flags and handles signals.
 
 import { resources } from '@peapod/api';
-import type { EndpointSlice, Endpoints, KubeObject, Node, Pod, ReplicationController, Service } from '@peapod/api';
+import type { ConfigMap, EndpointSlice, Endpoints, KubeObject, Namespace, Node, Pod, ReplicationController, Service, ServiceAccount } from '@peapod/api';
 import { Informer, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { ApiGarbageCollectorClient, GarbageCollector } from './gc/garbage-collector';
@@ -14,6 +15,8 @@ import { EndpointsController } from './endpoints/controller';
 import { EndpointSliceController } from './endpointslice/controller';
 import { ApiObjectWriter } from './object-writer';
 import { NamespaceIndex, ServiceIndex } from './service-index';
+import { ApiPerNamespaceClient, PerNamespaceController } from './namespaces/per-namespace';
+import { defaultServiceAccount, rootCAConfigMap } from './namespaces/objects';
 
 export interface ControllerManagerOptions {
   nodeMonitorPeriodMs: number;
@@ -29,6 +32,8 @@ export interface ControllerManagerOptions {
   maxEndpointsPerSlice?: number;
   /** How long pod changes are gathered before a service's endpoints are synced. Default 0. */
   endpointUpdatesBatchPeriodMs?: number;
+  /** The CA (PEM) published to every namespace as kube-root-ca.crt; empty when the components trust no particular CA. */
+  rootCA?: string;
   logger?: Logger;
 }
 
@@ -48,6 +53,9 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const services = new Informer<Service>(client, 'services', { logger: informerLog });
   const endpoints = new Informer<Endpoints>(client, 'endpoints', { logger: informerLog });
   const slices = new Informer<EndpointSlice>(client, 'endpointslices', { logger: informerLog });
+  const namespaces = new Informer<Namespace>(client, 'namespaces', { logger: informerLog });
+  const serviceAccounts = new Informer<ServiceAccount>(client, 'serviceaccounts', { logger: informerLog });
+  const configMaps = new Informer<ConfigMap>(client, 'configmaps', { logger: informerLog });
 
   const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(client, log), {
     workers: opts.concurrentRcSyncs,
@@ -63,6 +71,9 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     ['services', services],
     ['endpoints', endpoints],
     ['endpointslices', slices],
+    ['namespaces', namespaces],
+    ['serviceaccounts', serviceAccounts],
+    ['configmaps', configMaps],
   ]);
   const monitored = new Map<string, Informer<KubeObject>>();
   for (const r of resources) {
@@ -97,9 +108,18 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     },
   );
 
+  const perNamespace = new ApiPerNamespaceClient(client);
+  const serviceAccountsController = new PerNamespaceController(namespaces, serviceAccounts, defaultServiceAccount, perNamespace, {
+    logger: createLogger('serviceaccounts-controller'),
+  });
+  const rootCAPublisher = new PerNamespaceController(namespaces, configMaps, rootCAConfigMap(opts.rootCA ?? ''), perNamespace, {
+    logger: createLogger('root-ca-cert-publisher'),
+  });
+
   const informers = new Set<Informer<KubeObject>>([...shared.values(), ...monitored.values()]);
   for (const informer of informers) informer.start();
-  const loops = [replication.run(), gc.run(), lifecycle.run(), endpointsController.run(), sliceController.run()].map((p) =>
+  const controllers = [replication, gc, lifecycle, endpointsController, sliceController, serviceAccountsController, rootCAPublisher];
+  const loops = controllers.map((c) => c.run()).map((p) =>
     p.catch((err: unknown) => log.error('controller stopped with an error', { error: err })),
   );
   const started = Promise.all([...informers].map((i) => i.waitForSync())).then(() => undefined);
@@ -107,11 +127,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   return {
     started,
     async stop() {
-      replication.stop();
-      gc.stop();
-      lifecycle.stop();
-      endpointsController.stop();
-      sliceController.stop();
+      for (const c of controllers) c.stop();
       for (const informer of informers) informer.stop();
       started.catch(() => undefined);
       await Promise.all(loops);

@@ -46,6 +46,9 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['endpoints', 'endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
     // The garbage collector, as Kubernetes' generic-garbage-collector role: any resource it finds owned.
     { resources: ['*'], verbs: [...read, 'patch', 'update', 'delete'] },
+    // every namespace's `default` service account and kube-root-ca.crt
+    { resources: ['serviceaccounts'], verbs: [...read, 'create'] },
+    { resources: ['configmaps'], verbs: [...read, 'create', 'update'] },
   ],
 };
 

@@ -4,6 +4,8 @@ export interface UserInfo {
   name: string;
   uid: string;
   groups: string[];
+  /** more about the user (a service account token's pod), as TokenReview reports it */
+  extra?: Record<string, string[]>;
 }
 
 export class TokenFileError extends Error {}
@@ -59,10 +61,10 @@ export function loadTokenFile(path: string): Map<string, UserInfo> {
   return parseTokenFile(fs.readFileSync(path, 'utf8'), path);
 }
 
-/** The user a request's bearer token names, or undefined. */
-export function authenticate(header: string | undefined, users: Map<string, UserInfo>): UserInfo | undefined {
+/** The user a request's bearer token names, or undefined; tokens not in the file are offered to `others` (service account tokens). */
+export function authenticate(header: string | undefined, users: Map<string, UserInfo>, others?: (token: string) => UserInfo | undefined): UserInfo | undefined {
   if (!header) return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) return undefined;
-  return users.get(m[1]);
+  return users.get(m[1]) ?? others?.(m[1]);
 }

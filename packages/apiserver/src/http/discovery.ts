@@ -19,9 +19,13 @@ const subresourceVerbs: Record<string, string[]> = {
   binding: ['create'],
   log: ['get'],
   scale: ['get', 'patch', 'update'],
+  token: ['create'],
 };
-const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale' };
-const subresourceGroups: Record<string, { group: string; version: string }> = { scale: { group: 'autoscaling', version: 'v1' } };
+const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale', token: 'TokenRequest' };
+const subresourceGroups: Record<string, { group: string; version: string }> = {
+  scale: { group: 'autoscaling', version: 'v1' },
+  token: { group: 'authentication.k8s.io', version: 'v1' },
+};
 
 /** Resources served outside the generic resource handler, by group-version. */
 const extraResources: Record<string, unknown[]> = {

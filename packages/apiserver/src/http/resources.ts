@@ -9,6 +9,7 @@ import { runWatch, WatchRequest } from './watch';
 import type { Metrics } from './metrics';
 import { authorize, nodeUserPrefix } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
+import type { TokenRequests } from '../registry/token-request';
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -120,6 +121,8 @@ export interface ResourceHandlerOptions {
   maxWatchesPerClient: number;
   /** bytes queued for a watcher before it is dropped as not reading */
   maxWatchBacklogBytes: number;
+  /** serviceaccounts/NAME/token */
+  tokenRequests: TokenRequests;
 }
 
 function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string {
@@ -269,6 +272,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const body = await readObject(req);
       registry.bind(ns!, path.name!, body, dryRun);
       sendJsonText(res, 201, JSON.stringify(successStatus({ name: path.name, kind: 'pods/binding' })));
+      return 'create';
+    }
+    if (path.subresource === 'token') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
+      const body = await readObject(req);
+      sendJsonText(res, 201, JSON.stringify(opts.tokenRequests.create(ns!, path.name!, body, dryRun)));
       return 'create';
     }
     if (r.name === 'bindings') {

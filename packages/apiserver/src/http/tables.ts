@@ -1,6 +1,7 @@
 import {
   EndpointSlice,
   Endpoints,
+  ConfigMap,
   Event,
   formatAge,
   formatSelector,
@@ -13,6 +14,8 @@ import {
   podDisplayStatus,
   podLastRestart,
   ReplicationController,
+  Secret,
+  ServiceAccount,
   podReadyCount,
   podRestarts,
   Service,
@@ -251,6 +254,33 @@ const tables: Record<string, TableDef> = {
     cells(obj, now) {
       const lease = obj as Lease;
       return [lease.metadata.name ?? '', lease.spec?.holderIdentity ?? '', formatAge(lease.metadata.creationTimestamp, now)];
+    },
+  },
+  configmaps: {
+    columns: [nameCol, col('Data', 'string', 'Data contains the configuration data.'), ageCol],
+    cells(obj, now) {
+      const cm = obj as ConfigMap;
+      const count = Object.keys(cm.data ?? {}).length + Object.keys(cm.binaryData ?? {}).length;
+      return [cm.metadata.name ?? '', count, formatAge(cm.metadata.creationTimestamp, now)];
+    },
+  },
+  secrets: {
+    columns: [
+      nameCol,
+      col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'),
+      col('Data', 'string', 'Data contains the secret data.'),
+      ageCol,
+    ],
+    cells(obj, now) {
+      const secret = obj as Secret;
+      return [secret.metadata.name ?? '', secret.type ?? '', Object.keys(secret.data ?? {}).length, formatAge(secret.metadata.creationTimestamp, now)];
+    },
+  },
+  serviceaccounts: {
+    columns: [nameCol, col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageCol],
+    cells(obj, now) {
+      const sa = obj as ServiceAccount;
+      return [sa.metadata.name ?? '', (sa.secrets ?? []).length, formatAge(sa.metadata.creationTimestamp, now)];
     },
   },
 };

@@ -1,5 +1,5 @@
-import { canonicalJson, defaultHttpGet, defaultProbe } from '@peapod/api';
-import type { Container, Pod, StatusCause, Toleration } from '@peapod/api';
+import { canonicalJson, defaultHttpGet, defaultProbe, volumeSourceKinds } from '@peapod/api';
+import type { Container, DownwardAPIVolumeFile, Pod, StatusCause, Toleration, Volume } from '@peapod/api';
 
 function defaultPullPolicy(image: string | undefined): Container['imagePullPolicy'] {
   if (!image) return 'IfNotPresent';
@@ -52,8 +52,33 @@ export function defaultPod(pod: Pod): void {
   spec.priority ??= 0;
   if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
   if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
-  if (Array.isArray(spec.volumes)) {
-    for (const v of spec.volumes) if (v && typeof v === 'object' && !v.hostPath && !v.emptyDir) v.emptyDir = {};
+  if (Array.isArray(spec.volumes)) for (const v of spec.volumes) if (v && typeof v === 'object') defaultVolume(v);
+}
+
+/** Kubernetes' file mode default for volumes of files (0644). */
+const defaultFileMode = 0o644;
+
+function defaultFieldRefs(items: DownwardAPIVolumeFile[] | undefined): void {
+  if (Array.isArray(items)) for (const i of items) if (i?.fieldRef && typeof i.fieldRef === 'object') i.fieldRef.apiVersion ??= 'v1';
+}
+
+/** A volume naming no source is an emptyDir; volumes of files get their default mode. */
+function defaultVolume(v: Volume): void {
+  if (!volumeSourceKinds.some((k) => v[k] !== undefined)) v.emptyDir = {};
+  if (v.configMap && typeof v.configMap === 'object') v.configMap.defaultMode ??= defaultFileMode;
+  if (v.secret && typeof v.secret === 'object') v.secret.defaultMode ??= defaultFileMode;
+  if (v.downwardAPI && typeof v.downwardAPI === 'object') {
+    v.downwardAPI.defaultMode ??= defaultFileMode;
+    defaultFieldRefs(v.downwardAPI.items);
+  }
+  if (v.projected && typeof v.projected === 'object') {
+    v.projected.defaultMode ??= defaultFileMode;
+    if (Array.isArray(v.projected.sources)) {
+      for (const src of v.projected.sources) {
+        if (src?.serviceAccountToken && typeof src.serviceAccountToken === 'object') src.serviceAccountToken.expirationSeconds ??= 3600;
+        if (src?.downwardAPI && typeof src.downwardAPI === 'object') defaultFieldRefs(src.downwardAPI.items);
+      }
+    }
   }
 }
 

@@ -64,7 +64,8 @@ export type WatchEmit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object
 
 const nameSuffixChars = 'bcdfghjklmnpqrstvwxz2456789';
 
-function randomSuffix(n = 5): string {
+/** The random part of a generated name (generateName), as Kubernetes spells it. */
+export function randomSuffix(n = 5): string {
   const bytes = crypto.randomBytes(n);
   let s = '';
   for (const b of bytes) s += nameSuffixChars[b % nameSuffixChars.length];
@@ -196,6 +197,7 @@ export class Registry {
     }
     pruneUnknownFields(s.resource.kind, obj);
     dropEmptyMetadata(obj.metadata);
+    s.canonicalize?.(obj);
     return { obj, warnings };
   }
 
@@ -231,6 +233,7 @@ export class Registry {
     }
     if (s.resource.namespaced) this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
     s.applyDefaults(obj);
+    s.admit?.(obj);
     s.prepareForCreate(obj);
     const causes = s.validate(obj);
     if (!meta.name && !causes.some((c) => c.field === 'metadata.name')) {

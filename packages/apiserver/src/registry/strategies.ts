@@ -19,6 +19,7 @@ import type { FinishWrite, Strategy, StrategyOptions } from './strategy';
 import { addDefaultTolerations, defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
 import { defaultService, initIPFamilies, keepAllocatedValues, validateServiceUpdate } from './service-defaults';
 import { forbidden, invalid } from '../errors';
+import { admitServiceAccount } from './service-account-admission';
 
 function info(name: string): ResourceInfo {
   const r = findResource(name);
@@ -48,7 +49,7 @@ function keepAllButStatus(obj: KubeObject, old: KubeObject): void {
   };
 }
 
-class BaseStrategy implements Strategy {
+export class BaseStrategy implements Strategy {
   readonly resource: ResourceInfo;
   readonly tracksGeneration: boolean = false;
   readonly garbageCollectionPolicy: Strategy['garbageCollectionPolicy'] = 'Background';
@@ -84,6 +85,9 @@ class PodStrategy extends BaseStrategy {
   override applyDefaults(obj: KubeObject): void {
     defaultPod(obj as Pod);
     addDefaultTolerations(obj as Pod);
+  }
+  admit(obj: KubeObject): void {
+    if (this.opts.lookup) admitServiceAccount(obj as Pod, this.opts.lookup);
   }
   override prepareForCreate(obj: KubeObject): void {
     const pod = obj as Pod;

@@ -4,10 +4,15 @@ import type { ServiceAllocator } from './service-allocator';
 /** Learns whether a write happened, to commit or undo what was reserved for it. */
 export type FinishWrite = (written: boolean) => void;
 
+/** A stored object by resource, namespace and name: what admission looks up (a pod's service account). */
+export type ObjectLookup = (resource: string, namespace: string, name: string) => KubeObject | undefined;
+
 export interface StrategyOptions {
   allowPrivileged: boolean;
   /** gives services their cluster IPs and node ports */
   serviceAllocator: ServiceAllocator;
+  /** the stored objects, for admission */
+  lookup?: ObjectLookup;
 }
 
 /**
@@ -17,8 +22,16 @@ export interface StrategyOptions {
  */
 export interface Strategy {
   readonly resource: ResourceInfo;
+  /**
+   * Turns what a client sent into the stored form, as decoding does in Kubernetes (a
+   * Secret's stringData merged into data); throws a 400 StatusError for a body that cannot
+   * be decoded (bad base64). Called on every create, update and patch result.
+   */
+  canonicalize?(obj: KubeObject): void;
   /** fills defaults; called on every object a client sends (create and update) */
   applyDefaults(obj: KubeObject): void;
+  /** admission of a new object, after defaults and before validation: may change it, or refuse it by throwing a StatusError */
+  admit?(obj: KubeObject): void;
   /** resets what a client may not set on create (status), after defaults */
   prepareForCreate(obj: KubeObject): void;
   /** keeps what the main resource may not change (status) */

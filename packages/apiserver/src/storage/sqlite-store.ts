@@ -14,6 +14,7 @@ import {
   WatchSink,
 } from './types';
 import { KeyIndex } from './key-index';
+import type { ValueTransformer } from './encryption';
 
 export interface SqliteStoreOptions {
   /** path of the database file, or ':memory:' */
@@ -24,6 +25,8 @@ export interface SqliteStoreOptions {
   recentEvents?: number;
   /** observes the duration of each storage operation (metrics) */
   observe?: (op: string, seconds: number) => void;
+  /** encryption at rest: what values become in SQLite (the log and the objects table alike) */
+  transformer?: ValueTransformer;
 }
 
 const enum EventType {
@@ -47,6 +50,11 @@ interface Watcher {
  * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write,
  * its notification to watchers, and a watch's history-then-live registration can never
  * interleave: that is what makes "every change after N, in order, exactly once" hold.
+ *
+ * With a transformer (encryption at rest) every value passes through it on its way to and
+ * from SQLite, and only there: memory holds objects in clear. A value read back through a
+ * provider or key that is no longer the first is remembered as stale, and its next update
+ * is written even when the object is unchanged, so that it is re-encrypted.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
@@ -66,12 +74,16 @@ export class SqliteStore implements Store {
     logAfter: Database.Statement;
     compact: Database.Statement;
   };
-  private readonly writeTxn: (rev: number, key: string, type: EventType, json: string) => void;
+  private readonly writeTxn: (rev: number, key: string, type: EventType, value: string | Buffer) => void;
+  private readonly transformer?: ValueTransformer;
+  /** keys whose stored value a transformer called stale */
+  private readonly stale = new Set<string>();
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.recentMax = opts.recentEvents ?? 20_000;
     this.observe = opts.observe ?? (() => undefined);
+    this.transformer = opts.transformer;
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a committed write survives a crash of this process (SIGKILL);
@@ -106,10 +118,10 @@ export class SqliteStore implements Store {
       logAfter: this.db.prepare('SELECT rev, key, type, value FROM log WHERE rev > ? ORDER BY rev'),
       compact: this.db.prepare('DELETE FROM log WHERE rev <= ?'),
     };
-    this.writeTxn = this.db.transaction((rev: number, key: string, type: EventType, json: string) => {
-      this.stmts.insertLog.run(rev, key, type, json);
+    this.writeTxn = this.db.transaction((rev: number, key: string, type: EventType, value: string | Buffer) => {
+      this.stmts.insertLog.run(rev, key, type, value);
       if (type === EventType.Deleted) this.stmts.deleteObject.run(key);
-      else this.stmts.upsertObject.run(key, rev, json);
+      else this.stmts.upsertObject.run(key, rev, value);
     });
     this.load();
   }
@@ -121,10 +133,19 @@ export class SqliteStore implements Store {
     const maxLog = (this.db.prepare('SELECT MAX(rev) AS rev FROM log').get() as { rev: number | null }).rev ?? 0;
     // After compaction the log may be empty: the compaction point still bounds the revision.
     this.rev = Math.max(maxLog, this.compacted);
-    const rows = this.db.prepare('SELECT key, rev, value FROM objects').all() as { key: string; rev: number; value: string }[];
+    const rows = this.db.prepare('SELECT key, rev, value FROM objects').all() as { key: string; rev: number; value: string | Buffer }[];
     for (const row of rows) {
-      this.index.set({ key: row.key, rev: row.rev, json: row.value, object: JSON.parse(row.value) as KubeObject });
+      const { json, stale } = this.fromStorage(row.key, row.value);
+      if (stale) this.stale.add(row.key);
+      this.index.set({ key: row.key, rev: row.rev, json, object: JSON.parse(json) as KubeObject });
     }
+  }
+
+  /** A stored value as JSON; encrypted values need the transformer that can read them. */
+  private fromStorage(key: string, value: string | Buffer): { json: string; stale: boolean } {
+    if (this.transformer) return this.transformer.fromStorage(key, value);
+    if (typeof value !== 'string') throw new Error(`${key} is stored encrypted: start the API server with the --encryption-provider-config that wrote it`);
+    return { json: value, stale: false };
   }
 
   get revision(): number {
@@ -175,8 +196,9 @@ export class SqliteStore implements Store {
     }
     const next = update(current.object);
     next.metadata.resourceVersion = current.object.metadata.resourceVersion;
-    // A write that changes nothing is not a write: no new revision, no event.
-    if (JSON.stringify(next) === current.json) return current;
+    // A write that changes nothing is not a write (no new revision, no event), unless the
+    // stored value must be re-encrypted.
+    if (JSON.stringify(next) === current.json && !this.stale.has(key)) return current;
     return this.commit(key, EventType.Modified, next, current);
   }
 
@@ -195,7 +217,8 @@ export class SqliteStore implements Store {
     const rev = this.rev + 1;
     object.metadata.resourceVersion = String(rev);
     const json = JSON.stringify(object);
-    this.writeTxn(rev, key, type, json);
+    this.writeTxn(rev, key, type, this.transformer ? this.transformer.toStorage(key, json) : json);
+    this.stale.delete(key);
     this.rev = rev;
     const entry: StoredEntry = { key, rev, object, json };
     if (type === EventType.Deleted) this.index.delete(key);
@@ -236,11 +259,12 @@ export class SqliteStore implements Store {
     if (fromRev + 1 >= oldestRecent) {
       return this.recent.slice(lowerBound(this.recent, fromRev + 1));
     }
-    const rows = this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string }[];
+    const rows = this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string | Buffer }[];
     const lastSeen = new Map<string, KubeObject>();
     return rows.map((row) => {
-      const object = JSON.parse(row.value) as KubeObject;
-      const event: StoreEvent = { type: typeNames[row.type], key: row.key, rev: row.rev, object, json: row.value, prev: lastSeen.get(row.key) };
+      const { json } = this.fromStorage(row.key, row.value);
+      const object = JSON.parse(json) as KubeObject;
+      const event: StoreEvent = { type: typeNames[row.type], key: row.key, rev: row.rev, object, json, prev: lastSeen.get(row.key) };
       lastSeen.set(row.key, object);
       return event;
     });

@@ -1,11 +1,11 @@
-// A @kubernetes/client-node configuration for a server URL without credentials, and its CoreV1Api.
+// A @kubernetes/client-node configuration for a server URL, with a bearer token or without credentials, and its CoreV1Api.
 import * as k8s from '@kubernetes/client-node';
 
-export function clientNodeFor(server) {
+export function clientNodeFor(server, token) {
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'peapod', server, skipTLSVerify: true }],
-    users: [{ name: 'peapod' }],
+    users: [{ name: 'peapod', ...(token ? { token } : {}) }],
     contexts: [{ name: 'peapod', cluster: 'peapod', user: 'peapod' }],
     currentContext: 'peapod',
   });

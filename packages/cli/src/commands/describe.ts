@@ -1,16 +1,19 @@
-// peactl describe pod|node|rc|service|endpoints|endpointslice NAME...
+// peactl describe pod|node|rc|service|endpoints|endpointslice|configmap|secret|serviceaccount NAME...
 
 import { serviceNameLabel } from '@peapod/api';
-import type { EndpointSlice, Endpoints, Event, KubeObject, Node, Pod, ReplicationController, Service } from '@peapod/api';
+import type { ConfigMap, EndpointSlice, Endpoints, Event, KubeObject, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from '@peapod/api';
 import type { Context } from '../context';
 import {
   countPodPhases,
+  describeConfigMap,
   describeEndpointSlice,
   describeEndpoints,
   describeNode,
   describePod,
   describeReplicationController,
+  describeSecret,
   describeService,
+  describeServiceAccount,
 } from '../describe';
 import { CliError, reportError } from '../errors';
 import { resolveType, splitTypeAndNames } from '../resources';
@@ -24,7 +27,19 @@ async function eventsFor(ctx: Context, obj: KubeObject, kind: string): Promise<E
   return list.items;
 }
 
-const describedKinds = ['Pod', 'Node', 'ReplicationController', 'Service', 'Endpoints', 'EndpointSlice'];
+const describedKinds = ['Pod', 'Node', 'ReplicationController', 'Service', 'Endpoints', 'EndpointSlice', 'ConfigMap', 'Secret', 'ServiceAccount'];
+
+/** The account's token secrets (as kubectl finds them: by the account's name and uid) and the secrets it names that are missing. */
+async function describeAccount(ctx: Context, sa: ServiceAccount, events: Event[]): Promise<string> {
+  const secrets = (await ctx.client.list<Secret>('secrets', { namespace: sa.metadata.namespace })).items;
+  const tokens = secrets
+    .filter((s) => s.type === 'kubernetes.io/service-account-token')
+    .filter((s) => s.metadata.annotations?.['kubernetes.io/service-account.name'] === sa.metadata.name && s.metadata.annotations?.['kubernetes.io/service-account.uid'] === sa.metadata.uid)
+    .map((s) => s.metadata.name ?? '');
+  const existing = new Set(secrets.map((s) => s.metadata.name));
+  const named = [...(sa.secrets ?? []), ...(sa.imagePullSecrets ?? [])].map((s) => s.name ?? '');
+  return describeServiceAccount(sa, tokens, new Set(named.filter((n) => !existing.has(n))), events);
+}
 
 async function describeController(ctx: Context, rc: ReplicationController, events: Event[]): Promise<string> {
   const selector = Object.entries(rc.spec?.selector ?? {})
@@ -39,7 +54,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
   for (const group of splitTypeAndNames(args)) {
     const type = await resolveType(ctx.client, group.type);
     if (!describedKinds.includes(type.kind)) {
-      throw new CliError(`describe supports pods, nodes, replicationcontrollers, services, endpoints and endpointslices, not ${type.name}`);
+      throw new CliError(`describe supports pods, nodes, replicationcontrollers, services, endpoints, endpointslices, configmaps, secrets and serviceaccounts, not ${type.name}`);
     }
     const namespace = type.namespaced ? ctx.namespace : undefined;
     let objects: KubeObject[] = [];
@@ -56,7 +71,8 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
       if (objects.length === 0) process.stderr.write(namespace !== undefined ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n');
     }
     for (const obj of objects) {
-      const events = await eventsFor(ctx, obj, type.kind);
+      // kubectl shows no events for a Secret.
+      const events = type.kind === 'Secret' ? [] : await eventsFor(ctx, obj, type.kind);
       if (type.kind === 'Pod') {
         outputs.push(describePod(obj as Pod, events));
       } else if (type.kind === 'ReplicationController') {
@@ -68,6 +84,12 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
         outputs.push(describeEndpoints(obj as Endpoints, events));
       } else if (type.kind === 'EndpointSlice') {
         outputs.push(describeEndpointSlice(obj as EndpointSlice, events));
+      } else if (type.kind === 'ConfigMap') {
+        outputs.push(describeConfigMap(obj as ConfigMap, events));
+      } else if (type.kind === 'Secret') {
+        outputs.push(describeSecret(obj as Secret));
+      } else if (type.kind === 'ServiceAccount') {
+        outputs.push(await describeAccount(ctx, obj as ServiceAccount, events));
       } else {
         const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${obj.metadata.name ?? ''}` });
         outputs.push(describeNode(obj as Node, pods.items, events));
