@@ -297,10 +297,23 @@ export class PodSyncer {
       this.log.info('terminating pod', { pod: podRef(pod), graceSeconds: grace });
     }
     const termination = rec.termination;
-    this.opts.probes.terminating(rec.uid);
-    const before = await this.rt.listPodContainers({ uid: rec.uid });
     const probes = this.opts.probes.view(rec.uid);
-    await this.writeStatus(rec, pod, computePodStatus({ pod, containers: before, hostIP: this.opts.hostIP, podIP: pod.status?.podIP, waiting: rec.waiting, probes }));
+    const podIP = pod.status?.podIP;
+    // Status writes go one after another: readiness still changes while the containers stop,
+    // and each change must reach the status (EndpointSlices' serving follows it) in order.
+    let writes: Promise<void> = Promise.resolve();
+    const write = (status: () => Promise<PodStatus>): Promise<void> => {
+      writes = writes.then(async () => this.writeStatus(rec, rec.pod ?? pod, await status()));
+      return writes;
+    };
+    this.opts.probes.terminating(rec.uid, () => {
+      write(async () => {
+        const containers = await this.rt.listPodContainers({ uid: rec.uid });
+        return computePodStatus({ pod: rec.pod ?? pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
+      }).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
+    });
+    const before = await this.rt.listPodContainers({ uid: rec.uid });
+    await write(async () => computePodStatus({ pod, containers: before, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes }));
     pod = rec.pod ?? pod;
     const timeline = this.timeline(pod);
     termination.note = timeline.note;
@@ -308,7 +321,7 @@ export class PodSyncer {
     await this.rt.killPod(pod, Math.max(0, termination.deadline - Date.now()) / 1000, { onStep: timeline.step });
     const after = await this.rt.listPodContainers({ uid: rec.uid });
     rec.waiting.clear();
-    await this.writeStatus(rec, pod, computePodStatus({ pod, containers: after, hostIP: this.opts.hostIP, probes }));
+    await write(async () => computePodStatus({ pod: rec.pod ?? pod, containers: after, hostIP: this.opts.hostIP, probes }));
     await this.rt.removePod(rec.uid);
     timeline.note(containersGoneEvent(termination.startedAt, Date.now(), termination.graceSeconds));
     termination.note = undefined;

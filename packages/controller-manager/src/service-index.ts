@@ -2,7 +2,7 @@
 // at one namespace, not at every pod of the cluster), and which services a pod change
 // concerns, by Kubernetes' rules (k8s.io/endpointslice/util).
 
-import { isPodReady, selectorFromSet } from '@peapod/api';
+import { isPodReady, isPodServing, selectorFromSet } from '@peapod/api';
 import type { KubeObject, LabelSelector, Pod, Service } from '@peapod/api';
 import { objectKey } from '@peapod/client';
 import type { WorkQueue } from '@peapod/client';
@@ -75,7 +75,8 @@ function sameMap(a: Record<string, string> | undefined, b: Record<string, string
 }
 
 /**
- * Whether a pod update may change endpoints (deletion, readiness or IPs changed) and whether
+ * Whether a pod update may change endpoints (deletion, readiness, serving or IPs changed:
+ * a terminating pod is never ready, but its slices' serving follows its containers) and whether
  * it may change which services select it (labels, hostname or subdomain changed).
  */
 function podEndpointsChanged(oldPod: Pod, pod: Pod): { podChanged: boolean; labelsChanged: boolean } {
@@ -85,6 +86,7 @@ function podEndpointsChanged(oldPod: Pod, pod: Pod): { podChanged: boolean; labe
   const podChanged =
     oldPod.metadata.deletionTimestamp !== pod.metadata.deletionTimestamp ||
     isPodReady(oldPod) !== isPodReady(pod) ||
+    isPodServing(oldPod) !== isPodServing(pod) ||
     ips(oldPod) !== ips(pod) ||
     oldPod.status?.phase !== pod.status?.phase ||
     oldPod.spec.nodeName !== pod.spec.nodeName;

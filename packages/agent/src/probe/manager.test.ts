@@ -161,10 +161,16 @@ describe('ProbeManager', () => {
     expect(t.manager.ready('u1', 'app', 'c2')).toBe(false);
     expect(t.unhealthy).toContain('app readiness error: exec refused');
     t.answers.readiness = { result: 'success', output: '' };
-    t.manager.terminating('u1');
+    const whileTerminating: string[] = [];
+    t.manager.terminating('u1', () => whileTerminating.push('u1'));
     const before = t.runs.length;
+    const changesBefore = t.changes.length;
     await jest.advanceTimersByTimeAsync(2000);
     expect(t.runs.slice(before)).toEqual(['readiness c2', 'readiness c2']);
+    // The pod's sync is busy stopping it: the readiness change goes to the terminating pod's own hook.
+    expect(t.manager.ready('u1', 'app', 'c2')).toBe(true);
+    expect(whileTerminating).toEqual(['u1']);
+    expect(t.changes.length).toBe(changesBefore);
     t.manager.remove('u1');
     await jest.advanceTimersByTimeAsync(5000);
     expect(t.runs.length).toBe(before + 2);

@@ -30,6 +30,8 @@ export interface ContainerProbeView {
 interface PodProbes {
   pod: Pod;
   workers: Map<string, ProbeWorker>;
+  /** While the pod terminates its sync is busy stopping it: verdict changes go here instead. */
+  onTerminatingChange?: () => void;
 }
 
 function workerKey(container: string, kind: ProbeKind): string {
@@ -82,9 +84,16 @@ export class ProbeManager {
     }
   }
 
-  /** Termination began: liveness and startup probes stop (nothing restarts a container on its way out); readiness goes on. */
-  terminating(uid: string): void {
-    for (const worker of this.pods.get(uid)?.workers.values() ?? []) if (worker.kind !== 'readiness') worker.stop();
+  /**
+   * Termination began: liveness and startup probes stop (nothing restarts a container on its
+   * way out); readiness goes on, and its changes go to `onChange`, as the pod's own sync is
+   * busy stopping it for the whole grace period.
+   */
+  terminating(uid: string, onChange: () => void): void {
+    const entry = this.pods.get(uid);
+    if (!entry) return;
+    entry.onTerminatingChange = onChange;
+    for (const worker of entry.workers.values()) if (worker.kind !== 'readiness') worker.stop();
   }
 
   /** The pod is gone or finished: its workers stop and their verdicts go. */
@@ -137,7 +146,9 @@ export class ProbeManager {
         if (kind === 'startup') {
           for (const other of ['readiness', 'liveness'] as const) this.worker(uid, name, other)?.poke();
         }
-        this.opts.onChange(uid);
+        const terminating = this.pods.get(uid)?.onTerminatingChange;
+        if (terminating) terminating();
+        else this.opts.onChange(uid);
       },
       onUnhealthy: (outcome) => {
         const pod = this.pods.get(uid)?.pod;
