@@ -154,6 +154,31 @@ describe('graceful termination', () => {
     expect(timeline.find((e) => e.reason === 'SentKillSignal')?.type).toBe('Warning');
   });
 
+  it('readiness is still probed during the grace period: ContainersReady and the container\'s ready follow it, Ready stays False', async () => {
+    const app = shContainer('app', `mkdir -p /tmp && touch /tmp/ready; ${stubborn}`, {
+      readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1, failureThreshold: 1 },
+    });
+    await cluster.api.create('pods', makePod('draining', n1, [app], { terminationGracePeriodSeconds: 30 }));
+    await runningPod('draining');
+    await cluster.api.delete('pods', 'draining');
+    const condition = (pod: Pod, type: string): string | undefined => pod.status?.conditions?.find((c) => c.type === type)?.status;
+    const marked = await waitFor('Ready=False on the terminating pod', async () => {
+      const pod = await cluster.api.get<Pod>('pods', 'draining');
+      return condition(pod, 'Ready') === 'False' ? pod : undefined;
+    });
+    expect(condition(marked, 'ContainersReady')).toBe('True');
+    const r = await cluster.exec(n1, 'draining', 'app', ['rm', '/tmp/ready']);
+    expect(r.code).toBe(0);
+    const unready = await waitFor('ContainersReady=False while it terminates', async () => {
+      const pod = await cluster.api.get<Pod>('pods', 'draining');
+      return condition(pod, 'ContainersReady') === 'False' ? pod : undefined;
+    });
+    expect(unready.status?.containerStatuses?.[0]).toMatchObject({ ready: false, state: { running: {} } });
+    expect(condition(unready, 'Ready')).toBe('False');
+    await cluster.api.delete('pods', 'draining', { gracePeriodSeconds: 0 });
+    await goneFromApi('draining');
+  });
+
   it('grace 0: the pod leaves the API at once and its containers are gone within about 2 s', async () => {
     await cluster.api.create('pods', makePod('forced', n1, [shContainer('app', stubborn)], { terminationGracePeriodSeconds: 30 }));
     await runningPod('forced');
