@@ -7,7 +7,7 @@ import type { Client, Logger } from '@peapod/client';
 import { apiEventRecorder } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
-import { NodeStatusManager } from './node-status';
+import { NodeStatusManager, hostCapacity } from './node-status';
 import { PodWorkers } from './pod-workers';
 import { ProbeManager, probeTitle } from './probe';
 import { Relister } from './relist';
@@ -75,6 +75,7 @@ export class Agent {
       log,
       nodeName,
       hostIP: this.opts.address,
+      allocatable: hostCapacity(this.opts),
       infraImage: this.opts.infraImage,
       network: this.opts.network,
       allowPrivileged: this.opts.allowPrivileged,

@@ -6,7 +6,9 @@ import { ApiError } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { admitPod } from './admission';
 import { RestartBackoff } from './backoff';
+import { containerEnvironment } from './env';
 import type { EventRecorder } from './events';
+import { apiObjectSource, servicesForPod } from './pod-objects';
 import { postStartFailureMessage } from './post-start';
 import type { ProbeManager } from './probe';
 import {
@@ -47,6 +49,8 @@ export interface PodSyncerOptions {
   cgroupParent?: string;
   /** The probes of the node's pods: what they say decides readiness and liveness restarts. */
   probes: ProbeManager;
+  /** The node's allocatable resources, which resourceFieldRef reads for an unset limit. */
+  allocatable: Record<string, string>;
 }
 
 interface Termination {
@@ -500,7 +504,16 @@ export class PodSyncer {
     const restartCount = latest ? latest.restartCount + 1 : this.restartCountWithoutContainers(pod, container.name);
     let id: string;
     try {
-      id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes });
+      const env = await containerEnvironment({
+        pod,
+        container,
+        podIP: ctx.sandbox.ip,
+        hostIP: this.opts.hostIP,
+        allocatable: this.opts.allocatable,
+        services: await servicesForPod(this.opts.client, pod.metadata.namespace ?? 'default'),
+        objects: apiObjectSource(this.opts.client),
+      });
+      id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes, env });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       rec.waiting.set(container.name, { reason: err.reason, message: err.message });

@@ -6,6 +6,7 @@ export * from './quantity';
 export * from './labels';
 export * from './fields';
 export * from './pod';
+export * from './pod-references';
 export * from './probes';
 export * from './schemas';
 export * from './validation';

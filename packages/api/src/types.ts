@@ -131,6 +131,12 @@ export interface EnvVar {
   valueFrom?: unknown;
 }
 
+export interface EnvFromSource {
+  prefix?: string;
+  configMapRef?: { name?: string; optional?: boolean };
+  secretRef?: { name?: string; optional?: boolean };
+}
+
 export interface ContainerPort {
   name?: string;
   containerPort: number;
@@ -211,6 +217,7 @@ export interface Container {
   workingDir?: string;
   ports?: ContainerPort[];
   env?: EnvVar[];
+  envFrom?: EnvFromSource[];
   resources?: ResourceRequirements;
   volumeMounts?: VolumeMount[];
   lifecycle?: Lifecycle;

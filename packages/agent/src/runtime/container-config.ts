@@ -1,8 +1,9 @@
 import { posix } from 'path';
 import type Docker from 'dockerode';
 import { parseBytes, parseCpuMillis } from '@peapod/api';
-import type { Container, EnvVar, Pod } from '@peapod/api';
+import type { Container, Pod } from '@peapod/api';
 import { ContainerConfigError } from './errors';
+import { expandVars } from './expand-vars';
 import {
   INFRA_CONTAINER_NAME,
   appLabels,
@@ -113,27 +114,6 @@ export function sandboxCreateOptions(input: SandboxConfigInput): Docker.Containe
   };
 }
 
-const fieldRefs: Record<string, (pod: Pod, sandbox: SandboxInfo) => string | undefined> = {
-  'metadata.name': (pod) => pod.metadata.name,
-  'metadata.namespace': (pod) => pod.metadata.namespace ?? 'default',
-  'metadata.uid': (pod) => pod.metadata.uid,
-  'spec.nodeName': (pod) => pod.spec.nodeName,
-  'spec.serviceAccountName': (pod) => pod.spec.serviceAccountName,
-  'status.podIP': (_pod, sandbox) => sandbox.ip,
-};
-
-function envValue(env: EnvVar, pod: Pod, sandbox: SandboxInfo, container: Container): string {
-  if (env.valueFrom === undefined) return env.value ?? '';
-  const fieldPath = (env.valueFrom as { fieldRef?: { fieldPath?: unknown } }).fieldRef?.fieldPath;
-  const resolve = typeof fieldPath === 'string' ? fieldRefs[fieldPath] : undefined;
-  if (!resolve) {
-    throw new ContainerConfigError(
-      `container "${container.name}": env ${env.name}: only valueFrom.fieldRef of ${Object.keys(fieldRefs).join(', ')} is supported`,
-    );
-  }
-  return resolve(pod, sandbox) ?? '';
-}
-
 function safeSubPath(container: Container, subPath: string): string {
   const normal = posix.normalize(subPath);
   if (posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../')) {
@@ -175,6 +155,8 @@ export interface AppConfigInput {
   sandbox: SandboxInfo;
   restartCount: number;
   volumes: PodVolumes;
+  /** The resolved environment (see env.ts), which also expands $(VAR) in command and args. */
+  env: Map<string, string>;
   node: string;
   extraLabels: Record<string, string>;
 }
@@ -213,7 +195,7 @@ export function appContainerCreateOptions(input: AppConfigInput): Docker.Contain
     name: dockerContainerName(podIdentity(pod), container.name, input.restartCount),
     Image: container.image,
     Labels: appLabels(pod, container, input.restartCount, input.node, input.extraLabels),
-    Env: (container.env ?? []).map((env) => `${env.name}=${envValue(env, pod, sandbox, container)}`),
+    Env: [...input.env].map(([name, value]) => `${name}=${value}`),
     Tty: container.tty === true,
     OpenStdin: container.stdin === true,
     StdinOnce: false,
@@ -221,8 +203,9 @@ export function appContainerCreateOptions(input: AppConfigInput): Docker.Contain
   };
   // Kubernetes semantics: command replaces the image ENTRYPOINT (and then the image CMD is
   // dropped, which Docker also does), args replace the image CMD.
-  if (container.command?.length) options.Entrypoint = container.command;
-  if (container.args?.length) options.Cmd = container.args;
+  const expand = (list: string[]): string[] => list.map((arg) => expandVars(arg, (name) => input.env.get(name)));
+  if (container.command?.length) options.Entrypoint = expand(container.command);
+  if (container.args?.length) options.Cmd = expand(container.args);
   if (container.workingDir) options.WorkingDir = container.workingDir;
   const user = dockerUser(pod, container);
   if (user !== undefined) options.User = user;

@@ -41,7 +41,7 @@ async function startPod(pod: Pod): Promise<{ sandbox: SandboxInfo; ids: Record<s
   const volumes = await runtime.prepareVolumes(pod);
   const ids: Record<string, string> = {};
   for (const container of pod.spec.containers) {
-    ids[container.name] = await runtime.createContainer(pod, container, sandbox, { restartCount: 0, volumes });
+    ids[container.name] = await runtime.createContainer(pod, container, sandbox, { restartCount: 0, volumes, env: new Map() });
     await runtime.startContainer(ids[container.name]);
   }
   return { sandbox, ids };

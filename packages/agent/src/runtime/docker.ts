@@ -242,6 +242,7 @@ export class DockerRuntime implements ContainerRuntime {
       sandbox,
       restartCount: opts.restartCount,
       volumes: opts.volumes,
+      env: opts.env,
       node: this.nodeName,
       extraLabels: this.extraLabels,
     });

@@ -8,3 +8,4 @@ export type { DaemonCgroup } from './cgroup';
 export type { PrivilegedSupport } from './privileged';
 export { handlerKind, runHandler, NO_HOOK_TIMEOUT_MS, type HookContext } from './hooks';
 export type { OnSignal } from './stop';
+export { expandVars } from './expand-vars';

@@ -58,6 +58,8 @@ export type PodVolumeSource =
 export interface CreateContainerOptions {
   restartCount: number;
   volumes: PodVolumes;
+  /** The container's environment, resolved by the agent (env.ts). */
+  env: Map<string, string>;
 }
 
 export type RuntimeContainerState = 'created' | 'running' | 'exited';

@@ -3,10 +3,24 @@ import { authorize } from './authorizer';
 import { parseTokenFile, authenticate } from './tokens';
 
 const pods: Record<string, Pod> = {
-  'default/mine': { metadata: { name: 'mine', namespace: 'default' }, spec: { nodeName: 'n1', containers: [] } },
-  'default/theirs': { metadata: { name: 'theirs', namespace: 'default' }, spec: { nodeName: 'n2', containers: [] } },
+  'default/mine': {
+    metadata: { name: 'mine', namespace: 'default' },
+    spec: {
+      nodeName: 'n1',
+      serviceAccountName: 'builder',
+      containers: [{ name: 'c', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 'env-secret', key: 'k' } } }], envFrom: [{ configMapRef: { name: 'settings' } }] }],
+      volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }, { secret: { name: 'certs' } }] } }],
+    },
+  },
+  'default/theirs': {
+    metadata: { name: 'theirs', namespace: 'default' },
+    spec: { nodeName: 'n2', serviceAccountName: 'deployer', containers: [], volumes: [{ name: 'v', secret: { secretName: 'other' } }] },
+  },
 };
-const lookup = { pod: (ns: string, name: string) => pods[`${ns}/${name}`] };
+const lookup = {
+  pod: (ns: string, name: string) => pods[`${ns}/${name}`],
+  podsOnNode: (ns: string, node: string) => Object.values(pods).filter((p) => p.metadata.namespace === ns && p.spec.nodeName === node),
+};
 
 const node = { name: 'system:node:n1', uid: '1', groups: ['system:nodes'] };
 const scheduler = { name: 'system:kube-scheduler', uid: '2', groups: [] };
@@ -42,6 +56,22 @@ test('a node acts only on itself and its own pods', () => {
   expect(allow({ verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'mine' })).toBe(false);
   expect(allow({ verb: 'create', resource: 'events', namespace: 'default' })).toBe(true);
   expect(allow({ verb: 'patch', resource: 'pods', subresource: 'status', namespace: 'default', name: 'gone' })).toBe(true);
+});
+
+test("a node reads only the ConfigMaps and Secrets of its pods, and requests tokens only for their service accounts", () => {
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a, lookup).allowed;
+  expect(allow({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'env-secret' })).toBe(true);
+  expect(allow({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'certs' })).toBe(true);
+  expect(allow({ verb: 'get', resource: 'configmaps', namespace: 'default', name: 'settings' })).toBe(true);
+  expect(allow({ verb: 'get', resource: 'configmaps', namespace: 'default', name: 'kube-root-ca.crt' })).toBe(true);
+  expect(allow({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'other' })).toBe(false);
+  expect(allow({ verb: 'get', resource: 'secrets', namespace: 'other', name: 'certs' })).toBe(false);
+  expect(allow({ verb: 'list', resource: 'secrets', namespace: 'default' })).toBe(false);
+  expect(allow({ verb: 'update', resource: 'configmaps', namespace: 'default', name: 'settings' })).toBe(false);
+  expect(allow({ verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'builder' })).toBe(true);
+  expect(allow({ verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace: 'default', name: 'deployer' })).toBe(false);
+  expect(allow({ verb: 'get', resource: 'serviceaccounts', namespace: 'default', name: 'builder' })).toBe(false);
+  expect(allow({ verb: 'list', resource: 'services', namespace: 'default' })).toBe(true);
 });
 
 test('the scheduler binds but may not delete nodes; the message reads as Kubernetes words it', () => {

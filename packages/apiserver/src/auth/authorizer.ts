@@ -1,4 +1,4 @@
-import { findResource, type Pod } from '@peapod/api';
+import { configMapsOf, findResource, secretsOf, type Pod } from '@peapod/api';
 import type { UserInfo } from './tokens';
 
 export interface RequestAttributes {
@@ -19,6 +19,8 @@ export interface Decision {
 /** What the node authorizer needs to know about stored pods. */
 export interface PodLookup {
   pod(namespace: string, name: string): Pod | undefined;
+  /** The pods of a namespace bound to `node`. */
+  podsOnNode(namespace: string, node: string): Pod[];
 }
 
 type Rule = { resources: string[]; verbs: string[] };
@@ -101,6 +103,14 @@ function authorizeNode(node: string, a: RequestAttributes, resource: string, pod
       return ['create', 'patch', 'update'].includes(a.verb);
     case 'namespaces':
       return a.verb === 'get';
+    case 'services':
+      // service variables of the pods' environment, as the kubelet reads them
+      return read.includes(a.verb);
+    case 'configmaps':
+    case 'secrets':
+      return a.verb === 'get' && referencedByPodOn(node, a, pods, resource === 'configmaps' ? configMapsOf : secretsOf);
+    case 'serviceaccounts/token':
+      return a.verb === 'create' && referencedByPodOn(node, a, pods, (pod) => [pod.spec.serviceAccountName ?? 'default']);
     default:
       return false;
   }
@@ -115,4 +125,10 @@ function boundTo(node: string, a: RequestAttributes, pods: PodLookup): boolean {
   if (!a.namespace || !a.name) return false;
   const pod = pods.pod(a.namespace, a.name);
   return !pod || pod.spec.nodeName === node;
+}
+
+/** A pod of the object's namespace, bound to this node, names it (Kubernetes' node authorizer graph, looked up). */
+function referencedByPodOn(node: string, a: RequestAttributes, pods: PodLookup, names: (pod: Pod) => string[]): boolean {
+  if (!a.namespace || !a.name) return false;
+  return pods.podsOnNode(a.namespace, node).some((pod) => names(pod).includes(a.name!));
 }

@@ -148,6 +148,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   const watchesByClient = new Map<string, number>();
   const podLookup = {
     pod: (namespace: string, name: string) => registry.store.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
+    podsOnNode: (namespace: string, node: string) =>
+      registry.store.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
   };
 
   function checkAccess(user: UserInfo | undefined, path: ResourcePath, verb: string, q: URLSearchParams): void {
