@@ -29,6 +29,8 @@ export interface AgentOptions {
   heartbeatIntervalMs: number;
   backoffBaseMs: number;
   relistPeriodMs: number;
+  /** How often mounted ConfigMaps and Secrets are read again. */
+  volumeResyncMs?: number;
   cpu?: string;
   memory?: string;
   maxPods?: number;
@@ -76,6 +78,7 @@ export class Agent {
       nodeName,
       hostIP: this.opts.address,
       allocatable: hostCapacity(this.opts),
+      ...(this.opts.volumeResyncMs !== undefined ? { volumeResyncMs: this.opts.volumeResyncMs } : {}),
       infraImage: this.opts.infraImage,
       network: this.opts.network,
       allowPrivileged: this.opts.allowPrivileged,

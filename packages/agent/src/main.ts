@@ -70,6 +70,7 @@ interface Flags {
   heartbeatInterval: number;
   backoffBase: number;
   relistPeriod: number;
+  volumeResyncPeriod: number;
   cpu?: string;
   memory?: string;
   maxPods: number;
@@ -92,6 +93,7 @@ const program = new Command('peapod-agent')
   .option('--heartbeat-interval <seconds>', 'how often the node status is posted', seconds, 10)
   .option('--backoff-base <seconds>', 'first container restart back-off; doubles up to 5 min', seconds, 10)
   .option('--relist-period <seconds>', 'how often the runtime is polled for container changes', seconds, 1)
+  .option('--volume-resync-period <seconds>', 'how often mounted ConfigMaps and Secrets are read again', seconds, 30)
   .option('--cpu <quantity>', 'cpu capacity to report (default: the host’s cores)', quantity)
   .option('--memory <quantity>', 'memory capacity to report (default: the host’s memory)', quantity)
   .option('--max-pods <n>', 'pod capacity to report', positiveInt, 110)
@@ -129,6 +131,7 @@ const agent = new Agent({
   heartbeatIntervalMs: flags.heartbeatInterval * 1000,
   backoffBaseMs: flags.backoffBase * 1000,
   relistPeriodMs: flags.relistPeriod * 1000,
+  volumeResyncMs: flags.volumeResyncPeriod * 1000,
   cpu: flags.cpu,
   memory: flags.memory,
   maxPods: flags.maxPods,

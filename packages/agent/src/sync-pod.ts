@@ -6,9 +6,10 @@ import { ApiError } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { admitPod } from './admission';
 import { RestartBackoff } from './backoff';
-import { containerEnvironment } from './env';
+import { containerEnvironment, type PodObjectSource } from './env';
 import type { EventRecorder } from './events';
 import { apiObjectSource, servicesForPod } from './pod-objects';
+import { VolumeFileWriter, VolumeSetupError } from './volume-files';
 import { postStartFailureMessage } from './post-start';
 import type { ProbeManager } from './probe';
 import {
@@ -51,7 +52,11 @@ export interface PodSyncerOptions {
   probes: ProbeManager;
   /** The node's allocatable resources, which resourceFieldRef reads for an unset limit. */
   allocatable: Record<string, string>;
+  /** How often mounted ConfigMaps and Secrets are read again (default 30 s). */
+  volumeResyncMs?: number;
 }
+
+const DEFAULT_VOLUME_RESYNC_MS = 30_000;
 
 interface Termination {
   /** When this agent process began it; a restarted agent begins again with the full grace. */
@@ -135,10 +140,14 @@ export class PodSyncer {
   private readonly backoff: RestartBackoff;
   private readonly rt: ContainerRuntime;
   private readonly log: Logger;
+  private readonly objects: PodObjectSource;
+  private readonly volumeFiles: VolumeFileWriter;
 
   constructor(private readonly opts: PodSyncerOptions) {
     this.rt = opts.runtime;
     this.log = opts.log;
+    this.objects = apiObjectSource(opts.client);
+    this.volumeFiles = new VolumeFileWriter(opts.client, opts.runtime, this.objects);
     this.backoff = new RestartBackoff(opts.backoffBaseMs ?? 10_000, opts.backoffMaxMs ?? 300_000);
   }
 
@@ -262,6 +271,7 @@ export class PodSyncer {
     if (rec.termination?.forceTimer) clearTimeout(rec.termination.forceTimer);
     this.backoff.forgetPrefix(`${rec.uid}/`);
     this.records.delete(rec.uid);
+    this.volumeFiles.forget(rec.uid);
   }
 
   private async removeVolumesOnly(uid: string): Promise<void> {
@@ -356,12 +366,14 @@ export class PodSyncer {
       const infra = containers.filter((c) => c.isInfra && c.state === 'running');
       await Promise.all(infra.map((c) => this.rt.stopContainer(c.id, GONE_POD_GRACE_SECONDS)));
     } else {
-      const sandbox = await this.ensureSandbox(pod, containers);
-      podIP = sandbox.info.ip;
       const volumes = await this.rt.prepareVolumes(pod);
+      const sandbox = await this.ensureSandbox(pod, containers, volumes);
+      podIP = sandbox.info.ip;
       if (sandbox.fresh) containers = await this.rt.listPodContainers({ uid });
       const ctx: StartContext = { rec, pod, sandbox: sandbox.info, volumes };
-      const init = await this.syncInitContainers(ctx, containers);
+      const mounted = await this.syncVolumeFiles(ctx);
+      waitAtMost(mounted.requeueAfterMs);
+      const init = mounted.ready ? await this.syncInitContainers(ctx, containers) : { done: false };
       waitAtMost(init.requeueAfterMs);
       if (init.done) {
         // One after another, as the kubelet starts them: a postStart hook holds back the next container.
@@ -408,7 +420,30 @@ export class PodSyncer {
    * The running sandbox of the pod, created when missing. App containers left from a
    * sandbox that died live in dead namespaces: they are removed first.
    */
-  private async ensureSandbox(pod: Pod, containers: RuntimeContainer[]): Promise<{ info: SandboxInfo; fresh: boolean }> {
+  /**
+   * Writes the pod's configMap, secret, downwardAPI and projected volumes; containers wait
+   * (FailedMount) until they can be. Rechecked every resync period and when a token is due.
+   */
+  private async syncVolumeFiles(ctx: StartContext): Promise<{ ready: boolean; requeueAfterMs?: number }> {
+    if (!Object.values(ctx.volumes).some((v) => v.kind === 'files')) return { ready: true };
+    const { pod, rec } = ctx;
+    try {
+      const tokenDue = await this.volumeFiles.sync(
+        { pod, podIP: ctx.sandbox.ip, hostIP: this.opts.hostIP, allocatable: this.opts.allocatable },
+        ctx.sandbox,
+        ctx.volumes,
+      );
+      this.backoff.forgetPrefix(`${rec.uid}/volumes`);
+      const resync = this.opts.volumeResyncMs ?? DEFAULT_VOLUME_RESYNC_MS;
+      return { ready: true, requeueAfterMs: Math.max(0, Math.min(resync, (tokenDue ?? Infinity) - Date.now())) };
+    } catch (err) {
+      if (!(err instanceof VolumeSetupError)) throw err;
+      this.opts.events.record(pod, 'Warning', 'FailedMount', err.message);
+      return { ready: false, requeueAfterMs: this.backoff.next(`${rec.uid}/volumes`) };
+    }
+  }
+
+  private async ensureSandbox(pod: Pod, containers: RuntimeContainer[], volumes: PodVolumes): Promise<{ info: SandboxInfo; fresh: boolean }> {
     const uid = pod.metadata.uid ?? '';
     const found = await this.rt.findSandbox(uid);
     if (found) return { info: found, fresh: false };
@@ -420,6 +455,7 @@ export class PodSyncer {
     const info = await this.rt.createSandbox(pod, {
       infraImage: this.opts.infraImage,
       network: this.opts.network,
+      volumes,
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
     });
     return { info, fresh: stale.length > 0 };
@@ -511,7 +547,7 @@ export class PodSyncer {
         hostIP: this.opts.hostIP,
         allocatable: this.opts.allocatable,
         services: await servicesForPod(this.opts.client, pod.metadata.namespace ?? 'default'),
-        objects: apiObjectSource(this.opts.client),
+        objects: this.objects,
       });
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes, env });
     } catch (err) {

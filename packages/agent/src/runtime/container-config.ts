@@ -76,6 +76,12 @@ export interface SandboxConfigInput {
   infraImage: string;
   network: string;
   cgroupParent?: string;
+  volumes?: PodVolumes;
+}
+
+/** Where the infra container holds a file volume mounted (and the agent writes it). */
+export function sandboxVolumePath(volume: string): string {
+  return `/peapod/volumes/${volume}`;
 }
 
 /** The infra container: holds the pod's network, IPC and UTS namespaces and publishes host ports. */
@@ -102,6 +108,8 @@ export function sandboxCreateOptions(input: SandboxConfigInput): Docker.Containe
     IpcMode: 'shareable',
     PortBindings: bindings,
     RestartPolicy: { Name: 'no' },
+    // Holding them keeps a tmpfs volume's files while app containers restart.
+    Binds: Object.entries(input.volumes ?? {}).flatMap(([name, v]) => (v.kind === 'files' ? [`${v.dockerVolume}:${sandboxVolumePath(name)}`] : [])),
   };
   if (input.cgroupParent) hostConfig.CgroupParent = input.cgroupParent;
   return {
@@ -129,16 +137,18 @@ function binds(container: Container, volumes: PodVolumes): string[] {
       throw new ContainerConfigError(`container "${container.name}": volumeMount "${mount.name}" names no pod volume`);
     }
     let from: string;
-    if (source.kind === 'emptyDir') {
+    if (source.kind !== 'hostPath') {
       // Docker 20.10 cannot mount a sub-directory of a named volume.
       if (mount.subPath) {
-        throw new ContainerConfigError(`container "${container.name}": subPath on emptyDir volume "${mount.name}" is not supported`);
+        throw new ContainerConfigError(`container "${container.name}": subPath on ${source.kind} volume "${mount.name}" is not supported`);
       }
       from = source.dockerVolume;
     } else {
       from = mount.subPath ? posix.join(source.path, safeSubPath(container, mount.subPath)) : source.path;
     }
-    return `${from}:${mount.mountPath}${mount.readOnly ? ':ro' : ''}`;
+    // The agent's files are never written from inside, as Kubernetes mounts them.
+    const readOnly = mount.readOnly || source.kind === 'files';
+    return `${from}:${mount.mountPath}${readOnly ? ':ro' : ''}`;
   });
 }
 

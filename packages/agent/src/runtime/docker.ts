@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import { parseBytes } from '@peapod/api';
 import type { Container, Pod } from '@peapod/api';
 import { applyPodLimits, daemonCgroup, podCgroupParent, removePodCgroup, type DaemonCgroup } from './cgroup';
-import { appContainerCreateOptions, podLimits, sandboxCreateOptions } from './container-config';
+import { appContainerCreateOptions, podLimits, sandboxCreateOptions, sandboxVolumePath } from './container-config';
 import { dockerStatusCode, errorMessage, isNotFound } from './errors';
 import { execInContainer } from './exec';
 import { defaultPullPolicy, ensureImage, imagePresent } from './image';
@@ -107,8 +107,8 @@ function toRuntimeContainer(info: Docker.ContainerInspectInfo): RuntimeContainer
 }
 
 /** emptyDir medium Memory: a local volume backed by tmpfs, bounded by sizeLimit when given. */
-function tmpfsOptions(sizeLimit: string | undefined): Record<string, string> {
-  const o = ['mode=1777'];
+function tmpfsOptions(sizeLimit: string | undefined, mode = '1777'): Record<string, string> {
+  const o = [`mode=${mode}`];
   if (sizeLimit) o.push(`size=${parseBytes(sizeLimit)}`);
   return { type: 'tmpfs', device: 'tmpfs', o: o.join(',') };
 }
@@ -166,6 +166,7 @@ export class DockerRuntime implements ContainerRuntime {
       infraImage: opts.infraImage,
       network,
       cgroupParent: parent,
+      ...(opts.volumes ? { volumes: opts.volumes } : {}),
     });
     const container = await this.docker.createContainer(create);
     try {
@@ -213,20 +214,26 @@ export class DockerRuntime implements ContainerRuntime {
         continue;
       }
       const name = emptyDirVolumeName(uid, volume.name);
+      // What holds secrets and tokens lives in memory only; ConfigMaps and the downward API go with them.
+      const files = !volume.emptyDir && (volume.configMap || volume.secret || volume.downwardAPI || volume.projected) !== undefined;
       try {
         await this.docker.getVolume(name).inspect();
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        const driverOpts = volume.emptyDir?.medium === 'Memory' ? tmpfsOptions(volume.emptyDir.sizeLimit) : undefined;
+        const driverOpts = files ? tmpfsOptions(undefined, '0755') : volume.emptyDir?.medium === 'Memory' ? tmpfsOptions(volume.emptyDir.sizeLimit) : undefined;
         await this.docker.createVolume({
           Name: name,
           Labels: { ...podLabels(pod, this.nodeName, this.extraLabels), [LABEL_VOLUME]: volume.name },
           ...(driverOpts ? { DriverOpts: driverOpts } : {}),
         });
       }
-      volumes[volume.name] = { kind: 'emptyDir', dockerVolume: name };
+      volumes[volume.name] = { kind: files ? 'files' : 'emptyDir', dockerVolume: name };
     }
     return volumes;
+  }
+
+  async writeVolumeFiles(sandbox: SandboxInfo, volume: string, archive: Buffer): Promise<void> {
+    await this.docker.getContainer(sandbox.id).putArchive(archive, { path: sandboxVolumePath(volume) });
   }
 
   /** Whether this daemon runs privileged containers, found out once (see probePrivileged). */

@@ -21,6 +21,8 @@ export interface SandboxOptions {
   cgroupParent?: string;
   /** Docker network the pod's IP lives on (default `bridge`). */
   network?: string;
+  /** The pod's volumes: the infra container holds the file volumes mounted while the pod lives. */
+  volumes?: PodVolumes;
 }
 
 export interface PodCgroupLimits {
@@ -53,7 +55,9 @@ export type PodVolumes = Record<string, PodVolumeSource>;
 
 export type PodVolumeSource =
   | { kind: 'emptyDir'; dockerVolume: string }
-  | { kind: 'hostPath'; path: string };
+  | { kind: 'hostPath'; path: string }
+  /** configMap, secret, downwardAPI, projected: a tmpfs volume the agent writes (see volume-files.ts) */
+  | { kind: 'files'; dockerVolume: string };
 
 export interface CreateContainerOptions {
   restartCount: number;
@@ -200,6 +204,8 @@ export interface ContainerRuntime {
   createSandbox(pod: Pod, opts: SandboxOptions): Promise<SandboxInfo>;
   findSandbox(uid: string): Promise<SandboxInfo | undefined>;
   prepareVolumes(pod: Pod): Promise<PodVolumes>;
+  /** Extracts a tar archive into a file volume of the pod, through its infra container. */
+  writeVolumeFiles(sandbox: SandboxInfo, volume: string, archive: Buffer): Promise<void>;
   createContainer(pod: Pod, container: Container, sandbox: SandboxInfo, opts: CreateContainerOptions): Promise<string>;
   startContainer(id: string): Promise<void>;
   inspect(id: string): Promise<RuntimeContainer>;

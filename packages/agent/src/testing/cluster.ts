@@ -2,8 +2,8 @@
 // network of their own; everything they create is found again by label and removed.
 import { randomBytes } from 'crypto';
 import Docker from 'dockerode';
-import type { Container, Pod } from '@peapod/api';
-import { Client } from '@peapod/client';
+import type { Container, KubeObject, Pod } from '@peapod/api';
+import { ApiError, Client } from '@peapod/client';
 import { startApiServer, startComponent } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
 
@@ -90,11 +90,25 @@ export class TestCluster {
     return full;
   }
 
-  async start(apiserverArgs: string[] = []): Promise<Client> {
+  /** Starts the API server; `token` is the admin's when the arguments turn authentication on. */
+  async start(apiserverArgs: string[] = [], token?: string): Promise<Client> {
     await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
     this.server = await startApiServer({ args: apiserverArgs, timeoutMs: 20_000 });
-    this.client = new Client({ server: this.server.url });
+    this.client = new Client({ server: this.server.url, ...(token !== undefined ? { token } : {}) });
+    await this.namespaceDefaults('default');
     return this.client;
+  }
+
+  /**
+   * What the controller manager (not run here) gives a namespace: the `default` service account
+   * and kube-root-ca.crt (no CA over plain HTTP), which every pod's kube-api-access volume reads.
+   */
+  async namespaceDefaults(namespace: string): Promise<void> {
+    const created = async (p: Promise<unknown>) => p.catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    });
+    await created(this.api.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }));
+    await created(this.api.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace }, data: { 'ca.crt': '' } } as KubeObject));
   }
 
   get api(): Client {
