@@ -23,3 +23,4 @@ export * from './patch';
 export * from './bench';
 export * from './canonical';
 export * from './deletion';
+export * from './protobuf';
