@@ -20,6 +20,18 @@ export function kubectlFor(server: string) {
       const r = spawnSync(kubectlPath, [...base, ...args], { env, input, encoding: 'utf8', timeout: 30_000 });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
+    /** run without blocking the event loop, for kubectl talking to a server in this process */
+    runAsync(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+      return new Promise((resolve) => {
+        const proc = spawn(kubectlPath, [...base, ...args], { env, timeout: 60_000 });
+        let stdout = '';
+        let stderr = '';
+        proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        proc.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+        proc.stdin.end(input);
+      });
+    },
     /** starts a long-running kubectl (get -w) and collects its stdout */
     start(args: string[]) {
       const proc = spawn(kubectlPath, [...base, ...args], { env });
