@@ -385,7 +385,15 @@ function v2Node(n: Json): Json {
   return n;
 }
 
-const identity = (n: Json): Json => n;
+/**
+ * OpenAPI 3.0 ignores what sits beside a $ref: a field that refers to a type and has its own
+ * description refers to it through allOf, as Kubernetes publishes it (kubectl explain reads both).
+ */
+function v3Node(n: Json): Json {
+  if (typeof n.$ref !== 'string' || Object.keys(n).length === 1) return n;
+  const { $ref, ...rest } = n;
+  return { ...rest, allOf: [{ $ref }] };
+}
 
 function gvkExtension(gvk: GVK): Json {
   return { group: gvk.group, version: gvk.version, kind: gvk.kind };
@@ -498,7 +506,7 @@ function v3Document(gvPath: string): { doc: Json; hash: string } | undefined {
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths,
     components: {
-      schemas: rewriteSchema(definitions, '#/components/schemas/', identity) as Record<string, JSONSchema>,
+      schemas: rewriteSchema(definitions, '#/components/schemas/', v3Node) as Record<string, JSONSchema>,
       securitySchemes: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header', description: 'Bearer Token authentication' } },
     },
     security: [{ BearerToken: [] }],

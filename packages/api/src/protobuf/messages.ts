@@ -7,6 +7,7 @@ import protobuf from 'protobufjs';
 import { intstrProto, metaProto, metaV1Proto, resourceProto } from './proto/meta';
 import { coreV1Proto } from './proto/core';
 import { authenticationV1Proto, authorizationV1Proto, autoscalingV1Proto, coordinationV1Proto, discoveryV1Proto, policyV1Proto } from './proto/groups';
+import { openapiV2Proto } from './proto/openapi';
 
 export const metaPackage = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 export const runtimePackage = 'k8s.io.apimachinery.pkg.runtime';
@@ -16,7 +17,7 @@ let root: protobuf.Root | undefined;
 export function protoRoot(): protobuf.Root {
   if (root) return root;
   const r = new protobuf.Root();
-  for (const text of [metaProto, resourceProto, intstrProto, metaV1Proto, coreV1Proto, autoscalingV1Proto, coordinationV1Proto, policyV1Proto, discoveryV1Proto, authenticationV1Proto, authorizationV1Proto]) {
+  for (const text of [metaProto, resourceProto, intstrProto, metaV1Proto, coreV1Proto, autoscalingV1Proto, coordinationV1Proto, policyV1Proto, discoveryV1Proto, authenticationV1Proto, authorizationV1Proto, openapiV2Proto]) {
     protobuf.parse(text, r, { keepCase: true });
   }
   r.resolveAll();

@@ -49,7 +49,8 @@ export function parseAccept(accept: string | undefined): MediaRange[] {
   return ranges.map((r, i) => ({ r, i })).sort((a, b) => b.r.q - a.r.q || a.i - b.i).map(({ r }) => r);
 }
 
-const jsonTypes = new Set(['application/json', 'application/yaml', 'application/*', '*/*']);
+/** Ranges answered with JSON. */
+export const jsonMediaTypes = new Set(['application/json', 'application/yaml', 'application/*', '*/*']);
 
 /**
  * The encoding of a response carrying objects of `kind` (in `apiVersion`). A range asking
@@ -63,7 +64,7 @@ export function responseFormat(accept: string | undefined, apiVersion: string, k
       if (hasProtobufForm(apiVersion, kind)) return 'protobuf';
       continue;
     }
-    if (jsonTypes.has(r.type)) return 'json';
+    if (jsonMediaTypes.has(r.type)) return 'json';
   }
   return 'json';
 }
