@@ -54,7 +54,7 @@ export function envelope(apiVersion: string, kind: string, raw: Uint8Array): Buf
 /** An object's message bytes, without the envelope. */
 export function encodeMessage(obj: Json): Uint8Array {
   const t = typeFor(obj.apiVersion, obj.kind);
-  return t.encode(toWire(planOf(t), obj, '')).finish();
+  return t.encode(toWire(planOf(t), obj)).finish();
 }
 
 /** An object (with apiVersion and kind) in the envelope. */
@@ -72,7 +72,7 @@ export function encodeList(apiVersion: string, listKind: string, metadata: Json,
   const itemsField = t.fields.items;
   const w = protobuf.Writer.create();
   const metaType = metaField.resolvedType as protobuf.Type;
-  metaType.encode(toWire(planOf(metaType), metadata, 'metadata'), w.uint32((metaField.id << 3) | 2).fork()).ldelim();
+  metaType.encode(toWire(planOf(metaType), metadata), w.uint32((metaField.id << 3) | 2).fork()).ldelim();
   const itemTag = (itemsField.id << 3) | 2;
   for (const item of items) w.uint32(itemTag).bytes(item);
   return envelope(apiVersion, listKind, w.finish());

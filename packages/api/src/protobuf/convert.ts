@@ -48,7 +48,19 @@ interface MessagePlan {
 }
 
 /** A value on the wire or in JSON that does not fit its message. */
-export class ProtobufConversionError extends Error {}
+export class ProtobufConversionError extends Error {
+  /** where the value is ("spec", "containers[0]", "ports"), filled in as the error goes up */
+  readonly path: string[] = [];
+  constructor(readonly problem: string) {
+    super(problem);
+  }
+  /** Records the field (and index or key) the error came through. */
+  within(step: string): this {
+    this.path.unshift(step);
+    this.message = `${this.path.join('.')}: ${this.problem}`;
+    return this;
+  }
+}
 
 const plans = new Map<protobuf.Type, MessagePlan>();
 
@@ -94,19 +106,19 @@ function zeroScalar(scalar: string): unknown {
   }
 }
 
-function scalarToWire(scalar: string, v: unknown, at: string): unknown {
+function scalarToWire(scalar: string, v: unknown): unknown {
   switch (scalar) {
     case 'string':
       return typeof v === 'string' ? v : String(v);
     case 'bool':
-      if (typeof v !== 'boolean') throw new ProtobufConversionError(`${at}: expected a boolean`);
+      if (typeof v !== 'boolean') throw new ProtobufConversionError(`expected a boolean`);
       return v;
     case 'bytes':
-      if (typeof v !== 'string') throw new ProtobufConversionError(`${at}: expected a base64 string`);
+      if (typeof v !== 'string') throw new ProtobufConversionError(`expected a base64 string`);
       return Buffer.from(v, 'base64');
     default: {
       const n = typeof v === 'number' ? v : Number(v);
-      if (!Number.isFinite(n)) throw new ProtobufConversionError(`${at}: expected a number`);
+      if (!Number.isFinite(n)) throw new ProtobufConversionError(`expected a number`);
       return n;
     }
   }
@@ -115,33 +127,33 @@ function scalarToWire(scalar: string, v: unknown, at: string): unknown {
 const rfc3339 = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/i;
 
 /** RFC 3339 → seconds and nanoseconds (nanoseconds truncated to microseconds, as MicroTime keeps them). */
-function parseTime(v: unknown, at: string): { seconds: number; nanos: number } {
+function parseTime(v: unknown): { seconds: number; nanos: number } {
   const m = typeof v === 'string' ? rfc3339.exec(v) : null;
   const ms = m ? Date.parse(`${m[1]}${m[3].toUpperCase()}`) : NaN;
-  if (!m || Number.isNaN(ms)) throw new ProtobufConversionError(`${at}: expected an RFC 3339 time`);
+  if (!m || Number.isNaN(ms)) throw new ProtobufConversionError(`expected an RFC 3339 time`);
   const micros = (m[2] ?? '').slice(0, 6).padEnd(6, '0');
   return { seconds: Math.floor(ms / 1000), nanos: Number(micros) * 1000 };
 }
 
-function specialToWire(special: Special, v: unknown, at: string): Json {
+function specialToWire(special: Special, v: unknown): Json {
   switch (special) {
     case 'time':
       // Time keeps seconds only: Kubernetes writes nanos as 0.
-      return { seconds: parseTime(v, at).seconds, nanos: 0 };
+      return { seconds: parseTime(v).seconds, nanos: 0 };
     case 'microtime':
-      return parseTime(v, at);
+      return parseTime(v);
     case 'quantity':
-      if (typeof v !== 'string' && typeof v !== 'number') throw new ProtobufConversionError(`${at}: expected a quantity`);
+      if (typeof v !== 'string' && typeof v !== 'number') throw new ProtobufConversionError(`expected a quantity`);
       return { string: String(v) };
     case 'intorstring':
       if (typeof v === 'number' && Number.isInteger(v)) return { type: 0, intVal: v, strVal: '' };
       if (typeof v === 'string') return { type: 1, intVal: 0, strVal: v };
-      throw new ProtobufConversionError(`${at}: expected an integer or a string`);
+      throw new ProtobufConversionError(`expected an integer or a string`);
     case 'fieldsv1':
     case 'rawextension':
       return { raw: Buffer.from(JSON.stringify(v)) };
     case 'extravalue':
-      if (!Array.isArray(v)) throw new ProtobufConversionError(`${at}: expected a list of strings`);
+      if (!Array.isArray(v)) throw new ProtobufConversionError(`expected a list of strings`);
       return { items: v.map((s) => String(s)) };
   }
 }
@@ -157,7 +169,7 @@ function zeroMessage(plan: MessagePlan): Json {
       zero = { type: 0, intVal: 0, strVal: '' };
       break;
     case undefined:
-      zero = toWire(plan, {}, '');
+      zero = toWire(plan, {});
       break;
     default:
       // the zero time and empty raw bytes are an empty message
@@ -167,14 +179,14 @@ function zeroMessage(plan: MessagePlan): Json {
   return zero;
 }
 
-function messageToWire(plan: MessagePlan, v: unknown, at: string): Json {
-  if (plan.special) return specialToWire(plan.special, v, at);
-  if (!isObject(v)) throw new ProtobufConversionError(`${at}: expected an object`);
-  return toWire(plan, v, at);
+function messageToWire(plan: MessagePlan, v: unknown): Json {
+  if (plan.special) return specialToWire(plan.special, v);
+  if (!isObject(v)) throw new ProtobufConversionError('expected an object');
+  return toWire(plan, v);
 }
 
-function elementToWire(f: FieldPlan, v: unknown, at: string): unknown {
-  return f.message ? messageToWire(f.message, v, at) : scalarToWire(f.scalar!, v, at);
+function elementToWire(f: FieldPlan, v: unknown): unknown {
+  return f.message ? messageToWire(f.message, v) : scalarToWire(f.scalar!, v);
 }
 
 /** Go writes map entries in key order. (JavaScript objects list integer-like keys first whatever their insertion order.) */
@@ -182,30 +194,49 @@ function sortedKeys(o: Json): string[] {
   return Object.keys(o).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export function toWire(plan: MessagePlan, json: Json, at: string): Json {
+export function toWire(plan: MessagePlan, json: Json): Json {
   const out: Json = {};
-  for (const f of plan.fields) {
-    if (f.inline) {
-      out[f.name] = toWire(f.message!, json, at);
-      continue;
+  // Where a bad value is, kept only to be told when there is one (no strings built on the way).
+  let field: FieldPlan | undefined;
+  let at: number | string | undefined;
+  try {
+    for (const f of plan.fields) {
+      field = f;
+      at = undefined;
+      if (f.inline) {
+        out[f.name] = toWire(f.message!, json);
+        continue;
+      }
+      const v = json[f.name];
+      if (v === undefined || v === null) {
+        if (!f.pointer && f.shape === 'single') out[f.name] = f.message ? zeroMessage(f.message) : zeroScalar(f.scalar!);
+        continue;
+      }
+      if (f.shape === 'repeated') {
+        if (!Array.isArray(v)) throw new ProtobufConversionError('expected a list');
+        const list = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) {
+          at = i;
+          list[i] = elementToWire(f, v[i]);
+        }
+        out[f.name] = list;
+      } else if (f.shape === 'map') {
+        if (!isObject(v)) throw new ProtobufConversionError('expected an object');
+        const m: Json = {};
+        for (const k of sortedKeys(v)) {
+          at = k;
+          if (v[k] !== null && v[k] !== undefined) m[k] = elementToWire(f, v[k]);
+        }
+        out[f.name] = m;
+      } else {
+        out[f.name] = elementToWire(f, v);
+      }
     }
-    const v = json[f.name];
-    const path = at ? `${at}.${f.name}` : f.name;
-    if (v === undefined || v === null) {
-      if (!f.pointer && f.shape === 'single') out[f.name] = f.message ? zeroMessage(f.message) : zeroScalar(f.scalar!);
-      continue;
+  } catch (err) {
+    if (err instanceof ProtobufConversionError && field && !field.inline) {
+      err.within(at === undefined ? field.name : typeof at === 'number' ? `${field.name}[${at}]` : `${field.name}.${at}`);
     }
-    if (f.shape === 'repeated') {
-      if (!Array.isArray(v)) throw new ProtobufConversionError(`${path}: expected a list`);
-      out[f.name] = v.map((e, i) => elementToWire(f, e, `${path}[${i}]`));
-    } else if (f.shape === 'map') {
-      if (!isObject(v)) throw new ProtobufConversionError(`${path}: expected an object`);
-      const m: Json = {};
-      for (const k of sortedKeys(v)) if (v[k] !== null && v[k] !== undefined) m[k] = elementToWire(f, v[k], `${path}.${k}`);
-      out[f.name] = m;
-    } else {
-      out[f.name] = elementToWire(f, v, path);
-    }
+    throw err;
   }
   return out;
 }
