@@ -26,3 +26,4 @@ export * from './canonical';
 export * from './deletion';
 export * from './protobuf';
 export * from './schema-descriptions';
+export * from './field-sets';

@@ -93,7 +93,9 @@ const pathParam = (name: string, description: string): Param => ({ name, in: 'pa
 const nameParam = (kind: string) => pathParam('name', `name of the ${kind}`);
 const namespaceParam = pathParam('namespace', 'object name and auth scope, such as for teams and projects');
 
-const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+/** What PATCH of a scale takes; objects and their status also take server-side apply. */
+const scalePatchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const patchTypes = [...scalePatchTypes, 'application/apply-patch+yaml'];
 const jsonTypes = ['application/json', 'application/yaml'];
 const listTypes = [...jsonTypes, 'application/json;stream=watch'];
 
@@ -305,10 +307,10 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
             operationId: `patch${gv}${scope}${kind}Scale`,
             description: `partially update scale of the specified ${kind}`,
             gvk: scaleGVK,
-            params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
+            params: writeParams,
             body: PATCH,
             response: scale,
-            consumes: patchTypes,
+            consumes: scalePatchTypes,
           },
         ],
       });

@@ -98,10 +98,24 @@ export async function readObject(req: IncomingMessage): Promise<unknown> {
 export async function readPatch(req: IncomingMessage): Promise<{ type: PatchType; patch: unknown }> {
   const media = mediaType(req);
   const type = patchTypes[media];
-  if (!type) throw unsupported(media, Object.keys(patchTypes));
+  if (!type) throw unsupported(media, [...Object.keys(patchTypes), applyPatchType]);
   const body = await readBody(req);
   if (body.length === 0) throw badRequest('the request body is empty');
   return { type, patch: parse(body.toString('utf8'), false) };
+}
+
+export const applyPatchType = 'application/apply-patch+yaml';
+
+/** Whether a PATCH is a server-side apply. */
+export function isApply(req: IncomingMessage): boolean {
+  return mediaType(req) === applyPatchType;
+}
+
+/** The configuration a server-side apply carries (YAML, of which JSON is a part). */
+export async function readApplyConfiguration(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req);
+  if (body.length === 0) throw badRequest('the request body is empty');
+  return parse(body.toString('utf8'), true);
 }
 
 /** DeleteOptions from the body (if any) and the query, the query winning as in Kubernetes. */

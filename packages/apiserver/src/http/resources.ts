@@ -3,7 +3,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
-import { readDeleteOptions, readObject, readPatch } from './body';
+import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
+import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
 import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
@@ -81,6 +82,17 @@ function listQuery(q: URLSearchParams): ListQuery {
     limit,
     continue: q.get('continue') || undefined,
   };
+}
+
+/** The fieldManager of a write: as named (apply must name one), else the client's program. */
+function fieldManager(req: Request, q: URLSearchParams, required: boolean): string {
+  const name = q.get('fieldManager');
+  if (name === null || name === '') {
+    if (required) throw badRequest('PATCH with application/apply-patch+yaml requires the fieldManager parameter');
+    return managerFromUserAgent(req.headers['user-agent']);
+  }
+  if (name.length > 128 || /[^\x20-\x7e]/.test(name)) throw badRequest(`invalid fieldManager ${JSON.stringify(name)}: at most 128 printable ASCII characters`);
+  return name;
 }
 
 /** dryRun from the query (and a DeleteOptions body): "All" or nothing; anything else is refused before any work. */
@@ -318,7 +330,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
         const body = await readObject(req);
         checkNodeCreate(res, r, body);
-        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun);
+        const fields = updateTracker(r, fieldManager(req, q, false), undefined);
+        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
         sendObject(req, res, 201, entry.object, entry.json);
         return 'create';
@@ -326,15 +339,23 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
         const body = await readObject(req);
-        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun);
+        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
         return 'update';
       }
       case 'PATCH': {
         if (path.name === undefined) throw methodNotAllowed('PATCH', r);
+        if (isApply(req)) {
+          const config = await readApplyConfiguration(req);
+          const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub };
+          const { entry, warnings, created } = registry.apply(r.name, ns, path.name, config, opts);
+          sendWarnings(res, warnings);
+          sendObject(req, res, created ? 201 : 200, entry.object, entry.json);
+          return 'patch';
+        }
         const { type, patch } = await readPatch(req);
-        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun);
+        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
         return 'patch';

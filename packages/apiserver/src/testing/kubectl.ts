@@ -2,6 +2,8 @@ import { spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -45,4 +47,26 @@ export function kubectlFor(server: string) {
     },
     cleanup: () => fs.rmSync(home, { recursive: true, force: true }),
   };
+}
+
+export type Kubectl = ReturnType<typeof kubectlFor>;
+
+/**
+ * An API server process and a kubectl pointed at it, for the tests of one file: started
+ * before them, stopped and removed after them (fields filled in by then).
+ */
+export function serverWithKubectl(): { server: RunningApiServer; kubectl: Kubectl } {
+  const env = {} as { server: RunningApiServer; kubectl: Kubectl };
+  beforeAll(async () => {
+    env.server = await startApiServer();
+    env.kubectl = kubectlFor(env.server.url);
+  });
+  afterAll(async () => {
+    if (env.server) {
+      await env.server.kill();
+      removeDir(env.server.dataDir);
+    }
+    env.kubectl?.cleanup();
+  });
+  return env;
 }
