@@ -234,7 +234,7 @@ const endpointSlice: Json = {
   metadata: meta('web-abcde', { labels: { 'kubernetes.io/service-name': 'web' } }),
   addressType: 'IPv4',
   endpoints: [
-    { addresses: ['172.17.0.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-1', targetRef: { kind: 'Pod', namespace: 'default', name: 'web' }, zone: 'a', hints: { forZones: [{ name: 'a' }] } },
+    { addresses: ['172.17.0.5'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'node-1', targetRef: { kind: 'Pod', namespace: 'default', name: 'web' }, zone: 'a', hints: { forZones: [{ name: 'a' }], forNodes: [{ name: 'node-1' }] } },
     { addresses: ['172.17.0.6'], conditions: {} },
   ],
   ports: [{ name: 'http', protocol: 'TCP', port: 8080 }, { port: 53 }],

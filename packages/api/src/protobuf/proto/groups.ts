@@ -96,9 +96,15 @@ message EndpointConditions {
 
 message EndpointHints {
   repeated ForZone forZones = 1;
+  // Kubernetes 1.33 and later.
+  repeated ForNode forNodes = 2;
 }
 
 message ForZone {
+  string name = 1 [(json_always) = true];
+}
+
+message ForNode {
   string name = 1 [(json_always) = true];
 }
 
