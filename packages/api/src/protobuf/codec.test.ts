@@ -45,7 +45,7 @@ describe('bodies the real kubectl sent (testdata/kubectl-bodies.json)', () => {
 
   test('they cover the kinds kubectl writes in protobuf', () => {
     expect(kubectlBodies.map((b) => b.name).sort()).toEqual(
-      ['ConfigMap', 'DeleteOptions', 'Namespace', 'Secret', 'SelfSubjectAccessReview', 'SelfSubjectReview', 'Service', 'ServiceAccount'].sort(),
+      ['ConfigMap', 'DeleteOptions', 'Namespace', 'Secret', 'SelfSubjectAccessReview', 'SelfSubjectReview', 'Service', 'ServiceAccount', 'TokenRequest'].sort(),
     );
   });
 });

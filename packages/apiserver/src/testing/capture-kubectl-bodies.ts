@@ -44,7 +44,9 @@ export async function captureKubectlBodies(): Promise<KubectlBodyFixture[]> {
       const r = await kubectl.runAsync(command);
       const body = captured.slice(before).find((c) => c.contentType.startsWith('application/vnd.kubernetes.protobuf'));
       if (!body) throw new Error(`kubectl ${command.join(' ')} sent no protobuf body: ${r.stderr}`);
-      fixtures.push({ name, command, method: body.method, path: body.url.split('?')[0], body: body.body.toString('base64'), json: await json() });
+      // The command as recorded names kubectl's temporary home by its role, so the fixture does not change from run to run.
+      const shown = command.map((arg) => arg.split(kubectl.home).join('$KUBECTL_HOME'));
+      fixtures.push({ name, command: shown, method: body.method, path: body.url.split('?')[0], body: body.body.toString('base64'), json: await json() });
     };
     const dryRun = (command: string[]) => async () => {
       const r = await kubectl.runAsync([...command, '--dry-run=client', '-o', 'json']);
@@ -65,6 +67,13 @@ export async function captureKubectlBodies(): Promise<KubectlBodyFixture[]> {
       apiVersion: 'v1',
       kind: 'DeleteOptions',
       gracePeriodSeconds: 7,
+    }));
+    await run('TokenRequest', ['create', 'token', 'robot', '--duration=1h', '--audience=api'], () => ({
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      metadata: {},
+      spec: { audiences: ['api'], expirationSeconds: 3600 },
+      status: { token: '' },
     }));
     await run('SelfSubjectAccessReview', ['auth', 'can-i', 'list', 'pods', '-n', 'kube-system'], () => ({
       apiVersion: 'authorization.k8s.io/v1',
