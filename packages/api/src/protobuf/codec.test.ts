@@ -1,7 +1,10 @@
 import fs from 'fs';
 import path from 'path';
 import fc from 'fast-check';
+import protobuf from 'protobufjs';
 import { resources, groupVersion } from '../resources';
+import { definitions } from '../schemas';
+import { protoRoot } from './messages';
 import {
   decodeObject,
   decodeWatchEvent,
@@ -67,6 +70,27 @@ describe('round trips: JSON → protobuf → JSON', () => {
     for (const kind of ['Status', 'DeleteOptions', 'WatchEvent']) expect(hasProtobufForm('v1', kind)).toBe(true);
     expect(hasProtobufForm('policy/v1', 'Eviction')).toBe(true);
     expect(hasProtobufForm('autoscaling/v1', 'Scale')).toBe(true);
+  });
+
+  test('every field the schemas know has a protobuf field: nothing a protobuf client reads or writes is dropped', () => {
+    const jsonOnly = new Set(['Time', 'MicroTime', 'FieldsV1', 'Quantity', 'IntOrString', 'Patch', 'WatchEvent']);
+    const missing: string[] = [];
+    for (const [name, schema] of Object.entries(definitions)) {
+      const props = schema.properties as Record<string, unknown> | undefined;
+      if (!props || jsonOnly.has(name.split('.').pop()!)) continue;
+      const message = protoRoot().lookup(name.replace(/^io\.k8s\./, 'k8s.io.'));
+      if (!(message instanceof protobuf.Type)) {
+        missing.push(name);
+        continue;
+      }
+      const fields = new Set<string>();
+      for (const f of message.fieldsArray) {
+        if (f.options?.['(json_inline)']) for (const g of (f.resolvedType as protobuf.Type).fieldsArray) fields.add(g.name);
+        else fields.add(f.name);
+      }
+      for (const p of Object.keys(props)) if (p !== 'apiVersion' && p !== 'kind' && !fields.has(p)) missing.push(`${name}.${p}`);
+    }
+    expect(missing).toEqual([]);
   });
 
   test('Table has no protobuf form (as in Kubernetes, whose Table is JSON only)', () => {
