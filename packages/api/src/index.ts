@@ -20,7 +20,11 @@ export {
   type ValidationCause,
 } from './field-rules';
 export * from './openapi';
+export * from './openapi-protobuf';
 export * from './patch';
 export * from './bench';
 export * from './canonical';
 export * from './deletion';
+export * from './protobuf';
+export * from './schema-descriptions';
+export * from './field-sets';

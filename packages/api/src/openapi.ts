@@ -93,7 +93,9 @@ const pathParam = (name: string, description: string): Param => ({ name, in: 'pa
 const nameParam = (kind: string) => pathParam('name', `name of the ${kind}`);
 const namespaceParam = pathParam('namespace', 'object name and auth scope, such as for teams and projects');
 
-const patchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+/** What PATCH of a scale takes; objects and their status also take server-side apply. */
+const scalePatchTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
+const patchTypes = [...scalePatchTypes, 'application/apply-patch+yaml'];
 const jsonTypes = ['application/json', 'application/yaml'];
 const listTypes = [...jsonTypes, 'application/json;stream=watch'];
 
@@ -305,10 +307,10 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
             operationId: `patch${gv}${scope}${kind}Scale`,
             description: `partially update scale of the specified ${kind}`,
             gvk: scaleGVK,
-            params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
+            params: writeParams,
             body: PATCH,
             response: scale,
-            consumes: patchTypes,
+            consumes: scalePatchTypes,
           },
         ],
       });
@@ -385,7 +387,15 @@ function v2Node(n: Json): Json {
   return n;
 }
 
-const identity = (n: Json): Json => n;
+/**
+ * OpenAPI 3.0 ignores what sits beside a $ref: a field that refers to a type and has its own
+ * description refers to it through allOf, as Kubernetes publishes it (kubectl explain reads both).
+ */
+function v3Node(n: Json): Json {
+  if (typeof n.$ref !== 'string' || Object.keys(n).length === 1) return n;
+  const { $ref, ...rest } = n;
+  return { ...rest, allOf: [{ $ref }] };
+}
 
 function gvkExtension(gvk: GVK): Json {
   return { group: gvk.group, version: gvk.version, kind: gvk.kind };
@@ -498,7 +508,7 @@ function v3Document(gvPath: string): { doc: Json; hash: string } | undefined {
     info: { title: 'Kubernetes', version: 'v1.32.0' },
     paths,
     components: {
-      schemas: rewriteSchema(definitions, '#/components/schemas/', identity) as Record<string, JSONSchema>,
+      schemas: rewriteSchema(definitions, '#/components/schemas/', v3Node) as Record<string, JSONSchema>,
       securitySchemes: { BearerToken: { type: 'apiKey', name: 'authorization', in: 'header', description: 'Bearer Token authentication' } },
     },
     security: [{ BearerToken: [] }],

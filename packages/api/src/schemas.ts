@@ -4,6 +4,8 @@
 // strategies declared on their lists. References are '#/definitions/<name>' with names as
 // Kubernetes spells them ("io.k8s.api.core.v1.Pod").
 
+import { authenticationDescriptions, autoscalingDescriptions, coordinationDescriptions, coreDescriptions, discoveryDescriptions, metaDescriptions } from './schema-descriptions';
+
 export type JSONSchema = Record<string, unknown>;
 
 export const CORE = 'io.k8s.api.core.v1.';
@@ -582,8 +584,19 @@ const autoscalingDefs: Record<string, JSONSchema> = {
   ScaleStatus: obj({ replicas: int32, selector: str }, ['replicas']),
 };
 
-function prefixed(prefix: string, defs: Record<string, JSONSchema>): Record<string, JSONSchema> {
-  return Object.fromEntries(Object.entries(defs).map(([k, v]) => [prefix + k, v]));
+/** The definitions with their package prefix and their descriptions (./schema-descriptions). */
+function prefixed(prefix: string, defs: Record<string, JSONSchema>, descriptions: Record<string, Record<string, string>> = {}): Record<string, JSONSchema> {
+  return Object.fromEntries(Object.entries(defs).map(([k, v]) => [prefix + k, described(v, descriptions[k])]));
+}
+
+/** A copy of a definition with its description and its fields' (schemas are shared between fields: never changed in place). */
+function described(schema: JSONSchema, texts: Record<string, string> | undefined): JSONSchema {
+  if (!texts) return schema;
+  const out: JSONSchema = { ...schema };
+  if (texts['']) out.description = texts[''];
+  const props = schema.properties as Record<string, JSONSchema> | undefined;
+  if (props) out.properties = Object.fromEntries(Object.entries(props).map(([name, p]) => [name, texts[name] ? { ...p, description: texts[name] } : p]));
+  return out;
 }
 
 const coordinationDefs: Record<string, JSONSchema> = {
@@ -642,13 +655,13 @@ const authenticationDefs: Record<string, JSONSchema> = {
 
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
-  ...prefixed(META, metaDefs),
-  ...prefixed(CORE, coreDefs),
-  ...prefixed(CORE, configDefs),
-  ...prefixed(AUTOSCALING, autoscalingDefs),
-  ...prefixed(COORDINATION, coordinationDefs),
-  ...prefixed(DISCOVERY, discoveryDefs),
-  ...prefixed(AUTHENTICATION, authenticationDefs),
+  ...prefixed(META, metaDefs, metaDescriptions),
+  ...prefixed(CORE, coreDefs, coreDescriptions),
+  ...prefixed(CORE, configDefs, coreDescriptions),
+  ...prefixed(AUTOSCALING, autoscalingDefs, autoscalingDescriptions),
+  ...prefixed(COORDINATION, coordinationDefs, coordinationDescriptions),
+  ...prefixed(DISCOVERY, discoveryDefs, discoveryDescriptions),
+  ...prefixed(AUTHENTICATION, authenticationDefs, authenticationDescriptions),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

@@ -214,9 +214,8 @@ describe('kubectl', () => {
     expect(kubectl.run(['delete', 'secret', 'app-secret']).stdout).toBe('secret "app-secret" deleted\n');
   });
 
-  // kubectl's typed create commands send protobuf bodies (Content-Type application/vnd.kubernetes.protobuf),
-  // which the API server accepts once branch h8 (the protobuf codec) is merged.
-  test.skip('create configmap|secret generic|secret tls --from-* (needs protobuf request bodies: branch h8)', () => {
+  // kubectl's typed create commands send protobuf bodies (Content-Type application/vnd.kubernetes.protobuf).
+  test('create configmap|secret generic --from-* (protobuf request bodies)', () => {
     const dir = path.join(kubectl.home, 'files');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'a.txt'), 'alpha\n');

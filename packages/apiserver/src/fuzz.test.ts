@@ -2,6 +2,7 @@ import http from 'http';
 import fc from 'fast-check';
 import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { encodeObject, protobufMediaType } from '@peapod/api';
 import { podManifest } from './testing/http';
 
 jest.setTimeout(180_000);
@@ -149,7 +150,32 @@ const randomRequest: fc.Arbitrary<Fuzzed> = fc
     return { method: r.method, path: r.path + r.query, headers, body: r.body };
   });
 
-const requestArb = fc.oneof({ arbitrary: randomRequest, weight: 3 }, { arbitrary: mutatedWrite, weight: 2 });
+/** A protobuf encoding of a template object, or of a wrongly typed mutation, or bytes that look like one but are not. */
+function protobufOf(obj: Record<string, unknown>, fallback: string): Buffer {
+  try {
+    return encodeObject(obj);
+  } catch {
+    return Buffer.from(fallback);
+  }
+}
+
+/** Writes with protobuf bodies: valid ones, mutated objects, and valid bodies with a byte changed or cut short. */
+const protobufWrite: fc.Arbitrary<Fuzzed> = fc
+  .tuple(fc.constantFrom(...templates), mutation, fc.constantFrom('POST', 'PUT', 'DELETE'), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('intact', 'mutated', 'byte', 'cut'))
+  .map(([t, [path, value], method, at, byte, how]) => {
+    const objectText = how === 'mutated' ? mutate(t.object, path, value) : JSON.stringify(t.object);
+    const obj = JSON.parse(objectText) as Record<string, unknown>;
+    obj.apiVersion ??= 'v1';
+    obj.kind ??= t.path.endsWith('binding') ? 'Binding' : 'Pod';
+    let body = protobufOf(method === 'DELETE' ? { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } : obj, objectText);
+    if (how === 'byte') body = Buffer.from(body).fill(byte, at % body.length, (at % body.length) + 1);
+    if (how === 'cut') body = body.subarray(0, at % body.length);
+    const itemPath = t.path.endsWith('binding') || method === 'POST' ? t.path : `${t.path}/fz`;
+    const headers = { 'Content-Type': protobufMediaType, 'Content-Length': String(body.length), Accept: `${protobufMediaType}, application/json` };
+    return { method, path: itemPath, headers, body };
+  });
+
+const requestArb = fc.oneof({ arbitrary: randomRequest, weight: 3 }, { arbitrary: mutatedWrite, weight: 2 }, { arbitrary: protobufWrite, weight: 1 });
 
 async function heapUsedMiB(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -174,7 +200,7 @@ async function round(seed: number, runs: number): Promise<Map<number, number>> {
   return statuses;
 }
 
-test('random and mutated requests on every route: only 2xx/4xx, no hang, no crash, no memory growth', async () => {
+test('random and mutated requests on every route (JSON and protobuf bodies): only 2xx/4xx, no hang, no crash, no memory growth', async () => {
   const baseline = await heapUsedMiB(server.port);
   const rounds: Map<number, number>[] = [];
   const heaps: number[] = [];

@@ -47,7 +47,6 @@ test('kubectl get in a namespace that does not exist', async () => {
 });
 
 test('kubectl create in a Terminating namespace: Forbidden, with the reason', async () => {
-  // (kubectl create namespace sends protobuf, which this server does not read.)
   expect((await call(server.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'going' } })).status).toBe(201);
   // A finalizer nobody removes keeps the namespace Terminating.
   await call(server.url, 'POST', '/api/v1/namespaces/going/pods', podManifest('held', { metadata: { name: 'held', finalizers: ['example.com/hold'] } }));

@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, Node, Service } from '@peapod/api';
+import { failureStatus, KubeObject, Node, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
@@ -20,6 +20,7 @@ import { Metrics } from './http/metrics';
 import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
+import { sendObject, watchEncoding } from './http/negotiation';
 import { createLogger, hostIPv4, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
 import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
@@ -110,7 +111,7 @@ function sendStatus(req: Request, res: Response, err: StatusError): void {
     res.end();
     return;
   }
-  afterBody(req, res, () => res.status(err.code).type('application/json').send(JSON.stringify(err.status)));
+  afterBody(req, res, () => sendObject(req, res, err.code, err.status));
 }
 
 /**
@@ -249,7 +250,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     const status = user
       ? { authenticated: true, user: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } }
       : { authenticated: false };
-    res.status(201).type('application/json').send(JSON.stringify({ kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { token }, status }));
+    sendObject(req, res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { token }, status } as KubeObject);
   }
 
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
@@ -276,16 +277,20 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       resources.checkAccess(user, target, 'watch', q);
       const release = resources.admitWatch(resources.clientKey(user, req.socket.remoteAddress));
       if (target.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${target.name}`].filter(Boolean).join(','));
-      const watchReq = watchRequest({ ...target, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined), minWatchTimeoutSeconds);
+      const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
+      const encoding = watchEncoding(req.headers.accept, target.resource, !!table, false);
+      const watchReq = watchRequest({ ...target, name: undefined }, q, table, minWatchTimeoutSeconds, encoding);
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        // JSON events go as text messages (without the newline), protobuf ones as binary messages.
+        const send = (event: string | Buffer) => ws.send(typeof event === 'string' ? event.trimEnd() : event);
         metrics.watchers.inc({ resource: target.resource.name });
         try {
           const end = runWatch(
             registry,
             watchReq,
             {
-              write: (line) => {
-                if (ws.readyState === WebSocket.OPEN) ws.send(line.trimEnd());
+              write: (event) => {
+                if (ws.readyState === WebSocket.OPEN) send(event);
                 return ws.bufferedAmount < maxWatchBacklogBytes;
               },
               end: () => ws.close(1000),
@@ -302,7 +307,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           ws.on('error', end);
         } catch (err) {
           const status = err instanceof StatusError ? err.status : failureStatus(500, 'internal error');
-          ws.send(JSON.stringify({ type: 'ERROR', object: status }));
+          send(encoding.built('ERROR', status));
           ws.close(1000);
           release();
           metrics.watchers.dec({ resource: target.resource.name });

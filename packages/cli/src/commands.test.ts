@@ -74,6 +74,26 @@ describe('create and apply', () => {
     expect(JSON.parse(live.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'])).toMatchObject({ metadata: { labels: { a: '1', c: '3' } } });
     expect(run(['apply', '-f', file]).stdout).toBe('pod/ap unchanged\n');
   });
+
+  it('applies server-side: ownership by field manager, kubectl\'s conflict message, --force-conflicts, a field removed; -o yaml hides managedFields', () => {
+    const file = path.join(dir, 'ssa.yaml');
+    const write = (labels: string): void => fs.writeFileSync(file, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ssa\n  labels: {${labels}}\nspec:\n  containers:\n  - name: c\n    image: busybox\n`);
+    write('team: "a", tier: "web"');
+    expect(run(['apply', '--server-side', '-f', file])).toEqual({ code: 0, stdout: 'pod/ssa serverside-applied\n', stderr: '' });
+    write('team: "b"');
+    const conflict = run(['apply', '--server-side', '--field-manager=other', '-f', file]);
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr.split('\n')[0]).toBe('error: Apply failed with 1 conflict: conflict with "peactl": .metadata.labels.team');
+    expect(conflict.stderr).toContain('--force-conflicts');
+    expect(run(['apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', file]).stdout).toBe('pod/ssa serverside-applied\n');
+    // peactl no longer configures tier (its own alone: removed) nor team (taken by other: kept)
+    write('');
+    expect(run(['apply', '--server-side', '-f', file]).code).toBe(0);
+    const live = JSON.parse(run(['get', 'pod', 'ssa', '-o', 'json', '--show-managed-fields']).stdout) as { metadata: { labels: Record<string, string>; managedFields: { manager: string; operation: string }[] } };
+    expect(live.metadata.labels).toEqual({ team: 'b' });
+    expect(live.metadata.managedFields.map((e) => `${e.manager}/${e.operation}`)).toEqual(['other/Apply', 'peactl/Apply']);
+    expect(run(['get', 'pod', 'ssa', '-o', 'yaml']).stdout).not.toContain('managedFields');
+  });
 });
 
 describe('run, describe, wait', () => {

@@ -16,10 +16,10 @@ export interface CommandSpec {
 export const globalFlags = ['--server=', '-s=', '--token=', '--namespace=', '-n=', '--kubeconfig=', '--context='];
 
 export const commandSpecs: CommandSpec[] = [
-  { name: 'get', flags: ['--output=', '-o=', '--selector=', '-l=', '--field-selector=', '--all-namespaces', '-A', '--show-labels', '--watch', '-w', '--no-headers'], positional: 'type-then-names' },
+  { name: 'get', flags: ['--output=', '-o=', '--selector=', '-l=', '--field-selector=', '--all-namespaces', '-A', '--show-labels', '--show-managed-fields', '--watch', '-w', '--no-headers'], positional: 'type-then-names' },
   { name: 'describe', flags: ['--selector=', '-l='], positional: 'type-then-names' },
   { name: 'create', flags: ['--filename=', '-f=', '--save-config'] },
-  { name: 'apply', flags: ['--filename=', '-f='] },
+  { name: 'apply', flags: ['--filename=', '-f=', '--server-side', '--field-manager=', '--force-conflicts'] },
   {
     name: 'delete',
     flags: ['--filename=', '-f=', '--selector=', '-l=', '--all', '--all-namespaces', '-A', '--grace-period=', '--force', '--now', '--wait=', '--timeout=', '--ignore-not-found', '--cascade='],

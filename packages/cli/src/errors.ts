@@ -11,7 +11,7 @@ export class CliError extends Error {
   }
 }
 
-function isApiError(err: unknown): err is ApiError {
+export function isApiError(err: unknown): err is ApiError {
   return err instanceof Error && err.name === 'ApiError' && typeof (err as { status?: unknown }).status === 'object';
 }
 

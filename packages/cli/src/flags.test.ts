@@ -38,7 +38,7 @@ describe('completion', () => {
     expect(await complete(['get', 'po'], names)).toEqual(['pods']);
     expect(await complete(['get', 'pods', 'w'], names)).toEqual(['web', 'worker']);
     expect(await complete(['drain', ''], names)).toEqual(['n1']);
-    expect(await complete(['get', 'pods', '--sh'], names)).toEqual(['--show-labels']);
+    expect(await complete(['get', 'pods', '--sh'], names)).toEqual(['--show-labels', '--show-managed-fields']);
     expect(await complete(['get', 'pods', '-o', 'j'], names)).toEqual(['json', 'jsonpath=']);
     expect(await complete(['get', 'pods', '--output', '=', 'y'], names)).toEqual(['--output=yaml']);
     expect(await complete(['completion', ''], names)).toEqual(['bash', 'zsh']);

@@ -51,9 +51,10 @@ function buildProgram(): Command {
     .option('--field-selector <selector>', 'field selector')
     .option('-A, --all-namespaces', 'list across all namespaces')
     .option('--show-labels', 'show all labels as the last column')
+    .option('--show-managed-fields', 'keep metadata.managedFields in -o json and -o yaml')
     .option('-w, --watch', 'after listing, watch for changes')
     .option('--no-headers', 'do not print headers')
-    .action((args: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces?: boolean; showLabels?: boolean; watch?: boolean; headers: boolean }, cmd: Command) =>
+    .action((args: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces?: boolean; showLabels?: boolean; showManagedFields?: boolean; watch?: boolean; headers: boolean }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         const { get } = await import('./commands/get');
         await get(ctx, args, { ...opts, noHeaders: !opts.headers });
@@ -134,10 +135,14 @@ function buildProgram(): Command {
     .command('apply')
     .description('Create or update resources from files or stdin')
     .option('-f, --filename <file>', 'file, directory or - for stdin (repeatable)', collect)
-    .action((opts: { filename?: string[] }, cmd: Command) =>
+    .option('--server-side', 'the server merges the configuration and tracks who owns which field')
+    .option('--field-manager <name>', 'who owns the applied fields (with --server-side)', 'peactl')
+    .option('--force-conflicts', 'take fields other managers own instead of failing (with --server-side)')
+    .action((opts: { filename?: string[]; serverSide?: boolean; fieldManager: string; forceConflicts?: boolean }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
-        const { apply } = await import('./commands/apply');
-        await apply(ctx, opts.filename ?? []);
+        const { apply, applyServerSide } = await import('./commands/apply');
+        if (opts.serverSide) await applyServerSide(ctx, opts.filename ?? [], { fieldManager: opts.fieldManager, forceConflicts: opts.forceConflicts === true });
+        else await apply(ctx, opts.filename ?? []);
       }),
     );
 

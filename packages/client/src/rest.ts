@@ -58,6 +58,15 @@ export interface UpdateOptions {
 
 export type PatchType = 'merge' | 'json' | 'strategic';
 
+export interface ApplyOptions {
+  namespace?: string;
+  /** who owns the applied fields */
+  fieldManager: string;
+  /** take fields other managers own instead of failing with a conflict */
+  force?: boolean;
+  dryRun?: boolean;
+}
+
 export interface DeleteRequestOptions {
   namespace?: string;
   gracePeriodSeconds?: number;
@@ -209,6 +218,19 @@ export class Client {
     return this.send<T>('PATCH', this.path(resource, { namespace, name, subresource: opts.subresource }), {
       body: patch,
       headers: { 'Content-Type': patchContentTypes[type] },
+    });
+  }
+
+  /** Server-side apply: `obj` is the manager's whole configuration of the object, created when it does not exist. */
+  async apply<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: ApplyOptions): Promise<T> {
+    const name = obj.metadata?.name;
+    if (name === undefined || name === '') throw new Error('apply needs metadata.name');
+    const namespace = this.objectNamespace(resource, opts.namespace ?? obj.metadata.namespace);
+    return this.send<T>('PATCH', this.path(resource, { namespace, name }), {
+      // JSON is YAML: the body goes as the JSON it is.
+      body: obj,
+      headers: { 'Content-Type': 'application/apply-patch+yaml' },
+      query: { fieldManager: opts.fieldManager, force: opts.force ? true : undefined, fieldValidation: 'Strict', dryRun: opts.dryRun ? 'All' : undefined },
     });
   }
 

@@ -6,11 +6,12 @@ import https from 'https';
 import { spawnNode, startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 import { bootstrapCluster } from '../pki/bootstrap';
-import { openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
+import http from 'http';
+import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
+import { cpuSeconds, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 
-
-function podBody(name: string): string {
-  return JSON.stringify({
+function podObject(name: string): Record<string, unknown> {
+  return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, labels: { app: 'bench', tier: 'web' } },
@@ -25,25 +26,55 @@ function podBody(name: string): string {
         },
       ],
     },
-  });
+  };
 }
 
-async function createMany(port: number, pathName: string, prefix: string, total: number, concurrency: number, secure?: Secure) {
+function podBody(name: string): string {
+  return JSON.stringify(podObject(name));
+}
+
+/** What client-go's typed clients send and ask for. */
+const protobufHeaders = { 'Content-Type': protobufMediaType, Accept: `${protobufMediaType}, application/json` };
+
+async function createMany(port: number, pathName: string, prefix: string, total: number, concurrency: number, secure?: Secure, protobuf = false) {
   return runConcurrent(total, concurrency, async (i) => {
-    const r = await send(port, 'POST', pathName, podBody(`${prefix}-${i}`), {}, secure);
+    const name = `${prefix}-${i}`;
+    const r = protobuf ? await send(port, 'POST', pathName, encodeObject(podObject(name)), protobufHeaders) : await send(port, 'POST', pathName, podBody(name), {}, secure);
     if (r.status !== 201) throw new Error(`create answered ${r.status}: ${r.body.slice(0, 200)}`);
   });
 }
 
 async function timeList(port: number, pathName: string, runs: number): Promise<number> {
+  return (await measureList(port, pathName, runs, {})).medianMs;
+}
+
+/** Lists `runs` times: the median latency, the size of the answer, and the server's median CPU time per list. */
+async function measureList(port: number, pathName: string, runs: number, headers: Record<string, string>, serverPid?: number) {
   const times: number[] = [];
+  const cpu: number[] = [];
+  let bytes = 0;
   for (let i = 0; i < runs; i++) {
+    const cpuBefore = serverPid ? cpuSeconds(serverPid) : 0;
     const t0 = process.hrtime.bigint();
-    const r = await send(port, 'GET', pathName);
+    const r = await send(port, 'GET', pathName, undefined, headers);
     if (r.status !== 200) throw new Error(`list answered ${r.status}`);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (serverPid) cpu.push((cpuSeconds(serverPid) - cpuBefore) * 1000);
+    bytes = r.bytes;
   }
-  return percentile(times, 50);
+  return { medianMs: percentile(times, 50), bytes, cpuMsPerList: serverPid ? percentile(cpu, 50) : NaN };
+}
+
+/** JSON and protobuf lists one after the other, `runs` times each, so that both see the same machine. */
+async function compareLists(port: number, pathName: string, runs: number, serverPid: number) {
+  const json: Awaited<ReturnType<typeof measureList>>[] = [];
+  const protobuf: typeof json = [];
+  for (let i = 0; i < runs; i++) {
+    json.push(await measureList(port, pathName, 1, {}, serverPid));
+    protobuf.push(await measureList(port, pathName, 1, { Accept: protobufHeaders.Accept }, serverPid));
+  }
+  const summary = (ms: typeof json) => ({ medianMs: percentile(ms.map((m) => m.medianMs), 50), bytes: ms[0].bytes, cpuMsPerList: percentile(ms.map((m) => m.cpuMsPerList), 50) });
+  return { json: summary(json), protobuf: summary(protobuf) };
 }
 
 function nameOf(line: string): string | undefined {
@@ -88,6 +119,30 @@ async function fanOut(port: number, watchPath: string, writePath: string, prefix
   const delays = received.map((e) => Math.max(0, e.at - (acked.get(e.name) ?? e.at)));
   const achievedRate = total / ((performance.now() - started) / 1000);
   return { delays, missing: total * watchers - received.length, achievedRate };
+}
+
+/** How long a Node client takes to turn each form of the list into objects (median of 5). */
+async function compareDecoding(port: number, pathName: string): Promise<{ jsonMs: number; protobufMs: number }> {
+  const fetchBytes = (headers: Record<string, string>) =>
+    new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: pathName, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      }).on('error', reject);
+    });
+  const json = await fetchBytes({});
+  const protobuf = await fetchBytes({ Accept: protobufHeaders.Accept });
+  const time = (fn: () => unknown) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      fn();
+      ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    return percentile(ms, 50);
+  };
+  return { jsonMs: time(() => JSON.parse(json.toString('utf8'))), protobufMs: time(() => decodeObject(protobuf)) };
 }
 
 /** A throwaway API server process for other packages' benches. */
@@ -158,6 +213,24 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     figures.push({ name: 'pod create throughput with authentication and TLS, concurrency 32', value: secureRate, unit: 'creates/s', baseline: plainRate, baselineName: 'the same without them', ratio: secureRate / plainRate, goal: 'ratio >= 0.8' });
     secureApi.proc.kill('SIGKILL');
 
+    log('the same creates with protobuf bodies and answers (as client-go sends them), beside JSON ones, on a fresh server');
+    const pbApi = await startApiServer({ dataDir: path.join(dir, 'protobuf') });
+    procs.push(pbApi);
+    await createMany(pbApi.port, podsPath, 'warm', 300, 32);
+    await createMany(pbApi.port, podsPath, 'warm-pb', 300, 32, undefined, true);
+    // In alternating slices, so that both see the same machine (other load, a growing database).
+    let jsonSeconds = 0;
+    let protobufSeconds = 0;
+    const slice = Math.ceil(creates / 8);
+    for (let k = 0; k < 8; k++) {
+      jsonSeconds += (await createMany(pbApi.port, podsPath, `j${k}`, slice, 32)).seconds;
+      protobufSeconds += (await createMany(pbApi.port, podsPath, `pb${k}`, slice, 32, undefined, true)).seconds;
+    }
+    pbApi.proc.kill('SIGKILL');
+    const jsonCreateRate = (8 * slice) / jsonSeconds;
+    const protobufCreateRate = (8 * slice) / protobufSeconds;
+    figures.push({ name: 'pod create throughput with protobuf bodies, concurrency 32', value: protobufCreateRate, unit: 'creates/s', baseline: jsonCreateRate, baselineName: 'the same with JSON bodies', ratio: protobufCreateRate / jsonCreateRate });
+
     const more = listSize - 2 * creates - 300;
     if (more > 0) {
       log(`filling up to ${listSize} pods`);
@@ -170,6 +243,17 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     const listBase = await timeList(barePort, '/pods', 7);
     const rssAfter = rssMiB(api.pid);
     figures.push({ name: `list of ${listSize} pods, median`, value: listOurs, unit: 'ms', baseline: listBase, baselineName: 'bare SELECT + join', ratio: listOurs / listBase });
+
+    log(`listing ${listSize} pods as protobuf and as JSON`);
+    // The first protobuf list encodes every pod; the bytes are kept beside each stored object after that.
+    const protobufAccept = { Accept: protobufHeaders.Accept };
+    const cold = await measureList(api.port, podsPath, 1, protobufAccept, api.pid);
+    const { json: asJson, protobuf: asProtobuf } = await compareLists(api.port, podsPath, 9, api.pid);
+    figures.push({ name: `list of ${listSize} pods as protobuf, median`, value: asProtobuf.medianMs, unit: 'ms', baseline: asJson.medianMs, baselineName: 'as JSON', ratio: asProtobuf.medianMs / asJson.medianMs, goal: `first protobuf list (encoding every pod): ${cold.medianMs.toFixed(0)} ms` });
+    figures.push({ name: `list of ${listSize} pods as protobuf, size`, value: asProtobuf.bytes / 1024 / 1024, unit: 'MiB', baseline: asJson.bytes / 1024 / 1024, baselineName: 'as JSON', ratio: asProtobuf.bytes / asJson.bytes });
+    const decode = await compareDecoding(api.port, podsPath);
+    figures.push({ name: `decoding the list of ${listSize} pods in Node (a client such as peactl), protobuf`, value: decode.protobufMs, unit: 'ms', baseline: decode.jsonMs, baselineName: 'JSON.parse of the JSON list', ratio: decode.protobufMs / decode.jsonMs });
+    figures.push({ name: `list of ${listSize} pods as protobuf, server CPU per list`, value: asProtobuf.cpuMsPerList, unit: 'ms', baseline: asJson.cpuMsPerList, baselineName: 'as JSON', ratio: asProtobuf.cpuMsPerList / asJson.cpuMsPerList, goal: `first protobuf list: ${cold.cpuMsPerList.toFixed(0)} ms` });
     figures.push({
       name: `API server memory holding ${listSize} pods (after lists)`,
       value: rssAfter,

@@ -7,6 +7,8 @@ export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 export interface Sent {
   status: number;
   body: string;
+  /** the size of the response body */
+  bytes: number;
 }
 
 /** How to reach a server over HTTPS with a bearer token (the default is plain HTTP, no token). */
@@ -15,7 +17,7 @@ export interface Secure {
   token: string;
 }
 
-export function send(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}, secure?: Secure): Promise<Sent> {
+export function send(port: number, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}, secure?: Secure): Promise<Sent> {
   return new Promise((resolve, reject) => {
     const all = { ...(body ? { 'Content-Type': 'application/json' } : {}), ...(secure ? { Authorization: `Bearer ${secure.token}` } : {}), ...headers };
     const req = (secure ? https : http).request(
@@ -23,7 +25,10 @@ export function send(port: number, method: string, path: string, body?: string, 
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => {
+          const all = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, body: all.toString('utf8'), bytes: all.length });
+        });
         res.on('error', reject);
       },
     );
@@ -60,6 +65,17 @@ export function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** CPU time (user + system) a process has used, in seconds, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+// USER_HZ: 100 on every Linux architecture Node runs on.
+const clockTicksPerSecond = 100;
 
 /** Opens a chunked watch and calls onLine for every line, until close(). */
 export function openStream(port: number, path: string, onLine: (line: string) => void, headers: Record<string, string> = {}): Promise<{ close(): void }> {

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'http';
 import YAML from 'yaml';
+import { decodeObject, protobufMediaType, ProtobufDecodeError } from '@peapod/api';
 import { badRequest, StatusError } from '../errors';
 import type { PatchType } from '../registry/registry';
-import { decodeProtobuf, protobufContentType } from './protobuf';
 
 export const maxBodyBytes = 3 * 1024 * 1024;
 
@@ -69,34 +69,53 @@ function parse(text: string, yaml: boolean): unknown {
   }
 }
 
+const objectTypes = ['application/json', 'application/yaml', protobufMediaType];
+
+/** A protobuf object (Kubernetes' envelope) as our JSON; bytes that are not one are the client's fault. */
+function decodeProtobuf(body: Buffer): Record<string, unknown> {
+  try {
+    return decodeObject(body);
+  } catch (err) {
+    if (err instanceof ProtobufDecodeError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
 /**
- * The object a POST or PUT carries: JSON, or YAML as the API server also accepts (no
- * Content-Type means JSON, as kubectl's scale client relies on), or protobuf for the kinds
- * protobuf.ts knows.
+ * The object a POST or PUT carries: JSON, YAML, or protobuf as the API server also accepts
+ * (no Content-Type means JSON, as kubectl's scale client relies on).
  */
 export async function readObject(req: IncomingMessage): Promise<unknown> {
   const type = mediaType(req);
-  const accepted = ['application/json', 'application/yaml', protobufContentType];
-  if (type !== '' && !accepted.includes(type)) throw unsupported(type, accepted);
+  if (type !== '' && !objectTypes.includes(type)) throw unsupported(type, objectTypes);
   const body = await readBody(req);
   if (body.length === 0) throw badRequest('the request body is empty');
-  if (type !== protobufContentType) return parse(body.toString('utf8'), type === 'application/yaml');
-  const decoded = decodeProtobuf(body);
-  if ('badRequest' in decoded) throw badRequest(decoded.badRequest);
-  if ('unsupportedKind' in decoded) {
-    throw new StatusError(415, `the body of the request was in protobuf, which this server reads only for Services, not for ${decoded.unsupportedKind}: send application/json`);
-  }
-  return decoded.object;
+  if (type === protobufMediaType) return decodeProtobuf(body);
+  return parse(body.toString('utf8'), type === 'application/yaml');
 }
 
 /** The patch a PATCH carries and its kind, from the Content-Type. */
 export async function readPatch(req: IncomingMessage): Promise<{ type: PatchType; patch: unknown }> {
   const media = mediaType(req);
   const type = patchTypes[media];
-  if (!type) throw unsupported(media, Object.keys(patchTypes));
+  if (!type) throw unsupported(media, [...Object.keys(patchTypes), applyPatchType]);
   const body = await readBody(req);
   if (body.length === 0) throw badRequest('the request body is empty');
   return { type, patch: parse(body.toString('utf8'), false) };
+}
+
+export const applyPatchType = 'application/apply-patch+yaml';
+
+/** Whether a PATCH is a server-side apply. */
+export function isApply(req: IncomingMessage): boolean {
+  return mediaType(req) === applyPatchType;
+}
+
+/** The configuration a server-side apply carries (YAML, of which JSON is a part). */
+export async function readApplyConfiguration(req: IncomingMessage): Promise<unknown> {
+  const body = await readBody(req);
+  if (body.length === 0) throw badRequest('the request body is empty');
+  return parse(body.toString('utf8'), true);
 }
 
 /** DeleteOptions from the body (if any) and the query, the query winning as in Kubernetes. */
@@ -104,7 +123,10 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
   const body = await readBody(req);
   let opts: Record<string, unknown> = {};
   if (body.length) {
-    const parsed = parse(body.toString('utf8'), false);
+    const parsed = mediaType(req) === protobufMediaType ? decodeProtobuf(body) : parse(body.toString('utf8'), false);
+    if (mediaType(req) === protobufMediaType && (parsed as { kind?: unknown }).kind !== 'DeleteOptions') {
+      throw badRequest(`the body must be a DeleteOptions, not a ${String((parsed as { kind?: unknown }).kind)}`);
+    }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('DeleteOptions must be a JSON object');
     opts = parsed as Record<string, unknown>;
   }

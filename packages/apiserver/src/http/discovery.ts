@@ -1,6 +1,7 @@
-import type { Request, Response, Router } from 'express';
+import type { Response, Router } from 'express';
 import express from 'express';
-import { groupVersion, openapiV2, openapiV3, openapiV3Root, resources } from '@peapod/api';
+import { failureStatus, groupVersion, openapiV2, openapiV2Protobuf, openapiV2ProtobufAccepted, openapiV2ProtobufMediaType, openapiV3, openapiV3Root, resources } from '@peapod/api';
+import { jsonMediaTypes, parseAccept } from './negotiation';
 
 export const serverVersion = {
   major: '1',
@@ -78,11 +79,6 @@ function sendJson(res: Response, body: unknown): void {
   res.status(200).type('application/json').send(JSON.stringify(body));
 }
 
-function acceptsJson(req: Request): boolean {
-  const accept = req.headers.accept;
-  return !accept || accept.includes('json') || accept.includes('*/*');
-}
-
 /** Version, discovery, OpenAPI and health endpoints. */
 export function discoveryRouter(isReady: () => boolean): Router {
   const r = express.Router();
@@ -102,14 +98,19 @@ export function discoveryRouter(isReady: () => boolean): Router {
   r.get('/apis', (_req, res) => sendJson(res, { kind: 'APIGroupList', apiVersion: 'v1', groups: groupNames.map(apiGroup) }));
   for (const name of groupNames) r.get(`/apis/${name}`, (_req, res) => sendJson(res, apiGroup(name)));
   r.get('/openapi/v2', (req, res) => {
-    // client-go asks for protobuf first; answering JSON to that would not parse, so say 406.
-    if (!acceptsJson(req)) {
+    // client-go and kubectl ask for gnostic's protobuf Document; others for the JSON.
+    const ranges = parseAccept(req.headers.accept);
+    const json = ranges.findIndex((m) => jsonMediaTypes.has(m.type));
+    const protobuf = ranges.findIndex((m) => openapiV2ProtobufAccepted.includes(m.type));
+    if (protobuf >= 0 && (json < 0 || protobuf < json)) {
+      res.status(200).type(openapiV2ProtobufMediaType).send(openapiV2Protobuf());
+    } else if (json >= 0 || ranges.length === 0) {
+      sendJson(res, openapiV2());
+    } else {
       res.status(406).type('application/json').send(
-        JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'only application/json is served', reason: 'NotAcceptable', code: 406 }),
+        JSON.stringify(failureStatus(406, `only application/json and ${openapiV2ProtobufMediaType} are served`, { reason: 'NotAcceptable' })),
       );
-      return;
     }
-    sendJson(res, openapiV2());
   });
   r.get('/openapi/v3', (_req, res) => sendJson(res, openapiV3Root()));
   r.get(/^\/openapi\/v3\/(apis?\/.+)$/, (req, res, next) => {

@@ -1,11 +1,13 @@
 import http from 'http';
 import type { NextFunction, Request, Response } from 'express';
-import { DeleteOptions, findResource, groupVersion, KubeObject, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
+import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
-import { readDeleteOptions, readObject, readPatch } from './body';
+import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
+import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
+import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
 import type { Metrics } from './metrics';
 import { authorize, nodeUserPrefix } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
@@ -82,6 +84,17 @@ function listQuery(q: URLSearchParams): ListQuery {
   };
 }
 
+/** The fieldManager of a write: as named (apply must name one), else the client's program. */
+function fieldManager(req: Request, q: URLSearchParams, required: boolean): string {
+  const name = q.get('fieldManager');
+  if (name === null || name === '') {
+    if (required) throw badRequest('PATCH with application/apply-patch+yaml requires the fieldManager parameter');
+    return managerFromUserAgent(req.headers['user-agent']);
+  }
+  if (name.length > 128 || /[^\x20-\x7e]/.test(name)) throw badRequest(`invalid fieldManager ${JSON.stringify(name)}: at most 128 printable ASCII characters`);
+  return name;
+}
+
 /** dryRun from the query (and a DeleteOptions body): "All" or nothing; anything else is refused before any work. */
 function isDryRun(q: URLSearchParams, fromBody: unknown = []): boolean {
   const values = [...q.getAll('dryRun'), ...(Array.isArray(fromBody) ? fromBody : [fromBody])];
@@ -102,11 +115,6 @@ function sendWarnings(res: Response, warnings: string[]): void {
 function sendJsonText(res: Response, code: number, text: string): void {
   res.status(code).setHeader('Content-Type', 'application/json');
   res.end(text);
-}
-
-function wantsProtobufOnly(req: Request): boolean {
-  const accept = req.headers.accept;
-  return !!accept && accept.includes('protobuf') && !accept.includes('json') && !accept.includes('*/*');
 }
 
 export interface ResourceHandlerOptions {
@@ -201,33 +209,24 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     };
   }
 
-  function renderOne(req: Request, r: ResourceInfo, obj: KubeObject, json: string): string {
-    const table = tableRequested(req.headers.accept, new URL(req.url, 'http://x').searchParams.get('includeObject') ?? undefined);
-    if (table) return JSON.stringify(toTable(r.name, [obj], table, { resourceVersion: obj.metadata.resourceVersion }));
-    return json;
-  }
-
   function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): void {
     const result = registry.list(path.resource.name, path.namespace, listQuery(q));
-    const rv = String(result.rev);
+    const meta = { resourceVersion: String(result.rev), ...(result.continue ? { continue: result.continue } : {}) };
     const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
     if (table) {
-      const meta = { resourceVersion: rv, ...(result.continue ? { continue: result.continue } : {}) };
       sendJsonText(res, 200, JSON.stringify(toTable(path.resource.name, result.items.map((e) => e.object), table, meta)));
       return;
     }
-    // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.
-    const meta = result.continue ? `{"resourceVersion":"${rv}","continue":"${result.continue}"}` : `{"resourceVersion":"${rv}"}`;
-    const items = result.items.map((e) => e.json).join(',');
-    sendJsonText(res, 200, `{"kind":"${path.resource.listKind}","apiVersion":"${groupVersion(path.resource)}","metadata":${meta},"items":[${items}]}`);
+    sendList(req, res, path.resource, meta, result.items);
   }
 
   function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
-    const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds);
+    const encoding = watchEncoding(req.headers.accept, path.resource, !!table, true);
+    const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds, encoding);
     const release = admitWatch(clientKey(res.locals.user as UserInfo | undefined, req.socket.remoteAddress));
     res.on('close', release);
     res.status(200);
-    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Type', encoding.contentType);
     res.setHeader('Cache-Control', 'no-cache, private');
     res.flushHeaders();
     req.socket.setNoDelay(true);
@@ -236,8 +235,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       registry,
       watchReq,
       {
-        write: (line) => {
-          res.write(line);
+        write: (event) => {
+          res.write(event);
           return res.writableLength < opts.maxWatchBacklogBytes;
         },
         end: () => res.end(),
@@ -258,9 +257,6 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     const r = path.resource;
     if (r.namespaced && path.namespace === undefined && path.name !== undefined) throw notFoundPath();
     const ns = r.namespaced ? path.namespace : undefined;
-    if (wantsProtobufOnly(req)) {
-      throw new StatusError(406, 'only application/json is served', { reason: 'NotAcceptable' });
-    }
     checkAccess(res.locals.user as UserInfo | undefined, path, verbOf(req.method, path, q), q);
     const dryRun = req.method === 'GET' ? false : isDryRun(q);
 
@@ -273,7 +269,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
       registry.bind(ns!, path.name!, body, dryRun);
-      sendJsonText(res, 201, JSON.stringify(successStatus({ name: path.name, kind: 'pods/binding' })));
+      sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }));
       return 'create';
     }
     if (path.subresource === 'token') {
@@ -288,20 +284,20 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
       registry.bind(ns!, podName, body, dryRun);
-      sendJsonText(res, 201, JSON.stringify(successStatus({ name: podName, kind: 'bindings' })));
+      sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }));
       return 'create';
     }
     if (path.subresource === 'scale') {
       if (req.method === 'GET') {
-        sendJsonText(res, 200, JSON.stringify(registry.getScale(ns!, path.name!)));
+        sendObject(req, res, 200, registry.getScale(ns!, path.name!));
         return 'get';
       }
       if (req.method === 'PUT') {
-        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun)));
+        sendObject(req, res, 200, registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun));
         return 'update';
       }
       if (req.method === 'PATCH') {
-        sendJsonText(res, 200, JSON.stringify(registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun)));
+        sendObject(req, res, 200, registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun));
         return 'patch';
       }
       throw methodNotAllowed(req.method, r);
@@ -318,7 +314,9 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         }
         if (path.name !== undefined) {
           const entry = registry.get(r.name, ns, path.name);
-          sendJsonText(res, 200, renderOne(req, r, entry.object, entry.json));
+          const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
+          if (table) sendJsonText(res, 200, JSON.stringify(toTable(r.name, [entry.object], table, { resourceVersion: entry.object.metadata.resourceVersion })));
+          else sendObject(req, res, 200, entry.object, entry.json);
           return 'get';
         }
         const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
@@ -334,25 +332,34 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
         const body = await readObject(req);
         checkNodeCreate(res, r, body);
-        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun);
+        const fields = updateTracker(r, fieldManager(req, q, false), undefined);
+        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
-        sendJsonText(res, 201, entry.json);
+        sendObject(req, res, 201, entry.object, entry.json);
         return 'create';
       }
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
         const body = await readObject(req);
-        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun);
+        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
-        sendJsonText(res, 200, entry.json);
+        sendObject(req, res, 200, entry.object, entry.json);
         return 'update';
       }
       case 'PATCH': {
         if (path.name === undefined) throw methodNotAllowed('PATCH', r);
+        if (isApply(req)) {
+          const config = await readApplyConfiguration(req);
+          const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub };
+          const { entry, warnings, created } = registry.apply(r.name, ns, path.name, config, opts);
+          sendWarnings(res, warnings);
+          sendObject(req, res, created ? 201 : 200, entry.object, entry.json);
+          return 'patch';
+        }
         const { type, patch } = await readPatch(req);
-        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun);
+        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
-        sendJsonText(res, 200, entry.json);
+        sendObject(req, res, 200, entry.object, entry.json);
         return 'patch';
       }
       case 'DELETE': {
@@ -362,13 +369,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name === undefined) {
           if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
           const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts, dryRunDelete);
-          const items = deleted.map((e) => e.json).join(',');
-          sendJsonText(res, 200, `{"kind":"${r.listKind}","apiVersion":"${groupVersion(r)}","metadata":{"resourceVersion":"${registry.store.revision}"},"items":[${items}]}`);
+          sendList(req, res, r, { resourceVersion: String(registry.store.revision) }, deleted);
           return 'deletecollection';
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
         const { entry } = registry.delete(r.name, ns, path.name, opts, dryRunDelete);
-        sendJsonText(res, 200, entry.json);
+        sendObject(req, res, 200, entry.object, entry.json);
         return 'delete';
       }
       default:
@@ -443,7 +449,7 @@ export function isWatch(q: URLSearchParams): boolean {
   return q.get('watch') === 'true' || q.get('watch') === '1';
 }
 
-export function watchRequest(path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined, minTimeout: number): WatchRequest {
+export function watchRequest(path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined, minTimeout: number, encoding: WatchEncoding): WatchRequest {
   const rv = q.get('resourceVersion');
   const fromRev = rv === null || rv === '' || rv === '0' ? undefined : parseRevision(rv);
   const timeoutText = q.get('timeoutSeconds');
@@ -460,5 +466,6 @@ export function watchRequest(path: ResourcePath, q: URLSearchParams, table: Tabl
     table,
     bookmarks: q.get('allowWatchBookmarks') === 'true',
     timeoutSeconds,
+    encoding,
   };
 }

@@ -2,6 +2,7 @@ import { groupVersion, type KubeObject } from '@peapod/api';
 import type { ListQuery, Registry } from '../registry/registry';
 import { StatusError } from '../errors';
 import { toTable, TableRequest } from './tables';
+import type { WatchEncoding } from './negotiation';
 
 export interface WatchRequest {
   resource: string;
@@ -11,12 +12,13 @@ export interface WatchRequest {
   table: TableRequest | undefined;
   bookmarks: boolean;
   timeoutSeconds: number;
+  encoding: WatchEncoding;
 }
 
-/** Where a watch's lines go: a chunked HTTP response or a WebSocket. */
+/** Where a watch's events go: a chunked HTTP response or a WebSocket. */
 export interface WatchOutput {
   /** false when the peer is not keeping up (more than the buffer limit queued) */
-  write(line: string): boolean;
+  write(event: string | Buffer): boolean;
   end(): void;
   /** cuts the connection of a peer that stopped reading (an orderly end would only queue behind its backlog) */
   drop(): void;
@@ -31,17 +33,6 @@ const bookmarkIntervalMs = 5_000;
 
 /** A watcher with this much unsent is not reading: it is dropped (it will rewatch from its last resourceVersion). */
 export const defaultWatchBacklogBytes = 16 * 1024 * 1024;
-
-// Every watcher of an event sends the same line: build it once per event.
-const lineCache = new WeakMap<object, { type: string; line: string }>();
-
-function plainLine(type: string, event: { object: KubeObject; json: string }): string {
-  const cached = lineCache.get(event);
-  if (cached && cached.type === type) return cached.line;
-  const line = `{"type":"${type}","object":${event.json}}\n`;
-  lineCache.set(event, { type, line });
-  return line;
-}
 
 /**
  * Runs one watch: history and live events from the registry, bookmarks, the timeout,
@@ -60,24 +51,25 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     hooks.onEnd?.();
   };
   const end = () => finish(() => out.end());
-  const send = (line: string) => {
+  const send = (event: string | Buffer) => {
     if (ended) return;
-    if (!out.write(line)) finish(() => out.drop());
+    if (!out.write(event)) finish(() => out.drop());
   };
+  const encoding = req.encoding;
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object: KubeObject; json: string }) => {
     hooks.onEvent?.();
     if (req.table) {
       const table = toTable(req.resource, [event.object], req.table, { resourceVersion: event.object.metadata.resourceVersion });
-      send(`${JSON.stringify({ type, object: table })}\n`);
+      send(encoding.built(type, table));
     } else {
-      send(plainLine(type, event));
+      send(encoding.event(type, event.object, event.json));
     }
   };
   try {
     stopStore = registry.watch(req.resource, req.namespace, req.query, req.fromRev, emit).stop;
   } catch (err) {
     if (err instanceof StatusError && err.code === 410) {
-      send(`${JSON.stringify({ type: 'ERROR', object: err.status })}\n`);
+      send(encoding.built('ERROR', err.status));
       end();
       return end;
     }
@@ -92,7 +84,7 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     const kind = r.kind;
     const apiVersion = groupVersion(r);
     const tick = () => {
-      send(`${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion, metadata: { resourceVersion: String(registry.store.revision) } } })}\n`);
+      send(encoding.built('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: String(registry.store.revision) } }));
       if (!ended) timers[0] = setTimeout(tick, bookmarkIntervalMs);
     };
     timers.push(setTimeout(tick, bookmarkIntervalMs));

@@ -37,9 +37,20 @@ import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notF
 import type { FinishWrite, Strategy } from './strategy';
 import { DryRunnableStore } from './dry-run-store';
 import { beforeDelete, markAsDeleting, rfc3339, setDeletionFinalizers } from './deletion';
+import { applyConfiguration, keepManagedFields, type FieldTracker } from './field-manager';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
+
+export interface ApplyRequest {
+  validation: FieldValidation;
+  /** the fieldManager of the request */
+  manager: string;
+  /** take the fields other managers own instead of failing with a conflict */
+  force: boolean;
+  dryRun: boolean;
+  subresource?: 'status';
+}
 
 export interface ListQuery {
   labelSelector?: string;
@@ -223,7 +234,7 @@ export class Registry {
     }
   }
 
-  create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false): WriteResult {
+  create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker): WriteResult {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     this.checkNamespace(s, obj, namespace);
@@ -247,6 +258,7 @@ export class Registry {
     delete meta.deletionGracePeriodSeconds;
     if (s.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
+    fields?.(undefined, obj);
     const key = this.key(s.resource, namespace, meta.name!);
     // A taken name reserves nothing.
     if (this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
@@ -272,6 +284,7 @@ export class Registry {
     validation: FieldValidation,
     subresource?: 'status',
     dryRun = false,
+    fields?: FieldTracker,
   ): WriteResult {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
@@ -282,7 +295,7 @@ export class Registry {
     this.checkNamespace(s, obj, namespace);
     const rv = obj.metadata.resourceVersion;
     const expectedRev = rv === undefined || rv === '' ? undefined : parseRevision(rv);
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun), warnings };
+    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun, fields), warnings };
   }
 
   private write(
@@ -293,6 +306,7 @@ export class Registry {
     expectedRev: number | undefined,
     subresource: 'status' | undefined,
     dryRun: boolean,
+    fields?: FieldTracker,
   ): StoredEntry {
     const key = this.key(s.resource, namespace, name);
     s.applyDefaults(obj);
@@ -311,6 +325,7 @@ export class Registry {
             const changed = canonicalJson((obj as { spec?: unknown }).spec) !== canonicalJson((old as { spec?: unknown }).spec);
             obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
           }
+          fields?.(old, obj);
           const causes = s.validateUpdate(obj, old);
           if (causes.length) throw invalid(s.resource.kind, name, causes);
           if (isFinalized(s, obj)) throw new DeleteInstead(parseRevision(old.metadata.resourceVersion ?? ''));
@@ -359,6 +374,7 @@ export class Registry {
     validation: FieldValidation,
     subresource?: 'status',
     dryRun = false,
+    fields?: FieldTracker,
   ): WriteResult {
     const s = this.strategy(resource);
     const current = this.get(resource, namespace, name);
@@ -370,7 +386,32 @@ export class Registry {
     // to what it was computed against (nothing else can write in between: storage is synchronous).
     const rv = obj.metadata.resourceVersion;
     const expectedRev = rv && rv !== current.object.metadata.resourceVersion ? parseRevision(rv) : current.rev;
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun), warnings };
+    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun, fields), warnings };
+  }
+
+  /**
+   * Server-side apply (PATCH application/apply-patch+yaml): `body` is the manager's whole
+   * configuration of the object, which it creates when it does not exist.
+   */
+  apply(resource: string, namespace: string | undefined, name: string, body: unknown, opts: ApplyRequest): WriteResult & { created: boolean } {
+    const s = this.strategy(resource);
+    const { obj: config, warnings } = this.decode(s, body, opts.validation);
+    if (config.metadata.name !== undefined && config.metadata.name !== name) {
+      throw badRequest(`the name of the object (${String(config.metadata.name)}) does not match the name on the URL (${name})`);
+    }
+    config.metadata.name = name;
+    this.checkNamespace(s, config, namespace);
+    const current = this.store.get(this.key(s.resource, namespace, name));
+    const applyOpts = { manager: opts.manager, force: opts.force, subresource: opts.subresource, now: this.now };
+    if (!current) {
+      if (opts.subresource) throw notFound(s.resource, name);
+      const created = this.create(resource, namespace, applyConfiguration(s.resource, undefined, config, applyOpts), 'Ignore', opts.dryRun, keepManagedFields);
+      return { ...created, warnings, created: true };
+    }
+    const merged = applyConfiguration(s.resource, copyOf(current), config, applyOpts);
+    const rv = config.metadata.resourceVersion;
+    const expectedRev = rv ? parseRevision(rv) : current.rev;
+    return { entry: this.write(s, namespace, name, merged, expectedRev, opts.subresource, opts.dryRun, keepManagedFields), warnings, created: false };
   }
 
   /**

@@ -1,9 +1,11 @@
 // peactl create -f / apply -f. apply keeps kubectl's last-applied-configuration annotation
-// and sends the three-way strategic merge patch computed in patchdiff.ts.
+// and sends the three-way strategic merge patch computed in patchdiff.ts; apply
+// --server-side sends the configuration itself and lets the server merge it and track
+// who owns which field.
 
 import type { KubeObject } from '@peapod/api';
 import type { Context } from '../context';
-import { apiErrorMessage, isNotFound } from '../errors';
+import { apiErrorMessage, isApiError, isNotFound } from '../errors';
 import { readManifests } from '../manifests';
 import { namespaceFor, refOf, typeForObject } from '../objects';
 import { threeWayPatch } from '../patchdiff';
@@ -87,6 +89,42 @@ export async function apply(ctx: Context, filenames: string[]): Promise<void> {
       process.stdout.write((await applyOne(ctx, object)) + '\n');
     } catch (err) {
       process.stderr.write(failure(err, `error when applying "${source}"`) + '\n');
+      process.exitCode = 1;
+    }
+  }
+}
+
+export interface ServerSideApplyOptions {
+  fieldManager: string;
+  forceConflicts: boolean;
+}
+
+/** What kubectl adds to a conflict, so that the same words lead to the same fix. */
+const conflictAdvice = `Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the \`--force-conflicts\` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).`;
+
+export async function applyServerSide(ctx: Context, filenames: string[], opts: ServerSideApplyOptions): Promise<void> {
+  const manifests = readManifests(filenames, 'apply');
+  for (const { source, object } of manifests) {
+    try {
+      const type = await typeForObject(ctx.client, object);
+      const namespace = namespaceFor(type, object, ctx.namespace);
+      await ctx.client.apply(type.name, object, { namespace, fieldManager: opts.fieldManager, force: opts.forceConflicts });
+      process.stdout.write(`${refOf(type, object.metadata?.name ?? '')} serverside-applied\n`);
+    } catch (err) {
+      if (isApiError(err) && err.code === 409 && err.reason === 'Conflict' && err.status.details?.causes?.some((c) => c.reason === 'FieldManagerConflict')) {
+        process.stderr.write(`error: ${err.status.message}\n${conflictAdvice}\n`);
+      } else {
+        process.stderr.write(failure(err, `error when applying "${source}"`) + '\n');
+      }
       process.exitCode = 1;
     }
   }

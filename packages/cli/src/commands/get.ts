@@ -19,6 +19,8 @@ export interface GetFlags {
   fieldSelector?: string;
   allNamespaces?: boolean;
   showLabels?: boolean;
+  /** keep metadata.managedFields in JSON and YAML */
+  showManagedFields?: boolean;
   watch?: boolean;
   noHeaders?: boolean;
 }
@@ -89,7 +91,7 @@ async function printObjects(ctx: Context, target: Target, flags: GetFlags, forma
     if (list.items.length === 0 && format.kind === 'name') {
       if (!flags.watch) process.stderr.write(noResourcesMessage(target));
     } else {
-      process.stdout.write(formatObjects(list.items, format, false, target.type.kind));
+      process.stdout.write(formatObjects(list.items, format, false, target.type.kind, flags.showManagedFields));
     }
     return list.metadata?.resourceVersion;
   }
@@ -103,7 +105,7 @@ async function printObjects(ctx: Context, target: Target, flags: GetFlags, forma
       reportError(err);
     }
   }
-  if (found.length > 0) process.stdout.write(formatObjects(found, format, target.names.length === 1, target.type.kind));
+  if (found.length > 0) process.stdout.write(formatObjects(found, format, target.names.length === 1, target.type.kind, flags.showManagedFields));
   return found[found.length - 1]?.metadata.resourceVersion;
 }
 
@@ -131,7 +133,7 @@ async function follow(ctx: Context, target: Target, flags: GetFlags, format: Out
       const obj = event.object;
       if (format.kind === 'name') process.stdout.write(nameOf(obj, target.type.kind) + '\n');
       else if (format.kind === 'json') process.stdout.write(toJson(obj));
-      else process.stdout.write(formatObjects([obj], format, true, target.type.kind));
+      else process.stdout.write(formatObjects([obj], format, true, target.type.kind, flags.showManagedFields));
     },
   );
   await watch.done;

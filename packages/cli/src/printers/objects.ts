@@ -54,15 +54,26 @@ export function nameOf(obj: KubeObject, fallbackKind: string): string {
   return `${(obj.kind ?? fallbackKind).toLowerCase()}/${obj.metadata?.name ?? ''}`;
 }
 
-/** Prints objects; `single` (one named object asked for) prints it alone rather than in a List. */
-export function formatObjects(objects: KubeObject[], format: OutputFormat, single: boolean, kind: string): string {
+/** The object without metadata.managedFields, which kubectl leaves out of JSON and YAML unless asked. */
+function withoutManagedFields(obj: KubeObject): KubeObject {
+  if (!obj.metadata?.managedFields) return obj;
+  const { managedFields: _omitted, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
+}
+
+/**
+ * Prints objects; `single` (one named object asked for) prints it alone rather than in a
+ * List; JSON and YAML leave managedFields out unless `showManagedFields`.
+ */
+export function formatObjects(objects: KubeObject[], format: OutputFormat, single: boolean, kind: string, showManagedFields = false): string {
+  const shown = showManagedFields || (format.kind !== 'json' && format.kind !== 'yaml') ? objects : objects.map(withoutManagedFields);
   switch (format.kind) {
     case 'name':
       return objects.map((o) => nameOf(o, kind) + '\n').join('');
     case 'json':
-      return toJson(single && objects.length === 1 ? objects[0] : asList(objects));
+      return toJson(single && shown.length === 1 ? shown[0] : asList(shown));
     case 'yaml':
-      return toYaml(single && objects.length === 1 ? objects[0] : asList(objects));
+      return toYaml(single && shown.length === 1 ? shown[0] : asList(shown));
     case 'jsonpath':
       return renderJsonPath(format.template, single && objects.length === 1 ? objects[0] : asList(objects));
     default:

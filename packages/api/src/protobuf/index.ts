@@ -1,0 +1,17 @@
+export {
+  decodeObject,
+  decodeWatchEvent,
+  encodeList,
+  encodeMessage,
+  encodeObject,
+  encodeWatchEvent,
+  envelope,
+  frame,
+  FrameReader,
+  hasProtobufForm,
+  protobufMediaType,
+  protobufWatchMediaType,
+  ProtobufConversionError,
+  ProtobufDecodeError,
+  unwrap,
+} from './codec';

@@ -1,0 +1,174 @@
+// Content negotiation: which encoding a response goes out in, and the writers that encode
+// objects, lists, Status errors and watch events in it. JSON is the default; protobuf
+// (application/vnd.kubernetes.protobuf, Kubernetes' envelope) when the client's Accept
+// prefers it and the kind has a protobuf form. Tables are JSON only, as in Kubernetes.
+//
+// Stored objects are never changed in place (a write stores a new object), so an object's
+// protobuf bytes are encoded once and kept beside it for every later get, list and watch.
+
+import type { Request, Response } from 'express';
+import {
+  encodeList,
+  encodeMessage,
+  encodeWatchEvent,
+  envelope,
+  frame,
+  groupVersion,
+  hasProtobufForm,
+  protobufMediaType,
+  protobufWatchMediaType,
+  type KubeObject,
+  type ResourceInfo,
+  type Status,
+} from '@peapod/api';
+
+export type Format = 'json' | 'protobuf';
+
+interface MediaRange {
+  type: string;
+  params: Map<string, string>;
+  q: number;
+}
+
+/** The ranges of an Accept header, most preferred first (by q, then by order). */
+export function parseAccept(accept: string | undefined): MediaRange[] {
+  if (!accept) return [];
+  const ranges: MediaRange[] = [];
+  for (const part of accept.split(',')) {
+    const [type, ...rest] = part.split(';').map((s) => s.trim());
+    if (!type) continue;
+    const params = new Map<string, string>();
+    for (const p of rest) {
+      const eq = p.indexOf('=');
+      if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
+    }
+    const q = params.has('q') ? Number(params.get('q')) : 1;
+    if (!(q > 0)) continue;
+    ranges.push({ type: type.toLowerCase(), params, q });
+  }
+  return ranges.map((r, i) => ({ r, i })).sort((a, b) => b.r.q - a.r.q || a.i - b.i).map(({ r }) => r);
+}
+
+/** Ranges answered with JSON. */
+export const jsonMediaTypes = new Set(['application/json', 'application/yaml', 'application/*', '*/*']);
+
+/**
+ * The encoding of a response carrying objects of `kind` (in `apiVersion`). A range asking
+ * for a transformation (as=Table, ...) is not about plain objects and is passed over; with
+ * no usable range the answer is JSON, as it always was.
+ */
+export function responseFormat(accept: string | undefined, apiVersion: string, kind: string): Format {
+  for (const r of parseAccept(accept)) {
+    if (r.params.has('as')) continue;
+    if (r.type === protobufMediaType) {
+      if (hasProtobufForm(apiVersion, kind)) return 'protobuf';
+      continue;
+    }
+    if (jsonMediaTypes.has(r.type)) return 'json';
+  }
+  return 'json';
+}
+
+const messageCache = new WeakMap<object, { resourceVersion: string | undefined; bytes: Uint8Array }>();
+
+/** An object's message bytes, from the cache when this object (at this resourceVersion) was encoded before. */
+function messageBytes(obj: KubeObject): Uint8Array {
+  const rv = obj.metadata?.resourceVersion;
+  const cached = messageCache.get(obj);
+  if (cached && cached.resourceVersion === rv) return cached.bytes;
+  const bytes = encodeMessage(obj as unknown as Record<string, unknown>);
+  messageCache.set(obj, { resourceVersion: rv, bytes });
+  return bytes;
+}
+
+/** An object in the protobuf envelope. */
+export function protobufObject(obj: KubeObject): Buffer {
+  return envelope(obj.apiVersion!, obj.kind!, messageBytes(obj));
+}
+
+/** Sends one object (or Status) in the negotiated encoding; `json` is its JSON when already serialized. */
+export function sendObject(req: Request, res: Response, code: number, obj: KubeObject | Status, json?: string): void {
+  const o = obj as KubeObject;
+  res.status(code);
+  if (responseFormat(req.headers.accept, o.apiVersion!, o.kind!) === 'protobuf') {
+    res.setHeader('Content-Type', protobufMediaType);
+    res.end(protobufObject(o));
+  } else {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(json ?? JSON.stringify(obj));
+  }
+}
+
+/** Sends a list of stored objects; each item's encoding (JSON or protobuf) is reused as it is. */
+export function sendList(
+  req: Request,
+  res: Response,
+  r: ResourceInfo,
+  metadata: { resourceVersion: string; continue?: string },
+  items: readonly { object: KubeObject; json: string }[],
+): void {
+  const apiVersion = groupVersion(r);
+  res.status(200);
+  if (responseFormat(req.headers.accept, apiVersion, r.listKind) === 'protobuf') {
+    res.setHeader('Content-Type', protobufMediaType);
+    res.end(encodeList(apiVersion, r.listKind, metadata, items.map((i) => messageBytes(i.object))));
+    return;
+  }
+  // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.
+  res.setHeader('Content-Type', 'application/json');
+  res.end(`{"kind":"${r.listKind}","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items.map((i) => i.json).join(',')}]}`);
+}
+
+/** How one watch stream encodes its events. */
+export interface WatchEncoding {
+  contentType: string;
+  /** an event of a stored object */
+  event(type: string, object: KubeObject, json: string): string | Buffer;
+  /** an event whose object is built for it (bookmarks, errors, tables) */
+  built(type: string, object: object): string | Buffer;
+}
+
+// Every watcher of an event sends the same bytes: build them once per event and encoding.
+const jsonLines = new WeakMap<object, { type: string; line: string }>();
+const protobufFrames = new WeakMap<object, { type: string; frame: Buffer }>();
+
+const jsonWatch: WatchEncoding = {
+  contentType: 'application/json',
+  event(type, object, json) {
+    const cached = jsonLines.get(object);
+    if (cached && cached.type === type) return cached.line;
+    const line = `{"type":"${type}","object":${json}}\n`;
+    jsonLines.set(object, { type, line });
+    return line;
+  },
+  built: (type, object) => `${JSON.stringify({ type, object })}\n`,
+};
+
+/**
+ * A protobuf watch: over chunked HTTP each event is a frame (4-byte length, then the
+ * WatchEvent); over a WebSocket each message is one event, without the length.
+ */
+function protobufWatch(apiVersion: string, framed: boolean): WatchEncoding {
+  const wrap = (type: string, objectBytes: Buffer) => {
+    const event = encodeWatchEvent(apiVersion, type, objectBytes);
+    return framed ? frame(event) : event;
+  };
+  return {
+    contentType: protobufWatchMediaType,
+    event(type, object) {
+      if (!framed) return wrap(type, protobufObject(object));
+      const cached = protobufFrames.get(object);
+      if (cached && cached.type === type) return cached.frame;
+      const f = wrap(type, protobufObject(object));
+      protobufFrames.set(object, { type, frame: f });
+      return f;
+    },
+    built: (type, object) => wrap(type, protobufObject(object as KubeObject)),
+  };
+}
+
+/** The encoding of a watch of resource `r` (`framed`: over chunked HTTP, not a WebSocket); a table watch is JSON. */
+export function watchEncoding(accept: string | undefined, r: ResourceInfo, table: boolean, framed: boolean): WatchEncoding {
+  if (table) return jsonWatch;
+  return responseFormat(accept, groupVersion(r), r.kind) === 'protobuf' ? protobufWatch(groupVersion(r), framed) : jsonWatch;
+}
