@@ -1,5 +1,6 @@
 // Pod startup and deletion latency through the whole path (API → agent → Docker → status
 // → watch), beside the same containers driven straight through the Docker API in the same run.
+import { defaultTerminationGracePeriodSeconds } from '@peapod/api';
 import type { Pod } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { BUSYBOX, INFRA, TestCluster, cooperative, makePod, shContainer } from './testing/cluster';
@@ -7,7 +8,7 @@ import { BUSYBOX, INFRA, TestCluster, cooperative, makePod, shContainer } from '
 export interface PodStartupBenchOptions {
   /** Pods to start and delete (default 20), one after another. */
   pods?: number;
-  /** Grace period of the deletions (default 30; the container exits on TERM at once). */
+  /** Grace period of the deletions (default: Kubernetes'; the container exits on TERM at once). */
   gracePeriodSeconds?: number;
 }
 
@@ -25,7 +26,7 @@ export interface PodStartupBench {
   pods: number;
   /** Create → phase Running seen through a watch; baseline: create + start infra and app containers. */
   startup: LatencyFigures;
-  /** Delete (grace 30) → DELETED seen through a watch; baseline: `docker stop` app then infra. */
+  /** Delete (default grace) → DELETED seen through a watch; baseline: `docker stop` app then infra. */
   deletion: LatencyFigures;
 }
 
@@ -89,7 +90,7 @@ function elapsedMs(start: bigint): number {
  */
 export async function benchPodStartup(opts: PodStartupBenchOptions = {}): Promise<PodStartupBench> {
   const count = opts.pods ?? 20;
-  const grace = opts.gracePeriodSeconds ?? 30;
+  const grace = opts.gracePeriodSeconds ?? defaultTerminationGracePeriodSeconds;
   const cluster = new TestCluster('bench');
   try {
     const client = await cluster.start();

@@ -3,7 +3,8 @@
 // count of the event already written instead of adding another, as the kubelet's event
 // correlator does.
 import type { Pod } from '@peapod/api';
-import { ApiError, kubeTimestamp } from '@peapod/client';
+import { rfc3339 } from '@peapod/api';
+import { isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
 export type EventType = 'Normal' | 'Warning';
@@ -47,11 +48,11 @@ export function apiEventRecorder(client: Client, nodeName: string, log: Logger):
   async function repeat(previous: Written, at: Date | undefined): Promise<Written | 'gone'> {
     const count = previous.count + 1;
     try {
-      await client.patch('events', previous.name, { count, lastTimestamp: kubeTimestamp(at ?? new Date()) }, 'merge', { namespace: previous.namespace });
+      await client.patch('events', previous.name, { count, lastTimestamp: rfc3339(at ?? new Date()) }, 'merge', { namespace: previous.namespace });
       return { ...previous, count };
     } catch (err) {
       // Expired (events live an hour): write it afresh.
-      if (err instanceof ApiError && err.code === 404) return 'gone';
+      if (isNotFound(err)) return 'gone';
       log.debug('event count not raised', { event: previous.name, error: err });
       return previous;
     }

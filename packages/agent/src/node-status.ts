@@ -1,7 +1,7 @@
 import os from 'os';
-import { formatBytes } from '@peapod/api';
+import { formatBytes, rfc3339 } from '@peapod/api';
 import type { Node, NodeCondition, NodeStatus, NodeSystemInfo } from '@peapod/api';
-import { ApiError } from '@peapod/client';
+import { isAlreadyExists, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
 export const AGENT_VERSION = 'v1.32.0-peapod';
@@ -67,7 +67,7 @@ export class NodeStatusManager {
   }
 
   async status(): Promise<NodeStatus> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(new Date());
     const capacity = hostCapacity(this.opts);
     return {
       capacity,
@@ -99,7 +99,7 @@ export class NodeStatusManager {
     try {
       await client.create<Node>('nodes', node);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!isAlreadyExists(err)) throw err;
       await client.patch<Node>('nodes', nodeName, { metadata: { labels: node.metadata.labels } }, 'merge');
     }
     // A create may drop status (status is a subresource): write it explicitly either way.
@@ -117,7 +117,7 @@ export class NodeStatusManager {
     try {
       await this.writeStatus();
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) {
+      if (isNotFound(err)) {
         this.opts.log.warn('node object gone: registering again', { node: this.opts.nodeName });
         await this.register();
         return;

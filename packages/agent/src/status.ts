@@ -1,5 +1,5 @@
 // Runtime state → PodStatus, as a pure function so it can be tested without Docker.
-import { setPodCondition } from '@peapod/api';
+import { isTerminalPhase, rfc3339, setPodCondition } from '@peapod/api';
 import type {
   Container,
   ContainerState,
@@ -30,11 +30,6 @@ export interface StatusInput {
 
 /** The Ready condition's reason while a pod terminates: it takes no new work, whatever its probes say. */
 export const TERMINATING_REASON = 'PodTerminating';
-
-/** RFC 3339 with whole seconds, as the API server writes its own timestamps. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function dockerContainerID(id: string): string {
   return `docker://${id}`;
@@ -179,7 +174,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   const containerStatuses = pod.spec.containers.map((c) => statusOf(c, old.containerStatuses, { init: false, notCreated, probes: input.probes }));
   status.containerStatuses = containerStatuses;
-  if (old.phase === 'Succeeded' || old.phase === 'Failed') {
+  if (isTerminalPhase(old.phase)) {
     // A finished pod stays finished (its containers are never started again).
     status.phase = old.phase;
   } else if (initFailed(initStatuses) && pod.spec.restartPolicy === 'Never') {
@@ -208,7 +203,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0 && status.phase === 'Running';
   const notReady =
-    status.phase === 'Succeeded' || status.phase === 'Failed'
+    isTerminalPhase(status.phase)
       ? { reason: 'PodCompleted' }
       : { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` };
   const readyCondition = (type: string): PodCondition =>

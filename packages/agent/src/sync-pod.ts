@@ -1,8 +1,9 @@
 // Makes the runtime match one pod: sandbox, volumes, init containers in order, app
 // containers with their postStart hooks, restarts with back-off (after a crash or a failed
 // liveness probe), and graceful termination recorded step by step (design.md §3).
+import { defaultImagePullPolicy, isPodTerminal, podGracePeriodSeconds, specGracePeriodSeconds } from '@peapod/api';
 import type { Container, ContainerStateWaiting, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
-import { ApiError } from '@peapod/client';
+import { isAlreadyExists, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { admitPod } from './admission';
 import { RestartBackoff } from './backoff';
@@ -18,7 +19,6 @@ import {
   ImagePullError,
   NO_HOOK_TIMEOUT_MS,
   containerSpecHash,
-  defaultPullPolicy,
   runHandler,
   type ContainerRuntime,
   type KillStep,
@@ -109,7 +109,7 @@ function errorText(err: unknown): string {
 
 /** 404 (gone) and 409 (a newer pod of that name, or a conflict) end our interest in a write. */
 function isGoneOrConflict(err: unknown): boolean {
-  return err instanceof ApiError && (err.code === 404 || err.code === 409);
+  return isNotFound(err) || isConflict(err) || isAlreadyExists(err);
 }
 
 function shouldRestart(pod: Pod, exited: RuntimeContainer): boolean {
@@ -306,7 +306,7 @@ export class PodSyncer {
   private async terminate(rec: PodRecord, pod: Pod): Promise<SyncOutcome> {
     const now = Date.now();
     if (!rec.termination) {
-      const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+      const grace = podGracePeriodSeconds(pod);
       rec.termination = { startedAt: now, deadline: now + grace * 1000, graceSeconds: grace };
       this.log.info('terminating pod', { pod: podRef(pod), graceSeconds: grace });
     }
@@ -354,7 +354,7 @@ export class PodSyncer {
   private async run(rec: PodRecord, pod: Pod): Promise<SyncOutcome> {
     const uid = rec.uid;
     let containers = await this.rt.listPodContainers({ uid });
-    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    const finished = isPodTerminal(pod);
     let requeueAfterMs: number | undefined;
     const waitAtMost = (ms: number | undefined): void => {
       if (ms !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? ms, ms);
@@ -471,7 +471,7 @@ export class PodSyncer {
     if (latest?.state === 'running' && latest.specHash && latest.specHash !== containerSpecHash(container)) {
       // Only the image of a container may change in a pod's life: run the new one.
       this.opts.events.record(pod, 'Normal', 'Killing', `Container ${container.name} definition changed, will be restarted`);
-      await this.rt.stopContainer(latest.id, pod.spec.terminationGracePeriodSeconds ?? 30);
+      await this.rt.stopContainer(latest.id, specGracePeriodSeconds(pod));
       latest = await this.rt.inspect(latest.id);
       return this.replace(ctx, container, latest, attempts);
     }
@@ -504,7 +504,7 @@ export class PodSyncer {
     const message = `Container ${container.name} failed ${probe} probe${restart ? ', will be restarted' : ''}`;
     this.opts.events.record(pod, 'Normal', 'Killing', message);
     const spec = probe === 'liveness' ? container.livenessProbe : container.startupProbe;
-    const grace = spec?.terminationGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    const grace = spec?.terminationGracePeriodSeconds ?? specGracePeriodSeconds(pod);
     await this.rt.killContainer(pod, running, grace);
     return this.rt.inspect(running.id);
   }
@@ -603,13 +603,13 @@ export class PodSyncer {
     if (result.status === 'ok' || result.status === 'aborted') return;
     this.opts.events.record(pod, 'Warning', 'FailedPostStartHook', postStartFailureMessage(container, podRef(pod), result));
     this.opts.events.record(pod, 'Normal', 'Killing', 'FailedPostStartHook');
-    await this.rt.killContainer(pod, await this.rt.inspect(id), pod.spec.terminationGracePeriodSeconds ?? 30);
+    await this.rt.killContainer(pod, await this.rt.inspect(id), specGracePeriodSeconds(pod));
   }
 
   /** Makes the image present as its pull policy says; a failure becomes a waiting reason and a back-off. */
   private async pullImage(rec: PodRecord, pod: Pod, container: Container): Promise<number | undefined> {
     const image = container.image ?? '';
-    const policy = container.imagePullPolicy ?? defaultPullPolicy(image);
+    const policy = container.imagePullPolicy ?? defaultImagePullPolicy(image);
     const retryAt = rec.pullRetryAt.get(container.name);
     if (retryAt !== undefined && retryAt > Date.now()) {
       rec.waiting.set(container.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
@@ -648,7 +648,7 @@ export class PodSyncer {
       updated = await this.opts.client.patch<Pod>('pods', name ?? '', patch, 'merge', { namespace, subresource: 'status' });
     } catch (err) {
       // Gone from the API: its DELETED event brings the next sync.
-      if (err instanceof ApiError && err.code === 404) return;
+      if (isNotFound(err)) return;
       throw err;
     }
     if (updated.metadata.uid === rec.uid && resourceVersionNumber(updated) > resourceVersionNumber(rec.pod)) {

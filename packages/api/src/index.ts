@@ -28,3 +28,4 @@ export * from './deletion';
 export * from './protobuf';
 export * from './schema-descriptions';
 export * from './field-sets';
+export * from './time';

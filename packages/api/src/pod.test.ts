@@ -1,4 +1,5 @@
 import {
+  defaultImagePullPolicy,
   formatAge,
   formatDuration,
   getPodCondition,
@@ -7,6 +8,7 @@ import {
   isPodServing,
   isPodTerminal,
   nodeDisplayStatus,
+  podGracePeriodSeconds,
   podDisplayStatus,
   podLastRestart,
   podReadyCount,
@@ -142,19 +144,19 @@ describe('conditions', () => {
     expect(getPodCondition(p, 'PodScheduled')).toBeUndefined();
   });
 
-  it('adds, keeps and changes lastTransitionTime', () => {
+  it('adds, keeps and changes lastTransitionTime, to the second as Kubernetes writes it', () => {
     const status: PodStatus = {};
-    const t1 = new Date('2024-01-01T00:00:00Z');
+    const t1 = new Date('2024-01-01T00:00:00.250Z');
     const t2 = new Date('2024-01-01T00:01:00Z');
     expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, t1)).toBe(true);
     expect(status.conditions).toEqual([
-      { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: t1.toISOString() },
+      { type: 'Ready', status: 'False', reason: 'ContainersNotReady', lastTransitionTime: '2024-01-01T00:00:00Z' },
     ]);
     expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'ContainersNotReady' }, t2)).toBe(false);
     expect(setPodCondition(status, { type: 'Ready', status: 'False', reason: 'Other' }, t2)).toBe(true);
-    expect(status.conditions![0].lastTransitionTime).toBe(t1.toISOString());
+    expect(status.conditions![0].lastTransitionTime).toBe('2024-01-01T00:00:00Z');
     expect(setPodCondition(status, { type: 'Ready', status: 'True' }, t2)).toBe(true);
-    expect(status.conditions).toEqual([{ type: 'Ready', status: 'True', lastTransitionTime: t2.toISOString() }]);
+    expect(status.conditions).toEqual([{ type: 'Ready', status: 'True', lastTransitionTime: '2024-01-01T00:01:00Z' }]);
   });
 });
 
@@ -164,6 +166,27 @@ describe('isPodTerminal', () => {
     expect(isPodTerminal(pod({ phase: 'Failed' }))).toBe(true);
     expect(isPodTerminal(pod({ phase: 'Running' }))).toBe(false);
     expect(isPodTerminal(pod({}))).toBe(false);
+  });
+});
+
+describe('defaultImagePullPolicy', () => {
+  it('pulls a floating tag every time and a pinned one when missing, as Kubernetes does', () => {
+    expect(defaultImagePullPolicy('busybox')).toBe('Always');
+    expect(defaultImagePullPolicy('busybox:latest')).toBe('Always');
+    expect(defaultImagePullPolicy('localhost:5000/app')).toBe('Always');
+    expect(defaultImagePullPolicy('busybox:1.36')).toBe('IfNotPresent');
+    expect(defaultImagePullPolicy('busybox@sha256:abc')).toBe('IfNotPresent');
+  });
+});
+
+describe('podGracePeriodSeconds', () => {
+  it('takes the deletion\'s grace, else the spec\'s, else 30 seconds', () => {
+    const p = pod({});
+    expect(podGracePeriodSeconds(p)).toBe(30);
+    p.spec.terminationGracePeriodSeconds = 5;
+    expect(podGracePeriodSeconds(p)).toBe(5);
+    p.metadata.deletionGracePeriodSeconds = 1;
+    expect(podGracePeriodSeconds(p)).toBe(1);
   });
 });
 

@@ -2,7 +2,8 @@
 // condition and resource helpers the agent, scheduler and server share.
 
 import { parseBytes, parseCpuMillis } from './quantity';
-import type { Container, Node, Pod, PodCondition, PodStatus } from './types';
+import { rfc3339 } from './time';
+import type { Container, Node, Pod, PodCondition, PodPhase, PodStatus } from './types';
 
 interface PodSummary {
   ready: number;
@@ -120,14 +121,14 @@ export function setPodCondition(status: PodStatus, cond: PodCondition, now: Date
   const conditions = (status.conditions ??= []);
   const i = conditions.findIndex((c) => c.type === cond.type);
   if (i < 0) {
-    conditions.push({ ...cond, lastTransitionTime: cond.lastTransitionTime ?? now.toISOString() });
+    conditions.push({ ...cond, lastTransitionTime: cond.lastTransitionTime ?? rfc3339(now) });
     return true;
   }
   const old = conditions[i];
   const next: PodCondition = {
     ...cond,
     lastTransitionTime:
-      old.status === cond.status ? old.lastTransitionTime : (cond.lastTransitionTime ?? now.toISOString()),
+      old.status === cond.status ? old.lastTransitionTime : (cond.lastTransitionTime ?? rfc3339(now)),
   };
   if (
     old.status === next.status &&
@@ -168,8 +169,39 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, now: number): 
   return !Number.isNaN(since) && since + minReadySeconds * 1000 < now;
 }
 
+/**
+ * A container's imagePullPolicy when it sets none, as Kubernetes defaults it: a floating tag
+ * (`:latest` or none) is pulled every time, a pinned tag or a digest only when missing.
+ */
+export function defaultImagePullPolicy(image: string | undefined): NonNullable<Container['imagePullPolicy']> {
+  if (!image) return 'IfNotPresent';
+  // A colon before the last slash belongs to a registry's host:port, not to a tag.
+  const afterSlash = image.slice(image.lastIndexOf('/') + 1);
+  if (afterSlash.includes('@')) return 'IfNotPresent';
+  const colon = afterSlash.lastIndexOf(':');
+  const tag = colon < 0 ? '' : afterSlash.slice(colon + 1);
+  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+/** terminationGracePeriodSeconds when a pod's spec gives none, as in Kubernetes. */
+export const defaultTerminationGracePeriodSeconds = 30;
+
+/** The seconds a pod's containers get to stop unless a deletion asks otherwise: its spec's, else the default. */
+export function specGracePeriodSeconds(pod: Pod): number {
+  return pod.spec?.terminationGracePeriodSeconds ?? defaultTerminationGracePeriodSeconds;
+}
+
+/** The grace a pod's containers get to stop: what its deletion set, else its spec's. */
+export function podGracePeriodSeconds(pod: Pod): number {
+  return pod.metadata.deletionGracePeriodSeconds ?? specGracePeriodSeconds(pod);
+}
+
+/** Succeeded or Failed: its containers will not run again (Kubernetes' podutil.IsPodTerminal). */
 export function isPodTerminal(pod: Pod): boolean {
-  const phase = pod.status?.phase;
+  return isTerminalPhase(pod.status?.phase);
+}
+
+export function isTerminalPhase(phase: PodPhase | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 

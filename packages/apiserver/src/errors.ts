@@ -1,4 +1,4 @@
-import { failureStatus, ResourceInfo, Status, StatusCause, StatusInit } from '@peapod/api';
+import { failureStatus, invalidObjectMessage, ResourceInfo, Status, StatusCause, StatusInit } from '@peapod/api';
 
 /** An error that reaches the client as a Kubernetes Status with its HTTP code. */
 export class StatusError extends Error {
@@ -61,7 +61,5 @@ export function forbidden(resource: ResourceRef, name: string, why: string, caus
 
 /** 422 naming every bad field, worded as Kubernetes words it. */
 export function invalid(kind: string, name: string, causes: StatusCause[]): StatusError {
-  const parts = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : `${c.message}`));
-  const list = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-  return new StatusError(422, `${kind} "${name}" is invalid: ${list}`, { name, kind, causes });
+  return new StatusError(422, invalidObjectMessage(kind, name, causes), { name, kind, causes });
 }

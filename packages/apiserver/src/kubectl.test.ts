@@ -1,5 +1,6 @@
 import fs from 'fs';
 import path from 'path';
+import { rfc3339 } from '@peapod/api';
 import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { call } from './testing/http';
@@ -94,7 +95,7 @@ describe('the real kubectl against peapod-apiserver', () => {
 
   test('describe pod shows its events', async () => {
     const pod = (await call(server.url, 'GET', '/api/v1/namespaces/default/pods/web')).body;
-    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = rfc3339(new Date());
     const ev = await call(server.url, 'POST', '/api/v1/namespaces/default/events', {
       metadata: { name: 'web.1', namespace: 'default' },
       involvedObject: { kind: 'Pod', namespace: 'default', name: 'web', uid: pod.metadata.uid, apiVersion: 'v1' },

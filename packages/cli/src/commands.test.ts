@@ -4,6 +4,7 @@ import { spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { microTime, rfc3339 } from '@peapod/api';
 import { startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
 import { bindPod, hasScript, nodeObject, peactlFor, peactlOnTerminal, postJson, sendJson, startPeactl } from './testing/process';
@@ -207,9 +208,9 @@ describe('delete', () => {
       message,
       type: 'Normal',
       source: { component: 'peapod-agent', host: 'n2' },
-      firstTimestamp: at.toISOString().replace(/\.\d+Z$/, 'Z'),
-      lastTimestamp: at.toISOString().replace(/\.\d+Z$/, 'Z'),
-      eventTime: at.toISOString().replace(/Z$/, '000Z'),
+      firstTimestamp: rfc3339(at),
+      lastTimestamp: rfc3339(at),
+      eventTime: microTime(at),
       action: reason,
       reportingComponent: 'peapod-agent',
       reportingInstance: 'n2',

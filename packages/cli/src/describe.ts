@@ -3,7 +3,7 @@
 // levels, aligned like Go's tabwriter (a line without a tab ends an alignment block),
 // and the object's Events table at the end.
 
-import { formatAge, formatBytes, formatCpuMillis, formatSelector, parseBytes, parseCpuMillis } from '@peapod/api';
+import { formatAge, formatBytes, formatCpuMillis, formatSelector, isPodTerminal, parseBytes, parseCpuMillis } from '@peapod/api';
 import type {
   ConfigMap,
   Container,
@@ -434,7 +434,7 @@ export function describeNode(node: Node, pods: Pod[], events: Event[], now = Dat
   }
   const allocCpu = parseCpuMillis(String(status.allocatable?.cpu ?? '0'));
   const allocMem = parseBytes(String(status.allocatable?.memory ?? '0'));
-  const running = pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+  const running = pods.filter((p) => !isPodTerminal(p));
   w.line(0, `Non-terminated Pods:\t(${running.length} in total)`);
   const allocStorage = parseBytes(String(status.allocatable?.[storage] ?? '0'));
   const total: PodResources = { cpuRequests: 0, cpuLimits: 0, memRequests: 0, memLimits: 0, storageRequests: 0, storageLimits: 0 };

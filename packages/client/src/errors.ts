@@ -96,3 +96,50 @@ function connectionMessage(url: string, errno: string | undefined, cause: unknow
   const detail = cause instanceof Error ? cause.message : String(cause);
   return `Unable to connect to the server ${where}: ${detail}`;
 }
+
+// Predicates on the API server's answers, as client-go's apierrors: an answer is told by its
+// reason; one without a reason (another server's, a proxy's) by its HTTP code.
+function answered(err: unknown, reason: StatusReason, code: number): boolean {
+  if (!(err instanceof ApiError)) return false;
+  const given = String(err.reason ?? '');
+  if (given !== '' && given !== 'Unknown') return given === reason;
+  return err.code === code;
+}
+
+/** 404 NotFound: the object (or what the path names) does not exist. */
+export function isNotFound(err: unknown): boolean {
+  return answered(err, 'NotFound', 404);
+}
+
+/** 409 AlreadyExists: a create met an object of that name. */
+export function isAlreadyExists(err: unknown): boolean {
+  return answered(err, 'AlreadyExists', 409);
+}
+
+/** 409 Conflict: the object changed since it was read (resourceVersion or uid precondition). */
+export function isConflict(err: unknown): boolean {
+  return answered(err, 'Conflict', 409);
+}
+
+/** 403 Forbidden. */
+export function isForbidden(err: unknown): boolean {
+  return answered(err, 'Forbidden', 403);
+}
+
+/** 422 Invalid: the object failed validation; the causes name the fields. */
+export function isInvalid(err: unknown): boolean {
+  return answered(err, 'Invalid', 422);
+}
+
+/** 401 Unauthorized: no or a rejected credential. */
+export function isUnauthorized(err: unknown): boolean {
+  return answered(err, 'Unauthorized', 401);
+}
+
+/**
+ * 410: the resourceVersion asked for is older than the server keeps (reason Expired or Gone);
+ * a watcher lists afresh.
+ */
+export function isGone(err: unknown): boolean {
+  return err instanceof ApiError && err.code === 410;
+}

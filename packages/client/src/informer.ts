@@ -6,7 +6,7 @@
 // exponential back-off.
 
 import type { KubeObject, WatchEvent } from '@peapod/api';
-import { ApiError, ConnectionError } from './errors';
+import { ConnectionError, isGone } from './errors';
 import { createLogger } from './log';
 import type { Logger } from './log';
 import type { Client } from './rest';
@@ -168,7 +168,7 @@ export class Informer<T extends KubeObject> {
       if (wasHealthy) this.healthy();
       if (outcome.error === undefined) {
         if (!wasHealthy) await this.sleep(this.backoff.next());
-      } else if (outcome.error instanceof ApiError && outcome.error.code === 410) {
+      } else if (isGone(outcome.error)) {
         this.log.info('watch history expired; relisting', { resource: this.resource, resourceVersion: this.resourceVersion });
         needList = true;
       } else if (outcome.error instanceof ConnectionError) {

@@ -3,7 +3,7 @@ import * as https from 'https';
 import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
-import { apiPrefix, findResource } from '@peapod/api';
+import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
 import { startWatch } from './watch';
@@ -292,7 +292,7 @@ export class Client {
   ): Promise<Event> {
     const meta = involved.metadata;
     const namespace = meta.namespace !== undefined && meta.namespace !== '' ? meta.namespace : 'default';
-    const now = kubeTimestamp(at ?? new Date());
+    const now = rfc3339(at ?? new Date());
     const event: Event = {
       apiVersion: 'v1',
       kind: 'Event',
@@ -572,16 +572,6 @@ function decodeBody(res: http.IncomingMessage, buf: Buffer): unknown {
     }
   }
   return text;
-}
-
-/** Kubernetes writes timestamps to the second: 2024-05-01T10:00:00Z. */
-export function kubeTimestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** Kubernetes' MicroTime (RFC 3339 with six fractional digits); our clock has milliseconds. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 // Event names are `<object>.<hex>`; time-ordered hex (ns resolution padded with random

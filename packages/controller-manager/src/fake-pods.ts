@@ -2,8 +2,9 @@
 // node, Running with an IP, Ready or not (the pods/status subresource, as an agent writes it).
 // The endpoints benchmark and the integration tests run on them.
 
+import { rfc3339 } from '@peapod/api';
 import type { ContainerPort, Pod } from '@peapod/api';
-import { ApiError } from '@peapod/client';
+import { isConflict } from '@peapod/client';
 import type { Client } from '@peapod/client';
 
 export interface RunningPodSpec {
@@ -17,7 +18,7 @@ export interface RunningPodSpec {
 }
 
 function readyConditions(ready: boolean): NonNullable<Pod['status']>['conditions'] {
-  const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339(new Date());
   return ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({
     type,
     status: type === 'PodScheduled' || type === 'Initialized' || ready ? ('True' as const) : ('False' as const),
@@ -54,7 +55,7 @@ export async function setPodReady(client: Client, name: string, ready: boolean, 
     try {
       return await client.updateStatus<Pod>('pods', pod);
     } catch (err) {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 }

@@ -3,7 +3,7 @@
 
 import { isStatus } from '@peapod/api';
 import type { KubeObject } from '@peapod/api';
-import { ApiError } from '@peapod/client';
+import { isNotFound } from '@peapod/client';
 import type { Client } from '@peapod/client';
 
 export interface ObjectWriter<T extends KubeObject> {
@@ -33,7 +33,7 @@ export class ApiObjectWriter<T extends KubeObject> implements ObjectWriter<T> {
       const last = await this.client.delete<T>(this.resource, name, { namespace });
       return isStatus(last) ? undefined : last;
     } catch (err) {
-      if (err instanceof ApiError && err.code === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }

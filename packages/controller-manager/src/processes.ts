@@ -2,8 +2,9 @@
 // processes), and fake nodes that heartbeat through the API: what the benchmark and the
 // integration tests run the controller manager against.
 
+import { rfc3339 } from '@peapod/api';
 import type { Node, Pod } from '@peapod/api';
-import { ApiError, Informer, createLogger } from '@peapod/client';
+import { Informer, createLogger, isConflict } from '@peapod/client';
 import type { Client } from '@peapod/client';
 import { startComponent } from '@peapod/client/dist/testing/processes';
 import type { RunningProcess } from '@peapod/client/dist/testing/processes';
@@ -26,10 +27,6 @@ export interface FakeNodeOptions {
   memory?: string;
   /** How often the fake agent posts its heartbeat. */
   heartbeatMs?: number;
-}
-
-function timestamp(ms = Date.now()): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**
@@ -63,7 +60,7 @@ export class FakeNodes {
       return;
     }
     if (pod.status?.phase === 'Running') return;
-    const now = timestamp();
+    const now = rfc3339(new Date());
     const conditions = ['PodScheduled', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True' as const, lastTransitionTime: now }));
     await this.client.updateStatus<Pod>('pods', { ...pod, status: { ...pod.status, phase: 'Running', startTime: now, hostIP: '127.0.0.1', conditions } });
   }
@@ -76,7 +73,7 @@ export class FakeNodes {
       metadata: { name, labels: { 'kubernetes.io/hostname': name } },
       spec: {},
     });
-    const now = timestamp();
+    const now = rfc3339(new Date());
     node.status = {
       capacity: allocatable,
       allocatable,
@@ -94,7 +91,7 @@ export class FakeNodes {
   async heartbeat(name: string): Promise<void> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const node = await this.client.get<Node>('nodes', name);
-      const now = timestamp();
+      const now = rfc3339(new Date());
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
       const transition = ready?.status === 'True' ? ready.lastTransitionTime : now;
       node.status = {
@@ -105,7 +102,7 @@ export class FakeNodes {
         await this.client.updateStatus('nodes', node);
         return;
       } catch (err) {
-        if (!(err instanceof ApiError && err.code === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     }
   }

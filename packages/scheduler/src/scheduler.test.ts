@@ -1,3 +1,4 @@
+import { rfc3339 } from '@peapod/api';
 import type { Node, Pod, PodCondition } from '@peapod/api';
 import { makeNode, makePod } from './fixtures';
 import type { PodShape } from './fixtures';
@@ -167,7 +168,7 @@ describe('Scheduler', () => {
         reason: 'Unschedulable',
         message,
         lastProbeTime: null,
-        lastTransitionTime: new Date(now).toISOString().replace(/\.\d+Z$/, 'Z'),
+        lastTransitionTime: rfc3339(new Date(now)),
       },
     ]);
     expect(scheduler.queue.counts().unschedulable).toBe(1);

@@ -2,7 +2,7 @@
 // the background so that the next decision does not wait on HTTP. Informer handlers keep
 // the cache and the queue in step with the cluster.
 
-import { isPodTerminal } from '@peapod/api';
+import { isPodTerminal, rfc3339 } from '@peapod/api';
 import type { Node, Pod, PodCondition } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import { Algorithm, FitError } from './algorithm';
@@ -293,7 +293,7 @@ export class Scheduler {
         lastTransitionTime:
           previous?.status === 'False' && previous.lastTransitionTime
             ? previous.lastTransitionTime
-            : new Date(this.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+            : rfc3339(new Date(this.now())),
         reason: 'Unschedulable',
         message,
       };

@@ -6,7 +6,8 @@ import { applyPodLimits, daemonCgroup, podCgroupParent, removePodCgroup, type Da
 import { appContainerCreateOptions, podLimits, sandboxCreateOptions, sandboxVolumePath } from './container-config';
 import { dockerStatusCode, errorMessage, isNotFound } from './errors';
 import { execInContainer } from './exec';
-import { defaultPullPolicy, ensureImage, imagePresent } from './image';
+import { defaultImagePullPolicy } from '@peapod/api';
+import { ensureImage, imagePresent } from './image';
 import { killContainer, killPod, type KillPodDeps } from './kill-pod';
 import {
   INFRA_CONTAINER_NAME,
@@ -140,7 +141,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ensureImage(image: string, pullPolicy?: PullPolicy): Promise<EnsureImageResult> {
-    const policy = pullPolicy ?? defaultPullPolicy(image);
+    const policy = pullPolicy ?? defaultImagePullPolicy(image);
     const result = await ensureImage(this.docker, image, policy, this.pullTimeoutMs);
     if (result.usedLocalAfterPullFailure) {
       this.log('warn', 'pull failed, using the local image', { image, error: result.pullError });

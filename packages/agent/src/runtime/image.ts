@@ -23,13 +23,6 @@ export function parseImageRef(image: string): ImageRef {
   return ref;
 }
 
-/** Kubernetes' default: a floating tag (`:latest` or none) is pulled every time. */
-export function defaultPullPolicy(image: string): PullPolicy {
-  const ref = parseImageRef(image);
-  if (ref.digest !== undefined) return 'IfNotPresent';
-  return ref.tag === undefined || ref.tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
-
 export async function imagePresent(docker: Docker, image: string): Promise<boolean> {
   try {
     await docker.getImage(image).inspect();

@@ -3,12 +3,8 @@
 // period, and the garbage collector's finalizers (`orphan`, `foregroundDeletion`) that the
 // propagation policy asks for; the garbage collector does the work and removes them.
 
-import { DeleteOptions, foregroundDeletionFinalizer, hasFinalizer, KubeObject, ObjectMeta, orphanFinalizer } from '@peapod/api';
+import { DeleteOptions, foregroundDeletionFinalizer, hasFinalizer, KubeObject, ObjectMeta, orphanFinalizer, rfc3339 } from '@peapod/api';
 import type { Strategy } from './strategy';
-
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /**
  * What a delete does before finalizers are considered:

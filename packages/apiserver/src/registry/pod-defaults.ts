@@ -1,18 +1,9 @@
-import { canonicalJson, defaultHttpGet, defaultProbe, volumeSourceKinds } from '@peapod/api';
+import { canonicalJson, defaultHttpGet, defaultImagePullPolicy, defaultProbe, defaultTerminationGracePeriodSeconds, volumeSourceKinds } from '@peapod/api';
 import type { Container, DownwardAPIVolumeFile, Pod, StatusCause, Toleration, Volume } from '@peapod/api';
-
-function defaultPullPolicy(image: string | undefined): Container['imagePullPolicy'] {
-  if (!image) return 'IfNotPresent';
-  const afterSlash = image.slice(image.lastIndexOf('/') + 1);
-  if (afterSlash.includes('@')) return 'IfNotPresent';
-  const colon = afterSlash.lastIndexOf(':');
-  const tag = colon < 0 ? '' : afterSlash.slice(colon + 1);
-  return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
 
 function defaultContainer(c: Container): void {
   if (typeof c !== 'object' || c === null) return;
-  c.imagePullPolicy ??= defaultPullPolicy(c.image);
+  c.imagePullPolicy ??= defaultImagePullPolicy(c.image);
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
@@ -44,7 +35,7 @@ export function defaultPod(pod: Pod): void {
   if (typeof pod.spec !== 'object' || pod.spec === null) return;
   const spec = pod.spec;
   spec.restartPolicy ??= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
+  spec.terminationGracePeriodSeconds ??= defaultTerminationGracePeriodSeconds;
   spec.dnsPolicy ??= 'ClusterFirst';
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};

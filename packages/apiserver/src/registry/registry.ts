@@ -9,6 +9,7 @@ import {
   groupVersion,
   KubeObject,
   ObjectMeta,
+  rfc3339,
   objectFields,
   parseFieldSelector,
   parseLabelSelector,
@@ -36,7 +37,7 @@ import {
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, Strategy } from './strategy';
 import { DryRunnableStore } from './dry-run-store';
-import { beforeDelete, markAsDeleting, rfc3339, setDeletionFinalizers } from './deletion';
+import { beforeDelete, markAsDeleting, setDeletionFinalizers } from './deletion';
 import { applyConfiguration, keepManagedFields, type FieldTracker } from './field-manager';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';

@@ -6,7 +6,7 @@
 // record whose service never got written (a crash in between) is reclaimed by repair().
 
 import type { KubeObject, Service, StatusCause } from '@peapod/api';
-import { clusterIPNone, fieldInvalid } from '@peapod/api';
+import { clusterIPNone, fieldInvalid, rfc3339 } from '@peapod/api';
 import { KeyExistsError, KeyNotFoundError, type Store } from '../storage/types';
 import { invalid, StatusError } from '../errors';
 import { ipv4ToNumber, numberToIPv4, type IPv4Range, type PortRange } from './service-ranges';
@@ -118,7 +118,7 @@ class SlotRange {
     return {
       apiVersion: 'v1',
       kind: this.kind,
-      metadata: { name: this.format(n), creationTimestamp: this.now().toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      metadata: { name: this.format(n), creationTimestamp: rfc3339(this.now()) },
       spec: { parentRef: parent },
     };
   }

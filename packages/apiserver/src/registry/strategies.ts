@@ -5,6 +5,7 @@ import {
   fieldInvalid,
   findResource,
   isPodTerminal,
+  specGracePeriodSeconds,
   KubeObject,
   Namespace,
   Node,
@@ -105,7 +106,7 @@ class PodStrategy extends BaseStrategy {
   override deleteGracePeriod(obj: KubeObject, opts: DeleteOptions): number {
     const pod = obj as Pod;
     if (!pod.spec.nodeName || isPodTerminal(pod)) return 0;
-    return opts.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    return opts.gracePeriodSeconds ?? specGracePeriodSeconds(pod);
   }
 }
 

@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { rfc3339 } from '@peapod/api';
 import { mainJs } from '@peapod/client/dist/testing/processes';
 
 export const peactlMain = mainJs('cli');
@@ -102,7 +103,7 @@ export function nodeObject(name: string): Record<string, unknown> {
     kind: 'Node',
     metadata: { name, labels: { 'kubernetes.io/hostname': name } },
     status: {
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ready', lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'ready', lastHeartbeatTime: rfc3339(new Date()), lastTransitionTime: rfc3339(new Date()) }],
       addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
       capacity: { cpu: '2', memory: '4Gi', pods: '110' },
       allocatable: { cpu: '2', memory: '4Gi', pods: '110' },

@@ -22,7 +22,7 @@ import {
   resourceForKind,
 } from '@peapod/api';
 import type { KubeObject, OwnerReference, PropagationPolicy } from '@peapod/api';
-import { ApiError, WorkQueue, createLogger } from '@peapod/client';
+import { WorkQueue, createLogger, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { mapLimited, splitKey } from '../cache';
 import type { SharedCache } from '../cache';
@@ -57,10 +57,6 @@ type Task = `examine ${ItemId}` | `orphan ${ItemId}`;
 
 /** Dependents released at once when an owner is orphaned. */
 const orphanConcurrency = 20;
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 404;
-}
 
 export class GarbageCollector {
   private readonly queue: WorkQueue<Task>;

@@ -3,9 +3,9 @@
 // timeout deletes their pods so that controllers replace them on other nodes. When the agent
 // posts Ready=True again, the taint comes off.
 
-import { setPodCondition } from '@peapod/api';
+import { rfc3339, setPodCondition } from '@peapod/api';
 import type { Node, NodeCondition, Pod, Taint, Toleration } from '@peapod/api';
-import { ApiError, createLogger } from '@peapod/client';
+import { createLogger, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { mapLimited } from '../cache';
 import type { SharedCache } from '../cache';
@@ -71,10 +71,6 @@ export function evictionDelayMs(pod: Pod, timeoutMs: number): number {
   return delay;
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 export class NodeLifecycleController {
   private readonly probes = new Map<string, Probe>();
   private readonly log: Logger;
@@ -120,7 +116,7 @@ export class NodeLifecycleController {
       try {
         await this.monitorNode(node);
       } catch (err) {
-        const level = err instanceof ApiError && err.code === 409 ? 'debug' : 'warn';
+        const level = isConflict(err) ? 'debug' : 'warn';
         this.log[level]('node check failed; will retry', { node: node.metadata.name, error: err });
       }
     }
@@ -153,7 +149,7 @@ export class NodeLifecycleController {
     const name = node.metadata.name ?? '';
     let taint = unreachableTaint(node);
     if (taint === undefined) {
-      taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: iso(now) };
+      taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: rfc3339(new Date(now)) };
       await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);
       this.log.info('tainted unreachable node', { node: name });
     }
@@ -165,7 +161,7 @@ export class NodeLifecycleController {
       try {
         await this.api.updatePodStatus({ ...pod, status });
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     });
     const taintedAt = taint.timeAdded !== undefined ? Date.parse(taint.timeAdded) : now;
@@ -179,7 +175,7 @@ export class NodeLifecycleController {
         await this.api.forceDeletePod(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', pod.metadata.uid ?? '');
         this.log.info('evicted pod from unreachable node', { node: name, pod: `${pod.metadata.namespace}/${pod.metadata.name}` });
       } catch (err) {
-        if (!(err instanceof ApiError && (err.code === 404 || err.code === 409))) throw err;
+        if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     });
   }
@@ -192,7 +188,7 @@ export function markUnknown(node: Node, now: number): Node {
   const conditions = (status.conditions ??= []);
   if (!conditions.some((c) => c.type === 'Ready')) conditions.push({ type: 'Ready', status: 'Unknown' });
   for (const c of conditions) {
-    if (c.status !== 'Unknown') c.lastTransitionTime = iso(now);
+    if (c.status !== 'Unknown') c.lastTransitionTime = rfc3339(new Date(now));
     c.status = 'Unknown';
     c.reason = nodeStatusUnknownReason;
     c.message = nodeStatusUnknownMessage;

@@ -6,7 +6,7 @@
 
 import { isPodReady, isPodTerminal, nothingSelector, selectorFromSet } from '@peapod/api';
 import type { LabelSelector, Pod, ReplicationController } from '@peapod/api';
-import { ApiError, WorkQueue, createLogger, objectKey } from '@peapod/client';
+import { WorkQueue, createLogger, isConflict, isNotFound, objectKey } from '@peapod/client';
 import type { Logger } from '@peapod/client';
 import { mapLimited, splitKey } from '../cache';
 import type { SharedCache } from '../cache';
@@ -37,10 +37,6 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   const ak = Object.keys(a ?? {});
   if (ak.length !== Object.keys(b ?? {}).length) return false;
   return ak.every((k) => (a ?? {})[k] === (b ?? {})[k]);
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 404;
 }
 
 export class ReplicationManager {
@@ -314,7 +310,7 @@ export class ReplicationManager {
       await this.api.updateControllerStatus({ ...rc, status });
     } catch (err) {
       if (isNotFound(err)) return;
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      if (!isConflict(err)) throw err;
       // The cached copy is stale; the status we computed is still what we know: write it on the fresh one.
       const { namespace, name } = splitKey(objectKey(rc));
       const fresh = await this.api.getController(namespace, name);

@@ -1,7 +1,7 @@
 // Reading what the endpoints controllers wrote, for the integration tests.
 
 import type { EndpointSlice, Endpoints } from '@peapod/api';
-import { ApiError } from '@peapod/client';
+import { isNotFound } from '@peapod/client';
 import type { Client } from '@peapod/client';
 
 /** The service's Endpoints, or undefined when there are none. */
@@ -9,7 +9,7 @@ export async function endpointsOf(client: Client, service: string, namespace = '
   try {
     return await client.get<Endpoints>('endpoints', service, { namespace });
   } catch (err) {
-    if (err instanceof ApiError && err.code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }

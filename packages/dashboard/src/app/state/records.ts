@@ -4,7 +4,7 @@
 // @peapod/api's pod helpers, the same rules peactl's and kubectl's columns follow.
 
 import type { Event, Lease, Node, Pod, ReplicationController } from '@peapod/api';
-import { isPodTerminal, nodeDisplayStatus, podDisplayStatus, podReadyCount, podRequests, podRestarts } from '@peapod/api/dist/pod';
+import { isPodTerminal, nodeDisplayStatus, podDisplayStatus, podReadyCount, podRequests, podRestarts, specGracePeriodSeconds } from '@peapod/api/dist/pod';
 import { parseBytes, parseCpuMillis } from '@peapod/api/dist/quantity';
 import type { EndpointSlice, Endpoints, Service } from './wire';
 
@@ -155,7 +155,7 @@ export function podRecord(pod: Pod): PodRecord {
     createdMs: ms(meta.creationTimestamp) ?? 0,
     deletionMs: ms(meta.deletionTimestamp),
     graceSeconds: meta.deletionGracePeriodSeconds,
-    specGraceSeconds: pod.spec?.terminationGracePeriodSeconds ?? 30,
+    specGraceSeconds: specGracePeriodSeconds(pod),
     cpuMillis: requests.cpuMillis,
     memoryBytes: requests.memoryBytes,
     terminal: isPodTerminal(pod),
