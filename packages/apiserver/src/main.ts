@@ -2,28 +2,10 @@
 import fs from 'fs';
 import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger } from '@peapod/client';
+import { createLogger, flagValue, stopOnSignals } from '@peapod/client';
 import { createApiServer } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
-
-function parseBool(v: string): boolean {
-  if (v === 'true') return true;
-  if (v === 'false') return false;
-  throw new InvalidArgumentError('expected true or false');
-}
-
-function parseCount(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
-  return n;
-}
-
-function parsePort(v: string): number {
-  const n = parseCount(v);
-  if (n > 65535) throw new InvalidArgumentError('expected a port number');
-  return n;
-}
 
 function parseIP(v: string): string {
   if (!isIPv4(v)) throw new InvalidArgumentError('expected an IPv4 address');
@@ -97,15 +79,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     authentication: opts.tokenAuthFile ? 'token file' : 'none',
     encryptionAtRest: opts.encryptionProviderConfig ? 'on' : 'off',
   });
-  const stop = (signal: string) => {
-    log.info('stopping', { signal });
-    api.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals({ log, stop: () => api.close() });
 }
 
 const program = new Command('peapod-apiserver').description('The Peapod API server: Kubernetes core/v1 over HTTP(S), stored in SQLite');
@@ -113,15 +87,15 @@ const program = new Command('peapod-apiserver').description('The Peapod API serv
 program
   .command('serve', { isDefault: true })
   .description('run the API server (the default command)')
-  .option('--port <port>', 'port to listen on (0 picks a free one)', parsePort, 6443)
+  .option('--port <port>', 'port to listen on (0 picks a free one)', flagValue.port, 6443)
   .option('--bind <address>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'directory for the database', './data/apiserver')
-  .option('--allow-privileged <bool>', 'accept pods with privileged containers', parseBool, true)
-  .option('--event-ttl <seconds>', 'how long events are kept', parseCount, 3600)
+  .option('--allow-privileged <bool>', 'accept pods with privileged containers', flagValue.bool, true)
+  .option('--event-ttl <seconds>', 'how long events are kept', flagValue.count, 3600)
   .option('--token-auth-file <file>', 'bearer tokens (CSV: token,user,uid,"group1,group2"); without it there is no authentication')
   .option('--tls-cert-file <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
-  .option('--max-watches-per-client <n>', 'open watches one client may hold', parseCount, 100)
+  .option('--max-watches-per-client <n>', 'open watches one client may hold', flagValue.count, 100)
   .option('--agent-client-token-file <file>', 'a file holding the token the API server presents to node agents (logs)')
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
@@ -131,7 +105,7 @@ program
   .option('--service-account-key-file <file>', 'PEM keys that service account tokens may also be verified with (repeatable)', collect, [])
   .option('--service-account-issuer <url>', 'the issuer (iss) of service account tokens', 'https://kubernetes.default.svc.cluster.local')
   .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', parseList)
-  .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', parseBool, true)
+  .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', flagValue.bool, true)
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 

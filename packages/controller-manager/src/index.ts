@@ -1,5 +1,4 @@
 export * from './cache';
-export * from './duration';
 export * from './manager';
 export * from './replication/expectations';
 export * from './replication/pod-control';

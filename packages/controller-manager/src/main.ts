@@ -2,40 +2,11 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import fs from 'fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { Client, createLogger, optionsFromFlags, stopOnSignals, isLogLevel } from '@peapod/client';
-import type { LogLevel } from '@peapod/client';
-import { formatGoDuration, parseDuration } from './duration';
+import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
 
-function duration(value: string): number {
-  try {
-    return parseDuration(value);
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-/** A Go-style duration flag, parsed to milliseconds, its default shown as written. */
-function durationOption(flags: string, description: string, fallback: string): Option {
-  return new Option(flags, description).argParser(duration).default(parseDuration(fallback), fallback);
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function logLevel(value: string): LogLevel {
-  if (isLogLevel(value)) return value;
-  throw new InvalidArgumentError('must be debug, info, warn or error');
-}
-
-interface Flags {
-  server?: string;
-  token?: string;
-  kubeconfig?: string;
+interface Flags extends ComponentFlags {
   nodeMonitorPeriod: number;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
@@ -45,26 +16,21 @@ interface Flags {
   maxEndpointsPerSlice: number;
   endpointUpdatesBatchPeriod: number;
   rootCaFile?: string;
-  logLevel?: LogLevel;
 }
 
-const program = new Command('peapod-controller-manager')
-  .description(
-    'Runs the replication controller, the node lifecycle controller, the garbage collector, the endpoints and EndpointSlice controllers, and the controllers that give every namespace its default service account and kube-root-ca.crt',
-  )
-  .option('--server <url>', 'API server URL')
-  .option('--token <token>', 'bearer token')
-  .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+const program = componentCommand(
+  'peapod-controller-manager',
+  'Runs the replication controller, the node lifecycle controller, the garbage collector, the endpoints and EndpointSlice controllers, and the controllers that give every namespace its default service account and kube-root-ca.crt',
+)
   .addOption(durationOption('--node-monitor-period <duration>', 'how often node heartbeats are checked', '5s'))
   .addOption(durationOption('--node-monitor-grace-period <duration>', 'heartbeat silence after which a node is Unknown', '40s'))
   .addOption(durationOption('--pod-eviction-timeout <duration>', 'how long pods stay on an unreachable node before they are deleted', '5m'))
-  .option('--concurrent-rc-syncs <n>', 'replication controllers synced at once', positiveInt, 5)
-  .option('--concurrent-endpoint-syncs <n>', 'services whose Endpoints are synced at once', positiveInt, 5)
-  .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', positiveInt, 5)
-  .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', positiveInt, 100)
+  .option('--concurrent-rc-syncs <n>', 'replication controllers synced at once', flagValue.positiveInt, 5)
+  .option('--concurrent-endpoint-syncs <n>', 'services whose Endpoints are synced at once', flagValue.positiveInt, 5)
+  .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', flagValue.positiveInt, 5)
+  .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', flagValue.positiveInt, 100)
   .addOption(durationOption('--endpoint-updates-batch-period <duration>', 'how long pod changes are gathered before a service\'s endpoints are written', '0s'))
   .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's certificate authority)")
-  .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', logLevel)
   .parse();
 
 const flags = program.opts<Flags>();
@@ -72,11 +38,9 @@ const logger = createLogger('controller-manager', { level: flags.logLevel });
 // The controllers and informers make their own loggers, which read the level from the environment.
 if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
 
-let client: Client;
+const { client, options } = connectOrExit('peapod-controller-manager', flags);
 let rootCA: string;
 try {
-  const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
-  client = new Client(options);
   rootCA = flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? '');
 } catch (err) {
   process.stderr.write(`peapod-controller-manager: ${err instanceof Error ? err.message : String(err)}\n`);

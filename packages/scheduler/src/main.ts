@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
-import { Command, InvalidArgumentError } from 'commander';
-import { clientFromFlags, createLogger, stopOnSignals, isLogLevel } from '@peapod/client';
-import type { LogLevel } from '@peapod/client';
+import { InvalidArgumentError } from 'commander';
+import { componentCommand, connectOrExit, createLogger, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
 
@@ -13,25 +13,12 @@ function percentage(value: string): number {
   return n;
 }
 
-function logLevel(value: string): LogLevel {
-  if (isLogLevel(value)) return value;
-  throw new InvalidArgumentError('must be debug, info, warn or error');
-}
-
-interface Flags {
-  server?: string;
-  token?: string;
-  kubeconfig?: string;
+interface Flags extends ComponentFlags {
   schedulerName: string;
   percentageOfNodesToScore: number;
-  logLevel?: LogLevel;
 }
 
-const program = new Command('peapod-scheduler')
-  .description('Binds unbound pods to nodes')
-  .option('--server <url>', 'API server URL')
-  .option('--token <token>', 'bearer token')
-  .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+const program = componentCommand('peapod-scheduler', 'Binds unbound pods to nodes')
   .option('--scheduler-name <name>', 'schedule the pods whose spec.schedulerName is this', defaultSchedulerName)
   .option(
     '--percentage-of-nodes-to-score <n>',
@@ -39,20 +26,12 @@ const program = new Command('peapod-scheduler')
     percentage,
     0,
   )
-  .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', logLevel)
   .parse();
 
 const flags = program.opts<Flags>();
 const logger = createLogger('scheduler', { level: flags.logLevel });
 
-let connection: ReturnType<typeof clientFromFlags>;
-try {
-  connection = clientFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
-} catch (err) {
-  process.stderr.write(`peapod-scheduler: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
-const { client } = connection;
+const { client } = connectOrExit('peapod-scheduler', flags);
 
 const running = runScheduler(client, {
   schedulerName: flags.schedulerName,

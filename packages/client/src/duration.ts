@@ -1,4 +1,5 @@
-// Go-style durations for flags: "40s", "5m", "300ms", "1h30m", "1.5s", "0".
+// The one duration grammar of every command's flags: Go's, as Kubernetes flags use it
+// ("40s", "5m", "300ms", "1h30m", "1.5s", "0").
 
 const unitMs: Record<string, number> = {
   ns: 1e-6,
@@ -10,10 +11,16 @@ const unitMs: Record<string, number> = {
   h: 3_600_000,
 };
 
+export interface DurationOptions {
+  /** A bare number is seconds (flags that took seconds before they took durations: "10", "0.5"). */
+  bareSeconds?: boolean;
+}
+
 /** Milliseconds in a Go duration string; throws on anything else (negative durations included). */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, opts: DurationOptions = {}): number {
   const s = text.trim();
   if (s === '0') return 0;
+  if (opts.bareSeconds && /^(\d+(\.\d*)?|\.\d+)$/.test(s)) return Number(s) * 1000;
   const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
   let total = 0;
   let at = 0;

@@ -1,0 +1,30 @@
+import { InvalidArgumentError } from 'commander';
+import { componentCommand, durationOption, flagValue, parseBool } from './flags';
+
+describe('parseBool', () => {
+  it("reads Go's strconv.ParseBool words", () => {
+    for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseBool(t)).toBe(true);
+    for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseBool(f)).toBe(false);
+    expect(() => parseBool('yes')).toThrow('strconv.ParseBool: parsing "yes": invalid syntax');
+  });
+
+  it('takes a flag given without a value as true', () => {
+    expect(flagValue.bool(undefined)).toBe(true);
+    expect(() => flagValue.bool('maybe')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('component commands', () => {
+  it('take the shared flags and Go durations with their defaults', () => {
+    const cmd = componentCommand('c', 'd').addOption(durationOption('--period <duration>', 'p', '40s')).exitOverride();
+    cmd.parse(['--server', 'http://127.0.0.1:1', '--log-level', 'debug'], { from: 'user' });
+    expect(cmd.opts()).toEqual({ server: 'http://127.0.0.1:1', logLevel: 'debug', period: 40_000 });
+    cmd.parse(['--period', '1h30m'], { from: 'user' });
+    expect(cmd.opts().period).toBe(5_400_000);
+  });
+
+  it('read a bare number as seconds only where asked', () => {
+    expect(flagValue.duration({ bareSeconds: true })('0.5')).toBe(500);
+    expect(() => flagValue.duration()('10')).toThrow(InvalidArgumentError);
+  });
+});

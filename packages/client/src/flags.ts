@@ -1,0 +1,90 @@
+// One way to build a component's command: the shared connection and log flags, the value
+// grammars (Go's durations and booleans, as Kubernetes flags spell them), defaults declared
+// once, and connect-or-exit. Each main.ts adds its own flags on top.
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseDuration, type DurationOptions } from './duration';
+import { optionsFromFlags } from './kubeconfig';
+import { Client, type ClientOptions } from './rest';
+import { isLogLevel, type LogLevel } from './log';
+
+/** Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false twins. */
+const trueWords = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const falseWords = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+export function parseBool(text: string): boolean {
+  if (trueWords.has(text)) return true;
+  if (falseWords.has(text)) return false;
+  throw new Error(`strconv.ParseBool: parsing "${text}": invalid syntax`);
+}
+
+function parsed<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
+/** Commander argument parsers for component flags; a bad value is a usage error naming the flag. */
+export const flagValue = {
+  /** A boolean; a flag given without a value (`--allow-privileged`) is true. */
+  bool: (value: string | undefined): boolean => (value === undefined ? true : parsed(parseBool)(value)),
+  /** A Go duration, in milliseconds. */
+  duration: (opts: DurationOptions = {}) => parsed((value: string) => parseDuration(value, opts)),
+  positiveInt(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+    return n;
+  },
+  count(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+    return n;
+  },
+  port(value: string): number {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0: any free port)');
+    return n;
+  },
+  logLevel(value: string): LogLevel {
+    if (isLogLevel(value)) return value;
+    throw new InvalidArgumentError('must be debug, info, warn or error');
+  },
+};
+
+/** A Go-duration flag, parsed to milliseconds, its default shown as written. */
+export function durationOption(flags: string, description: string, fallback: string, opts: DurationOptions = {}): Option {
+  return new Option(flags, description).argParser(flagValue.duration(opts)).default(parseDuration(fallback, opts), fallback);
+}
+
+/** The flags every component that talks to the API server takes. */
+export interface ComponentFlags {
+  server?: string;
+  token?: string;
+  kubeconfig?: string;
+  logLevel?: LogLevel;
+}
+
+/** A component's command with the shared flags: --server, --token, --kubeconfig, --log-level. */
+export function componentCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option('--server <url>', 'API server URL')
+    .option('--token <token>', 'bearer token')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+    .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', flagValue.logLevel);
+}
+
+/** The client the shared flags name; a component that cannot have one says why in one line and exits 1. */
+export function connectOrExit(name: string, flags: ComponentFlags): { client: Client; options: ClientOptions } {
+  try {
+    const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+    return { client: new Client(options), options };
+  } catch (err) {
+    process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
