@@ -13,7 +13,7 @@ function latency(name, f, unit, baselineName, goal) {
 const sections = {
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
   scheduler: async (log) => {
-    const { benchEndToEnd, benchAlgorithm } = require('../packages/scheduler/dist');
+    const { benchEndToEnd, benchAlgorithm } = require('../packages/scheduler/dist/bench');
     const figures = [];
     for (const nodes of [1000, 5000]) {
       log(`5,000 pods onto ${nodes} fake nodes through the API server`);
@@ -39,9 +39,9 @@ const sections = {
     }
     return figures;
   },
-  'controller-manager': async (log) => require('../packages/controller-manager/dist/bench').runControllerManagerBench({ log }),
+  'controller-manager': async (log) => require('../packages/controller-manager/dist/bench/replication').runControllerManagerBench({ log }),
   endpoints: async (log) => {
-    const r = await require('../packages/controller-manager/dist/endpoints-bench').runEndpointsBench({ log });
+    const r = await require('../packages/controller-manager/dist/bench/endpoints').runEndpointsBench({ log });
     const scale = `${r.services} services, ${r.pods} pods`;
     return [
       ...latency(`pod deletionTimestamp set -> gone from its Endpoints (${scale})`, r.removal, 'ms', 'the same delete seen by a pods watch', 'p99 < 200 ms'),
@@ -50,7 +50,7 @@ const sections = {
   },
   cli: async (log) => {
     const { startBenchServer } = require('../packages/apiserver/dist/bench/api-bench');
-    const { benchGetPods, createPods } = require('../packages/cli/dist');
+    const { benchGetPods, createPods } = require('../packages/cli/dist/bench');
     const server = await startBenchServer();
     try {
       log('creating 5,000 pods');
@@ -66,7 +66,7 @@ const sections = {
   },
   agent: async (log) => {
     log('20 pods, one after another, on a real agent and Docker');
-    const r = await require('../packages/agent/dist/bench').benchPodStartup({ pods: 20 });
+    const r = await require('../packages/agent/dist/bench/pod-startup').benchPodStartup({ pods: 20 });
     return [
       ...latency('pod startup (create -> Running seen by a watch)', r.startup, 'ms', 'the same containers created and started through the Docker API', 'p50 ratio <= 1.5'),
       ...latency('pod deletion (grace 30, exits on TERM -> gone from the API)', r.deletion, 'ms', 'docker stop of the same containers', 'within 1 s of the baseline'),

@@ -9,7 +9,7 @@ export const peactlMain = path.join(repoRoot, 'packages/cli/dist/main.js');
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
 export const testImage = 'peapod/busybox:latest';
 
-export { freePort } from '@peapod/client/dist/testing/processes';
+export { freePort } from '@peapod/client/testing';
 
 /** A short id that keeps this run's Docker objects apart from any other's. */
 export function runId(): string {

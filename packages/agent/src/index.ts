@@ -8,4 +8,3 @@ export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions 
 export { Relister } from './relist';
 export { RestartBackoff } from './backoff';
 export { createLogServer, pickAttempt } from './log-server';
-export { benchPodStartup, type PodStartupBenchOptions, type PodStartupBench } from './bench';

@@ -22,7 +22,6 @@ export {
 export * from './openapi';
 export * from './openapi-protobuf';
 export * from './patch';
-export * from './bench';
 export * from './canonical';
 export * from './deletion';
 export * from './protobuf';

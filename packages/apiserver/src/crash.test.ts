@@ -1,5 +1,5 @@
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { call, podManifest } from './testing/http';
 import { watchHttp } from './testing/watch';
 

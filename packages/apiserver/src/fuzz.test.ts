@@ -1,7 +1,7 @@
 import http from 'http';
 import fc from 'fast-check';
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { encodeObject, protobufMediaType } from '@peapod/api';
 import { podManifest } from './testing/http';
 

@@ -3,8 +3,8 @@
 
 import fs from 'fs';
 import path from 'path';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { call } from './testing/http';
 import { kubectlFor } from './testing/kubectl';
 

@@ -1,8 +1,8 @@
 import fs from 'fs';
 import path from 'path';
 import { rfc3339 } from '@peapod/api';
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { call } from './testing/http';
 import { hasKubectl, kubectlFor } from './testing/kubectl';
 

@@ -6,8 +6,8 @@
 import { execFile } from 'child_process';
 import path from 'path';
 import { promisify } from 'util';
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { call } from './testing/http';
 import { kubectlFor } from './testing/kubectl';
 

@@ -5,8 +5,8 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { microTime, rfc3339 } from '@peapod/api';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { bindPod, hasScript, nodeObject, peactlFor, peactlOnTerminal, postJson, sendJson, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 

@@ -3,7 +3,7 @@
 // flags, resource types and (from the server) object names.
 
 // The resource table alone: the package's index would also load its validators.
-import { resources } from '@peapod/api/dist/resources';
+import { resources } from '@peapod/api/resources';
 
 export interface CommandSpec {
   name: string;

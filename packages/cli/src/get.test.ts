@@ -1,7 +1,7 @@
 // peactl get against a real apiserver, and beside the real kubectl on the same pods.
 
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson } from './testing/process';
 
 let server: RunningApiServer;

@@ -4,9 +4,9 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { startControllerManager } from '@peapod/client/dist/testing/docker-node';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { startControllerManager } from '@peapod/client/testing';
 import { hasKubectl, kubectlFor, peactlFor, sendJson, sideBySide } from './testing/process';
 import type { Result } from './testing/process';
 

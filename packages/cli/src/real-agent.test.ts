@@ -2,9 +2,9 @@
 // apiserver's log proxy, and a pod's termination as delete (live) and describe show it.
 
 import type { Lifecycle } from '@peapod/api';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
-import { DockerNode, busybox, hasDocker } from '@peapod/client/dist/testing/docker-node';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
+import { DockerNode, busybox, hasDocker } from '@peapod/client/testing';
 import { peactlFor, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 

@@ -1,9 +1,9 @@
 // Services, Endpoints and EndpointSlices with peactl against a real API server and controller
 // manager: get and describe, byte for byte beside the real kubectl.
 
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { startControllerManager } from '@peapod/client/dist/testing/docker-node';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { startControllerManager } from '@peapod/client/testing';
 import { hasKubectl, kubectlFor, nodeObject, peactlFor, postJson, sendJson, sideBySide } from './testing/process';
 import type { Result } from './testing/process';
 

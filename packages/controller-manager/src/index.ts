@@ -14,4 +14,3 @@ export * from './endpoints/subsets';
 export * from './endpoints/controller';
 export * from './endpointslice/reconciler';
 export * from './endpointslice/controller';
-export * from './bench';

@@ -8,8 +8,8 @@ import * as os from 'os';
 import * as path from 'path';
 import WebSocket from 'ws';
 import { Client } from '@peapod/client';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { startDashboard } from './server';
 import type { RunningDashboard } from './server';
 

@@ -1,5 +1,4 @@
 export * from './algorithm';
-export * from './bench';
 export * from './cache';
 export * from './client-api';
 export * from './cluster-events';

@@ -6,7 +6,7 @@ import http from 'http';
 import type { Readable } from 'stream';
 import Docker from 'dockerode';
 import type { Container, Pod } from '@peapod/api';
-import { freePort } from '@peapod/client/dist/testing/processes';
+import { freePort } from '@peapod/client/testing';
 import { DockerRuntime } from './docker';
 import { ImageNeverPullError, ImagePullError } from './errors';
 import { containerSpecHash } from './labels';

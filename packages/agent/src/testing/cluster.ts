@@ -4,8 +4,8 @@ import { randomBytes } from 'crypto';
 import Docker from 'dockerode';
 import type { Container, KubeObject, Pod } from '@peapod/api';
 import { ApiError, Client } from '@peapod/client';
-import { startApiServer, startComponent } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startApiServer, startComponent } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 
 export const BUSYBOX = 'peapod/busybox:latest';
 export const INFRA = 'peapod/pause:latest';

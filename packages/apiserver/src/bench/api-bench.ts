@@ -1,10 +1,10 @@
-import type { BenchFigure } from '@peapod/api';
+import type { BenchFigure } from '@peapod/api/bench';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import https from 'https';
-import { spawnNode, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { spawnNode, startApiServer } from '@peapod/client/testing';
+import type { RunningProcess } from '@peapod/client/testing';
 import { bootstrapCluster } from '../pki/bootstrap';
 import http from 'http';
 import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';

@@ -6,7 +6,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { rfc3339 } from '@peapod/api';
-import { mainJs } from '@peapod/client/dist/testing/processes';
+import { mainJs } from '@peapod/client/testing';
 
 export const peactlMain = mainJs('cli');
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';

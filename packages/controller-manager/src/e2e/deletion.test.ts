@@ -6,7 +6,7 @@
 import { randomBytes } from 'crypto';
 import type { KubeObject, Pod, ReplicationController } from '@peapod/api';
 import type { Watch } from '@peapod/client';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/testing';
 import { quickStopController, runningReady, startAgent } from '../testing/agents';
 import { startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'crypto';
 import type { Node, Pod, ReplicationController } from '@peapod/api';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/testing';
 import { quickStopController, runningReady, startAgent as startAgentOn } from '../testing/agents';
 import { ReplicaInvariant, startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';

@@ -1,7 +1,7 @@
 // The benchmark's machinery on a small scale: it runs, and the controller never overshoots.
 // (Timings are printed by `npm run bench`, never asserted.)
 
-import { runControllerManagerBench } from '../bench';
+import { runControllerManagerBench } from '../bench/replication';
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 // The endpoints benchmark's machinery on a small scale: it runs and yields finite figures.
 // (Timings are printed by `npm run bench`, never asserted.)
 
-import { runEndpointsBench } from '../endpoints-bench';
+import { runEndpointsBench } from '../bench/endpoints';
 
 jest.setTimeout(120_000);
 

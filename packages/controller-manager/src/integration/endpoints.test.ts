@@ -5,7 +5,7 @@ import type { EndpointSlice, Endpoints, Service, SliceEndpoint } from '@peapod/a
 import type { WatchEvent } from '@peapod/api';
 import { startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
-import { runPod, setPodReady } from '../fake-pods';
+import { runPod, setPodReady } from '../testing/fake-pods';
 import { addressesOf, endpointsOf, slicesOf } from '../testing/endpoints';
 
 jest.setTimeout(120_000);

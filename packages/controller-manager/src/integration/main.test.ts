@@ -1,8 +1,8 @@
 // The command line: flags, their defaults, and refusals.
 
 import { spawnSync } from 'child_process';
-import { mainJs, startApiServer } from '@peapod/client/dist/testing/processes';
-import { startControllerManager } from '../processes';
+import { mainJs, startApiServer } from '@peapod/client/testing';
+import { startControllerManager } from '../testing/processes';
 
 const controllerManagerMain = mainJs('controller-manager');
 

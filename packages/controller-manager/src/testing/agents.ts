@@ -2,8 +2,8 @@
 // controller whose containers stop at once on TERM, so graceful deletions are quick.
 
 import type { Pod, ReplicationController } from '@peapod/api';
-import { startComponent } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startComponent } from '@peapod/client/testing';
+import type { RunningProcess } from '@peapod/client/testing';
 import { isPodLive } from '../replication/controller';
 import { rcManifest } from './cluster';
 

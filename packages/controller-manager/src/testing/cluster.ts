@@ -4,9 +4,9 @@
 
 import type { Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { FakeNodes, startControllerManager, startScheduler } from '../processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { FakeNodes, startControllerManager, startScheduler } from './processes';
 import { isPodLive } from '../replication/controller';
 
 export interface Cluster {

@@ -6,9 +6,10 @@
 
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import type { BenchFigure, Node, Pod } from '@peapod/api';
+import type { Node, Pod } from '@peapod/api';
+import type { BenchFigure } from '@peapod/api/bench';
 import { Client } from '@peapod/client';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
 import type { Browser } from 'puppeteer-core';
 import { startDashboard } from '../server';
 import { launchChromium } from '../testing/browser';

@@ -9,7 +9,7 @@ import type { Event, Pod } from '@peapod/api';
 import { parseCpuMillis } from '@peapod/api';
 import { createAll, listPods, nodeManifest, podManifest, startCluster, waitFor } from '../testing/cluster';
 import type { TestCluster } from '../testing/cluster';
-import { mainJs } from '@peapod/client/dist/testing/processes';
+import { mainJs } from '@peapod/client/testing';
 import { startScheduler } from '../testing/processes';
 
 jest.setTimeout(60_000);

@@ -6,8 +6,8 @@ import type { Event, KubeObject, Node, Pod, PodCondition } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { makeNode, makePod } from '../fixtures';
 import type { NodeShape, PodShape } from '../fixtures';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { startScheduler } from './processes';
 
 /** A real API server, the schedulers started against it, and a client. */

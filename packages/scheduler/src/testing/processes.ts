@@ -1,8 +1,8 @@
 // The real peapod-scheduler as a child process, for the integration tests and the
 // end-to-end benchmark (the API server comes from @peapod/client's testing processes).
 
-import { startComponent } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess, SpawnOptions } from '@peapod/client/dist/testing/processes';
+import { startComponent } from '@peapod/client/testing';
+import type { RunningProcess, SpawnOptions } from '@peapod/client/testing';
 
 /**
  * Starts peapod-scheduler against `server` and waits until it has synced and is scheduling

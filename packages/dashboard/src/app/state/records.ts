@@ -4,8 +4,8 @@
 // @peapod/api's pod helpers, the same rules peactl's and kubectl's columns follow.
 
 import type { Event, Lease, Node, Pod, ReplicationController } from '@peapod/api';
-import { isPodTerminal, nodeDisplayStatus, podDisplayStatus, podReadyCount, podRequests, podRestarts, specGracePeriodSeconds } from '@peapod/api/dist/pod';
-import { parseBytes, parseCpuMillis } from '@peapod/api/dist/quantity';
+import { isPodTerminal, nodeDisplayStatus, podDisplayStatus, podReadyCount, podRequests, podRestarts, specGracePeriodSeconds } from '@peapod/api/pod';
+import { parseBytes, parseCpuMillis } from '@peapod/api/quantity';
 import type { EndpointSlice, Endpoints, Service } from './wire';
 
 export interface PodRecord {

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { immediateDeletionWarning } from '@peapod/api/dist/pod';
+import { immediateDeletionWarning } from '@peapod/api/pod';
 import { deletePod } from '../actions';
 import { request } from '../api';
 import type { PodRecord } from '../state/records';

@@ -2,7 +2,7 @@
 // memory, pods), how long ago their lease was renewed; cordon, uncordon and drain.
 
 import { useMemo, useState } from 'preact/hooks';
-import { formatDuration } from '@peapod/api/dist/pod';
+import { formatDuration } from '@peapod/api/pod';
 import { drainNode, evictionServed, setUnschedulable } from '../actions';
 import { request } from '../api';
 import type { NodeRecord } from '../state/records';

@@ -1,7 +1,7 @@
 // Small pieces every view uses: usage bars, status chips, sizes and durations.
 
 import type { ComponentChildren } from 'preact';
-import { formatDuration } from '@peapod/api/dist/pod';
+import { formatDuration } from '@peapod/api/pod';
 import { fraction } from '../state/views';
 
 export function age(fromMs: number, now: number): string {

@@ -6,14 +6,14 @@
 // run, is the same request seen by a watch on the pods themselves: the API round trip the
 // controller cannot beat.
 
-import { latencyFigures } from '@peapod/api';
-import type { Endpoints, LatencyFigures, Pod, Service } from '@peapod/api';
+import type { Endpoints, Pod, Service } from '@peapod/api';
+import { latencyFigures, type LatencyFigures } from '@peapod/api/bench';
 import { Client, Informer, createLogger } from '@peapod/client';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
-import { mapLimited } from './cache';
-import { FakeNodes, startControllerManager } from './processes';
-import { runPod, setPodReady } from './fake-pods';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningProcess } from '@peapod/client/testing';
+import { mapLimited } from '../cache';
+import { FakeNodes, startControllerManager } from '../testing/processes';
+import { runPod, setPodReady } from '../testing/fake-pods';
 
 export interface EndpointsBenchOptions {
   services?: number;

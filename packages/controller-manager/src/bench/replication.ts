@@ -4,13 +4,14 @@
 // create as many pods itself on the same server; and the most live pods the controller ever
 // owned at once, beside the desired count (anything above is overshoot).
 
-import type { BenchFigure, Pod, ReplicationController } from '@peapod/api';
+import type { Pod, ReplicationController } from '@peapod/api';
+import type { BenchFigure } from '@peapod/api/bench';
 import { Client, Informer, createLogger } from '@peapod/client';
-import { mapLimited } from './cache';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
-import { FakeNodes, startControllerManager, startScheduler } from './processes';
-import { isPodLive } from './replication/controller';
+import { mapLimited } from '../cache';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningProcess } from '@peapod/client/testing';
+import { FakeNodes, startControllerManager, startScheduler } from '../testing/processes';
+import { isPodLive } from '../replication/controller';
 
 
 export interface BenchOptions {

@@ -4,16 +4,16 @@
 
 import type { Node, Pod } from '@peapod/api';
 import { Client } from '@peapod/client';
-import { Algorithm, FitError } from './algorithm';
-import { SchedulerCache } from './cache';
-import { makeNode, makePod } from './fixtures';
-import type { NodeShape, PodShape } from './fixtures';
-import { podInfoFor } from './pod-info';
-import { defaultFramework } from './plugins';
-import { createAll, nodeManifest, podManifest } from './testing/cluster';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
-import { startScheduler } from './testing/processes';
+import { Algorithm, FitError } from '../algorithm';
+import { SchedulerCache } from '../cache';
+import { makeNode, makePod } from '../fixtures';
+import type { NodeShape, PodShape } from '../fixtures';
+import { podInfoFor } from '../pod-info';
+import { defaultFramework } from '../plugins';
+import { createAll, nodeManifest, podManifest } from '../testing/cluster';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { startScheduler } from '../testing/processes';
 
 /** The i-th benchmark node: 32 cpu / 128Gi / 110 pods, with a zone label in five. */
 function benchNodeShape(i: number): NodeShape {

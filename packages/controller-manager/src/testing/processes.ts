@@ -6,8 +6,8 @@ import { rfc3339 } from '@peapod/api';
 import type { Node, Pod } from '@peapod/api';
 import { Informer, createLogger, isConflict } from '@peapod/client';
 import type { Client } from '@peapod/client';
-import { startComponent } from '@peapod/client/dist/testing/processes';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startComponent } from '@peapod/client/testing';
+import type { RunningProcess } from '@peapod/client/testing';
 
 /** The scheduler, not waited for: pods get bound once it has synced. */
 export function startScheduler(server: string): RunningProcess {

@@ -1,25 +1,16 @@
 // Pod startup and deletion latency through the whole path (API → agent → Docker → status
 // → watch), beside the same containers driven straight through the Docker API in the same run.
 import { defaultTerminationGracePeriodSeconds } from '@peapod/api';
+import { latencyFigures, type LatencyFigures } from '@peapod/api/bench';
 import type { Pod } from '@peapod/api';
 import { Client } from '@peapod/client';
-import { BUSYBOX, INFRA, TestCluster, cooperative, makePod, shContainer } from './testing/cluster';
+import { BUSYBOX, INFRA, TestCluster, cooperative, makePod, shContainer } from '../testing/cluster';
 
 export interface PodStartupBenchOptions {
   /** Pods to start and delete (default 20), one after another. */
   pods?: number;
   /** Grace period of the deletions (default: Kubernetes'; the container exits on TERM at once). */
   gracePeriodSeconds?: number;
-}
-
-export interface LatencyFigures {
-  p50Ms: number;
-  p99Ms: number;
-  baselineP50Ms: number;
-  baselineP99Ms: number;
-  /** Ours over the baseline. */
-  ratioP50: number;
-  ratioP99: number;
 }
 
 export interface PodStartupBench {
@@ -30,28 +21,6 @@ export interface PodStartupBench {
   deletion: LatencyFigures;
 }
 
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
-
-function figures(ours: number[], baseline: number[]): LatencyFigures {
-  const round = (n: number): number => Math.round(n * 10) / 10;
-  const p50 = percentile(ours, 50);
-  const p99 = percentile(ours, 99);
-  const b50 = percentile(baseline, 50);
-  const b99 = percentile(baseline, 99);
-  return {
-    p50Ms: round(p50),
-    p99Ms: round(p99),
-    baselineP50Ms: round(b50),
-    baselineP99Ms: round(b99),
-    ratioP50: round(p50 / Math.max(b50, 0.1)),
-    ratioP99: round(p99 / Math.max(b99, 0.1)),
-  };
-}
 
 /** Waiters keyed by pod name, resolved from one watch on the node's pods. */
 class PodWatcher {
@@ -148,7 +117,7 @@ export async function benchPodStartup(opts: PodStartupBenchOptions = {}): Promis
       await app.remove({ force: true });
       await infra.remove({ force: true });
     }
-    return { pods: count, startup: figures(startup, baseStart), deletion: figures(deletion, baseStop) };
+    return { pods: count, startup: latencyFigures(startup, baseStart), deletion: latencyFigures(deletion, baseStop) };
   } finally {
     await cluster.cleanup();
   }

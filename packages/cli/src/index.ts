@@ -1,2 +1,0 @@
-export { benchGetPods, createPods } from './bench';
-export type { BenchGetPodsResult, BenchOptions, RunFigures } from './bench';
