@@ -1,6 +1,7 @@
 // Makes the runtime match one pod: sandbox, volumes, init containers in order, app
 // containers with their postStart hooks, restarts with back-off (after a crash or a failed
-// liveness probe), and graceful termination recorded step by step (design.md §3).
+// liveness probe), and graceful termination recorded step by step (docs/architecture.md,
+// a pod's path, steps 9–12; the README's termination timeline).
 import { defaultImagePullPolicy, isPodTerminal, podGracePeriodSeconds, specGracePeriodSeconds } from '@peapod/api';
 import type { Container, ContainerStateWaiting, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
 import { isAlreadyExists, isConflict, isNotFound } from '@peapod/client';
@@ -30,7 +31,7 @@ import type { SyncOutcome } from './pod-workers';
 import { attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
 import { containersGoneEvent, killStepEvent, seconds, type TimelineEvent } from './termination-timeline';
 
-/** Grace for the containers of a pod that vanished from the API while they still ran (design §3.3). */
+/** Grace for the containers of a pod that vanished from the API while they still ran (README, the node agent: a pod removed with grace 0 still gets 2 s on the node). */
 export const GONE_POD_GRACE_SECONDS = 2;
 
 export interface PodSyncerOptions {
@@ -299,7 +300,7 @@ export class PodSyncer {
   }
 
   /**
-   * Graceful termination, design §3 steps 4–5: out of service first (Ready=False), then each
+   * Graceful termination (docs/architecture.md, step 12): out of service first (Ready=False), then each
    * container's preStop and stop, each step an event on the pod; the pod leaves the API only
    * once its events are written, so whoever watched it go can read how it went.
    */

@@ -1,4 +1,4 @@
-// Graceful termination (design.md §3 steps 3–6) end to end: real API server, agent, Docker.
+// Graceful termination (docs/architecture.md, a pod's path, step 12) end to end: real API server, agent, Docker.
 import fs from 'fs';
 import os from 'os';
 import path from 'path';

@@ -72,7 +72,7 @@ export async function killContainer(
 }
 
 /**
- * A pod's termination (design §3 step 4): per running app container, in parallel, the
+ * A pod's termination (docs/architecture.md, a pod's path, step 12): per running app container, in parallel, the
  * preStop hook then the stop signal, SIGKILL when the (possibly extended) grace period
  * ends; then the infra container is stopped and removed. Exited app containers stay, so
  * their exit codes remain readable until removePod.

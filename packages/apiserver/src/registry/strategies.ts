@@ -102,7 +102,7 @@ class PodStrategy extends BaseStrategy {
     const causes = this.validate(obj);
     return causes.length ? causes : validatePodUpdate(obj as Pod, old as Pod);
   }
-  /** Graceful deletion (design.md §3): a pod with no node to stop it, or finished, goes at once. */
+  /** Graceful deletion (docs/architecture.md, a pod's path, step 12): a pod with no node to stop it, or finished, goes at once. */
   override deleteGracePeriod(obj: KubeObject, opts: DeleteOptions): number {
     const pod = obj as Pod;
     if (!pod.spec.nodeName || isPodTerminal(pod)) return 0;

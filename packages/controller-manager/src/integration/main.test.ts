@@ -11,7 +11,7 @@ function run(args: string[]): { code: number | null; stdout: string; stderr: str
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('--help lists the flags of design.md with their defaults', () => {
+test('--help lists the flags of the README with their defaults', () => {
   const help = run(['--help']);
   expect(help.code).toBe(0);
   for (const flag of ['--server <url>', '--token <token>', '--kubeconfig <file>']) expect(help.stdout).toContain(flag);
