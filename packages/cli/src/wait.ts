@@ -4,7 +4,7 @@
 
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import type { Context } from './context';
-import { isNotFound } from './errors';
+import { isGone as isResourceVersionGone, isNotFound } from '@peapod/client';
 import type { Follower } from './event-follow';
 import type { ResourceType } from './resources';
 
@@ -162,7 +162,7 @@ function watchUntil(
         settled = true;
         if (timer !== undefined) clearTimeout(timer);
         // A resourceVersion too old to watch from: start over with a fresh get.
-        if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 410) resolve('ended');
+        if (isResourceVersionGone(err)) resolve('ended');
         else reject(err);
       },
     );

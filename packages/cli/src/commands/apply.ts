@@ -5,7 +5,8 @@
 
 import type { KubeObject } from '@peapod/api';
 import type { Context } from '../context';
-import { apiErrorMessage, isApiError, isNotFound } from '../errors';
+import { isNotFound } from '@peapod/client';
+import { apiErrorMessage, isApiError } from '../errors';
 import { readManifests } from '../manifests';
 import { namespaceFor, refOf, typeForObject } from '../objects';
 import { threeWayPatch } from '../patchdiff';

@@ -6,7 +6,8 @@
 import { immediateDeletionWarning } from '@peapod/api';
 import type { KubeObject, Status } from '@peapod/api';
 import type { Context } from '../context';
-import { CliError, isNotFound, reportError } from '../errors';
+import { isNotFound } from '@peapod/client';
+import { CliError, reportError } from '../errors';
 import { followEvents } from '../event-follow';
 import { readManifests } from '../manifests';
 import { namespaceFor, typeForObject } from '../objects';

@@ -2,6 +2,7 @@
 
 import type { Node, Pod } from '@peapod/api';
 import { findResource } from '@peapod/api';
+import { isConflict, isNotFound } from '@peapod/client';
 import type { Context } from '../context';
 import { CliError, reportError } from '../errors';
 import type { ResourceType } from '../resources';
@@ -52,7 +53,7 @@ export async function drain(ctx: Context, name: string, flags: DrainFlags): Prom
       evicting.push({ type: podType, name: podName, namespace: ns, uid: pod.metadata.uid });
     } catch (err) {
       // Gone already (or replaced): nothing left to evict.
-      if ((err as { code?: unknown }).code !== 404 && (err as { code?: unknown }).code !== 409) throw err;
+      if (!(isNotFound(err) || isConflict(err))) throw err;
     }
   }
   for (const target of evicting) {

@@ -1,7 +1,8 @@
 // peactl wait (TYPE NAME | TYPE/NAME | TYPE -l SEL | TYPE --all) --for=delete|condition=C[=V] --timeout=30s
 
 import type { Context } from '../context';
-import { CliError, isNotFound, reportError } from '../errors';
+import { isNotFound } from '@peapod/client';
+import { CliError, reportError } from '../errors';
 import { resolveType, splitTypeAndNames } from '../resources';
 import { hasCondition, isGone, timeoutMessage, waitFor } from '../wait';
 import type { Done, WaitTarget } from '../wait';
