@@ -6,7 +6,7 @@
 
 import { canonicalJson, hasClusterIP, headlessServiceLabel } from '@peapod/api';
 import type { Endpoints, Pod, Service } from '@peapod/api';
-import { ApiError, WorkQueue, createLogger, objectKey } from '@peapod/client';
+import { WorkQueue, createLogger, isForbidden, objectKey } from '@peapod/client';
 import type { Logger } from '@peapod/client';
 import { splitKey } from '../cache';
 import type { SharedCache } from '../cache';
@@ -34,7 +34,7 @@ export interface EndpointsCaches {
 
 /** A create refused because the namespace is going away: nothing to retry. */
 function isNamespaceTerminating(err: unknown): boolean {
-  return err instanceof ApiError && err.code === 403 && /because it is being terminated/.test(err.message);
+  return isForbidden(err) && /because it is being terminated/.test((err as Error).message);
 }
 
 /** The Endpoints' labels: the service's, marked headless when it has no cluster IP. */
