@@ -1,7 +1,7 @@
 // Every failure reaches the user as one line on stderr and exit code 1, worded as kubectl
 // words it; never a stack trace.
 
-import { isUnauthorized, type ApiError } from '@peapod/client';
+import type { ApiError } from '@peapod/client';
 
 /** A failure of the command itself (bad flags, unknown type, timeout): printed as `error: ...`. */
 export class CliError extends Error {
@@ -19,7 +19,7 @@ export function isApiError(err: unknown): err is ApiError {
 export function apiErrorMessage(err: ApiError, context?: string): string {
   const message = err.status.message ?? err.message;
   // A missing or rejected token: kubectl says what to do rather than echo the Status.
-  if (isUnauthorized(err)) return 'error: You must be logged in to the server (Unauthorized)';
+  if (err.code === 401) return 'error: You must be logged in to the server (Unauthorized)';
   // kubectl prints an Invalid object's message bare, as a sentence: The Pod "x" is invalid: ...
   if (err.reason === 'Invalid') return /^The /.test(message) ? message : `The ${message}`;
   const where = context !== undefined ? `${context}: ` : '';

@@ -1,7 +1,7 @@
 // Flag values as kubectl spells them: Go durations ("30s", "1m30s", "0") and booleans
 // that accept `--flag=false`.
 
-import { parseBool as goBool, parseDuration as goDuration } from '@peapod/client';
+import { parseBool as goBool, parseDuration as goDuration } from '@peapod/client/flag-values';
 import { CliError } from './errors';
 
 /** A Go duration in milliseconds; a bare number means seconds. */

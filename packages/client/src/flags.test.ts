@@ -1,13 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { componentCommand, durationOption, flagValue, parseBool } from './flags';
+import { componentCommand, durationOption, flagValue } from './flags';
 
-describe('parseBool', () => {
-  it("reads Go's strconv.ParseBool words", () => {
-    for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseBool(t)).toBe(true);
-    for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseBool(f)).toBe(false);
-    expect(() => parseBool('yes')).toThrow('strconv.ParseBool: parsing "yes": invalid syntax');
-  });
-
+describe('boolean flags', () => {
   it('takes a flag given without a value as true', () => {
     expect(flagValue.bool(undefined)).toBe(true);
     expect(() => flagValue.bool('maybe')).toThrow(InvalidArgumentError);

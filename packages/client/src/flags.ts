@@ -3,20 +3,10 @@
 // once, and connect-or-exit. Each main.ts adds its own flags on top.
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDuration, type DurationOptions } from './duration';
+import { parseBool, parseDuration, type DurationOptions } from './flag-values';
 import { optionsFromFlags } from './kubeconfig';
 import { Client, type ClientOptions } from './rest';
 import { isLogLevel, type LogLevel } from './log';
-
-/** Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false twins. */
-const trueWords = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const falseWords = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
-
-export function parseBool(text: string): boolean {
-  if (trueWords.has(text)) return true;
-  if (falseWords.has(text)) return false;
-  throw new Error(`strconv.ParseBool: parsing "${text}": invalid syntax`);
-}
 
 function parsed<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {

@@ -7,5 +7,5 @@ export * from './workqueue';
 export * from './kubeconfig';
 export * from './signals';
 export * from './host';
-export * from './duration';
+export * from './flag-values';
 export * from './flags';

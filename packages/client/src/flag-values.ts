@@ -1,5 +1,6 @@
-// The one duration grammar of every command's flags: Go's, as Kubernetes flags use it
-// ("40s", "5m", "300ms", "1h30m", "1.5s", "0").
+// The value grammars of every command's flags, as Kubernetes flags spell them: Go's
+// durations ("40s", "5m", "300ms", "1h30m", "1.5s", "0") and Go's booleans. Nothing here
+// loads anything, so that peactl's commands that do not connect stay quick to start.
 
 const unitMs: Record<string, number> = {
   ns: 1e-6,
@@ -33,6 +34,16 @@ export function parseDuration(text: string, opts: DurationOptions = {}): number 
   }
   if (at === 0) throw new Error(`invalid duration "${text}"`);
   return total;
+}
+
+const trueWords = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const falseWords = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/** Go's strconv.ParseBool: 1, t, T, TRUE, true, True and their false twins. */
+export function parseBool(text: string): boolean {
+  if (trueWords.has(text)) return true;
+  if (falseWords.has(text)) return false;
+  throw new Error(`strconv.ParseBool: parsing "${text}": invalid syntax`);
 }
 
 /** The duration in Go's notation, for logs and messages: 40000 → "40s", 90000 → "1m30s". */

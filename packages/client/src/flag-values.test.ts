@@ -1,4 +1,4 @@
-import { formatGoDuration, parseDuration } from './duration';
+import { formatGoDuration, parseBool, parseDuration } from './flag-values';
 
 test.each([
   ['40s', 40_000],
@@ -22,4 +22,12 @@ test('formats like Go', () => {
   expect(formatGoDuration(90_000)).toBe('1m30s');
   expect(formatGoDuration(300)).toBe('300ms');
   expect(formatGoDuration(3_600_000)).toBe('1h0m0s');
+});
+
+describe('parseBool', () => {
+  it("reads Go's strconv.ParseBool words", () => {
+    for (const t of ['1', 't', 'T', 'TRUE', 'true', 'True']) expect(parseBool(t)).toBe(true);
+    for (const f of ['0', 'f', 'F', 'FALSE', 'false', 'False']) expect(parseBool(f)).toBe(false);
+    expect(() => parseBool('yes')).toThrow('strconv.ParseBool: parsing "yes": invalid syntax');
+  });
 });
