@@ -68,13 +68,20 @@ export function componentCommand(name: string, description: string): Command {
     .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', flagValue.logLevel);
 }
 
-/** The client the shared flags name; a component that cannot have one says why in one line and exits 1. */
-export function connectOrExit(name: string, flags: ComponentFlags): { client: Client; options: ClientOptions } {
+/** What a command's start-up needs (a file, a client): without it, one line of why and exit 1. */
+export function orExit<T>(name: string, get: () => T): T {
   try {
-    const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
-    return { client: new Client(options), options };
+    return get();
   } catch (err) {
     process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
+}
+
+/** The client the shared flags name; a component that cannot have one says why in one line and exits 1. */
+export function connectOrExit(name: string, flags: ComponentFlags): { client: Client; options: ClientOptions } {
+  return orExit(name, () => {
+    const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+    return { client: new Client(options), options };
+  });
 }
