@@ -2,7 +2,7 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import fs from 'fs';
-import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, stopOnSignals } from '@peapod/client';
+import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
 
@@ -39,13 +39,9 @@ const logger = createLogger('controller-manager', { level: flags.logLevel });
 if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
 
 const { client, options } = connectOrExit('peapod-controller-manager', flags);
-let rootCA: string;
-try {
-  rootCA = flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? '');
-} catch (err) {
-  process.stderr.write(`peapod-controller-manager: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-}
+const rootCA = orExit('peapod-controller-manager', () =>
+  flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? ''),
+);
 
 const running = runControllerManager(client, {
   nodeMonitorPeriodMs: flags.nodeMonitorPeriod,

@@ -6,7 +6,7 @@
 // A dry run checks all of that but signs nothing: the status carries no token. (Kubernetes
 // ignores dryRun here and returns a working token; a dry run must not mint a credential.)
 
-import { invalidObjectMessage, validateObject } from '@peapod/api';
+import { invalidObjectMessage, rfc3339, validateObject } from '@peapod/api';
 import type { Node, Pod, ServiceAccount, StatusCause, TokenRequest } from '@peapod/api';
 import { badRequest, conflict, StatusError } from '../errors';
 import type { KubernetesClaims, ServiceAccountTokens } from '../auth/service-account-tokens';
@@ -20,10 +20,6 @@ const defaultSeconds = 3600;
 
 const group = 'authentication.k8s.io';
 const apiVersion = `${group}/v1`;
-
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** 422 as Kubernetes words it for a group's kind: `TokenRequest.authentication.k8s.io "x" is invalid: ...`. */
 function invalidRequest(name: string, causes: StatusCause[]): StatusError {
@@ -111,9 +107,9 @@ export class TokenRequests {
     return {
       kind: 'TokenRequest',
       apiVersion,
-      metadata: { name, namespace, uid: sa.metadata.uid, creationTimestamp: rfc3339(nowMs) },
+      metadata: { name, namespace, uid: sa.metadata.uid, creationTimestamp: rfc3339(new Date(nowMs)) },
       spec,
-      status: { token, expirationTimestamp: rfc3339(nowMs + spec.expirationSeconds * 1000) },
+      status: { token, expirationTimestamp: rfc3339(new Date(nowMs + spec.expirationSeconds * 1000)) },
     };
   }
 

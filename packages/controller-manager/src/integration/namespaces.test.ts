@@ -6,8 +6,8 @@ import os from 'os';
 import path from 'path';
 import type { ConfigMap, ServiceAccount } from '@peapod/api';
 import { ApiError, Client, writeKubeconfig } from '@peapod/client';
-import { startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { startControllerManager } from '../processes';
 import { waitFor } from '../testing/cluster';
 
