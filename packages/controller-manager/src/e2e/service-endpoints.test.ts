@@ -6,7 +6,7 @@
 import { randomBytes } from 'crypto';
 import type { EndpointSlice, Endpoints, Pod, ReplicationController, WatchEvent } from '@peapod/api';
 import type { Watch } from '@peapod/client';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/testing';
 import { isPodLive } from '../replication/controller';
 import { startAgent } from '../testing/agents';
 import { rcManifest, startCluster, waitFor } from '../testing/cluster';
