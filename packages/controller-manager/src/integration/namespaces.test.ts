@@ -8,7 +8,7 @@ import type { ConfigMap, ServiceAccount } from '@peapod/api';
 import { ApiError, Client, writeKubeconfig } from '@peapod/client';
 import { startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
-import { startControllerManager } from '../processes';
+import { startControllerManager } from '../testing/processes';
 import { waitFor } from '../testing/cluster';
 
 jest.setTimeout(60_000);
