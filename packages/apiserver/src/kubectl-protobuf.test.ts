@@ -1,8 +1,8 @@
 import fs from 'fs';
 import path from 'path';
 import { decodeObject, findResource, protobufMediaType } from '@peapod/api';
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { captureKubectlBodies, KubectlBodyFixture } from './testing/capture-kubectl-bodies';
 import { hasKubectl, kubectlFor } from './testing/kubectl';
 import { recordingProxy, RecordingProxy } from './testing/recording-proxy';

@@ -17,6 +17,7 @@ import {
   groupVersion,
   mergeApplied,
   removeMembers,
+  rfc3339,
   sortTree,
   toFieldsV1,
   treeAdd,
@@ -148,10 +149,6 @@ function encodeManagers(managers: Manager[]): ManagedFieldsEntry[] {
       fieldsV1: m.changed ? sortTree(m.tree) : m.tree,
       ...(m.subresource ? { subresource: m.subresource } : {}),
     }));
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function setManagedFields(obj: KubeObject, managers: Manager[]): void {

@@ -8,7 +8,7 @@
 
 import fs from 'fs';
 import path from 'path';
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
 import { kubectlFor } from './kubectl';
 import { recordingProxy } from './recording-proxy';
 
