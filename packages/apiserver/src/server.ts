@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, KubeObject, Node, Service } from '@peapod/api';
+import { failureStatus, Node, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
@@ -15,9 +15,9 @@ import { reconcileKubernetesService } from './registry/kubernetes-service';
 import { Housekeeping } from './registry/housekeeping';
 import { notFoundPath, StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
-import { maxBodyBytes, readObject } from './http/body';
+import { maxBodyBytes } from './http/body';
 import { Metrics } from './http/metrics';
-import { isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
+import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
 import { sendObject, watchEncoding } from './http/negotiation';
@@ -27,6 +27,8 @@ import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
 import { loadServiceAccountKeys } from './pki/service-account-key';
 import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { TokenRequests } from './registry/token-request';
+import { authorizeNonResource } from './auth/authorizer';
+import { reviewRouter } from './auth/reviews';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database; ':memory:' keeps nothing */
@@ -195,13 +197,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') afterBody(req, res, next);
     else next();
   });
+  if (users) {
+    // Paths that name no resource (discovery, health, metrics) are authorized here; resource
+    // requests by the resource handler and the review routes, which know their attributes.
+    app.use((req, res, next) => {
+      if (publicPaths.has(req.path) || isResourcePath(req.path)) return next();
+      const decision = authorizeNonResource(res.locals.user as UserInfo, { verb: req.method.toLowerCase(), path: req.path });
+      if (!decision.allowed) return sendStatus(req, res, new StatusError(403, decision.message!, { reason: 'Forbidden' }));
+      next();
+    });
+  }
   app.use(discoveryRouter(() => true));
   app.get('/metrics', (req, res, next) => {
-    const user = res.locals.user as UserInfo | undefined;
-    if (users && !user?.groups.includes('system:masters')) {
-      sendStatus(req, res, new StatusError(403, `forbidden: User "${user?.name}" cannot get path "/metrics"`, { reason: 'Forbidden' }));
-      return;
-    }
     metrics.registry
       .metrics()
       .then((text) => res.status(200).type(metrics.registry.contentType).send(text))
@@ -218,9 +225,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     tokenRequests,
   });
   app.use('/api/v1', resources.handler);
-  app.post('/apis/authentication.k8s.io/v1/tokenreviews', (req, res, next) => {
-    tokenReview(req, res).catch(next);
-  });
+  app.use(
+    reviewRouter({
+      authenticate: users ? (token) => users.get(token) ?? serviceAccountUser(token) : undefined,
+      pods: resources.podLookup,
+      checkDryRun: isDryRun,
+    }),
+  );
   app.use('/apis', resources.handler);
   app.use((req: Request, res: Response) => {
     sendStatus(req, res, notFoundPath());
@@ -233,25 +244,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     log.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
     sendStatus(req, res, new StatusError(500, 'an internal error occurred; see the API server log'));
   });
-
-  /**
-   * TokenReview: who a bearer token belongs to. Agents ask it about the tokens presented
-   * to them, so only nodes and masters may ask.
-   */
-  async function tokenReview(req: Request, res: Response): Promise<void> {
-    const caller = res.locals.user as UserInfo | undefined;
-    if (users && !caller?.groups.some((g) => g === 'system:masters' || g === 'system:nodes')) {
-      throw new StatusError(403, `tokenreviews.authentication.k8s.io is forbidden: User "${caller?.name}" cannot create resource "tokenreviews"`, { reason: 'Forbidden' });
-    }
-    const body = (await readObject(req)) as { spec?: { token?: unknown } } | null;
-    const token = body && typeof body === 'object' ? body.spec?.token : undefined;
-    if (typeof token !== 'string' || !token) throw new StatusError(422, 'TokenReview "" is invalid: spec.token: Required value', { reason: 'Invalid' });
-    const user = users ? (users.get(token) ?? serviceAccountUser(token)) : undefined;
-    const status = user
-      ? { authenticated: true, user: { username: user.name, uid: user.uid, groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } }
-      : { authenticated: false };
-    sendObject(req, res, 201, { kind: 'TokenReview', apiVersion: 'authentication.k8s.io/v1', metadata: {}, spec: { token }, status } as KubeObject);
-  }
 
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
   // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.

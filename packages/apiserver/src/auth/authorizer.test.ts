@@ -78,7 +78,7 @@ test('the scheduler binds but may not delete nodes; the message reads as Kuberne
   expect(authorize(scheduler, { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'x' }, lookup).allowed).toBe(true);
   const d = authorize(scheduler, { verb: 'delete', resource: 'nodes', name: 'n1' }, lookup);
   expect(d.allowed).toBe(false);
-  expect(d.reason).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
+  expect(d.message).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
 });
 
 test("the controller manager's garbage collector may read, patch and delete any resource, but not create one", () => {

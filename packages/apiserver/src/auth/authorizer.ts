@@ -1,8 +1,14 @@
-import { configMapsOf, findResource, secretsOf, type Pod } from '@peapod/api';
+// The one authorizer: every request is checked here, and the access reviews
+// (SelfSubjectAccessReview, SubjectAccessReview) ask it the same questions, so what
+// `kubectl auth can-i` answers is what the request itself gets.
+
+import { configMapsOf, secretsOf, type Pod } from '@peapod/api';
 import type { UserInfo } from './tokens';
 
 export interface RequestAttributes {
   verb: string;
+  /** API group: '' (or absent) for the core group */
+  group?: string;
   resource: string;
   subresource?: string;
   namespace?: string;
@@ -11,9 +17,18 @@ export interface RequestAttributes {
   fieldSelector?: string;
 }
 
+/** A request that names no resource: discovery, health, /metrics. */
+export interface NonResourceAttributes {
+  verb: string;
+  path: string;
+}
+
 export interface Decision {
   allowed: boolean;
+  /** why, in a few words (an access review's status.reason); only some denials have one */
   reason?: string;
+  /** the 403 message a denied request gets */
+  message?: string;
 }
 
 /** What the node authorizer needs to know about stored pods. */
@@ -23,7 +38,7 @@ export interface PodLookup {
   podsOnNode(namespace: string, node: string): Pod[];
 }
 
-type Rule = { resources: string[]; verbs: string[] };
+type Rule = { group?: string; resources: string[]; verbs: string[] };
 
 const read = ['get', 'list', 'watch'];
 
@@ -45,52 +60,86 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['namespaces'], verbs: read },
     { resources: ['events'], verbs: ['create', 'patch', 'update'] },
     { resources: ['services'], verbs: read },
-    { resources: ['endpoints', 'endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
-    // The garbage collector, as Kubernetes' generic-garbage-collector role: any resource it finds owned.
-    { resources: ['*'], verbs: [...read, 'patch', 'update', 'delete'] },
+    { resources: ['endpoints'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
+    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
+    // The garbage collector, as Kubernetes' generic-garbage-collector role: any resource it finds
+    // owned (the node lifecycle controller's reads of node leases among them).
+    { group: '*', resources: ['*'], verbs: [...read, 'patch', 'update', 'delete'] },
     // every namespace's `default` service account and kube-root-ca.crt
     { resources: ['serviceaccounts'], verbs: [...read, 'create'] },
     { resources: ['configmaps'], verbs: [...read, 'create', 'update'] },
   ],
 };
 
-function matches(rules: Rule[], resource: string, verb: string): boolean {
-  return rules.some((r) => (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb));
+/** What every authenticated user may do (Kubernetes' system:basic-user): ask about itself. */
+const basicUserRules: Rule[] = [
+  { group: 'authentication.k8s.io', resources: ['selfsubjectreviews'], verbs: ['create'] },
+  { group: 'authorization.k8s.io', resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+];
+
+/** Paths every authenticated user may read (system:discovery and system:public-info-viewer); "/x/*" covers what is under /x. */
+const publicPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/version', '/healthz', '/livez', '/readyz'];
+
+export const nodeUserPrefix = 'system:node:';
+export const nodeLeaseNamespace = 'kube-node-lease';
+
+function matches(rules: Rule[], group: string, resource: string, verb: string): boolean {
+  return rules.some(
+    (r) => (r.group === '*' || (r.group ?? '') === group) && (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb),
+  );
 }
 
 /** Kubernetes' wording: `pods "web" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "default"`. */
 function forbiddenMessage(user: UserInfo, a: RequestAttributes, why?: string): string {
-  const subject = a.name ? `${a.resource} "${a.name}"` : a.resource;
+  const group = a.group ?? '';
+  const qualified = group ? `${a.resource}.${group}` : a.resource;
+  const subject = a.name ? `${qualified} "${a.name}"` : qualified;
   const sub = a.subresource ? ` subresource "${a.subresource}"` : '';
   const scope = a.namespace ? ` in the namespace "${a.namespace}"` : ' at the cluster scope';
-  return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${findResource(a.resource)?.group ?? ''}"${scope}${why ? `: ${why}` : ''}`;
+  return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${group}"${scope}${why ? `: ${why}` : ''}`;
 }
-
-export const nodeUserPrefix = 'system:node:';
 
 /**
  * Decides what a user may do: system:masters anything; the scheduler and controller
- * manager their roles; a node (system:node:NAME in system:nodes) only its own Node and
- * the pods bound to it, as Kubernetes' Node authorizer allows.
+ * manager their roles; a node (system:node:NAME in system:nodes) only its own Node, its
+ * own Lease and the pods bound to it, as Kubernetes' Node authorizer allows; everyone may
+ * ask who they are and what they may do.
  */
 export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup): Decision {
   if (user.groups.includes('system:masters')) return { allowed: true };
+  const group = a.group ?? '';
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  const denied = (why?: string): Decision => ({ allowed: false, reason: forbiddenMessage(user, a, why) });
+  if (matches(basicUserRules, group, resource, a.verb)) return { allowed: true };
+  const denied = (why?: string): Decision => ({ allowed: false, ...(why ? { reason: why } : {}), message: forbiddenMessage(user, a, why) });
   const rules = componentRules[user.name];
-  if (rules) return matches(rules, resource, a.verb) ? { allowed: true } : denied();
+  if (rules) return matches(rules, group, resource, a.verb) ? { allowed: true } : denied();
   if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
-    return authorizeNode(user.name.slice(nodeUserPrefix.length), a, resource, pods) ? { allowed: true } : denied('a node may only act on itself and the pods bound to it');
+    return authorizeNode(user.name.slice(nodeUserPrefix.length), a, group, resource, pods)
+      ? { allowed: true }
+      : denied('a node may only act on itself, its lease and the pods bound to it');
   }
   return denied();
 }
 
-function authorizeNode(node: string, a: RequestAttributes, resource: string, pods: PodLookup): boolean {
+/** Requests for paths that name no resource: masters anything, everyone discovery and health. */
+export function authorizeNonResource(user: UserInfo, a: NonResourceAttributes): Decision {
+  if (user.groups.includes('system:masters')) return { allowed: true };
+  const allowed = (a.verb === 'get' || a.verb === 'head') && publicPaths.some((p) => (p.endsWith('/*') ? a.path.startsWith(p.slice(0, -1)) : a.path === p));
+  return allowed ? { allowed: true } : { allowed: false, message: `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"` };
+}
+
+function authorizeNode(node: string, a: RequestAttributes, group: string, resource: string, pods: PodLookup): boolean {
+  // A create names its object in the body, which the caller checks; a name given here must be the node's own.
+  const ownName = a.name === node || (a.verb === 'create' && a.name === undefined);
+  if (group === 'coordination.k8s.io') {
+    return resource === 'leases' && a.namespace === nodeLeaseNamespace && ['get', 'create', 'update', 'patch'].includes(a.verb) && ownName;
+  }
+  if (group === 'authentication.k8s.io') return resource === 'tokenreviews' && a.verb === 'create';
+  if (group !== '') return false;
   switch (resource) {
     case 'nodes':
-      if (a.verb === 'create') return true; // the name is checked against the body by the caller
       if (a.verb === 'list' || a.verb === 'watch') return a.fieldSelector === `metadata.name=${node}`;
-      return ['get', 'update', 'patch'].includes(a.verb) && a.name === node;
+      return ['get', 'create', 'update', 'patch'].includes(a.verb) && ownName;
     case 'nodes/status':
       return ['get', 'update', 'patch'].includes(a.verb) && a.name === node;
     case 'pods':

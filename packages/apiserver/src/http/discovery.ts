@@ -28,9 +28,19 @@ const subresourceGroups: Record<string, { group: string; version: string }> = {
   token: { group: 'authentication.k8s.io', version: 'v1' },
 };
 
+/** A create-only review (nothing stored) served outside the generic resource handler. */
+function review(name: string, kind: string): unknown {
+  return { name, singularName: kind.toLowerCase(), namespaced: false, kind, verbs: ['create'] };
+}
+
 /** Resources served outside the generic resource handler, by group-version. */
 const extraResources: Record<string, unknown[]> = {
-  'authentication.k8s.io/v1': [{ name: 'tokenreviews', singularName: 'tokenreview', namespaced: false, kind: 'TokenReview', verbs: ['create'] }],
+  'authentication.k8s.io/v1': [review('selfsubjectreviews', 'SelfSubjectReview'), review('tokenreviews', 'TokenReview')],
+  'authorization.k8s.io/v1': [
+    review('selfsubjectaccessreviews', 'SelfSubjectAccessReview'),
+    review('selfsubjectrulesreviews', 'SelfSubjectRulesReview'),
+    review('subjectaccessreviews', 'SubjectAccessReview'),
+  ],
 };
 
 /** Every group-version served, core ("v1") first, each with the resources of the table in it. */

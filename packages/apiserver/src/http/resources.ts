@@ -53,6 +53,15 @@ export function parseResourcePath(path: string): ResourcePath {
   return { resource, namespace, name, subresource };
 }
 
+/**
+ * Whether a path addresses resources (/api/v1/{...} or /apis/{group}/{version}/{...}), as
+ * Kubernetes tells resource requests from the rest (discovery, health, metrics).
+ */
+export function isResourcePath(path: string): boolean {
+  const segs = path.split('/').filter(Boolean);
+  return (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4);
+}
+
 function resourceByPlural(plural: string | undefined): ResourceInfo | undefined {
   const r = plural ? findResource(plural) : undefined;
   return r && r.name === plural ? r : undefined;
@@ -96,7 +105,7 @@ function fieldManager(req: Request, q: URLSearchParams, required: boolean): stri
 }
 
 /** dryRun from the query (and a DeleteOptions body): "All" or nothing; anything else is refused before any work. */
-function isDryRun(q: URLSearchParams, fromBody: unknown = []): boolean {
+export function isDryRun(q: URLSearchParams, fromBody: unknown = []): boolean {
   const values = [...q.getAll('dryRun'), ...(Array.isArray(fromBody) ? fromBody : [fromBody])];
   for (const v of values) {
     if (v !== 'All') {
@@ -167,6 +176,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       user,
       {
         verb,
+        group: path.resource.group,
         resource: path.resource.name,
         subresource: path.subresource,
         namespace: path.resource.namespaced ? path.namespace : undefined,
@@ -175,16 +185,20 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       },
       podLookup,
     );
-    if (!decision.allowed) throw new StatusError(403, decision.reason!, { reason: 'Forbidden', name: path.name, kind: path.resource.name });
+    if (!decision.allowed) {
+      throw new StatusError(403, decision.message!, { reason: 'Forbidden', name: path.name, group: path.resource.group || undefined, kind: path.resource.name });
+    }
   }
 
-  /** A node may register only itself. */
+  /** A node may create only its own Node and its own Lease (the authorizer cannot see the name in the body). */
   function checkNodeCreate(res: Response, r: ResourceInfo, body: unknown): void {
     const user = res.locals.user as UserInfo | undefined;
-    if (!opts.authorization || r.name !== 'nodes' || !user?.name.startsWith(nodeUserPrefix)) return;
+    if (!opts.authorization || (r.name !== 'nodes' && r.name !== 'leases') || !user?.name.startsWith(nodeUserPrefix)) return;
+    const node = user.name.slice(nodeUserPrefix.length);
     const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-    if (name !== user.name.slice(nodeUserPrefix.length)) {
-      throw new StatusError(403, `nodes "${String(name)}" is forbidden: node "${user.name.slice(nodeUserPrefix.length)}" may only register itself`, { reason: 'Forbidden' });
+    if (name !== node) {
+      const qualified = r.group ? `${r.name}.${r.group}` : r.name;
+      throw new StatusError(403, `${qualified} "${String(name)}" is forbidden: node "${node}" may only create its own ${r.kind}`, { reason: 'Forbidden', group: r.group || undefined, kind: r.name });
     }
   }
 
@@ -442,7 +456,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       verb = v;
     }, next);
   };
-  return { handler, checkAccess, admitWatch, clientKey };
+  return { handler, checkAccess, admitWatch, clientKey, podLookup };
 }
 
 export function isWatch(q: URLSearchParams): boolean {

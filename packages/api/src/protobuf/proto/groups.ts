@@ -221,6 +221,36 @@ message ExtraValue {
   repeated string items = 1;
 }
 
+// kubectl auth can-i --list
+message SelfSubjectRulesReview {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  SelfSubjectRulesReviewSpec spec = 2;
+  SubjectRulesReviewStatus status = 3;
+}
+
+message SelfSubjectRulesReviewSpec {
+  string namespace = 1;
+}
+
+message SubjectRulesReviewStatus {
+  repeated ResourceRule resourceRules = 1 [(json_always) = true];
+  repeated NonResourceRule nonResourceRules = 2 [(json_always) = true];
+  bool incomplete = 3 [(json_always) = true];
+  string evaluationError = 4;
+}
+
+message ResourceRule {
+  repeated string verbs = 1;
+  repeated string apiGroups = 2;
+  repeated string resources = 3;
+  repeated string resourceNames = 4;
+}
+
+message NonResourceRule {
+  repeated string verbs = 1;
+  repeated string nonResourceURLs = 2;
+}
+
 message SubjectAccessReviewStatus {
   bool allowed = 1 [(json_always) = true];
   string reason = 2;

@@ -1,0 +1,176 @@
+// The review APIs: requests that ask a question and store nothing. TokenReview (who a token
+// belongs to), SelfSubjectReview (who am I), SelfSubjectAccessReview and SubjectAccessReview
+// (may this user do that?) and SelfSubjectRulesReview. Access reviews are answered by the
+// same authorizer that guards every request, never by rules of their own, so an answer
+// always matches what the request itself would get.
+
+import express from 'express';
+import type { Request, Response, Router } from 'express';
+import { badRequest, invalid, StatusError } from '../errors';
+import type { KubeObject } from '@peapod/api';
+import { readObject } from '../http/body';
+import { sendObject } from '../http/negotiation';
+import { authorize, authorizeNonResource } from './authorizer';
+import type { Decision, PodLookup } from './authorizer';
+import type { UserInfo } from './tokens';
+
+export interface ReviewOptions {
+  /** who a bearer token belongs to; without it there is no authentication and no authorization */
+  authenticate?: (token: string) => UserInfo | undefined;
+  pods: PodLookup;
+  /** rejects an unknown dryRun value (a review stores nothing, so a dry run is the same request) */
+  checkDryRun: (q: URLSearchParams) => void;
+}
+
+type Spec = Record<string, unknown>;
+
+interface Review {
+  group: string;
+  resource: string;
+  kind: string;
+  /** the status of the review of `spec` asked by `caller` (undefined: no authentication) */
+  answer(spec: Spec, caller: UserInfo | undefined): unknown;
+}
+
+/** How Kubernetes names a caller that did not authenticate, as a server without authentication treats everyone. */
+const anonymous: UserInfo = { name: 'system:anonymous', uid: '', groups: ['system:unauthenticated'] };
+
+function userInfo(user: UserInfo): Record<string, unknown> {
+  return {
+    username: user.name,
+    ...(user.uid ? { uid: user.uid } : {}),
+    ...(user.groups.length ? { groups: user.groups } : {}),
+    ...(user.extra ? { extra: user.extra } : {}),
+  };
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function object(v: unknown): Spec | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Spec) : undefined;
+}
+
+/** The authorizer's decision on spec.resourceAttributes or spec.nonResourceAttributes, for `user`. */
+function decide(kind: string, spec: Spec, user: UserInfo | undefined, pods: PodLookup): Decision {
+  const resource = object(spec.resourceAttributes);
+  const nonResource = object(spec.nonResourceAttributes);
+  if (!resource === !nonResource) {
+    throw invalid(kind, '', [{ reason: 'FieldValueInvalid', field: 'spec.resourceAttributes', message: 'Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  }
+  const attrs = (resource ?? nonResource)!;
+  const verb = text(attrs.verb) ?? '';
+  // Without authentication nothing is checked: every request is allowed, so every question is.
+  if (!user) return { allowed: true };
+  if (nonResource) return authorizeNonResource(user, { verb, path: text(attrs.path) ?? '' });
+  const fieldSelector = object(attrs.fieldSelector);
+  return authorize(
+    user,
+    {
+      verb,
+      group: text(attrs.group) ?? '',
+      resource: text(attrs.resource) ?? '',
+      subresource: text(attrs.subresource),
+      namespace: text(attrs.namespace),
+      name: text(attrs.name),
+      fieldSelector: text(fieldSelector?.rawSelector),
+    },
+    pods,
+  );
+}
+
+function accessStatus(d: Decision): Record<string, unknown> {
+  return d.allowed ? { allowed: true } : { allowed: false, ...(d.reason ? { reason: d.reason } : {}) };
+}
+
+function reviews(opts: ReviewOptions): Review[] {
+  return [
+    {
+      group: 'authentication.k8s.io',
+      resource: 'tokenreviews',
+      kind: 'TokenReview',
+      answer(spec) {
+        const token = text(spec.token);
+        if (!token) throw invalid('TokenReview', '', [{ reason: 'FieldValueRequired', field: 'spec.token', message: 'Required value' }]);
+        const user = opts.authenticate?.(token);
+        return user ? { authenticated: true, user: userInfo(user) } : { authenticated: false };
+      },
+    },
+    {
+      group: 'authentication.k8s.io',
+      resource: 'selfsubjectreviews',
+      kind: 'SelfSubjectReview',
+      answer: (_spec, caller) => ({ userInfo: userInfo(caller ?? anonymous) }),
+    },
+    {
+      group: 'authorization.k8s.io',
+      resource: 'selfsubjectaccessreviews',
+      kind: 'SelfSubjectAccessReview',
+      answer: (spec, caller) => accessStatus(decide('SelfSubjectAccessReview', spec, caller, opts.pods)),
+    },
+    {
+      group: 'authorization.k8s.io',
+      resource: 'subjectaccessreviews',
+      kind: 'SubjectAccessReview',
+      answer(spec) {
+        const name = text(spec.user);
+        const groups = Array.isArray(spec.groups) ? spec.groups.filter((g): g is string => typeof g === 'string') : [];
+        if (!name && groups.length === 0) {
+          throw invalid('SubjectAccessReview', '', [{ reason: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
+        }
+        const subject: UserInfo = { name: name ?? '', uid: text(spec.uid) ?? '', groups };
+        return accessStatus(decide('SubjectAccessReview', spec, opts.authenticate ? subject : undefined, opts.pods));
+      },
+    },
+    {
+      group: 'authorization.k8s.io',
+      resource: 'selfsubjectrulesreviews',
+      kind: 'SelfSubjectRulesReview',
+      // The authorizer decides one request at a time and cannot list what it would allow; say so, as
+      // Kubernetes' webhook authorizer does.
+      answer: () => ({
+        resourceRules: [],
+        nonResourceRules: [],
+        incomplete: true,
+        evaluationError: 'this server cannot list rules; ask about one action: kubectl auth can-i VERB RESOURCE',
+      }),
+    },
+  ];
+}
+
+/** POST routes for the reviews under /apis/{group}/v1/{resource}. */
+export function reviewRouter(opts: ReviewOptions): Router {
+  const router = express.Router();
+  for (const review of reviews(opts)) {
+    const apiVersion = `${review.group}/v1`;
+    router.post(`/apis/${apiVersion}/${review.resource}`, (req: Request, res: Response, next) => {
+      handle(req, res, review, apiVersion).catch(next);
+    });
+  }
+
+  async function handle(req: Request, res: Response, review: Review, apiVersion: string): Promise<void> {
+    const caller = res.locals.user as UserInfo | undefined;
+    if (opts.authenticate) {
+      if (!caller) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
+      const d = authorize(caller, { verb: 'create', group: review.group, resource: review.resource }, opts.pods);
+      if (!d.allowed) throw new StatusError(403, d.message!, { reason: 'Forbidden', group: review.group, kind: review.resource });
+    }
+    opts.checkDryRun(new URL(req.url, 'http://localhost').searchParams);
+    // kubectl sends these as protobuf (and takes protobuf back), which readObject decodes too.
+    const body = object(await readObject(req));
+    if (!body) throw badRequest(`${review.kind} in version "v1" cannot be handled as a ${review.kind}: the body must be a JSON object`);
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersion) {
+      throw badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`);
+    }
+    if (body.kind !== undefined && body.kind !== review.kind) {
+      throw badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${review.kind})`);
+    }
+    const spec = object(body.spec) ?? {};
+    const status = review.answer(spec, caller);
+    const reply = { kind: review.kind, apiVersion, metadata: {}, spec, status };
+    sendObject(req, res, 201, reply as KubeObject);
+  }
+
+  return router;
+}
