@@ -266,6 +266,24 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           },
         ],
       });
+    } else if (sub === 'eviction') {
+      const eviction = defName('Eviction');
+      items.push({
+        path,
+        params: [pathParam('name', 'name of the Eviction'), ...scopeParams, pretty],
+        operations: [
+          {
+            method: 'post',
+            action: 'post',
+            operationId: `create${gv}${scope}${kind}Eviction`,
+            description: `create eviction of a ${kind}`,
+            gvk: { group: 'policy', version: 'v1', kind: 'Eviction' },
+            params: writeParams,
+            body: eviction,
+            response: eviction,
+          },
+        ],
+      });
     } else if (sub === 'log') {
       items.push({
         path,

@@ -514,3 +514,13 @@ export const authenticationDescriptions: Descriptions = {
   TokenRequestStatus: { '': 'An issued token.', token: 'The token.', expirationTimestamp: 'When it stops being valid.' },
   BoundObjectReference: { '': 'An object a token is bound to.', kind: 'Its kind.', apiVersion: 'Its API version.', name: 'Its name.', uid: 'Its uid.' },
 };
+
+export const policyDescriptions: Descriptions = {
+  Eviction: {
+    '': 'A request to evict a pod from its node (pods/NAME/eviction): without disruption budgets, the pod is deleted gracefully.',
+    apiVersion,
+    kind,
+    metadata: 'The pod to evict: its name and namespace.',
+    deleteOptions: 'How the pod is deleted: grace period, preconditions, dryRun.',
+  },
+};

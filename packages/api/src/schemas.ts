@@ -4,7 +4,15 @@
 // strategies declared on their lists. References are '#/definitions/<name>' with names as
 // Kubernetes spells them ("io.k8s.api.core.v1.Pod").
 
-import { authenticationDescriptions, autoscalingDescriptions, coordinationDescriptions, coreDescriptions, discoveryDescriptions, metaDescriptions } from './schema-descriptions';
+import {
+  authenticationDescriptions,
+  autoscalingDescriptions,
+  coordinationDescriptions,
+  coreDescriptions,
+  discoveryDescriptions,
+  metaDescriptions,
+  policyDescriptions,
+} from './schema-descriptions';
 
 export type JSONSchema = Record<string, unknown>;
 
@@ -14,6 +22,7 @@ const AUTOSCALING = 'io.k8s.api.autoscaling.v1.';
 const COORDINATION = 'io.k8s.api.coordination.v1.';
 const DISCOVERY = 'io.k8s.api.discovery.v1.';
 const AUTHENTICATION = 'io.k8s.api.authentication.v1.';
+const POLICY = 'io.k8s.api.policy.v1.';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -653,6 +662,11 @@ const authenticationDefs: Record<string, JSONSchema> = {
   BoundObjectReference: obj({ kind: str, apiVersion: str, name: str, uid: str }),
 };
 
+// The body of a pods/eviction request: the pod it names is deleted with these options.
+const policyDefs: Record<string, JSONSchema> = {
+  Eviction: topLevel('Eviction', { deleteOptions: meta('DeleteOptions') }, [], 'policy'),
+};
+
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(META, metaDefs, metaDescriptions),
@@ -662,6 +676,7 @@ export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(COORDINATION, coordinationDefs, coordinationDescriptions),
   ...prefixed(DISCOVERY, discoveryDefs, discoveryDescriptions),
   ...prefixed(AUTHENTICATION, authenticationDefs, authenticationDescriptions),
+  ...prefixed(POLICY, policyDefs, policyDescriptions),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

@@ -286,12 +286,13 @@ function buildProgram(): Command {
 
   program
     .command('drain')
-    .description('Cordon a node and delete its pods gracefully')
+    .description('Cordon a node and evict its pods (graceful deletes through the eviction API)')
     .argument('<node>')
     .option('--grace-period <seconds>', "grace period for each pod; -1: the pod's own", '-1')
     .option('--timeout <duration>', 'how long to wait; 0: no limit', '0s')
     .option('--ignore-daemonsets', 'accepted for kubectl compatibility: Peapod has no daemon sets')
     .option('--delete-emptydir-data', 'accepted for kubectl compatibility: emptyDir data goes with its pod')
+    .option('--force', 'accepted for kubectl compatibility: pods without a controller are evicted too')
     .action((node: string, opts: { gracePeriod: string; timeout: string }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         const { drain } = await import('./commands/nodes');

@@ -255,6 +255,18 @@ export class Client {
     });
   }
 
+  /**
+   * Evicts a pod (POST pods/NAME/eviction, a policy/v1 Eviction): the pod is deleted
+   * gracefully with these options, unless a disruption budget refuses it (429).
+   */
+  async evict(namespace: string, name: string, opts: Omit<DeleteRequestOptions, 'namespace'> & { dryRun?: boolean } = {}): Promise<Status> {
+    const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions: deleteOptions(opts) };
+    return this.send<Status>('POST', this.path('pods', { namespace, name, subresource: 'eviction' }), {
+      body: eviction,
+      query: { dryRun: opts.dryRun ? 'All' : undefined },
+    });
+  }
+
   /** Binds a pod to a node (what a scheduler does); 409 if the pod is already bound. */
   async bind(namespace: string, podName: string, nodeName: string, podUid?: string): Promise<Status | Binding> {
     const binding: Binding = {

@@ -142,6 +142,12 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
     if (orphan !== 'true' && orphan !== 'false') throw badRequest(`invalid orphanDependents: ${JSON.stringify(orphan)}`);
     opts.orphanDependents = orphan === 'true';
   }
+  checkDeleteOptions(opts);
+  return opts;
+}
+
+/** Checks the shape of DeleteOptions, in a DELETE's body or inside another object (an Eviction's). */
+export function checkDeleteOptions(opts: Record<string, unknown>): void {
   if (opts.gracePeriodSeconds !== undefined && typeof opts.gracePeriodSeconds !== 'number') {
     throw badRequest('DeleteOptions.gracePeriodSeconds must be an integer');
   }
@@ -149,5 +155,4 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
   if (pre !== undefined && (typeof pre !== 'object' || pre === null || Array.isArray(pre))) {
     throw badRequest('DeleteOptions.preconditions must be an object');
   }
-  return opts;
 }

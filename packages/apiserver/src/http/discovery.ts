@@ -21,11 +21,15 @@ const subresourceVerbs: Record<string, string[]> = {
   log: ['get'],
   scale: ['get', 'patch', 'update'],
   token: ['create'],
+  eviction: ['create'],
 };
-const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale', token: 'TokenRequest' };
+const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale', token: 'TokenRequest', eviction: 'Eviction' };
+// A subresource whose body is of another group names that group-version; kubectl drain finds
+// the eviction API by the policy/v1 on pods/eviction.
 const subresourceGroups: Record<string, { group: string; version: string }> = {
   scale: { group: 'autoscaling', version: 'v1' },
   token: { group: 'authentication.k8s.io', version: 'v1' },
+  eviction: { group: 'policy', version: 'v1' },
 };
 
 /** A create-only review (nothing stored) served outside the generic resource handler. */

@@ -5,6 +5,7 @@ import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry
 import { badRequest, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
 import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
+import { evictPod } from './eviction';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
 import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
@@ -290,6 +291,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
       sendJsonText(res, 201, JSON.stringify(opts.tokenRequests.create(ns!, path.name!, body, dryRun)));
+      return 'create';
+    }
+    if (path.subresource === 'eviction') {
+      if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
+      evictPod(registry, ns!, path.name!, await readObject(req), q.getAll('dryRun'));
+      sendObject(req, res, 201, { ...successStatus(), code: 201 });
       return 'create';
     }
     if (r.name === 'bindings') {

@@ -34,7 +34,10 @@ export interface DrainFlags {
   timeoutMs: number;
 }
 
-/** Cordons the node, deletes its pods (each with its own grace period unless --grace-period), waits until they are gone. */
+/**
+ * Cordons the node, evicts its pods through the eviction API (each deleted gracefully with
+ * its own grace period unless --grace-period), and waits until they are gone.
+ */
 export async function drain(ctx: Context, name: string, flags: DrainFlags): Promise<void> {
   process.stdout.write((await setUnschedulable(ctx, name, true)) + '\n');
   const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
@@ -45,8 +48,7 @@ export async function drain(ctx: Context, name: string, flags: DrainFlags): Prom
     const podName = pod.metadata.name ?? '';
     process.stdout.write(`evicting pod ${ns}/${podName}\n`);
     try {
-      await ctx.client.delete('pods', podName, {
-        namespace: ns,
+      await ctx.client.evict(ns, podName, {
         gracePeriodSeconds: flags.gracePeriod >= 0 ? flags.gracePeriod : undefined,
         preconditions: { uid: pod.metadata.uid },
       });
