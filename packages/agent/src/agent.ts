@@ -1,12 +1,13 @@
-// The agent assembled: node registration and heartbeat, the informer on this node's pods,
-// one worker per pod, the runtime relist, and the log server.
+// The agent assembled: node registration, status and lease (the heartbeat), the informers on
+// this node and its pods, one worker per pod, the runtime relist, and the log server.
 import type http from 'http';
-import type { Pod } from '@peapod/api';
+import type { Node, Pod } from '@peapod/api';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { apiEventRecorder } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
+import { NodeLeaseManager } from './node-lease';
 import { NodeStatusManager, hostCapacity } from './node-status';
 import { PodWorkers } from './pod-workers';
 import { ProbeManager, probeTitle } from './probe';
@@ -26,7 +27,10 @@ export interface AgentOptions {
   allowPrivileged: boolean;
   infraImage: string;
   network: string;
+  /** How often the node's Lease is renewed, and the node status checked for changes. */
   heartbeatIntervalMs: number;
+  /** The longest time between two node status posts when nothing changed. */
+  statusReportIntervalMs: number;
   backoffBaseMs: number;
   relistPeriodMs: number;
   /** How often mounted ConfigMaps and Secrets are read again. */
@@ -42,6 +46,8 @@ export interface AgentOptions {
 export class Agent {
   private server?: http.Server;
   private nodeStatus?: NodeStatusManager;
+  private nodeLease?: NodeLeaseManager;
+  private nodeInformer?: Informer<Node>;
   private informer?: Informer<Pod>;
   private relister?: Relister;
   private workers?: PodWorkers;
@@ -99,6 +105,10 @@ export class Agent {
       this.opts.address,
     );
 
+    // The Node as the server has it: the status is posted when it differs, and the lease names it as owner.
+    const nodeInformer = new Informer<Node>(client, 'nodes', { fieldSelector: `metadata.name=${nodeName}`, logger: log });
+    this.nodeInformer = nodeInformer;
+    const currentNode = (): Node | undefined => nodeInformer.get(nodeName);
     this.nodeStatus = new NodeStatusManager({
       client,
       log,
@@ -108,15 +118,26 @@ export class Agent {
       cpu: this.opts.cpu,
       memory: this.opts.memory,
       maxPods: this.opts.maxPods,
-      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      statusUpdateIntervalMs: this.opts.heartbeatIntervalMs,
+      statusReportIntervalMs: this.opts.statusReportIntervalMs,
+      current: currentNode,
       runtimeVersion: async () => `docker://${(await runtime.docker.version()).Version}`,
       runtimeHealthy: async () => {
         await runtime.docker.ping();
         return true;
       },
     });
-    await this.nodeStatus.register();
+    const registered = await this.nodeStatus.register();
+    nodeInformer.start();
     this.nodeStatus.start();
+    this.nodeLease = new NodeLeaseManager({
+      client,
+      log,
+      nodeName,
+      renewIntervalMs: this.opts.heartbeatIntervalMs,
+      node: () => currentNode() ?? registered,
+    });
+    this.nodeLease.start();
 
     const informer = new Informer<Pod>(client, 'pods', { fieldSelector: `spec.nodeName=${nodeName}`, logger: log });
     this.informer = informer;
@@ -161,6 +182,8 @@ export class Agent {
     this.relister?.stop();
     this.informer?.stop();
     this.nodeStatus?.stop();
+    this.nodeLease?.stop();
+    this.nodeInformer?.stop();
     this.workers?.stop();
     this.probes?.stopAll();
     const server = this.server;

@@ -48,6 +48,7 @@ interface Flags extends ComponentFlags {
   infraImage: string;
   network: string;
   heartbeatInterval: number;
+  nodeStatusReportInterval: number;
   backoffBase: number;
   relistPeriod: number;
   volumeResyncPeriod: number;
@@ -65,7 +66,8 @@ const program = componentCommand('peapod-agent', 'Runs the pods bound to this no
   .option('--allow-privileged [bool]', 'run pods with privileged containers', flagValue.bool, true)
   .option('--infra-image <image>', 'image of the infra container holding each pod’s namespaces', 'peapod/pause:latest')
   .option('--network <name>', 'Docker network pod IPs live on', 'bridge')
-  .addOption(periodOption('--heartbeat-interval <duration>', 'how often the node status is posted', '10s'))
+  .addOption(periodOption('--heartbeat-interval <duration>', "how often the node's Lease is renewed and its status checked for changes", '10s'))
+  .addOption(periodOption('--node-status-report-interval <duration>', 'the longest time between node status posts when nothing changed', '5m'))
   .addOption(periodOption('--backoff-base <duration>', 'first container restart back-off; doubles up to 5 min', '10s'))
   .addOption(periodOption('--relist-period <duration>', 'how often the runtime is polled for container changes', '1s'))
   .addOption(periodOption('--volume-resync-period <duration>', 'how often mounted ConfigMaps and Secrets are read again', '30s'))
@@ -96,6 +98,7 @@ const agent = new Agent({
   infraImage: flags.infraImage,
   network: flags.network,
   heartbeatIntervalMs: flags.heartbeatInterval,
+  statusReportIntervalMs: flags.nodeStatusReportInterval,
   backoffBaseMs: flags.backoffBase,
   relistPeriodMs: flags.relistPeriod,
   volumeResyncMs: flags.volumeResyncPeriod,

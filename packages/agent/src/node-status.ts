@@ -1,5 +1,5 @@
 import os from 'os';
-import { formatBytes, rfc3339 } from '@peapod/api';
+import { canonicalJson, formatBytes, rfc3339 } from '@peapod/api';
 import type { Node, NodeCondition, NodeStatus, NodeSystemInfo } from '@peapod/api';
 import { isAlreadyExists, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -18,7 +18,12 @@ export interface NodeStatusOptions {
   cpu?: string;
   memory?: string;
   maxPods?: number;
-  heartbeatIntervalMs?: number;
+  /** How often the status is computed and posted if it changed (the lease is the heartbeat in between). */
+  statusUpdateIntervalMs: number;
+  /** The longest time between two status posts when nothing changed. */
+  statusReportIntervalMs: number;
+  /** The Node as the API server has it now (an informer's copy), or undefined while unknown. */
+  current: () => Node | undefined;
   /** e.g. `docker://20.10.24`. */
   runtimeVersion: () => Promise<string>;
   /** Whether the container runtime answers; a node without one is not Ready. */
@@ -48,12 +53,31 @@ function nodeInfo(runtimeVersion: string): NodeSystemInfo {
   };
 }
 
-/** Registers the node and keeps its Ready condition fresh. */
+/** The status without its heartbeat times: two of these differ only when something changed. */
+function withoutHeartbeats(status: NodeStatus): string {
+  const conditions = status.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined }));
+  return canonicalJson({ ...status, conditions });
+}
+
+/** Whether the fields we post differ from what the server has (it may hold others, written by others). */
+export function statusChanged(posted: NodeStatus | undefined, wanted: NodeStatus): boolean {
+  if (posted === undefined) return true;
+  const seen: Record<string, unknown> = {};
+  for (const key of Object.keys(wanted)) seen[key] = (posted as Record<string, unknown>)[key];
+  return withoutHeartbeats(seen as NodeStatus) !== withoutHeartbeats(wanted);
+}
+
+/**
+ * Registers the node and posts its status when it changes (the node lifecycle controller
+ * marking it Unknown is a change too), and at least every report interval, as the kubelet
+ * does now that the lease carries the heartbeat.
+ */
 export class NodeStatusManager {
   private timer: NodeJS.Timeout | undefined;
   private runtimeVersion = 'docker://unknown';
   private readyTransition: { status: NodeCondition['status']; at: string } | undefined;
-  private beating = false;
+  private checking = false;
+  private lastPostedAt = 0;
 
   constructor(private readonly opts: NodeStatusOptions) {}
 
@@ -107,37 +131,47 @@ export class NodeStatusManager {
   }
 
   private async writeStatus(status?: NodeStatus): Promise<Node> {
-    return this.opts.client.patch<Node>('nodes', this.opts.nodeName, { status: status ?? (await this.status()) }, 'merge', {
+    const node = await this.opts.client.patch<Node>('nodes', this.opts.nodeName, { status: status ?? (await this.status()) }, 'merge', {
       subresource: 'status',
     });
+    this.lastPostedAt = Date.now();
+    return node;
   }
 
-  /** One heartbeat; a node deleted meanwhile is registered again. */
-  async heartbeat(): Promise<void> {
+  /**
+   * Posts the status if it differs from the server's copy or the report interval has passed;
+   * a node deleted meanwhile is registered again. Returns whether it posted.
+   */
+  async update(): Promise<boolean> {
+    const status = await this.status();
+    const current = this.opts.current();
+    // Checks come an update interval apart: the one nearest the report deadline posts.
+    const due = Date.now() - this.lastPostedAt >= this.opts.statusReportIntervalMs - this.opts.statusUpdateIntervalMs / 2;
+    if (!due && current !== undefined && !statusChanged(current.status, status)) return false;
     try {
-      await this.writeStatus();
+      await this.writeStatus(status);
     } catch (err) {
       if (isNotFound(err)) {
         this.opts.log.warn('node object gone: registering again', { node: this.opts.nodeName });
         await this.register();
-        return;
+        return true;
       }
       throw err;
     }
+    return true;
   }
 
   start(): void {
-    const interval = this.opts.heartbeatIntervalMs ?? 10_000;
     const tick = (): void => {
-      if (this.beating) return;
-      this.beating = true;
-      this.heartbeat()
-        .catch((err: unknown) => this.opts.log.warn('heartbeat failed', { error: err }))
+      if (this.checking) return;
+      this.checking = true;
+      this.update()
+        .catch((err: unknown) => this.opts.log.warn('node status update failed', { error: err }))
         .finally(() => {
-          this.beating = false;
+          this.checking = false;
         });
     };
-    this.timer = setInterval(tick, interval);
+    this.timer = setInterval(tick, this.opts.statusUpdateIntervalMs);
   }
 
   stop(): void {

@@ -210,3 +210,6 @@ export function findResource(name: string): ResourceInfo | undefined {
 export function resourceForKind(kind: string): ResourceInfo | undefined {
   return resources.find((r) => r.kind === kind);
 }
+
+/** Where each node's Lease (its heartbeat) lives, named after the node. */
+export const nodeLeaseNamespace = 'kube-node-lease';

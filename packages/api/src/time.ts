@@ -6,7 +6,14 @@ export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** metav1.MicroTime: RFC 3339 with six fractional digits (our clock has milliseconds). */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+/**
+ * metav1.MicroTime: RFC 3339 with six fractional digits. A Date has milliseconds; a number of
+ * milliseconds may carry microseconds in its fraction; without an argument, now to the
+ * microsecond (a lease's renewTime).
+ */
+export function microTime(at: Date | number = performance.timeOrigin + performance.now()): string {
+  const ms = typeof at === 'number' ? at : at.getTime();
+  const whole = Math.floor(ms);
+  const micros = Math.floor((ms - whole) * 1000);
+  return new Date(whole).toISOString().replace(/Z$/, `${String(micros).padStart(3, '0')}Z`);
 }

@@ -4,7 +4,19 @@
 // parses flags and handles signals.
 
 import { resources } from '@peapod/api';
-import type { ConfigMap, EndpointSlice, Endpoints, KubeObject, Namespace, Node, Pod, ReplicationController, Service, ServiceAccount } from '@peapod/api';
+import type {
+  ConfigMap,
+  EndpointSlice,
+  Endpoints,
+  KubeObject,
+  Lease,
+  Namespace,
+  Node,
+  Pod,
+  ReplicationController,
+  Service,
+  ServiceAccount,
+} from '@peapod/api';
 import { Informer, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { ApiGarbageCollectorClient, GarbageCollector } from './gc/garbage-collector';
@@ -56,6 +68,8 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const namespaces = new Informer<Namespace>(client, 'namespaces', { logger: informerLog });
   const serviceAccounts = new Informer<ServiceAccount>(client, 'serviceaccounts', { logger: informerLog });
   const configMaps = new Informer<ConfigMap>(client, 'configmaps', { logger: informerLog });
+  // Node leases (kube-node-lease) are heartbeats for the node lifecycle controller.
+  const leases = new Informer<Lease>(client, 'leases', { logger: informerLog });
 
   const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(client, log), {
     workers: opts.concurrentRcSyncs,
@@ -74,6 +88,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     ['namespaces', namespaces],
     ['serviceaccounts', serviceAccounts],
     ['configmaps', configMaps],
+    ['leases', leases],
   ]);
   const monitored = new Map<string, Informer<KubeObject>>();
   for (const r of resources) {
@@ -81,7 +96,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     monitored.set(r.name, shared.get(r.name) ?? new Informer<KubeObject>(client, r.name, { logger: informerLog }));
   }
   const gc = new GarbageCollector(monitored, new ApiGarbageCollectorClient(client), { logger: createLogger('garbage-collector') });
-  const lifecycle = new NodeLifecycleController(nodes, pods, new ApiNodeLifecycleClient(client), {
+  const lifecycle = new NodeLifecycleController(nodes, pods, leases, new ApiNodeLifecycleClient(client), {
     monitorPeriodMs: opts.nodeMonitorPeriodMs,
     gracePeriodMs: opts.nodeMonitorGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,

@@ -2,7 +2,7 @@
 // (SelfSubjectAccessReview, SubjectAccessReview) ask it the same questions, so what
 // `kubectl auth can-i` answers is what the request itself gets.
 
-import { configMapsOf, secretsOf, type Pod } from '@peapod/api';
+import { configMapsOf, nodeLeaseNamespace, secretsOf, type Pod } from '@peapod/api';
 import type { UserInfo } from './tokens';
 
 export interface RequestAttributes {
@@ -81,7 +81,6 @@ const basicUserRules: Rule[] = [
 const publicPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/version', '/healthz', '/livez', '/readyz'];
 
 export const nodeUserPrefix = 'system:node:';
-export const nodeLeaseNamespace = 'kube-node-lease';
 
 function matches(rules: Rule[], group: string, resource: string, verb: string): boolean {
   return rules.some(

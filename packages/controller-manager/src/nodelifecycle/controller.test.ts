@@ -1,7 +1,7 @@
-import type { Node, Pod, Taint } from '@peapod/api';
+import type { Lease, Node, Pod, Taint } from '@peapod/api';
 import { FakeCache } from '../testing/fake-cache';
 import { makeNode, makePod } from '../testing/fixtures';
-import { NodeLifecycleController, evictionDelayMs, unreachableTaintKey } from './controller';
+import { NodeLifecycleController, evictionDelayMs, laterTime, unreachableTaintKey } from './controller';
 import type { NodeLifecycleClient } from './controller';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -35,15 +35,16 @@ function setup() {
   let now = t0;
   const nodes = new FakeCache<Node>();
   const pods = new FakeCache<Pod>();
+  const leases = new FakeCache<Lease>();
   const api = new FakeLifecycleClient(nodes, pods);
-  const controller = new NodeLifecycleController(nodes, pods, api, {
+  const controller = new NodeLifecycleController(nodes, pods, leases, api, {
     monitorPeriodMs: 1000,
     gracePeriodMs: 40_000,
     podEvictionTimeoutMs: 300_000,
     now: () => now,
     logger: quiet,
   });
-  return { nodes, pods, api, controller, advance: (ms: number) => (now += ms) };
+  return { nodes, pods, leases, api, controller, advance: (ms: number) => (now += ms) };
 }
 
 test('a silent node goes Unknown and tainted, its pods not ready, then evicted; it recovers when Ready again', async () => {
@@ -89,6 +90,38 @@ test('a silent node goes Unknown and tainted, its pods not ready, then evicted; 
   await controller.monitor();
   expect(nodes.get('n1')!.spec!.taints).toEqual([]);
   expect(api.forceDeleted).toEqual(['a']);
+});
+
+function lease(node: string, renewTime: string): Lease {
+  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: node, namespace: 'kube-node-lease' }, spec: { holderIdentity: node, leaseDurationSeconds: 40, renewTime } };
+}
+
+test('a renewed lease is a heartbeat: a node that posts no status but renews its lease stays Ready; when renewals stop it goes Unknown', async () => {
+  const { nodes, leases, controller, advance } = setup();
+  nodes.set(makeNode('n1', '2024-01-01T00:00:00Z'));
+  leases.set(lease('n1', '2024-01-01T00:00:00.000000Z'));
+  await controller.monitor();
+  // Two minutes with no status post, the lease renewed every 10 s.
+  for (let s = 10; s <= 120; s += 10) {
+    advance(10_000);
+    leases.set(lease('n1', `2024-01-01T00:0${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}.123456Z`));
+    await controller.monitor();
+    expect(nodes.get('n1')!.status!.conditions![0].status).toBe('True');
+  }
+  advance(40_000);
+  await controller.monitor();
+  expect(nodes.get('n1')!.status!.conditions![0].status).toBe('True');
+  advance(1000);
+  await controller.monitor();
+  expect(nodes.get('n1')!.status!.conditions![0]).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', lastHeartbeatTime: '2024-01-01T00:00:00Z' });
+  expect(nodes.get('n1')!.spec!.taints).toEqual([{ key: unreachableTaintKey, effect: 'NoExecute', timeAdded: '2024-01-01T00:02:41Z' }]);
+});
+
+test('the heartbeat is the later of the lease renewal and the status post', () => {
+  expect(laterTime('2024-01-01T00:00:10Z', '2024-01-01T00:00:09.999999Z')).toBe('2024-01-01T00:00:10Z');
+  expect(laterTime('2024-01-01T00:00:10Z', '2024-01-01T00:00:10.000001Z')).toBe('2024-01-01T00:00:10.000001Z');
+  expect(laterTime(undefined, '2024-01-01T00:00:10.5Z')).toBe('2024-01-01T00:00:10.5Z');
+  expect(laterTime('2024-01-01T00:00:10Z', undefined)).toBe('2024-01-01T00:00:10Z');
 });
 
 test('eviction delay follows tolerations of the unreachable taint', () => {

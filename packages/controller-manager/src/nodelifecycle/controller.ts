@@ -1,10 +1,13 @@
-// Node lifecycle: notices nodes whose agent stopped posting status, marks them Ready=Unknown
-// with the unreachable NoExecute taint and their pods not ready, and after the eviction
-// timeout deletes their pods so that controllers replace them on other nodes. When the agent
-// posts Ready=True again, the taint comes off.
+// Node lifecycle: notices nodes whose agent stopped sending heartbeats, marks them
+// Ready=Unknown with the unreachable NoExecute taint and their pods not ready, and after the
+// eviction timeout deletes their pods so that controllers replace them on other nodes. When
+// the agent posts Ready=True again, the taint comes off. A heartbeat is, as in Kubernetes,
+// the later of the node's Lease renewTime (in kube-node-lease, renewed every few seconds)
+// and its Ready condition's lastHeartbeatTime (posted only when the status changes or every
+// few minutes).
 
-import { rfc3339, setPodCondition } from '@peapod/api';
-import type { Node, NodeCondition, Pod, Taint, Toleration } from '@peapod/api';
+import { nodeLeaseNamespace, rfc3339, setPodCondition } from '@peapod/api';
+import type { Lease, Node, NodeCondition, Pod, Taint, Toleration } from '@peapod/api';
 import { createLogger, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { mapLimited } from '../cache';
@@ -35,7 +38,7 @@ export interface NodeLifecycleOptions {
 }
 
 interface Probe {
-  /** The heartbeat as the node last reported it. */
+  /** The heartbeat as the node last reported it (lease renewal or status post, whichever is later). */
   heartbeat: string;
   /** Our own clock when that heartbeat was first seen: immune to clock skew between hosts. */
   seenAt: number;
@@ -71,6 +74,20 @@ export function evictionDelayMs(pod: Pod, timeoutMs: number): number {
   return delay;
 }
 
+/** Microseconds since the epoch of an RFC 3339 time in UTC (a lease's MicroTime keeps them); unreadable: -Infinity. */
+function micros(t: string): number {
+  const m = /^(.*?)(?:\.(\d+))?Z$/.exec(t);
+  const seconds = Date.parse(m ? `${m[1]}Z` : t);
+  if (Number.isNaN(seconds)) return -Infinity;
+  return seconds * 1000 + Number((m?.[2] ?? '').padEnd(6, '0').slice(0, 6));
+}
+
+/** The later of two timestamps (RFC 3339, to the second or the microsecond); an unreadable one loses. */
+export function laterTime(a: string | undefined, b: string | undefined): string {
+  if (!a || !b) return a || b || '';
+  return micros(b) > micros(a) ? b : a;
+}
+
 export class NodeLifecycleController {
   private readonly probes = new Map<string, Probe>();
   private readonly log: Logger;
@@ -82,6 +99,8 @@ export class NodeLifecycleController {
   constructor(
     private readonly nodes: SharedCache<Node>,
     private readonly pods: SharedCache<Pod>,
+    /** The node leases (kube-node-lease), each named after its node. */
+    private readonly leases: SharedCache<Lease>,
     private readonly api: NodeLifecycleClient,
     private readonly opts: NodeLifecycleOptions,
   ) {
@@ -93,7 +112,7 @@ export class NodeLifecycleController {
   /** Waits for the caches, then looks at every node each monitor period until stop(). */
   async run(): Promise<void> {
     this.running = true;
-    await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync()]);
+    await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync(), this.leases.waitForSync()]);
     while (this.running) {
       await this.monitor();
       await new Promise<void>((resolve) => {
@@ -126,7 +145,8 @@ export class NodeLifecycleController {
     const name = cached.metadata.name ?? '';
     const now = this.now();
     const ready = readyCondition(cached);
-    const heartbeat = ready?.lastHeartbeatTime ?? cached.metadata.creationTimestamp ?? '';
+    const renewed = this.leases.get(`${nodeLeaseNamespace}/${name}`)?.spec?.renewTime;
+    const heartbeat = laterTime(ready?.lastHeartbeatTime ?? cached.metadata.creationTimestamp, renewed ?? undefined);
     let probe = this.probes.get(name);
     if (probe === undefined || probe.heartbeat !== heartbeat) {
       probe = { heartbeat, seenAt: now };

@@ -7,8 +7,8 @@ import type { RunningProcess } from '@peapod/client/testing';
 import { isPodLive } from '../replication/controller';
 import { rcManifest } from './cluster';
 
-/** An agent for `node`, heartbeating every second; resolves once it listens. */
-export async function startAgent(server: string, node: string, network: string): Promise<RunningProcess> {
+/** An agent for `node`, heartbeating every second unless `args` say otherwise (they come last and win); resolves once it listens. */
+export async function startAgent(server: string, node: string, network: string, args: string[] = []): Promise<RunningProcess> {
   const agent = startComponent('agent', [
     '--server', server,
     '--node-name', node,
@@ -18,6 +18,7 @@ export async function startAgent(server: string, node: string, network: string):
     '--heartbeat-interval', '1',
     '--relist-period', '0.5',
     '--log-level', 'info',
+    ...args,
   ]);
   await agent.ready(/"msg":"listening"/, 30_000);
   return agent;

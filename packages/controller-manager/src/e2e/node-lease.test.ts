@@ -1,0 +1,129 @@
+// Node leases with real agents and this controller manager (its default 40 s grace): each
+// agent keeps its Lease in kube-node-lease renewed; with the defaults it posts no status for
+// minutes and its node stays Ready on lease renewals alone. The heartbeat writes per node per
+// minute are measured beside an agent posting its status every 10 s (as agents did before
+// leases) and printed. An agent stopped with SIGSTOP lets its node go NotReady after the
+// grace period; SIGCONT brings it back Ready.
+
+import { randomBytes } from 'crypto';
+import type { KubeObject, Lease, Node } from '@peapod/api';
+import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import { startAgent } from '../testing/agents';
+import { startCluster, waitFor } from '../testing/cluster';
+import type { Cluster } from '../testing/cluster';
+import { cleanUp, createNetwork } from '../testing/docker';
+
+jest.setTimeout(400_000);
+
+const testId = `lease-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+const network = `peapod-test-${testId}`;
+/** Posts its status every 10 s, as agents did before leases. */
+const before = `before-${testId}`;
+/** The defaults: lease renewed every 10 s, status posted on change or every 5 minutes. */
+const after = `after-${testId}`;
+const windowMs = 60_000;
+
+let cluster: Cluster;
+const agents = new Map<string, RunningProcess>();
+
+beforeAll(async () => {
+  createNetwork(network, testId);
+  cluster = await startCluster({ runPods: false, scheduler: false, controllerManagerArgs: ['--node-monitor-period', '1s'] });
+  agents.set(before, await startAgent(cluster.api.url, before, network, ['--heartbeat-interval', '10s', '--node-status-report-interval', '10s']));
+  agents.set(after, await startAgent(cluster.api.url, after, network, ['--heartbeat-interval', '10s', '--node-status-report-interval', '5m']));
+  await cluster.startControllerManager();
+});
+
+afterAll(async () => {
+  await Promise.all([...agents.values()].map((a) => a.kill('SIGKILL')));
+  await cluster?.stop();
+  cleanUp([before, after], testId);
+});
+
+function ready(node: Node): string | undefined {
+  return node.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}
+
+interface Writes {
+  statusPosts: number;
+  leaseRenewals: number;
+  bytes: number;
+}
+
+test('each agent keeps its Lease; with leases a node stays Ready on renewals alone, at a fraction of the bytes written', async () => {
+  const leases = await waitFor('both leases', async () => {
+    const list = (await cluster.client.list<Lease>('leases', { namespace: 'kube-node-lease' })).items;
+    return list.length === 2 && list;
+  }, 30_000);
+  for (const lease of leases) {
+    const name = lease.metadata.name!;
+    const node = await cluster.client.get<Node>('nodes', name);
+    expect(lease.spec).toMatchObject({ holderIdentity: name, leaseDurationSeconds: 40 });
+    expect(lease.spec!.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(lease.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }]);
+  }
+
+  // Count every write of each node's heartbeat for a minute: its status posts and its lease renewals.
+  const writes = new Map<string, Writes>([before, after].map((n) => [n, { statusPosts: 0, leaseRenewals: 0, bytes: 0 }]));
+  const count = (kind: keyof Omit<Writes, 'bytes'>) => (e: { type: string; object: KubeObject }) => {
+    const w = writes.get(e.object.metadata.name ?? '');
+    if (w === undefined || e.type !== 'MODIFIED') return;
+    w[kind]++;
+    w.bytes += JSON.stringify(e.object).length;
+  };
+  const notReady: string[] = [];
+  const rv = (list: { metadata: { resourceVersion?: string } }) => list.metadata.resourceVersion;
+  const nodeWatch = cluster.client.watch<Node>('nodes', { resourceVersion: rv(await cluster.client.list('nodes')) }, (e) => {
+    count('statusPosts')(e);
+    if (ready(e.object) !== 'True') notReady.push(e.object.metadata.name ?? '');
+  });
+  const leaseWatch = cluster.client.watch<Lease>('leases', { namespace: 'kube-node-lease', resourceVersion: rv(await cluster.client.list('leases', { namespace: 'kube-node-lease' })) }, count('leaseRenewals'));
+  await new Promise((r) => setTimeout(r, windowMs));
+  nodeWatch.stop();
+  leaseWatch.stop();
+
+  const perMinute = (n: number) => (n * 60_000) / windowMs;
+  const b = writes.get(before)!;
+  const a = writes.get(after)!;
+  process.stdout.write(
+    [
+      'heartbeat writes per node per minute',
+      `  before (status posted every 10 s):          ${perMinute(b.statusPosts)} status posts, ${(perMinute(b.bytes) / 1024).toFixed(1)} KiB`,
+      `  after (lease every 10 s, status on change): ${perMinute(a.leaseRenewals)} lease renewals + ${perMinute(a.statusPosts)} status posts, ${(perMinute(a.bytes) / 1024).toFixed(1)} KiB`,
+      '',
+    ].join('\n'),
+  );
+  expect(b.statusPosts).toBeGreaterThanOrEqual(5);
+  expect(a.leaseRenewals).toBeGreaterThanOrEqual(5);
+  expect(a.statusPosts).toBe(0);
+  expect(a.bytes).toBeLessThan(b.bytes / 2);
+  // A whole minute without a status post, longer than the 40 s grace: the lease alone kept the node Ready.
+  expect(notReady).toEqual([]);
+  expect(ready(await cluster.client.get<Node>('nodes', after))).toBe('True');
+});
+
+test('an agent stopped with SIGSTOP: its node goes NotReady after the grace period; SIGCONT brings it back Ready', async () => {
+  const agent = agents.get(after)!;
+  const lastRenewal = Date.parse((await cluster.client.get<Lease>('leases', after, { namespace: 'kube-node-lease' })).spec!.renewTime!);
+  agent.proc.kill('SIGSTOP');
+  let node: Node;
+  try {
+    node = await waitFor('the stopped node NotReady', async () => {
+      const n = await cluster.client.get<Node>('nodes', after);
+      return ready(n) === 'Unknown' && n;
+    }, 120_000);
+  } finally {
+    agent.proc.kill('SIGCONT');
+  }
+  const silentFor = Date.now() - lastRenewal;
+  process.stdout.write(`node ${after} NotReady ${(silentFor / 1000).toFixed(1)} s after its last lease renewal (grace 40 s)\n`);
+  expect(silentFor).toBeGreaterThanOrEqual(40_000);
+  expect(node.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
+  expect(node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable')).toBe(true);
+  expect(ready(await cluster.client.get<Node>('nodes', before))).toBe('True');
+
+  await waitFor('the node Ready again, untainted', async () => {
+    const n = await cluster.client.get<Node>('nodes', after);
+    return ready(n) === 'True' && !(n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable');
+  }, 60_000);
+});
