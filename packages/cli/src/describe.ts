@@ -14,7 +14,9 @@ import type {
   Endpoints,
   EnvVar,
   Event,
+  Lease,
   Node,
+  NodeStatus,
   Pod,
   Probe,
   ReplicationController,
@@ -386,7 +388,22 @@ function percent(value: number, total: number): string {
   return total > 0 ? `${Math.floor((value * 100) / total)}%` : '0%';
 }
 
-export function describeNode(node: Node, pods: Pod[], events: Event[], now = Date.now()): string {
+/** The node's Lease as kubectl shows it, or why it could not be read. */
+function writeLease(w: Writer, lease: Lease | Error): void {
+  if (lease instanceof Error) {
+    w.line(0, `Lease:\tFailed to get lease: ${lease.message}`);
+    return;
+  }
+  const unset = '<unset>';
+  const spec = lease.spec ?? {};
+  w.line(0, 'Lease:');
+  w.line(1, `HolderIdentity:\t${spec.holderIdentity ?? unset}`);
+  w.line(1, `AcquireTime:\t${spec.acquireTime ? describeTime(spec.acquireTime) : unset}`);
+  w.line(1, `RenewTime:\t${spec.renewTime ? describeTime(spec.renewTime) : unset}`);
+}
+
+/** A node as kubectl describes it; `lease` is its Lease in kube-node-lease, or the error reading it. */
+export function describeNode(node: Node, pods: Pod[], events: Event[], lease: Lease | Error, now = Date.now()): string {
   const w = new Writer();
   const meta = node.metadata;
   const roles = Object.keys(meta.labels ?? {})
@@ -401,6 +418,7 @@ export function describeNode(node: Node, pods: Pod[], events: Event[], now = Dat
   w.line(0, `CreationTimestamp:\t${describeTime(meta.creationTimestamp)}`);
   w.multiline(0, 'Taints', (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`));
   w.line(0, `Unschedulable:\t${node.spec?.unschedulable ? 'true' : 'false'}`);
+  writeLease(w, lease);
   const status = node.status ?? {};
   if (status.conditions?.length) {
     w.line(0, 'Conditions:');
@@ -418,20 +436,19 @@ export function describeNode(node: Node, pods: Pod[], events: Event[], now = Dat
     w.line(0, `${title}:`);
     for (const k of Object.keys(values).sort()) w.line(1, `${k}:\t${values[k]}`);
   }
-  const info = status.nodeInfo;
-  if (info !== undefined) {
-    w.line(0, 'System Info:');
-    w.line(1, `Machine ID:\t${info.machineID ?? ''}`);
-    w.line(1, `System UUID:\t${info.systemUUID ?? ''}`);
-    w.line(1, `Boot ID:\t${info.bootID ?? ''}`);
-    w.line(1, `Kernel Version:\t${info.kernelVersion ?? ''}`);
-    w.line(1, `OS Image:\t${info.osImage ?? ''}`);
-    w.line(1, `Operating System:\t${info.operatingSystem ?? ''}`);
-    w.line(1, `Architecture:\t${info.architecture ?? ''}`);
-    w.line(1, `Container Runtime Version:\t${info.containerRuntimeVersion ?? ''}`);
-    w.line(1, `Kubelet Version:\t${info.kubeletVersion ?? ''}`);
-    w.line(1, `Kube-Proxy Version:\t${info.kubeProxyVersion ?? ''}`);
-  }
+  // kubectl prints System Info even for a node that reported none.
+  const info: Partial<NonNullable<NodeStatus['nodeInfo']>> = status.nodeInfo ?? {};
+  w.line(0, 'System Info:');
+  w.line(1, `Machine ID:\t${info.machineID ?? ''}`);
+  w.line(1, `System UUID:\t${info.systemUUID ?? ''}`);
+  w.line(1, `Boot ID:\t${info.bootID ?? ''}`);
+  w.line(1, `Kernel Version:\t${info.kernelVersion ?? ''}`);
+  w.line(1, `OS Image:\t${info.osImage ?? ''}`);
+  w.line(1, `Operating System:\t${info.operatingSystem ?? ''}`);
+  w.line(1, `Architecture:\t${info.architecture ?? ''}`);
+  w.line(1, `Container Runtime Version:\t${info.containerRuntimeVersion ?? ''}`);
+  w.line(1, `Kubelet Version:\t${info.kubeletVersion ?? ''}`);
+  w.line(1, `Kube-Proxy Version:\t${info.kubeProxyVersion ?? ''}`);
   const allocCpu = parseCpuMillis(String(status.allocatable?.cpu ?? '0'));
   const allocMem = parseBytes(String(status.allocatable?.memory ?? '0'));
   const running = pods.filter((p) => !isPodTerminal(p));

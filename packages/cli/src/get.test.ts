@@ -169,6 +169,28 @@ describe('beside kubectl', () => {
       kubectl.cleanup();
     }
   });
+  kubectlIt('describes a node as kubectl does: its Lease, or the error reading it', async () => {
+    const kubectl = kubectlFor(server.url);
+    // Ages are printed to the second: a pair taken across a second boundary is taken again.
+    const both = () => {
+      let pair = [run(['describe', 'node', 'n1']).stdout, kubectl.run(['describe', 'node', 'n1']).stdout];
+      for (let i = 0; i < 3 && pair[0] !== pair[1]; i++) pair = [run(['describe', 'node', 'n1']).stdout, kubectl.run(['describe', 'node', 'n1']).stdout];
+      return pair;
+    };
+    try {
+      const [before, kubectlBefore] = both();
+      expect(before).toBe(kubectlBefore);
+      expect(before).toMatch(/\nLease:              Failed to get lease: .*"n1" not found\n/);
+      const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1' }, spec: { holderIdentity: 'n1', leaseDurationSeconds: 40, renewTime: new Date().toISOString().replace('Z', '123Z') } };
+      expect(await postJson(server.url, '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease)).toBe(201);
+      const [after, kubectlAfter] = both();
+      expect(after).toBe(kubectlAfter);
+      expect(after).toMatch(/\nUnschedulable:      false\nLease:\n  HolderIdentity:  n1\n  AcquireTime:     <unset>\n  RenewTime:       \w{3}, \d{2} \w{3} \d{4} [\d:]{8} [+-]\d{4}\nConditions:\n/);
+      expect(after).not.toContain('Failed to get lease');
+    } finally {
+      kubectl.cleanup();
+    }
+  });
 });
 
 describe('benchGetPods', () => {

@@ -1,7 +1,7 @@
 // peactl describe pod|node|rc|service|endpoints|endpointslice|configmap|secret|serviceaccount NAME...
 
-import { serviceNameLabel } from '@peapod/api';
-import type { ConfigMap, EndpointSlice, Endpoints, Event, KubeObject, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from '@peapod/api';
+import { nodeLeaseNamespace, serviceNameLabel } from '@peapod/api';
+import type { ConfigMap, EndpointSlice, Endpoints, Event, KubeObject, Lease, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from '@peapod/api';
 import type { Context } from '../context';
 import {
   countPodPhases,
@@ -91,8 +91,10 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
       } else if (type.kind === 'ServiceAccount') {
         outputs.push(await describeAccount(ctx, obj as ServiceAccount, events));
       } else {
-        const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${obj.metadata.name ?? ''}` });
-        outputs.push(describeNode(obj as Node, pods.items, events));
+        const name = obj.metadata.name ?? '';
+        const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
+        const lease = await ctx.client.get<Lease>('leases', name, { namespace: nodeLeaseNamespace }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        outputs.push(describeNode(obj as Node, pods.items, events, lease));
       }
     }
   }
