@@ -9,7 +9,6 @@ import os from 'os';
 import path from 'path';
 import { randomBytes } from 'crypto';
 import type { Node, Pod, ReplicationController, WatchEvent } from '@peapod/api';
-import { startComponent } from '@peapod/client/dist/testing/processes';
 import type { RunningProcess } from '@peapod/client/dist/testing/processes';
 import { isPodLive } from '../replication/controller';
 import { startAgent } from '../testing/agents';
@@ -17,6 +16,7 @@ import { rcManifest, startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
 import { cleanUp, createNetwork } from '../testing/docker';
 import { kubectlFor } from '../testing/kubectl';
+import { runPeactl } from '../testing/peactl';
 
 jest.setTimeout(300_000);
 
@@ -143,10 +143,9 @@ test('kubectl drain --ignore-daemonsets --force evicts every pod gracefully; the
 test('peactl drain evicts through the same API, gracefully', async () => {
   await cordon(nodeA, false);
   const evicted = await podsOn(nodeB, nodeA, 'pdrain');
-  const peactl = startComponent('cli', ['--server', cluster.api.url, 'drain', nodeB, '--ignore-daemonsets', '--force', '--timeout=120s'], { output: 'stdout' });
-  const exit = await peactl.exited;
-  expect(exit.code).toBe(0);
-  const lines = peactl.logs().trimEnd().split('\n');
+  const peactl = await runPeactl(cluster.api.url, ['drain', nodeB, '--ignore-daemonsets', '--force', '--timeout=120s']);
+  expect(peactl.code).toBe(0);
+  const lines = peactl.stdout.trimEnd().split('\n');
   expect(lines[0]).toBe(`node/${nodeB} cordoned`);
   expect(lines[lines.length - 1]).toBe(`node/${nodeB} drained`);
   for (const name of evicted) expect(lines).toEqual(expect.arrayContaining([`evicting pod default/${name}`, `pod/${name} evicted`]));

@@ -1,5 +1,5 @@
 // Node leases with real agents and this controller manager (its default 40 s grace): each
-// agent keeps its Lease in kube-node-lease renewed; with the defaults it posts no status for
+// agent keeps its Lease in kube-node-lease renewed (kubectl and peactl describe it alike); with the defaults it posts no status for
 // minutes and its node stays Ready on lease renewals alone. The heartbeat writes per node per
 // minute are measured beside an agent posting its status every 10 s (as agents did before
 // leases) and printed. An agent stopped with SIGSTOP lets its node go NotReady after the
@@ -12,6 +12,8 @@ import { startAgent } from '../testing/agents';
 import { startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';
 import { cleanUp, createNetwork } from '../testing/docker';
+import { kubectlFor } from '../testing/kubectl';
+import { runPeactl } from '../testing/peactl';
 
 jest.setTimeout(400_000);
 
@@ -61,6 +63,21 @@ test('each agent keeps its Lease; with leases a node stays Ready on renewals alo
     expect(lease.spec).toMatchObject({ holderIdentity: name, leaseDurationSeconds: 40 });
     expect(lease.spec!.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     expect(lease.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata.uid }]);
+  }
+
+  // kubectl describe node shows the lease, and peactl shows the same section.
+  const kubectl = kubectlFor(cluster.api.url);
+  try {
+    const leaseSection = (text: string) => /\nLease:\n(?:  .*\n)+/.exec(text)?.[0];
+    let pair: (string | undefined)[] = [];
+    for (let i = 0; i < 3 && (pair.length === 0 || pair[0] !== pair[1]); i++) {
+      const peactl = await runPeactl(cluster.api.url, ['describe', 'node', after]);
+      pair = [leaseSection(kubectl.run(['describe', 'node', after]).stdout), leaseSection(peactl.stdout)];
+    }
+    expect(pair[0]).toMatch(new RegExp(`^\\nLease:\\n  HolderIdentity:  ${after}\\n  AcquireTime:     <unset>\\n  RenewTime:       .+\\n$`));
+    expect(pair[1]).toBe(pair[0]);
+  } finally {
+    kubectl.cleanup();
   }
 
   // Count every write of each node's heartbeat for a minute: its status posts and its lease renewals.
