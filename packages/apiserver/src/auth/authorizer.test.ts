@@ -1,5 +1,5 @@
 import type { Pod } from '@peapod/api';
-import { authorize } from './authorizer';
+import { authorize, authorizeNonResource } from './authorizer';
 import { parseTokenFile, authenticate } from './tokens';
 
 const pods: Record<string, Pod> = {
@@ -89,4 +89,36 @@ test("the controller manager's garbage collector may read, patch and delete any 
   expect(allow({ verb: 'watch', resource: 'namespaces' })).toBe(true);
   expect(allow({ verb: 'create', resource: 'nodes' })).toBe(false);
   expect(allow({ verb: 'create', resource: 'pods', namespace: 'default' })).toBe(true);
+});
+
+test('a node gets, creates, updates and patches only its own Lease in kube-node-lease', () => {
+  const lease = (verb: string, name?: string, namespace = 'kube-node-lease') => authorize(node, { verb, group: 'coordination.k8s.io', resource: 'leases', namespace, name }, lookup);
+  for (const verb of ['get', 'update', 'patch']) expect(lease(verb, 'n1').allowed).toBe(true);
+  expect(lease('create').allowed).toBe(true);
+  expect(lease('create', 'n1').allowed).toBe(true);
+  expect(lease('create', 'n2').allowed).toBe(false);
+  expect(lease('update', 'n2').allowed).toBe(false);
+  expect(lease('delete', 'n1').allowed).toBe(false);
+  expect(lease('list').allowed).toBe(false);
+  expect(lease('get', 'n1', 'default').allowed).toBe(false);
+  // The group counts: a core resource of that name is another thing.
+  expect(authorize(node, { verb: 'get', resource: 'leases', namespace: 'kube-node-lease', name: 'n1' }, lookup).allowed).toBe(false);
+  const denied = lease('update', 'n2');
+  expect(denied.message).toBe(
+    'leases.coordination.k8s.io "n2" is forbidden: User "system:node:n1" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": a node may only act on itself, its lease and the pods bound to it',
+  );
+});
+
+test('everyone may ask about itself; paths: discovery and health for all, the rest for masters', () => {
+  for (const [group, resource] of [['authentication.k8s.io', 'selfsubjectreviews'], ['authorization.k8s.io', 'selfsubjectaccessreviews'], ['authorization.k8s.io', 'selfsubjectrulesreviews']]) {
+    expect(authorize(scheduler, { verb: 'create', group, resource }, lookup).allowed).toBe(true);
+  }
+  expect(authorize(scheduler, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' }, lookup).allowed).toBe(false);
+  expect(authorize(node, { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' }, lookup).allowed).toBe(true);
+  for (const path of ['/api', '/api/v1', '/apis/coordination.k8s.io/v1', '/openapi/v3', '/version', '/healthz']) {
+    expect(authorizeNonResource(scheduler, { verb: 'get', path }).allowed).toBe(true);
+  }
+  expect(authorizeNonResource(scheduler, { verb: 'get', path: '/metrics' })).toEqual({ allowed: false, message: 'forbidden: User "system:kube-scheduler" cannot get path "/metrics"' });
+  expect(authorizeNonResource(scheduler, { verb: 'post', path: '/api' }).allowed).toBe(false);
+  expect(authorizeNonResource(admin, { verb: 'get', path: '/metrics' }).allowed).toBe(true);
 });

@@ -78,7 +78,7 @@ const basicUserRules: Rule[] = [
 ];
 
 /** Paths every authenticated user may read (system:discovery and system:public-info-viewer); "/x/*" covers what is under /x. */
-const publicPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/version', '/healthz', '/livez', '/readyz'];
+const discoveryPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/version', '/healthz', '/livez', '/readyz'];
 
 export const nodeUserPrefix = 'system:node:';
 
@@ -123,7 +123,7 @@ export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup)
 /** Requests for paths that name no resource: masters anything, everyone discovery and health. */
 export function authorizeNonResource(user: UserInfo, a: NonResourceAttributes): Decision {
   if (user.groups.includes('system:masters')) return { allowed: true };
-  const allowed = (a.verb === 'get' || a.verb === 'head') && publicPaths.some((p) => (p.endsWith('/*') ? a.path.startsWith(p.slice(0, -1)) : a.path === p));
+  const allowed = (a.verb === 'get' || a.verb === 'head') && discoveryPaths.some((p) => (p.endsWith('/*') ? a.path.startsWith(p.slice(0, -1)) : a.path === p));
   return allowed ? { allowed: true } : { allowed: false, message: `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"` };
 }
 
