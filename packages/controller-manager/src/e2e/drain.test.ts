@@ -136,7 +136,8 @@ test('kubectl drain --ignore-daemonsets --force evicts every pod gracefully; the
   }
   expect((await cluster.client.get<Node>('nodes', nodeA)).spec?.unschedulable).toBe(true);
   await expectGracefulMove('kdrain', evicted, nodeB);
-  await cluster.client.delete('replicationcontrollers', 'kdrain', { namespace: 'default' });
+  // (A replication controller deleted through the API orphans its pods unless told otherwise, as in Kubernetes.)
+  await cluster.client.delete('replicationcontrollers', 'kdrain', { namespace: 'default', propagationPolicy: 'Background' });
   await waitFor('the kdrain pods gone', async () => (await podsOf('kdrain')).length === 0, 60_000);
 });
 
