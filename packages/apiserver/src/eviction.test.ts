@@ -2,8 +2,8 @@
 // carries (no disruption budgets yet), honours dryRun, and is listed in discovery as
 // kubectl drain looks for it.
 
-import { removeDir, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
+import { removeDir, startApiServer } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { call } from './testing/http';
 import { watchHttp } from './testing/watch';
 

@@ -9,7 +9,7 @@ import os from 'os';
 import path from 'path';
 import { randomBytes } from 'crypto';
 import type { Node, Pod, ReplicationController, WatchEvent } from '@peapod/api';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/testing';
 import { isPodLive } from '../replication/controller';
 import { startAgent } from '../testing/agents';
 import { rcManifest, startCluster, waitFor } from '../testing/cluster';

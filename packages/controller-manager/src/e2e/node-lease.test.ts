@@ -7,7 +7,7 @@
 
 import { randomBytes } from 'crypto';
 import type { KubeObject, Lease, Node } from '@peapod/api';
-import type { RunningProcess } from '@peapod/client/dist/testing/processes';
+import type { RunningProcess } from '@peapod/client/testing';
 import { startAgent } from '../testing/agents';
 import { startCluster, waitFor } from '../testing/cluster';
 import type { Cluster } from '../testing/cluster';

@@ -1,7 +1,7 @@
 // The built peactl as a process against one server, without blocking this one.
 
 import { execFile } from 'child_process';
-import { mainJs } from '@peapod/client/dist/testing/processes';
+import { mainJs } from '@peapod/client/testing';
 
 export function runPeactl(server: string, args: string[], timeoutMs = 150_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
