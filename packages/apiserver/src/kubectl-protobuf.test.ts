@@ -96,7 +96,8 @@ describe('the real kubectl negotiating protobuf', () => {
     current.status = { phase: 'Succeeded' };
     expect((await call(server.url, 'PUT', '/api/v1/namespaces/team-a/pods/done/status', current)).status).toBe(200);
 
-    const r = await traced(['drain', 'n1', '--force', '--grace-period=5', '--timeout=60s']);
+    // --disable-eviction: drain deletes instead of evicting (its evictions go as JSON).
+    const r = await traced(['drain', 'n1', '--force', '--disable-eviction', '--grace-period=5', '--timeout=60s']);
     expect(r.stdout).toContain('node/n1 drained');
     const list = r.requests.find((q) => q.method === 'GET' && q.url.startsWith('/api/v1/pods?'))!;
     expect(list.responseType).toBe(protobufMediaType);

@@ -63,7 +63,8 @@ export async function captureKubectlBodies(): Promise<KubectlBodyFixture[]> {
     for (const [name, command] of creates) await run(name, command, dryRun(command));
 
     await post('/api/v1/namespaces/default/pods', { metadata: { name: 'p2' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } });
-    await run('DeleteOptions', ['drain', 'n1', '--force', '--grace-period=7', '--timeout=5s'], () => ({
+    // Without --disable-eviction drain evicts (JSON) now that pods/eviction is served.
+    await run('DeleteOptions', ['drain', 'n1', '--force', '--disable-eviction', '--grace-period=7', '--timeout=5s'], () => ({
       apiVersion: 'v1',
       kind: 'DeleteOptions',
       gracePeriodSeconds: 7,
