@@ -2,6 +2,7 @@
 // grammars (Go's durations and booleans, as Kubernetes flags spell them), defaults declared
 // once, and connect-or-exit. Each main.ts adds its own flags on top.
 
+import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBool, parseDuration, type DurationOptions } from './flag-values';
 import { optionsFromFlags } from './kubeconfig';
@@ -42,6 +43,16 @@ export const flagValue = {
   logLevel(value: string): LogLevel {
     if (isLogLevel(value)) return value;
     throw new InvalidArgumentError('must be debug, info, warn or error');
+  },
+  ipv4(value: string): string {
+    if (!isIPv4(value)) throw new InvalidArgumentError('must be an IPv4 address');
+    return value;
+  },
+  /** Comma-separated IPv4 addresses. */
+  ipv4List(value: string): string[] {
+    const ips = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    for (const ip of ips) if (!isIPv4(ip)) throw new InvalidArgumentError(`${ip} is not an IPv4 address`);
+    return ips;
   },
 };
 
