@@ -23,7 +23,8 @@ export interface PodLookup {
   podsOnNode(namespace: string, node: string): Pod[];
 }
 
-type Rule = { resources: string[]; verbs: string[] };
+/** Verbs on resources; with `namespaces`, only on objects in those namespaces. */
+type Rule = { resources: string[]; verbs: string[]; namespaces?: string[] };
 
 const read = ['get', 'list', 'watch'];
 
@@ -52,10 +53,25 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['serviceaccounts'], verbs: [...read, 'create'] },
     { resources: ['configmaps'], verbs: [...read, 'create', 'update'] },
   ],
+  // The service proxy on each node (Kubernetes' system:node-proxier role).
+  'system:kube-proxy': [
+    { resources: ['services', 'endpoints', 'endpointslices', 'nodes'], verbs: read },
+    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  ],
+  // The cluster DNS: reads what it answers for; keeps its own kube-dns service and endpoints.
+  'system:kube-dns': [
+    { resources: ['services', 'endpoints', 'endpointslices', 'namespaces'], verbs: read },
+    { resources: ['services', 'endpoints', 'endpointslices'], verbs: ['create', 'delete', 'patch', 'update'], namespaces: ['kube-system'] },
+  ],
 };
 
-function matches(rules: Rule[], resource: string, verb: string): boolean {
-  return rules.some((r) => (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb));
+function matches(rules: Rule[], resource: string, a: RequestAttributes): boolean {
+  return rules.some(
+    (r) =>
+      (r.resources.includes(resource) || r.resources.includes('*')) &&
+      r.verbs.includes(a.verb) &&
+      (r.namespaces === undefined || (a.namespace !== undefined && r.namespaces.includes(a.namespace))),
+  );
 }
 
 /** Kubernetes' wording: `pods "web" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "default"`. */
@@ -78,7 +94,7 @@ export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup)
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
   const denied = (why?: string): Decision => ({ allowed: false, reason: forbiddenMessage(user, a, why) });
   const rules = componentRules[user.name];
-  if (rules) return matches(rules, resource, a.verb) ? { allowed: true } : denied();
+  if (rules) return matches(rules, resource, a) ? { allowed: true } : denied();
   if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
     return authorizeNode(user.name.slice(nodeUserPrefix.length), a, resource, pods) ? { allowed: true } : denied('a node may only act on itself and the pods bound to it');
   }
