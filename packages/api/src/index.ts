@@ -12,6 +12,7 @@ export * from './schemas';
 export * from './validation';
 export * from './service';
 export * from './resolv-conf';
+export * from './ipv4';
 export { supportedServiceTypes } from './service-validation';
 export { maxDNSNameservers, maxDNSSearchListChars, maxDNSSearchPaths } from './pod-dns-validation';
 export {
