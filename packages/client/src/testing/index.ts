@@ -2,3 +2,4 @@
 // real processes, and Docker nodes. Not part of the client's public API.
 export * from './processes';
 export * from './docker-node';
+export * from './wait';
