@@ -68,7 +68,7 @@ function overTcp(messages: Buffer[]): Promise<Buffer[]> {
 const rcode = (p: DecodedPacket) => (p as DecodedPacket & { rcode: string }).rcode;
 
 beforeAll(async () => {
-  stub = await startStubResolver('127.0.0.1', '192.0.2.1');
+  stub = await startStubResolver('127.0.0.1', { 'example.com': '192.0.2.1', 'example.org': '192.0.2.1' });
   server = new DnsServer({ zone, forwarder: new Forwarder([{ host: '127.0.0.1', port: stub.port }], 500), log });
   port = await server.listen('127.0.0.1', 0);
 });

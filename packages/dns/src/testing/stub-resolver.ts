@@ -1,6 +1,6 @@
-// A local stand-in for the host's resolver, for tests: it answers every A question with
-// one fixed address, over UDP and TCP, and records the names it was asked. Tests forward to
-// it, never to a resolver on the network.
+// A local stand-in for the host's resolver, for tests: it knows the A records it is given
+// and says NXDOMAIN to any other name, as a real resolver would, over UDP and TCP, and
+// records the names it was asked. Tests forward to it, never to a resolver on the network.
 
 import dgram from 'dgram';
 import net from 'net';
@@ -14,14 +14,18 @@ export interface StubResolver {
   close(): Promise<void>;
 }
 
-export async function startStubResolver(address: string, answerIP: string): Promise<StubResolver> {
+/** `records`: name -> IPv4 address. */
+export async function startStubResolver(address: string, records: Record<string, string>): Promise<StubResolver> {
   const asked: StubResolver['asked'] = [];
   const answer = (query: Buffer, transport: 'udp' | 'tcp'): Buffer => {
     const q = dnsPacket.decode(query);
     const question = q.questions?.[0];
     if (question) asked.push({ name: question.name, transport });
-    const answers = question?.type === 'A' ? [{ name: question.name, type: 'A' as const, ttl: 60, data: answerIP }] : [];
-    return dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers });
+    const ip = question ? records[question.name.toLowerCase()] : undefined;
+    const answers = ip && question?.type === 'A' ? [{ name: question.name, type: 'A' as const, ttl: 60, data: ip }] : [];
+    // rcode 3: NXDOMAIN, for a name it does not know.
+    const flags = dnsPacket.RECURSION_AVAILABLE | (ip ? 0 : 3);
+    return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions, answers });
   };
   const udp = dgram.createSocket('udp4');
   const port = await new Promise<number>((resolve) => udp.bind(0, address, () => resolve(udp.address().port)));
