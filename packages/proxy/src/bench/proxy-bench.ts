@@ -1,9 +1,10 @@
 // The cost of a service hop: a client pod sends HTTP requests to a backend pod through the
-// service's cluster IP (the proxy's DNAT), and, in the same run and interleaved, to the pod
-// IP directly (the floor) and through a userspace TCP relay on the host (the mechanism the
-// proxy does not use, for comparison). Client and backend are Node.js in pods (the image
-// scripts/node-image.sh names); the client keeps `concurrency` requests in flight for
-// `seconds`, once with a new connection per request and once with keep-alive connections.
+// service's cluster IP (the proxy's DNAT) and, at the same time from the same process, to the
+// pod IP directly (the floor) and through a userspace TCP relay on the host (the mechanism
+// the proxy does not use, for comparison): whatever else the machine is doing weighs on the
+// three alike. Client and backend are Node.js in pods (the image scripts/node-image.sh
+// names); each target gets `concurrency` requests in flight for `seconds`, `rounds` times,
+// once with a new connection per request and once with keep-alive connections.
 
 import { spawnSync } from 'child_process';
 import net from 'net';
@@ -31,32 +32,31 @@ const repoRoot = path.resolve(__dirname, '../../../..');
 
 const backendScript = `require('http').createServer((req, res) => res.end('ok')).listen(80)`;
 
-/** Runs in the client pod: TARGET, SECONDS, CONCURRENCY, KEEPALIVE from the environment; prints one JSON line. */
+/** Runs in the client pod: TARGETS (comma-separated), SECONDS, CONCURRENCY, KEEPALIVE from the environment; prints one JSON line. */
 const loadScript = `
 const http = require('http');
-const [target, seconds, concurrency, keepAlive] = [process.env.TARGET, Number(process.env.SECONDS), Number(process.env.CONCURRENCY), process.env.KEEPALIVE === '1'];
-const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: concurrency }) : false;
-const latencies = [];
-let errors = 0;
+const targets = process.env.TARGETS.split(',');
+const [seconds, concurrency, keepAlive] = [Number(process.env.SECONDS), Number(process.env.CONCURRENCY), process.env.KEEPALIVE === '1'];
 const until = Date.now() + seconds * 1000;
-function one() {
-  return new Promise((resolve) => {
+async function measure(target) {
+  const agent = keepAlive ? new http.Agent({ keepAlive: true, maxSockets: concurrency }) : false;
+  const latencies = [];
+  let errors = 0;
+  const one = () => new Promise((resolve) => {
     const start = process.hrtime.bigint();
     http.get(target, { agent }, (res) => {
       res.resume();
       res.on('end', () => { latencies.push(Number(process.hrtime.bigint() - start) / 1e6); resolve(); });
     }).on('error', () => { errors++; resolve(); });
   });
-}
-async function worker() { while (Date.now() < until) await one(); }
-const began = Date.now();
-Promise.all(Array.from({ length: concurrency }, worker)).then(() => {
-  const elapsed = (Date.now() - began) / 1000;
+  const worker = async () => { while (Date.now() < until) await one(); };
+  const began = Date.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
   latencies.sort((a, b) => a - b);
   const at = (p) => latencies[Math.min(latencies.length - 1, Math.max(0, Math.ceil(p / 100 * latencies.length) - 1))] || 0;
-  console.log(JSON.stringify({ requestsPerSecond: latencies.length / elapsed, p50Ms: at(50), p99Ms: at(99), errors }));
-  process.exit(0);
-});
+  return { requestsPerSecond: latencies.length / ((Date.now() - began) / 1000), p50Ms: at(50), p99Ms: at(99), errors };
+}
+Promise.all(targets.map(measure)).then((runs) => { console.log(JSON.stringify(runs)); process.exit(0); });
 `;
 
 /** A userspace TCP relay on the host: what a userspace proxy does for every connection. */
@@ -85,8 +85,8 @@ function round(n: number): number {
 
 export async function runProxyBench(opts: ProxyBenchOptions): Promise<BenchFigure[]> {
   const seconds = opts.seconds ?? 5;
-  const concurrency = opts.concurrency ?? 16;
-  const rounds = opts.rounds ?? 3;
+  const concurrency = opts.concurrency ?? 8;
+  const rounds = opts.rounds ?? 5;
   const image = spawnSync('bash', [path.join(repoRoot, 'scripts/node-image.sh')], { encoding: 'utf8' }).stdout.trim();
   if (!image) throw new Error('no Node.js image for the pods (scripts/node-image.sh printed nothing)');
   const cluster = new ServiceCluster('bench');
@@ -114,28 +114,25 @@ export async function runProxyBench(opts: ProxyBenchOptions): Promise<BenchFigur
     };
     await waitFor('the cluster IP answering', async () => (await cluster.exec('client', 'client', `node -e "require('http').get('${targets.clusterIP}', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1))"`)).code === 0, 60_000, 500);
 
-    const load = async (target: string, keepAlive: boolean): Promise<Run> => {
+    const names = Object.keys(targets) as (keyof typeof targets)[];
+    const load = async (keepAlive: boolean): Promise<Run[]> => {
       // The script travels base64-encoded: nothing in it needs quoting for the shell.
-      const env = `TARGET=${target} SECONDS=${seconds} CONCURRENCY=${concurrency} KEEPALIVE=${keepAlive ? 1 : 0} LOAD=${Buffer.from(loadScript).toString('base64')}`;
+      const env = `TARGETS=${names.map((n) => targets[n]).join(',')} SECONDS=${seconds} CONCURRENCY=${concurrency} KEEPALIVE=${keepAlive ? 1 : 0} LOAD=${Buffer.from(loadScript).toString('base64')}`;
       const r = await cluster.exec('client', 'client', `${env} node -e "eval(Buffer.from(process.env.LOAD, 'base64').toString())"`, (seconds + 60) * 1000);
-      return JSON.parse(r.out.trim().split('\n').pop() ?? '') as Run;
+      return JSON.parse(r.out.trim().split('\n').pop() ?? '') as Run[];
     };
     const figures: BenchFigure[] = [];
     for (const keepAlive of [false, true]) {
       const runs: Record<keyof typeof targets, Run[]> = { direct: [], clusterIP: [], relay: [] };
-      const order = Object.keys(targets) as (keyof typeof targets)[];
       for (let i = 0; i < rounds; i++) {
-        // A different order each round, so that no target always runs on a warmer machine.
-        for (const name of [...order.slice(i % order.length), ...order.slice(0, i % order.length)]) {
-          const run = await load(targets[name], keepAlive);
-          opts.log(`${keepAlive ? 'keep-alive' : 'new connection each'}, ${name}: ${Math.round(run.requestsPerSecond)} requests/s, p99 ${run.p99Ms.toFixed(2)} ms, ${run.errors} errors`);
-          runs[name].push(run);
-        }
+        const round = await load(keepAlive);
+        names.forEach((name, j) => runs[name].push(round[j]));
+        opts.log(`${keepAlive ? 'keep-alive' : 'new connection each'}, round ${i + 1}: ${names.map((n, j) => `${n} ${Math.round(round[j].requestsPerSecond)} req/s p99 ${round[j].p99Ms.toFixed(1)} ms${round[j].errors ? ` ${round[j].errors} errors` : ''}`).join('; ')}`);
       }
       const rps = (name: keyof typeof targets) => median(runs[name].map((r) => r.requestsPerSecond));
       const p99 = (name: keyof typeof targets) => median(runs[name].map((r) => r.p99Ms));
-      const how = keepAlive ? `keep-alive connections, ${concurrency} requests in flight` : `a new connection per request, ${concurrency} in flight`;
-      const direct = 'the same client to the pod IP directly';
+      const how = keepAlive ? `keep-alive connections, ${concurrency} requests in flight per target` : `a new connection per request, ${concurrency} in flight per target`;
+      const direct = 'the same client to the pod IP directly, at the same time';
       figures.push(
         { name: `requests/s through the cluster IP (${how})`, value: rps('clusterIP'), unit: 'req/s', baseline: rps('direct'), baselineName: direct, ratio: round(rps('clusterIP') / rps('direct')), goal: 'ratio >= 0.7' },
         { name: `p99 through the cluster IP (${how})`, value: p99('clusterIP'), unit: 'ms', baseline: p99('direct'), baselineName: direct, ratio: round(p99('clusterIP') / p99('direct')), goal: 'within 2 ms of direct' },
