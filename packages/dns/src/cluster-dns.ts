@@ -31,6 +31,7 @@ export class ClusterDns {
   private readonly server: DnsServer;
   private registration?: Registration;
   private timer?: NodeJS.Timeout;
+  private stopped = false;
   /** the port the server listens on (after start) */
   port = 0;
 
@@ -49,10 +50,16 @@ export class ClusterDns {
     this.server = new DnsServer({ zone: this.zone, forwarder: opts.forwarder, log: opts.log });
   }
 
+  /** Resolves once it serves (and is registered), or at once when stop() came first. */
   async start(): Promise<void> {
     this.services.start();
     this.slices.start();
-    await Promise.all([this.services.waitForSync(), this.slices.waitForSync()]);
+    try {
+      await Promise.all([this.services.waitForSync(), this.slices.waitForSync()]);
+    } catch (err) {
+      if (this.stopped) return;
+      throw err;
+    }
     this.port = await this.server.listen(this.opts.address, this.opts.port);
     const { register } = this.opts;
     if (register) {
@@ -64,6 +71,7 @@ export class ClusterDns {
 
   /** Withdraws this instance's endpoint first, so that no query is sent to a server about to close. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.registration?.withdraw().catch((err: unknown) => this.opts.log.warn('could not withdraw the kube-dns endpoint', { error: err }));
     this.services.stop();

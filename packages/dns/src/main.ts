@@ -102,7 +102,10 @@ const dns = new ClusterDns({
 
 stopOnSignals({ log, stop: () => dns.stop().then(() => client.close()) });
 dns.start().then(
-  () => log.info('serving', { address: `${address}:${dns.port}`, domain: flags.clusterDomain, upstreams: forwarder.upstreams.map((u) => `${u.host}:${u.port}`) }),
+  () => {
+    // Port 0 here: stopped before it served.
+    if (dns.port !== 0) log.info('serving', { address: `${address}:${dns.port}`, domain: flags.clusterDomain, upstreams: forwarder.upstreams.map((u) => `${u.host}:${u.port}`) });
+  },
   (err: unknown) => {
     log.error('dns failed to start', { error: err });
     process.exit(1);

@@ -4,6 +4,7 @@
 // whole table in one nft transaction (see nft/ruleset.ts). Nothing is written before every
 // informer has synced: until then the rules a previous run left keep traffic flowing.
 
+import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { serviceNameLabel } from '@peapod/api';
 import type { EndpointSlice, Node, Service } from '@peapod/api';
@@ -36,9 +37,7 @@ export interface ProxierOptions {
 export function tableName(nodeName: string): string {
   const name = `peapod-proxy-${nodeName}`;
   if (name.length <= 200) return name;
-  let h = 0;
-  for (const ch of nodeName) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
-  return `${name.slice(0, 180)}-${h.toString(16)}`;
+  return `${name.slice(0, 180)}-${createHash('sha256').update(nodeName).digest('hex').slice(0, 16)}`;
 }
 
 type SyncKey = 'sync';
@@ -57,6 +56,7 @@ export class Proxier {
   private worker?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private synced = false;
+  private stopped = false;
   private syncs = 0;
 
   constructor(private readonly opts: ProxierOptions) {
@@ -80,9 +80,15 @@ export class Proxier {
       .on('delete', changed);
   }
 
+  /** Resolves once the first sync is queued, or at once when stop() came first. */
   async start(): Promise<void> {
     for (const informer of [this.services, this.slices, this.nodes]) informer.start();
-    await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.nodes.waitForSync()]);
+    try {
+      await Promise.all([this.services.waitForSync(), this.slices.waitForSync(), this.nodes.waitForSync()]);
+    } catch (err) {
+      if (this.stopped) return;
+      throw err;
+    }
     this.synced = true;
     this.worker = this.queue.run(() => this.sync());
     this.queue.add('sync');
@@ -94,6 +100,7 @@ export class Proxier {
 
   /** Stops watching and removes the table: nothing of this proxy stays behind. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const informer of [this.services, this.slices, this.nodes]) informer.stop();
     this.queue.shutdown();
