@@ -9,7 +9,8 @@ import { optionsFromFlags } from './kubeconfig';
 import { Client, type ClientOptions } from './rest';
 import { isLogLevel, type LogLevel } from './log';
 
-function parsed<T>(parse: (value: string) => T): (value: string) => T {
+/** A flag parser from a function that throws: its message becomes the flag's usage error. */
+export function flagParser<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
     try {
       return parse(value);
@@ -22,9 +23,9 @@ function parsed<T>(parse: (value: string) => T): (value: string) => T {
 /** Commander argument parsers for component flags; a bad value is a usage error naming the flag. */
 export const flagValue = {
   /** A boolean; a flag given without a value (`--allow-privileged`) is true. */
-  bool: (value: string | undefined): boolean => (value === undefined ? true : parsed(parseBool)(value)),
+  bool: (value: string | undefined): boolean => (value === undefined ? true : flagParser(parseBool)(value)),
   /** A Go duration, in milliseconds. */
-  duration: (opts: DurationOptions = {}) => parsed((value: string) => parseDuration(value, opts)),
+  duration: (opts: DurationOptions = {}) => flagParser((value: string) => parseDuration(value, opts)),
   positiveInt(value: string): number {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');

@@ -1,26 +1,16 @@
 #!/usr/bin/env node
 // peapod-proxy: flags, wiring and signals; the work is in proxier.ts.
 import os from 'os';
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import { parseIPv4CIDR } from '@peapod/api';
-import {
-  Client,
-  addCommonFlags,
-  createLogger,
-  durationOption,
-  flagParser,
-  formatGoDuration,
-  ipv4ListFlag,
-  optionsFromFlags,
-  stopOnSignals,
-  type CommonFlags,
-} from '@peapod/client';
+import { componentCommand, connectOrExit, createLogger, durationOption, flagParser, flagValue, formatGoDuration, orExit, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags } from '@peapod/client';
 import { deleteScript } from './nft/ruleset';
 import { nftCommand } from './nft/nft';
 import { podNetworkOfCIDR, podNetworkOfDocker, type PodNetwork } from './pod-network';
 import { Proxier, tableName } from './proxier';
 
-interface Flags extends CommonFlags {
+interface Flags extends ComponentFlags {
   nodeName: string;
   network: string;
   clusterCidr?: string;
@@ -31,14 +21,15 @@ interface Flags extends CommonFlags {
   cleanup?: boolean;
 }
 
-const program = addCommonFlags(
-  new Command('peapod-proxy').description("Makes services' cluster IPs and node ports reach their endpoints from this node's pods (nftables rules in the host's network namespace)"),
+const program = componentCommand(
+  'peapod-proxy',
+  "Makes services' cluster IPs and node ports reach their endpoints from this node's pods (nftables rules in the host's network namespace)",
 )
   .option('--node-name <name>', 'the node this proxy serves', os.hostname())
   .option('--network <name>', "the Docker network pods live on (the agents' --network); its subnet is the cluster CIDR", 'bridge')
   .option('--cluster-cidr <cidr>', "the pods' addresses, instead of asking Docker about --network", flagParser((v) => parseIPv4CIDR(v, 'cluster CIDR').cidr))
   .option('--service-cluster-ip-range <cidr>', "the API server's service range", flagParser((v) => parseIPv4CIDR(v, 'service cluster IP range').cidr), '10.96.0.0/16')
-  .option('--nodeport-addresses <ips>', "comma-separated addresses that answer on node ports (default: the node's InternalIP unless loopback, and the host's address on the pod network)", ipv4ListFlag)
+  .option('--nodeport-addresses <ips>', "comma-separated addresses that answer on node ports (default: the node's InternalIP unless loopback, and the host's address on the pod network)", flagValue.ipv4List)
   .addOption(durationOption('--sync-period <duration>', 'how often the rules are rewritten even without changes', '30s'))
   .addOption(new Option('--hairpin-mode <mode>', "hairpin-veth: the pod bridge's ports get hairpin mode, so a pod can reach itself through its service").choices(['hairpin-veth', 'none']).default('hairpin-veth'))
   .option('--cleanup', "remove this node's rules and exit")
@@ -50,30 +41,22 @@ if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
 const nft = nftCommand();
 const table = tableName(flags.nodeName);
 
-function fail(message: string): never {
-  process.stderr.write(`peapod-proxy: ${message}\n`);
-  process.exit(1);
-}
-
 async function main(): Promise<void> {
   if (flags.cleanup) {
     await nft.apply(deleteScript(table));
     log.info('rules removed', { table });
     return;
   }
-  let connection: ReturnType<typeof optionsFromFlags>;
-  try {
-    connection = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
-  }
+  const { client } = connectOrExit('peapod-proxy', flags);
   let network: PodNetwork;
   try {
     network = flags.clusterCidr ? podNetworkOfCIDR(flags.clusterCidr) : await podNetworkOfDocker(flags.network);
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    // Said in one line, as a start-up problem of the command.
+    return orExit('peapod-proxy', () => {
+      throw err;
+    });
   }
-  const client = new Client(connection.options);
   const proxier = new Proxier({
     client,
     nodeName: flags.nodeName,

@@ -1,7 +1,6 @@
 import type { EndpointSlice, Node, Service } from '@peapod/api';
 import { Client, createLogger } from '@peapod/client';
-import { FakeApiServer } from '@peapod/client/dist/testing/fake-apiserver';
-import { waitFor } from '@peapod/client/dist/testing/wait';
+import { FakeApiServer, waitFor } from '@peapod/client/testing';
 import type { Nft } from './nft/nft';
 import type { TableObjects } from './nft/ruleset';
 import { Proxier, tableName } from './proxier';

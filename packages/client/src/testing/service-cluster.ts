@@ -17,7 +17,7 @@ export const testImage = 'peapod/busybox:latest';
 /** The kube-dns cluster IP the agents give pods. */
 export const clusterDnsIP = '10.96.0.10';
 
-export function docker(args: string[]): { code: number; stdout: string; stderr: string } {
+function docker(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -6,9 +6,10 @@
 import dgram from 'dgram';
 import path from 'path';
 import * as dnsPacket from 'dns-packet';
-import { percentile, type BenchFigure, type Service } from '@peapod/api';
+import type { Service } from '@peapod/api';
+import { percentile, type BenchFigure } from '@peapod/api/bench';
 import { Client } from '@peapod/client';
-import { freePort, spawnNode, startApiServer, startComponent } from '@peapod/client/dist/testing/processes';
+import { freePort, spawnNode, startApiServer, startComponent } from '@peapod/client/testing';
 
 export interface DnsBenchOptions {
   log: (msg: string) => void;

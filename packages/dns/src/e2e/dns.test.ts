@@ -4,8 +4,7 @@
 // headless services, pods, short names; other names reach the (local, stub) upstream.
 
 import type { Endpoints, Pod, Service } from '@peapod/api';
-import { ServiceCluster, canRunServices, clusterDnsIP, shContainer, webContainer } from '@peapod/client/dist/testing/service-cluster';
-import { waitFor } from '@peapod/client/dist/testing/wait';
+import { ServiceCluster, canRunServices, clusterDnsIP, shContainer, webContainer, waitFor } from '@peapod/client/testing';
 import { startStubResolver, type StubResolver } from '../testing/stub-resolver';
 
 jest.setTimeout(240_000);

@@ -9,10 +9,9 @@
 import { spawnSync } from 'child_process';
 import net from 'net';
 import path from 'path';
-import type { BenchFigure } from '@peapod/api';
 import type { Service } from '@peapod/api';
-import { ServiceCluster } from '@peapod/client/dist/testing/service-cluster';
-import { waitFor } from '@peapod/client/dist/testing/wait';
+import type { BenchFigure } from '@peapod/api/bench';
+import { ServiceCluster, waitFor } from '@peapod/client/testing';
 
 export interface ProxyBenchOptions {
   log: (msg: string) => void;

@@ -4,8 +4,7 @@
 // leaves nothing behind.
 
 import type { Pod, Service } from '@peapod/api';
-import { ServiceCluster, canRunServices, logStamp as stamp, nftTable, nftTables, requestLoop, webContainer } from '@peapod/client/dist/testing/service-cluster';
-import { sleep, waitFor } from '@peapod/client/dist/testing/wait';
+import { ServiceCluster, canRunServices, logStamp as stamp, nftTable, nftTables, requestLoop, webContainer, sleep, waitFor } from '@peapod/client/testing';
 
 jest.setTimeout(300_000);
 const suite = canRunServices() ? describe : describe.skip;

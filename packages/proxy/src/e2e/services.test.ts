@@ -5,9 +5,7 @@
 
 import http from 'http';
 import type { Service } from '@peapod/api';
-import { freePort } from '@peapod/client/dist/testing/processes';
-import { ServiceCluster, canRunServices, shContainer, webContainer } from '@peapod/client/dist/testing/service-cluster';
-import { waitFor } from '@peapod/client/dist/testing/wait';
+import { freePort, ServiceCluster, canRunServices, shContainer, webContainer, waitFor } from '@peapod/client/testing';
 
 jest.setTimeout(240_000);
 const suite = canRunServices() ? describe : describe.skip;

@@ -6,8 +6,7 @@
 // which is answering slow requests at that moment, is deleted with a 30 s grace period.
 
 import type { Pod, Service } from '@peapod/api';
-import { ServiceCluster, canRunServices, logStamp as stamp, requestLoop, shContainer, webContainer } from '@peapod/client/dist/testing/service-cluster';
-import { sleep, waitFor } from '@peapod/client/dist/testing/wait';
+import { ServiceCluster, canRunServices, logStamp as stamp, requestLoop, shContainer, webContainer, sleep, waitFor } from '@peapod/client/testing';
 
 jest.setTimeout(300_000);
 const suite = canRunServices() ? describe : describe.skip;
