@@ -29,6 +29,16 @@ FROM ${NODE_IMAGE}
 LABEL peapod.image=peapod
 WORKDIR /app
 COPY --from=build /app /app
+# The service proxy drives nftables with nft: the copy scripts/build-images.sh staged in nft/
+# (this machine's, run by its own loader and libraries), else Debian's package (online).
+RUN if [ -x /app/nft/nft ]; then \
+      mkdir -p /usr/local/sbin \
+      && printf '#!/bin/sh\nexec /app/nft/lib/%s --library-path /app/nft/lib /app/nft/nft "$@"\n' "$(cat /app/nft/loader)" >/usr/local/sbin/nft \
+      && chmod +x /usr/local/sbin/nft; \
+    elif ! command -v nft >/dev/null 2>&1; then \
+      apt-get update && apt-get install -y --no-install-recommends nftables && rm -rf /var/lib/apt/lists/*; \
+    fi \
+ && nft --version
 ENV NODE_ENV=production
 EXPOSE 6443 10250
 CMD ["node", "packages/apiserver/dist/main.js", "--bind", "0.0.0.0", "--data-dir", "/var/lib/peapod"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard.
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns.
 'use strict';
 
 function latency(name, f, unit, baselineName, goal) {
@@ -73,6 +73,8 @@ const sections = {
     ];
   },
   dashboard: async (log) => require('../packages/dashboard/dist/bench/dashboard-bench').runDashboardBench({ log }),
+  proxy: async (log) => require('../packages/proxy/dist/bench/proxy-bench').runProxyBench({ log }),
+  dns: async (log) => require('../packages/dns/dist/bench/dns-bench').runDnsBench({ log }),
 };
 
 function fmt(n) {

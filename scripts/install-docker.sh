@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure a Docker engine answers: installs Debian's docker.io, docker-compose and
-# busybox-static when missing (root on Debian only), then starts dockerd if none runs.
+# Makes sure a Docker engine answers: installs Debian's docker.io, docker-compose,
+# busybox-static and nftables (the service proxy's nft) when missing (root on Debian only),
+# then starts dockerd if none runs.
 set -euo pipefail
 
 log() { echo "install-docker: $*" >&2; }
@@ -9,6 +10,7 @@ need_pkgs=()
 command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
+command -v nft >/dev/null 2>&1 || need_pkgs+=(nftables)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "missing ${need_pkgs[*]}: install them (Debian: apt-get install -y ${need_pkgs[*]}) and run this again"

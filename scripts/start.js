@@ -3,13 +3,15 @@
 // what a fresh clone lacks, checks that Docker answers (installing it when it may), builds
 // the local images it lacks, writes the cluster's credentials on first start (a CA, the
 // API server's certificate, a token and kubeconfig per component), starts the API server
-// (HTTPS, tokens), scheduler, controller manager and one agent with their logs in
+// (HTTPS, tokens), scheduler, controller manager, the cluster DNS and the service proxy
+// (these two when it may program nftables: as root), and one agent, with their logs in
 // DATA/logs, writes DATA/kubeconfig (admin), says "cluster ready" once the node is Ready,
 // and on Ctrl-C stops them in order and removes the node's pod containers. A later start
 // reuses DATA.
 'use strict';
 
 const { spawn, spawnSync } = require('child_process');
+const dgram = require('dgram');
 const fs = require('fs');
 const https = require('https');
 const net = require('net');
@@ -19,6 +21,8 @@ const path = require('path');
 const root = path.resolve(__dirname, '..');
 const STOP_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 90_000;
+/** The kube-dns service's cluster IP: pods' nameserver (the agent's --cluster-dns). */
+const CLUSTER_DNS = '10.96.0.10';
 
 const usage = `Usage: node scripts/start.js [options]   (npm start)
   --data-dir DIR     where data, logs and the kubeconfig live (PEAPOD_DATA_DIR, default ./data)
@@ -129,6 +133,25 @@ function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Whether UDP and TCP `port` are both free on `address`. */
+function udpAndTcpFree(address, port) {
+  return new Promise((resolve) => {
+    const udp = dgram.createSocket('udp4');
+    udp.once('error', () => resolve(false));
+    udp.bind(port, address, () => {
+      const tcp = net.createServer();
+      tcp.once('error', () => udp.close(() => resolve(false)));
+      tcp.listen(port, address, () => tcp.close(() => udp.close(() => resolve(true))));
+    });
+  });
+}
+
+/** Cluster IPs need nftables rules in this host's network namespace: root, and nft that works. */
+function canProgramNftables() {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  return isRoot && spawnSync('nft', ['list', 'tables'], { stdio: 'ignore' }).status === 0;
 }
 
 async function choosePort(port, flag) {
@@ -336,12 +359,33 @@ async function main() {
   say(`started scheduler (pid ${scheduler.child.pid}), log ${shown(scheduler.logFile)}`);
   const cm = cluster.start('controller-manager', ['--kubeconfig', creds.kubeconfigs['system:kube-controller-manager']]);
   say(`started controller-manager (pid ${cm.child.pid}), log ${shown(cm.logFile)}`);
+
+  // Services: the cluster DNS listens on the host's address on the pod network (port 53 when
+  // it is free) behind the kube-dns cluster IP, and the proxy makes cluster IPs reach pods.
+  const networkName = opts.network || 'bridge';
+  const services = canProgramNftables();
+  let network;
+  if (services) {
+    // The proxy's own reading of the network (subnet, the host's address on it), after the build above.
+    network = await require('../packages/proxy/dist/pod-network').podNetworkOfDocker(networkName).catch((err) => fail(err.message));
+    const dnsPort = (await udpAndTcpFree(network.gateway, 53)) ? 53 : 0;
+    const dns = cluster.start('dns', [
+      '--kubeconfig', creds.kubeconfigs['system:kube-dns'], '--address', network.gateway, '--port', String(dnsPort),
+      '--cluster-ip', CLUSTER_DNS, '--instance', opts.nodeName, '--node-name', opts.nodeName,
+    ]);
+    say(`started dns (pid ${dns.child.pid}) on ${network.gateway}${dnsPort ? `:${dnsPort}` : ' (a free port)'}, behind ${CLUSTER_DNS}:53, log ${shown(dns.logFile)}`);
+    const proxy = cluster.start('proxy', ['--kubeconfig', creds.kubeconfigs['system:kube-proxy'], '--node-name', opts.nodeName, '--network', networkName]);
+    say(`started proxy (pid ${proxy.child.pid}) for pods on ${network.cidr}, log ${shown(proxy.logFile)}`);
+  } else {
+    say('not root (or nft missing): no service proxy and no cluster DNS, so cluster IPs and service names do not work from pods; run npm start as root for them');
+  }
   const agentArgs = [
     '--kubeconfig', creds.kubeconfigs[`system:node:${opts.nodeName}`], '--node-name', opts.nodeName, '--runtime', 'docker',
     // The API server proxies pod logs to the agent: keep that on loopback.
     '--address', '127.0.0.1', '--port', String(agentPort), '--allow-privileged=true',
   ];
   if (opts.network) agentArgs.push('--network', opts.network);
+  if (services) agentArgs.push('--cluster-dns', CLUSTER_DNS);
   const agentStartedAt = Date.now();
   const agent = cluster.start('agent', agentArgs);
   say(`started agent (pid ${agent.child.pid}) as node ${opts.nodeName}, log ${shown(agent.logFile)}`);
@@ -362,6 +406,12 @@ async function main() {
       `  kubectl --kubeconfig ${cfg} get nodes`,
       `  export KUBECONFIG=${path.resolve(kubeconfig)}   # then plain peactl / kubectl`,
       `  ${peactl} --kubeconfig ${cfg} dashboard   # the web dashboard: prints the link to open in a browser`,
+      ...(services
+        ? [
+            `  ${peactl} --kubeconfig ${cfg} get endpoints -A   # services and the pods behind them; from a pod: wget -qO- http://NAME.NAMESPACE/`,
+            `  (cluster IPs and node ports on ${network.gateway} reach pods; names resolve through the cluster DNS at ${CLUSTER_DNS})`,
+          ]
+        : []),
       'Ctrl-C stops the cluster and removes its pod containers; npm start again reuses the data.',
       '',
     ].join('\n'),

@@ -1,11 +1,12 @@
 // docker-compose.yml on real Docker: three agents, pods spread over them on one network,
-// pod-to-pod traffic across nodes, kubectl and peactl against it, graceful deletion, and a
-// node whose agent stops going NotReady with its pods replaced on the others.
+// pod-to-pod traffic across nodes, a service reached by name and cluster IP from another
+// node, kubectl and peactl against it, graceful deletion, and a node whose agent stops
+// going NotReady with its pods replaced on the others.
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Client, loadKubeconfig } from '@peapod/client';
-import type { Node, Pod } from '@peapod/api';
+import type { Node, Pod, Service } from '@peapod/api';
 import { assertDocker, ensureTestImages, freePort, kubectl, nodeReady, peactl, peactlRun, podContainers, podRunning, runId, tableRows, testImage } from './support/cluster';
 import { ComposeCluster, nodeImage } from './support/compose';
 import { report, seconds, waitFor } from './support/wait';
@@ -45,11 +46,13 @@ spec:
               cpu: 100m
 `;
 
-function pinnedPod(name: string, node: string, restartPolicy: string, script: string): string {
+function pinnedPod(name: string, node: string, restartPolicy: string, script: string, app = name): string {
   return `apiVersion: v1
 kind: Pod
 metadata:
   name: ${name}
+  labels:
+    app: ${app}
 spec:
   nodeName: ${node}
   restartPolicy: ${restartPolicy}
@@ -173,6 +176,42 @@ test('a pod on node-1 reaches a pod on node-3 by IP', async () => {
   // Logs come from node-1's agent through the API server.
   expect(await peactl(kubeconfig, ['logs', 'fetch'])).toContain('hello from web');
   expect(fetched.status?.podIP).not.toBe(ip);
+}, 180_000);
+
+test('a pod on node-1 reaches a service on node-2 by name and by cluster IP (the proxies and the cluster DNS)', async () => {
+  await createFromYaml(
+    'greeter',
+    pinnedPod('greeter', composeCluster().nodeName('node-2'), 'Always', 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www'),
+  );
+  const service = `apiVersion: v1
+kind: Service
+metadata:
+  name: greeter
+spec:
+  selector:
+    app: greeter
+  ports:
+    - port: 80
+      targetPort: 8080
+`;
+  expect(await createFromYaml('greeter-svc', service)).toContain('service/greeter created');
+  const clusterIP = (await client.get<Service>('services', 'greeter', { namespace: 'default' })).spec?.clusterIP;
+  await createFromYaml(
+    'asker',
+    pinnedPod(
+      'asker',
+      composeCluster().nodeName('node-1'),
+      'Never',
+      `for i in $(seq 30); do timeout 3 wget -qO- http://greeter/ && timeout 3 wget -qO- http://${clusterIP}/ && exit 0; sleep 1; done; exit 1`,
+    ),
+  );
+  const asked = await waitFor('pod asker finished', 120_000, async () => {
+    const p = await client.get<Pod>('pods', 'asker', { namespace: 'default' });
+    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' ? p : undefined;
+  });
+  expect(asked.status?.phase).toBe('Succeeded');
+  expect((await peactl(kubeconfig, ['logs', 'asker'])).match(/hello from greeter/g)).toHaveLength(2);
+  expect(await kubectl(kubeconfig, ['get', 'endpoints', 'kube-dns', '-n', 'kube-system', '--no-headers'])).toMatch(/kube-dns\s+\d+\.\d+\.\d+\.\d+:53/);
 }, 180_000);
 
 test('kubectl and peactl list the pods with their node names', async () => {

@@ -1,12 +1,13 @@
 // `npm start` (scripts/start.js) as a user runs it, on real Docker: one Ready node, a pod
-// from YAML, graceful deletion, and Ctrl-C leaving no process and no container behind.
-import { spawn } from 'child_process';
+// from YAML, graceful deletion, a service reached by name from a pod (as root, where the
+// proxy and the cluster DNS run), and Ctrl-C leaving no process, container or rule behind.
+import { spawn, spawnSync } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { Client, loadKubeconfig } from '@peapod/client';
-import type { Event, Node, Pod } from '@peapod/api';
+import type { Event, Node, Pod, Service } from '@peapod/api';
 import {
   assertDocker,
   cleanupPods,
@@ -28,6 +29,8 @@ import { processAlive, run, runOk } from './support/process';
 import { report, seconds, waitFor, within } from './support/wait';
 
 const id = runId();
+/** start.js runs the service proxy and the cluster DNS where it may program nftables: as root. */
+const withServices = process.getuid?.() === 0 && spawnSync('nft', ['list', 'tables'], { stdio: 'ignore' }).status === 0;
 const nodeName = `e2e-${id}`;
 let dataDir = '';
 let kubeconfig = '';
@@ -118,7 +121,8 @@ test('it writes a kubeconfig, says how to use it, and logs each component to DAT
   expect(fs.existsSync(kubeconfig)).toBe(true);
   expect(output).toContain(`peactl --kubeconfig ${kubeconfig} get nodes`);
   expect(output).toContain(`kubectl --kubeconfig ${kubeconfig} get nodes`);
-  expect([...componentPids().keys()].sort()).toEqual(['agent', 'apiserver', 'controller-manager', 'scheduler']);
+  const services = withServices ? ['dns', 'proxy'] : [];
+  expect([...componentPids().keys()].sort()).toEqual(['agent', 'apiserver', 'controller-manager', ...services, 'scheduler'].sort());
   for (const name of componentPids().keys()) expect(fs.existsSync(path.join(dataDir, 'logs', `${name}.log`))).toBe(true);
 });
 
@@ -164,6 +168,52 @@ test('peactl run: the scheduler picks the node and the pod runs there', async ()
   expect((await peactlRun(kubeconfig, ['delete', 'pod', 'runner', '--grace-period=1'])).code).toBe(0);
 }, 60_000);
 
+(withServices ? test : test.skip)('a pod reaches a service by its name and its cluster IP (the proxy and the cluster DNS)', async () => {
+  const file = path.join(dataDir, 'greeter.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: greeter',
+      '  labels:',
+      '    app: greeter',
+      'spec:',
+      '  containers:',
+      '    - name: main',
+      `      image: ${testImage}`,
+      '      imagePullPolicy: Never',
+      '      command: ["sh", "-c", "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 8080 -h /www"]',
+      '---',
+      'apiVersion: v1',
+      'kind: Service',
+      'metadata:',
+      '  name: greeter',
+      'spec:',
+      '  selector:',
+      '    app: greeter',
+      '  ports:',
+      '    - port: 80',
+      '      targetPort: 8080',
+      '',
+    ].join('\n'),
+  );
+  await peactl(kubeconfig, ['create', '-f', file]);
+  await waitRunning('greeter');
+  const clusterIP = (await (client as Client).get<Service>('services', 'greeter', { namespace: 'default' })).spec?.clusterIP;
+  await createPodFromYaml('asker');
+  await waitRunning('asker');
+  const [container] = (await run('docker', ['ps', '-q', '--filter', `label=peapod.node=${nodeName}`, '--filter', 'label=peapod.pod.name=asker', '--filter', 'label=peapod.container=main'])).stdout.split('\n');
+  const answer = await waitFor('the service answering from the pod', 30_000, async () => {
+    const r = await run('docker', ['exec', container, 'sh', '-c', `timeout 3 wget -qO- http://greeter/ && timeout 3 wget -qO- http://${clusterIP}/`]);
+    return r.code === 0 ? r.stdout : undefined;
+  }, 1000);
+  expect(answer.match(/hello from greeter/g)).toHaveLength(2);
+  expect(await peactl(kubeconfig, ['get', 'endpoints', 'kube-dns', '-n', 'kube-system', '--no-headers'])).toMatch(/kube-dns\s+\S+:53/);
+  expect((await peactlRun(kubeconfig, ['delete', 'pod', 'greeter', 'asker', '--grace-period=1'])).code).toBe(0);
+}, 120_000);
+
 test('peactl and kubectl verify the server: with another cluster\'s CA they are refused', async () => {
   const other = path.join(dataDir, 'other-ca');
   await runOk(process.execPath, [path.join(repoRoot, 'packages/apiserver/dist/main.js'), 'bootstrap', '--dir', other, '--server', loadKubeconfig({ path: kubeconfig }).clientOptions().server]);
@@ -200,4 +250,6 @@ test('SIGINT stops every component and removes the pod containers', async () => 
   expect(output).toContain('cluster stopped');
   expect(pids.filter(processAlive)).toEqual([]);
   expect(await podContainers(nodeName)).toEqual([]);
+  // The proxy took its nftables table with it.
+  expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).not.toContain(`peapod-proxy-${nodeName}`);
 }, 90_000);

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // peapod-agent: flags, wiring and signals; the work is in agent.ts and the modules it uses.
+import fs from 'fs';
 import os from 'os';
 import { InvalidArgumentError, Option } from 'commander';
-import { isValidQuantity } from '@peapod/api';
-import { componentCommand, connectOrExit, createLogger, flagValue, stopOnSignals } from '@peapod/client';
+import { isValidQuantity, parseResolvConf } from '@peapod/api';
+import type { ResolvConf } from '@peapod/api';
+import { componentCommand, connectOrExit, createLogger, flagValue, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { Agent } from './agent';
 import { DockerRuntime } from './runtime';
@@ -24,6 +26,11 @@ function periodOption(flags: string, description: string, fallback: string): Opt
 function quantity(value: string): string {
   if (!isValidQuantity(value)) throw new InvalidArgumentError('must be a quantity such as 2, 1500m, 4Gi');
   return value;
+}
+
+/** The node's resolvers, as pods with dnsPolicy Default see them; "": none. */
+function readResolvConf(file: string): ResolvConf {
+  return parseResolvConf(file === '' ? '' : orExit('peapod-agent', () => fs.readFileSync(file, 'utf8')));
 }
 
 function runtimeName(value: string): 'docker' {
@@ -56,6 +63,9 @@ interface Flags extends ComponentFlags {
   memory?: string;
   maxPods: number;
   cgroupRoot: string;
+  clusterDns: string[];
+  clusterDomain: string;
+  resolvConf: string;
 }
 
 const program = componentCommand('peapod-agent', 'Runs the pods bound to this node in Docker and reports their status')
@@ -75,6 +85,9 @@ const program = componentCommand('peapod-agent', 'Runs the pods bound to this no
   .option('--memory <quantity>', 'memory capacity to report (default: the host’s memory)', quantity)
   .option('--max-pods <n>', 'pod capacity to report', flagValue.positiveInt, 110)
   .option('--cgroup-root <path>', 'cgroup under which each pod gets its parent ("" disables pod cgroups)', '/peapod')
+  .option('--cluster-dns <ips>', "comma-separated cluster DNS addresses for pods with dnsPolicy ClusterFirst (none: they get the node's resolvers)", flagValue.ipv4List, [])
+  .option('--cluster-domain <domain>', "the cluster's DNS domain", 'cluster.local')
+  .option('--resolv-conf <file>', 'the node\'s resolver configuration, for its search domains and dnsPolicy Default ("" for none)', '/etc/resolv.conf')
   .parse();
 
 const flags = program.opts<Flags>();
@@ -85,6 +98,7 @@ const { client, options } = connectOrExit('peapod-agent', flags);
 const runtime = new DockerRuntime({
   nodeName: flags.nodeName,
   logger: (level, msg, fields) => log[level](msg, fields),
+  dns: { clusterDNS: flags.clusterDns, clusterDomain: flags.clusterDomain, host: readResolvConf(flags.resolvConf) },
 });
 
 const agent = new Agent({

@@ -65,6 +65,8 @@ export const tooMany = (field: string, actual: number, max: number): ValidationC
   field,
   message: `Too many: ${actual}: must have at most ${max} items`,
 });
+export const invalidIPMessage = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
+
 export const notFound = (field: string, value: unknown): ValidationCause => ({
   reason: 'FieldValueNotFound',
   field,

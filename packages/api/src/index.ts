@@ -11,7 +11,10 @@ export * from './probes';
 export * from './schemas';
 export * from './validation';
 export * from './service';
+export * from './resolv-conf';
+export * from './ipv4';
 export { supportedServiceTypes } from './service-validation';
+export { maxDNSNameservers, maxDNSSearchListChars, maxDNSSearchPaths } from './pod-dns-validation';
 export {
   invalid as fieldInvalid,
   required as fieldRequired,

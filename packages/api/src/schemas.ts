@@ -202,6 +202,8 @@ const coreDefs: Record<string, JSONSchema> = {
       terminationGracePeriodSeconds: int64,
       activeDeadlineSeconds: int64,
       dnsPolicy: enumOf('ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'),
+      dnsConfig: core('PodDNSConfig'),
+      hostAliases: keyedList(core('HostAlias'), 'ip'),
       nodeSelector: strMap,
       serviceAccountName: str,
       serviceAccount: str,
@@ -226,6 +228,9 @@ const coreDefs: Record<string, JSONSchema> = {
     ['containers'],
   ),
   Container: obj(containerProperties, ['name']),
+  PodDNSConfig: obj({ nameservers: strList, searches: strList, options: list(core('PodDNSConfigOption')) }),
+  PodDNSConfigOption: obj({ name: str, value: str }),
+  HostAlias: obj({ ip: str, hostnames: strList }, ['ip']),
   ContainerPort: obj(
     { name: str, containerPort: int32, hostPort: int32, hostIP: str, protocol: enumOf('TCP', 'UDP', 'SCTP') },
     ['containerPort'],

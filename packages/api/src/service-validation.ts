@@ -11,6 +11,7 @@ import {
   duplicate,
   forbidden,
   invalid,
+  invalidIPMessage,
   notSupported,
   required,
   tooMany,
@@ -27,7 +28,6 @@ import { clusterIPNone } from './service';
 /** The service types Peapod serves (LoadBalancer and ExternalName are not implemented). */
 export const supportedServiceTypes = ['ClusterIP', 'NodePort'];
 const protocols = ['SCTP', 'TCP', 'UDP'];
-const invalidIPMessage = 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)';
 const maxClientIPAffinitySeconds = 86400;
 
 function validatePortName(name: string, field: string, seen: Set<string>, out: ValidationCause[]): void {

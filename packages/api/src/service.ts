@@ -1,7 +1,7 @@
 // What a Service means for the pods behind it, shared by the API server (tables), the
 // endpoints controllers and peactl: which pods are endpoints, and on which port.
 
-import type { Pod, Service, ServicePort } from './types';
+import type { Pod, Service, ServicePort, SliceEndpoint } from './types';
 import { isPodTerminal } from './pod';
 
 export const clusterIPNone = 'None';
@@ -69,4 +69,16 @@ export function servicePortsText(svc: Service): string {
 export function formatSelector(selector: Record<string, string> | undefined): string {
   const keys = Object.keys(selector ?? {}).sort();
   return keys.length ? keys.map((k) => `${k}=${selector![k]}`).join(',') : '<none>';
+}
+
+/**
+ * An EndpointSlice endpoint's conditions with discovery.k8s.io/v1's meaning of unset ones:
+ * ready and serving unless said otherwise, not terminating.
+ */
+export function endpointConditions(ep: SliceEndpoint): { ready: boolean; serving: boolean; terminating: boolean } {
+  return {
+    ready: ep.conditions?.ready ?? true,
+    serving: ep.conditions?.serving ?? true,
+    terminating: ep.conditions?.terminating ?? false,
+  };
 }

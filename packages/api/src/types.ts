@@ -291,6 +291,25 @@ export interface Affinity {
   };
 }
 
+/** A resolver option of a pod's /etc/resolv.conf (core/v1 PodDNSConfigOption). */
+export interface PodDNSConfigOption {
+  name?: string;
+  value?: string;
+}
+
+/** What a pod adds to (or, with dnsPolicy None, makes of) its /etc/resolv.conf. */
+export interface PodDNSConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: PodDNSConfigOption[];
+}
+
+/** Extra lines of a pod's /etc/hosts. */
+export interface HostAlias {
+  ip: string;
+  hostnames?: string[];
+}
+
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
@@ -299,6 +318,8 @@ export interface PodSpec {
   terminationGracePeriodSeconds?: number;
   activeDeadlineSeconds?: number;
   dnsPolicy?: 'ClusterFirst' | 'ClusterFirstWithHostNet' | 'Default' | 'None';
+  dnsConfig?: PodDNSConfig;
+  hostAliases?: HostAlias[];
   nodeSelector?: Record<string, string>;
   serviceAccountName?: string;
   /** deprecated alias of serviceAccountName, kept equal to it */

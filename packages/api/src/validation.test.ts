@@ -291,6 +291,32 @@ describe('validateObject: pods', () => {
     ]);
   });
 
+  it('checks dnsConfig and hostAliases as Kubernetes does', () => {
+    const p = goodPod();
+    p.spec.dnsPolicy = 'None';
+    expect(validateObject('Pod', p).map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None',
+    ]);
+    p.spec.dnsConfig = { searches: ['ns.svc.cluster.local.', 'Bad_Name'], options: [{ name: 'ndots', value: '2' }, { value: '1' }] };
+    p.spec.hostAliases = [{ ip: '10.0.0.300', hostnames: ['db.local', 'DB'] }];
+    expect(fields(validateObject('Pod', p))).toEqual([
+      'spec.dnsConfig.nameservers FieldValueRequired',
+      'spec.dnsConfig.searches[1] FieldValueInvalid',
+      'spec.dnsConfig.options[1] FieldValueRequired',
+      'spec.hostAliases[0].ip FieldValueInvalid',
+      'spec.hostAliases[0].hostnames[1] FieldValueInvalid',
+    ]);
+    p.spec.dnsConfig = { nameservers: ['1.1.1.1', '8.8.8.8', '9.9.9.9', 'x'] };
+    p.spec.hostAliases = [{ ip: '10.0.0.3', hostnames: ['db.local'] }];
+    const causes = validateObject('Pod', p);
+    expect(causes.map((c) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.dnsConfig.nameservers: Invalid value: ["1.1.1.1","8.8.8.8","9.9.9.9","x"]: must not have more than 3 nameservers',
+      'spec.dnsConfig.nameservers[3]: Invalid value: "x": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)',
+    ]);
+    p.spec.dnsConfig = { nameservers: ['10.96.0.10'], searches: ['svc.cluster.local'] };
+    expect(validateObject('Pod', p)).toEqual([]);
+  });
+
   it('accepts numeric quantities (YAML "cpu: 1")', () => {
     const p = goodPod();
     p.spec.containers[0].resources = { requests: { cpu: 0.5 as unknown as string }, limits: { cpu: 1 as unknown as string } };

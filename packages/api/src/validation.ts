@@ -27,6 +27,7 @@ import {
   type ValidationCause,
 } from './field-rules';
 import { isDNS1123Label, isDNS1123Subdomain, validateLabelKey, validateLabelValue } from './names';
+import { validatePodDNS } from './pod-dns-validation';
 import { isValidQuantity, parseQuantity } from './quantity';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service-validation';
 import { definitionNameFor, definitions, resolveSchema, schemaExtensionKeywords, type JSONSchema } from './schemas';
@@ -557,6 +558,7 @@ function validatePodSpec(specRaw: unknown, field: string, opts: ValidateOptions,
   validateLabels(spec.nodeSelector, `${field}.nodeSelector`, out);
   validateTolerations(spec.tolerations, `${field}.tolerations`, out);
   validateAffinity(spec.affinity, `${field}.affinity`, out);
+  validatePodDNS(spec, field, out);
   for (const prop of ['hostname', 'subdomain']) {
     const v = asString(spec[prop]);
     if (v) for (const msg of isDNS1123Label(v)) out.push(invalid(`${field}.${prop}`, v, msg));

@@ -2,13 +2,15 @@
 // grammars (Go's durations and booleans, as Kubernetes flags spell them), defaults declared
 // once, and connect-or-exit. Each main.ts adds its own flags on top.
 
+import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBool, parseDuration, type DurationOptions } from './flag-values';
 import { optionsFromFlags } from './kubeconfig';
 import { Client, type ClientOptions } from './rest';
 import { isLogLevel, type LogLevel } from './log';
 
-function parsed<T>(parse: (value: string) => T): (value: string) => T {
+/** A flag parser from a function that throws: its message becomes the flag's usage error. */
+export function flagParser<T>(parse: (value: string) => T): (value: string) => T {
   return (value) => {
     try {
       return parse(value);
@@ -21,9 +23,9 @@ function parsed<T>(parse: (value: string) => T): (value: string) => T {
 /** Commander argument parsers for component flags; a bad value is a usage error naming the flag. */
 export const flagValue = {
   /** A boolean; a flag given without a value (`--allow-privileged`) is true. */
-  bool: (value: string | undefined): boolean => (value === undefined ? true : parsed(parseBool)(value)),
+  bool: (value: string | undefined): boolean => (value === undefined ? true : flagParser(parseBool)(value)),
   /** A Go duration, in milliseconds. */
-  duration: (opts: DurationOptions = {}) => parsed((value: string) => parseDuration(value, opts)),
+  duration: (opts: DurationOptions = {}) => flagParser((value: string) => parseDuration(value, opts)),
   positiveInt(value: string): number {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
@@ -42,6 +44,16 @@ export const flagValue = {
   logLevel(value: string): LogLevel {
     if (isLogLevel(value)) return value;
     throw new InvalidArgumentError('must be debug, info, warn or error');
+  },
+  ipv4(value: string): string {
+    if (!isIPv4(value)) throw new InvalidArgumentError('must be an IPv4 address');
+    return value;
+  },
+  /** Comma-separated IPv4 addresses. */
+  ipv4List(value: string): string[] {
+    const ips = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    for (const ip of ips) if (!isIPv4(ip)) throw new InvalidArgumentError(`${ip} is not an IPv4 address`);
+    return ips;
   },
 };
 

@@ -36,13 +36,13 @@ function makePod(prefix: string, containers: Container[], extra: Partial<Pod['sp
   };
 }
 
-async function startPod(pod: Pod): Promise<{ sandbox: SandboxInfo; ids: Record<string, string> }> {
-  const sandbox = await runtime.createSandbox(pod, { infraImage: INFRA, network });
-  const volumes = await runtime.prepareVolumes(pod);
+async function startPod(pod: Pod, rt = runtime): Promise<{ sandbox: SandboxInfo; ids: Record<string, string> }> {
+  const sandbox = await rt.createSandbox(pod, { infraImage: INFRA, network });
+  const volumes = await rt.prepareVolumes(pod);
   const ids: Record<string, string> = {};
   for (const container of pod.spec.containers) {
-    ids[container.name] = await runtime.createContainer(pod, container, sandbox, { restartCount: 0, volumes, env: new Map() });
-    await runtime.startContainer(ids[container.name]);
+    ids[container.name] = await rt.createContainer(pod, container, sandbox, { restartCount: 0, volumes, env: new Map() });
+    await rt.startContainer(ids[container.name]);
   }
   return { sandbox, ids };
 }
@@ -273,6 +273,31 @@ describe('pod security and process sharing', () => {
     expect(await sh(ids.priv, 'ip link add pp0 type bridge')).toEqual({ code: 0, out: '' });
     expect((await sh(ids.a, 'ip link show pp0')).code).toBe(0);
     await runtime.removePod(pod.metadata.uid ?? '');
+  });
+});
+
+describe('name resolution files', () => {
+  it('gives every container of the pod the resolv.conf of its dnsPolicy and a hosts file naming the pod', async () => {
+    const withDns = new DockerRuntime({
+      nodeName,
+      docker,
+      extraLabels: { 'peapod.test': runId },
+      dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', host: { nameservers: ['192.0.2.53'], searches: ['corp.example'], options: [] } },
+    });
+    const pod = makePod('dns', [
+      { name: 'a', image: BUSYBOX, command: ['sleep', '1004'] },
+      { name: 'b', image: BUSYBOX, command: ['sleep', '1005'] },
+    ], { hostAliases: [{ ip: '10.1.2.3', hostnames: ['db.local'] }] });
+    const { sandbox, ids } = await startPod(pod, withDns);
+    for (const id of Object.values(ids)) {
+      expect((await sh(id, 'cat /etc/resolv.conf')).out).toBe(
+        'nameserver 10.96.0.10\nsearch rt-test.svc.cluster.local svc.cluster.local cluster.local corp.example\noptions ndots:5\n',
+      );
+      const hosts = (await sh(id, 'cat /etc/hosts')).out;
+      expect(hosts).toContain(`${sandbox.ip}\t${pod.metadata.name}\n`);
+      expect(hosts).toContain('10.1.2.3\tdb.local\n');
+    }
+    await withDns.removePod(pod.metadata.uid ?? '');
   });
 });
 

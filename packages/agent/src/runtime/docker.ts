@@ -25,6 +25,7 @@ import {
   podLabels,
 } from './labels';
 import { containerLogs } from './logs';
+import { podHostsFile, podResolvConf, type NodeDNS } from './pod-dns';
 import { applyCapabilitiesOnly, probePrivileged, type PrivilegedSupport } from './privileged';
 import { dockerTime, stopContainer, terminateContainer, type OnSignal } from './stop';
 import type {
@@ -63,6 +64,8 @@ export interface DockerRuntimeOptions {
   /** Upper bound on one image pull (default 5 min). */
   pullTimeoutMs?: number;
   logger?: RuntimeLogger;
+  /** When set, each pod gets /etc/resolv.conf and /etc/hosts as kubelet writes them (see pod-dns.ts). */
+  dns?: NodeDNS;
 }
 
 const DEFAULT_NETWORK = 'bridge';
@@ -122,6 +125,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly cgroupFsRoot: string;
   private readonly pullTimeoutMs: number;
   private readonly log: RuntimeLogger;
+  private readonly dns?: NodeDNS;
   private cgroup?: Promise<DaemonCgroup>;
   private privileged?: Promise<PrivilegedSupport>;
 
@@ -132,6 +136,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.cgroupFsRoot = opts.cgroupFsRoot ?? '/sys/fs/cgroup';
     this.pullTimeoutMs = opts.pullTimeoutMs ?? 5 * 60_000;
     this.log = opts.logger ?? (() => undefined);
+    this.dns = opts.dns;
   }
 
   /** Cgroup driver and version of the daemon, asked once. */
@@ -174,6 +179,7 @@ export class DockerRuntime implements ContainerRuntime {
       await container.start();
       const info = await container.inspect();
       const ip = info.NetworkSettings.Networks[network]?.IPAddress ?? '';
+      if (this.dns) await this.writeNameFiles(container.id, pod, ip, this.dns);
       // Docker creates the parent cgroup when the first container of the pod starts.
       const cgroup: PodCgroupInfo = parent
         ? await applyPodLimits(this.cgroupFsRoot, daemon, parent, podLimits(pod))
@@ -183,6 +189,21 @@ export class DockerRuntime implements ContainerRuntime {
     } catch (err) {
       await container.remove({ force: true }).catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Writes the pod's resolv.conf and hosts into its infra container before any app container
+   * exists; app containers share these files (Docker gives a joined container its network
+   * container's). Written through the infra image's shell: Docker's copy API cannot replace
+   * these bind-mounted files.
+   */
+  private async writeNameFiles(id: string, pod: Pod, ip: string, dns: NodeDNS): Promise<void> {
+    const resolv = podResolvConf(pod, dns);
+    const script = `printf '%s' "$1" > /etc/hosts${resolv === undefined ? '' : ` && printf '%s' "$2" > /etc/resolv.conf`}`;
+    const r = await this.execInContainer(id, ['sh', '-c', script, 'sh', podHostsFile(pod, ip, dns.clusterDomain), resolv ?? ''], 10_000);
+    if (r.exitCode !== 0) {
+      throw new Error(`writing /etc/hosts and /etc/resolv.conf in the infra container failed (the infra image needs sh and printf): ${r.output.trim() || (r.timedOut ? 'timed out' : `exit ${r.exitCode}`)}`);
     }
   }
 

@@ -1,6 +1,7 @@
 export * from './types';
 export * from './errors';
 export { DockerRuntime, type DockerRuntimeOptions } from './docker';
+export type { NodeDNS } from './pod-dns';
 export { containerSpecHash, INFRA_CONTAINER_NAME } from './labels';
 export { PRESTOP_EXTENSION_MS } from './kill-pod';
 export type { DaemonCgroup } from './cgroup';

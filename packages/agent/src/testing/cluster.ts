@@ -4,8 +4,10 @@ import { randomBytes } from 'crypto';
 import Docker from 'dockerode';
 import type { Container, KubeObject, Pod } from '@peapod/api';
 import { ApiError, Client } from '@peapod/client';
-import { startApiServer, startComponent } from '@peapod/client/testing';
+import { sleep, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+
+export { sleep, waitFor };
 
 export const BUSYBOX = 'peapod/busybox:latest';
 export const INFRA = 'peapod/pause:latest';
@@ -42,28 +44,6 @@ export async function startAgent(spec: AgentSpec): Promise<AgentProc> {
   const agent = startComponent('agent', args);
   const m = await agent.ready(/"msg":"listening"[^\n]*"address":"http:\/\/127\.0\.0\.1:(\d+)"/, 20_000);
   return { ...agent, nodeName: spec.nodeName, port: Number(m[1]) };
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls until check returns a value other than undefined/false, or throws with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > until) {
-      throw new Error(`timed out waiting for ${what}${lastError ? `: ${lastError instanceof Error ? lastError.message : String(lastError)}` : ''}`);
-    }
-    await sleep(everyMs);
-  }
 }
 
 /**

@@ -122,3 +122,19 @@ test('everyone may ask about itself; paths: discovery and health for all, the re
   expect(authorizeNonResource(scheduler, { verb: 'post', path: '/api' }).allowed).toBe(false);
   expect(authorizeNonResource(admin, { verb: 'get', path: '/metrics' }).allowed).toBe(true);
 });
+
+test('the service proxy reads services and their endpoints; the cluster DNS writes only in kube-system', () => {
+  const proxy = { name: 'system:kube-proxy', uid: '4', groups: [] };
+  const dns = { name: 'system:kube-dns', uid: '5', groups: [] };
+  const can = (user: typeof proxy, a: Parameters<typeof authorize>[1]) => authorize(user, a, lookup).allowed;
+  expect(can(proxy, { verb: 'watch', group: 'discovery.k8s.io', resource: 'endpointslices' })).toBe(true);
+  expect(can(proxy, { verb: 'watch', resource: 'endpointslices' })).toBe(false);
+  expect(can(proxy, { verb: 'get', resource: 'nodes', name: 'n1' })).toBe(true);
+  expect(can(proxy, { verb: 'update', resource: 'services', namespace: 'default', name: 'web' })).toBe(false);
+  expect(can(dns, { verb: 'list', resource: 'services' })).toBe(true);
+  expect(can(dns, { verb: 'create', resource: 'services', namespace: 'kube-system' })).toBe(true);
+  expect(can(dns, { verb: 'update', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'kube-system', name: 'kube-dns-a' })).toBe(true);
+  expect(can(dns, { verb: 'update', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'default', name: 'web-a' })).toBe(false);
+  expect(can(dns, { verb: 'delete', resource: 'services', namespace: 'default', name: 'web' })).toBe(false);
+  expect(can(dns, { verb: 'list', resource: 'pods' })).toBe(false);
+});

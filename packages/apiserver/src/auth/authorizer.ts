@@ -38,7 +38,8 @@ export interface PodLookup {
   podsOnNode(namespace: string, node: string): Pod[];
 }
 
-type Rule = { group?: string; resources: string[]; verbs: string[] };
+/** Verbs on resources of a group (the core group when unset); with `namespaces`, only on objects in those namespaces. */
+type Rule = { group?: string; resources: string[]; verbs: string[]; namespaces?: string[] };
 
 const read = ['get', 'list', 'watch'];
 
@@ -69,6 +70,19 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['serviceaccounts'], verbs: [...read, 'create'] },
     { resources: ['configmaps'], verbs: [...read, 'create', 'update'] },
   ],
+  // The service proxy on each node (Kubernetes' system:node-proxier role).
+  'system:kube-proxy': [
+    { resources: ['services', 'endpoints', 'nodes'], verbs: read },
+    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: read },
+    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+  ],
+  // The cluster DNS: reads what it answers for; keeps its own kube-dns service and endpoints.
+  'system:kube-dns': [
+    { resources: ['services', 'endpoints', 'namespaces'], verbs: read },
+    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: read },
+    { resources: ['services', 'endpoints'], verbs: ['create', 'delete', 'patch', 'update'], namespaces: ['kube-system'] },
+    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: ['create', 'delete', 'patch', 'update'], namespaces: ['kube-system'] },
+  ],
 };
 
 /** What every authenticated user may do (Kubernetes' system:basic-user): ask about itself. */
@@ -82,9 +96,13 @@ const discoveryPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/ve
 
 export const nodeUserPrefix = 'system:node:';
 
-function matches(rules: Rule[], group: string, resource: string, verb: string): boolean {
+function matches(rules: Rule[], group: string, resource: string, a: RequestAttributes): boolean {
   return rules.some(
-    (r) => (r.group === '*' || (r.group ?? '') === group) && (r.resources.includes(resource) || r.resources.includes('*')) && r.verbs.includes(verb),
+    (r) =>
+      (r.group === '*' || (r.group ?? '') === group) &&
+      (r.resources.includes(resource) || r.resources.includes('*')) &&
+      r.verbs.includes(a.verb) &&
+      (r.namespaces === undefined || (a.namespace !== undefined && r.namespaces.includes(a.namespace))),
   );
 }
 
@@ -108,10 +126,10 @@ export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup)
   if (user.groups.includes('system:masters')) return { allowed: true };
   const group = a.group ?? '';
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  if (matches(basicUserRules, group, resource, a.verb)) return { allowed: true };
+  if (matches(basicUserRules, group, resource, a)) return { allowed: true };
   const denied = (why?: string): Decision => ({ allowed: false, ...(why ? { reason: why } : {}), message: forbiddenMessage(user, a, why) });
   const rules = componentRules[user.name];
-  if (rules) return matches(rules, group, resource, a.verb) ? { allowed: true } : denied();
+  if (rules) return matches(rules, group, resource, a) ? { allowed: true } : denied();
   if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
     return authorizeNode(user.name.slice(nodeUserPrefix.length), a, group, resource, pods)
       ? { allowed: true }

@@ -104,7 +104,7 @@ interface TokenEntry {
 
 /**
  * Sets up a cluster's credentials once: a CA, the API server's certificate, a token per
- * identity (admin, scheduler, controller manager, each node) and a kubeconfig per
+ * identity (admin, scheduler, controller manager, service proxy, cluster DNS, each node) and a kubeconfig per
  * identity carrying the CA and token. Files that exist are kept, so a restart reuses them;
  * secrets are written mode 0600.
  */
@@ -149,6 +149,8 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
     { user: 'system:kube-scheduler', uid: 'scheduler', groups: [], kubeconfig: 'scheduler.kubeconfig' },
     { user: 'system:kube-controller-manager', uid: 'controller-manager', groups: [], kubeconfig: 'controller-manager.kubeconfig' },
     { user: 'system:apiserver', uid: 'apiserver', groups: ['system:masters'], kubeconfig: 'apiserver.kubeconfig' },
+    { user: 'system:kube-proxy', uid: 'kube-proxy', groups: [], kubeconfig: 'kube-proxy.kubeconfig' },
+    { user: 'system:kube-dns', uid: 'kube-dns', groups: [], kubeconfig: 'kube-dns.kubeconfig' },
     ...opts.nodes.map((n) => ({ user: `system:node:${n}`, uid: `node-${n}`, groups: ['system:nodes'], kubeconfig: `node-${n}.kubeconfig` })),
   ];
   const entries: TokenEntry[] = identities.map((id) => ({ ...id, token: existing.get(id.user) ?? crypto.randomBytes(24).toString('base64url') }));

@@ -6,10 +6,10 @@
 // record whose service never got written (a crash in between) is reclaimed by repair().
 
 import type { KubeObject, Service, StatusCause } from '@peapod/api';
-import { clusterIPNone, fieldInvalid, rfc3339 } from '@peapod/api';
+import { clusterIPNone, fieldInvalid, ipv4ToNumber, numberToIPv4, rfc3339, type IPv4Range } from '@peapod/api';
 import { KeyExistsError, KeyNotFoundError, type Store } from '../storage/types';
 import { invalid, StatusError } from '../errors';
-import { ipv4ToNumber, numberToIPv4, type IPv4Range, type PortRange } from './service-ranges';
+import type { PortRange } from './service-ranges';
 import type { FinishWrite } from './strategy';
 
 /** The service a record belongs to. */

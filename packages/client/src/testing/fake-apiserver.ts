@@ -38,8 +38,11 @@ interface Route {
 
 function parseRoute(pathname: string): Route | undefined {
   const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
-  if (parts[0] !== 'api' || parts[1] !== 'v1') return undefined;
-  let rest = parts.slice(2);
+  // Core resources under /api/v1, those of named groups under /apis/GROUP/VERSION.
+  let rest: string[];
+  if (parts[0] === 'api' && parts[1] === 'v1') rest = parts.slice(2);
+  else if (parts[0] === 'apis' && parts.length >= 4) rest = parts.slice(3);
+  else return undefined;
   let namespace: string | undefined;
   if (rest[0] === 'namespaces' && rest.length >= 3) {
     namespace = rest[1];

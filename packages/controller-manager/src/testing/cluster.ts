@@ -6,6 +6,7 @@ import type { Pod, ReplicationController } from '@peapod/api';
 import { Client, Informer, createLogger } from '@peapod/client';
 import { startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+export { waitFor } from '@peapod/client/testing';
 import { FakeNodes, startControllerManager, startScheduler } from './processes';
 import { isPodLive } from '../replication/controller';
 
@@ -46,21 +47,6 @@ export async function startCluster(opts: { controllerManagerArgs?: string[]; run
     },
   };
   return cluster;
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export function rcManifest(name: string, replicas: number, extra: Partial<NonNullable<ReplicationController['spec']>> = {}): ReplicationController {
