@@ -119,6 +119,8 @@ export const coreDescriptions: Descriptions = {
     terminationGracePeriodSeconds: 'Seconds a deleted pod has between TERM and KILL (30 by default); 0 stops it at once.',
     activeDeadlineSeconds: 'Seconds the pod may run, counted from its start, before the system fails it.',
     dnsPolicy: 'How the pod resolves names: ClusterFirst (the default), ClusterFirstWithHostNet, Default or None.',
+    dnsConfig: "Resolver settings added to those of dnsPolicy (with None, the pod's only ones).",
+    hostAliases: "Extra lines of the pod's /etc/hosts.",
     nodeSelector: 'Labels a node must have for the pod to be scheduled onto it.',
     serviceAccountName: 'The service account the pod runs as.',
     serviceAccount: 'Deprecated: use serviceAccountName.',
@@ -140,6 +142,14 @@ export const coreDescriptions: Descriptions = {
     preemptionPolicy: 'Whether this pod may preempt lower-priority pods: PreemptLowerPriority or Never.',
     enableServiceLinks: 'Whether environment variables describing services are injected into the containers.',
   },
+  PodDNSConfig: {
+    '': "What goes into the pod's /etc/resolv.conf besides what its dnsPolicy gives.",
+    nameservers: 'Resolver addresses, after those of the policy (at most 3 in all).',
+    searches: 'Search domains, after those of the policy.',
+    options: 'Resolver options; one named like an option of the policy replaces it.',
+  },
+  PodDNSConfigOption: { '': 'A resolver option ("ndots:2").', name: 'Its name.', value: 'Its value, if it takes one.' },
+  HostAlias: { '': "Names for an address in the pod's /etc/hosts.", ip: 'The address.', hostnames: 'The names.' },
   Container: {
     '': 'One container of a pod: an image and how to run it.',
     name: 'The name of the container, unique in the pod.',
