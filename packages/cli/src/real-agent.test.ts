@@ -2,9 +2,10 @@
 // apiserver's log proxy, and a pod's termination as delete (live) and describe show it.
 
 import type { Lifecycle } from '@peapod/api';
+import { Client } from '@peapod/client';
 import { startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer } from '@peapod/client/testing';
-import { DockerNode, busybox, hasDocker } from '@peapod/client/testing';
+import { DockerNode, busybox, createNamespaceDefaults, hasDocker } from '@peapod/client/testing';
 import { peactlFor, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 
@@ -65,6 +66,9 @@ withDocker('peactl with a real agent', () => {
     server = await startApiServer();
     run = peactlFor(server.url);
     await node.start(server.url, { backoffBase: 0.5 });
+    const admin = new Client({ server: server.url });
+    await createNamespaceDefaults(admin);
+    admin.close();
     const pods = [
       podManifest('counter', [{ name: 'loop', script: counter }]),
       podManifest('duo', [

@@ -2,9 +2,9 @@
 // network of their own; everything they create is found again by label and removed.
 import { randomBytes } from 'crypto';
 import Docker from 'dockerode';
-import type { Container, KubeObject, Pod } from '@peapod/api';
-import { ApiError, Client } from '@peapod/client';
-import { sleep, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
+import type { Container, Pod } from '@peapod/api';
+import { Client } from '@peapod/client';
+import { createNamespaceDefaults, sleep, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 
 export { sleep, waitFor };
@@ -79,16 +79,9 @@ export class TestCluster {
     return this.client;
   }
 
-  /**
-   * What the controller manager (not run here) gives a namespace: the `default` service account
-   * and kube-root-ca.crt (no CA over plain HTTP), which every pod's kube-api-access volume reads.
-   */
+  /** What the controller manager (not run here) gives a namespace. */
   async namespaceDefaults(namespace: string): Promise<void> {
-    const created = async (p: Promise<unknown>) => p.catch((err: unknown) => {
-      if (!(err instanceof ApiError && err.code === 409)) throw err;
-    });
-    await created(this.api.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } }));
-    await created(this.api.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace }, data: { 'ca.crt': '' } } as KubeObject));
+    await createNamespaceDefaults(this.api, namespace);
   }
 
   get api(): Client {

@@ -6,3 +6,4 @@ export * from './docker-node';
 export * from './service-cluster';
 export * from './fake-apiserver';
 export * from './wait';
+export * from './namespace-defaults';
