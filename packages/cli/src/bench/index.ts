@@ -34,7 +34,7 @@ export interface BenchOptions {
   kubectlPath?: string;
 }
 
-const peactlMain = path.join(__dirname, 'main.js');
+const peactlMain = path.join(__dirname, '..', 'main.js');
 const peakPreload = path.join(__dirname, 'bench-peak.js');
 
 function readHwmKiB(pid: number): number | undefined {
