@@ -1,23 +1,22 @@
 // The agent assembled: node registration, status and lease (the heartbeat), the informers on
-// this node and its pods, one worker per pod, the runtime relist, and the log server.
+// this node and its pods, one worker per pod and their probes (NodePods), the runtime relist
+// (for runtimes that do not report their own changes), and the log server.
 import type http from 'http';
-import type { Node, Pod } from '@peapod/api';
+import type { Node, NodeSpec, Pod } from '@peapod/api';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { apiEventRecorder } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeLeaseManager } from './node-lease';
+import { NodePods } from './node-pods';
 import { NodeStatusManager, hostCapacity } from './node-status';
-import { PodWorkers } from './pod-workers';
-import { ProbeManager, probeTitle } from './probe';
 import { Relister } from './relist';
-import type { DockerRuntime } from './runtime';
-import { PodSyncer } from './sync-pod';
+import type { ContainerRuntime } from './runtime';
 
 export interface AgentOptions {
   client: Client;
-  runtime: DockerRuntime;
+  runtime: ContainerRuntime;
   log: Logger;
   nodeName: string;
   /** InternalIP of the node and the address the log server binds. */
@@ -39,6 +38,8 @@ export interface AgentOptions {
   memory?: string;
   maxPods?: number;
   cgroupParent?: string;
+  /** Spec fields of the Node this agent registers (the fake runtime's podCIDR). */
+  nodeSpec?: NodeSpec;
   /** require log readers to be the API server (or admins), checked by TokenReview */
   authenticateCallers?: boolean;
 }
@@ -50,8 +51,7 @@ export class Agent {
   private nodeInformer?: Informer<Node>;
   private informer?: Informer<Pod>;
   private relister?: Relister;
-  private workers?: PodWorkers;
-  private probes?: ProbeManager;
+  private pods?: NodePods;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -63,23 +63,10 @@ export class Agent {
 
   async start(): Promise<void> {
     const { client, runtime, log, nodeName } = this.opts;
-    const events = apiEventRecorder(client, nodeName, log);
-    // Workers exist before any probe reports: a verdict that changes syncs its pod.
-    let workers: PodWorkers | undefined;
-    const probes = new ProbeManager({
-      exec: (id, cmd, timeoutMs) => runtime.execInContainer(id, cmd, timeoutMs),
-      onChange: (uid) => workers?.sync(uid),
-      onUnhealthy: (pod, _container, kind, outcome) => {
-        const verb = outcome.result === 'error' ? 'errored' : 'failed';
-        void events.record(pod, 'Warning', 'Unhealthy', `${probeTitle(kind)} probe ${verb}: ${outcome.output}`);
-      },
-    });
-    this.probes = probes;
-    const syncer = new PodSyncer({
+    const pods = new NodePods({
       runtime,
       client,
-      events,
-      probes,
+      events: apiEventRecorder(client, nodeName, log),
       log,
       nodeName,
       hostIP: this.opts.address,
@@ -91,13 +78,12 @@ export class Agent {
       backoffBaseMs: this.opts.backoffBaseMs,
       ...(this.opts.cgroupParent !== undefined ? { cgroupParent: this.opts.cgroupParent } : {}),
     });
-    workers = new PodWorkers((uid) => syncer.sync(uid), log);
-    this.workers = workers;
+    this.pods = pods;
 
     this.server = await listen(
       createLogServer({
         runtime,
-        uidOf: (ns, name) => syncer.uidOf(ns, name),
+        uidOf: (ns, name) => pods.syncer.uidOf(ns, name),
         log,
         ...(this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {}),
       }),
@@ -121,11 +107,9 @@ export class Agent {
       statusUpdateIntervalMs: this.opts.heartbeatIntervalMs,
       statusReportIntervalMs: this.opts.statusReportIntervalMs,
       current: currentNode,
-      runtimeVersion: async () => `docker://${(await runtime.docker.version()).Version}`,
-      runtimeHealthy: async () => {
-        await runtime.docker.ping();
-        return true;
-      },
+      runtimeVersion: () => runtime.version(),
+      runtimeHealthy: () => runtime.healthy(),
+      ...(this.opts.nodeSpec ? { spec: this.opts.nodeSpec } : {}),
     });
     const registered = await this.nodeStatus.register();
     nodeInformer.start();
@@ -141,39 +125,17 @@ export class Agent {
 
     const informer = new Informer<Pod>(client, 'pods', { fieldSelector: `spec.nodeName=${nodeName}`, logger: log });
     this.informer = informer;
-    const updated = (pod: Pod): void => {
-      const uid = syncer.podUpdated(pod);
-      if (uid) workers.sync(uid);
-    };
-    informer.on('add', updated);
-    informer.on('update', (oldPod, newPod) => {
-      // Same name, new uid: the old pod is gone.
-      if (oldPod.metadata.uid !== newPod.metadata.uid) {
-        const gone = syncer.podDeleted(oldPod);
-        if (gone) workers.sync(gone);
-      }
-      updated(newPod);
-    });
-    informer.on('delete', (pod) => {
-      const uid = syncer.podDeleted(pod);
-      if (uid) workers.sync(uid);
-    });
+    informer.on('add', (pod) => pods.added(pod));
+    informer.on('update', (oldPod, pod) => pods.updated(oldPod, pod));
+    informer.on('delete', (pod) => pods.deleted(pod));
     informer.start();
     await informer.waitForSync();
 
     // Only now that every pod of this node is known can containers of unknown pods be orphans.
-    this.relister = new Relister(
-      runtime,
-      (uids) => {
-        for (const uid of uids) {
-          syncer.noteContainersOf(uid);
-          workers.sync(uid);
-        }
-      },
-      log,
-      this.opts.relistPeriodMs,
-    );
-    this.relister.start();
+    if (!runtime.watchChanges) {
+      this.relister = new Relister(runtime, (uids) => pods.containersChanged(uids), log, this.opts.relistPeriodMs);
+      this.relister.start();
+    }
     log.info('agent started', { node: nodeName, port: this.port });
   }
 
@@ -184,8 +146,7 @@ export class Agent {
     this.nodeStatus?.stop();
     this.nodeLease?.stop();
     this.nodeInformer?.stop();
-    this.workers?.stop();
-    this.probes?.stopAll();
+    this.pods?.stop();
     const server = this.server;
     if (server) {
       server.closeAllConnections();

@@ -1,10 +1,16 @@
+// The agent as a library: what runs one node (its pods' workers and probes, pod syncer, node
+// status, runtimes, flags), so that peapod-hollow runs many nodes from the same code. main.ts
+// is the peapod-agent command.
 export * from './runtime';
 export { Agent, type AgentOptions } from './agent';
+export { NodePods, type NodePodsOptions } from './node-pods';
 export { PodWorkers, type SyncFn, type SyncOutcome, type PodWorkersOptions } from './pod-workers';
 export { PodSyncer, type PodSyncerOptions, GONE_POD_GRACE_SECONDS } from './sync-pod';
 export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch, type StatusInput } from './status';
 export { admitPod, privilegedFields, type AdmissionResult } from './admission';
 export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions } from './node-status';
+export { apiEventRecorder, type EventRecorder, type EventType } from './events';
 export { Relister } from './relist';
 export { RestartBackoff } from './backoff';
 export { createLogServer, pickAttempt } from './log-server';
+export * as flags from './flags';

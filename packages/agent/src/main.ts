@@ -2,53 +2,34 @@
 // peapod-agent: flags, wiring and signals; the work is in agent.ts and the modules it uses.
 import fs from 'fs';
 import os from 'os';
-import { InvalidArgumentError, Option } from 'commander';
-import { isValidQuantity, parseResolvConf } from '@peapod/api';
+import { InvalidArgumentError } from 'commander';
+import { parseResolvConf } from '@peapod/api';
 import type { ResolvConf } from '@peapod/api';
 import { componentCommand, connectOrExit, createLogger, flagValue, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { Agent } from './agent';
-import { DockerRuntime } from './runtime';
-
-const durationMs = flagValue.duration({ bareSeconds: true });
-
-/** A period: a Go duration or a bare number of seconds ("10", "0.5", "2s", "500ms"), more than zero. */
-function period(value: string): number {
-  const ms = durationMs(value);
-  if (ms <= 0) throw new InvalidArgumentError('must be a positive duration');
-  return ms;
-}
-
-function periodOption(flags: string, description: string, fallback: string): Option {
-  return new Option(flags, description).argParser(period).default(period(fallback), fallback);
-}
-
-function quantity(value: string): string {
-  if (!isValidQuantity(value)) throw new InvalidArgumentError('must be a quantity such as 2, 1500m, 4Gi');
-  return value;
-}
+import { cidr, defaultAddress, delayOption, periodOption, quantity } from './flags';
+import { DockerRuntime, FakeRuntime, defaultPodCidr } from './runtime';
+import type { ContainerRuntime } from './runtime';
 
 /** The node's resolvers, as pods with dnsPolicy Default see them; "": none. */
 function readResolvConf(file: string): ResolvConf {
   return parseResolvConf(file === '' ? '' : orExit('peapod-agent', () => fs.readFileSync(file, 'utf8')));
 }
 
-function runtimeName(value: string): 'docker' {
-  if (value !== 'docker') throw new InvalidArgumentError('only docker is supported');
-  return value;
-}
+type RuntimeName = 'docker' | 'fake';
 
-/** The host's first non-loopback IPv4 address, else loopback. */
-function defaultAddress(): string {
-  for (const addresses of Object.values(os.networkInterfaces())) {
-    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
+function runtimeName(value: string): RuntimeName {
+  if (value !== 'docker' && value !== 'fake') throw new InvalidArgumentError('must be docker or fake');
+  return value;
 }
 
 interface Flags extends ComponentFlags {
   nodeName: string;
-  runtime: 'docker';
+  runtime: RuntimeName;
+  podCidr?: string;
+  fakeStartDelay: number;
+  fakeTermDelay: number | null;
   port: number;
   address?: string;
   allowPrivileged: boolean;
@@ -70,7 +51,10 @@ interface Flags extends ComponentFlags {
 
 const program = componentCommand('peapod-agent', 'Runs the pods bound to this node in Docker and reports their status')
   .option('--node-name <name>', 'name of this node', os.hostname())
-  .option('--runtime <name>', 'container runtime', runtimeName, 'docker')
+  .option('--runtime <name>', 'container runtime: docker, or fake (pods without containers, for scale tests)', runtimeName, 'docker')
+  .option('--pod-cidr <cidr>', 'fake runtime: the range pod IPs come from (default: a /24 in 10.128.0.0/9 derived from the node name)', cidr)
+  .addOption(delayOption('--fake-start-delay <duration>', 'fake runtime: from container start to running', '1s'))
+  .addOption(delayOption('--fake-term-delay <duration>', 'fake runtime: from TERM to exit ("never": containers ignore TERM until KILL)', '0', { never: true }))
   .option('--port <port>', 'port of the log server the API server proxies to', flagValue.port, 10250)
   .option('--address <ip>', "this node's InternalIP, where the log server listens (default: first non-loopback IPv4)")
   .option('--allow-privileged [bool]', 'run pods with privileged containers', flagValue.bool, true)
@@ -95,11 +79,15 @@ const log = createLogger('agent', { level: flags.logLevel });
 
 const { client, options } = connectOrExit('peapod-agent', flags);
 
-const runtime = new DockerRuntime({
-  nodeName: flags.nodeName,
-  logger: (level, msg, fields) => log[level](msg, fields),
-  dns: { clusterDNS: flags.clusterDns, clusterDomain: flags.clusterDomain, host: readResolvConf(flags.resolvConf) },
-});
+const podCIDR = flags.podCidr ?? defaultPodCidr(flags.nodeName);
+const runtime: ContainerRuntime =
+  flags.runtime === 'fake'
+    ? new FakeRuntime({ nodeName: flags.nodeName, podCIDR, startDelayMs: flags.fakeStartDelay, termDelayMs: flags.fakeTermDelay })
+    : new DockerRuntime({
+        nodeName: flags.nodeName,
+        logger: (level, msg, fields) => log[level](msg, fields),
+        dns: { clusterDNS: flags.clusterDns, clusterDomain: flags.clusterDomain, host: readResolvConf(flags.resolvConf) },
+      });
 
 const agent = new Agent({
   client,
@@ -120,6 +108,7 @@ const agent = new Agent({
   memory: flags.memory,
   maxPods: flags.maxPods,
   cgroupParent: flags.cgroupRoot,
+  ...(flags.runtime === 'fake' ? { nodeSpec: { podCIDR, podCIDRs: [podCIDR] } } : {}),
   // A cluster with credentials has authentication: then only the API server may read logs here.
   authenticateCallers: options.token !== undefined,
 });

@@ -1,6 +1,6 @@
 import os from 'os';
 import { canonicalJson, formatBytes, rfc3339 } from '@peapod/api';
-import type { Node, NodeCondition, NodeStatus, NodeSystemInfo } from '@peapod/api';
+import type { Node, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo } from '@peapod/api';
 import { isAlreadyExists, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
@@ -28,6 +28,8 @@ export interface NodeStatusOptions {
   runtimeVersion: () => Promise<string>;
   /** Whether the container runtime answers; a node without one is not Ready. */
   runtimeHealthy: () => Promise<boolean>;
+  /** Spec fields the Node is created with (podCIDR). */
+  spec?: NodeSpec;
 }
 
 export function hostCapacity(opts: Pick<NodeStatusOptions, 'cpu' | 'memory' | 'maxPods'>): Record<string, string> {
@@ -117,7 +119,7 @@ export class NodeStatusManager {
         name: nodeName,
         labels: { 'kubernetes.io/hostname': nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': nodeInfo('').architecture },
       },
-      spec: {},
+      spec: { ...this.opts.spec },
       status: await this.status(),
     };
     try {

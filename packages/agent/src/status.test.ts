@@ -41,7 +41,7 @@ const infra = (): RuntimeContainer => ({ ...rc('POD', 'running'), isInfra: true 
 describe('computePodStatus', () => {
   it('reports a running pod: phase, ready conditions, IPs, container ids and images', () => {
     const a = rc('a', 'running');
-    const s = computePodStatus({ pod: pod('Always'), containers: [infra(), a], hostIP: '10.0.0.1', podIP: '172.18.0.2', now });
+    const s = computePodStatus({ pod: pod('Always'), containers: [infra(), a], hostIP: '10.0.0.1', runtime: 'docker', podIP: '172.18.0.2', now });
     expect(s.phase).toBe('Running');
     expect(s.podIP).toBe('172.18.0.2');
     expect(s.podIPs).toEqual([{ ip: '172.18.0.2' }]);
@@ -65,7 +65,7 @@ describe('computePodStatus', () => {
   });
 
   it('is Pending with ContainerCreating while a container has not started', () => {
-    const s = computePodStatus({ pod: pod('Always', ['a', 'b']), containers: [rc('a', 'running')], hostIP: 'h', now });
+    const s = computePodStatus({ pod: pod('Always', ['a', 'b']), containers: [rc('a', 'running')], hostIP: 'h', runtime: 'docker', now });
     expect(s.phase).toBe('Pending');
     expect(s.containerStatuses?.[1].state).toEqual({ waiting: { reason: 'ContainerCreating' } });
     const ready = s.conditions?.find((c) => c.type === 'Ready');
@@ -75,7 +75,7 @@ describe('computePodStatus', () => {
   it('shows a crash-looping container as waiting, with its last exit and restart count', () => {
     const old = rc('a', 'exited', { exitCode: 2, restartCount: 3 });
     const waiting = new Map([['a', { reason: 'CrashLoopBackOff', message: 'back-off 20s' }]]);
-    const s = computePodStatus({ pod: pod('Always'), containers: [old], hostIP: 'h', waiting, now });
+    const s = computePodStatus({ pod: pod('Always'), containers: [old], hostIP: 'h', runtime: 'docker', waiting, now });
     expect(s.phase).toBe('Running');
     const cs = s.containerStatuses?.[0];
     expect(cs?.state).toEqual({ waiting: { reason: 'CrashLoopBackOff', message: 'back-off 20s' } });
@@ -87,35 +87,35 @@ describe('computePodStatus', () => {
   it('keeps the attempt before a restart as lastState', () => {
     const first = rc('a', 'exited', { exitCode: 1, restartCount: 0 });
     const second = rc('a', 'running', { restartCount: 1 });
-    const s = computePodStatus({ pod: pod('OnFailure'), containers: [first, second], hostIP: 'h', now });
+    const s = computePodStatus({ pod: pod('OnFailure'), containers: [first, second], hostIP: 'h', runtime: 'docker', now });
     expect(s.containerStatuses?.[0]).toMatchObject({ restartCount: 1, state: { running: {} }, lastState: { terminated: { exitCode: 1 } } });
   });
 
   it('ends Never pods Failed and OnFailure pods that exit 0 Succeeded, and keeps that phase', () => {
-    const failed = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'exited', { exitCode: 7 })], hostIP: 'h', now });
+    const failed = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'exited', { exitCode: 7 })], hostIP: 'h', runtime: 'docker', now });
     expect(failed.phase).toBe('Failed');
     expect(failed.containerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 7, reason: 'Error' });
     expect(failed.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
-    const ok = computePodStatus({ pod: pod('OnFailure'), containers: [rc('a', 'exited')], hostIP: 'h', now });
+    const ok = computePodStatus({ pod: pod('OnFailure'), containers: [rc('a', 'exited')], hostIP: 'h', runtime: 'docker', now });
     expect(ok.phase).toBe('Succeeded');
     expect(ok.containerStatuses?.[0].state?.terminated?.reason).toBe('Completed');
     // Containers removed afterwards do not bring a finished pod back to Pending.
-    const later = computePodStatus({ pod: pod('OnFailure', ['a'], ok), containers: [], hostIP: 'h', now });
+    const later = computePodStatus({ pod: pod('OnFailure', ['a'], ok), containers: [], hostIP: 'h', runtime: 'docker', now });
     expect(later.phase).toBe('Succeeded');
   });
 
   it('reports OOMKilled and containers that could not start', () => {
-    const oom = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'exited', { exitCode: 137, oomKilled: true })], hostIP: 'h', now });
+    const oom = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'exited', { exitCode: 137, oomKilled: true })], hostIP: 'h', runtime: 'docker', now });
     expect(oom.containerStatuses?.[0].state?.terminated?.reason).toBe('OOMKilled');
-    const cannot = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'created', { error: 'exec: "nope": not found' })], hostIP: 'h', now });
+    const cannot = computePodStatus({ pod: pod('Never'), containers: [rc('a', 'created', { error: 'exec: "nope": not found' })], hostIP: 'h', runtime: 'docker', now });
     expect(cannot.containerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 128, reason: 'ContainerCannotRun', message: 'exec: "nope": not found' });
     expect(cannot.phase).toBe('Failed');
   });
 
   it('keeps transition times of unchanged conditions and the start time', () => {
-    const first = computePodStatus({ pod: pod('Always'), containers: [rc('a', 'running')], hostIP: 'h', now });
+    const first = computePodStatus({ pod: pod('Always'), containers: [rc('a', 'running')], hostIP: 'h', runtime: 'docker', now });
     const later = new Date(now.getTime() + 60_000);
-    const again = computePodStatus({ pod: pod('Always', ['a'], first), containers: [rc('a', 'running', { id: first.containerStatuses?.[0].containerID?.slice(9) })], hostIP: 'h', now: later });
+    const again = computePodStatus({ pod: pod('Always', ['a'], first), containers: [rc('a', 'running', { id: first.containerStatuses?.[0].containerID?.slice(9) })], hostIP: 'h', runtime: 'docker', now: later });
     expect(again.startTime).toBe(first.startTime);
     expect(again.conditions).toEqual(first.conditions);
     expect(sameStatus(first, again)).toBe(true);

@@ -19,6 +19,8 @@ export interface StatusInput {
   /** The pod's runtime containers (app and infra, any attempt). */
   containers: RuntimeContainer[];
   hostIP: string;
+  /** The runtime's name: the scheme of container and image IDs (`docker://ID`). */
+  runtime: string;
   /** The infra container's IP, when the sandbox runs. */
   podIP?: string;
   /** Why a container is not running, as the sync decided (back-off, pull or config errors). */
@@ -31,8 +33,8 @@ export interface StatusInput {
 /** The Ready condition's reason while a pod terminates: it takes no new work, whatever its probes say. */
 export const TERMINATING_REASON = 'PodTerminating';
 
-export function dockerContainerID(id: string): string {
-  return `docker://${id}`;
+export function runtimeID(runtime: string, id: string): string {
+  return `${runtime}://${id}`;
 }
 
 /** The attempts of one container, newest first. */
@@ -42,8 +44,8 @@ export function attemptsOf(containers: RuntimeContainer[], name: string): Runtim
     .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.localeCompare(a.createdAt));
 }
 
-export function terminatedState(c: RuntimeContainer): ContainerStateTerminated {
-  const t: ContainerStateTerminated = { exitCode: c.exitCode ?? 0, containerID: dockerContainerID(c.id) };
+export function terminatedState(c: RuntimeContainer, runtime: string): ContainerStateTerminated {
+  const t: ContainerStateTerminated = { exitCode: c.exitCode ?? 0, containerID: runtimeID(runtime, c.id) };
   if (c.state === 'created') {
     // Created but never ran: Docker could not start it.
     t.exitCode = 128;
@@ -65,6 +67,7 @@ interface StatusRules {
 }
 
 function containerStatus(
+  runtime: string,
   name: string,
   image: string,
   attempts: RuntimeContainer[],
@@ -80,11 +83,11 @@ function containerStatus(
     ready: false,
     restartCount: latest?.restartCount ?? previous?.restartCount ?? 0,
     image,
-    imageID: latest ? `docker://${latest.imageId}` : (previous?.imageID ?? ''),
+    imageID: latest ? runtimeID(runtime, latest.imageId) : (previous?.imageID ?? ''),
     started: false,
   };
-  if (latest) status.containerID = dockerContainerID(latest.id);
-  const lastFrom = (c: RuntimeContainer | undefined): ContainerState => (c ? { terminated: terminatedState(c) } : {});
+  if (latest) status.containerID = runtimeID(runtime, latest.id);
+  const lastFrom = (c: RuntimeContainer | undefined): ContainerState => (c ? { terminated: terminatedState(c, runtime) } : {});
   if (latest?.state === 'running') {
     status.state = { running: latest.startedAt ? { startedAt: latest.startedAt } : {} };
     status.lastState = lastFrom(before);
@@ -95,7 +98,7 @@ function containerStatus(
       status.state = { waiting };
       status.lastState = lastFrom(latest);
     } else {
-      status.state = { terminated: terminatedState(latest) };
+      status.state = { terminated: terminatedState(latest, runtime) };
       status.lastState = lastFrom(before);
       status.ready = rules.init && status.state.terminated?.exitCode === 0;
     }
@@ -161,6 +164,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
   const initContainers = pod.spec.initContainers ?? [];
   const statusOf = (c: Container, previous: ContainerStatus[] | undefined, rules: StatusRules): ContainerStatus =>
     containerStatus(
+      input.runtime,
       c.name,
       c.image ?? '',
       attemptsOf(input.containers, c.name),

@@ -324,11 +324,11 @@ export class PodSyncer {
     this.opts.probes.terminating(rec.uid, () => {
       write(async () => {
         const containers = await this.rt.listPodContainers({ uid: rec.uid });
-        return computePodStatus({ pod: rec.pod ?? pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
+        return computePodStatus({ runtime: this.rt.name, pod: rec.pod ?? pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
       }).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
     });
     const before = await this.rt.listPodContainers({ uid: rec.uid });
-    await write(async () => computePodStatus({ pod, containers: before, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes }));
+    await write(async () => computePodStatus({ runtime: this.rt.name, pod, containers: before, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes }));
     pod = rec.pod ?? pod;
     const timeline = this.timeline(pod);
     termination.note = timeline.note;
@@ -336,7 +336,7 @@ export class PodSyncer {
     await this.rt.killPod(pod, Math.max(0, termination.deadline - Date.now()) / 1000, { onStep: timeline.step });
     const after = await this.rt.listPodContainers({ uid: rec.uid });
     rec.waiting.clear();
-    await write(async () => computePodStatus({ pod: rec.pod ?? pod, containers: after, hostIP: this.opts.hostIP, probes }));
+    await write(async () => computePodStatus({ runtime: this.rt.name, pod: rec.pod ?? pod, containers: after, hostIP: this.opts.hostIP, probes }));
     await this.rt.removePod(rec.uid);
     timeline.note(containersGoneEvent(termination.startedAt, Date.now(), termination.graceSeconds));
     termination.note = undefined;
@@ -384,7 +384,7 @@ export class PodSyncer {
       this.opts.probes.update(pod, containers, podIP);
     }
     const probes = this.opts.probes.view(uid);
-    const status = computePodStatus({ pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
+    const status = computePodStatus({ runtime: this.rt.name, pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
     await this.writeStatus(rec, pod, status);
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }

@@ -442,6 +442,7 @@ export interface Taint {
 
 export interface NodeSpec {
   podCIDR?: string;
+  podCIDRs?: string[];
   providerID?: string;
   unschedulable?: boolean;
   taints?: Taint[];

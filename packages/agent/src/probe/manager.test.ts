@@ -40,6 +40,7 @@ function setup() {
   const unhealthy: string[] = [];
   const kindOf = new Map<Probe, ProbeKind>();
   const manager = new ProbeManager({
+    runtime: 'docker',
     exec: async () => ({ exitCode: 0, timedOut: false, output: '', durationMs: 0 }),
     onChange: (uid) => changes.push(uid),
     onUnhealthy: (_pod, container, kind, outcome) => unhealthy.push(`${container} ${kind} ${outcome.result}: ${outcome.output}`),

@@ -3,7 +3,7 @@
 // verdicts the pod status and the pod sync read.
 import type { Container, Pod, Probe } from '@peapod/api';
 import type { RuntimeContainer } from '../runtime';
-import { attemptsOf, dockerContainerID } from '../status';
+import { attemptsOf, runtimeID } from '../status';
 import { runProbe, type RunProbe } from './handlers';
 import type { ProbeState } from './tracker';
 import { ProbeWorker } from './worker';
@@ -11,6 +11,8 @@ import { probeField, probeKinds, type ProbeKind, type ProbeOutcome, type ProbeTa
 
 export interface ProbeManagerOptions {
   exec: ProbeTarget['exec'];
+  /** The runtime's name, the scheme of the container IDs the pod's status reports. */
+  runtime: string;
   /** A verdict changed for a pod: sync it. */
   onChange(uid: string): void;
   /** A probe run failed or errored. */
@@ -65,7 +67,7 @@ export class ProbeManager {
       const attempt = latest?.state === 'running' ? { id: latest.id, startedAtMs: startedAtMs(latest), podIP } : undefined;
       // What the pod's status already says of this very attempt (written before an agent restart).
       const reported = pod.status?.containerStatuses?.find((s) => s.name === container.name);
-      const known = latest !== undefined && reported?.containerID === dockerContainerID(latest.id) ? reported : undefined;
+      const known = latest !== undefined && reported?.containerID === runtimeID(this.opts.runtime, latest.id) ? reported : undefined;
       const resume: Partial<Record<ProbeKind, ProbeState>> = {
         ...(known?.started ? { startup: 'success' } : {}),
         ...(known?.ready ? { readiness: 'success' } : {}),

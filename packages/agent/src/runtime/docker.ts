@@ -119,6 +119,7 @@ function tmpfsOptions(sizeLimit: string | undefined, mode = '1777'): Record<stri
 
 /** The pod runtime on a Docker daemon: one infra container per pod, app containers joined to it. */
 export class DockerRuntime implements ContainerRuntime {
+  readonly name = 'docker';
   readonly docker: Docker;
   private readonly nodeName: string;
   private readonly extraLabels: Record<string, string>;
@@ -137,6 +138,15 @@ export class DockerRuntime implements ContainerRuntime {
     this.pullTimeoutMs = opts.pullTimeoutMs ?? 5 * 60_000;
     this.log = opts.logger ?? (() => undefined);
     this.dns = opts.dns;
+  }
+
+  async version(): Promise<string> {
+    return `docker://${(await this.docker.version()).Version}`;
+  }
+
+  async healthy(): Promise<boolean> {
+    await this.docker.ping();
+    return true;
   }
 
   /** Cgroup driver and version of the daemon, asked once. */

@@ -10,7 +10,11 @@ export interface HookContext {
   /** Where httpGet goes when the handler names no host. */
   podIP: string;
   exec: (id: string, cmd: string[], timeoutMs: number) => Promise<ExecResult>;
+  /** How an httpGet handler is sent; default: a real GET to the pod (the fake runtime answers without a network). */
+  httpGet?: HttpGetFn;
 }
+
+export type HttpGetFn = (action: HTTPGetAction, ctx: HookContext, timeoutMs: number) => Promise<{ ok: boolean; message: string }>;
 
 /** The longest a timer can wait: a hook given this has, in effect, no time limit. */
 export const NO_HOOK_TIMEOUT_MS = 2 ** 31 - 1;
@@ -23,13 +27,13 @@ export function handlerKind(handler: LifecycleHandler): HookHandlerKind {
 }
 
 /** One GET; 2xx and 3xx count as success, as Kubernetes judges HTTP handlers. */
-async function httpGet(action: HTTPGetAction, ctx: HookContext, timeoutMs: number): Promise<{ ok: boolean; message: string }> {
+const httpGet: HttpGetFn = async (action, ctx, timeoutMs) => {
   if (!action.host && !ctx.podIP) return { ok: false, message: 'no host for httpGet: the pod has no IP' };
   const url = httpGetUrl(action, ctx.podIP, resolvePort(ctx.container, action.port));
   const answer = await httpGetOnce(action, url, timeoutMs);
   if (answer.error !== undefined) return { ok: false, message: `GET ${url}: ${answer.error}` };
   return { ok: isHttpSuccess(answer.code), message: `HTTP ${answer.code} from ${url}` };
-}
+};
 
 /**
  * Runs a lifecycle handler with at most timeoutMs; past that it reports timed-out (the
@@ -54,7 +58,7 @@ export async function runHandler(handler: LifecycleHandler, ctx: HookContext, ti
       return done('failed', `command ${JSON.stringify(cmd)} exited with ${result.exitCode}: ${result.output.trim()}`);
     }
     if (handler.httpGet) {
-      const result = await httpGet(handler.httpGet, ctx, timeoutMs);
+      const result = await (ctx.httpGet ?? httpGet)(handler.httpGet, ctx, timeoutMs);
       if (Date.now() - start >= timeoutMs && !result.ok) return done('timed-out', result.message);
       return done(result.ok ? 'ok' : 'failed', result.message);
     }

@@ -1,5 +1,5 @@
 import type { Pod } from '@peapod/api';
-import { handlerKind, runHandler } from './hooks';
+import { handlerKind, runHandler, type HttpGetFn } from './hooks';
 import { podIdentity } from './labels';
 import type { OnSignal } from './stop';
 import type {
@@ -23,6 +23,8 @@ export interface KillPodDeps {
   terminate(id: string, killAtMs: number, onSignal?: OnSignal): Promise<StopResult>;
   exec(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
   removeContainer(id: string): Promise<void>;
+  /** How httpGet hooks are sent (default: over the network). */
+  httpGet?: HttpGetFn;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function killContainer(
   start: number,
   deadline: number,
   podIP: string,
-  deps: Pick<KillPodDeps, 'terminate' | 'exec'>,
+  deps: Pick<KillPodDeps, 'terminate' | 'exec' | 'httpGet'>,
   opts: KillPodOptions,
 ): Promise<ContainerKillReport> {
   const name = target.containerName;
@@ -46,7 +48,7 @@ export async function killContainer(
   let killAt = deadline;
   let extended = false;
   if (spec && preStopHandler) {
-    const ctx = { container: spec, containerId: target.id, podIP, exec: deps.exec };
+    const ctx = { container: spec, containerId: target.id, podIP, exec: deps.exec, httpGet: deps.httpGet };
     opts.onStep?.({ kind: 'preStopStarted', container: name, handler: handlerKind(preStopHandler), at: Date.now() });
     preStop = await runHandler(preStopHandler, ctx, deadline - Date.now());
     opts.onStep?.({ kind: 'preStopFinished', container: name, result: preStop, at: Date.now() });

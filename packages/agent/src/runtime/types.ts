@@ -1,5 +1,6 @@
 import type { Readable } from 'stream';
 import type { Container, Pod } from '@peapod/api';
+import type { RunProbe } from '../probe/handlers';
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
@@ -199,6 +200,23 @@ export interface PodVolumeRecord {
 
 /** What a pod worker needs from a container runtime. */
 export interface ContainerRuntime {
+  /** `docker`, `fake`: the scheme of container and image IDs in pod status (`docker://ID`). */
+  readonly name: string;
+  /** What the node reports as its container runtime, e.g. `docker://24.0.7`. */
+  version(): Promise<string>;
+  /** Whether the runtime answers; a node whose runtime does not is not Ready. */
+  healthy(): Promise<boolean>;
+  /**
+   * A runtime that reports its containers' own changes (an exit) calls listener with the
+   * pod's uid, and needs no polling; one without this method is polled (see Relister).
+   */
+  watchChanges?(listener: (podUid: string) => void): void;
+  /**
+   * A runtime whose containers no network reaches (the fake one) answers probes itself;
+   * without this method, probes run for real (exec through execInContainer, httpGet and
+   * tcpSocket over the network).
+   */
+  runProbe?: RunProbe;
   ensureImage(image: string, pullPolicy?: PullPolicy): Promise<EnsureImageResult>;
   imagePresent(image: string): Promise<boolean>;
   createSandbox(pod: Pod, opts: SandboxOptions): Promise<SandboxInfo>;

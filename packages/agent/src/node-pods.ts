@@ -1,0 +1,66 @@
+// The pods of one node: a PodSyncer, one worker per pod and the probes of their containers,
+// fed with the API's view of the node's pods and with the runtime's changes. The agent feeds
+// it from an informer of its own; peapod-hollow feeds many of them from one informer shared
+// by all its nodes.
+
+import type { Pod } from '@peapod/api';
+import { PodWorkers } from './pod-workers';
+import { ProbeManager, probeTitle } from './probe';
+import { PodSyncer, type PodSyncerOptions } from './sync-pod';
+
+export type NodePodsOptions = Omit<PodSyncerOptions, 'probes'>;
+
+export class NodePods {
+  readonly syncer: PodSyncer;
+  readonly workers: PodWorkers;
+  readonly probes: ProbeManager;
+
+  constructor(opts: NodePodsOptions) {
+    const { runtime, events, log } = opts;
+    // A verdict that changes syncs its pod (the workers exist before any probe runs).
+    this.probes = new ProbeManager({
+      runtime: runtime.name,
+      exec: (id, cmd, timeoutMs) => runtime.execInContainer(id, cmd, timeoutMs),
+      onChange: (uid) => this.workers.sync(uid),
+      onUnhealthy: (pod, _container, kind, outcome) => {
+        const verb = outcome.result === 'error' ? 'errored' : 'failed';
+        void events.record(pod, 'Warning', 'Unhealthy', `${probeTitle(kind)} probe ${verb}: ${outcome.output}`);
+      },
+      ...(runtime.runProbe ? { run: runtime.runProbe.bind(runtime) } : {}),
+    });
+    this.syncer = new PodSyncer({ ...opts, probes: this.probes });
+    this.workers = new PodWorkers((uid) => this.syncer.sync(uid), log);
+    runtime.watchChanges?.((uid) => this.containersChanged([uid]));
+  }
+
+  /** A pod of this node appeared in the API. */
+  added(pod: Pod): void {
+    const uid = this.syncer.podUpdated(pod);
+    if (uid) this.workers.sync(uid);
+  }
+
+  updated(oldPod: Pod, pod: Pod): void {
+    // Same name, new uid: the old pod is gone.
+    if (oldPod.metadata.uid !== pod.metadata.uid) this.deleted(oldPod);
+    this.added(pod);
+  }
+
+  deleted(pod: Pod): void {
+    const uid = this.syncer.podDeleted(pod);
+    if (uid) this.workers.sync(uid);
+  }
+
+  /** The runtime says these pods' containers changed (or exist, for pods the API never told us about). */
+  containersChanged(uids: Iterable<string>): void {
+    for (const uid of uids) {
+      this.syncer.noteContainersOf(uid);
+      this.workers.sync(uid);
+    }
+  }
+
+  /** Stops starting syncs and probing; running syncs finish on their own. */
+  stop(): void {
+    this.workers.stop();
+    this.probes.stopAll();
+  }
+}
