@@ -110,6 +110,37 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     expect(q.get('allowWatchBookmarks')).toBe('true');
   });
 
+  it('keeps indexes in step with the cache: added before or after the list, through updates, deletes and relists', async () => {
+    fake.set('pods', pod('a', { app: 'x' }));
+    fake.set('pods', pod('b', { app: 'y' }));
+    const inf = makeInformer();
+    const byApp = (o: KubeObject): string[] => (o.metadata.labels?.app ? [o.metadata.labels.app] : []);
+    inf.addIndex('app', byApp);
+    inf.start();
+    await inf.waitForSync();
+    inf.addIndex('ns', (o) => [o.metadata.namespace ?? '']);
+    const names = (index: string, value: string): string[] => inf.byIndex(index, value).map(objectKey).sort();
+    expect(names('app', 'x')).toEqual(['ns/a']);
+    expect(names('ns', 'ns')).toEqual(['ns/a', 'ns/b']);
+    expect(() => inf.addIndex('app', byApp)).toThrow(/already has an index app/);
+    expect(() => inf.byIndex('nope', 'x')).toThrow(/no index nope/);
+
+    await waitFor(() => fake.watcherCount() === 1);
+    fake.set('pods', pod('b', { app: 'x' }));
+    fake.set('pods', pod('c'));
+    fake.remove('pods', 'ns', 'a');
+    await waitFor(() => inf.get('ns/c') !== undefined && inf.get('ns/a') === undefined);
+    expect(names('app', 'x')).toEqual(['ns/b']);
+    expect(names('app', 'y')).toEqual([]);
+    expect(names('ns', 'ns')).toEqual(['ns/b', 'ns/c']);
+
+    fake.set('pods', pod('d', { app: 'y' }));
+    fake.compact();
+    fake.closeWatches();
+    await waitFor(() => inf.get('ns/d') !== undefined);
+    expect(names('app', 'y')).toEqual(['ns/d']);
+  });
+
   it('resumes a closed watch from the last resourceVersion without relisting', async () => {
     fake.set('pods', pod('a'));
     const inf = makeInformer();

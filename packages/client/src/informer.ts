@@ -51,6 +51,15 @@ export interface InformerOptions {
   logger?: Logger;
 }
 
+/** The values an object is filed under in an index (none: not in it). */
+export type IndexFunc<T> = (obj: T) => string[];
+
+interface Index<T> {
+  fn: IndexFunc<T>;
+  /** value → key → object */
+  buckets: Map<string, Map<string, T>>;
+}
+
 type AddHandler<T> = (obj: T) => void;
 type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
 type DeleteHandler<T> = (obj: T) => void;
@@ -67,6 +76,7 @@ const minHealthyWatchMs = 1000;
  */
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
+  private readonly indexes = new Map<string, Index<T>>();
   private readonly addHandlers: AddHandler<T>[] = [];
   private readonly updateHandlers: UpdateHandler<T>[] = [];
   private readonly deleteHandlers: DeleteHandler<T>[] = [];
@@ -136,6 +146,26 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /**
+   * Files every cached object, now and from now on, under the values fn gives it, so that
+   * byIndex finds them without walking the whole cache (client-go's indexers).
+   */
+  addIndex(name: string, fn: IndexFunc<T>): this {
+    if (this.indexes.has(name)) throw new Error(`informer for ${this.resource} already has an index ${name}`);
+    const index: Index<T> = { fn, buckets: new Map() };
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.store) indexAdd(index, key, obj);
+    return this;
+  }
+
+  /** The cached objects filed under value in the named index. */
+  byIndex(name: string, value: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer for ${this.resource} has no index ${name}`);
+    const bucket = index.buckets.get(value);
+    return bucket ? [...bucket.values()] : [];
   }
 
   get(key: string): T | undefined {
@@ -220,13 +250,12 @@ export class Informer<T extends KubeObject> {
     for (const item of items) fresh.set(objectKey(item), item);
     for (const [key, old] of [...this.store]) {
       if (!fresh.has(key)) {
-        this.store.delete(key);
+        this.remove(key);
         this.emitDelete(old);
       }
     }
     for (const [key, obj] of fresh) {
-      const old = this.store.get(key);
-      this.store.set(key, obj);
+      const old = this.put(key, obj);
       if (old === undefined) this.emitAdd(obj);
       else if (old.metadata.resourceVersion !== obj.metadata.resourceVersion || old.metadata.uid !== obj.metadata.uid) {
         this.emitUpdate(old, obj);
@@ -271,16 +300,33 @@ export class Informer<T extends KubeObject> {
       return;
     }
     const key = objectKey(obj);
-    const old = this.store.get(key);
     if (event.type === 'DELETED') {
-      this.store.delete(key);
+      this.remove(key);
       this.emitDelete(obj);
     } else {
-      this.store.set(key, obj);
+      const old = this.put(key, obj);
       if (old === undefined) this.emitAdd(obj);
       else this.emitUpdate(old, obj);
     }
     if (rv) this.resourceVersion = rv;
+  }
+
+  /** Caches obj under key (indexes included); returns what it replaced. */
+  private put(key: string, obj: T): T | undefined {
+    const old = this.store.get(key);
+    this.store.set(key, obj);
+    for (const index of this.indexes.values()) {
+      if (old !== undefined) indexRemove(index, key, old);
+      indexAdd(index, key, obj);
+    }
+    return old;
+  }
+
+  private remove(key: string): void {
+    const old = this.store.get(key);
+    if (old === undefined) return;
+    this.store.delete(key);
+    for (const index of this.indexes.values()) indexRemove(index, key, old);
   }
 
   private resync(): void {
@@ -319,5 +365,21 @@ export class Informer<T extends KubeObject> {
     } catch (err) {
       this.log.error('informer handler threw', { resource: this.resource, event, key: objectKey(obj), error: err });
     }
+  }
+}
+
+function indexAdd<T>(index: Index<T>, key: string, obj: T): void {
+  for (const value of index.fn(obj)) {
+    let bucket = index.buckets.get(value);
+    if (!bucket) index.buckets.set(value, (bucket = new Map()));
+    bucket.set(key, obj);
+  }
+}
+
+function indexRemove<T>(index: Index<T>, key: string, obj: T): void {
+  for (const value of index.fn(obj)) {
+    const bucket = index.buckets.get(value);
+    bucket?.delete(key);
+    if (bucket?.size === 0) index.buckets.delete(value);
   }
 }

@@ -27,6 +27,8 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Called with the text of each `Warning` response header (e.g. deprecations, Warn field validation). */
   onWarning?: (message: string) => void;
+  /** Connections to the server at once (watches included); more requests wait for one. Default: no limit. */
+  maxSockets?: number;
 }
 
 export interface ListOptions {
@@ -127,8 +129,8 @@ export class Client {
     this.server = `${this.base.protocol}//${this.base.host}${this.basePath}`;
     this.agent =
       this.base.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...this.tlsOptions() })
-        : new http.Agent({ keepAlive: true });
+        ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ...this.tlsOptions() })
+        : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
   }
 
   /** Releases pooled connections; the client must not be used afterwards. */

@@ -9,6 +9,9 @@ export interface SharedCache<T extends KubeObject> {
   on(event: 'delete', handler: (obj: T) => void): unknown;
   list(): T[];
   get(key: string): T | undefined;
+  /** Files objects under the values fn gives them, for byIndex (see Informer.addIndex). */
+  addIndex(name: string, fn: (obj: T) => string[]): unknown;
+  byIndex(name: string, value: string): T[];
   hasSynced(): boolean;
   waitForSync(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 
-export type ComponentName = 'apiserver' | 'scheduler' | 'controller-manager' | 'agent' | 'cli' | 'proxy' | 'dns';
+export type ComponentName = 'apiserver' | 'scheduler' | 'controller-manager' | 'agent' | 'hollow' | 'cli' | 'proxy' | 'dns';
 
 // src/testing and dist/testing sit at the same depth, so this holds for ts-jest and builds.
 const packagesDir = path.resolve(__dirname, '../../..');

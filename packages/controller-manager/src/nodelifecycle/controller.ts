@@ -88,6 +88,9 @@ export function laterTime(a: string | undefined, b: string | undefined): string 
   return micros(b) > micros(a) ? b : a;
 }
 
+/** The index of pods by spec.nodeName: an unreachable node's pods without a walk over every pod. */
+const NODE_INDEX = 'node';
+
 export class NodeLifecycleController {
   private readonly probes = new Map<string, Probe>();
   private readonly log: Logger;
@@ -107,6 +110,7 @@ export class NodeLifecycleController {
     this.log = opts.logger ?? createLogger('node-lifecycle');
     this.now = opts.now ?? Date.now;
     nodes.on('delete', (node) => this.probes.delete(node.metadata.name ?? ''));
+    pods.addIndex(NODE_INDEX, (pod) => (pod.spec.nodeName ? [pod.spec.nodeName] : []));
   }
 
   /** Waits for the caches, then looks at every node each monitor period until stop(). */
@@ -173,7 +177,7 @@ export class NodeLifecycleController {
       await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);
       this.log.info('tainted unreachable node', { node: name });
     }
-    const onNode = this.pods.list().filter((p) => p.spec.nodeName === name);
+    const onNode = this.pods.byIndex(NODE_INDEX, name);
     const notReady = onNode.filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False');
     await mapLimited(notReady, 20, async (pod) => {
       const status = structuredClone(pod.status ?? {});

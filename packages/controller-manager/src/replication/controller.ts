@@ -39,6 +39,21 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   return ak.every((k) => (a ?? {})[k] === (b ?? {})[k]);
 }
 
+/**
+ * The index of pods by controller: a pod with a controller reference is filed under its
+ * controller's uid, an orphan under ORPHANS_OF + its namespace. A sync reads only the pods it
+ * owns and the orphans it could adopt, not every pod of the cluster.
+ */
+export const CONTROLLER_INDEX = 'controller';
+const ORPHANS_OF = 'orphans/';
+/** Controllers by namespace: the ones an orphan could belong to. */
+const NAMESPACE_INDEX = 'namespace';
+
+function controllerIndex(pod: Pod): string[] {
+  const ref = controllerRefOf(pod);
+  return [ref !== undefined ? ref.uid : `${ORPHANS_OF}${pod.metadata.namespace ?? ''}`];
+}
+
 export class ReplicationManager {
   readonly expectations: Expectations;
   private readonly queue: WorkQueue<string>;
@@ -62,6 +77,8 @@ export class ReplicationManager {
     this.expectations = new Expectations({ timeoutMs: opts.expectationsTimeoutMs, now: this.now });
     this.queue = new WorkQueue<string>({ logger: this.log });
 
+    pods.addIndex(CONTROLLER_INDEX, controllerIndex);
+    rcs.addIndex(NAMESPACE_INDEX, (rc) => [rc.metadata.namespace ?? '']);
     rcs.on('add', (rc) => this.enqueue(rc));
     rcs.on('update', (_old, rc) => this.enqueue(rc));
     rcs.on('delete', (rc) => {
@@ -98,7 +115,7 @@ export class ReplicationManager {
   }
 
   private controllersMatching(pod: Pod): ReplicationController[] {
-    return this.rcs.list().filter((rc) => rc.metadata.namespace === pod.metadata.namespace && selectorOf(rc).matches(pod.metadata.labels));
+    return this.rcs.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '').filter((rc) => selectorOf(rc).matches(pod.metadata.labels));
   }
 
   private podAdded(pod: Pod): void {
@@ -163,7 +180,8 @@ export class ReplicationManager {
     }
     const mayAct = this.expectations.satisfied(key);
     const { namespace } = splitKey(key);
-    const live = this.pods.list().filter((p) => p.metadata.namespace === namespace && isPodLive(p));
+    const candidates = [...this.pods.byIndex(CONTROLLER_INDEX, rc.metadata.uid ?? ''), ...this.pods.byIndex(CONTROLLER_INDEX, `${ORPHANS_OF}${namespace}`)];
+    const live = candidates.filter(isPodLive);
     const owned = await this.claimPods(rc, live);
 
     let manageError: unknown;

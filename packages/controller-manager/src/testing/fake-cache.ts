@@ -8,6 +8,7 @@ type Handler<T> = (...args: T[]) => void;
 
 export class FakeCache<T extends KubeObject> implements SharedCache<T> {
   private readonly store = new Map<string, T>();
+  private readonly indexes = new Map<string, (obj: T) => string[]>();
   private readonly handlers: Record<'add' | 'update' | 'delete', Handler<T>[]> = { add: [], update: [], delete: [] };
   private rv = 0;
 
@@ -25,6 +26,17 @@ export class FakeCache<T extends KubeObject> implements SharedCache<T> {
 
   get(key: string): T | undefined {
     return this.store.get(key);
+  }
+
+  addIndex(name: string, fn: (obj: T) => string[]): this {
+    this.indexes.set(name, fn);
+    return this;
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const fn = this.indexes.get(name);
+    if (!fn) throw new Error(`no index ${name}`);
+    return this.list().filter((o) => fn(o).includes(value));
   }
 
   hasSynced(): boolean {
