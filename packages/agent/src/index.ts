@@ -9,6 +9,7 @@ export { PodSyncer, type PodSyncerOptions, GONE_POD_GRACE_SECONDS } from './sync
 export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch, type StatusInput } from './status';
 export { admitPod, privilegedFields, type AdmissionResult } from './admission';
 export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions } from './node-status';
+export { NodeLeaseManager, nodeLeaseDurationSeconds, type NodeLeaseOptions } from './node-lease';
 export { apiEventRecorder, type EventRecorder, type EventType } from './events';
 export { Relister } from './relist';
 export { RestartBackoff } from './backoff';

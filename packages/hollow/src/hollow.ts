@@ -1,0 +1,171 @@
+// N hollow nodes in one process: each is the agent's own node code (NodeStatusManager for
+// registration and status, NodeLeaseManager for its Lease, NodePods for its pods) over a
+// FakeRuntime of its own, so each node has its own Node object, status, lease, pod IP range
+// and pod workers. What would cost per node is shared instead, which is what lets thousands
+// fit beside a control plane:
+// - one pod informer (one list, one watch) for every node, its events handed to the pod's
+//   node by spec.nodeName, instead of one watch per node; one node informer likewise;
+// - one heartbeat timer spreading every node's lease renewal (and status check) over the interval;
+// - one HTTP client with a bounded connection pool.
+// Hollow nodes serve no container logs (there is nothing to read).
+
+import type { Node, Pod } from '@peapod/api';
+import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
+import { Informer } from '@peapod/client';
+import type { Client, Logger } from '@peapod/client';
+import { Heartbeats } from './heartbeats';
+
+export interface HollowOptions {
+  client: Client;
+  log: Logger;
+  nodes: number;
+  /** Node i is called `${namePrefix}${i}`. */
+  namePrefix: string;
+  /** Node i's podCIDR is the i-th /24 of this range. */
+  clusterCIDR: string;
+  /** The InternalIP every hollow node reports. */
+  address: string;
+  /** The agent port every hollow node reports (nothing listens there). */
+  port: number;
+  /** How often each node's Lease is renewed and its status checked for changes. */
+  heartbeatIntervalMs: number;
+  /** The longest time between two status posts of a node when nothing changed. */
+  statusReportIntervalMs: number;
+  startDelayMs: number;
+  /** null: containers ignore TERM. */
+  termDelayMs: number | null;
+  backoffBaseMs: number;
+  allowPrivileged: boolean;
+  cpu: string;
+  memory: string;
+  maxPods: number;
+  /** Registrations in flight at once; default 32. */
+  registerConcurrency?: number;
+}
+
+interface HollowNode {
+  name: string;
+  pods: NodePods;
+  status: NodeStatusManager;
+  lease: NodeLeaseManager;
+}
+
+const NODE_PREFIX_LENGTH = 24;
+
+export class HollowNodes {
+  private readonly nodes: HollowNode[] = [];
+  private readonly byName = new Map<string, HollowNode>();
+  private readonly informer: Informer<Pod>;
+  private readonly nodeInformer: Informer<Node>;
+  private readonly heartbeats: Heartbeats;
+  private registered = 0;
+
+  constructor(private readonly opts: HollowOptions) {
+    const range = parseCidr(opts.clusterCIDR);
+    // The Nodes as the server has them: a status is posted when it differs, a lease names its Node as owner.
+    this.nodeInformer = new Informer<Node>(opts.client, 'nodes', { logger: opts.log });
+    for (let i = 0; i < opts.nodes; i++) {
+      const name = `${opts.namePrefix}${i}`;
+      const podCIDR = formatCidr(nthSubnet(range, NODE_PREFIX_LENGTH, i));
+      const runtime = new FakeRuntime({ nodeName: name, podCIDR, startDelayMs: opts.startDelayMs, termDelayMs: opts.termDelayMs });
+      const node: HollowNode = {
+        name,
+        pods: new NodePods({
+          runtime,
+          client: opts.client,
+          events: apiEventRecorder(opts.client, name, opts.log),
+          log: opts.log,
+          nodeName: name,
+          hostIP: opts.address,
+          allocatable: hostCapacity(opts),
+          infraImage: 'peapod/pause:latest',
+          network: 'fake',
+          allowPrivileged: opts.allowPrivileged,
+          backoffBaseMs: opts.backoffBaseMs,
+        }),
+        status: new NodeStatusManager({
+          client: opts.client,
+          log: opts.log,
+          nodeName: name,
+          address: opts.address,
+          port: opts.port,
+          cpu: opts.cpu,
+          memory: opts.memory,
+          maxPods: opts.maxPods,
+          statusUpdateIntervalMs: opts.heartbeatIntervalMs,
+          statusReportIntervalMs: opts.statusReportIntervalMs,
+          current: () => this.nodeInformer.get(name),
+          runtimeVersion: () => runtime.version(),
+          runtimeHealthy: () => runtime.healthy(),
+          spec: { podCIDR, podCIDRs: [podCIDR] },
+        }),
+        lease: new NodeLeaseManager({
+          client: opts.client,
+          log: opts.log,
+          nodeName: name,
+          renewIntervalMs: opts.heartbeatIntervalMs,
+          node: () => this.nodeInformer.get(name),
+        }),
+      };
+      this.nodes.push(node);
+      this.byName.set(name, node);
+    }
+    // Every bound pod: those of other nodes are dropped on arrival (nodeOf finds no node).
+    this.informer = new Informer<Pod>(opts.client, 'pods', { fieldSelector: 'spec.nodeName!=', logger: opts.log });
+    this.informer.on('add', (pod) => this.nodeOf(pod)?.pods.added(pod));
+    this.informer.on('update', (oldPod, pod) => {
+      const before = this.nodeOf(oldPod);
+      const after = this.nodeOf(pod);
+      if (before && before !== after) before.pods.deleted(oldPod);
+      if (after) {
+        if (before === after) after.pods.updated(oldPod, pod);
+        else after.pods.added(pod);
+      }
+    });
+    this.informer.on('delete', (pod) => this.nodeOf(pod)?.pods.deleted(pod));
+    this.heartbeats = new Heartbeats(
+      () => this.registered,
+      async (i) => {
+        const node = this.nodes[i];
+        await node.lease.renew();
+        await node.status.update();
+      },
+      { intervalMs: opts.heartbeatIntervalMs, log: opts.log },
+    );
+  }
+
+  /** Registers every node (in index order, so heartbeats cover the registered ones), then runs their pods. */
+  async start(): Promise<void> {
+    this.nodeInformer.start();
+    await this.nodeInformer.waitForSync();
+    this.heartbeats.start();
+    const concurrency = this.opts.registerConcurrency ?? 32;
+    let next = 0;
+    const done = new Set<number>();
+    const worker = async (): Promise<void> => {
+      while (next < this.nodes.length) {
+        const i = next++;
+        await this.nodes[i].status.register();
+        done.add(i);
+        while (done.has(this.registered)) done.delete(this.registered++);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, this.nodes.length) }, worker));
+    this.opts.log.info('hollow nodes registered', { nodes: this.nodes.length });
+    this.informer.start();
+    await this.informer.waitForSync();
+  }
+
+  /** Stops heartbeats and pod handling; the Node objects stay (a dead agent's do too). */
+  async stop(): Promise<void> {
+    this.informer.stop();
+    this.nodeInformer.stop();
+    for (const node of this.nodes) node.pods.stop();
+    await this.heartbeats.stop();
+  }
+
+  private nodeOf(pod: Pod): HollowNode | undefined {
+    const name = pod.spec.nodeName;
+    return name ? this.byName.get(name) : undefined;
+  }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// peapod-hollow: flags, wiring and signals; the nodes are in hollow.ts.
+import { InvalidArgumentError } from 'commander';
+import { flags as agentFlags } from '@peapod/agent';
+import { Client, componentCommand, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags } from '@peapod/client';
+import { HollowNodes } from './hollow';
+
+const { cidr, defaultAddress, delayOption, periodOption, quantity } = agentFlags;
+
+function namePrefix(value: string): string {
+  if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?-?$/.test(value)) throw new InvalidArgumentError('must start a DNS subdomain name, e.g. hollow-');
+  return value;
+}
+
+interface Flags extends ComponentFlags {
+  nodes: number;
+  namePrefix: string;
+  clusterCidr: string;
+  address?: string;
+  port: number;
+  heartbeatInterval: number;
+  nodeStatusReportInterval: number;
+  fakeStartDelay: number;
+  fakeTermDelay: number | null;
+  backoffBase: number;
+  allowPrivileged: boolean;
+  cpu: string;
+  memory: string;
+  maxPods: number;
+  maxConnections: number;
+}
+
+const program = componentCommand('peapod-hollow', 'Runs many hollow nodes (agents with the fake runtime) in one process, for scale tests')
+  .requiredOption('--nodes <n>', 'how many nodes', flagValue.positiveInt)
+  .option('--name-prefix <prefix>', 'node i is called PREFIXi', namePrefix, 'hollow-')
+  .option('--cluster-cidr <cidr>', "node i's podCIDR is the i-th /24 of this range", cidr, '10.128.0.0/9')
+  .option('--address <ip>', 'the InternalIP every node reports (default: first non-loopback IPv4)')
+  .option('--port <port>', 'the agent port every node reports (hollow nodes serve no logs)', flagValue.port, 10250)
+  .addOption(periodOption('--heartbeat-interval <duration>', "how often each node's Lease is renewed and its status checked for changes", '10s'))
+  .addOption(periodOption('--node-status-report-interval <duration>', 'the longest time between a node\'s status posts when nothing changed', '5m'))
+  .addOption(delayOption('--fake-start-delay <duration>', 'from container start to running', '1s'))
+  .addOption(delayOption('--fake-term-delay <duration>', 'from TERM to exit ("never": containers ignore TERM until KILL)', '0', { never: true }))
+  .addOption(periodOption('--backoff-base <duration>', 'first container restart back-off; doubles up to 5 min', '10s'))
+  .option('--allow-privileged [bool]', 'run pods with privileged containers', flagValue.bool, true)
+  .option('--cpu <quantity>', 'cpu capacity of each node', quantity, '4')
+  .option('--memory <quantity>', 'memory capacity of each node', quantity, '16Gi')
+  .option('--max-pods <n>', 'pod capacity of each node', flagValue.positiveInt, 110)
+  .option('--max-connections <n>', 'HTTP connections to the API server, shared by all nodes', flagValue.positiveInt, 64)
+  .parse();
+
+const flags = program.opts<Flags>();
+const log = createLogger('hollow', { level: flags.logLevel });
+
+// One client for every node, its connections bounded: the identity must watch every pod and write every node.
+const client = orExit('peapod-hollow', () => {
+  const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+  return new Client({ ...options, maxSockets: flags.maxConnections });
+});
+
+const hollow = new HollowNodes({
+  client,
+  log,
+  nodes: flags.nodes,
+  namePrefix: flags.namePrefix,
+  clusterCIDR: flags.clusterCidr,
+  address: flags.address ?? defaultAddress(),
+  port: flags.port,
+  heartbeatIntervalMs: flags.heartbeatInterval,
+  statusReportIntervalMs: flags.nodeStatusReportInterval,
+  startDelayMs: flags.fakeStartDelay,
+  termDelayMs: flags.fakeTermDelay,
+  backoffBaseMs: flags.backoffBase,
+  allowPrivileged: flags.allowPrivileged,
+  cpu: flags.cpu,
+  memory: flags.memory,
+  maxPods: flags.maxPods,
+});
+
+hollow.start().then(
+  () => {
+    // Tests and benches wait for this line.
+    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', component: 'hollow', msg: 'nodes running', nodes: flags.nodes, prefix: flags.namePrefix })}\n`);
+  },
+  (err: unknown) => {
+    log.error('hollow nodes failed to start', { error: err });
+    process.exit(1);
+  },
+);
+
+stopOnSignals({ log, stop: () => hollow.stop().then(() => client.close()) });
