@@ -55,7 +55,7 @@ function grepCount(dataDir: string, needle: string): number {
 function storedValue(dataDir: string, key: string): Buffer {
   const db = new Database(path.join(dataDir, 'peapod.db'), { readonly: true });
   try {
-    const row = db.prepare('SELECT value FROM objects WHERE key = ?').get(key) as { value: string | Buffer };
+    const row = db.prepare('SELECT log.value FROM current JOIN log ON log.rev = current.rev WHERE current.key = ?').get(key) as { value: string | Buffer };
     return Buffer.isBuffer(row.value) ? row.value : Buffer.from(row.value);
   } finally {
     db.close();

@@ -2,13 +2,20 @@ import type { StoredEntry } from './types';
 
 interface Bucket {
   entries: Map<string, StoredEntry>;
-  /** keys in order; kept sorted on insert so lists never sort */
-  keys: string[];
+  /** Keys in order as of the last walk; may still hold keys deleted since. */
+  sorted: string[];
+  /** Keys added since the last walk (not in sorted, or deleted and added again). */
+  added: string[];
+  /** Whether something was deleted since the last walk. */
+  deleted: boolean;
 }
 
 /**
- * The current objects in memory, by key, with keys kept in order per resource
- * (the first key segment), so a list is a binary search and a walk.
+ * The current objects in memory, by key, with keys in order per resource (the first key
+ * segment), so a list is a binary search and a walk. Writes only note what changed: the
+ * order is brought up to date by the next walk (one merge for every write since), so a
+ * create does not shift an array of every key (which, for a hundred thousand events, costs
+ * more than the write itself).
  */
 export class KeyIndex {
   private readonly buckets = new Map<string, Bucket>();
@@ -17,7 +24,7 @@ export class KeyIndex {
     const end = key.indexOf('/', 1);
     const name = end < 0 ? key.slice(1) : key.slice(1, end);
     let b = this.buckets.get(name);
-    if (!b && create) this.buckets.set(name, (b = { entries: new Map(), keys: [] }));
+    if (!b && create) this.buckets.set(name, (b = { entries: new Map(), sorted: [], added: [], deleted: false }));
     return b;
   }
 
@@ -27,32 +34,48 @@ export class KeyIndex {
 
   set(entry: StoredEntry): void {
     const b = this.bucket(entry.key, true)!;
-    if (!b.entries.has(entry.key)) {
-      const at = lowerBound(b.keys, entry.key);
-      if (at === b.keys.length) b.keys.push(entry.key);
-      else b.keys.splice(at, 0, entry.key);
-    }
+    if (!b.entries.has(entry.key)) b.added.push(entry.key);
     b.entries.set(entry.key, entry);
   }
 
   delete(key: string): void {
     const b = this.bucket(key, false);
-    if (!b || !b.entries.delete(key)) return;
-    b.keys.splice(lowerBound(b.keys, key), 1);
+    if (b?.entries.delete(key)) b.deleted = true;
   }
 
   /** Entries whose key starts with prefix, in key order, strictly after `after` if given. */
   *range(prefix: string, after?: string): Generator<StoredEntry> {
     const b = this.bucket(prefix, false);
     if (!b) return;
-    let i = lowerBound(b.keys, after !== undefined && after >= prefix ? after : prefix);
-    if (after !== undefined && b.keys[i] === after) i++;
-    for (; i < b.keys.length; i++) {
-      const key = b.keys[i];
+    const keys = settle(b);
+    let i = lowerBound(keys, after !== undefined && after >= prefix ? after : prefix);
+    if (after !== undefined && keys[i] === after) i++;
+    for (; i < keys.length; i++) {
+      const key = keys[i];
       if (!key.startsWith(prefix)) return;
-      yield b.entries.get(key)!;
+      // Set or deleted while the caller walks: the walk shows what is there when it gets there.
+      const entry = b.entries.get(key);
+      if (entry) yield entry;
     }
   }
+}
+
+/** The bucket's keys in order, merging in what was added and dropping what was deleted. */
+function settle(b: Bucket): string[] {
+  if (b.added.length === 0 && !b.deleted) return b.sorted;
+  const added = b.added.sort();
+  const old = b.sorted;
+  const merged: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < old.length || j < added.length) {
+    const key = j >= added.length || (i < old.length && old[i] < added[j]) ? old[i++] : added[j++];
+    if (b.entries.has(key) && merged[merged.length - 1] !== key) merged.push(key);
+  }
+  b.sorted = merged;
+  b.added = [];
+  b.deleted = false;
+  return merged;
 }
 
 function lowerBound(keys: string[], key: string): number {

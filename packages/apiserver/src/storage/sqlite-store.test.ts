@@ -1,6 +1,7 @@
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import Database from 'better-sqlite3';
 import type { KubeObject } from '@peapod/api';
 import { SqliteStore } from './sqlite-store';
 import { KeyExistsError, RevisionCompactedError, RevisionConflictError, StoreEvent } from './types';
@@ -79,22 +80,77 @@ describe('SqliteStore', () => {
     expect(seen[seen.length - 1].type).toBe('DELETED');
   });
 
-  test('history survives a restart; compaction answers with RevisionCompactedError', () => {
+  test('a watch with an index hint gets only the live changes of objects with that value, before or after', () => {
+    const onNode = (name: string, node: string): KubeObject => ({ ...pod(name), spec: { nodeName: node } }) as KubeObject;
+    const of = (o: KubeObject): string => (o as { spec?: { nodeName?: string } }).spec?.nodeName ?? '';
+    store.create('/pods/default/old', onNode('old', 'n2'));
+    const seen: Record<string, string[]> = { n1: [], n2: [], all: [] };
+    const watches = [
+      store.watch('/pods/', 0, { send: (e) => seen.n1.push(`${e.type} ${e.object.metadata.name}`), index: { field: 'spec.nodeName', value: 'n1', of } }),
+      store.watch('/pods/', 1, { send: (e) => seen.n2.push(`${e.type} ${e.object.metadata.name}`), index: { field: 'spec.nodeName', value: 'n2', of } }),
+      store.watch('/pods/', 1, { send: (e) => seen.all.push(`${e.type} ${e.object.metadata.name}`) }),
+    ];
+    store.create('/pods/default/a', onNode('a', 'n1'));
+    store.create('/pods/default/b', onNode('b', 'n3'));
+    store.update('/pods/default/a', (o) => ({ ...o, spec: { nodeName: 'n2' } }) as KubeObject);
+    store.delete('/pods/default/a');
+    watches[0].stop();
+    store.create('/pods/default/c', onNode('c', 'n1'));
+    // History is never narrowed: the first watch began before 'old' was written.
+    expect(seen.n1).toEqual(['ADDED old', 'ADDED a', 'MODIFIED a']);
+    expect(seen.n2).toEqual(['MODIFIED a', 'DELETED a']);
+    expect(seen.all).toEqual(['ADDED a', 'ADDED b', 'MODIFIED a', 'DELETED a', 'ADDED c']);
+  });
+
+  test('history survives a restart; compaction answers with RevisionCompactedError and keeps every current object', () => {
     const file = path.join(dir, 'db.sqlite');
     for (let i = 0; i < 10; i++) store.create(`/pods/default/p${i}`, pod(`p${i}`));
+    store.update('/pods/default/p0', (o) => ({ ...o, metadata: { ...o.metadata, labels: { v: '1' } } }));
+    store.update('/pods/default/p0', (o) => ({ ...o, metadata: { ...o.metadata, labels: { v: '2' } } }));
+    store.delete('/pods/default/p1');
     store.close();
     store = new SqliteStore({ path: file, historyRevisions: 4 });
-    expect(store.revision).toBe(10);
-    expect(store.list('/pods/').items).toHaveLength(10);
+    expect(store.revision).toBe(13);
+    expect(store.list('/pods/').items).toHaveLength(9);
     const seen: number[] = [];
-    store.watch('/pods/', 7, { send: (e) => seen.push(e.rev) }).stop();
-    expect(seen).toEqual([8, 9, 10]);
-    expect(store.compact()).toBe(6);
+    store.watch('/pods/', 10, { send: (e) => seen.push(e.rev) }).stop();
+    expect(seen).toEqual([11, 12, 13]);
+    // Up to revision 9 only p0's first state and p1's go: the others are still current.
+    expect(store.compact()).toBe(2);
     expect(() => store.watch('/pods/', 5, { send: () => undefined })).toThrow(RevisionCompactedError);
     store.close();
     store = new SqliteStore({ path: file, historyRevisions: 4 });
-    expect(store.compactedRevision).toBe(6);
+    expect(store.compactedRevision).toBe(9);
+    expect(store.list('/pods/').items.map((e) => e.key)).toEqual([0, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `/pods/default/p${i}`));
+    expect(store.get('/pods/default/p0')?.object.metadata.labels).toEqual({ v: '2' });
+    expect(store.get('/pods/default/p3')?.rev).toBe(4);
     const next = store.create('/pods/default/new', pod('new'));
-    expect(next.rev).toBe(11);
+    expect(next.rev).toBe(14);
   });
+
+  test('opens a database of the older layout (objects kept beside a compacted log) and moves it over', () => {
+    const file = path.join(dir, 'old.sqlite');
+    const old = new Database(file);
+    old.exec(`
+      CREATE TABLE log (rev INTEGER PRIMARY KEY, key TEXT NOT NULL, type INTEGER NOT NULL, value TEXT NOT NULL);
+      CREATE TABLE objects (key TEXT PRIMARY KEY, rev INTEGER NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO meta VALUES ('compacted', 5);
+      INSERT INTO objects VALUES ('/pods/default/a', 3, '{"metadata":{"name":"a","namespace":"default","resourceVersion":"3"}}');
+      INSERT INTO objects VALUES ('/pods/default/b', 7, '{"metadata":{"name":"b","namespace":"default","resourceVersion":"7"}}');
+      INSERT INTO log VALUES (6, '/pods/default/gone', 2, '{"metadata":{"name":"gone","namespace":"default","resourceVersion":"6"}}');
+      INSERT INTO log VALUES (7, '/pods/default/b', 0, '{"metadata":{"name":"b","namespace":"default","resourceVersion":"7"}}');
+    `);
+    old.close();
+    let moved = new SqliteStore({ path: file });
+    expect(moved.revision).toBe(7);
+    expect(moved.list('/pods/').items.map((e) => [e.key, e.rev])).toEqual([['/pods/default/a', 3], ['/pods/default/b', 7]]);
+    moved.update('/pods/default/a', (o) => ({ ...o, metadata: { ...o.metadata, labels: { x: 'y' } } }));
+    moved.close();
+    moved = new SqliteStore({ path: file });
+    expect(moved.get('/pods/default/a')?.object.metadata.labels).toEqual({ x: 'y' });
+    expect(moved.get('/pods/default/b')?.rev).toBe(7);
+    moved.close();
+  });
+
 });

@@ -25,7 +25,7 @@ export interface SqliteStoreOptions {
   recentEvents?: number;
   /** observes the duration of each storage operation (metrics) */
   observe?: (op: string, seconds: number) => void;
-  /** encryption at rest: what values become in SQLite (the log and the objects table alike) */
+  /** encryption at rest: what values become in SQLite (in the log, where each object's value lives) */
   transformer?: ValueTransformer;
 }
 
@@ -41,11 +41,20 @@ interface Watcher {
   sink: WatchSink;
 }
 
+/** The live watchers of one resource: those without an index hint, and the others by field and value. */
+interface WatcherGroup {
+  all: Set<Watcher>;
+  byField: Map<string, { of: (o: KubeObject) => string; byValue: Map<string, Set<Watcher>> }>;
+}
+
 /**
- * A log-structured store on SQLite (the idea of k3s's kine, with the current state kept
- * beside the log): every write appends a row to `log` whose id is the new global revision
- * and replaces the object's row in `objects`, in one transaction. The log lets watches
- * resume from a revision across restarts until it is compacted.
+ * A log-structured store on SQLite (the idea of k3s's kine, with an index of the current
+ * state beside the log): every write appends a row to `log` whose id is the new global
+ * revision, holding the object's JSON, and points the key's row in `current` at it, in one
+ * transaction. The log lets watches resume from a revision across restarts until it is
+ * compacted. Each object's JSON is written once: `current` holds only (key, revision), and
+ * compaction keeps the log row each `current` row points at (so large values never sit in
+ * `current`'s B-tree, whose overflow pages and splits cost a write more than the log does).
  *
  * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write,
  * its notification to watchers, and a watch's history-then-live registration can never
@@ -62,7 +71,7 @@ export class SqliteStore implements Store {
   private readonly recent: StoreEvent[] = [];
   private readonly recentMax: number;
   private readonly historyRevisions: number;
-  private readonly watchers = new Map<string, Set<Watcher>>();
+  private readonly watchers = new Map<string, WatcherGroup>();
   private rev = 0;
   private compacted = 0;
   private readonly observe: (op: string, seconds: number) => void;
@@ -96,34 +105,51 @@ export class SqliteStore implements Store {
         type INTEGER NOT NULL,
         value TEXT NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS objects (
+      CREATE TABLE IF NOT EXISTS current (
         key TEXT PRIMARY KEY,
-        rev INTEGER NOT NULL,
-        value TEXT NOT NULL
+        rev INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (
         name TEXT PRIMARY KEY,
         value INTEGER NOT NULL
       ) WITHOUT ROWID;
     `);
+    this.migrateObjectsTable();
     this.stmts = {
       insertLog: this.db.prepare('INSERT INTO log (rev, key, type, value) VALUES (?, ?, ?, ?)'),
-      upsertObject: this.db.prepare(
-        'INSERT INTO objects (key, rev, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev, value = excluded.value',
-      ),
-      deleteObject: this.db.prepare('DELETE FROM objects WHERE key = ?'),
+      upsertObject: this.db.prepare('INSERT INTO current (key, rev) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev'),
+      deleteObject: this.db.prepare('DELETE FROM current WHERE key = ?'),
       setMeta: this.db.prepare(
         'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
       ),
       logAfter: this.db.prepare('SELECT rev, key, type, value FROM log WHERE rev > ? ORDER BY rev'),
-      compact: this.db.prepare('DELETE FROM log WHERE rev <= ?'),
+      compact: this.db.prepare(
+        'DELETE FROM log WHERE rev <= ? AND NOT EXISTS (SELECT 1 FROM current WHERE current.key = log.key AND current.rev = log.rev)',
+      ),
     };
     this.writeTxn = this.db.transaction((rev: number, key: string, type: EventType, value: string | Buffer) => {
       this.stmts.insertLog.run(rev, key, type, value);
       if (type === EventType.Deleted) this.stmts.deleteObject.run(key);
-      else this.stmts.upsertObject.run(key, rev, value);
+      else this.stmts.upsertObject.run(key, rev);
     });
     this.load();
+  }
+
+  /**
+   * Databases written before `current` kept each object's JSON in a table `objects`, and
+   * compaction dropped every old log row: their objects move to the log (the rows of their
+   * revisions, put back where compaction removed them) and `objects` goes.
+   */
+  private migrateObjectsTable(): void {
+    const exists = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get();
+    if (!exists) return;
+    this.db.transaction(() => {
+      this.db.exec(`
+        INSERT OR IGNORE INTO log (rev, key, type, value) SELECT rev, key, ${EventType.Modified}, value FROM objects;
+        INSERT OR REPLACE INTO current (key, rev) SELECT key, rev FROM objects;
+        DROP TABLE objects;
+      `);
+    })();
   }
 
   private load(): void {
@@ -133,7 +159,11 @@ export class SqliteStore implements Store {
     const maxLog = (this.db.prepare('SELECT MAX(rev) AS rev FROM log').get() as { rev: number | null }).rev ?? 0;
     // After compaction the log may be empty: the compaction point still bounds the revision.
     this.rev = Math.max(maxLog, this.compacted);
-    const rows = this.db.prepare('SELECT key, rev, value FROM objects').all() as { key: string; rev: number; value: string | Buffer }[];
+    const rows = this.db.prepare('SELECT current.key, current.rev, log.value FROM current JOIN log ON log.rev = current.rev').all() as {
+      key: string;
+      rev: number;
+      value: string | Buffer;
+    }[];
     for (const row of rows) {
       const { json, stale } = this.fromStorage(row.key, row.value);
       if (stale) this.stale.add(row.key);
@@ -234,8 +264,14 @@ export class SqliteStore implements Store {
     if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
     const group = this.watchers.get(resourceOf(event.key));
     if (!group) return;
-    for (const w of group) {
+    for (const w of group.all) {
       if (event.key.startsWith(w.prefix)) w.sink.send(event);
+    }
+    for (const { of, byValue } of group.byField.values()) {
+      const now = byValue.get(of(event.object));
+      const before = event.prev ? byValue.get(of(event.prev)) : undefined;
+      if (now) for (const w of now) if (event.key.startsWith(w.prefix)) w.sink.send(event);
+      if (before && before !== now) for (const w of before) if (event.key.startsWith(w.prefix)) w.sink.send(event);
     }
   }
 
@@ -247,9 +283,24 @@ export class SqliteStore implements Store {
     const watcher: Watcher = { prefix, sink };
     const resource = resourceOf(prefix);
     let group = this.watchers.get(resource);
-    if (!group) this.watchers.set(resource, (group = new Set()));
-    group.add(watcher);
-    return { stop: () => group!.delete(watcher) };
+    if (!group) this.watchers.set(resource, (group = { all: new Set(), byField: new Map() }));
+    const index = sink.index;
+    if (!index) {
+      group.all.add(watcher);
+      return { stop: () => group!.all.delete(watcher) };
+    }
+    let field = group.byField.get(index.field);
+    if (!field) group.byField.set(index.field, (field = { of: index.of, byValue: new Map() }));
+    let set = field.byValue.get(index.value);
+    if (!set) field.byValue.set(index.value, (set = new Set()));
+    set.add(watcher);
+    const byValue = field.byValue;
+    return {
+      stop: () => {
+        set!.delete(watcher);
+        if (set!.size === 0 && byValue.get(index.value) === set) byValue.delete(index.value);
+      },
+    };
   }
 
   /** The events after fromRev, from memory when it reaches back that far, else from the log. */

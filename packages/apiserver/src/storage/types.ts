@@ -32,6 +32,21 @@ export interface ListResult {
 export interface WatchSink {
   /** Receives every change after the start revision, in order, exactly once. */
   send(event: StoreEvent): void;
+  /**
+   * A hint that the sink only wants changes whose object (or its state before the change)
+   * has this value of this field: a store may deliver it only those (the cacher's "trigger"
+   * in Kubernetes), so that a thousand agents watching their own node's pods do not each
+   * look at every pod's change. The sink still filters what it gets; a store may ignore the
+   * hint. Only live changes are narrowed, never the history a watch starts with.
+   */
+  index?: WatchIndex;
+}
+
+export interface WatchIndex {
+  field: string;
+  value: string;
+  /** The field's value in an object. */
+  of(object: KubeObject): string;
 }
 
 export interface StoreWatch {
