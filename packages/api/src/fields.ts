@@ -178,6 +178,12 @@ export function supportedFields(resource: string): string[] {
   return Object.keys(gettersFor(resource));
 }
 
+/** One selectable field of a resource's objects, as objectFields gives it; undefined for an unknown field. */
+export function fieldGetter(resource: string, field: string): ((obj: KubeObject) => string) | undefined {
+  const get = gettersFor(resource)[field];
+  return get === undefined ? undefined : (obj) => str(get(obj));
+}
+
 /** The selectable fields of an object; absent values are "" (so `spec.nodeName=` finds unbound pods). */
 export function objectFields(resource: string, obj: KubeObject): Record<string, string> {
   const out: Record<string, string> = {};

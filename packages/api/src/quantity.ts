@@ -15,7 +15,22 @@ interface Rational {
   den: bigint;
 }
 
+// A cluster uses few distinct quantities ("100m", "64Mi"), each parsed on every write that
+// carries it: parsed ones are kept (a bounded number, emptied when full).
+const parsed = new Map<string, Rational>();
+const maxParsed = 1024;
+
 function parseRational(s: string): Rational {
+  let r = parsed.get(s);
+  if (r === undefined) {
+    r = parseRationalUncached(s);
+    if (parsed.size >= maxParsed) parsed.clear();
+    parsed.set(s, r);
+  }
+  return r;
+}
+
+function parseRationalUncached(s: string): Rational {
   const m = quantityRe.exec(s);
   if (!m) {
     throw new Error(

@@ -490,8 +490,10 @@ describe('pruneUnknownFields', () => {
       metadata: { name: 'p', labels: { 'app.kubernetes.io/name': 'x' }, '.': 1, ']': 2 },
       spec: { containers: [{ name: 'c', image: 'i', 'a.b[0]': true }] },
       bogus: { nested: 1 },
+      gone: null,
     };
-    pruneUnknownFields('Pod', pod);
+    // What it removed, as unknownFields() names it (a null field is absent: removed, not named).
+    expect(pruneUnknownFields('Pod', pod)).toEqual(['.metadata..', '.metadata.]', '.spec.containers[0].a.b[0]', '.bogus']);
     expect(pod).toEqual({ metadata: { name: 'p', labels: { 'app.kubernetes.io/name': 'x' } }, spec: { containers: [{ name: 'c', image: 'i' }] } });
   });
 });

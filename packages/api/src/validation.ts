@@ -52,12 +52,30 @@ export function invalidStatus(kind: string, name: string, causes: StatusCause[],
   return failureStatus(422, invalidObjectMessage(kind, name, causes), { reason: 'Invalid', kind, name, group, causes });
 }
 
-/** Go decodes a JSON null as an absent field; so do we, before validating. */
+/** Whether a field anywhere in x is null (an array item that is null is a value, not a field). */
+function hasNullField(x: unknown): boolean {
+  if (Array.isArray(x)) return x.some(hasNullField);
+  if (typeof x !== 'object' || x === null) return false;
+  for (const k in x) {
+    const v = (x as JsonObject)[k];
+    if (v === null || hasNullField(v)) return true;
+  }
+  return false;
+}
+
+/**
+ * Go decodes a JSON null as an absent field; so do we, before validating. Most objects have
+ * none, and are not copied (validation runs on every write).
+ */
 function withoutNulls(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(withoutNulls);
+  return hasNullField(x) ? copyWithoutNulls(x) : x;
+}
+
+function copyWithoutNulls(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(copyWithoutNulls);
   if (typeof x === 'object' && x !== null) {
     const out: JsonObject = {};
-    for (const [k, v] of Object.entries(x)) if (v !== null) out[k] = withoutNulls(v);
+    for (const [k, v] of Object.entries(x)) if (v !== null) out[k] = copyWithoutNulls(v);
     return out;
   }
   return x;
@@ -690,29 +708,42 @@ export function validateObject(kind: string, obj: unknown, opts: ValidateOptions
 
 // --- unknown fields (strict field validation) ---
 
-/** Walks data beside its schema, calling onUnknown for each field the schema does not know. */
+/**
+ * Walks data beside its schema, calling onUnknown for each field the schema does not know.
+ * Paths are built only for those (path() when asked): a walk runs on every write.
+ */
 function walkUnknown(
   data: unknown,
   schemaRaw: JSONSchema,
-  path: string,
-  onUnknown: (parent: Record<string, unknown>, key: string, path: string) => void,
+  path: string[],
+  onUnknown: (parent: Record<string, unknown>, key: string, path: () => string) => void,
 ): void {
   const schema = resolveSchema(schemaRaw);
   if (schema['x-kubernetes-preserve-unknown-fields'] === true) return;
   if (Array.isArray(data)) {
     const items = asObject(schema.items);
-    if (items) data.forEach((d, i) => walkUnknown(d, items, `${path}[${i}]`, onUnknown));
+    if (!items) return;
+    for (let i = 0; i < data.length; i++) {
+      path.push(`[${i}]`);
+      walkUnknown(data[i], items, path, onUnknown);
+      path.pop();
+    }
     return;
   }
   const o = asObject(data);
   if (!o) return;
   const props = asObject(schema.properties);
   const additional = asObject(schema.additionalProperties);
-  for (const [k, v] of Object.entries(o)) {
+  for (const k in o) {
     if (isPatchDirective(k)) continue;
     const known = props && Object.hasOwn(props, k) ? asObject(props[k]) : additional;
-    if (known) walkUnknown(v, known, `${path}.${k}`, onUnknown);
-    else if (schema.type === 'object') onUnknown(o, k, `${path}.${k}`);
+    if (known) {
+      path.push(`.${k}`);
+      walkUnknown(o[k], known, path, onUnknown);
+      path.pop();
+    } else if (schema.type === 'object') {
+      onUnknown(o, k, () => `${path.join('')}.${k}`);
+    }
   }
 }
 
@@ -721,20 +752,31 @@ function isPatchDirective(k: string): boolean {
   return k === '$patch' || k === '$retainKeys' || k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/');
 }
 
-/** Paths of fields the schema does not know, as Kubernetes prints them: ".spec.containers[0].imagePullPolice". */
+/**
+ * Paths of fields the schema does not know, as Kubernetes prints them:
+ * ".spec.containers[0].imagePullPolice". A field set to null is absent, as Go decodes it.
+ */
 export function unknownFields(kind: string, obj: unknown): string[] {
   const name = definitionNameFor(kind);
   if (name === undefined) return [];
   const out: string[] = [];
-  walkUnknown(withoutNulls(obj), definitions[name], '', (_parent, _key, path) => out.push(path));
+  walkUnknown(obj, definitions[name], [], (parent, key, path) => {
+    if (parent[key] !== null) out.push(path());
+  });
   return out;
 }
 
-/** Removes, in place, every field the schema of kind does not know (as decoding drops them in Kubernetes). */
-export function pruneUnknownFields(kind: string, obj: unknown): void {
+/**
+ * Removes, in place, every field the schema of kind does not know (as decoding drops them in
+ * Kubernetes); returns their paths as unknownFields() does (in one walk instead of two).
+ */
+export function pruneUnknownFields(kind: string, obj: unknown): string[] {
   const name = definitionNameFor(kind);
-  if (name === undefined) return;
-  walkUnknown(obj, definitions[name], '', (parent, key) => {
+  if (name === undefined) return [];
+  const out: string[] = [];
+  walkUnknown(obj, definitions[name], [], (parent, key, path) => {
+    if (parent[key] !== null) out.push(path());
     delete parent[key];
   });
+  return out;
 }

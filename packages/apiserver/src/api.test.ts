@@ -305,6 +305,15 @@ describe('lists', () => {
     expect((await call(base, 'GET', `${pods}?limit=3&continue=garbage`)).status).toBe(400);
   });
 
+  test('a list longer than one chunk (2,000 objects) arrives whole, in order, with its metadata', async () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    for (const n of names) api.registry.create('pods', 'default', podManifest(n), 'Strict');
+    const r = await call(base, 'GET', `${pods}?labelSelector=app%3Dweb`);
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(r.body.items.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(names);
+  }, 30_000);
+
   test('deletecollection by label', async () => {
     const r = await call(base, 'DELETE', `${pods}?labelSelector=app%3Deven`);
     expect(r.status).toBe(200);
@@ -382,7 +391,7 @@ describe('discovery and health', () => {
     for (const p of ['/healthz', '/livez', '/readyz']) expect((await call(base, 'GET', p)).text).toBe('ok');
     await call(base, 'GET', pods);
     const metrics = (await call(base, 'GET', '/metrics')).text;
-    expect(metrics).toContain('apiserver_request_total{verb="list",resource="pods",code="200"}');
+    expect(metrics).toContain('apiserver_request_total{verb="list",resource="pods",subresource="",code="200"}');
     expect(metrics).toContain('apiserver_storage_duration_seconds');
   });
 });

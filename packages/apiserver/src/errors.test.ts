@@ -103,13 +103,13 @@ test('/metrics counts the status code that was sent, errors included', async () 
   expect((await call(server.base, 'PUT', pods, big)).status).toBe(405);
   const text = (await call(server.base, 'GET', '/metrics')).text;
   const count = (labels: string) => Number(new RegExp(`^apiserver_request_total\\{${labels}\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-  expect(count('verb="create",resource="pods",code="201"')).toBe(1);
-  expect(count('verb="get",resource="pods",code="404"')).toBe(1);
-  expect(count('verb="create",resource="pods",code="409"')).toBe(1);
-  expect(count('verb="create",resource="pods",code="400"')).toBe(1);
-  expect(count('verb="update",resource="pods",code="405"')).toBe(1);
-  expect(count('verb="get",resource="unknown",code="404"')).toBe(1);
-  expect(count('verb="get",resource="pods",code="200"')).toBe(0);
+  expect(count('verb="create",resource="pods",subresource="",code="201"')).toBe(1);
+  expect(count('verb="get",resource="pods",subresource="",code="404"')).toBe(1);
+  expect(count('verb="create",resource="pods",subresource="",code="409"')).toBe(1);
+  expect(count('verb="create",resource="pods",subresource="",code="400"')).toBe(1);
+  expect(count('verb="update",resource="pods",subresource="",code="405"')).toBe(1);
+  expect(count('verb="get",resource="unknown",subresource="",code="404"')).toBe(1);
+  expect(count('verb="get",resource="pods",subresource="",code="200"')).toBe(0);
 });
 
 describe('removing the last label or annotation leaves no empty map', () => {

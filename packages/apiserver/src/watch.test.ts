@@ -75,6 +75,22 @@ test('a label selector turns objects leaving and entering it into DELETED and AD
   expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'DELETED', 'ADDED']);
 });
 
+test('watches of one node\'s pods each get that node\'s pods only, a pod bound to it as ADDED', async () => {
+  const rv = (await call(base, 'GET', pods)).body.metadata.resourceVersion;
+  const n1 = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=${rv}&fieldSelector=spec.nodeName%3Dn1`));
+  const n2 = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=${rv}&fieldSelector=spec.nodeName%3Dn2,metadata.name%21%3Dskip`));
+  const onNode = (name: string, nodeName: string) => podManifest(name, { spec: { nodeName, containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } });
+  await call(base, 'POST', pods, onNode('a', 'n1'));
+  await call(base, 'POST', pods, podManifest('b'));
+  await call(base, 'POST', pods, onNode('skip', 'n2'));
+  await call(base, 'POST', `${pods}/b/binding`, { target: { name: 'n2' } });
+  await call(base, 'DELETE', `${pods}/a`, { gracePeriodSeconds: 0 });
+  await n1.waitFor(2);
+  await n2.waitFor(1);
+  expect(n1.events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED a', 'DELETED a']);
+  expect(n2.events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED b']);
+});
+
 test('a compacted resourceVersion gets an ERROR event with 410 Gone', async () => {
   for (let i = 0; i < 60; i++) await call(base, 'POST', pods, podManifest(`c${i}`));
   api.store.compact();

@@ -5,15 +5,15 @@ export class Metrics {
   readonly registry = new client.Registry();
   readonly requests = new client.Counter({
     name: 'apiserver_request_total',
-    help: 'Requests by verb, resource and HTTP code.',
-    labelNames: ['verb', 'resource', 'code'] as const,
+    help: 'Requests by verb, resource, subresource and HTTP code.',
+    labelNames: ['verb', 'resource', 'subresource', 'code'] as const,
     registers: [this.registry],
   });
   readonly latency = new client.Histogram({
     name: 'apiserver_request_duration_seconds',
-    help: 'Request latency by verb and resource (watches excluded).',
-    labelNames: ['verb', 'resource'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    help: 'Request latency by verb, resource and subresource (watches excluded).',
+    labelNames: ['verb', 'resource', 'subresource'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
   readonly watchers = new client.Gauge({

@@ -99,14 +99,28 @@ export function sendObject(req: Request, res: Response, code: number, obj: KubeO
   }
 }
 
+/** Lists longer than this many objects go out as JSON in chunks of this many. */
+const listChunkItems = 2000;
+
+/** Resolves when what was written has gone out, or the connection is gone. */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
+}
+
 /** Sends a list of stored objects; each item's encoding (JSON or protobuf) is reused as it is. */
-export function sendList(
+export async function sendList(
   req: Request,
   res: Response,
   r: ResourceInfo,
   metadata: { resourceVersion: string; continue?: string },
   items: readonly { object: KubeObject; json: string }[],
-): void {
+): Promise<void> {
   const apiVersion = groupVersion(r);
   res.status(200);
   if (responseFormat(req.headers.accept, apiVersion, r.listKind) === 'protobuf') {
@@ -116,7 +130,21 @@ export function sendList(
   }
   // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.
   res.setHeader('Content-Type', 'application/json');
-  res.end(`{"kind":"${r.listKind}","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[${items.map((i) => i.json).join(',')}]}`);
+  const head = `{"kind":"${r.listKind}","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[`;
+  if (items.length <= listChunkItems) {
+    res.end(`${head}${items.map((i) => i.json).join(',')}]}`);
+    return;
+  }
+  // A large list goes out in chunks, as the client reads it: one string of a hundred
+  // thousand pods would pass V8's longest string, and hold the whole answer in memory twice.
+  let text = head;
+  for (let at = 0; at < items.length; at += listChunkItems) {
+    text += `${at > 0 ? ',' : ''}${items.slice(at, at + listChunkItems).map((i) => i.json).join(',')}`;
+    if (!res.write(text)) await drained(res);
+    if (res.destroyed) return;
+    text = '';
+  }
+  res.end(']}');
 }
 
 /** How one watch stream encodes its events. */

@@ -224,7 +224,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     };
   }
 
-  function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): void {
+  async function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const result = registry.list(path.resource.name, path.namespace, listQuery(q));
     const meta = { resourceVersion: String(result.rev), ...(result.continue ? { continue: result.continue } : {}) };
     const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
@@ -232,7 +232,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       sendJsonText(res, 200, JSON.stringify(toTable(path.resource.name, result.items.map((e) => e.object), table, meta)));
       return;
     }
-    sendList(req, res, path.resource, meta, result.items);
+    await sendList(req, res, path.resource, meta, result.items);
   }
 
   function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
@@ -265,10 +265,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     res.on('close', end);
   }
 
-  async function handle(req: Request, res: Response): Promise<string> {
-    const url = new URL(req.url, 'http://localhost');
-    const q = url.searchParams;
-    const path = parseResourcePath(req.baseUrl + url.pathname);
+  async function handle(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const r = path.resource;
     if (r.namespaced && path.namespace === undefined && path.name !== undefined) throw notFoundPath();
     const ns = r.namespaced ? path.namespace : undefined;
@@ -278,26 +275,26 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path.subresource === 'log') {
       if (req.method !== 'GET') throw methodNotAllowed(req.method, r);
       await proxyLogs(req, res, path, q);
-      return 'get';
+      return;
     }
     if (path.subresource === 'binding') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
       registry.bind(ns!, path.name!, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }));
-      return 'create';
+      return;
     }
     if (path.subresource === 'token') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
       sendJsonText(res, 201, JSON.stringify(opts.tokenRequests.create(ns!, path.name!, body, dryRun)));
-      return 'create';
+      return;
     }
     if (path.subresource === 'eviction') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       evictPod(registry, ns!, path.name!, await readObject(req), q.getAll('dryRun'));
       sendObject(req, res, 201, { ...successStatus(), code: 201 });
-      return 'create';
+      return;
     }
     if (r.name === 'bindings') {
       if (req.method !== 'POST' || path.name !== undefined) throw methodNotAllowed(req.method, r);
@@ -306,20 +303,20 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
       registry.bind(ns!, podName, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }));
-      return 'create';
+      return;
     }
     if (path.subresource === 'scale') {
       if (req.method === 'GET') {
         sendObject(req, res, 200, registry.getScale(ns!, path.name!));
-        return 'get';
+        return;
       }
       if (req.method === 'PUT') {
         sendObject(req, res, 200, registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun));
-        return 'update';
+        return;
       }
       if (req.method === 'PATCH') {
         sendObject(req, res, 200, registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun));
-        return 'patch';
+        return;
       }
       throw methodNotAllowed(req.method, r);
     }
@@ -331,22 +328,22 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
           // The old single-object watch path: the same as a watch selecting that name.
           q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${path.name}`].filter(Boolean).join(','));
           watch(req, res, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
-          return 'watch';
+          return;
         }
         if (path.name !== undefined) {
           const entry = registry.get(r.name, ns, path.name);
           const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
           if (table) sendJsonText(res, 200, JSON.stringify(toTable(r.name, [entry.object], table, { resourceVersion: entry.object.metadata.resourceVersion })));
           else sendObject(req, res, 200, entry.object, entry.json);
-          return 'get';
+          return;
         }
         const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
         if (isWatch(q)) {
           watch(req, res, path, q, table);
-          return 'watch';
+          return;
         }
-        list(req, res, path, q);
-        return 'list';
+        await list(req, res, path, q);
+        return;
       }
       case 'POST': {
         if (path.name !== undefined) throw methodNotAllowed('POST', r);
@@ -357,7 +354,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
         sendObject(req, res, 201, entry.object, entry.json);
-        return 'create';
+        return;
       }
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
@@ -365,7 +362,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
-        return 'update';
+        return;
       }
       case 'PATCH': {
         if (path.name === undefined) throw methodNotAllowed('PATCH', r);
@@ -375,13 +372,13 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
           const { entry, warnings, created } = registry.apply(r.name, ns, path.name, config, opts);
           sendWarnings(res, warnings);
           sendObject(req, res, created ? 201 : 200, entry.object, entry.json);
-          return 'patch';
+          return;
         }
         const { type, patch } = await readPatch(req);
         const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
-        return 'patch';
+        return;
       }
       case 'DELETE': {
         if (sub) throw methodNotAllowed('DELETE', r);
@@ -390,13 +387,13 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name === undefined) {
           if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
           const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts, dryRunDelete);
-          sendList(req, res, r, { resourceVersion: String(registry.store.revision) }, deleted);
-          return 'deletecollection';
+          await sendList(req, res, r, { resourceVersion: String(registry.store.revision) }, deleted);
+          return;
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
         const { entry } = registry.delete(r.name, ns, path.name, opts, dryRunDelete);
         sendObject(req, res, 200, entry.object, entry.json);
-        return 'delete';
+        return;
       }
       default:
         throw methodNotAllowed(req.method, r);
@@ -443,25 +440,24 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
 
   const handler = (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
-    let verb = req.method.toLowerCase();
-    let resource = 'unknown';
+    const url = new URL(req.url, 'http://localhost');
+    let path: ResourcePath | undefined;
+    let failure: unknown;
+    let labels = { verb: req.method.toLowerCase(), resource: 'unknown', subresource: '' };
     try {
-      const url = new URL(req.url, 'http://localhost');
-      const path = parseResourcePath(req.baseUrl + url.pathname);
-      resource = path.resource.name;
-      verb = verbOf(req.method, path, url.searchParams);
-    } catch {
-      // the handler reports the bad path below
+      path = parseResourcePath(req.baseUrl + url.pathname);
+      labels = { verb: verbOf(req.method, path, url.searchParams), resource: path.resource.name, subresource: path.subresource ?? '' };
+    } catch (err) {
+      failure = err;
     }
     // Counted once the response is over, so the code is the one sent (an error's status is
     // set later, by the error handler, once the request body has been read).
     res.once('close', () => {
-      metrics.requests.inc({ verb, resource, code: String(res.statusCode) });
-      if (verb !== 'watch') metrics.latency.observe({ verb, resource }, Number(process.hrtime.bigint() - started) / 1e9);
+      metrics.requests.inc({ ...labels, code: String(res.statusCode) });
+      if (labels.verb !== 'watch') metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     });
-    handle(req, res).then((v) => {
-      verb = v;
-    }, next);
+    if (path === undefined) next(failure);
+    else handle(req, res, path, url.searchParams).catch(next);
   };
   return { handler, checkAccess, admitWatch, clientKey, podLookup };
 }

@@ -6,11 +6,11 @@ import {
   Binding,
   canonicalJson,
   DeleteOptions,
+  fieldGetter,
   groupVersion,
   KubeObject,
   ObjectMeta,
   rfc3339,
-  objectFields,
   parseFieldSelector,
   parseLabelSelector,
   Pod,
@@ -20,7 +20,6 @@ import {
   Scale,
   setPodCondition,
   supportedFields,
-  unknownFields,
   validateObject,
 } from '@peapod/api';
 import {
@@ -33,6 +32,7 @@ import {
   StoredEntry,
   StoreWatch,
   UpdateFn,
+  WatchIndex,
 } from '../storage/types';
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, Strategy } from './strategy';
@@ -143,7 +143,9 @@ export class Registry {
           throw badRequest(`field label not supported: ${req.field}`);
         }
       }
-      if (!sel.empty) filters.push((o) => sel.matches(objectFields(resource, o)));
+      // Each requirement reads only its own field: a watch filter runs on every change.
+      const checks = sel.requirements.map((r) => ({ get: fieldGetter(resource, r.field)!, value: r.value, equal: r.op === '=' }));
+      if (checks.length) filters.push((o) => checks.every((c) => (c.get(o) === c.value) === c.equal));
     }
     if (filters.length === 0) return undefined;
     if (filters.length === 1) return filters[0];
@@ -195,19 +197,16 @@ export class Registry {
     obj.apiVersion = apiVersion;
     obj.kind = s.resource.kind;
     const warnings: string[] = [];
-    if (validation !== 'Ignore') {
-      const unknown = unknownFields(s.resource.kind, obj);
-      if (unknown.length && validation === 'Strict') {
-        const name = typeof obj.metadata.name === 'string' ? obj.metadata.name : '';
-        throw invalid(
-          s.resource.kind,
-          name,
-          unknown.map((path) => ({ reason: 'FieldValueInvalid', field: path.replace(/^\./, ''), message: `unknown field "${path.replace(/^\./, '')}"` })),
-        );
-      }
-      for (const path of unknown) warnings.push(`unknown field "${path.replace(/^\./, '')}"`);
+    const unknown = pruneUnknownFields(s.resource.kind, obj);
+    if (unknown.length && validation === 'Strict') {
+      const name = typeof obj.metadata.name === 'string' ? obj.metadata.name : '';
+      throw invalid(
+        s.resource.kind,
+        name,
+        unknown.map((path) => ({ reason: 'FieldValueInvalid', field: path.replace(/^\./, ''), message: `unknown field "${path.replace(/^\./, '')}"` })),
+      );
     }
-    pruneUnknownFields(s.resource.kind, obj);
+    if (validation === 'Warn') for (const path of unknown) warnings.push(`unknown field "${path.replace(/^\./, '')}"`);
     dropEmptyMetadata(obj.metadata);
     s.canonicalize?.(obj);
     return { obj, warnings };
@@ -581,14 +580,23 @@ export class Registry {
         else if (was) emit('DELETED', e);
       }
     };
+    const index = this.watchIndex(resource, q);
     try {
-      return this.store.watch(prefix, start, { send });
+      return this.store.watch(prefix, start, index ? { send, index } : { send });
     } catch (err) {
       if (err instanceof RevisionCompactedError) {
         throw new StatusError(410, `too old resource version: ${err.requested} (${err.oldest})`, { reason: 'Expired' });
       }
       throw err;
     }
+  }
+
+  /** A watch selecting `field=value` needs only the changes of objects with that value (see WatchSink.index). */
+  private watchIndex(resource: string, q: ListQuery): WatchIndex | undefined {
+    if (!q.fieldSelector) return undefined;
+    const req = parseFieldSelector(q.fieldSelector).requirements.find((r) => r.op === '=');
+    const of = req && fieldGetter(resource, req.field);
+    return req && of ? { field: req.field, value: req.value, of } : undefined;
   }
 }
 
