@@ -1,7 +1,29 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns.
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns;
+// and `scale` (the scalability envelope: minutes to hours, so only when named), with its own
+// options: `npm run bench -- scale --nodes 200 --pods 5000 --churn 60` (or PEAPOD_SCALE_NODES, ...).
 'use strict';
+
+/** `--name value` pairs after the section names, for the sections that take options. */
+function options(args) {
+  const out = {};
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m) continue;
+    out[m[1]] = m[2] !== undefined ? m[2] : args[++i];
+  }
+  return out;
+}
+
+/** A number option: the flag, else the environment variable, else the default. */
+function numberOption(opts, name, env, fallback) {
+  const text = opts[name] !== undefined ? opts[name] : process.env[env];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} (${env}) must be a number, not ${JSON.stringify(text)}`);
+  return n;
+}
 
 function latency(name, f, unit, baselineName, goal) {
   return [
@@ -10,10 +32,29 @@ function latency(name, f, unit, baselineName, goal) {
   ];
 }
 
+// Sections that run only when named.
+const onRequest = new Set(['scale']);
+
 const sections = {
+  scale: async (log, opts) => {
+    const { runScaleBench, formatReport } = require('../packages/hollow/dist/bench/scale');
+    const report = await runScaleBench({
+      nodes: numberOption(opts, 'nodes', 'PEAPOD_SCALE_NODES', 5000),
+      pods: numberOption(opts, 'pods', 'PEAPOD_SCALE_PODS', 150000),
+      churnSeconds: numberOption(opts, 'churn', 'PEAPOD_SCALE_CHURN_SECONDS', 180),
+      fillRate: numberOption(opts, 'fill-rate', 'PEAPOD_SCALE_FILL_RATE', 400),
+      latencyPodsPerSecond: numberOption(opts, 'latency-pods', 'PEAPOD_SCALE_LATENCY_PODS', 5),
+      heartbeatSeconds: numberOption(opts, 'heartbeat', 'PEAPOD_SCALE_HEARTBEAT_SECONDS', 10),
+      startDelaySeconds: numberOption(opts, 'start-delay', 'PEAPOD_SCALE_START_DELAY_SECONDS', 1),
+      profileDir: opts['profile-dir'] || process.env.PEAPOD_SCALE_PROFILE_DIR || undefined,
+      log,
+    });
+    console.log(formatReport(report));
+    return [];
+  },
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
   scheduler: async (log) => {
-    const { benchEndToEnd, benchAlgorithm } = require('../packages/scheduler/dist/bench');
+    const { benchEndToEnd, benchAlgorithm, benchBindOnly } = require('../packages/scheduler/dist/bench');
     const figures = [];
     for (const nodes of [1000, 5000]) {
       log(`5,000 pods onto ${nodes} fake nodes through the API server`);
@@ -27,6 +68,19 @@ const sections = {
         ratio: r.podsPerSecond / r.createsPerSecond,
         goal: nodes === 1000 ? '>= 500 pods/s' : undefined,
       });
+      if (nodes === 5000) {
+        log('5,000 pending pods bound by a bind-only client, then by the scheduler, on 5,000 nodes');
+        const b = await benchBindOnly({ nodes, pods: 5000, log });
+        figures.push({
+          name: 'scheduler binds/s, 5,000 pending pods on 5,000 nodes',
+          value: b.schedulerPerSecond,
+          unit: 'pods/s',
+          baseline: b.bindOnlyPerSecond,
+          baselineName: 'a client that only binds, through the same API server',
+          ratio: b.schedulerPerSecond / b.bindOnlyPerSecond,
+          goal: 'ratio >= 0.8',
+        });
+      }
       const algo = benchAlgorithm(nodes, 5000);
       figures.push({
         name: `scheduling algorithm alone, in-process, ${nodes} nodes`,
@@ -83,18 +137,21 @@ function fmt(n) {
 }
 
 async function main() {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const firstOption = args.findIndex((a) => a.startsWith('--'));
+  const wanted = firstOption < 0 ? args : args.slice(0, firstOption);
+  const opts = options(firstOption < 0 ? [] : args.slice(firstOption));
   const unknown = wanted.filter((w) => !sections[w]);
   if (unknown.length) {
     console.error(`bench: unknown section ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
     process.exit(2);
   }
-  const run = wanted.length ? wanted : Object.keys(sections);
+  const run = wanted.length ? wanted : Object.keys(sections).filter((name) => !onRequest.has(name));
   let failed = false;
   for (const name of run) {
     console.log(`\n== ${name}`);
     try {
-      const figures = await sections[name]((msg) => console.error(`   (${msg})`));
+      const figures = await sections[name]((msg) => console.error(`   (${msg})`), opts);
       for (const f of figures) {
         console.log(
           `${f.name}: ${fmt(f.value)} ${f.unit} | baseline (${f.baselineName}): ${fmt(f.baseline)} ${f.unit} | ratio ${fmt(f.ratio)}${f.goal ? ` | ${f.goal}` : ''}`,
@@ -107,5 +164,9 @@ async function main() {
   }
   process.exit(failed ? 1 : 0);
 }
+
+// Interrupted (Ctrl-C), the processes a section started are killed on the way out (the
+// testing helpers kill their children when this process exits).
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
 
 main();

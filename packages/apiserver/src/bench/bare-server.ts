@@ -2,7 +2,8 @@
 /**
  * The bench's ceiling: the same stack (express + better-sqlite3 in WAL mode) with no API
  * machinery at all. POST /pods stores the JSON body, GET /pods returns every stored body,
- * GET /watch streams each stored body to every open connection.
+ * GET /watch streams each stored body to every open connection, GET /watch?node=N only the
+ * bodies whose spec.nodeName is N (a map lookup: the least a routed fan-out can cost).
  */
 import fs from 'fs';
 import path from 'path';
@@ -19,15 +20,17 @@ db.exec('CREATE TABLE IF NOT EXISTS pods (id INTEGER PRIMARY KEY AUTOINCREMENT, 
 const insert = db.prepare('INSERT INTO pods (name, value) VALUES (?, ?)');
 const all = db.prepare('SELECT value FROM pods ORDER BY name');
 const watchers = new Set<Response>();
+const nodeWatchers = new Map<string, Set<Response>>();
 
 const app = express();
 app.use(express.json({ limit: '3mb' }));
 app.post('/pods', (req, res) => {
-  const body = req.body as { metadata?: { name?: string } };
+  const body = req.body as { metadata?: { name?: string }; spec?: { nodeName?: string } };
   const json = JSON.stringify(body);
   const id = insert.run(body.metadata?.name ?? null, json).lastInsertRowid;
   const line = `{"type":"ADDED","object":${json}}\n`;
   for (const w of watchers) w.write(line);
+  for (const w of nodeWatchers.get(body.spec?.nodeName ?? '') ?? []) w.write(line);
   res.status(201).json({ ...body, id: Number(id) });
 });
 app.get('/pods', (_req, res) => {
@@ -37,8 +40,14 @@ app.get('/pods', (_req, res) => {
 app.get('/watch', (req, res) => {
   res.status(200).type('application/json');
   res.flushHeaders();
-  watchers.add(res);
-  req.on('close', () => watchers.delete(res));
+  const node = typeof req.query.node === 'string' ? req.query.node : undefined;
+  let set = watchers;
+  if (node !== undefined) {
+    set = nodeWatchers.get(node) ?? new Set();
+    nodeWatchers.set(node, set);
+  }
+  set.add(res);
+  req.on('close', () => set.delete(res));
 });
 const server = app.listen(0, '127.0.0.1', () => {
   const addr = server.address();

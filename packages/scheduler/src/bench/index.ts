@@ -159,3 +159,135 @@ export async function benchEndToEnd(opts: EndToEndOptions): Promise<EndToEndResu
     await api?.stop();
   }
 }
+export interface BindOnlyOptions {
+  nodes: number;
+  pods: number;
+  /** Binds in flight at once, for the bind-only client; the scheduler's own default is the same (16). */
+  concurrency?: number;
+  /** Rounds of each, alternating (default 2). */
+  rounds?: number;
+  /** Node flags for the scheduler process, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR] to profile it. */
+  schedulerNodeArgs?: string[];
+  log?: (msg: string) => void;
+}
+
+export interface BindOnlyResult {
+  /** Pods bound per second by the scheduler, from its first bind to its last, over its rounds. */
+  schedulerPerSecond: number;
+  /** Pods bound per second by a client that only binds (round-robin over the nodes, no decisions). */
+  bindOnlyPerSecond: number;
+}
+
+/** A pod no scheduler takes: the bind-only client binds it. */
+const heldBack = 'bench-bind-only';
+
+/**
+ * The scheduler beside the least any scheduler must do, through one API server holding
+ * `nodes` nodes, in alternating rounds (so that what else the machine runs weighs on both
+ * alike): pending pods bound by a client that only binds (each to the next node in turn,
+ * `concurrency` at a time), then as many pending pods created while the scheduler process is
+ * stopped (SIGSTOP) and bound by it once it runs again (SIGCONT). Both are timed from the
+ * first bind to the last, so neither pays for creating pods; the scheduler also watches,
+ * decides, and reports events.
+ */
+export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResult> {
+  const log = opts.log ?? ((): void => undefined);
+  const concurrency = opts.concurrency ?? 16;
+  const rounds = opts.rounds ?? 2;
+  const perRound = Math.floor(opts.pods / rounds);
+  let api: RunningApiServer | undefined;
+  let scheduler: RunningProcess | undefined;
+  let client: Client | undefined;
+  let watch: { stop(): void } | undefined;
+  try {
+    api = await startApiServer();
+    client = new Client({ server: api.url });
+    const c = client;
+    await createAll(c, 'nodes', Array.from({ length: opts.nodes }, (_, i) => nodeManifest(`node-${i}`, benchNodeShape(i))), 32);
+    const sched = await startScheduler(api.url, { nodeArgs: opts.schedulerNodeArgs });
+    scheduler = sched;
+    sched.proc.kill('SIGSTOP');
+    log(`${opts.nodes} nodes; ${rounds} rounds of ${perRound} pods bound by a bind-only client, then by the scheduler`);
+    // Binds seen by a watch open through every round: both pay for it alike.
+    const rv = (await c.list('pods', { limit: 1 })).metadata.resourceVersion;
+    const boundAt = new Map<string, number>();
+    let onBound: () => void = () => undefined;
+    const podWatch = c.watch<Pod>('pods', { fieldSelector: 'spec.nodeName!=', resourceVersion: rv }, (event) => {
+      if (event.type !== 'ADDED') return;
+      boundAt.set(event.object.metadata.name ?? '', Date.now());
+      onBound();
+    });
+    watch = podWatch;
+    const untilBound = (names: string[]): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        let lastProgress = Date.now();
+        let seen = 0;
+        const check = (): void => {
+          const now = names.filter((n) => boundAt.has(n)).length;
+          if (now > seen) lastProgress = Date.now();
+          seen = now;
+          if (now === names.length) {
+            clearInterval(timer);
+            resolve();
+          } else if (Date.now() - lastProgress > 30_000) {
+            clearInterval(timer);
+            reject(new Error(`no pod bound for 30 s; ${now}/${names.length} bound`));
+          }
+        };
+        const timer = setInterval(check, 200);
+        onBound = check;
+      });
+    let bindOnlySeconds = 0;
+    let schedulerSeconds = 0;
+    // Round 0 warms both up (compiled code, connections) and is not counted.
+    for (let round = 0; round <= rounds; round++) {
+      const size = round === 0 ? Math.min(200, perRound) : perRound;
+      const held = await createAll(
+        c,
+        'pods',
+        Array.from({ length: size }, (_, i) => podManifest(`bind-${round}-${i}`, { ...benchPodShape(i), spec: { schedulerName: heldBack } })),
+        32,
+      );
+      let next = 0;
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < held.length) {
+            const i = next++;
+            const pod = held[i];
+            await c.bind('default', pod.metadata.name ?? '', `node-${i % opts.nodes}`, pod.metadata.uid);
+          }
+        }),
+      );
+      const bindOnlyRound = (Date.now() - started) / 1000;
+
+      const names = Array.from({ length: size }, (_, i) => `sched-${round}-${i}`);
+      await createAll(c, 'pods', names.map((name, i) => podManifest(name, benchPodShape(i))), 32);
+      sched.proc.kill('SIGCONT');
+      await untilBound(names);
+      // Its Scheduled events are its work too: they are written before it stops, not during the next bind-only round.
+      const reported = names.length + (round === 0 ? 0 : Math.min(200, perRound) + (round - 1) * perRound);
+      const drained = Date.now() + 30_000;
+      while ((await c.list('events', { namespace: 'default', fieldSelector: 'reason=Scheduled' })).items.length < reported && Date.now() < drained) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      sched.proc.kill('SIGSTOP');
+      if (round === 0) continue;
+      const times = names.map((n) => boundAt.get(n) ?? 0);
+      // First to last bind spans one bind fewer than the bind-only clock, which starts before
+      // its first bind: one bind's time is added.
+      const schedulerRound = (Math.max(...times) - Math.min(...times)) / 1000 + bindOnlyRound / size;
+      bindOnlySeconds += bindOnlyRound;
+      schedulerSeconds += schedulerRound;
+      log(`round ${round}: bind-only ${(size / bindOnlyRound).toFixed(0)}/s, scheduler ${(size / schedulerRound).toFixed(0)}/s`);
+    }
+    sched.proc.kill('SIGCONT');
+    return { schedulerPerSecond: (rounds * perRound) / schedulerSeconds, bindOnlyPerSecond: (rounds * perRound) / bindOnlySeconds };
+  } finally {
+    watch?.stop();
+    client?.close();
+    scheduler?.proc.kill('SIGCONT');
+    await scheduler?.kill();
+    await api?.stop();
+  }
+}

@@ -1,0 +1,70 @@
+// Reading the API server's /metrics for the scale bench: request latency histograms, the
+// difference of two scrapes (what happened between them), and quantiles estimated from the
+// buckets as Prometheus's histogram_quantile() does.
+
+export interface Histogram {
+  /** Cumulative counts by upper bound, ascending; the last bound is Infinity. */
+  buckets: { le: number; count: number }[];
+  count: number;
+}
+
+/** Request latency histograms by `verb resource[/subresource]`. */
+export type RequestHistograms = Map<string, Histogram>;
+
+const bucketLine = /^apiserver_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/;
+
+function labels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]] = m[2];
+  return out;
+}
+
+export function requestHistograms(metricsText: string): RequestHistograms {
+  const out: RequestHistograms = new Map();
+  for (const line of metricsText.split('\n')) {
+    const m = bucketLine.exec(line);
+    if (!m) continue;
+    const l = labels(m[1]);
+    const key = `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}`;
+    let h = out.get(key);
+    if (!h) out.set(key, (h = { buckets: [], count: 0 }));
+    const le = l.le === '+Inf' ? Infinity : Number(l.le);
+    h.buckets.push({ le, count: Number(m[2]) });
+    if (le === Infinity) h.count = Number(m[2]);
+  }
+  for (const h of out.values()) h.buckets.sort((a, b) => a.le - b.le);
+  return out;
+}
+
+/** What was observed after `before` and up to `after`. */
+export function histogramsBetween(before: RequestHistograms, after: RequestHistograms): RequestHistograms {
+  const out: RequestHistograms = new Map();
+  for (const [key, h] of after) {
+    const b = before.get(key);
+    const buckets = h.buckets.map((x, i) => ({ le: x.le, count: x.count - (b?.buckets[i]?.count ?? 0) }));
+    const count = h.count - (b?.count ?? 0);
+    if (count > 0) out.set(key, { buckets, count });
+  }
+  return out;
+}
+
+/**
+ * The q-quantile (0..1) in seconds, interpolated linearly inside its bucket; in the +Inf
+ * bucket, the highest finite bound (the estimate can say no more than "above it").
+ */
+export function histogramQuantile(h: Histogram, q: number): number {
+  if (h.count === 0) return NaN;
+  const rank = q * h.count;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const { le, count } of h.buckets) {
+    if (count >= rank) {
+      if (le === Infinity) return prevLe;
+      const inBucket = count - prevCount;
+      return inBucket === 0 ? le : prevLe + ((le - prevLe) * (rank - prevCount)) / inBucket;
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}

@@ -1,0 +1,521 @@
+// `npm run bench -- scale`: Kubernetes' scalability envelope on one machine. It brings up
+// an API server, the scheduler, the controller manager and hollow nodes (two peapod-hollow
+// processes: the second one's nodes are the ones that fail), fills the cluster with pods
+// through replication controllers of mixed sizes, then churns for a while (controllers scaled
+// up and down, pods deleted, the failing nodes' process killed, latency pods created at a
+// steady rate) and measures Kubernetes' SLIs against its SLOs:
+// - API call latency per verb and resource, p50 and p99, from the API server's histograms over
+//   the churn (mutating calls and single-object reads ≤ 1 s at p99);
+// - a cluster-wide LIST of every pod (≤ 30 s) and one namespace's (≤ 5 s);
+// - watch event latency (our write acknowledged → its event seen by our watch);
+// - pod startup latency of the latency pods (create → Running seen by a watch, ≤ 5 s at p99),
+//   as Kubernetes' density test measures it on a saturated cluster;
+// - scheduling throughput while filling; API server memory and CPU; database size.
+
+import fs from 'fs';
+import http from 'http';
+import https from 'https';
+import os from 'os';
+import path from 'path';
+import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
+import { Client } from '@peapod/client';
+import { startApiServer, startComponent } from '@peapod/client/testing';
+import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { directoryBytes, procStats, type ProcStats } from './proc-stats';
+import { histogramQuantile, histogramsBetween, requestHistograms, type RequestHistograms } from './prometheus';
+
+export interface ScaleOptions {
+  nodes: number;
+  pods: number;
+  /** How long the churn lasts. */
+  churnSeconds: number;
+  /** Pods per second the replication controllers are created at while filling. */
+  fillRate: number;
+  /** Nodes of the process that gets killed (default 1% of the nodes, at least 1). */
+  failingNodes?: number;
+  /** Latency pods created per second during the churn. */
+  latencyPodsPerSecond: number;
+  heartbeatSeconds: number;
+  startDelaySeconds: number;
+  /** Each process writes a CPU profile here (--cpu-prof). */
+  profileDir?: string;
+  log: (msg: string) => void;
+}
+
+export interface Quantiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+export interface CallLatency extends Quantiles {
+  call: string;
+  mutating: boolean;
+}
+
+export interface ScaleReport {
+  options: Omit<ScaleOptions, 'log'>;
+  /** From the first controller created until every pod ran. */
+  fillSeconds: number;
+  /** Pods bound per second: over the fill, and the best 10 s of it. */
+  schedulingAverage: number;
+  schedulingPeak: number;
+  /** Server histograms over the churn, seconds. */
+  serverLatency: CallLatency[];
+  /** Our own calls during the churn, seconds (client side, queueing included). */
+  clientLatency: CallLatency[];
+  listAllPods: { seconds: number; bytes: number; pods: number; running: number };
+  listNamespace: { seconds: number; pods: number };
+  watchLatency: Quantiles;
+  podStartup: Quantiles;
+  nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number };
+  processes: Record<string, ProcStats & { churnCpuPercent: number }>;
+  apiserverIdleRssMiB: number;
+  databaseMiB: number;
+}
+
+interface RcPlan {
+  namespace: string;
+  name: string;
+  replicas: number;
+}
+
+const SIZES = [
+  { size: 250, share: 0.5 },
+  { size: 30, share: 0.25 },
+  { size: 5, share: 0.25 },
+];
+const PODS_PER_NAMESPACE = 3000;
+
+/** Controllers of 250, 30 and 5 replicas holding half, a quarter and a quarter of the pods, interleaved. */
+export function rcPlan(pods: number): RcPlan[] {
+  const namespaces = Math.max(1, Math.round(pods / PODS_PER_NAMESPACE));
+  const lists = SIZES.map(({ size, share }) => Array.from({ length: Math.floor((pods * share) / size) }, () => size));
+  let planned = lists.flat().reduce((a, b) => a + b, 0);
+  for (; planned + 5 <= pods; planned += 5) lists[2].push(5);
+  if (planned < pods) lists[2].push(pods - planned);
+  const sizes: number[] = [];
+  // Interleave so that every stretch of the fill has controllers of each size.
+  const total = lists.reduce((a, l) => a + l.length, 0);
+  const taken = lists.map(() => 0);
+  for (let i = 0; i < total; i++) {
+    let pick = 0;
+    for (let j = 1; j < lists.length; j++) {
+      if (taken[j] / lists[j].length < taken[pick] / lists[pick].length || taken[pick] >= lists[pick].length) pick = j;
+    }
+    sizes.push(lists[pick][taken[pick]++]);
+  }
+  return sizes.map((replicas, i) => ({ namespace: `scale-${i % namespaces}`, name: `rc-${i}`, replicas }));
+}
+
+/**
+ * The bench's pods, as the density test's: one container of an image the nodes have. No
+ * service account token is mounted: the agent re-reads a pod's projected volume sources from
+ * the API every 30 s (the kubelet watches them), a poll that would weigh here as no
+ * Kubernetes cluster's kubelets weigh.
+ */
+const benchPodSpec: Pod['spec'] = { automountServiceAccountToken: false, containers: [{ name: 'app', image: 'peapod/busybox:1' }] };
+
+function rcManifest(p: RcPlan): ReplicationController {
+  return {
+    apiVersion: 'v1',
+    kind: 'ReplicationController',
+    metadata: { name: p.name, namespace: p.namespace },
+    spec: {
+      replicas: p.replicas,
+      selector: { app: p.name },
+      template: { metadata: { labels: { app: p.name, group: 'scale' } }, spec: benchPodSpec },
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function quantiles(values: number[]): Quantiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+}
+
+const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+function serverLatency(h: RequestHistograms): CallLatency[] {
+  return [...h]
+    .filter(([, x]) => x.count >= 10)
+    .map(([call, x]) => ({
+      call,
+      mutating: MUTATING.has(call.split(' ')[0]),
+      count: x.count,
+      p50: histogramQuantile(x, 0.5),
+      p90: histogramQuantile(x, 0.9),
+      p99: histogramQuantile(x, 0.99),
+    }))
+    .sort((a, b) => b.count - a.count);
+}
+
+/** Sum of a counter's series whose labels include every `label="value"` given. */
+function counterSum(metrics: string, name: string, match: string[]): number {
+  let sum = 0;
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}{`) || !match.every((m) => line.includes(m))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Times a GET read to its last byte, counting the occurrences of each pattern on the way (no parsing). */
+function timedRead(url: string, patterns: string[]): Promise<{ seconds: number; bytes: number; counts: number[] }> {
+  const started = process.hrtime.bigint();
+  const mod = url.startsWith('https:') ? https : http;
+  const counts = patterns.map(() => 0);
+  const keep = Math.max(...patterns.map((p) => p.length)) - 1;
+  return new Promise((resolve, reject) => {
+    mod
+      .get(url, { headers: { Accept: 'application/json' } }, (res) => {
+        let bytes = 0;
+        let tail = '';
+        res.setEncoding('latin1');
+        res.on('data', (chunk: string) => {
+          bytes += chunk.length;
+          const text = tail + chunk;
+          patterns.forEach((p, i) => {
+            for (let at = text.indexOf(p); at >= 0; at = text.indexOf(p, at + 1)) if (at + p.length > tail.length) counts[i]++;
+          });
+          tail = text.slice(Math.max(0, text.length - keep));
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`GET ${url} answered ${res.statusCode}`));
+          else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes, counts });
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+class Timings {
+  readonly byCall = new Map<string, number[]>();
+  async time<T>(call: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      const list = this.byCall.get(call) ?? [];
+      list.push((performance.now() - t0) / 1000);
+      this.byCall.set(call, list);
+    }
+  }
+  latencies(): CallLatency[] {
+    return [...this.byCall].map(([call, values]) => ({ call, mutating: MUTATING.has(call.split(' ')[0]), ...quantiles(values) }));
+  }
+}
+
+function pick<T>(items: T[]): T {
+  return items[Math.floor(Math.random() * items.length)];
+}
+
+function isReadyNode(n: Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Runs fn every periodMs until the deadline (calls do not overlap; a failure is counted, not fatal). */
+async function every(periodMs: number, until: number, errors: string[], fn: () => Promise<void>): Promise<void> {
+  while (Date.now() < until) {
+    const started = Date.now();
+    try {
+      await fn();
+    } catch (err) {
+      if (errors.length < 20) errors.push(err instanceof Error ? err.message : String(err));
+    }
+    await sleep(Math.max(0, periodMs - (Date.now() - started)));
+  }
+}
+
+export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
+  const { log } = opts;
+  const failing = opts.failingNodes ?? Math.max(1, Math.round(opts.nodes / 100));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-scale-'));
+  // Every process holds every pod (the API server also every event): room to grow with them.
+  const heapMiB = (perPodBytes: number): number => Math.max(4096, Math.ceil((opts.pods * perPodBytes) / 2 ** 20));
+  const nodeArgs = (name: string): string[] => [
+    `--max-old-space-size=${heapMiB(name === 'apiserver' ? 80_000 : 40_000)}`,
+    ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(opts.profileDir, name)] : []),
+  ];
+  const procs: Record<string, RunningProcess> = {};
+  let api: RunningApiServer | undefined;
+  let client: Client | undefined;
+  const stops: (() => void)[] = [];
+  try {
+    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
+    const url = api.url;
+    client = new Client({ server: url, maxSockets: 64 });
+    const c = client;
+    const apiserverIdleRssMiB = procStats(api.pid).rssMiB;
+    procs.scheduler = startComponent('scheduler', ['--server', url], { nodeArgs: nodeArgs('scheduler') });
+    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s'], { nodeArgs: nodeArgs('controller-manager') });
+    const hollow = (nodes: number, prefix: string, cidr: string): RunningProcess =>
+      startComponent('hollow', [
+        '--server', url,
+        '--nodes', String(nodes),
+        '--name-prefix', prefix,
+        '--cluster-cidr', cidr,
+        '--address', '127.0.0.1',
+        '--heartbeat-interval', String(opts.heartbeatSeconds),
+        '--fake-start-delay', String(opts.startDelaySeconds),
+        '--max-pods', String(Math.max(110, Math.ceil((3 * opts.pods) / opts.nodes))),
+        '--log-level', 'warn',
+      ], { nodeArgs: nodeArgs(`hollow-${prefix}`) });
+    procs.hollow = hollow(opts.nodes - failing, 'hollow-', '10.128.0.0/9');
+    procs['hollow-failing'] = hollow(failing, 'failing-', '10.32.0.0/11');
+    log(`starting ${opts.nodes} hollow nodes (${failing} of them to fail)`);
+    const readyTimeout = 120_000 + opts.nodes * 50;
+    await Promise.all([procs.hollow, procs['hollow-failing']].map((p) => p.ready(/"msg":"nodes running"/, readyTimeout)));
+    for (;;) {
+      const ready = (await c.list<Node>('nodes')).items.filter(isReadyNode).length;
+      if (ready === opts.nodes) break;
+      log(`${ready}/${opts.nodes} nodes Ready`);
+      await sleep(5000);
+    }
+
+    // --- fill ---
+    const plan = rcPlan(opts.pods);
+    const namespaces = [...new Set(plan.map((p) => p.namespace)), 'latency'];
+    for (const ns of namespaces) await c.create('namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    // Pods are admitted only once their namespace's default service account exists.
+    const accountsBy = Date.now() + 60_000;
+    for (const ns of namespaces) {
+      for (;;) {
+        try {
+          await c.get('serviceaccounts', 'default', { namespace: ns });
+          break;
+        } catch (err) {
+          if (Date.now() > accountsBy) throw new Error(`namespace ${ns} has no default service account after a minute: ${String(err)}`);
+          await sleep(200);
+        }
+      }
+    }
+    log(`filling: ${opts.pods} pods in ${plan.length} replication controllers at ${opts.fillRate} pods/s`);
+    const scrape = async (): Promise<string> => String((await c.request('GET', '/metrics')).body);
+    const binds = (text: string): number => counterSum(text, 'apiserver_request_total', ['verb="create"', 'resource="pods"', 'subresource="binding"', 'code="201"']);
+    const fillStart = Date.now();
+    const bindSamples: { at: number; binds: number }[] = [{ at: fillStart, binds: binds(await scrape()) }];
+    let created = 0;
+    let createError: unknown;
+    const creating = (async () => {
+      for (const p of plan) {
+        await c.create('replicationcontrollers', rcManifest(p));
+        created += p.replicas;
+        await sleep(Math.max(0, fillStart + (created / opts.fillRate) * 1000 - Date.now()));
+      }
+    })().catch((err: unknown) => {
+      createError = err;
+    });
+    let lastReady = -1;
+    let lastProgress = Date.now();
+    for (;;) {
+      await sleep(5000);
+      if (createError !== undefined) throw createError;
+      const rcs = (await c.list<ReplicationController>('replicationcontrollers')).items;
+      const ready = rcs.reduce((sum, rc) => sum + (rc.status?.readyReplicas ?? 0), 0);
+      bindSamples.push({ at: Date.now(), binds: binds(await scrape()) });
+      log(`${((Date.now() - fillStart) / 1000).toFixed(0)} s: ${created} pods asked for, ${ready} ready`);
+      if (ready >= opts.pods) break;
+      if (ready !== lastReady) lastProgress = Date.now();
+      else if (Date.now() - lastProgress > 180_000) throw new Error(`the fill stalled at ${ready}/${opts.pods} ready pods`);
+      lastReady = ready;
+    }
+    await creating;
+    const fillSeconds = (Date.now() - fillStart) / 1000;
+    const totalBinds = bindSamples[bindSamples.length - 1].binds - bindSamples[0].binds;
+    let schedulingPeak = 0;
+    for (let i = 0; i < bindSamples.length; i++) {
+      for (let j = i + 1; j < bindSamples.length; j++) {
+        if (bindSamples[j].at - bindSamples[i].at >= 10_000) {
+          schedulingPeak = Math.max(schedulingPeak, ((bindSamples[j].binds - bindSamples[i].binds) * 1000) / (bindSamples[j].at - bindSamples[i].at));
+          break;
+        }
+      }
+    }
+
+    // --- churn ---
+    log(`churn for ${opts.churnSeconds} s`);
+    const cpuBefore = Object.fromEntries(Object.entries({ apiserver: api, ...procs }).map(([k, p]) => [k, procStats(p.pid).cpuSeconds]));
+    const metricsBefore = requestHistograms(await scrape());
+    const churnStart = Date.now();
+    const until = churnStart + opts.churnSeconds * 1000;
+    const timings = new Timings();
+    const errors: string[] = [];
+    const rcs = plan.map((p) => ({ ...p }));
+    const nodeNames = Array.from({ length: opts.nodes - failing }, (_, i) => `hollow-${i}`);
+
+    const latencyRv = (await c.list('pods', { namespace: 'latency', limit: 1 })).metadata.resourceVersion;
+    const latency = new Map<string, { createdAt: number; ackedAt?: number; seenAt?: number; runningAt?: number; deleteAckedAt?: number }>();
+    const watchDelays: number[] = [];
+    const latencyWatch = c.watch<Pod>('pods', { namespace: 'latency', resourceVersion: latencyRv }, (e) => {
+      const name = e.object.metadata.name ?? '';
+      const rec = latency.get(name);
+      if (!rec) return;
+      const now = performance.now();
+      if (e.type === 'ADDED' && rec.seenAt === undefined) {
+        rec.seenAt = now;
+        if (rec.ackedAt !== undefined) watchDelays.push(now - rec.ackedAt);
+      }
+      if (e.object.metadata.deletionTimestamp && rec.deleteAckedAt !== undefined && e.type === 'MODIFIED') {
+        watchDelays.push(now - rec.deleteAckedAt);
+        rec.deleteAckedAt = undefined;
+      }
+      if (rec.runningAt === undefined && e.object.status?.phase === 'Running') {
+        rec.runningAt = now;
+        void timings
+          .time('delete pods', () => c.delete('pods', name, { namespace: 'latency' }))
+          .then(() => (rec.deleteAckedAt = performance.now()))
+          .catch((err: unknown) => errors.push(String(err)));
+      }
+    });
+    stops.push(() => latencyWatch.stop());
+
+    const killedAt = Date.now();
+    await procs['hollow-failing'].kill('SIGKILL');
+    let notReadyAt = 0;
+    let evictedAt = 0;
+    let latencyIndex = 0;
+    await Promise.all([
+      every(1000 / opts.latencyPodsPerSecond, until, errors, async () => {
+        const name = `latency-${latencyIndex++}`;
+        const rec = { createdAt: performance.now() } as { createdAt: number; ackedAt?: number };
+        latency.set(name, rec);
+        await timings.time('create pods', () =>
+          c.create<Pod>('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'latency' }, spec: benchPodSpec }),
+        );
+        rec.ackedAt = performance.now();
+      }),
+      every(2000, until, errors, async () => {
+        const rc = pick(rcs);
+        const replicas = Math.max(0, Math.round(rc.replicas * (0.5 + Math.random())));
+        await timings.time('patch replicationcontrollers/scale', () =>
+          c.patch('replicationcontrollers', rc.name, { spec: { replicas } }, 'merge', { namespace: rc.namespace, subresource: 'scale' }),
+        );
+      }),
+      every(1000, until, errors, async () => {
+        const rc = pick(rcs);
+        const pods = await timings.time('list pods (one controller)', () => c.list<Pod>('pods', { namespace: rc.namespace, labelSelector: `app=${rc.name}` }));
+        for (const victim of pods.items.slice(0, 3)) {
+          await timings.time('delete pods', () => c.delete('pods', victim.metadata.name ?? '', { namespace: rc.namespace }));
+        }
+      }),
+      every(100, until, errors, async () => {
+        const rc = pick(rcs);
+        await timings.time('get replicationcontrollers', () => c.get<KubeObject>('replicationcontrollers', rc.name, { namespace: rc.namespace }));
+        await timings.time('get nodes', () => c.get<Node>('nodes', pick(nodeNames)));
+      }),
+      every(5000, until, errors, async () => {
+        if (!notReadyAt) {
+          const failed = (await c.list<Node>('nodes')).items.filter((n) => n.metadata.name?.startsWith('failing-'));
+          if (failed.length === failing && failed.every((n) => !isReadyNode(n))) notReadyAt = Date.now();
+        } else if (!evictedAt) {
+          const left = await c.list<Pod>('pods', { fieldSelector: 'spec.nodeName=failing-0' });
+          if (left.items.length === 0) evictedAt = Date.now();
+        }
+      }),
+    ]);
+    const metricsAfter = requestHistograms(await scrape());
+    const churnSeconds = (Date.now() - churnStart) / 1000;
+    const processes: ScaleReport['processes'] = {};
+    for (const [k, p] of Object.entries({ apiserver: api, ...procs })) {
+      if (p.hasExited()) continue;
+      const s = procStats(p.pid);
+      processes[k] = { ...s, churnCpuPercent: (100 * (s.cpuSeconds - cpuBefore[k])) / churnSeconds };
+    }
+    latencyWatch.stop();
+    if (errors.length > 0) log(`churn errors (first ${errors.length}): ${errors.join('; ')}`);
+
+    // --- lists, once the churn is over ---
+    log('listing every pod');
+    const all = await timedRead(`${url}/api/v1/pods`, ['"kind":"Pod"', '"phase":"Running"']);
+    const oneNamespace = await timedRead(`${url}/api/v1/namespaces/scale-0/pods`, ['"kind":"Pod"']);
+    const startups = [...latency.values()].filter((r) => r.runningAt !== undefined).map((r) => (r.runningAt! - r.createdAt) / 1000);
+    const report: ScaleReport = {
+      options: { ...opts, failingNodes: failing },
+      fillSeconds,
+      schedulingAverage: totalBinds / ((bindSamples[bindSamples.length - 1].at - bindSamples[0].at) / 1000),
+      schedulingPeak,
+      serverLatency: serverLatency(histogramsBetween(metricsBefore, metricsAfter)),
+      clientLatency: timings.latencies(),
+      listAllPods: { seconds: all.seconds, bytes: all.bytes, pods: all.counts[0], running: all.counts[1] },
+      listNamespace: { seconds: oneNamespace.seconds, pods: oneNamespace.counts[0] },
+      watchLatency: quantiles(watchDelays.map((ms) => ms / 1000)),
+      podStartup: quantiles(startups),
+      nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN },
+      processes,
+      apiserverIdleRssMiB,
+      databaseMiB: directoryBytes(api.dataDir) / 2 ** 20,
+    };
+    return report;
+  } finally {
+    for (const stop of stops) stop();
+    client?.close();
+    // SIGTERM lets a profiled process write its profile.
+    for (const p of Object.values(procs)) await p.kill('SIGTERM', 30_000);
+    await api?.kill('SIGTERM', 30_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s)) return 'n/a';
+  return s < 1 ? `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms` : `${s.toFixed(2)} s`;
+}
+
+/** The report as Markdown: the SLO table first, then the detail. */
+export function formatReport(r: ScaleReport): string {
+  const o = r.options;
+  const mutating = r.serverLatency.filter((x) => x.mutating);
+  const reads = r.serverLatency.filter((x) => x.call.startsWith('get '));
+  const worst = (xs: CallLatency[]) => xs.reduce((a, b) => (b.p99 > a.p99 || !Number.isFinite(a.p99) ? b : a), { call: 'none', p99: NaN } as CallLatency);
+  const wm = worst(mutating);
+  const wr = worst(reads);
+  const cm = worst(r.clientLatency.filter((x) => x.mutating));
+  const cr = worst(r.clientLatency.filter((x) => x.call.startsWith('get ')));
+  const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
+  const lines = [
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s).`,
+    '',
+    '| SLI | measured | SLO | met |',
+    '|---|---|---|---|',
+    `| mutating API calls, p99, server side (worst: ${wm.call}) | ${fmtSeconds(wm.p99)} | ≤ 1 s | ${ok(wm.p99, 1)} |`,
+    `| mutating API calls, p99, our client (worst: ${cm.call}) | ${fmtSeconds(cm.p99)} | ≤ 1 s | ${ok(cm.p99, 1)} |`,
+    `| single-object reads, p99, server side (worst: ${wr.call}) | ${fmtSeconds(wr.p99)} | ≤ 1 s | ${ok(wr.p99, 1)} |`,
+    `| single-object reads, p99, our client (worst: ${cr.call}) | ${fmtSeconds(cr.p99)} | ≤ 1 s | ${ok(cr.p99, 1)} |`,
+    `| LIST of all ${r.listAllPods.pods} pods | ${fmtSeconds(r.listAllPods.seconds)} | ≤ 30 s | ${ok(r.listAllPods.seconds, 30)} |`,
+    `| LIST of one namespace's ${r.listNamespace.pods} pods | ${fmtSeconds(r.listNamespace.seconds)} | ≤ 5 s | ${ok(r.listNamespace.seconds, 5)} |`,
+    `| pod startup (create → Running seen by a watch), p99 of ${r.podStartup.count} | ${fmtSeconds(r.podStartup.p99)} | ≤ 5 s | ${ok(r.podStartup.p99, 5)} |`,
+    '',
+    '| figure | value |',
+    '|---|---|',
+    `| pod startup p50 / p90 (fake start delay ${o.startDelaySeconds} s included) | ${fmtSeconds(r.podStartup.p50)} / ${fmtSeconds(r.podStartup.p90)} |`,
+    `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
+    `| fill: all ${o.pods} pods Running after | ${r.fillSeconds.toFixed(0)} s |`,
+    `| scheduling throughput while filling: average / best 10 s | ${r.schedulingAverage.toFixed(0)} / ${r.schedulingPeak.toFixed(0)} pods/s |`,
+    `| failed nodes NotReady / their pods evicted, after the kill | ${fmtSeconds(r.nodeFailure.notReadySeconds)} / ${fmtSeconds(r.nodeFailure.evictedSeconds)} |`,
+    `| pods Running at the end (LIST) | ${r.listAllPods.running} |`,
+    `| pod JSON size, average (LIST bytes / pods) | ${(r.listAllPods.bytes / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
+    `| API server memory per stored pod ((RSS - idle RSS) / pods) | ${(((r.processes.apiserver?.rssMiB ?? NaN) - r.apiserverIdleRssMiB) * 2 ** 20 / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
+    `| database size | ${r.databaseMiB.toFixed(0)} MiB |`,
+    '',
+    '| process | RSS | peak RSS | CPU during churn |',
+    '|---|---|---|---|',
+    ...Object.entries(r.processes).map(([k, p]) => `| ${k} | ${p.rssMiB.toFixed(0)} MiB | ${p.peakRssMiB.toFixed(0)} MiB | ${p.churnCpuPercent.toFixed(0)} % |`),
+    '',
+    '| API call during churn (server histograms) | calls | p50 | p99 |',
+    '|---|---|---|---|',
+    ...r.serverLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
+    '',
+    '| our own calls during churn (client side) | calls | p50 | p99 |',
+    '|---|---|---|---|',
+    ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
+  ];
+  return lines.join('\n');
+}
