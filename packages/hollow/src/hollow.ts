@@ -6,7 +6,10 @@
 // - one pod informer (one list, one watch) for every node, its events handed to the pod's
 //   node by spec.nodeName, instead of one watch per node; one node informer likewise;
 // - one heartbeat timer spreading every node's lease renewal (and status check) over the interval;
-// - one HTTP client with a bounded connection pool.
+// - one HTTP client with a bounded connection pool for the pods' work, and one for the nodes'
+//   heartbeats (as the kubelet has a client of its own for them): a burst of pod events and
+//   status writes queued for the connections must not hold a lease renewal back until the
+//   node is declared dead.
 // Hollow nodes serve no container logs (there is nothing to read).
 
 import type { Node, Pod } from '@peapod/api';
@@ -17,6 +20,8 @@ import { Heartbeats } from './heartbeats';
 
 export interface HollowOptions {
   client: Client;
+  /** For registration, lease renewals and node status (see the file header). */
+  heartbeatClient: Client;
   log: Logger;
   nodes: number;
   /** Node i is called `${namePrefix}${i}`. */
@@ -51,6 +56,8 @@ interface HollowNode {
 }
 
 const NODE_PREFIX_LENGTH = 24;
+/** Heartbeats in flight at once, each on a connection of the heartbeat client's own. */
+export const HEARTBEAT_CONNECTIONS = 32;
 
 export class HollowNodes {
   private readonly nodes: HollowNode[] = [];
@@ -63,7 +70,7 @@ export class HollowNodes {
   constructor(private readonly opts: HollowOptions) {
     const range = parseCidr(opts.clusterCIDR);
     // The Nodes as the server has them: a status is posted when it differs, a lease names its Node as owner.
-    this.nodeInformer = new Informer<Node>(opts.client, 'nodes', { logger: opts.log });
+    this.nodeInformer = new Informer<Node>(opts.heartbeatClient, 'nodes', { logger: opts.log });
     for (let i = 0; i < opts.nodes; i++) {
       const name = `${opts.namePrefix}${i}`;
       const podCIDR = formatCidr(nthSubnet(range, NODE_PREFIX_LENGTH, i));
@@ -84,7 +91,7 @@ export class HollowNodes {
           backoffBaseMs: opts.backoffBaseMs,
         }),
         status: new NodeStatusManager({
-          client: opts.client,
+          client: opts.heartbeatClient,
           log: opts.log,
           nodeName: name,
           address: opts.address,
@@ -100,7 +107,7 @@ export class HollowNodes {
           spec: { podCIDR, podCIDRs: [podCIDR] },
         }),
         lease: new NodeLeaseManager({
-          client: opts.client,
+          client: opts.heartbeatClient,
           log: opts.log,
           nodeName: name,
           renewIntervalMs: opts.heartbeatIntervalMs,
@@ -130,7 +137,7 @@ export class HollowNodes {
         await node.lease.renew();
         await node.status.update();
       },
-      { intervalMs: opts.heartbeatIntervalMs, log: opts.log },
+      { intervalMs: opts.heartbeatIntervalMs, concurrency: HEARTBEAT_CONNECTIONS, log: opts.log },
     );
   }
 

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { flags as agentFlags } from '@peapod/agent';
 import { Client, componentCommand, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
-import { HollowNodes } from './hollow';
+import { HEARTBEAT_CONNECTIONS, HollowNodes } from './hollow';
 
 const { cidr, defaultAddress, delayOption, periodOption, quantity } = agentFlags;
 
@@ -46,20 +46,21 @@ const program = componentCommand('peapod-hollow', 'Runs many hollow nodes (agent
   .option('--cpu <quantity>', 'cpu capacity of each node', quantity, '4')
   .option('--memory <quantity>', 'memory capacity of each node', quantity, '16Gi')
   .option('--max-pods <n>', 'pod capacity of each node', flagValue.positiveInt, 110)
-  .option('--max-connections <n>', 'HTTP connections to the API server, shared by all nodes', flagValue.positiveInt, 64)
+  .option('--max-connections <n>', "HTTP connections to the API server for the pods' work, shared by all nodes (their heartbeats have their own)", flagValue.positiveInt, 64)
   .parse();
 
 const flags = program.opts<Flags>();
 const log = createLogger('hollow', { level: flags.logLevel });
 
-// One client for every node, its connections bounded: the identity must watch every pod and write every node.
-const client = orExit('peapod-hollow', () => {
-  const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
-  return new Client({ ...options, maxSockets: flags.maxConnections });
-});
+// Clients shared by every node, their connections bounded: the identity must watch every pod and write every node.
+const options = orExit('peapod-hollow', () => optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig }).options);
+const client = new Client({ ...options, maxSockets: flags.maxConnections });
+// The node informer's watch holds one connection beside the heartbeats'.
+const heartbeatClient = new Client({ ...options, maxSockets: HEARTBEAT_CONNECTIONS + 1 });
 
 const hollow = new HollowNodes({
   client,
+  heartbeatClient,
   log,
   nodes: flags.nodes,
   namePrefix: flags.namePrefix,
@@ -88,4 +89,11 @@ hollow.start().then(
   },
 );
 
-stopOnSignals({ log, stop: () => hollow.stop().then(() => client.close()) });
+stopOnSignals({
+  log,
+  stop: () =>
+    hollow.stop().then(() => {
+      client.close();
+      heartbeatClient.close();
+    }),
+});

@@ -238,6 +238,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
   const { log } = opts;
   const failing = opts.failingNodes ?? Math.max(1, Math.round(opts.nodes / 100));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-scale-'));
+  // An interrupted run (the bench exits on a signal) leaves no database behind either.
+  const removeDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   // Every process holds every pod (the API server also every event): room to grow with them.
   const heapMiB = (perPodBytes: number): number => Math.max(4096, Math.ceil((opts.pods * perPodBytes) / 2 ** 20));
   const nodeArgs = (name: string): string[] => [
@@ -460,7 +463,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // SIGTERM lets a profiled process write its profile.
     for (const p of Object.values(procs)) await p.kill('SIGTERM', 30_000);
     await api?.kill('SIGTERM', 30_000);
-    fs.rmSync(dir, { recursive: true, force: true });
+    process.off('exit', removeDir);
+    removeDir();
   }
 }
 
