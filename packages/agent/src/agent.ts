@@ -1,5 +1,6 @@
 // The agent assembled: node registration, status and lease (the heartbeat), the informers on
-// this node and its pods, one worker per pod, the runtime relist, and the log server.
+// this node and its pods, one worker per pod, the runtime relist, and the HTTP server (logs;
+// exec, attach, port-forward).
 import type http from 'http';
 import type { Node, Pod } from '@peapod/api';
 import { Informer } from '@peapod/client';
@@ -8,6 +9,7 @@ import { apiEventRecorder } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeLeaseManager } from './node-lease';
+import { attachStreamServer } from './streaming/stream-server';
 import { NodeStatusManager, hostCapacity } from './node-status';
 import { PodWorkers } from './pod-workers';
 import { ProbeManager, probeTitle } from './probe';
@@ -45,6 +47,7 @@ export interface AgentOptions {
 
 export class Agent {
   private server?: http.Server;
+  private streams?: { close(): void };
   private nodeStatus?: NodeStatusManager;
   private nodeLease?: NodeLeaseManager;
   private nodeInformer?: Informer<Node>;
@@ -94,16 +97,9 @@ export class Agent {
     workers = new PodWorkers((uid) => syncer.sync(uid), log);
     this.workers = workers;
 
-    this.server = await listen(
-      createLogServer({
-        runtime,
-        uidOf: (ns, name) => syncer.uidOf(ns, name),
-        log,
-        ...(this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {}),
-      }),
-      this.opts.port,
-      this.opts.address,
-    );
+    const callers = this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {};
+    this.server = await listen(createLogServer({ runtime, uidOf: (ns, name) => syncer.uidOf(ns, name), log, ...callers }), this.opts.port, this.opts.address);
+    this.streams = attachStreamServer(this.server, { runtime, log, ...callers });
 
     // The Node as the server has it: the status is posted when it differs, and the lease names it as owner.
     const nodeInformer = new Informer<Node>(client, 'nodes', { fieldSelector: `metadata.name=${nodeName}`, logger: log });
@@ -186,6 +182,7 @@ export class Agent {
     this.nodeInformer?.stop();
     this.workers?.stop();
     this.probes?.stopAll();
+    this.streams?.close();
     const server = this.server;
     if (server) {
       server.closeAllConnections();
