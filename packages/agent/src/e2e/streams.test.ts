@@ -4,10 +4,10 @@
 import { execFile, spawn } from 'child_process';
 import { createHash } from 'crypto';
 import fs from 'fs';
-import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { Pod } from '@peapod/api';
+import { getBody } from '@peapod/client/dist/testing/http-server';
 import { freePort } from '@peapod/client/dist/testing/processes';
 import { TestCluster, cooperative, makePod, shContainer, waitFor } from '../testing/cluster';
 import { kubectlFor } from '../testing/kubectl';
@@ -100,7 +100,11 @@ describe('kubectl exec', () => {
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
     try {
-      await waitFor('the first size', async () => out.includes('33 77'), 30_000);
+      // Each line typed asks for the size again (an old Docker sizes the terminal just after the start).
+      await waitFor('the first size', async () => {
+        proc.stdin.write('\n');
+        return out.includes('33 77');
+      }, 30_000, 500);
       expect(out).toMatch(/\/dev\/pts\/\d+/);
       await waitFor('the resize', async () => out.includes('RESIZED'), 30_000);
       await waitFor('the new size', async () => {
@@ -130,19 +134,6 @@ describe('kubectl attach', () => {
   });
 });
 
-function get(port: number, urlPath: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(Buffer.concat(chunks)));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-}
-
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('kubectl port-forward', () => {
@@ -157,7 +148,7 @@ describe('kubectl port-forward', () => {
     try {
       await waitFor('port-forward listening', async () => out.includes(`127.0.0.1:${p2} -> 8081`), 30_000);
       const expected = (await kubectl.run(['exec', 'web', '--', 'sha256sum', '/www/big'])).stdout.split(' ')[0];
-      const results = await Promise.all([get(p1, '/big'), get(p2, '/big'), get(p1, '/index.html'), get(p2, '/index.html'), get(p1, '/index.html')]);
+      const results = await Promise.all([getBody(p1, '/big'), getBody(p2, '/big'), getBody(p1, '/index.html'), getBody(p2, '/index.html'), getBody(p1, '/index.html')]);
       expect(results[0].length).toBe(BIG_BYTES);
       expect(sha256(results[0])).toBe(expected);
       expect(sha256(results[1])).toBe(expected);

@@ -13,6 +13,8 @@ export interface Stdio {
   /** ignored with a TTY: a terminal has one output */
   stderr?: Writable;
   tty: boolean;
+  /** the terminal's size to start with (a TTY only) */
+  size?: TerminalSize;
 }
 
 export interface InteractiveProcess {
@@ -128,6 +130,8 @@ export async function execInteractive(docker: Docker, id: string, cmd: string[],
     AttachStdout: !!io.stdout,
     AttachStderr: !io.tty && !!io.stderr,
     Tty: io.tty,
+    // Docker 23 (API 1.42) starts the terminal at this size; older daemons need the resize below.
+    ...(io.tty && io.size ? { ConsoleSize: [io.size.height, io.size.width] } : {}),
   });
   const socket = (await exec.start({ hijack: true, stdin: !!io.stdin, Tty: io.tty })) as Duplex;
   const done = relay(socket, io).then(async () => {
@@ -139,8 +143,10 @@ export async function execInteractive(docker: Docker, id: string, cmd: string[],
     }
     return info.ExitCode ?? null;
   });
+  const resize = inOrder((size) => exec.resize({ h: size.height, w: size.width }));
+  if (io.tty && io.size) resize(io.size);
   return {
-    resize: inOrder((size) => exec.resize({ h: size.height, w: size.width })),
+    resize,
     done,
     close: () => socket.destroy(),
   };
@@ -157,8 +163,10 @@ export async function attachInteractive(docker: Docker, id: string, io: Stdio): 
     stderr: !io.tty && !!io.stderr,
   })) as Duplex;
   const done = relay(socket, io).then(() => null);
+  const resize = inOrder((size) => container.resize({ h: size.height, w: size.width }));
+  if (io.tty && io.size) resize(io.size);
   return {
-    resize: inOrder((size) => container.resize({ h: size.height, w: size.width })),
+    resize,
     done,
     close: () => socket.destroy(),
   };

@@ -10,7 +10,7 @@ import { Channel } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import type { InteractiveProcess, Stdio } from '../runtime/interactive';
 import type { SpdySession, SpdyStream } from './spdy';
-import { channelWriter, endAll } from './remote-streams';
+import { channelWriter, endAll, feed } from './remote-streams';
 
 /** Connects io to a port inside the pod's network namespace (also one bound to 127.0.0.1). */
 export type PortDialer = (port: number, io: Stdio) => Promise<InteractiveProcess>;
@@ -84,6 +84,8 @@ export function serveSpdyPortForward(session: SpdySession, dial: PortDialer, pod
     // The client only reads the error stream.
     error.resume();
     void forward(dial, port, podName, data, data, (close) => data.on('close', close)).then((message) => {
+      // What the client still sends has nowhere to go; reading it on keeps the connection moving.
+      data.resume();
       if (message) error.write(message);
       data.end();
       error.end();
@@ -117,10 +119,7 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: number[], dial: 
     }
     const input = message[0] % 2 === 0 ? inputs[message[0] / 2] : undefined;
     if (!input || input.writableEnded || message.length === 1) return;
-    if (!input.write(message.subarray(1))) {
-      ws.pause();
-      input.once('drain', () => ws.resume());
-    }
+    feed(ws, input, message.subarray(1));
   });
   const closers: (() => void)[] = [];
   ws.on('close', () => {
@@ -135,6 +134,7 @@ export function serveWebSocketPortForward(ws: WebSocket, ports: number[], dial: 
       output.write(portBytes(port));
       errors.write(portBytes(port));
       const message = await forward(dial, port, podName, inputs[i], output, (close) => closers.push(close));
+      inputs[i].destroy();
       if (message) errors.write(message);
       await endAll([output, errors]);
     }),

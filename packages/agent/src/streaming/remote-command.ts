@@ -19,20 +19,29 @@ export interface InteractiveRuntime {
   attachInteractive(id: string, io: Stdio): Promise<InteractiveProcess>;
 }
 
+/** How long a TTY session waits for the client's terminal size before it starts anyway. */
+const firstSizeMs = 1000;
+
 export async function runRemoteCommand(runtime: InteractiveRuntime, what: RemoteCommand, streams: RemoteStreams, log: Logger): Promise<void> {
-  // kubectl sends the terminal's size as soon as the streams are open, maybe before the process runs.
+  // kubectl sends the terminal's size as soon as the streams are open; a TTY starts at that size.
   let process: InteractiveProcess | undefined;
-  let pendingSize: TerminalSize | undefined;
-  let gone = false;
-  streams.onResize((size) => {
-    if (process) process.resize(size);
-    else pendingSize = size;
+  let firstSize: (size: TerminalSize) => void = () => undefined;
+  const sized = new Promise<TerminalSize | undefined>((resolve) => {
+    firstSize = resolve;
+    setTimeout(() => resolve(undefined), what.tty ? firstSizeMs : 0);
   });
+  let latest: TerminalSize | undefined;
+  streams.onResize((size) => {
+    latest = size;
+    if (process) process.resize(size);
+    else firstSize(size);
+  });
+  let gone = false;
   streams.onClose(() => {
     gone = true;
     process?.close();
   });
-  const io: Stdio = { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, tty: what.tty };
+  const io: Stdio = { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, tty: what.tty, size: await sized };
   try {
     process = what.command ? await runtime.execInteractive(what.containerId, what.command, io) : await runtime.attachInteractive(what.containerId, io);
   } catch (err) {
@@ -42,7 +51,7 @@ export async function runRemoteCommand(runtime: InteractiveRuntime, what: Remote
     return;
   }
   if (gone) process.close();
-  if (pendingSize) process.resize(pendingSize);
+  if (latest && latest !== io.size) process.resize(latest);
   const code = await process.done;
   streams.finish(what.command && code !== null && code !== 0 ? nonZeroExitStatus(what.command, code) : successStatus());
 }

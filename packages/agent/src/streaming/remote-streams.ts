@@ -55,6 +55,24 @@ function rawBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/**
+ * Writes a client's message into input; when input is full, stops reading the WebSocket until
+ * input has room again or is done with (an ended stream never says 'drain').
+ */
+export function feed(ws: WebSocket, input: Writable, payload: Buffer): void {
+  if (input.write(payload)) return;
+  ws.pause();
+  const resume = (): void => {
+    input.off('drain', resume);
+    input.off('finish', resume);
+    input.off('close', resume);
+    ws.resume();
+  };
+  input.on('drain', resume);
+  input.on('finish', resume);
+  input.on('close', resume);
+}
+
 /** A writable whose chunks go out as messages on one channel, each written before the next is taken. */
 export function channelWriter(ws: WebSocket, channel: number): Writable {
   return new Writable({
@@ -77,10 +95,7 @@ export function webSocketStreams(ws: WebSocket, wanted: WantedStreams): RemoteSt
     const payload = message.subarray(1);
     switch (message[0]) {
       case Channel.stdin:
-        if (stdin && !stdin.writableEnded && payload.length > 0 && !stdin.write(payload)) {
-          ws.pause();
-          stdin.once('drain', () => ws.resume());
-        }
+        if (stdin && !stdin.writableEnded && payload.length > 0) feed(ws, stdin, payload);
         return;
       case Channel.resize: {
         const size = parseResize(payload);
@@ -110,6 +125,9 @@ export function webSocketStreams(ws: WebSocket, wanted: WantedStreams): RemoteSt
     onClose: (l) => closeListeners.push(l),
     finish(status) {
       finished = true;
+      // Input nobody reads any more must not keep the client's close from being read.
+      stdin?.destroy();
+      ws.resume();
       void endAll([stdout, stderr]).then(() => {
         const payload = errorChannelPayload(ws.protocol, status);
         if (payload !== undefined && ws.readyState === ws.OPEN) ws.send(channelMessage(Channel.error, payload), { binary: true });
@@ -185,6 +203,7 @@ function spdyRemoteStreams(session: SpdySession, protocol: string, streams: Map<
     onClose: (l) => closeListeners.push(l),
     finish(status) {
       finished = true;
+      streams.get('stdin')?.resume();
       void endAll([streams.get('stdout'), streams.get('stderr')]).then(() => {
         const error = streams.get('error')!;
         const payload = errorChannelPayload(protocol, status);

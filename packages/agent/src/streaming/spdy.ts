@@ -83,6 +83,8 @@ export class SpdyStream extends Duplex {
     // A stream dropped before its FIN is cancelled; never answer a reset with a reset.
     if (!this.finSent && !this.resetSeen) this.session.sendReset(this.id, RST_CANCEL);
     this.session.forget(this.id);
+    // Its unread input must not hold up the other streams.
+    this.session.resumeInput();
     done(err);
   }
 
