@@ -233,17 +233,19 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
 
   for (const sub of r.subresources) {
     const path = `${base}/{name}/${sub}`;
-    if (sub === 'status') {
+    if (sub === 'status' || sub === 'ephemeralcontainers') {
+      // The object itself, of which the subresource writes one part.
+      const [title, what] = sub === 'status' ? ['Status', 'status'] : ['Ephemeralcontainers', 'ephemeralcontainers'];
       items.push({
         path,
         params: itemParams,
         operations: [
-          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}Status`, description: `read status of the specified ${kind}`, gvk, params: [], response: def },
+          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}${title}`, description: `read ${what} of the specified ${kind}`, gvk, params: [], response: def },
           {
             method: 'put',
             action: 'put',
-            operationId: `replace${gv}${scope}${kind}Status`,
-            description: `replace status of the specified ${kind}`,
+            operationId: `replace${gv}${scope}${kind}${title}`,
+            description: `replace ${what} of the specified ${kind}`,
             gvk,
             params: writeParams,
             body: def,
@@ -252,8 +254,8 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'patch',
             action: 'patch',
-            operationId: `patch${gv}${scope}${kind}Status`,
-            description: `partially update status of the specified ${kind}`,
+            operationId: `patch${gv}${scope}${kind}${title}`,
+            description: `partially update ${what} of the specified ${kind}`,
             gvk,
             params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
             body: PATCH,

@@ -1,7 +1,7 @@
 // Getting inside a pod with the real kubectl and client-node: exec (WebSocket and the SPDY
 // fallback, with and without a terminal), attach, port-forward (tunnelled and plain SPDY),
 // cp both ways. Real API server, real agent, real Docker.
-import { execFile, spawn } from 'child_process';
+import { execFile } from 'child_process';
 import { createHash } from 'crypto';
 import fs from 'fs';
 import os from 'os';
@@ -11,6 +11,7 @@ import { getBody } from '@peapod/client/dist/testing/http-server';
 import { freePort } from '@peapod/client/dist/testing/processes';
 import { TestCluster, cooperative, makePod, shContainer, waitFor } from '../testing/cluster';
 import { kubectlFor } from '../testing/kubectl';
+import { onTerminal } from '../testing/terminal';
 import type { Kubectl } from '../testing/kubectl';
 
 jest.setTimeout(120_000);
@@ -95,26 +96,17 @@ describe('kubectl exec', () => {
     // which kubectl sees (SIGWINCH) and sends on the resize channel.
     const kubectlCmd = ['/usr/bin/kubectl', ...kubectl.baseArgs, 'exec', '-it', 'web', '--', 'sh', '-c', "'tty; stty size; while read x; do stty size; done'"].join(' ');
     const inner = `stty rows 33 cols 77; ${kubectlCmd} </dev/tty & sleep 2; stty rows 40 cols 100; echo RESIZED; wait`;
-    const proc = spawn('script', ['-q', '-e', '-c', inner, '/dev/null'], { env: kubectl.env });
-    let out = '';
-    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+    const term = onTerminal(inner, kubectl.env);
     try {
       // Each line typed asks for the size again (an old Docker sizes the terminal just after the start).
-      await waitFor('the first size', async () => {
-        proc.stdin.write('\n');
-        return out.includes('33 77');
-      }, 30_000, 500);
-      expect(out).toMatch(/\/dev\/pts\/\d+/);
-      await waitFor('the resize', async () => out.includes('RESIZED'), 30_000);
-      await waitFor('the new size', async () => {
-        proc.stdin.write('\n');
-        return out.includes('40 100');
-      }, 30_000, 500);
-      proc.stdin.write('\x04');
-      expect(await exited).toBe(0);
+      await term.typeUntil('\n', '33 77');
+      expect(term.output()).toMatch(/\/dev\/pts\/\d+/);
+      await waitFor('the resize', async () => term.output().includes('RESIZED'), 30_000);
+      await term.typeUntil('\n', '40 100');
+      term.type('\x04');
+      expect(await term.exited).toBe(0);
     } finally {
-      proc.kill('SIGKILL');
+      term.kill();
     }
   });
 });
@@ -175,6 +167,37 @@ describe('kubectl cp', () => {
     const down = await kubectl.run(['cp', 'web:/copied', back, '-c', 'c']);
     expect(down.code).toBe(0);
     expect(sums(back)).toEqual(sums(src));
+  });
+});
+
+describe('kubectl debug', () => {
+  const debugArgs = (name: string) => ['debug', 'web', '--image=peapod/busybox:latest', '--image-pull-policy=IfNotPresent', '--target=c', `--container=${name}`];
+
+  it("adds an ephemeral container in the target's process namespace, shown in status and describe", async () => {
+    const r = await kubectl.run([...debugArgs('peek'), '--', 'sh', '-c', 'ps; sleep 1']);
+    expect(r.code).toBe(0);
+    // httpd runs in the target container only: the debugger sees it through the shared PID namespace.
+    await waitFor('the debugger to list the target\'s processes', async () => (await kubectl.run(['logs', 'web', '-c', 'peek'])).stdout.includes('httpd -p 8080'), 60_000);
+    const pod = await waitFor('its status', async () => {
+      const p = await cluster.api.get<Pod>('pods', 'web');
+      return p.status?.ephemeralContainerStatuses?.[0]?.containerID ? p : undefined;
+    });
+    expect(pod.status?.ephemeralContainerStatuses?.[0]).toMatchObject({ name: 'peek', image: 'peapod/busybox:latest' });
+    expect(pod.status?.containerStatuses?.map((c) => c.name)).toEqual(['c']);
+    const described = await kubectl.run(['describe', 'pod', 'web']);
+    expect(described.stdout).toMatch(/Ephemeral Containers:\n\s+peek:\n\s+Container ID:\s+docker:\/\//);
+  });
+
+  it('-it: a shell in the target\'s process namespace, through attach', async () => {
+    const command = ['/usr/bin/kubectl', ...kubectl.baseArgs, ...debugArgs('shell'), '-it', '--', 'sh'].join(' ');
+    const term = onTerminal(command, kubectl.env);
+    try {
+      await term.typeUntil('ps\n', 'httpd -p 8080', 60_000);
+      term.type('exit 0\n');
+      expect(await term.exited).toBe(0);
+    } finally {
+      term.kill();
+    }
   });
 });
 

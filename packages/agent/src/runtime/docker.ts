@@ -274,6 +274,7 @@ export class DockerRuntime implements ContainerRuntime {
       restartCount: opts.restartCount,
       volumes: opts.volumes,
       env: opts.env,
+      pidNamespaceOf: opts.pidNamespaceOf,
       node: this.nodeName,
       extraLabels: this.extraLabels,
     });

@@ -25,6 +25,7 @@ const subresourceVerbs: Record<string, string[]> = {
   exec: ['create', 'get'],
   attach: ['create', 'get'],
   portforward: ['create', 'get'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
 };
 const subresourceKinds: Record<string, string> = {
   binding: 'Binding',

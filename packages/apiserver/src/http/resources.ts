@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
-import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
+import { FieldValidation, ListQuery, parseRevision, Registry, WritableSubresource } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
 import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
@@ -326,7 +326,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       }
       throw methodNotAllowed(req.method, r);
     }
-    const sub = path.subresource as 'status' | undefined;
+    const sub = path.subresource as WritableSubresource | undefined;
 
     switch (req.method) {
       case 'GET': {
