@@ -9,8 +9,8 @@ import path from 'path';
 import { getBody } from '@peapod/client/dist/testing/http-server';
 import { freePort, startApiServer } from '@peapod/client/dist/testing/processes';
 import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
-import { DockerNode } from './testing/cluster';
-import { peactlCommand, peactlFor, startPeactl } from './testing/process';
+import { DockerNode, busybox } from '@peapod/client/dist/testing/docker-node';
+import { peactlCommand, peactlFor, sendJson, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 
 jest.setTimeout(120_000);
@@ -123,6 +123,13 @@ test('peactl port-forward: several ports (one bound to 127.0.0.1 in the pod), --
   expect(results.slice(2).map(String)).toEqual(['hello\n', 'hello\n']);
   expect(pf.stdout()).toContain(`Handling connection for ${local}`);
   pf.kill();
+});
+
+test('peactl describe shows ephemeral containers with their state', async () => {
+  const patch = { spec: { ephemeralContainers: [{ name: 'dbg', image: busybox, imagePullPolicy: 'Never', targetContainerName: 'c', command: ['sleep', '600'] }] } };
+  expect(await sendJson(server!.url, 'PATCH', '/api/v1/namespaces/default/pods/web/ephemeralcontainers', patch, 'application/strategic-merge-patch+json')).toBe(200);
+  await until('the ephemeral container running', () => /Ephemeral Containers:\n {2}dbg:\n[\s\S]*State:\s+Running/.test(run(['describe', 'pod', 'web']).stdout));
+  expect(run(['exec', 'web', '-c', 'dbg', '--', 'sh', '-c', 'ps | grep -c "httpd -p 8080"']).stdout.trim()).not.toBe('0');
 });
 
 test('peactl cp: a directory into the pod and back, checksums equal', () => {
