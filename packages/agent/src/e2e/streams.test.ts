@@ -151,6 +151,22 @@ describe('kubectl port-forward', () => {
   });
 });
 
+test('kubectl port-forward to a port where nothing listens: the error reaches kubectl', async () => {
+  const port = await freePort();
+  const proc = kubectl.start(['port-forward', 'pod/web', `${port}:9999`]);
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    await waitFor('port-forward listening', async () => out.includes(`127.0.0.1:${port} -> 9999`), 30_000);
+    await getBody(port, '/').catch(() => undefined);
+    await waitFor('the error', async () => out.includes('error forwarding port 9999 to pod web'), 30_000);
+    expect(out).toContain("can't connect to remote host (127.0.0.1): Connection refused");
+  } finally {
+    proc.kill('SIGKILL');
+  }
+});
+
 describe('kubectl cp', () => {
   it('copies a directory into the pod and back, checksums equal', async () => {
     const src = path.join(tmp, 'src');
