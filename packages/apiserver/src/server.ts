@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, Node, Service } from '@peapod/api';
+import { failureStatus, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
