@@ -6,10 +6,9 @@ import { createHash } from 'crypto';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
-import { getBody } from '@peapod/client/dist/testing/http-server';
-import { freePort, startApiServer } from '@peapod/client/dist/testing/processes';
-import type { RunningApiServer } from '@peapod/client/dist/testing/processes';
-import { DockerNode, busybox } from '@peapod/client/dist/testing/docker-node';
+import { Client } from '@peapod/client';
+import { getBody, freePort, startApiServer, DockerNode, busybox, createNamespaceDefaults } from '@peapod/client/testing';
+import type { RunningApiServer } from '@peapod/client/testing';
 import { peactlCommand, peactlFor, sendJson, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 
@@ -37,6 +36,9 @@ beforeAll(async () => {
   server = await startApiServer();
   run = peactlFor(server.url);
   await node.start(server.url);
+  const admin = new Client({ server: server.url });
+  await createNamespaceDefaults(admin);
+  admin.close();
   for (const manifest of [
     node.podManifest('web', [{ name: 'c', script: web }]),
     node.podManifest('duo', [{ name: 'a', script: loop }, { name: 'b', script: loop }]),

@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import http from 'http';
 import { PassThrough, Writable } from 'stream';
 import type { Pod } from '@peapod/api';
-import { freePort } from '@peapod/client/dist/testing/processes';
+import { freePort } from '@peapod/client/testing';
 import { latencyFigures, type LatencyFigures } from '@peapod/api/bench';
 import { execInteractive } from '../runtime/interactive';
 import { TestCluster, makePod, shContainer, cooperative, waitFor } from '../testing/cluster';

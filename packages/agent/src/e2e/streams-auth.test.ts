@@ -7,9 +7,8 @@ import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { Pod } from '@peapod/api';
-import { Client } from '@peapod/client';
-import { getBody } from '@peapod/client/dist/testing/http-server';
-import { freePort, mainJs } from '@peapod/client/dist/testing/processes';
+import type { Client } from '@peapod/client';
+import { getBody, freePort, mainJs } from '@peapod/client/testing';
 import { TestCluster, cooperative, makePod, shContainer, waitFor } from '../testing/cluster';
 import { kubectlFor } from '../testing/kubectl';
 import type { Kubectl } from '../testing/kubectl';
@@ -33,14 +32,17 @@ beforeAll(async () => {
     tokens[user] = token;
   }
   const file = (name: string) => path.join(pki, name);
-  await cluster.start([
-    '--token-auth-file', file('tokens.csv'),
-    '--tls-cert-file', file('apiserver.crt'),
-    '--tls-private-key-file', file('apiserver.key'),
-    '--agent-client-token-file', file('apiserver-agent-client.token'),
-  ]);
+  admin = await cluster.start(
+    [
+      '--token-auth-file', file('tokens.csv'),
+      '--tls-cert-file', file('apiserver.crt'),
+      '--tls-private-key-file', file('apiserver.key'),
+      '--agent-client-token-file', file('apiserver-agent-client.token'),
+    ],
+    tokens.admin,
+    fs.readFileSync(file('ca.crt')),
+  );
   const url = cluster.server!.url;
-  admin = new Client({ server: url, token: tokens.admin, ca: fs.readFileSync(file('ca.crt')) });
   agentPort = (await cluster.startAgent(node, { args: ['--kubeconfig', file(`node-${node}.kubeconfig`)] })).port;
   kubectl = kubectlFor(url, ['--kubeconfig', file('admin.kubeconfig')]);
   const web = `mkdir -p /www && echo hello > /www/index.html && httpd -p 127.0.0.1:8080 -h /www && exec sh -c "${cooperative()}"`;
@@ -49,7 +51,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  admin?.close();
   kubectl?.cleanup();
   await cluster.cleanup();
   fs.rmSync(dir, { recursive: true, force: true });

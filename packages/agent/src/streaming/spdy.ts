@@ -11,7 +11,8 @@
 // - no flow control (WINDOW_UPDATE and SETTINGS are read and ignored);
 // - PING frames are echoed.
 // Invariant: frames are handled in the order they arrive, and frames are written in the
-// order they are sent, even while a header block is being (de)compressed.
+// order they are sent, even while a header block is being (de)compressed; each zlib stream
+// works on one header block at a time (a block is all it puts out between write and flush).
 import { EventEmitter } from 'events';
 import { Duplex } from 'stream';
 import zlib from 'zlib';
@@ -108,6 +109,7 @@ export class SpdySession extends EventEmitter {
   private readonly outgoing: Outgoing[] = [];
   private readonly inflater = zlib.createInflate({ dictionary });
   private readonly deflater = zlib.createDeflate({ dictionary });
+  private deflating: Promise<Buffer> = Promise.resolve(Buffer.alloc(0));
   private closed = false;
   private inputPaused = false;
 
@@ -214,12 +216,13 @@ export class SpdySession extends EventEmitter {
 
   private onSynStream(frame: ControlFrame, headers: Headers | undefined): void {
     const id = frame.body.readUInt32BE(0) & 0x7fffffff;
-    // Client streams have odd, increasing ids.
-    if (!headers || id % 2 === 0 || id <= this.lastStreamId) {
+    // Client streams have odd ids. spdystream numbers a stream before it writes its SYN_STREAM,
+    // so streams opened at once by several goroutines may arrive out of order.
+    if (!headers || id % 2 === 0 || this.streams.has(id)) {
       this.sendReset(id, RST_PROTOCOL_ERROR);
       return;
     }
-    this.lastStreamId = id;
+    this.lastStreamId = Math.max(this.lastStreamId, id);
     const stream = new SpdyStream(this, id, headers);
     this.streams.set(id, stream);
     this.sendReply(id);
@@ -265,7 +268,9 @@ export class SpdySession extends EventEmitter {
   private sendReply(id: number): void {
     const entry: Outgoing = {};
     this.outgoing.push(entry);
-    zlibBlock(this.deflater, Buffer.alloc(4)).then(
+    // One block at a time: a block is what the stream puts out between its write and its flush.
+    this.deflating = this.deflating.then(() => zlibBlock(this.deflater, Buffer.alloc(4)));
+    this.deflating.then(
       (block) => {
         const body = Buffer.alloc(4 + block.length);
         body.writeUInt32BE(id, 0);
