@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
-// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns;
+// beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns, streams;
 // and `scale` (the scalability envelope: minutes to hours, so only when named), with its own
 // options: `npm run bench -- scale --nodes 200 --pods 5000 --churn 60` (or PEAPOD_SCALE_NODES, ...).
 'use strict';
@@ -129,6 +129,21 @@ const sections = {
   dashboard: async (log) => require('../packages/dashboard/dist/bench/dashboard-bench').runDashboardBench({ log }),
   proxy: async (log) => require('../packages/proxy/dist/bench/proxy-bench').runProxyBench({ log }),
   dns: async (log) => require('../packages/dns/dist/bench/dns-bench').runDnsBench({ log }),
+  streams: async (log) => {
+    log('port-forward and exec through a real agent, beside Docker alone on the same containers');
+    const r = await require('../packages/agent/dist/bench/streams').benchStreams();
+    return [
+      {
+        name: 'kubectl port-forward throughput (64 MiB downloads)',
+        value: r.portForwardMiBps,
+        unit: 'MiB/s',
+        baseline: r.baselineMiBps,
+        baselineName: "the agent's nc bridge driven through the Docker API",
+        ratio: r.portForwardMiBps / r.baselineMiBps,
+      },
+      ...latency('kubectl exec POD -- true', r.exec, 'ms', 'docker exec CONTAINER true'),
+    ];
+  },
 };
 
 function fmt(n) {

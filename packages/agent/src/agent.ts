@@ -1,6 +1,7 @@
 // The agent assembled: node registration, status and lease (the heartbeat), the informers on
 // this node and its pods, one worker per pod and their probes (NodePods), the runtime relist
-// (for runtimes that do not report their own changes), and the log server.
+// (for runtimes that do not report their own changes), and the HTTP server (logs; exec,
+// attach and port-forward where the runtime has them).
 import type http from 'http';
 import type { Node, NodeSpec, Pod } from '@peapod/api';
 import { Informer } from '@peapod/client';
@@ -10,6 +11,7 @@ import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeLeaseManager } from './node-lease';
 import { NodePods } from './node-pods';
+import { attachStreamServer, isStreamRuntime } from './streaming/stream-server';
 import { NodeStatusManager, hostCapacity } from './node-status';
 import { Relister } from './relist';
 import type { ContainerRuntime } from './runtime';
@@ -46,6 +48,7 @@ export interface AgentOptions {
 
 export class Agent {
   private server?: http.Server;
+  private streams?: { close(): void };
   private nodeStatus?: NodeStatusManager;
   private nodeLease?: NodeLeaseManager;
   private nodeInformer?: Informer<Node>;
@@ -80,16 +83,13 @@ export class Agent {
     });
     this.pods = pods;
 
+    const callers = this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {};
     this.server = await listen(
-      createLogServer({
-        runtime,
-        uidOf: (ns, name) => pods.syncer.uidOf(ns, name),
-        log,
-        ...(this.opts.authenticateCallers ? { callers: apiServerCallers(client, log) } : {}),
-      }),
+      createLogServer({ runtime, uidOf: (ns, name) => pods.syncer.uidOf(ns, name), log, ...callers }),
       this.opts.port,
       this.opts.address,
     );
+    if (isStreamRuntime(runtime)) this.streams = attachStreamServer(this.server, { runtime, log, ...callers });
 
     // The Node as the server has it: the status is posted when it differs, and the lease names it as owner.
     const nodeInformer = new Informer<Node>(client, 'nodes', { fieldSelector: `metadata.name=${nodeName}`, logger: log });
@@ -147,6 +147,7 @@ export class Agent {
     this.nodeLease?.stop();
     this.nodeInformer?.stop();
     this.pods?.stop();
+    this.streams?.close();
     const server = this.server;
     if (server) {
       server.closeAllConnections();

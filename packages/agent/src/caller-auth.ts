@@ -1,6 +1,6 @@
 import type { Client, Logger } from '@peapod/client';
 
-/** Who may read this node's logs: asked of the API server (TokenReview) and remembered a minute. */
+/** Who may use this node's server (logs, exec, attach, port-forward): asked of the API server (TokenReview) and remembered a minute. */
 export type CallerCheck = (authorization: string | undefined) => Promise<boolean>;
 
 interface Review {
@@ -10,7 +10,7 @@ interface Review {
 const rememberMs = 60_000;
 
 /**
- * Only the API server (and cluster admins) may read logs from an agent: a bearer token is
+ * Only the API server (and cluster admins) may use an agent's server: a bearer token is
  * accepted when the API server says it belongs to a member of system:masters.
  */
 export function apiServerCallers(client: Client, log: Logger): CallerCheck {

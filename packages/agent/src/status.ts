@@ -178,6 +178,11 @@ export function computePodStatus(input: StatusInput): PodStatus {
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
   const containerStatuses = pod.spec.containers.map((c) => statusOf(c, old.containerStatuses, { init: false, notCreated, probes: input.probes }));
   status.containerStatuses = containerStatuses;
+  // Debugging containers are reported apart: they count for neither phase nor readiness.
+  const ephemeral = pod.spec.ephemeralContainers ?? [];
+  if (ephemeral.length > 0) {
+    status.ephemeralContainerStatuses = ephemeral.map((c) => statusOf(c, old.ephemeralContainerStatuses, { init: false, notCreated: 'ContainerCreating' }));
+  }
   if (isTerminalPhase(old.phase)) {
     // A finished pod stays finished (its containers are never started again).
     status.phase = old.phase;

@@ -3,7 +3,7 @@
 // liveness probe), and graceful termination recorded step by step (docs/architecture.md,
 // a pod's path, steps 9–12; the README's termination timeline).
 import { defaultImagePullPolicy, isPodTerminal, podGracePeriodSeconds, specGracePeriodSeconds } from '@peapod/api';
-import type { Container, ContainerStateWaiting, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
+import type { Container, ContainerStateWaiting, EphemeralContainer, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
 import { isAlreadyExists, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { admitPod } from './admission';
@@ -381,6 +381,12 @@ export class PodSyncer {
         for (const c of pod.spec.containers) waitAtMost(await this.syncContainer(ctx, c, attemptsOf(containers, c.name)));
       }
       containers = await this.rt.listPodContainers({ uid });
+      const ephemeral = pod.spec.ephemeralContainers ?? [];
+      if (ephemeral.length > 0) {
+        // After the app containers, whose processes a debugging container may join.
+        for (const c of ephemeral) waitAtMost(await this.syncEphemeral(ctx, c, containers));
+        containers = await this.rt.listPodContainers({ uid });
+      }
       this.opts.probes.update(pod, containers, podIP);
     }
     const probes = this.opts.probes.view(uid);
@@ -532,6 +538,38 @@ export class PodSyncer {
     return this.replace(ctx, container, latest, attempts);
   }
 
+  /**
+   * An ephemeral (debugging) container runs once: started when first seen, never restarted,
+   * in the process namespace of its target container when it names one.
+   */
+  private async syncEphemeral(ctx: StartContext, container: EphemeralContainer, containers: RuntimeContainer[]): Promise<number | undefined> {
+    const { rec, pod } = ctx;
+    if (attemptsOf(containers, container.name).length > 0) return undefined;
+    let pidNamespaceOf: string | undefined;
+    if (container.targetContainerName) {
+      const target = attemptsOf(containers, container.targetContainerName)[0];
+      if (target?.state !== 'running') {
+        rec.waiting.set(container.name, { reason: 'ContainerCreating', message: `waiting for container ${container.targetContainerName} to run` });
+        return this.backoff.baseMs;
+      }
+      pidNamespaceOf = target.id;
+    }
+    const pullWait = await this.pullImage(rec, pod, container);
+    if (pullWait !== undefined) return pullWait;
+    let id: string;
+    try {
+      const env = await this.environment(ctx, container);
+      id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount: 0, volumes: ctx.volumes, env, pidNamespaceOf });
+    } catch (err) {
+      if (!(err instanceof ContainerConfigError)) throw err;
+      rec.waiting.set(container.name, { reason: err.reason, message: err.message });
+      this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
+      return undefined;
+    }
+    this.opts.events.record(pod, 'Normal', 'Created', `Created container ${container.name}`);
+    return this.start(ctx, container, id, []);
+  }
+
   /** Pulls, creates and starts the next attempt of a container. */
   private async replace(ctx: StartContext, container: Container, latest: RuntimeContainer | undefined, attempts: RuntimeContainer[]): Promise<number | undefined> {
     const { rec, pod } = ctx;
@@ -541,15 +579,7 @@ export class PodSyncer {
     const restartCount = latest ? latest.restartCount + 1 : this.restartCountWithoutContainers(pod, container.name);
     let id: string;
     try {
-      const env = await containerEnvironment({
-        pod,
-        container,
-        podIP: ctx.sandbox.ip,
-        hostIP: this.opts.hostIP,
-        allocatable: this.opts.allocatable,
-        services: await servicesForPod(this.opts.client, pod.metadata.namespace ?? 'default'),
-        objects: this.objects,
-      });
+      const env = await this.environment(ctx, container);
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes, env });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
@@ -560,6 +590,20 @@ export class PodSyncer {
     this.opts.events.record(pod, 'Normal', 'Created', `Created container ${container.name}`);
     if (latest) this.backoff.next(key);
     return this.start(ctx, container, id, attempts);
+  }
+
+  /** A container's environment as it starts: its env and envFrom, the pod's fields, the services' variables. */
+  private async environment(ctx: StartContext, container: Container): Promise<Map<string, string>> {
+    const { pod } = ctx;
+    return containerEnvironment({
+      pod,
+      container,
+      podIP: ctx.sandbox.ip,
+      hostIP: this.opts.hostIP,
+      allocatable: this.opts.allocatable,
+      services: await servicesForPod(this.opts.client, pod.metadata.namespace ?? 'default'),
+      objects: this.objects,
+    });
   }
 
   /** Counting goes on from the pod's status when earlier attempts are gone (their sandbox died). */

@@ -31,3 +31,4 @@ export * from './protobuf';
 export * from './schema-descriptions';
 export * from './field-sets';
 export * from './time';
+export * from './streams';

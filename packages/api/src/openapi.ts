@@ -89,6 +89,20 @@ const logParams: Param[] = [
   q('timestamps', 'boolean', 'Add a timestamp at the beginning of every line.'),
 ];
 
+/** What pods/exec, pods/attach and pods/portforward take (they are upgraded to streams). */
+const stdioParams: Param[] = [
+  q('stdin', 'boolean', 'Redirect the standard input stream of the pod for this call.'),
+  q('stdout', 'boolean', 'Redirect the standard output stream of the pod for this call.'),
+  q('stderr', 'boolean', 'Redirect the standard error stream of the pod for this call.'),
+  q('tty', 'boolean', 'Allocate a terminal for this call.'),
+];
+const connectParams: Record<string, Param[]> = {
+  exec: [q('command', 'string', 'The command to execute (repeated for each argument).'), q('container', 'string', 'Container in which to execute the command.'), ...stdioParams],
+  attach: [q('container', 'string', 'The container in which to attach.'), ...stdioParams],
+  portforward: [q('ports', 'integer', 'List of ports to forward (WebSocket clients).')],
+};
+const connectKinds: Record<string, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+
 const pathParam = (name: string, description: string): Param => ({ name, in: 'path', type: 'string', description, required: true });
 const nameParam = (kind: string) => pathParam('name', `name of the ${kind}`);
 const namespaceParam = pathParam('namespace', 'object name and auth scope, such as for teams and projects');
@@ -219,17 +233,19 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
 
   for (const sub of r.subresources) {
     const path = `${base}/{name}/${sub}`;
-    if (sub === 'status') {
+    if (sub === 'status' || sub === 'ephemeralcontainers') {
+      // The object itself, of which the subresource writes one part.
+      const [title, what] = sub === 'status' ? ['Status', 'status'] : ['Ephemeralcontainers', 'ephemeralcontainers'];
       items.push({
         path,
         params: itemParams,
         operations: [
-          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}Status`, description: `read status of the specified ${kind}`, gvk, params: [], response: def },
+          { method: 'get', action: 'get', operationId: `read${gv}${scope}${kind}${title}`, description: `read ${what} of the specified ${kind}`, gvk, params: [], response: def },
           {
             method: 'put',
             action: 'put',
-            operationId: `replace${gv}${scope}${kind}Status`,
-            description: `replace status of the specified ${kind}`,
+            operationId: `replace${gv}${scope}${kind}${title}`,
+            description: `replace ${what} of the specified ${kind}`,
             gvk,
             params: writeParams,
             body: def,
@@ -238,8 +254,8 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           {
             method: 'patch',
             action: 'patch',
-            operationId: `patch${gv}${scope}${kind}Status`,
-            description: `partially update status of the specified ${kind}`,
+            operationId: `patch${gv}${scope}${kind}${title}`,
+            description: `partially update ${what} of the specified ${kind}`,
             gvk,
             params: [...writeParams, q('force', 'boolean', 'Force is going to "force" Apply requests.')],
             body: PATCH,
@@ -350,6 +366,19 @@ function resourcePaths(r: ResourceInfo): PathItem[] {
           },
         ],
       });
+    } else if (connectParams[sub]) {
+      const title = sub === 'portforward' ? 'Portforward' : sub[0].toUpperCase() + sub.slice(1);
+      const operation = (method: 'get' | 'post'): Operation => ({
+        method,
+        action: 'connect',
+        operationId: `connectCoreV1${method === 'get' ? 'Get' : 'Post'}${scope}${kind}${title}`,
+        description: `connect ${method.toUpperCase()} requests to ${sub} of ${kind}`,
+        gvk: coreGVK(connectKinds[sub]),
+        params: connectParams[sub],
+        response: 'text',
+        produces: ['*/*'],
+      });
+      items.push({ path, params: [pathParam('name', `name of the ${connectKinds[sub]}`), ...scopeParams], operations: [operation('get'), operation('post')] });
     } else {
       throw new Error(`no OpenAPI description for subresource ${r.name}/${sub}`);
     }

@@ -43,7 +43,7 @@ export const resources: readonly ResourceInfo[] = [
     namespaced: true,
     shortNames: ['po'],
     verbs: allVerbs,
-    subresources: ['status', 'binding', 'log', 'eviction'],
+    subresources: ['status', 'binding', 'log', 'eviction', 'exec', 'attach', 'portforward', 'ephemeralcontainers'],
     categories: ['all'],
   },
   {

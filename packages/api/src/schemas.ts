@@ -197,6 +197,7 @@ const coreDefs: Record<string, JSONSchema> = {
     {
       containers: keyedList(core('Container'), 'name'),
       initContainers: keyedList(core('Container'), 'name'),
+      ephemeralContainers: keyedList(core('EphemeralContainer'), 'name'),
       volumes: keyedList(core('Volume'), 'name', 'merge,retainKeys'),
       restartPolicy: enumOf('Always', 'OnFailure', 'Never'),
       terminationGracePeriodSeconds: int64,
@@ -231,6 +232,7 @@ const coreDefs: Record<string, JSONSchema> = {
   PodDNSConfig: obj({ nameservers: strList, searches: strList, options: list(core('PodDNSConfigOption')) }),
   PodDNSConfigOption: obj({ name: str, value: str }),
   HostAlias: obj({ ip: str, hostnames: strList }, ['ip']),
+  EphemeralContainer: obj({ ...containerProperties, targetContainerName: str }, ['name']),
   ContainerPort: obj(
     { name: str, containerPort: int32, hostPort: int32, hostIP: str, protocol: enumOf('TCP', 'UDP', 'SCTP') },
     ['containerPort'],
@@ -369,6 +371,7 @@ const coreDefs: Record<string, JSONSchema> = {
     startTime: time,
     initContainerStatuses: list(core('ContainerStatus')),
     containerStatuses: list(core('ContainerStatus')),
+    ephemeralContainerStatuses: list(core('ContainerStatus')),
     qosClass: enumOf('Guaranteed', 'Burstable', 'BestEffort'),
   }),
   PodCondition: obj(

@@ -87,7 +87,8 @@ export type StatusReason =
   | 'TooManyRequests'
   | 'InternalError'
   | 'ServiceUnavailable'
-  | 'Expired';
+  | 'Expired'
+  | 'NonZeroExitCode';
 
 export interface Status extends TypeMeta {
   kind: 'Status';
@@ -310,9 +311,16 @@ export interface HostAlias {
   hostnames?: string[];
 }
 
+/** A container added to a running pod for debugging (pods/ephemeralcontainers); never restarted. */
+export interface EphemeralContainer extends Container {
+  /** runs in this container's process namespace */
+  targetContainerName?: string;
+}
+
 export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
+  ephemeralContainers?: EphemeralContainer[];
   volumes?: Volume[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   terminationGracePeriodSeconds?: number;
@@ -402,6 +410,7 @@ export interface PodStatus {
   startTime?: string;
   containerStatuses?: ContainerStatus[];
   initContainerStatuses?: ContainerStatus[];
+  ephemeralContainerStatuses?: ContainerStatus[];
   qosClass?: 'Guaranteed' | 'Burstable' | 'BestEffort';
 }
 

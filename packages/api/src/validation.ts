@@ -552,6 +552,22 @@ function validateAffinity(affinity: unknown, field: string, out: ValidationCause
   });
 }
 
+/** What Kubernetes refuses in a debugging container: it is no part of the pod's service. */
+const ephemeralForbidden = ['ports', 'resources', 'lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe'];
+
+function validateEphemeralContainer(raw: unknown, field: string, ctx: ContainerContext, appNames: Set<string | undefined>, out: ValidationCause[]): void {
+  validateContainer(raw, field, ctx, out);
+  const c = asObject(raw);
+  if (!c) return;
+  for (const prop of ephemeralForbidden) {
+    const v = c[prop];
+    const empty = v === undefined || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' && v !== null && Object.keys(v).length === 0);
+    if (!empty) out.push(forbidden(`${field}.${prop}`, 'cannot be set for an Ephemeral Container'));
+  }
+  const target = asString(c.targetContainerName);
+  if (target && !appNames.has(target)) out.push(notFound(`${field}.targetContainerName`, target));
+}
+
 function validatePodSpec(specRaw: unknown, field: string, opts: ValidateOptions, out: ValidationCause[]): void {
   const spec = asObject(specRaw);
   if (!spec) {
@@ -564,6 +580,8 @@ function validatePodSpec(specRaw: unknown, field: string, opts: ValidateOptions,
   if (containers.length === 0) out.push(required(`${field}.containers`));
   containers.forEach((c, i) => validateContainer(c, `${field}.containers[${i}]`, ctx, out));
   asArray(spec.initContainers).forEach((c, i) => validateContainer(c, `${field}.initContainers[${i}]`, ctx, out, true));
+  const appNames = new Set(containers.map((c) => asString(asObject(c)?.name)));
+  asArray(spec.ephemeralContainers).forEach((c, i) => validateEphemeralContainer(c, `${field}.ephemeralContainers[${i}]`, ctx, appNames, out));
 
   const grace = asNumber(spec.terminationGracePeriodSeconds);
   if (grace !== undefined && grace < 0) {

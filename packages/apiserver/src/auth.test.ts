@@ -192,6 +192,91 @@ test('log requests reach the agent with the API server token, and a reader needs
   agent.close();
 });
 
+describe('pods/exec, attach and portforward', () => {
+  const upgrades: { url?: string; authorization?: string }[] = [];
+  let agent: import('http').Server;
+
+  beforeAll(async () => {
+    const http = await import('http');
+    // A stand-in agent that accepts any upgrade and echoes the stream.
+    agent = http.createServer((_r, s) => s.end());
+    agent.on('upgrade', (r, socket) => {
+      upgrades.push({ url: r.url, authorization: r.headers.authorization });
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+      socket.pipe(socket);
+    });
+    await new Promise<void>((resolve) => agent.listen(0, '127.0.0.1', resolve));
+    const port = (agent.address() as { port: number }).port;
+    for (const n of ['n1', 'n2']) {
+      await req('admin', 'PATCH', `/api/v1/nodes/${n}/status`, { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } } } });
+    }
+  });
+
+  afterAll(() => agent.close());
+
+  /** A SPDY upgrade as kubectl sends it; resolves with the status line and what came back after it. */
+  function upgrade(user: string, p: string, method = 'POST'): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const r = https.request(base + p, {
+        method,
+        ca,
+        headers: { Authorization: `Bearer ${tokens[user]}`, Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' },
+      });
+      r.on('upgrade', (res, socket) => {
+        socket.write('ping');
+        socket.once('data', (d: Buffer) => {
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 0, body: d.toString() });
+        });
+      });
+      r.on('response', (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+  }
+
+  test('are tunnelled to the agent with the API server token, never the caller\'s', async () => {
+    const r = await upgrade('admin', '/api/v1/namespaces/default/pods/on-n1/exec?command=date&stdout=true');
+    expect(r).toEqual({ status: 101, body: 'ping' });
+    const seen = upgrades.at(-1)!;
+    expect(seen.authorization).toBe(`Bearer ${tokens['system:apiserver']}`);
+    expect(seen.url).toMatch(/^\/exec\/default\/on-n1\/[0-9a-f-]{36}\/c\?command=date&stdout=true$/);
+    expect((await upgrade('admin', '/api/v1/namespaces/default/pods/on-n1/portforward', 'GET')).status).toBe(101);
+  });
+
+  test('a caller without create on pods/exec gets 403 before any upgrade', async () => {
+    const before = upgrades.length;
+    for (const sub of ['exec?command=date&stdout=true', 'attach?stdout=true', 'portforward']) {
+      const r = await upgrade('system:kube-scheduler', `/api/v1/namespaces/default/pods/on-n1/${sub}`);
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403 });
+    }
+    const r = await upgrade('system:kube-scheduler', '/api/v1/namespaces/default/pods/on-n1/exec?command=date&stdout=true');
+    expect(JSON.parse(r.body).message).toBe(
+      'pods "on-n1" is forbidden: User "system:kube-scheduler" cannot create resource "pods" subresource "exec" in API group "" in the namespace "default"',
+    );
+    expect(upgrades.length).toBe(before);
+  });
+
+  test("a node's token cannot exec into another node's pod", async () => {
+    const before = upgrades.length;
+    const r = await upgrade('system:node:n1', '/api/v1/namespaces/default/pods/on-n2/exec?command=date&stdout=true');
+    expect(r.status).toBe(403);
+    expect(JSON.parse(r.body).message).toContain('User "system:node:n1" cannot create resource "pods" subresource "exec"');
+    expect(upgrades.length).toBe(before);
+  });
+
+  test('a plain request where an upgrade is needed: 400', async () => {
+    const r = await req('admin', 'POST', '/api/v1/namespaces/default/pods/on-n1/exec?command=date');
+    expect(r.status).toBe(400);
+    expect(r.body.message).toBe('Upgrade request required');
+  });
+});
+
 test('key files and kubeconfigs are private', () => {
   for (const f of [path.join(pki.dir, 'ca.key'), pki.keyFile, pki.tokenFile, pki.agentClientTokenFile, ...Object.values(pki.kubeconfigs)]) {
     expect(fs.statSync(f).mode & 0o777).toBe(0o600);

@@ -10,7 +10,7 @@ const pods = '/api/v1/namespaces/default/pods';
 
 describe('404s', () => {
   test.each([
-    ['an unknown subresource', 'PATCH', `${pods}/x/ephemeralcontainers`],
+    ['an unknown subresource', 'PATCH', `${pods}/x/resize`],
     ['an unknown resource', 'GET', '/api/v1/namespaces/default/widgets'],
     ['a path outside the API', 'GET', '/apis/example.com/v1/things'],
   ])('%s: empty details, as Kubernetes sends (kubectl reads details.name)', async (_what, method, path) => {

@@ -23,11 +23,15 @@ afterAll(async () => {
   kubectl?.cleanup();
 });
 
-test('kubectl debug against a server without pods/ephemeralcontainers: an error and exit 1, no panic', () => {
-  const r = kubectl.run(['debug', 'web', '--image=peapod/busybox', '--profile=general']);
-  expect(r.code).toBe(1);
+test('kubectl debug adds an ephemeral container through pods/ephemeralcontainers; a bad target is refused with the field', async () => {
+  const r = kubectl.run(['debug', 'web', '--image=peapod/busybox', '--profile=general', '--container=dbg']);
+  expect(r.code).toBe(0);
   expect(r.stderr).not.toMatch(/panic|goroutine/);
-  expect(r.stderr).toContain('error: ephemeral containers are disabled for this cluster (error from server: "the server could not find the requested resource")');
+  const pod = await call(server.url, 'GET', '/api/v1/namespaces/default/pods/web');
+  expect(pod.body.spec.ephemeralContainers).toEqual([expect.objectContaining({ name: 'dbg', image: 'peapod/busybox' })]);
+  const bad = kubectl.run(['debug', 'web', '--image=peapod/busybox', '--profile=general', '--container=dbg2', '--target=nope']);
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain('spec.ephemeralContainers[1].targetContainerName: Not found: "nope"');
 });
 
 test('kubectl label x- and annotate x- remove the last one without leaving an empty map', async () => {

@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, Node, Service } from '@peapod/api';
+import { failureStatus, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
@@ -18,6 +18,8 @@ import { discoveryRouter } from './http/discovery';
 import { maxBodyBytes } from './http/body';
 import { Metrics } from './http/metrics';
 import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
+import { isStreamSubresource, podStreams } from './http/pod-streams';
+import type { AgentRequest } from './http/pod-streams';
 import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
 import { sendObject, watchEncoding } from './http/negotiation';
@@ -117,14 +119,16 @@ function sendStatus(req: Request, res: Response, err: StatusError): void {
 }
 
 /**
- * Requests to a node's agent (container logs), at the node's InternalIP and agent port,
- * carrying the API server's own token so the agent can tell them from anyone else's.
+ * Requests to a node's agent (container logs, exec, attach, port-forward), at the node's
+ * InternalIP and agent port, carrying the API server's own token so the agent can tell them
+ * from anyone else's.
  */
-function agentRequester(token: string | undefined) {
-  return (node: Node, agentPath: string): http.ClientRequest => {
+function agentRequester(token: string | undefined): AgentRequest {
+  return (node, agentPath, init = {}) => {
     const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '127.0.0.1';
     const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port ?? 10250;
-    return http.request({ host: address, port, path: agentPath, method: 'GET', headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const headers = { ...init.headers, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+    return http.request({ host: address, port, path: agentPath, method: init.method ?? 'GET', headers });
   };
 }
 
@@ -214,10 +218,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       .then((text) => res.status(200).type(metrics.registry.contentType).send(text))
       .catch(next);
   });
+  const agentRequest = agentRequester(opts.agentClientToken);
+  const streams = podStreams({ registry, metrics, agentRequest });
   const resources = resourceHandler({
     registry,
     metrics,
-    agentRequest: agentRequester(opts.agentClientToken),
+    agentRequest,
     minWatchTimeoutSeconds,
     authorization: !!users,
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
@@ -260,12 +266,17 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const q = url.searchParams;
       const target = parseResourcePath(url.pathname);
-      if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
       let user: UserInfo | undefined;
       if (users) {
         user = authenticate(req.headers.authorization, users, serviceAccountUser);
         if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
       }
+      if (isStreamSubresource(target.subresource) && target.namespace !== undefined && target.name !== undefined) {
+        resources.checkAccess(user, target, 'create', q);
+        streams.tunnel(req, socket, head, { namespace: target.namespace, name: target.name, subresource: target.subresource! }, q);
+        return;
+      }
+      if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
       resources.checkAccess(user, target, 'watch', q);
       const release = resources.admitWatch(resources.clientKey(user, req.socket.remoteAddress));
       if (target.name !== undefined) q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${target.name}`].filter(Boolean).join(','));
@@ -347,6 +358,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       closed = true;
       housekeeping.stop();
       for (const c of wss.clients) c.terminate();
+      streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

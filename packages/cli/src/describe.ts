@@ -345,6 +345,7 @@ export function describePod(pod: Pod, events: Event[], now = Date.now()): string
   if (owner) w.line(0, `Controlled By:\t${owner.kind}/${owner.name}`);
   if (pod.spec.initContainers?.length) writeContainers(w, '', 'Init Containers', pod.spec.initContainers, status.initContainerStatuses ?? []);
   writeContainers(w, '', 'Containers', pod.spec.containers ?? [], status.containerStatuses ?? []);
+  if (pod.spec.ephemeralContainers?.length) writeContainers(w, '', 'Ephemeral Containers', pod.spec.ephemeralContainers, status.ephemeralContainerStatuses ?? []);
   if (status.conditions?.length) {
     w.line(0, 'Conditions:');
     w.line(1, 'Type\tStatus');

@@ -268,6 +268,58 @@ function buildProgram(): Command {
       }),
     );
 
+  program
+    .command('exec')
+    .description('Execute a command in a container')
+    .argument('<args...>', 'POD -- COMMAND [ARGS...]')
+    .option('-c, --container <name>', 'the container (default: the pod\'s default or first)')
+    .option('-i, --stdin', 'pass stdin to the container')
+    .option('-t, --tty', 'stdin is a TTY (raw mode; the size follows the window)')
+    .action((args: string[], opts: { container?: string; stdin?: boolean; tty?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { exec } = await import('./commands/exec');
+        await exec(ctx, args, opts);
+      }),
+    );
+
+  program
+    .command('attach')
+    .description('Attach to a running container')
+    .argument('<pod>', 'POD or pod/NAME')
+    .option('-c, --container <name>', 'the container (default: the pod\'s default or first)')
+    .option('-i, --stdin', 'pass stdin to the container')
+    .option('-t, --tty', 'stdin is a TTY')
+    .action((pod: string, opts: { container?: string; stdin?: boolean; tty?: boolean }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { attach } = await import('./commands/exec');
+        await attach(ctx, [pod], opts);
+      }),
+    );
+
+  program
+    .command('port-forward')
+    .description('Forward one or more local ports to a pod')
+    .argument('<args...>', 'POD|pod/NAME [LOCAL:]REMOTE...')
+    .option('--address <addresses>', 'addresses to listen on, comma-separated', 'localhost')
+    .action((args: string[], opts: { address: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { portForward } = await import('./commands/port-forward');
+        await portForward(ctx, args, opts);
+      }),
+    );
+
+  program
+    .command('cp')
+    .description('Copy files and directories to and from containers')
+    .argument('<args...>', 'SRC DEST, one of them [NAMESPACE/]POD:PATH')
+    .option('-c, --container <name>', 'the container')
+    .action((args: string[], opts: { container?: string }, cmd: Command) =>
+      withContext(cmd, async (ctx) => {
+        const { cp } = await import('./commands/cp');
+        await cp(ctx, args, opts);
+      }),
+    );
+
   for (const [name, unschedulable, text] of [
     ['cordon', true, 'Mark nodes as unschedulable'],
     ['uncordon', false, 'Mark nodes as schedulable'],

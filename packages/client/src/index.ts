@@ -2,6 +2,7 @@ export * from './errors';
 export * from './log';
 export * from './rest';
 export * from './watch';
+export type { RemoteCommandOptions } from './pod-streams';
 export * from './informer';
 export * from './workqueue';
 export * from './kubeconfig';

@@ -5,8 +5,11 @@ import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
 import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
+import type { Duplex } from 'stream';
 import { ApiError, ConnectionError } from './errors';
 import { startWatch } from './watch';
+import { portForward, remoteCommand } from './pod-streams';
+import type { RemoteCommandOptions } from './pod-streams';
 import type { Watch, WatchEventHandler, WatchOptions } from './watch';
 
 export { ApiError, ConnectionError } from './errors';
@@ -364,6 +367,21 @@ export class Client {
       },
     );
     return out;
+  }
+
+  /** Runs a command in a container (pods/exec); resolves with the Status it ended with (see exitCodeOf). */
+  exec(namespace: string, pod: string, command: string[], opts: RemoteCommandOptions): Promise<Status> {
+    return remoteCommand(this, namespace, pod, command, opts);
+  }
+
+  /** Attaches to a running container's stdio (pods/attach). */
+  attach(namespace: string, pod: string, opts: RemoteCommandOptions): Promise<Status> {
+    return remoteCommand(this, namespace, pod, undefined, opts);
+  }
+
+  /** Opens one connection to a port inside a pod (pods/portforward). */
+  portForward(namespace: string, pod: string, port: number): Promise<Duplex> {
+    return portForward(this, namespace, pod, port);
   }
 
   /**

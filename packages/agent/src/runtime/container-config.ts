@@ -169,6 +169,8 @@ export interface AppConfigInput {
   env: Map<string, string>;
   node: string;
   extraLabels: Record<string, string>;
+  /** id of a container whose process namespace this one joins */
+  pidNamespaceOf?: string;
 }
 
 /**
@@ -189,7 +191,8 @@ export function appContainerCreateOptions(input: AppConfigInput): Docker.Contain
     ReadonlyRootfs: security.readOnlyRootFilesystem === true,
     RestartPolicy: { Name: 'no' },
   };
-  if (pod.spec.shareProcessNamespace) hostConfig.PidMode = join;
+  if (input.pidNamespaceOf) hostConfig.PidMode = `container:${input.pidNamespaceOf}`;
+  else if (pod.spec.shareProcessNamespace) hostConfig.PidMode = join;
   if (sandbox.cgroup.parent) hostConfig.CgroupParent = sandbox.cgroup.parent;
   if (limits.memoryBytes !== undefined) {
     hostConfig.Memory = limits.memoryBytes;

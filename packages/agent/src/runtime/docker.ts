@@ -7,6 +7,8 @@ import { appContainerCreateOptions, podLimits, sandboxCreateOptions, sandboxVolu
 import { dockerStatusCode, errorMessage, isNotFound } from './errors';
 import { execInContainer } from './exec';
 import { defaultImagePullPolicy } from '@peapod/api';
+import { attachInteractive, execInteractive } from './interactive';
+import type { InteractiveProcess, Stdio } from './interactive';
 import { ensureImage, imagePresent } from './image';
 import { killContainer, killPod, type KillPodDeps } from './kill-pod';
 import {
@@ -282,6 +284,7 @@ export class DockerRuntime implements ContainerRuntime {
       restartCount: opts.restartCount,
       volumes: opts.volumes,
       env: opts.env,
+      pidNamespaceOf: opts.pidNamespaceOf,
       node: this.nodeName,
       extraLabels: this.extraLabels,
     });
@@ -374,6 +377,27 @@ export class DockerRuntime implements ContainerRuntime {
 
   execInContainer(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
     return execInContainer(this.docker, id, cmd, timeoutMs);
+  }
+
+  /** Runs cmd in a running container with the client's streams attached (kubectl exec). */
+  execInteractive(id: string, cmd: string[], io: Stdio): Promise<InteractiveProcess> {
+    return execInteractive(this.docker, id, cmd, io);
+  }
+
+  /** Attaches the client's streams to a running container's stdio (kubectl attach). */
+  attachInteractive(id: string, io: Stdio): Promise<InteractiveProcess> {
+    return attachInteractive(this.docker, id, io);
+  }
+
+  /**
+   * Connects io to a port inside a pod's network namespace, servers bound to 127.0.0.1
+   * included: busybox nc, run in the infra container (which holds that namespace). Its exit
+   * status and stderr say when the connection failed.
+   */
+  async forwardPort(uid: string, port: number, io: Stdio): Promise<InteractiveProcess> {
+    const sandbox = await this.findSandbox(uid);
+    if (!sandbox) throw new Error('the pod has no running infra container on this node');
+    return execInteractive(this.docker, sandbox.id, ['nc', '127.0.0.1', String(port)], io);
   }
 
   killPod(pod: Pod, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<KillPodReport> {

@@ -65,6 +65,8 @@ export interface CreateContainerOptions {
   volumes: PodVolumes;
   /** The container's environment, resolved by the agent (env.ts). */
   env: Map<string, string>;
+  /** id of a container whose process namespace this one joins (an ephemeral container's target) */
+  pidNamespaceOf?: string;
 }
 
 export type RuntimeContainerState = 'created' | 'running' | 'exited';

@@ -70,11 +70,14 @@ export class TestCluster {
     return full;
   }
 
-  /** Starts the API server; `token` is the admin's when the arguments turn authentication on. */
-  async start(apiserverArgs: string[] = [], token?: string): Promise<Client> {
+  /**
+   * Starts the API server; `token` is the admin's when the arguments turn authentication on,
+   * `ca` the certificate authority of a server that serves TLS.
+   */
+  async start(apiserverArgs: string[] = [], token?: string, ca?: Buffer): Promise<Client> {
     await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
     this.server = await startApiServer({ args: apiserverArgs, timeoutMs: 20_000 });
-    this.client = new Client({ server: this.server.url, ...(token !== undefined ? { token } : {}) });
+    this.client = new Client({ server: this.server.url, ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { ca } : {}) });
     await this.namespaceDefaults('default');
     return this.client;
   }

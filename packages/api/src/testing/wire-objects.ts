@@ -59,6 +59,7 @@ const podSpec: Json = {
   ],
   initContainers: [{ name: 'init', image: 'peapod/busybox:latest', command: ['true'], resources: {} }],
   containers: [container, { name: 'sidecar', image: 'peapod/busybox:latest', resources: {} }],
+  ephemeralContainers: [{ name: 'debugger', image: 'peapod/busybox:latest', command: ['sh'], stdin: true, tty: true, resources: {}, targetContainerName: 'sidecar' }],
   restartPolicy: 'Always',
   terminationGracePeriodSeconds: 30,
   activeDeadlineSeconds: 600,
@@ -131,6 +132,9 @@ const pod: Json = {
     containerStatuses: [
       { name: 'app', state: { running: { startedAt: '2024-03-01T10:00:02Z' } }, lastState: { terminated: { exitCode: 137, signal: 9, reason: 'Error', message: 'killed', startedAt: '2024-03-01T09:59:00Z', finishedAt: '2024-03-01T10:00:00Z', containerID: 'docker://bbb' } }, ready: false, restartCount: 3, image: 'peapod/busybox:latest', imageID: '', containerID: 'docker://ccc', started: true },
       { name: 'sidecar', state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' } }, lastState: {}, ready: false, restartCount: 0, image: 'peapod/busybox:latest', imageID: '' },
+    ],
+    ephemeralContainerStatuses: [
+      { name: 'debugger', state: { running: { startedAt: '2024-03-01T10:05:00Z' } }, lastState: {}, ready: false, restartCount: 0, image: 'peapod/busybox:latest', imageID: 'docker://sha256:abc', containerID: 'docker://ddd' },
     ],
     qosClass: 'Burstable',
   },

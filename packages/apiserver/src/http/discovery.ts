@@ -22,8 +22,20 @@ const subresourceVerbs: Record<string, string[]> = {
   scale: ['get', 'patch', 'update'],
   token: ['create'],
   eviction: ['create'],
+  exec: ['create', 'get'],
+  attach: ['create', 'get'],
+  portforward: ['create', 'get'],
+  ephemeralcontainers: ['get', 'patch', 'update'],
 };
-const subresourceKinds: Record<string, string> = { binding: 'Binding', scale: 'Scale', token: 'TokenRequest', eviction: 'Eviction' };
+const subresourceKinds: Record<string, string> = {
+  binding: 'Binding',
+  scale: 'Scale',
+  token: 'TokenRequest',
+  eviction: 'Eviction',
+  exec: 'PodExecOptions',
+  attach: 'PodAttachOptions',
+  portforward: 'PodPortForwardOptions',
+};
 // A subresource whose body is of another group names that group-version; kubectl drain finds
 // the eviction API by the policy/v1 on pods/eviction.
 const subresourceGroups: Record<string, { group: string; version: string }> = {

@@ -1,7 +1,6 @@
-import http from 'http';
 import type { NextFunction, Request, Response } from 'express';
 import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
-import { FieldValidation, ListQuery, parseRevision, Registry } from '../registry/registry';
+import { FieldValidation, ListQuery, parseRevision, Registry, WritableSubresource } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
 import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
@@ -13,6 +12,9 @@ import type { Metrics } from './metrics';
 import { authorize, nodeUserPrefix } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
 import type { TokenRequests } from '../registry/token-request';
+import { podContainer } from './pod-containers';
+import { isStreamSubresource, upgradeRequired } from './pod-streams';
+import type { AgentRequest } from './pod-streams';
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -131,7 +133,7 @@ export interface ResourceHandlerOptions {
   registry: Registry;
   metrics: Metrics;
   /** requests through the agent of a pod's node (logs) */
-  agentRequest?: (node: Node, path: string) => http.ClientRequest;
+  agentRequest?: AgentRequest;
   minWatchTimeoutSeconds: number;
   /** when set, every request is authorized for res.locals.user */
   authorization: boolean;
@@ -272,6 +274,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     checkAccess(res.locals.user as UserInfo | undefined, path, verbOf(req.method, path, q), q);
     const dryRun = req.method === 'GET' ? false : isDryRun(q);
 
+    if (isStreamSubresource(path.subresource)) throw upgradeRequired();
     if (path.subresource === 'log') {
       if (req.method !== 'GET') throw methodNotAllowed(req.method, r);
       await proxyLogs(req, res, path, q);
@@ -320,7 +323,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       }
       throw methodNotAllowed(req.method, r);
     }
-    const sub = path.subresource as 'status' | undefined;
+    const sub = path.subresource as WritableSubresource | undefined;
 
     switch (req.method) {
       case 'GET': {
@@ -402,16 +405,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
 
   async function proxyLogs(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const pod = registry.get('pods', path.namespace, path.name!).object as Pod;
-    const containers = pod.spec.containers.map((c) => c.name);
-    let container = q.get('container') ?? undefined;
-    if (!container) {
-      if (containers.length !== 1) {
-        throw badRequest(`a container name must be specified for pod ${path.name}, choose one of: [${containers.join(' ')}]`);
-      }
-      container = containers[0];
-    } else if (!containers.includes(container)) {
-      throw badRequest(`container ${container} is not valid for pod ${path.name}`);
-    }
+    const container = podContainer(pod, q.get('container') ?? undefined);
     if (!pod.spec.nodeName) throw badRequest(`pod ${path.name} does not have a host assigned`);
     const nodeEntry = registry.store.get(`/nodes/${pod.spec.nodeName}`);
     if (!nodeEntry) throw new StatusError(404, `nodes "${pod.spec.nodeName}" not found`, { name: pod.spec.nodeName, kind: 'nodes' });

@@ -43,6 +43,7 @@ export function defaultPod(pod: Pod): void {
   spec.priority ??= 0;
   if (Array.isArray(spec.containers)) spec.containers.forEach(defaultContainer);
   if (Array.isArray(spec.initContainers)) spec.initContainers.forEach(defaultContainer);
+  if (Array.isArray(spec.ephemeralContainers)) spec.ephemeralContainers.forEach(defaultContainer);
   if (Array.isArray(spec.volumes)) for (const v of spec.volumes) if (v && typeof v === 'object') defaultVolume(v);
 }
 
@@ -111,6 +112,8 @@ function mutableView(pod: Pod): unknown {
   delete spec.activeDeadlineSeconds;
   delete spec.tolerations;
   delete spec.terminationGracePeriodSeconds;
+  // Changed through pods/ephemeralcontainers only; checked apart (validateEphemeralContainers).
+  delete spec.ephemeralContainers;
   const strip = (list: unknown) =>
     Array.isArray(list) ? list.map((c: Record<string, unknown>) => ({ ...c, image: undefined })) : list;
   spec.containers = strip(spec.containers);
@@ -119,7 +122,7 @@ function mutableView(pod: Pod): unknown {
 }
 
 export function validatePodUpdate(pod: Pod, old: Pod): StatusCause[] {
-  const causes: StatusCause[] = [];
+  const causes: StatusCause[] = validateEphemeralContainers(pod, old);
   if (canonicalJson(mutableView(pod)) !== canonicalJson(mutableView(old))) {
     causes.push({
       reason: 'FieldValueForbidden',
@@ -141,4 +144,17 @@ export function validatePodUpdate(pod: Pod, old: Pod): StatusCause[] {
     }
   }
   return causes;
+}
+
+/** Ephemeral containers are only ever added: one that exists may be neither changed nor removed. */
+function validateEphemeralContainers(pod: Pod, old: Pod): StatusCause[] {
+  const now = new Map((pod.spec.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const c of old.spec.ephemeralContainers ?? []) {
+    const current = now.get(c.name);
+    if (!current || canonicalJson(current) !== canonicalJson(c)) {
+      const what = current ? 'changed' : 'removed';
+      return [{ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers "${c.name}" may not be ${what}` }];
+    }
+  }
+  return [];
 }

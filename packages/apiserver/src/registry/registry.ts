@@ -42,6 +42,8 @@ import { applyConfiguration, keepManagedFields, type FieldTracker } from './fiel
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
+/** Subresources written with PUT and PATCH like their object, each keeping its own part. */
+export type WritableSubresource = 'status' | 'ephemeralcontainers';
 
 export interface ApplyRequest {
   validation: FieldValidation;
@@ -50,7 +52,7 @@ export interface ApplyRequest {
   /** take the fields other managers own instead of failing with a conflict */
   force: boolean;
   dryRun: boolean;
-  subresource?: 'status';
+  subresource?: WritableSubresource;
 }
 
 export interface ListQuery {
@@ -282,7 +284,7 @@ export class Registry {
     name: string,
     body: unknown,
     validation: FieldValidation,
-    subresource?: 'status',
+    subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
   ): WriteResult {
@@ -304,7 +306,7 @@ export class Registry {
     name: string,
     obj: KubeObject,
     expectedRev: number | undefined,
-    subresource: 'status' | undefined,
+    subresource: WritableSubresource | undefined,
     dryRun: boolean,
     fields?: FieldTracker,
   ): StoredEntry {
@@ -319,9 +321,12 @@ export class Registry {
         (current) => {
           const old = JSON.parse(JSON.stringify(current)) as KubeObject;
           if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
-          else s.prepareForUpdate(obj, old);
+          else if (subresource === 'ephemeralcontainers') {
+            if (!s.prepareForEphemeralContainersUpdate) throw notFound(s.resource.name, name);
+            s.prepareForEphemeralContainersUpdate(obj, old);
+          } else s.prepareForUpdate(obj, old);
           keepSystemMetadata(obj, old);
-          if (s.tracksGeneration && subresource !== 'status') {
+          if (s.tracksGeneration && subresource === undefined) {
             const changed = canonicalJson((obj as { spec?: unknown }).spec) !== canonicalJson((old as { spec?: unknown }).spec);
             obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
           }
@@ -372,7 +377,7 @@ export class Registry {
     type: PatchType,
     patchBody: unknown,
     validation: FieldValidation,
-    subresource?: 'status',
+    subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
   ): WriteResult {

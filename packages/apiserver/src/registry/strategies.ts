@@ -96,10 +96,37 @@ class PodStrategy extends BaseStrategy {
   }
   override prepareForUpdate(obj: KubeObject, old: KubeObject): void {
     keepStatus(obj, old);
+    // Ephemeral containers change through their own subresource only.
+    const previous = (old as Pod).spec?.ephemeralContainers;
+    const spec = (obj as Pod).spec;
+    if (spec && typeof spec === 'object') {
+      if (previous) spec.ephemeralContainers = previous;
+      else delete spec.ephemeralContainers;
+    }
+  }
+  /** pods/ephemeralcontainers: the stored pod with the request's spec.ephemeralContainers. */
+  prepareForEphemeralContainersUpdate(obj: KubeObject, old: KubeObject): void {
+    const wanted = (obj as Pod).spec?.ephemeralContainers;
+    const resourceVersion = obj.metadata.resourceVersion;
+    for (const k of Object.keys(obj)) delete (obj as unknown as Record<string, unknown>)[k];
+    Object.assign(obj, old);
+    obj.metadata = { ...old.metadata, resourceVersion };
+    const pod = obj as Pod;
+    pod.spec = { ...pod.spec };
+    if (wanted) pod.spec.ephemeralContainers = wanted;
+    else delete pod.spec.ephemeralContainers;
+  }
+  /** On create: no ephemeral containers yet (they are added to a running pod). */
+  override validate(obj: KubeObject): StatusCause[] {
+    const causes = super.validate(obj);
+    if ((obj as Pod).spec?.ephemeralContainers?.length) {
+      causes.push({ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: 'Forbidden: cannot be set on create' });
+    }
+    return causes;
   }
   override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
     // The comparison with the old pod assumes a well-formed new one.
-    const causes = this.validate(obj);
+    const causes = super.validate(obj);
     return causes.length ? causes : validatePodUpdate(obj as Pod, old as Pod);
   }
   /** Graceful deletion (docs/architecture.md, a pod's path, step 12): a pod with no node to stop it, or finished, goes at once. */

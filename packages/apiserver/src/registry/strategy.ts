@@ -38,6 +38,8 @@ export interface Strategy {
   prepareForUpdate(obj: KubeObject, old: KubeObject): void;
   /** keeps what the status subresource may not change (spec, most metadata) */
   prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
+  /** pods/ephemeralcontainers (pods only): keeps everything but spec.ephemeralContainers */
+  prepareForEphemeralContainersUpdate?(obj: KubeObject, old: KubeObject): void;
   validate(obj: KubeObject): StatusCause[];
   validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
   /** whether a spec change bumps metadata.generation */

@@ -40,9 +40,14 @@ export function peactlFor(url: string) {
   return (args: string[], opts: { input?: string; timeoutMs?: number } = {}): Result => peactl(['--server', url, ...args], opts);
 }
 
+/** peactl against url as one shell-quoted command line (for script(1) and the like). */
+export function peactlCommand(url: string, args: string[]): string[] {
+  return [process.execPath, peactlMain, '--server', url, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+}
+
 /** Runs peactl under a pseudo-terminal (util-linux `script`), so it behaves as on a terminal. */
 export function peactlOnTerminal(url: string, args: string[], timeoutMs = 30_000): Result {
-  const quoted = [process.execPath, peactlMain, '--server', url, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = peactlCommand(url, args).join(' ');
   const r = spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: timeoutMs, env: isolatedEnv(emptyHome) });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

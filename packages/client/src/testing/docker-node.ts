@@ -59,6 +59,32 @@ export class DockerNode {
     await this.agent.ready(/"msg":"listening"/, 20_000);
   }
 
+  /**
+   * A pod of busybox shell scripts bound to this node, as JSON for `peactl create -f -`; each
+   * container may mount the pod's emptyDir "state" (at /state) and ask for stdin.
+   */
+  podManifest(name: string, containers: { name: string; script: string; stdin?: boolean; state?: boolean }[]): string {
+    const state = containers.some((c) => c.state);
+    return JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: {
+        nodeName: this.nodeName,
+        terminationGracePeriodSeconds: 1,
+        ...(state ? { volumes: [{ name: 'state', emptyDir: {} }] } : {}),
+        containers: containers.map((c) => ({
+          name: c.name,
+          image: busybox,
+          imagePullPolicy: 'Never',
+          command: ['sh', '-c', c.script],
+          ...(c.stdin ? { stdin: true } : {}),
+          ...(c.state ? { volumeMounts: [{ name: 'state', mountPath: '/state' }] } : {}),
+        })),
+      },
+    });
+  }
+
   logs(): string {
     return this.agent?.logs() ?? '';
   }

@@ -53,3 +53,17 @@ export function readRequestBody(req: http.IncomingMessage): Promise<string> {
     req.on('error', reject);
   });
 }
+
+/** GETs a path from a loopback port on a connection of its own; resolves with the whole body. */
+export function getBody(port: number, path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}

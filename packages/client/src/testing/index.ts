@@ -3,7 +3,8 @@
 // and waiting for conditions. Not part of the client's public API.
 export * from './processes';
 export * from './docker-node';
+export * from './namespace-defaults';
+export * from './http-server';
 export * from './service-cluster';
 export * from './fake-apiserver';
 export * from './wait';
-export * from './namespace-defaults';

@@ -54,6 +54,7 @@ message PodSpec {
   optional string preemptionPolicy = 31;
   map<string, k8s.io.apimachinery.pkg.api.resource.Quantity> overhead = 32;
   repeated TopologySpreadConstraint topologySpreadConstraints = 33;
+  repeated EphemeralContainer ephemeralContainers = 34;
   optional bool setHostnameAsFQDN = 35;
   optional PodOS os = 36;
   optional bool hostUsers = 37;
@@ -85,6 +86,12 @@ message Container {
   optional Probe startupProbe = 22;
   repeated ContainerResizePolicy resizePolicy = 23;
   optional string restartPolicy = 24;
+}
+
+// Kubernetes' EphemeralContainerCommon numbers its fields as Container does: Container stands in for it.
+message EphemeralContainer {
+  Container ephemeralContainerCommon = 1 [(json_inline) = true];
+  string targetContainerName = 2;
 }
 
 message ContainerPort {
