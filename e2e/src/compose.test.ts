@@ -1,5 +1,5 @@
 // docker-compose.yml on real Docker: three agents, pods spread over them on one network,
-// pod-to-pod traffic across nodes, a service reached by name and cluster IP from another
+// pod-to-pod traffic across nodes, exec and port-forward through the API server, a service reached by name and cluster IP from another
 // node, kubectl and peactl against it, graceful deletion, and a node whose agent stops
 // going NotReady with its pods replaced on the others.
 import fs from 'fs';
@@ -9,6 +9,7 @@ import { Client, loadKubeconfig } from '@peapod/client';
 import type { Node, Pod, Service } from '@peapod/api';
 import { assertDocker, ensureTestImages, freePort, kubectl, nodeReady, peactl, peactlRun, podContainers, podRunning, runId, tableRows, testImage } from './support/cluster';
 import { ComposeCluster, nodeImage } from './support/compose';
+import { checkStreams } from './support/streams';
 import { report, seconds, waitFor } from './support/wait';
 
 const REPLICAS = 9;
@@ -178,6 +179,11 @@ test('a pod on node-1 reaches a pod on node-3 by IP', async () => {
   expect(await peactl(kubeconfig, ['logs', 'fetch'])).toContain('hello from web');
   expect(fetched.status?.podIP).not.toBe(ip);
 }, 180_000);
+
+test('kubectl and peactl exec into the pod on node-3, and kubectl port-forward reaches its server (TLS and tokens on)', async () => {
+  const streams = await checkStreams(kubeconfig, 'web', '/www/index.html', 8080, '/index.html');
+  expect(streams).toEqual({ catOutput: 'hello from web\n', kubectlExitCode: 3, peactlExitCode: 3, forwarded: 'hello from web\n' });
+}, 120_000);
 
 test('a pod on node-1 reaches a service on node-2 by name and by cluster IP (the proxies and the cluster DNS)', async () => {
   await createFromYaml(

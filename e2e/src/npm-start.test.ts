@@ -1,5 +1,5 @@
 // `npm start` (scripts/start.js) as a user runs it, on real Docker: one Ready node, a pod
-// from YAML, graceful deletion, a service reached by name from a pod (as root, where the
+// from YAML, graceful deletion, exec and port-forward, a service reached by name from a pod (as root, where the
 // proxy and the cluster DNS run), and Ctrl-C leaving no process, container or rule behind.
 import { spawn, spawnSync } from 'child_process';
 import type { ChildProcess } from 'child_process';
@@ -26,6 +26,7 @@ import {
   testImage,
 } from './support/cluster';
 import { processAlive, run, runOk } from './support/process';
+import { checkStreams } from './support/streams';
 import { report, seconds, waitFor, within } from './support/wait';
 
 const id = runId();
@@ -167,6 +168,33 @@ test('peactl run: the scheduler picks the node and the pod runs there', async ()
   });
   expect((await peactlRun(kubeconfig, ['delete', 'pod', 'runner', '--grace-period=1'])).code).toBe(0);
 }, 60_000);
+
+test('kubectl and peactl exec into a pod, and kubectl port-forward reaches its server', async () => {
+  const file = path.join(dataDir, 'web.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata:',
+      '  name: web',
+      'spec:',
+      '  terminationGracePeriodSeconds: 1',
+      '  containers:',
+      '    - name: main',
+      `      image: ${testImage}`,
+      '      imagePullPolicy: Never',
+      // Bound to 127.0.0.1 inside the pod: only port-forward (in the pod's network) reaches it.
+      '      command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 127.0.0.1:8080 -h /www"]',
+      '',
+    ].join('\n'),
+  );
+  await peactl(kubeconfig, ['create', '-f', file]);
+  await waitRunning('web');
+  const streams = await checkStreams(kubeconfig, 'web', '/www/index.html', 8080, '/index.html');
+  expect(streams).toEqual({ catOutput: 'hello\n', kubectlExitCode: 3, peactlExitCode: 3, forwarded: 'hello\n' });
+  expect((await peactlRun(kubeconfig, ['delete', 'pod', 'web', '--grace-period=1'])).code).toBe(0);
+}, 120_000);
 
 (withServices ? test : test.skip)('a pod reaches a service by its name and its cluster IP (the proxy and the cluster DNS)', async () => {
   const file = path.join(dataDir, 'greeter.yaml');
