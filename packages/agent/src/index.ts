@@ -4,7 +4,7 @@
 export * from './runtime';
 export { Agent, type AgentOptions } from './agent';
 export { NodePods, type NodePodsOptions } from './node-pods';
-export { PodWorkers, type SyncFn, type SyncOutcome, type PodWorkersOptions } from './pod-workers';
+export { PodWorkers, type PodPhases, type SyncOutcome, type PodWorkersOptions, type Termination, type TerminateRequest, type WorkPhase } from './pod-workers';
 export { PodSyncer, type PodSyncerOptions, GONE_POD_GRACE_SECONDS } from './sync-pod';
 export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch, type StatusInput } from './status';
 export { admitPod, privilegedFields, type AdmissionResult } from './admission';

@@ -1,12 +1,14 @@
 // The pods of one node: a PodSyncer, one worker per pod and the probes of their containers,
 // fed with the API's view of the node's pods and with the runtime's changes. The agent feeds
 // it from an informer of its own; peapod-hollow feeds many of them from one informer shared
-// by all its nodes.
+// by all its nodes. Here each change becomes a request to the pod's worker: a sync, or its
+// termination by a deadline (the grace from the deletion mark, 2 s for a pod gone from the API).
 
-import type { Pod } from '@peapod/api';
+import { podGracePeriodSeconds, type Pod } from '@peapod/api';
 import { PodWorkers } from './pod-workers';
 import { ProbeManager, probeTitle } from './probe';
-import { PodSyncer, type PodSyncerOptions } from './sync-pod';
+import { deadlineAfter } from './runtime';
+import { GONE_POD_GRACE_SECONDS, PodSyncer, type PodSyncerOptions } from './sync-pod';
 
 export type NodePodsOptions = Omit<PodSyncerOptions, 'probes'>;
 
@@ -29,14 +31,29 @@ export class NodePods {
       ...(runtime.runProbe ? { run: runtime.runProbe.bind(runtime) } : {}),
     });
     this.syncer = new PodSyncer({ ...opts, probes: this.probes });
-    this.workers = new PodWorkers((uid) => this.syncer.sync(uid), log);
+    const syncer = this.syncer;
+    this.workers = new PodWorkers(
+      {
+        syncPod: (uid) => syncer.syncPod(uid),
+        syncTerminatingPod: (uid, t) => syncer.syncTerminatingPod(uid, t),
+        syncTerminatedPod: (uid, t) => syncer.syncTerminatedPod(uid, t),
+      },
+      log,
+    );
     runtime.watchChanges?.((uid) => this.containersChanged([uid]));
   }
 
-  /** A pod of this node appeared in the API. */
+  /** A pod of this node appeared in the API, or changed; a deleted one terminates by its grace period. */
   added(pod: Pod): void {
     const uid = this.syncer.podUpdated(pod);
-    if (uid) this.workers.sync(uid);
+    if (!uid) return;
+    if (pod.metadata.deletionTimestamp) {
+      // Counted from when this agent sees it: a later, shorter grace brings the deadline nearer.
+      const grace = podGracePeriodSeconds(pod);
+      this.workers.terminate(uid, { deadline: deadlineAfter(grace), graceSeconds: grace });
+    } else {
+      this.workers.sync(uid);
+    }
   }
 
   updated(oldPod: Pod, pod: Pod): void {
@@ -45,17 +62,22 @@ export class NodePods {
     this.added(pod);
   }
 
+  /** A pod vanished from the API: whatever still runs gets the short grace (README, the node agent). */
   deleted(pod: Pod): void {
     const uid = this.syncer.podDeleted(pod);
-    if (uid) this.workers.sync(uid);
+    if (uid) this.goneFromApi(uid);
   }
 
   /** The runtime says these pods' containers changed (or exist, for pods the API never told us about). */
   containersChanged(uids: Iterable<string>): void {
     for (const uid of uids) {
-      this.syncer.noteContainersOf(uid);
-      this.workers.sync(uid);
+      if (this.syncer.noteContainersOf(uid)) this.goneFromApi(uid);
+      else this.workers.sync(uid);
     }
+  }
+
+  private goneFromApi(uid: string): void {
+    this.workers.terminate(uid, { deadline: deadlineAfter(GONE_POD_GRACE_SECONDS), graceSeconds: GONE_POD_GRACE_SECONDS, gone: true });
   }
 
   /** Stops starting syncs and probing; running syncs finish on their own. */

@@ -1,8 +1,10 @@
-// Makes the runtime match one pod: sandbox, volumes, init containers in order, app
-// containers with their postStart hooks, restarts with back-off (after a crash or a failed
-// liveness probe), and graceful termination recorded step by step (docs/architecture.md,
-// a pod's path, steps 9–12; the README's termination timeline).
-import { defaultImagePullPolicy, isPodTerminal, podGracePeriodSeconds, specGracePeriodSeconds } from '@peapod/api';
+// Makes the runtime match one pod, in the three phases its worker (pod-workers.ts) calls:
+// syncPod (sandbox, volumes, init containers in order, app containers with their postStart
+// hooks, restarts with back-off after a crash or a failed liveness probe),
+// syncTerminatingPod (every container stopped by one deadline, each step recorded) and
+// syncTerminatedPod (cleanup, the last events, the pod's removal from the API). See
+// docs/architecture.md, a pod's path, steps 9–12, and the README's termination timeline.
+import { defaultImagePullPolicy, isPodTerminal, specGracePeriodSeconds } from '@peapod/api';
 import type { Container, ContainerStateWaiting, EphemeralContainer, LifecycleHandler, Pod, PodStatus } from '@peapod/api';
 import { isAlreadyExists, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -20,14 +22,17 @@ import {
   ImagePullError,
   NO_HOOK_TIMEOUT_MS,
   containerSpecHash,
+  deadlineAfter,
+  newKillProgress,
   runHandler,
   type ContainerRuntime,
+  type KillProgress,
   type KillStep,
   type RuntimeContainer,
   type SandboxInfo,
   type PodVolumes,
 } from './runtime';
-import type { SyncOutcome } from './pod-workers';
+import type { SyncOutcome, Termination } from './pod-workers';
 import { attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
 import { containersGoneEvent, killStepEvent, seconds, type TimelineEvent } from './termination-timeline';
 
@@ -59,14 +64,26 @@ export interface PodSyncerOptions {
 
 const DEFAULT_VOLUME_RESYNC_MS = 30_000;
 
-interface Termination {
-  /** When this agent process began it; a restarted agent begins again with the full grace. */
-  startedAt: number;
-  deadline: number;
-  graceSeconds: number;
-  forceTimer?: NodeJS.Timeout;
-  /** Records one event of the termination's timeline (see termination-timeline.ts). */
-  note?: (event: TimelineEvent) => void;
+/** The syncer's side of a termination (the worker holds its phase and deadline). */
+interface TerminationRecord {
+  /** Records one event of the termination's timeline after another (see termination-timeline.ts). */
+  timeline: Timeline;
+  /** Shared by every entry of the terminating phase, so a re-entry does not start a hook or signal twice. */
+  progress: KillProgress;
+  /** Began while the pod was in the API: preStop hooks run, status is reported, and the pod is deleted at the end. */
+  inApi: boolean;
+  /** Something still ran when it began: the timeline ends with ContainersGone. */
+  anyRan: boolean;
+  /** Containers, volumes and probes removed (the terminated phase ran once). */
+  cleaned: boolean;
+  /** The final delete (grace 0) went to the API. */
+  apiDeleted: boolean;
+}
+
+interface Timeline {
+  note: (e: TimelineEvent) => void;
+  step: (s: KillStep) => void;
+  written: () => Promise<void>;
 }
 
 interface PodRecord {
@@ -75,7 +92,7 @@ interface PodRecord {
   pod?: Pod;
   /** The last pod seen, to stop its containers properly after it vanished. */
   lastKnown?: Pod;
-  termination?: Termination;
+  termination?: TerminationRecord;
   /** Why each container is not running, when the sync decided it (back-off, errors). */
   waiting: Map<string, ContainerStateWaiting>;
   /** Exits whose back-off was already announced with a BackOff event (container id). */
@@ -85,6 +102,8 @@ interface PodRecord {
   refusalAnnounced: boolean;
   /** Aborted when the pod is deleted: a postStart hook is not waited for any longer. */
   deleted: AbortController;
+  /** The last status write of a terminating pod; the next waits for it. */
+  statusWrites: Promise<void>;
 }
 
 /** What starting the containers of one sync needs. */
@@ -155,7 +174,7 @@ export class PodSyncer {
   private record(uid: string): PodRecord {
     let rec = this.records.get(uid);
     if (!rec) {
-      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController() };
+      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController(), statusWrites: Promise.resolve() };
       this.records.set(uid, rec);
     }
     return rec;
@@ -169,15 +188,11 @@ export class PodSyncer {
     // Our own status writes return newer objects than the watch may have delivered yet.
     if (resourceVersionNumber(pod) >= resourceVersionNumber(rec.pod)) rec.pod = pod;
     rec.lastKnown = rec.pod;
-    if (pod.metadata.deletionTimestamp) {
-      rec.deleted.abort();
-      const grace = pod.metadata.deletionGracePeriodSeconds;
-      if (grace !== undefined) this.shortenTermination(rec, Date.now() + grace * 1000);
-    }
+    if (pod.metadata.deletionTimestamp) rec.deleted.abort();
     return uid;
   }
 
-  /** A pod vanished from the API: whatever still runs gets the short grace. */
+  /** A pod vanished from the API. */
   podDeleted(pod: Pod): string | undefined {
     const uid = pod.metadata.uid;
     if (!uid) return undefined;
@@ -185,17 +200,12 @@ export class PodSyncer {
     rec.lastKnown = rec.pod ?? pod;
     rec.pod = undefined;
     rec.deleted.abort();
-    this.shortenTermination(rec, Date.now() + GONE_POD_GRACE_SECONDS * 1000);
     return uid;
   }
 
-  /** Containers of a uid we have no pod for: they will be removed on its next sync. */
-  noteContainersOf(uid: string): void {
-    this.record(uid);
-  }
-
-  knows(uid: string): boolean {
-    return this.records.has(uid);
+  /** Containers of a uid we may have no pod for; true when the API has none (an orphan, to be removed). */
+  noteContainersOf(uid: string): boolean {
+    return this.record(uid).pod === undefined;
   }
 
   /** The uid of the pod now in the API under this name, if any. */
@@ -207,40 +217,12 @@ export class PodSyncer {
     return undefined;
   }
 
-  /**
-   * A termination under way gets a nearer deadline (a later delete with a shorter grace, or
-   * the pod vanished): every process still running at the new deadline is killed.
-   */
-  private shortenTermination(rec: PodRecord, deadline: number): void {
-    const t = rec.termination;
-    if (!t || deadline >= t.deadline) return;
-    t.deadline = deadline;
-    if (t.forceTimer) clearTimeout(t.forceTimer);
-    t.forceTimer = setTimeout(() => {
-      void this.killRunning(rec.uid).catch((err: unknown) => this.log.warn('forced kill failed', { uid: rec.uid, error: err }));
-    }, Math.max(0, deadline - Date.now()));
-  }
-
-  private async killRunning(uid: string): Promise<void> {
-    const running = (await this.rt.listPodContainers({ uid })).filter((c) => c.state === 'running');
-    const note = this.records.get(uid)?.termination?.note;
-    await Promise.all(
-      running.map((c) =>
-        this.rt.stopContainer(c.id, 0, (signal, at) => {
-          if (!c.isInfra) note?.(killStepEvent({ kind: 'signalSent', container: c.containerName, signal, at }));
-        }),
-      ),
-    );
-  }
-
-  async sync(uid: string): Promise<SyncOutcome> {
-    const rec = this.record(uid);
-    const pod = rec.pod;
-    if (!pod) {
-      await this.removeGone(rec);
-      return { done: true };
-    }
-    if (pod.metadata.deletionTimestamp) return this.terminate(rec, pod);
+  /** Phase one: a pod that should run (not deleted). */
+  async syncPod(uid: string): Promise<SyncOutcome> {
+    const rec = this.records.get(uid);
+    const pod = rec?.pod;
+    // No pod: a sync asked for after the pod's worker was done (a late probe verdict).
+    if (!rec || !pod) return { done: true };
     const admission = admitPod(pod, { allowPrivileged: this.opts.allowPrivileged, nodeName: this.opts.nodeName });
     if (!admission.admit) {
       if (!rec.refusalAnnounced) {
@@ -254,36 +236,112 @@ export class PodSyncer {
     return this.run(rec, pod);
   }
 
-  /** The pod is gone from the API: stop (short grace) and remove everything of it. */
-  private async removeGone(rec: PodRecord): Promise<void> {
-    this.opts.probes.remove(rec.uid);
-    const containers = await this.rt.listPodContainers({ uid: rec.uid });
-    if (containers.some((c) => c.state === 'running')) {
-      const pod = rec.lastKnown ?? podFromLabels(rec.uid, containers);
-      const startedAt = rec.termination?.startedAt ?? Date.now();
-      const timeline = this.timeline(pod);
-      this.announceKilling(containers, timeline.note);
-      await this.rt.killPod(pod, GONE_POD_GRACE_SECONDS, { runPreStop: false, onStep: timeline.step });
-      await this.rt.removePod(rec.uid);
-      timeline.note(containersGoneEvent(startedAt, Date.now(), rec.termination?.graceSeconds ?? GONE_POD_GRACE_SECONDS));
-      await timeline.written();
-    } else if (containers.length > 0) await this.rt.removePod(rec.uid);
-    else await this.removeVolumesOnly(rec.uid);
-    if (rec.termination?.forceTimer) clearTimeout(rec.termination.forceTimer);
-    this.backoff.forgetPrefix(`${rec.uid}/`);
-    this.records.delete(rec.uid);
-    this.volumeFiles.forget(rec.uid);
+  /**
+   * Phase two (docs/architecture.md, step 12): every container stopped by the one deadline.
+   * A pod still in the API goes out of service first (Ready=False), then each container's
+   * preStop and stop, each step an event on the pod; a pod gone from the API (or never in it)
+   * gets no hooks and no status. Interrupted (a nearer deadline), it returns at once and the
+   * worker enters it again; whatever the first entry began (hooks, signals) is not begun twice.
+   */
+  async syncTerminatingPod(uid: string, t: Termination): Promise<void> {
+    const rec = this.record(uid);
+    const containers = await this.rt.listPodContainers({ uid });
+    const pod = rec.pod ?? rec.lastKnown ?? podFromLabels(uid, containers);
+    let term = rec.termination;
+    if (!term) {
+      const inApi = !t.gone && rec.pod !== undefined;
+      const anyRan = containers.some((c) => c.state === 'running');
+      term = { timeline: this.timeline(pod), progress: newKillProgress(), inApi, anyRan, cleaned: false, apiDeleted: false };
+      rec.termination = term;
+      if (inApi) this.log.info('terminating pod', { pod: podRef(pod), graceSeconds: t.graceSeconds });
+      else this.opts.probes.remove(uid);
+      this.announceKilling(containers, term.timeline.note);
+    }
+    const report = async (after: RuntimeContainer[]): Promise<void> => {
+      if (term.inApi && !t.gone) await this.writeTerminatingStatus(rec, pod, after);
+    };
+    if (term.inApi && !t.gone) {
+      this.opts.probes.terminating(uid, () => {
+        this.listAndReport(rec, pod).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
+      });
+    }
+    await report(containers);
+    const killed = await this.rt.killPod(rec.pod ?? pod, t.deadline, { runPreStop: term.inApi, onStep: term.timeline.step, signal: t.signal, progress: term.progress });
+    if (killed.interrupted) return;
+    rec.waiting.clear();
+    await report(await this.rt.listPodContainers({ uid }));
   }
 
-  private async removeVolumesOnly(uid: string): Promise<void> {
-    if ((await this.rt.listPodVolumes()).some((v) => v.podUid === uid)) await this.rt.removePod(uid);
+  /**
+   * Phase three: nothing of the pod runs. Its containers and volumes go, the timeline ends
+   * (ContainersGone, once all its events are written, so whoever watched the pod go can read
+   * how it went), then the pod leaves the API (grace 0, its uid as precondition). Done once
+   * the API no longer has it.
+   */
+  async syncTerminatedPod(uid: string, t: Termination): Promise<SyncOutcome> {
+    const rec = this.record(uid);
+    const term = rec.termination;
+    if (!term?.cleaned) {
+      await this.rt.removePod(uid);
+      if (term && (term.inApi || term.anyRan)) {
+        term.timeline.note(containersGoneEvent(t.startedAt, Date.now(), t.graceSeconds));
+        await term.timeline.written();
+      }
+      this.opts.probes.remove(uid);
+      if (term) term.cleaned = true;
+    }
+    const pod = rec.pod;
+    if (pod && !t.gone) {
+      if (!term?.apiDeleted) {
+        const { name, namespace } = pod.metadata;
+        try {
+          await this.opts.client.delete('pods', name ?? '', { namespace, gracePeriodSeconds: 0, preconditions: { uid } });
+        } catch (err) {
+          if (!isGoneOrConflict(err)) throw err;
+        }
+        if (term) term.apiDeleted = true;
+      }
+      // Its DELETED event ends the worker.
+      return {};
+    }
+    this.backoff.forgetPrefix(`${uid}/`);
+    this.records.delete(uid);
+    this.volumeFiles.forget(uid);
+    return { done: true };
+  }
+
+  /** The status of a terminating pod from what runs now (readiness still changes while containers stop). */
+  private async listAndReport(rec: PodRecord, pod: Pod): Promise<void> {
+    await this.writeTerminatingStatus(rec, pod, await this.rt.listPodContainers({ uid: rec.uid }));
+  }
+
+  /**
+   * Status writes of a terminating pod go one after another: each readiness change must reach
+   * the status (EndpointSlices' serving follows it) in order.
+   */
+  private writeTerminatingStatus(rec: PodRecord, pod: Pod, containers: RuntimeContainer[]): Promise<void> {
+    const write = async (): Promise<void> => {
+      const current = rec.pod ?? pod;
+      const status = computePodStatus({
+        runtime: this.rt.name,
+        pod: current,
+        containers,
+        hostIP: this.opts.hostIP,
+        podIP: pod.status?.podIP,
+        waiting: rec.waiting,
+        probes: this.opts.probes.view(rec.uid),
+      });
+      await this.writeStatus(rec, current, status);
+    };
+    rec.statusWrites = rec.statusWrites.then(write, write);
+    return rec.statusWrites;
   }
 
   /**
    * Records a termination's events one after another as they come (so the API holds them in
    * the order they happened, and a watcher sees them so), and tells when all are written.
    */
-  private timeline(pod: Pod): { note: (e: TimelineEvent) => void; step: (s: KillStep) => void; written: () => Promise<void> } {
+  private timeline(pod: Pod): Timeline {
     let last: Promise<void> = Promise.resolve();
     const note = (e: TimelineEvent): void => {
       last = last.then(() => this.opts.events.record(pod, e.type, e.reason, e.message, e.at));
@@ -297,58 +355,6 @@ export class PodSyncer {
     for (const c of containers) {
       if (!c.isInfra && c.state === 'running') note({ type: 'Normal', reason: 'Killing', message: `Stopping container ${c.containerName}`, at });
     }
-  }
-
-  /**
-   * Graceful termination (docs/architecture.md, step 12): out of service first (Ready=False), then each
-   * container's preStop and stop, each step an event on the pod; the pod leaves the API only
-   * once its events are written, so whoever watched it go can read how it went.
-   */
-  private async terminate(rec: PodRecord, pod: Pod): Promise<SyncOutcome> {
-    const now = Date.now();
-    if (!rec.termination) {
-      const grace = podGracePeriodSeconds(pod);
-      rec.termination = { startedAt: now, deadline: now + grace * 1000, graceSeconds: grace };
-      this.log.info('terminating pod', { pod: podRef(pod), graceSeconds: grace });
-    }
-    const termination = rec.termination;
-    const probes = this.opts.probes.view(rec.uid);
-    const podIP = pod.status?.podIP;
-    // Status writes go one after another: readiness still changes while the containers stop,
-    // and each change must reach the status (EndpointSlices' serving follows it) in order.
-    let writes: Promise<void> = Promise.resolve();
-    const write = (status: () => Promise<PodStatus>): Promise<void> => {
-      writes = writes.then(async () => this.writeStatus(rec, rec.pod ?? pod, await status()));
-      return writes;
-    };
-    this.opts.probes.terminating(rec.uid, () => {
-      write(async () => {
-        const containers = await this.rt.listPodContainers({ uid: rec.uid });
-        return computePodStatus({ runtime: this.rt.name, pod: rec.pod ?? pod, containers, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes });
-      }).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
-    });
-    const before = await this.rt.listPodContainers({ uid: rec.uid });
-    await write(async () => computePodStatus({ runtime: this.rt.name, pod, containers: before, hostIP: this.opts.hostIP, podIP, waiting: rec.waiting, probes }));
-    pod = rec.pod ?? pod;
-    const timeline = this.timeline(pod);
-    termination.note = timeline.note;
-    this.announceKilling(before, timeline.note);
-    await this.rt.killPod(pod, Math.max(0, termination.deadline - Date.now()) / 1000, { onStep: timeline.step });
-    const after = await this.rt.listPodContainers({ uid: rec.uid });
-    rec.waiting.clear();
-    await write(async () => computePodStatus({ runtime: this.rt.name, pod: rec.pod ?? pod, containers: after, hostIP: this.opts.hostIP, probes }));
-    await this.rt.removePod(rec.uid);
-    timeline.note(containersGoneEvent(termination.startedAt, Date.now(), termination.graceSeconds));
-    termination.note = undefined;
-    await timeline.written();
-    this.opts.probes.remove(rec.uid);
-    const { name, namespace } = pod.metadata;
-    try {
-      await this.opts.client.delete('pods', name ?? '', { namespace, gracePeriodSeconds: 0, preconditions: { uid: rec.uid } });
-    } catch (err) {
-      if (!isGoneOrConflict(err)) throw err;
-    }
-    return {};
   }
 
   /** A live pod: everything that should run, runs. */
@@ -365,7 +371,7 @@ export class PodSyncer {
       // Nothing of a finished pod runs again: its infra container need not hold namespaces.
       this.opts.probes.remove(uid);
       const infra = containers.filter((c) => c.isInfra && c.state === 'running');
-      await Promise.all(infra.map((c) => this.rt.stopContainer(c.id, GONE_POD_GRACE_SECONDS)));
+      await Promise.all(infra.map((c) => this.rt.stopContainer(c.id, deadlineAfter(GONE_POD_GRACE_SECONDS))));
     } else {
       const volumes = await this.rt.prepareVolumes(pod);
       const sandbox = await this.ensureSandbox(pod, containers, volumes);
@@ -478,7 +484,7 @@ export class PodSyncer {
     if (latest?.state === 'running' && latest.specHash && latest.specHash !== containerSpecHash(container)) {
       // Only the image of a container may change in a pod's life: run the new one.
       this.opts.events.record(pod, 'Normal', 'Killing', `Container ${container.name} definition changed, will be restarted`);
-      await this.rt.stopContainer(latest.id, specGracePeriodSeconds(pod));
+      await this.rt.stopContainer(latest.id, deadlineAfter(specGracePeriodSeconds(pod)));
       latest = await this.rt.inspect(latest.id);
       return this.replace(ctx, container, latest, attempts);
     }
@@ -512,7 +518,7 @@ export class PodSyncer {
     this.opts.events.record(pod, 'Normal', 'Killing', message);
     const spec = probe === 'liveness' ? container.livenessProbe : container.startupProbe;
     const grace = spec?.terminationGracePeriodSeconds ?? specGracePeriodSeconds(pod);
-    await this.rt.killContainer(pod, running, grace);
+    await this.rt.killContainer(pod, running, deadlineAfter(grace));
     return this.rt.inspect(running.id);
   }
 
@@ -648,7 +654,7 @@ export class PodSyncer {
     if (result.status === 'ok' || result.status === 'aborted') return;
     this.opts.events.record(pod, 'Warning', 'FailedPostStartHook', postStartFailureMessage(container, podRef(pod), result));
     this.opts.events.record(pod, 'Normal', 'Killing', 'FailedPostStartHook');
-    await this.rt.killContainer(pod, await this.rt.inspect(id), specGracePeriodSeconds(pod));
+    await this.rt.killContainer(pod, await this.rt.inspect(id), deadlineAfter(specGracePeriodSeconds(pod)));
   }
 
   /** Makes the image present as its pull policy says; a failure becomes a waiting reason and a back-off. */

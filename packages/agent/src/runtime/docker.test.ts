@@ -9,6 +9,7 @@ import type { Container, Pod } from '@peapod/api';
 import { freePort } from '@peapod/client/testing';
 import { DockerRuntime } from './docker';
 import { ImageNeverPullError, ImagePullError } from './errors';
+import { deadlineAfter } from './kill-pod';
 import { containerSpecHash } from './labels';
 import type { SandboxInfo } from './types';
 
@@ -333,13 +334,13 @@ describe('stopping', () => {
       { name: 'stubborn', image: BUSYBOX, command: ['sh', '-c', "trap '' TERM; sleep 1000"] },
     ]);
     const { ids } = await startPod(pod);
-    const [coop, stubborn] = await Promise.all([runtime.stopContainer(ids.coop, 10), runtime.stopContainer(ids.stubborn, 2)]);
+    const [coop, stubborn] = await Promise.all([runtime.stopContainer(ids.coop, deadlineAfter(10)), runtime.stopContainer(ids.stubborn, deadlineAfter(2))]);
     expect(coop).toMatchObject({ ended: 'exited', signal: 'SIGTERM', exitCode: 0 });
     expect(coop.durationMs).toBeLessThan(1500);
     expect(stubborn).toMatchObject({ ended: 'killed', exitCode: 137 });
     expect(stubborn.durationMs).toBeGreaterThanOrEqual(2000);
     expect(stubborn.durationMs).toBeLessThan(3000);
-    expect(await runtime.stopContainer(ids.coop, 1)).toMatchObject({ ended: 'not-running', exitCode: 0 });
+    expect(await runtime.stopContainer(ids.coop, deadlineAfter(1))).toMatchObject({ ended: 'not-running', exitCode: 0 });
     expect((await runtime.inspect(ids.stubborn)).state).toBe('exited');
     await runtime.removePod(pod.metadata.uid ?? '');
   });
@@ -385,7 +386,7 @@ describe('stopping', () => {
     const { ids, sandbox } = await startPod(pod);
     await shUntilOk(ids.http, 'wget -q -O /dev/null http://localhost:8080/cgi-bin/hook && : > /data/order');
     const seen: string[] = [];
-    const report = await runtime.killPod(pod, 3, { onContainer: (c) => seen.push(c.name) });
+    const report = await runtime.killPod(pod, deadlineAfter(3), { onContainer: (c) => seen.push(c.name) });
     const byName = Object.fromEntries(report.containers.map((c) => [c.name, c]));
     expect(seen.sort()).toEqual(['http', 'slowhook', 'stubborn', 'stubborn-slowhook', 'web']);
 

@@ -29,7 +29,7 @@ import {
 import { containerLogs } from './logs';
 import { podHostsFile, podResolvConf, type NodeDNS } from './pod-dns';
 import { applyCapabilitiesOnly, probePrivileged, type PrivilegedSupport } from './privileged';
-import { dockerTime, stopContainer, terminateContainer, type OnSignal } from './stop';
+import { dockerTime, terminateContainer } from './stop';
 import type {
   ContainerKillReport,
   ContainerRuntime,
@@ -51,6 +51,7 @@ import type {
   RuntimeLogger,
   SandboxInfo,
   SandboxOptions,
+  OnSignal,
   StopResult,
 } from './types';
 
@@ -361,8 +362,8 @@ export class DockerRuntime implements ContainerRuntime {
     }));
   }
 
-  stopContainer(id: string, gracePeriodSeconds: number, onSignal?: OnSignal): Promise<StopResult> {
-    return stopContainer(this.docker, id, gracePeriodSeconds, onSignal);
+  stopContainer(id: string, deadline: number, onSignal?: OnSignal): Promise<StopResult> {
+    return terminateContainer(this.docker, id, deadline, onSignal ? { onSignal } : {});
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -400,21 +401,21 @@ export class DockerRuntime implements ContainerRuntime {
     return execInteractive(this.docker, sandbox.id, ['nc', '127.0.0.1', String(port)], io);
   }
 
-  killPod(pod: Pod, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<KillPodReport> {
-    return killPod(pod, gracePeriodSeconds, opts, this.killDeps());
+  killPod(pod: Pod, deadline: number, opts: KillPodOptions = {}): Promise<KillPodReport> {
+    return killPod(pod, deadline, opts, this.killDeps());
   }
 
-  async killContainer(pod: Pod, container: RuntimeContainer, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<ContainerKillReport> {
+  async killContainer(pod: Pod, container: RuntimeContainer, deadline: number, opts: KillPodOptions = {}): Promise<ContainerKillReport> {
     const start = Date.now();
     const podIP = (await this.findSandbox(container.podUid))?.ip ?? '';
-    return killContainer(pod, container, start, start + Math.max(0, gracePeriodSeconds) * 1000, podIP, this.killDeps(), opts);
+    return killContainer(pod, container, start, deadline, podIP, this.killDeps(), opts);
   }
 
   private killDeps(): KillPodDeps {
     return {
       listPodContainers: (uid) => this.listPodContainers({ uid }),
       podIP: async (uid) => (await this.findSandbox(uid))?.ip ?? '',
-      terminate: (id, killAtMs, onSignal) => terminateContainer(this.docker, id, killAtMs, onSignal),
+      terminate: (id, killAtMs, opts) => terminateContainer(this.docker, id, killAtMs, opts),
       exec: (id, cmd, timeoutMs) => this.execInContainer(id, cmd, timeoutMs),
       removeContainer: (id) => this.removeContainer(id),
     };

@@ -1,6 +1,7 @@
 import type { Container, Pod } from '@peapod/api';
 import { ContainerConfigError } from './errors';
 import { EXIT_ON_KILL, EXIT_ON_TERM, FAKE_EXIT_CODE, FAKE_LIVE, FAKE_READY, FAKE_RUN_SECONDS, FAKE_START_SECONDS, FAKE_TERM_SECONDS, FakeRuntime, fakeBehaviour } from './fake';
+import { deadlineAfter } from './kill-pod';
 import { IpPool, defaultPodCidr, formatCidr, nthSubnet, parseCidr } from './pod-cidr';
 
 const app: Container = { name: 'app', image: 'peapod/busybox:latest' };
@@ -96,20 +97,20 @@ describe('FakeRuntime', () => {
   it('exits after its term delay on TERM, with 143', async () => {
     const rt = new FakeRuntime({ nodeName: 'n', podCIDR: '10.0.0.0/24', termDelayMs: 50 });
     const id = await started(rt, pod('u3'));
-    const result = await rt.stopContainer(id, 10);
+    const result = await rt.stopContainer(id, deadlineAfter(10));
     expect(result).toMatchObject({ ended: 'exited', exitCode: EXIT_ON_TERM, signal: 'SIGTERM' });
     expect(result.durationMs).toBeGreaterThanOrEqual(45);
     expect(result.durationMs).toBeLessThan(5000);
-    expect(await rt.stopContainer(id, 10)).toMatchObject({ ended: 'not-running', exitCode: EXIT_ON_TERM });
+    expect(await rt.stopContainer(id, deadlineAfter(10))).toMatchObject({ ended: 'not-running', exitCode: EXIT_ON_TERM });
   });
 
   it('ignores TERM when told "never": the grace period ends it with KILL (137); a shorter one later wins', async () => {
     const rt = new FakeRuntime({ nodeName: 'n', podCIDR: '10.0.0.0/24' });
     const id = await started(rt, pod('u4', { [FAKE_TERM_SECONDS]: 'never' }));
-    const first = rt.stopContainer(id, 30);
+    const first = rt.stopContainer(id, deadlineAfter(30));
     await new Promise((r) => setTimeout(r, 20));
     expect((await rt.inspect(id)).state).toBe('running');
-    const second = await rt.stopContainer(id, 0.1);
+    const second = await rt.stopContainer(id, deadlineAfter(0.1));
     expect(second).toMatchObject({ ended: 'killed', exitCode: EXIT_ON_KILL });
     expect(await first).toMatchObject({ ended: 'killed', exitCode: EXIT_ON_KILL });
   });
@@ -119,7 +120,7 @@ describe('FakeRuntime', () => {
     const withHook: Container = { ...app, lifecycle: { preStop: { httpGet: { port: 80, path: '/quit' } } } };
     const p = pod('u5', {}, [withHook]);
     await started(rt, p);
-    const report = await rt.killPod(p, 5);
+    const report = await rt.killPod(p, deadlineAfter(5));
     expect(report.containers).toEqual([expect.objectContaining({ name: 'app', preStop: expect.objectContaining({ status: 'ok' }), stop: expect.objectContaining({ ended: 'exited' }) })]);
     expect(report.infra?.removed).toBe(true);
     expect(await rt.findSandbox('u5')).toBeUndefined();
@@ -134,7 +135,7 @@ describe('FakeRuntime', () => {
     const target = { container, containerId: id, podIP: '', exec: async () => ({ exitCode: 0, timedOut: false, output: '', durationMs: 0 }) };
     expect(await rt.runProbe(container.readinessProbe!, target)).toMatchObject({ result: 'failure', output: expect.stringMatching(/fake-ready/) });
     expect(await rt.runProbe(container.livenessProbe!, target)).toEqual({ result: 'success', output: '' });
-    await rt.stopContainer(id, 0);
+    await rt.stopContainer(id, deadlineAfter(0));
     expect(await rt.runProbe(container.livenessProbe!, target)).toMatchObject({ result: 'error' });
   });
 
@@ -142,7 +143,7 @@ describe('FakeRuntime', () => {
     const rt = new FakeRuntime({ nodeName: 'n', podCIDR: '10.0.0.0/24' });
     const p = pod('u6');
     const first = await rt.createSandbox(p);
-    await rt.stopContainer(first.id, 0);
+    await rt.stopContainer(first.id, deadlineAfter(0));
     expect(await rt.findSandbox('u6')).toBeUndefined();
     expect((await rt.createSandbox(p)).ip).toBe(first.ip);
     await rt.removePod('u6');

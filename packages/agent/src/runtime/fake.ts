@@ -27,7 +27,7 @@ import { ContainerConfigError } from './errors';
 import { killContainer, killPod, type KillPodDeps } from './kill-pod';
 import { INFRA_CONTAINER_NAME, containerSpecHash, emptyDirVolumeName, podIdentity } from './labels';
 import { IpPool } from './pod-cidr';
-import type { OnSignal } from './stop';
+import { awaitWithin } from './stop';
 import type {
   ContainerKillReport,
   ContainerRuntime,
@@ -38,12 +38,14 @@ import type {
   KillPodOptions,
   KillPodReport,
   ListFilter,
+  OnSignal,
   LogOptions,
   PodVolumeRecord,
   PodVolumes,
   RemovePodResult,
   RuntimeContainer,
   SandboxInfo,
+  StopOptions,
   StopResult,
 } from './types';
 
@@ -266,8 +268,8 @@ export class FakeRuntime implements ContainerRuntime {
     return [...this.containers.values()].map((c) => ({ id: c.info.id, podUid: c.info.podUid, state: c.info.state }));
   }
 
-  stopContainer(id: string, gracePeriodSeconds: number, onSignal?: OnSignal): Promise<StopResult> {
-    return this.terminate(id, Date.now() + Math.max(0, gracePeriodSeconds) * 1000, onSignal);
+  stopContainer(id: string, deadline: number, onSignal?: OnSignal): Promise<StopResult> {
+    return this.terminate(id, deadline, onSignal ? { onSignal } : {});
   }
 
   async removeContainer(id: string): Promise<void> {
@@ -281,14 +283,13 @@ export class FakeRuntime implements ContainerRuntime {
     return { exitCode: 0, timedOut: false, output: '', durationMs: 0 };
   }
 
-  killPod(pod: Pod, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<KillPodReport> {
-    return killPod(pod, gracePeriodSeconds, opts, this.killDeps());
+  killPod(pod: Pod, deadline: number, opts: KillPodOptions = {}): Promise<KillPodReport> {
+    return killPod(pod, deadline, opts, this.killDeps());
   }
 
-  killContainer(pod: Pod, container: RuntimeContainer, gracePeriodSeconds: number, opts: KillPodOptions = {}): Promise<ContainerKillReport> {
-    const start = Date.now();
+  killContainer(pod: Pod, container: RuntimeContainer, deadline: number, opts: KillPodOptions = {}): Promise<ContainerKillReport> {
     const podIP = this.podIPs.get(container.podUid) ?? '';
-    return killContainer(pod, container, start, start + Math.max(0, gracePeriodSeconds) * 1000, podIP, this.killDeps(), opts);
+    return killContainer(pod, container, Date.now(), deadline, podIP, this.killDeps(), opts);
   }
 
   /** Probes answer what the container's pod annotations say (see the file header). */
@@ -304,7 +305,7 @@ export class FakeRuntime implements ContainerRuntime {
     return {
       listPodContainers: (uid) => this.listPodContainers({ uid }),
       podIP: async (uid) => this.podIPs.get(uid) ?? '',
-      terminate: (id, killAtMs, onSignal) => this.terminate(id, killAtMs, onSignal),
+      terminate: (id, killAtMs, opts) => this.terminate(id, killAtMs, opts),
       exec: (id) => this.execInContainer(id),
       removeContainer: (id) => this.removeContainer(id),
       httpGet: async (action) => ({ ok: true, message: `GET ${action.path ?? '/'}: answered by the fake runtime` }),
@@ -333,13 +334,15 @@ export class FakeRuntime implements ContainerRuntime {
 
   /**
    * TERM now (the container exits after its term delay, if it heeds TERM), KILL at killAtMs;
-   * with no time left, KILL at once without TERM (as the Docker runtime does).
+   * with no time left, KILL at once without TERM (as the Docker runtime does). TERM goes once
+   * per container; a nearer killAtMs wins; an abort ends the wait (ended: interrupted).
    */
-  private async terminate(id: string, killAtMs: number, onSignal?: OnSignal): Promise<StopResult> {
+  private async terminate(id: string, killAtMs: number, opts: StopOptions = {}): Promise<StopResult> {
     const c = this.containers.get(id);
     if (!c || c.info.state !== 'running') {
       return { ended: 'not-running', ...(c ? { exitCode: c.info.exitCode, finishedAt: c.info.finishedAt } : {}), durationMs: 0 };
     }
+    const { onSignal } = opts;
     const start = Date.now();
     if (killAtMs > start && c.termSentAt === undefined) {
       c.termSentAt = start;
@@ -349,11 +352,16 @@ export class FakeRuntime implements ContainerRuntime {
     }
     c.killAt = Math.min(c.killAt ?? Infinity, killAtMs);
     if (onSignal) c.onKill.push(onSignal);
-    const exited = new Promise<void>((resolve) => c.exitWaiters.push(resolve));
+    let waiter = (): void => undefined;
+    const exited = new Promise<void>((resolve) => c.exitWaiters.push((waiter = resolve)));
     this.schedule(c);
-    await exited;
+    if ((await awaitWithin(exited, Infinity, opts.signal)) === 'aborted') {
+      c.exitWaiters = c.exitWaiters.filter((w) => w !== waiter);
+      c.onKill = c.onKill.filter((s) => s !== onSignal);
+      return { ended: 'interrupted', signal: 'SIGTERM', durationMs: Date.now() - (c.termSentAt ?? start) };
+    }
     const signal = c.killed && c.termSentAt === undefined ? 'SIGKILL' : 'SIGTERM';
-    const result: StopResult = { ended: c.killed ? 'killed' : 'exited', signal, durationMs: Date.now() - start };
+    const result: StopResult = { ended: c.killed ? 'killed' : 'exited', signal, durationMs: Date.now() - (opts.stopSignalSentAt ?? start) };
     if (c.info.exitCode !== undefined) result.exitCode = c.info.exitCode;
     if (c.info.finishedAt !== undefined) result.finishedAt = c.info.finishedAt;
     return result;

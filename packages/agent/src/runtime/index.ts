@@ -18,5 +18,5 @@ export { PRESTOP_EXTENSION_MS } from './kill-pod';
 export type { DaemonCgroup } from './cgroup';
 export type { PrivilegedSupport } from './privileged';
 export { handlerKind, runHandler, NO_HOOK_TIMEOUT_MS, type HookContext } from './hooks';
-export type { OnSignal } from './stop';
+export { deadlineAfter, newKillProgress } from './kill-pod';
 export { expandVars } from './expand-vars';

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { dockerStatusCode, isNotFound } from './errors';
-import type { StopResult } from './types';
+import type { StopOptions, StopResult } from './types';
 
 const DOCKER_ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -11,20 +11,36 @@ export function dockerTime(value: string | undefined): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
-/** Resolves true if the promise settles within ms, false otherwise. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export type WaitOutcome = 'settled' | 'timed-out' | 'aborted';
+
+/**
+ * Waits for the promise to settle, for at most ms (Infinity: no limit) and no longer than
+ * the signal stays unaborted; says which came first.
+ */
+export async function awaitWithin(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<WaitOutcome> {
+  if (signal?.aborted) return 'aborted';
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms));
-  });
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
+  let onAbort = (): void => undefined;
+  const racers: Promise<WaitOutcome>[] = [
+    promise.then(
+      () => 'settled',
+      () => 'settled',
+    ),
+  ];
+  if (ms !== Infinity) racers.push(new Promise((resolve) => (timer = setTimeout(() => resolve('timed-out'), Math.max(0, ms)))));
+  if (signal) {
+    racers.push(
+      new Promise((resolve) => {
+        onAbort = () => resolve('aborted');
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    );
+  }
   try {
-    return await Promise.race([settled, timeout]);
+    return await Promise.race(racers);
   } finally {
     clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -57,39 +73,35 @@ function ended(info: Docker.ContainerInspectInfo | undefined): { exitCode?: numb
   return result;
 }
 
-/** Told each signal sent, with when (epoch ms). */
-export type OnSignal = (signal: string, at: number) => void;
-
 /**
- * Sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM) now and SIGKILL
- * at killAtMs (epoch ms) if it still runs, then waits for it to be gone. With no time left
- * (killAtMs already past) SIGKILL goes at once, without the stop signal.
+ * Sends the container's stop signal (the image's STOPSIGNAL, else SIGTERM) now, unless it
+ * went already, and SIGKILL at killAtMs (epoch ms) if it still runs, then waits for it to be
+ * gone. With no time left (killAtMs already past) SIGKILL goes at once, without the stop
+ * signal. An abort ends the wait with the container as it is (ended: interrupted).
  */
-export async function terminateContainer(docker: Docker, id: string, killAtMs: number, onSignal?: OnSignal): Promise<StopResult> {
+export async function terminateContainer(docker: Docker, id: string, killAtMs: number, opts: StopOptions = {}): Promise<StopResult> {
   const container = docker.getContainer(id);
   const before = await inspectOrUndefined(container);
   if (!before || !before.State.Running) return { ended: 'not-running', ...ended(before), durationMs: 0 };
   const stopSignal = (before.Config as { StopSignal?: string }).StopSignal || 'SIGTERM';
-  const start = Date.now();
+  const start = opts.stopSignalSentAt ?? Date.now();
   // Registered before signalling; condition not-running also answers at once if it already ended.
   const exited: Promise<unknown> = container.wait({ condition: 'not-running' });
   exited.catch(() => undefined);
   let killed = false;
   // A signal's moment is when it was sent: the process may be gone before Docker answers.
-  if (killAtMs > start) {
+  if (killAtMs > start && opts.stopSignalSentAt === undefined) {
     const at = Date.now();
-    if (await signal(container, stopSignal)) onSignal?.(stopSignal, at);
+    if (await signal(container, stopSignal)) opts.onSignal?.(stopSignal, at);
   }
-  if (!(await settlesWithin(exited, killAtMs - Date.now()))) {
+  const waited = await awaitWithin(exited, killAtMs - Date.now(), opts.signal);
+  if (waited === 'aborted') return { ended: 'interrupted', signal: stopSignal, durationMs: Date.now() - start };
+  if (waited === 'timed-out') {
     const at = Date.now();
     killed = await signal(container, 'SIGKILL');
-    if (killed) onSignal?.('SIGKILL', at);
+    if (killed) opts.onSignal?.('SIGKILL', at);
     await exited.catch(() => undefined);
   }
   const after = await inspectOrUndefined(container);
   return { ended: killed ? 'killed' : 'exited', signal: killed && killAtMs <= start ? 'SIGKILL' : stopSignal, ...ended(after), durationMs: Date.now() - start };
-}
-
-export function stopContainer(docker: Docker, id: string, gracePeriodSeconds: number, onSignal?: OnSignal): Promise<StopResult> {
-  return terminateContainer(docker, id, Date.now() + Math.max(0, gracePeriodSeconds) * 1000, onSignal);
 }

@@ -2,6 +2,9 @@ import type { Readable } from 'stream';
 import type { Container, Pod } from '@peapod/api';
 import type { RunProbe } from '../probe/handlers';
 
+/** Told each signal sent, with when (epoch ms). */
+export type OnSignal = (signal: string, at: number) => void;
+
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 
 export interface EnsureImageResult {
@@ -113,15 +116,24 @@ export interface ListFilter {
 export interface StopResult {
   /**
    * exited: ended after the stop signal; killed: SIGKILL was needed at the deadline;
-   * not-running: it was not running when asked.
+   * not-running: it was not running when asked; interrupted: the wait was given up (the
+   * termination is entered again with an earlier deadline) while it still ran.
    */
-  ended: 'exited' | 'killed' | 'not-running';
+  ended: 'exited' | 'killed' | 'not-running' | 'interrupted';
   signal?: string;
   exitCode?: number;
   /** RFC 3339, when the process ended (Docker's FinishedAt). */
   finishedAt?: string;
   /** From the stop signal to the end (0 for not-running). */
   durationMs: number;
+}
+
+export interface StopOptions {
+  onSignal?: OnSignal;
+  /** Aborted: stop waiting for the end (the process keeps what it was sent). */
+  signal?: AbortSignal;
+  /** When the stop signal already went (an earlier entry of the same termination): not sent again. */
+  stopSignalSentAt?: number;
 }
 
 export interface ExecResult {
@@ -164,9 +176,25 @@ export type KillStep =
   /** The container's process ended (at: when Docker saw it end). */
   | { kind: 'stopped'; container: string; stop: StopResult; at: number };
 
+/**
+ * What one termination of a pod already did, kept by its caller across entries: a kill
+ * entered again with an earlier deadline waits for the preStop hook already running rather
+ * than starting it again, and only brings the SIGKILL of a signalled container nearer.
+ */
+export interface KillProgress {
+  /** preStop hooks under way or done, by container id. */
+  preStop: Map<string, Promise<HookResult>>;
+  /** When each container was sent its stop signal, by container id. */
+  stopSignalSentAt: Map<string, number>;
+}
+
 export interface KillPodOptions {
   /** Run preStop hooks (default true). */
   runPreStop?: boolean;
+  /** Aborted when the deadline moves earlier: the kill stops waiting and reports itself interrupted. */
+  signal?: AbortSignal;
+  /** Shared by the entries of one termination (see KillProgress); a fresh one when absent. */
+  progress?: KillProgress;
   /** Called as each container finishes, so the caller can record events as they happen. */
   onContainer?: (report: ContainerKillReport) => void;
   /** Called at each step of each container's stop, as it happens. */
@@ -175,7 +203,10 @@ export interface KillPodOptions {
 
 export interface KillPodReport {
   podUid: string;
-  gracePeriodSeconds: number;
+  /** The deadline it was given (epoch ms). */
+  deadline: number;
+  /** The signal aborted it before every container ended; the infra container was left alone. */
+  interrupted: boolean;
   containers: ContainerKillReport[];
   /** The infra container, stopped and removed after the app containers. */
   infra?: { id: string; stop: StopResult; removed: boolean };
@@ -233,13 +264,14 @@ export interface ContainerRuntime {
   listPodVolumes(): Promise<PodVolumeRecord[]>;
   /** Every container of this node's pods, from one list call. */
   podContainerStates(): Promise<ContainerStateSummary[]>;
-  /** Stops a container: its stop signal now, SIGKILL after the grace period (at once for 0). */
-  stopContainer(id: string, gracePeriodSeconds: number, onSignal?: (signal: string, at: number) => void): Promise<StopResult>;
-  /** Stops one app container of a running pod as a pod's termination does: its preStop hook, then the stop. */
-  killContainer(pod: Pod, container: RuntimeContainer, gracePeriodSeconds: number, opts?: KillPodOptions): Promise<ContainerKillReport>;
+  /** Stops a container: its stop signal now, SIGKILL at the deadline (epoch ms; at once when it has passed). */
+  stopContainer(id: string, deadline: number, onSignal?: OnSignal): Promise<StopResult>;
+  /** Stops one app container of a running pod as a pod's termination does: its preStop hook, then the stop, SIGKILL at the deadline. */
+  killContainer(pod: Pod, container: RuntimeContainer, deadline: number, opts?: KillPodOptions): Promise<ContainerKillReport>;
   removeContainer(id: string): Promise<void>;
   execInContainer(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
-  killPod(pod: Pod, gracePeriodSeconds: number, opts?: KillPodOptions): Promise<KillPodReport>;
+  /** Stops every container of the pod within one deadline (epoch ms; see kill-pod.ts). */
+  killPod(pod: Pod, deadline: number, opts?: KillPodOptions): Promise<KillPodReport>;
   removePod(uid: string): Promise<RemovePodResult>;
   logs(id: string, opts?: LogOptions): Promise<Readable>;
 }
