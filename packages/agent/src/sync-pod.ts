@@ -257,19 +257,20 @@ export class PodSyncer {
       else this.opts.probes.remove(uid);
       this.announceKilling(containers, term.timeline.note);
     }
-    const report = async (after: RuntimeContainer[]): Promise<void> => {
-      if (term.inApi && !t.gone) await this.writeTerminatingStatus(rec, pod, after);
+    const list = (): Promise<RuntimeContainer[]> => this.rt.listPodContainers({ uid });
+    const report = async (now: () => Promise<RuntimeContainer[]>): Promise<void> => {
+      if (term.inApi && !t.gone) await this.writeTerminatingStatus(rec, pod, now);
     };
     if (term.inApi && !t.gone) {
       this.opts.probes.terminating(uid, () => {
-        this.listAndReport(rec, pod).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
+        report(list).catch((err: unknown) => this.log.warn('pod status not written', { pod: podRef(pod), error: err }));
       });
     }
-    await report(containers);
+    await report(async () => containers);
     const killed = await this.rt.killPod(rec.pod ?? pod, t.deadline, { runPreStop: term.inApi, onStep: term.timeline.step, signal: t.signal, progress: term.progress });
     if (killed.interrupted) return;
     rec.waiting.clear();
-    await report(await this.rt.listPodContainers({ uid }));
+    await report(list);
   }
 
   /**
@@ -310,22 +311,18 @@ export class PodSyncer {
     return { done: true };
   }
 
-  /** The status of a terminating pod from what runs now (readiness still changes while containers stop). */
-  private async listAndReport(rec: PodRecord, pod: Pod): Promise<void> {
-    await this.writeTerminatingStatus(rec, pod, await this.rt.listPodContainers({ uid: rec.uid }));
-  }
-
   /**
-   * Status writes of a terminating pod go one after another: each readiness change must reach
-   * the status (EndpointSlices' serving follows it) in order.
+   * Status writes of a terminating pod go one after another, each reading the containers in
+   * its turn: readiness still changes while they stop, and each change must reach the status
+   * (EndpointSlices' serving follows it) in order.
    */
-  private writeTerminatingStatus(rec: PodRecord, pod: Pod, containers: RuntimeContainer[]): Promise<void> {
+  private writeTerminatingStatus(rec: PodRecord, pod: Pod, containers: () => Promise<RuntimeContainer[]>): Promise<void> {
     const write = async (): Promise<void> => {
       const current = rec.pod ?? pod;
       const status = computePodStatus({
         runtime: this.rt.name,
         pod: current,
-        containers,
+        containers: await containers(),
         hostIP: this.opts.hostIP,
         podIP: pod.status?.podIP,
         waiting: rec.waiting,
