@@ -3,6 +3,7 @@
 
 import { Client, optionsFromFlags } from '@peapod/client';
 import type { ClientOptions } from '@peapod/client';
+import { parseBool } from './flags';
 
 export interface GlobalFlags {
   server?: string;
@@ -10,6 +11,10 @@ export interface GlobalFlags {
   namespace?: string;
   kubeconfig?: string;
   context?: string;
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: string | boolean;
 }
 
 export interface Context {
@@ -22,7 +27,9 @@ export interface Context {
 export const userAgent = 'peactl/0.1.0';
 
 export function connect(flags: GlobalFlags): Context {
-  const { options, namespace } = optionsFromFlags(flags);
+  const { insecureSkipTlsVerify, ...rest } = flags;
+  const insecure = insecureSkipTlsVerify === undefined ? undefined : parseBool(insecureSkipTlsVerify, 'insecure-skip-tls-verify');
+  const { options, namespace } = optionsFromFlags({ ...rest, insecureSkipTlsVerify: insecure });
   options.userAgent = userAgent;
   options.onWarning = (message) => process.stderr.write(`Warning: ${message}\n`);
   return { client: new Client(options), options, namespace };

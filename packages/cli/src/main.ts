@@ -34,8 +34,12 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
 function buildProgram(): Command {
   const program = new Command('peactl')
     .description('peactl controls the Peapod cluster.')
-    .option('-s, --server <url>', 'the address and port of the API server')
+    .option('-s, --server <url>', 'the address and port of the API server; several servers of the cluster comma-separated')
     .option('--token <token>', 'bearer token for authentication to the API server')
+    .option('--certificate-authority <file>', 'path to a cert file for the certificate authority')
+    .option('--client-certificate <file>', 'path to a client certificate file for TLS')
+    .option('--client-key <file>', 'path to a client key file for TLS')
+    .option('--insecure-skip-tls-verify [bool]', "if true, the server's certificate will not be checked for validity")
     .option('-n, --namespace <namespace>', 'the namespace scope for this request')
     .option('--kubeconfig <file>', 'path to the kubeconfig file to use')
     .option('--context <name>', 'the name of the kubeconfig context to use')

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { componentCommand, durationOption, flagValue } from './flags';
+import { componentCommand, connectionFlags, durationOption, flagValue } from './flags';
 
 describe('boolean flags', () => {
   it('takes a flag given without a value as true', () => {
@@ -15,6 +15,14 @@ describe('component commands', () => {
     expect(cmd.opts()).toEqual({ server: 'http://127.0.0.1:1', logLevel: 'debug', period: 40_000 });
     cmd.parse(['--period', '1h30m'], { from: 'user' });
     expect(cmd.opts().period).toBe(5_400_000);
+  });
+
+  it('take the TLS flags with kubectl\'s names', () => {
+    const cmd = componentCommand('c', 'd').exitOverride();
+    cmd.parse(['--certificate-authority', 'ca.crt', '--client-certificate', 'c.crt', '--client-key', 'c.key', '--insecure-skip-tls-verify=false'], { from: 'user' });
+    expect(connectionFlags(cmd.opts())).toEqual({ certificateAuthority: 'ca.crt', clientCertificate: 'c.crt', clientKey: 'c.key', insecureSkipTlsVerify: false });
+    cmd.parse(['--insecure-skip-tls-verify'], { from: 'user' });
+    expect(cmd.opts().insecureSkipTlsVerify).toBe(true);
   });
 
   it('read a bare number as seconds only where asked', () => {

@@ -5,7 +5,7 @@
 import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBool, parseDuration, type DurationOptions } from './flag-values';
-import { optionsFromFlags } from './kubeconfig';
+import { optionsFromFlags, type ConnectionFlags } from './kubeconfig';
 import { Client, type ClientOptions } from './rest';
 import { isLogLevel, type LogLevel } from './log';
 
@@ -63,20 +63,24 @@ export function durationOption(flags: string, description: string, fallback: str
 }
 
 /** The flags every component that talks to the API server takes. */
-export interface ComponentFlags {
-  server?: string;
-  token?: string;
-  kubeconfig?: string;
+export interface ComponentFlags extends Omit<ConnectionFlags, 'namespace' | 'context'> {
   logLevel?: LogLevel;
 }
 
-/** A component's command with the shared flags: --server, --token, --kubeconfig, --log-level. */
+/**
+ * A component's command with the shared flags: --server, --token, --kubeconfig, the TLS flags
+ * as kubectl names them, --log-level.
+ */
 export function componentCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .option('--server <url>', 'API server URL')
+    .option('--server <urls>', 'API server URL; several servers of the cluster comma-separated (the client moves to the next when one fails)')
     .option('--token <token>', 'bearer token')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
+    .option('--certificate-authority <file>', "CA certificate (PEM) that signs the API server's certificate")
+    .option('--client-certificate <file>', 'client certificate (PEM) for TLS authentication')
+    .option('--client-key <file>', 'key (PEM) of --client-certificate')
+    .option('--insecure-skip-tls-verify [bool]', "don't check the API server's certificate", flagValue.bool)
     .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', flagValue.logLevel);
 }
 
@@ -93,7 +97,13 @@ export function orExit<T>(name: string, get: () => T): T {
 /** The client the shared flags name; a component that cannot have one says why in one line and exits 1. */
 export function connectOrExit(name: string, flags: ComponentFlags): { client: Client; options: ClientOptions } {
   return orExit(name, () => {
-    const { options } = optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig });
+    const { options } = optionsFromFlags(connectionFlags(flags));
     return { client: new Client(options), options };
   });
+}
+
+/** The connection part of a component's flags. */
+export function connectionFlags(flags: ComponentFlags): ConnectionFlags {
+  const { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify } = flags;
+  return { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify };
 }

@@ -252,6 +252,34 @@ describe('clientFromFlags', () => {
     expect(optionsFromFlags({}).options.server).toBe('https://cfg:6443');
   });
 
+  it('takes the TLS flags over the files the kubeconfig names, as kubectl does', () => {
+    const file = kubeconfig();
+    const caFile = path.join(dir, 'flag-ca.crt');
+    const certFile = path.join(dir, 'client.crt');
+    const keyFile = path.join(dir, 'client.key');
+    fs.writeFileSync(caFile, 'flag-ca');
+    fs.writeFileSync(certFile, 'cert');
+    fs.writeFileSync(keyFile, 'key');
+    expect(optionsFromFlags({ kubeconfig: file, certificateAuthority: caFile, clientCertificate: certFile, clientKey: keyFile }).options).toEqual({
+      server: 'https://cfg:6443',
+      token: 'cfg-token',
+      ca: Buffer.from('flag-ca'),
+      cert: Buffer.from('cert'),
+      key: Buffer.from('key'),
+    });
+    // Skipping verification drops the kubeconfig's CA; naming a CA as well is a contradiction.
+    expect(optionsFromFlags({ kubeconfig: file, insecureSkipTlsVerify: true }).options).toEqual({ server: 'https://cfg:6443', token: 'cfg-token', insecureSkipTLSVerify: true });
+    expect(() => optionsFromFlags({ kubeconfig: file, insecureSkipTlsVerify: true, certificateAuthority: caFile })).toThrow(/insecure flag is not allowed/);
+    expect(() => optionsFromFlags({ server: 'https://s:1', clientKey: path.join(dir, 'missing.key') })).toThrow(/cannot read .*missing.key/);
+  });
+
+  it('passes several servers through, for the client to move between', () => {
+    const { client } = clientFromFlags({ server: 'http://a:1,http://b:2/' });
+    expect(client.servers).toEqual(['http://a:1', 'http://b:2']);
+    expect(client.server).toBe('http://a:1');
+    client.close();
+  });
+
   it('ignores a broken default kubeconfig when --server is given, but not an explicit one', () => {
     fs.mkdirSync(path.join(dir, 'home', '.kube'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'home', '.kube', 'config'), 'current-context: nowhere\n');

@@ -141,7 +141,7 @@ function readConfigFile(file: string): Buffer {
   try {
     return fs.readFileSync(file);
   } catch (err) {
-    throw new KubeconfigError(`cannot read ${file} named in the kubeconfig: ${(err as Error).message}`);
+    throw new KubeconfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
 }
 
@@ -298,17 +298,24 @@ export function writeKubeconfig(file: string, opts: WriteKubeconfigOptions): voi
 }
 
 export interface ConnectionFlags {
+  /** One URL, or several API servers of the cluster comma-separated. */
   server?: string;
   token?: string;
   kubeconfig?: string;
   namespace?: string;
   context?: string;
+  /** PEM files, as kubectl's --certificate-authority, --client-certificate and --client-key. */
+  certificateAuthority?: string;
+  clientCertificate?: string;
+  clientKey?: string;
+  insecureSkipTlsVerify?: boolean;
 }
 
 /**
  * Connection settings from command-line flags over the kubeconfig, as kubectl combines
  * them: --server and --token override the context's cluster server and user token (its CA
- * and client certificate still apply); --namespace overrides the context's namespace.
+ * and client certificate still apply); the TLS flags override the files the kubeconfig
+ * names; --namespace overrides the context's namespace.
  */
 export function optionsFromFlags(flags: ConnectionFlags): { options: ClientOptions; namespace: string } {
   const hasServer = flags.server !== undefined && flags.server !== '';
@@ -332,8 +339,24 @@ export function optionsFromFlags(flags: ConnectionFlags): { options: ClientOptio
   else if (fromConfig !== undefined) options = fromConfig;
   else throw new KubeconfigError(noConfigurationMessage);
   if (flags.token !== undefined && flags.token !== '') options.token = flags.token;
+  applyTLSFlags(options, flags);
   const ns = flags.namespace !== undefined && flags.namespace !== '' ? flags.namespace : configNamespace;
   return { options, namespace: ns !== undefined && ns !== '' ? ns : 'default' };
+}
+
+function applyTLSFlags(options: ClientOptions, flags: ConnectionFlags): void {
+  const ca = flags.certificateAuthority;
+  if (flags.insecureSkipTlsVerify === true) {
+    if (ca !== undefined && ca !== '') throw new KubeconfigError('specifying a root certificates file with the insecure flag is not allowed');
+    // As kubectl: skipping verification drops the kubeconfig's CA rather than contradicting it.
+    delete options.ca;
+    options.insecureSkipTLSVerify = true;
+  } else if (flags.insecureSkipTlsVerify === false) {
+    delete options.insecureSkipTLSVerify;
+  }
+  if (ca !== undefined && ca !== '') options.ca = readConfigFile(path.resolve(ca));
+  if (flags.clientCertificate !== undefined && flags.clientCertificate !== '') options.cert = readConfigFile(path.resolve(flags.clientCertificate));
+  if (flags.clientKey !== undefined && flags.clientKey !== '') options.key = readConfigFile(path.resolve(flags.clientKey));
 }
 
 export function clientFromFlags(flags: ConnectionFlags): { client: Client; namespace: string } {

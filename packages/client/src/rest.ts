@@ -7,6 +7,7 @@ import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
 import type { Duplex } from 'stream';
 import { ApiError, ConnectionError } from './errors';
+import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, ServerRing } from './failover';
 import { startWatch } from './watch';
 import { portForward, remoteCommand } from './pod-streams';
 import type { RemoteCommandOptions } from './pod-streams';
@@ -15,7 +16,11 @@ import type { Watch, WatchEventHandler, WatchOptions } from './watch';
 export { ApiError, ConnectionError } from './errors';
 
 export interface ClientOptions {
-  /** Base URL of the API server, e.g. https://127.0.0.1:6443 (a path prefix is kept). */
+  /**
+   * Base URL of the API server, e.g. https://127.0.0.1:6443 (a path prefix is kept). Several
+   * servers of one cluster, comma-separated: the client stays with the one that answers and
+   * moves to the next when it cannot (failover.ts says which requests move).
+   */
   server: string;
   /** Bearer token sent on every request. */
   token?: string;
@@ -114,31 +119,55 @@ const patchContentTypes: Record<PatchType, string> = {
 
 const defaultTimeoutMs = 60_000;
 
+/** One API server: its normalized URL and its pool of connections. */
+interface Endpoint {
+  server: string;
+  https: boolean;
+  agent: http.Agent;
+}
+
 /** A Kubernetes core/v1 REST client. */
 export class Client {
-  readonly server: string;
-  private readonly base: URL;
-  private readonly basePath: string;
+  /** Every API server this client may use, as normalized URLs. */
+  readonly servers: readonly string[];
+  private readonly ring: ServerRing<Endpoint>;
   private readonly opts: ClientOptions;
-  private readonly agent: http.Agent;
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
-    this.base = new URL(opts.server);
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
-      throw new Error(`server URL must start with http:// or https://, got ${opts.server}`);
-    }
-    this.basePath = this.base.pathname.replace(/\/+$/, '');
-    this.server = `${this.base.protocol}//${this.base.host}${this.basePath}`;
-    this.agent =
-      this.base.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets, ...this.tlsOptions() })
-        : new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets });
+    const urls = parseServerList(opts.server);
+    if (urls.length === 0) throw new Error('server URL must not be empty');
+    this.ring = new ServerRing(urls.map((u) => this.endpoint(u)));
+    this.servers = this.ring.members.map((e) => e.server);
+  }
+
+  /** The API server in use: the one that last answered. */
+  get server(): string {
+    return this.ring.active.server;
   }
 
   /** Releases pooled connections; the client must not be used afterwards. */
   close(): void {
-    this.agent.destroy();
+    for (const e of this.ring.members) e.agent.destroy();
+  }
+
+  /** A connection this client did not open itself (a watch's WebSocket) could not reach `server`: the next request tries another. */
+  serverUnreachable(server: string): void {
+    const index = this.servers.indexOf(server);
+    if (index >= 0) this.ring.failed(index);
+  }
+
+  private endpoint(url: string): Endpoint {
+    const base = new URL(url);
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new Error(`server URL must start with http:// or https://, got ${url}`);
+    }
+    const server = `${base.protocol}//${base.host}${base.pathname.replace(/\/+$/, '')}`;
+    const secure = base.protocol === 'https:';
+    const agent = secure
+      ? new https.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets, ...this.tlsOptions() })
+      : new http.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets });
+    return { server, https: secure, agent };
   }
 
   // --- paths ---
@@ -456,10 +485,10 @@ export class Client {
     return h;
   }
 
-  private url(path: string, query?: Query): string {
+  private url(path: string, query?: Query, server = this.server): string {
     const qs = query ? encodeQuery(query) : '';
     const sep = path.includes('?') ? '&' : '?';
-    return `${this.server}${path}${qs !== '' ? sep + qs : ''}`;
+    return `${server}${path}${qs !== '' ? sep + qs : ''}`;
   }
 
   private async send<T>(method: string, path: string, opts: Omit<OpenOptions, 'wholeExchange'> = {}): Promise<T> {
@@ -469,7 +498,41 @@ export class Client {
     return decodeBody(res, buf) as T;
   }
 
-  private open(method: string, path: string, opts: OpenOptions, retried = false): Promise<http.IncomingMessage> {
+  /**
+   * Sends the request to the server in use; when that server cannot answer (no connection, a
+   * 5xx) and the request may go elsewhere, to the next one, until each was tried once. The
+   * last server's answer or error is the result.
+   */
+  private async open(method: string, path: string, opts: OpenOptions): Promise<http.IncomingMessage> {
+    const repeatable = safeToRepeat(method, opts.body);
+    const tried = new Set<number>();
+    for (let index = this.ring.activeIndex; ; ) {
+      tried.add(index);
+      let res: http.IncomingMessage;
+      try {
+        res = await this.openOn(this.ring.members[index], method, path, opts);
+      } catch (err) {
+        if (opts.signal?.aborted || !(err instanceof ConnectionError)) throw err;
+        this.ring.failed(index);
+        const then = this.ring.next(tried);
+        if (then === undefined || !(repeatable || neverReachedServer(err.cause))) throw err;
+        index = then;
+        continue;
+      }
+      if (repeatable && isServerFailure(res.statusCode ?? 0)) {
+        this.ring.failed(index);
+        const then = this.ring.next(tried);
+        if (then !== undefined) {
+          res.resume();
+          index = then;
+          continue;
+        }
+      }
+      return res;
+    }
+  }
+
+  private openOn(endpoint: Endpoint, method: string, path: string, opts: OpenOptions, retried = false): Promise<http.IncomingMessage> {
     const headers: Record<string, string> = { Accept: 'application/json', ...this.headers() };
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
@@ -480,8 +543,8 @@ export class Client {
       headers['Content-Length'] = String(payload.length);
     }
     Object.assign(headers, opts.headers);
-    const url = this.url(path, opts.query);
-    const mod = this.base.protocol === 'https:' ? https : http;
+    const url = this.url(path, opts.query, endpoint.server);
+    const mod = endpoint.https ? https : http;
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
 
     return new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -493,9 +556,9 @@ export class Client {
         if (settled) return;
         settled = true;
         if (opts.signal?.aborted) reject(err);
-        else reject(new ConnectionError(this.server, err));
+        else reject(new ConnectionError(endpoint.server, err));
       };
-      const req = mod.request(url, { method, headers, agent: this.agent }, (res) => {
+      const req = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
         response = res;
         this.reportWarnings(res.rawHeaders);
         if (opts.wholeExchange) {
@@ -513,7 +576,7 @@ export class Client {
         if (!settled && !retried && req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
           settled = true;
           if (timer) clearTimeout(timer);
-          this.open(method, path, opts, true).then(resolve, reject);
+          this.openOn(endpoint, method, path, opts, true).then(resolve, reject);
           return;
         }
         fail(err);

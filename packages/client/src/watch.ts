@@ -164,6 +164,7 @@ export function startWatch<T extends KubeObject>(
   };
 
   if (opts.transport === 'websocket') {
+    const server = client.server;
     const ws = client.openWebSocket(path, query);
     cleanup = () => ws.terminate();
     ws.on('message', (data: RawData) => {
@@ -176,7 +177,11 @@ export function startWatch<T extends KubeObject>(
     ws.on('unexpected-response', (_req, res: IncomingMessage) => {
       client.errorFrom(res).then(finish, finish);
     });
-    ws.on('error', (err) => finish(new ConnectionError(client.server, err)));
+    ws.on('error', (err) => {
+      // The client's own requests move to another server by themselves; a WebSocket says so.
+      client.serverUnreachable(server);
+      finish(new ConnectionError(server, err));
+    });
     ws.on('close', (code: number, reason: Buffer) => {
       if (normalCloseCodes.has(code)) finish();
       else finish(new ConnectionError(client.server, new Error(`watch websocket closed with code ${code} ${reason.toString()}`.trim())));

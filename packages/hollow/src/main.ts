@@ -2,7 +2,7 @@
 // peapod-hollow: flags, wiring and signals; the nodes are in hollow.ts.
 import { InvalidArgumentError } from 'commander';
 import { flags as agentFlags } from '@peapod/agent';
-import { Client, componentCommand, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
+import { Client, componentCommand, connectionFlags, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { HEARTBEAT_CONNECTIONS, HollowNodes } from './hollow';
 
@@ -53,7 +53,7 @@ const flags = program.opts<Flags>();
 const log = createLogger('hollow', { level: flags.logLevel });
 
 // Clients shared by every node, their connections bounded: the identity must watch every pod and write every node.
-const options = orExit('peapod-hollow', () => optionsFromFlags({ server: flags.server, token: flags.token, kubeconfig: flags.kubeconfig }).options);
+const options = orExit('peapod-hollow', () => optionsFromFlags(connectionFlags(flags)).options);
 const client = new Client({ ...options, maxSockets: flags.maxConnections });
 // The node informer's watch holds one connection beside the heartbeats'.
 const heartbeatClient = new Client({ ...options, maxSockets: HEARTBEAT_CONNECTIONS + 1 });

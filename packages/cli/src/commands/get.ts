@@ -117,7 +117,7 @@ async function follow(ctx: Context, target: Target, flags: GetFlags, format: Out
     const path = ctx.client.path(target.type.name, { namespace });
     const needObject = flags.showLabels === true || (target.namespace === undefined && target.type.namespaced);
     await watchTable(
-      ctx.options,
+      ctx.client,
       path,
       { resourceVersion, labelSelector: target.names.length === 1 ? undefined : flags.selector, fieldSelector, includeObject: needObject ? 'Metadata' : 'None' },
       (_type, table) => {
