@@ -1,13 +1,11 @@
-import * as http from 'http';
-import type { Socket } from 'net';
 import type { KubeObject } from '@peapod/api';
 import { neverReachedServer, parseServerList, safeToRepeat, ServerRing } from './failover';
 import { Informer } from './informer';
 import { createLogger } from './log';
 import { Client, ConnectionError } from './rest';
 import { FakeApiServer } from './testing/fake-apiserver';
-import { closedPort, readRequestBody, serveHttp } from './testing/http-server';
-import type { TestServer } from './testing/http-server';
+import { closedPort, frontServer, readRequestBody, serveHttp } from './testing/http-server';
+import type { FrontServer, TestServer } from './testing/http-server';
 import { waitFor } from './testing/wait';
 
 describe('safeToRepeat', () => {
@@ -138,42 +136,11 @@ describe('a client with two servers', () => {
   });
 });
 
-/** An API server in front of shared storage: forwards every request to `backend`; kill() ends it and its connections as a SIGKILL would. */
-async function frontServer(backend: string): Promise<{ url: string; hits: string[]; kill(): Promise<void> }> {
-  const hits: string[] = [];
-  const sockets = new Set<Socket>();
-  const front = http.createServer((req, res) => {
-    hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
-    const up = http.request(`${backend}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    res.on('close', () => up.destroy());
-    req.pipe(up);
-  });
-  front.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  const { port } = front.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits,
-    kill: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        front.close(() => resolve());
-      }),
-  };
-}
-
 describe('an informer over two API servers of one store', () => {
   const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ns' } });
   let store: FakeApiServer;
-  let a: Awaited<ReturnType<typeof frontServer>>;
-  let b: Awaited<ReturnType<typeof frontServer>>;
+  let a: FrontServer;
+  let b: FrontServer;
   let client: Client;
   let informer: Informer<KubeObject>;
 

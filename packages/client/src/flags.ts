@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseBool, parseDuration, type DurationOptions } from './flag-values';
 import { optionsFromFlags, type ConnectionFlags } from './kubeconfig';
 import { Client, type ClientOptions } from './rest';
-import { isLogLevel, type LogLevel } from './log';
+import { isLogLevel, type Logger, type LogLevel } from './log';
+import { checkLeaderElectionTimings, type LeaderElectionConfig, type Term } from './leader-election';
 
 /** A flag parser from a function that throws: its message becomes the flag's usage error. */
 export function flagParser<T>(parse: (value: string) => T): (value: string) => T {
@@ -74,7 +75,7 @@ export interface ComponentFlags extends Omit<ConnectionFlags, 'namespace' | 'con
 export function componentCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .option('--server <urls>', 'API server URL; several servers of the cluster comma-separated (the client moves to the next when one fails)')
+    .option('--server <url>', 'API server URL; several servers of the cluster comma-separated (the client moves to the next when one fails)')
     .option('--token <token>', 'bearer token')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config)')
     .option('--certificate-authority <file>', "CA certificate (PEM) that signs the API server's certificate")
@@ -106,4 +107,65 @@ export function connectOrExit(name: string, flags: ComponentFlags): { client: Cl
 export function connectionFlags(flags: ComponentFlags): ConnectionFlags {
   const { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify } = flags;
   return { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify };
+}
+
+/** The leader election flags of the scheduler and the controller manager. */
+export interface LeaderElectionFlags {
+  leaderElect: boolean;
+  leaderElectLeaseDuration: number;
+  leaderElectRenewDeadline: number;
+  leaderElectRetryPeriod: number;
+  leaderElectResourceName: string;
+  leaderElectResourceNamespace: string;
+}
+
+/** Adds Kubernetes' leader election flags, with client-go's timings; the lease is named as Kubernetes names the component's. */
+export function leaderElectionOptions(cmd: Command, resourceName: string): Command {
+  return cmd
+    .option('--leader-elect [bool]', 'act only while holding the leader lease, so that one of several instances acts at a time', flagValue.bool, true)
+    .addOption(durationOption('--leader-elect-lease-duration <duration>', "how long other candidates wait after the leader's last renewal before taking the lease", '15s'))
+    .addOption(durationOption('--leader-elect-renew-deadline <duration>', 'how long the leader tries to renew before it stops leading (shorter than the lease duration)', '10s'))
+    .addOption(durationOption('--leader-elect-retry-period <duration>', 'how often candidates try to take the lease and the leader renews it', '2s'))
+    .option('--leader-elect-resource-name <name>', 'the Lease the instances compete for', resourceName)
+    .option('--leader-elect-resource-namespace <namespace>', "the Lease's namespace", 'kube-system');
+}
+
+/** The election the flags ask for (none with --leader-elect=false); throws on timings that cannot work. */
+export function leaderElectionConfig(flags: LeaderElectionFlags, client: Client, log: Logger): LeaderElectionConfig | undefined {
+  if (!flags.leaderElect) return undefined;
+  const config: LeaderElectionConfig = {
+    client,
+    log,
+    name: flags.leaderElectResourceName,
+    namespace: flags.leaderElectResourceNamespace,
+    leaseDurationMs: flags.leaderElectLeaseDuration,
+    renewDeadlineMs: flags.leaderElectRenewDeadline,
+    retryPeriodMs: flags.leaderElectRetryPeriod,
+  };
+  checkLeaderElectionTimings(config);
+  return config;
+}
+
+/** A component's work once begun: `started` resolves when it works, rejects if it cannot (or was stopped first). */
+export interface RunningWork extends Term {
+  readonly started: Promise<void>;
+}
+
+/** Says 'started' with `fields` once the work has begun; work that cannot begin (and was not stopped) ends the process with 1. */
+export function reportStart(running: RunningWork, log: Logger, fields: () => Record<string, unknown>): Term {
+  let stopped = false;
+  running.started.then(
+    () => log.info('started', fields()),
+    (err: unknown) => {
+      if (stopped) return;
+      log.error('could not start', { error: err });
+      process.exit(1);
+    },
+  );
+  return {
+    stop: () => {
+      stopped = true;
+      return running.stop();
+    },
+  };
 }

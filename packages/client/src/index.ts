@@ -10,3 +10,4 @@ export * from './signals';
 export * from './host';
 export * from './flag-values';
 export * from './flags';
+export * from './leader-election';

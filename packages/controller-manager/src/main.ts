@@ -2,11 +2,11 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import fs from 'fs';
-import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, orExit, stopOnSignals } from '@peapod/client';
-import type { ComponentFlags } from '@peapod/client';
+import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
 
-interface Flags extends ComponentFlags {
+interface Flags extends ComponentFlags, LeaderElectionFlags {
   nodeMonitorPeriod: number;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
@@ -30,8 +30,8 @@ const program = componentCommand(
   .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', flagValue.positiveInt, 5)
   .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', flagValue.positiveInt, 100)
   .addOption(durationOption('--endpoint-updates-batch-period <duration>', 'how long pod changes are gathered before a service\'s endpoints are written', '0s'))
-  .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's certificate authority)")
-  .parse();
+  .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's certificate authority)");
+leaderElectionOptions(program, 'kube-controller-manager').parse();
 
 const flags = program.opts<Flags>();
 const logger = createLogger('controller-manager', { level: flags.logLevel });
@@ -43,39 +43,31 @@ const rootCA = orExit('peapod-controller-manager', () =>
   flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? ''),
 );
 
-const running = runControllerManager(client, {
-  nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
-  nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
-  podEvictionTimeoutMs: flags.podEvictionTimeout,
-  concurrentRcSyncs: flags.concurrentRcSyncs,
-  concurrentEndpointSyncs: flags.concurrentEndpointSyncs,
-  concurrentServiceEndpointSyncs: flags.concurrentServiceEndpointSyncs,
-  maxEndpointsPerSlice: flags.maxEndpointsPerSlice,
-  endpointUpdatesBatchPeriodMs: flags.endpointUpdatesBatchPeriod,
-  rootCA,
-  logger,
-});
+const election = orExit('peapod-controller-manager', () => leaderElectionConfig(flags, client, logger));
 
-let stopping = false;
-stopOnSignals({
-  log: logger,
-  stop: () => {
-    stopping = true;
-    return running.stop().then(() => client.close());
-  },
-});
-
-running.started.then(
-  () =>
-    logger.info('started', {
+// The controllers run while this instance leads (always, without election), each term from fresh informers.
+const work = runLeaderElected(election, () =>
+  reportStart(
+    runControllerManager(client, {
+      nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
+      nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
+      podEvictionTimeoutMs: flags.podEvictionTimeout,
+      concurrentRcSyncs: flags.concurrentRcSyncs,
+      concurrentEndpointSyncs: flags.concurrentEndpointSyncs,
+      concurrentServiceEndpointSyncs: flags.concurrentServiceEndpointSyncs,
+      maxEndpointsPerSlice: flags.maxEndpointsPerSlice,
+      endpointUpdatesBatchPeriodMs: flags.endpointUpdatesBatchPeriod,
+      rootCA,
+      logger,
+    }),
+    logger,
+    () => ({
       server: client.server,
       nodeMonitorPeriod: formatGoDuration(flags.nodeMonitorPeriod),
       nodeMonitorGracePeriod: formatGoDuration(flags.nodeMonitorGracePeriod),
       podEvictionTimeout: formatGoDuration(flags.podEvictionTimeout),
     }),
-  (err: unknown) => {
-    if (stopping) return;
-    logger.error('could not start', { error: err });
-    process.exit(1);
-  },
+  ),
 );
+
+stopOnSignals({ log: logger, stop: () => work.stop().then(() => client.close()) });

@@ -2,8 +2,8 @@
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
 import { InvalidArgumentError } from 'commander';
-import { componentCommand, connectOrExit, createLogger, stopOnSignals } from '@peapod/client';
-import type { ComponentFlags } from '@peapod/client';
+import { componentCommand, connectOrExit, createLogger, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
 
@@ -13,7 +13,7 @@ function percentage(value: string): number {
   return n;
 }
 
-interface Flags extends ComponentFlags {
+interface Flags extends ComponentFlags, LeaderElectionFlags {
   schedulerName: string;
   percentageOfNodesToScore: number;
 }
@@ -25,39 +25,31 @@ const program = componentCommand('peapod-scheduler', 'Binds unbound pods to node
     'share of nodes to find feasible before scoring (0: adaptive)',
     percentage,
     0,
-  )
-  .parse();
+  );
+leaderElectionOptions(program, 'kube-scheduler').parse();
 
 const flags = program.opts<Flags>();
 const logger = createLogger('scheduler', { level: flags.logLevel });
 
 const { client } = connectOrExit('peapod-scheduler', flags);
+const election = orExit('peapod-scheduler', () => leaderElectionConfig(flags, client, logger));
 
-const running = runScheduler(client, {
-  schedulerName: flags.schedulerName,
-  percentageOfNodesToScore: flags.percentageOfNodesToScore,
-  logger,
-});
+// Scheduling runs while this instance leads (always, without election); a new term starts
+// from fresh informers, so its cache holds every pod bound meanwhile.
+const work = runLeaderElected(election, () =>
+  reportStart(
+    runScheduler(client, { schedulerName: flags.schedulerName, percentageOfNodesToScore: flags.percentageOfNodesToScore, logger }),
+    logger,
+    () => ({ server: client.server, schedulerName: flags.schedulerName }),
+  ),
+);
 
 // Requests still on their way get this long to finish; a second signal ends at once.
 const stopGraceMs = 10_000;
 
-let stopping = false;
 stopOnSignals({
   log: logger,
   graceMs: stopGraceMs,
   secondSignalExits: true,
-  stop: () => {
-    stopping = true;
-    return running.stop().then(() => client.close());
-  },
+  stop: () => work.stop().then(() => client.close()),
 });
-
-running.started.then(
-  () => logger.info('started', { server: client.server, schedulerName: flags.schedulerName }),
-  (err: unknown) => {
-    if (stopping) return;
-    logger.error('could not start', { error: err });
-    process.exit(1);
-  },
-);

@@ -43,6 +43,9 @@ type Rule = { group?: string; resources: string[]; verbs: string[]; namespaces?:
 
 const read = ['get', 'list', 'watch'];
 
+/** The leader election lease of the scheduler and the controller manager. */
+const leaderLease: Rule = { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['get', 'create', 'update'], namespaces: ['kube-system'] };
+
 /** Built-in roles of the components, as Kubernetes' bootstrap policy grants them. */
 const componentRules: Record<string, Rule[]> = {
   'system:kube-scheduler': [
@@ -50,8 +53,10 @@ const componentRules: Record<string, Rule[]> = {
     { resources: ['pods/binding', 'bindings'], verbs: ['create'] },
     { resources: ['pods/status'], verbs: ['patch', 'update'] },
     { resources: ['events'], verbs: ['create', 'patch', 'update'] },
+    leaderLease,
   ],
   'system:kube-controller-manager': [
+    leaderLease,
     { resources: ['pods'], verbs: [...read, 'create', 'delete', 'deletecollection', 'patch', 'update'] },
     { resources: ['pods/status'], verbs: ['patch', 'update'] },
     { resources: ['replicationcontrollers'], verbs: [...read, 'patch', 'update'] },

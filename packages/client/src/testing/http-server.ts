@@ -2,7 +2,7 @@
 
 import * as http from 'http';
 import * as https from 'https';
-import type { AddressInfo } from 'net';
+import type { AddressInfo, Socket } from 'net';
 
 export interface TestServer {
   url: string;
@@ -66,4 +66,41 @@ export function getBody(port: number, path: string): Promise<Buffer> {
       })
       .on('error', reject);
   });
+}
+
+export interface FrontServer {
+  url: string;
+  /** METHOD and URL of each request, in order. */
+  hits: string[];
+  kill(): Promise<void>;
+}
+
+/** An HTTP server in front of `backend` (an API server in front of shared storage): forwards every request, records it, and can be killed as a process would be, its connections cut. */
+export async function frontServer(backend: string): Promise<FrontServer> {
+  const hits: string[] = [];
+  const sockets = new Set<Socket>();
+  const front = http.createServer((req, res) => {
+    hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    const up = http.request(`${backend}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  front.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const { url } = await listen(front, 'http');
+  return {
+    url,
+    hits,
+    kill: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        front.close(() => resolve());
+      }),
+  };
 }

@@ -8,3 +8,4 @@ export * from './http-server';
 export * from './service-cluster';
 export * from './fake-apiserver';
 export * from './wait';
+export * from './leader-election';

@@ -106,7 +106,8 @@ describe('schedulerName', () => {
     expect(podScheduled(theirs)).toBeUndefined();
     expect(await podEvents(c.client, 'theirs')).toEqual([]);
 
-    await c.startScheduler(['--scheduler-name', 'other-scheduler']);
+    // A second scheduler elects its leader on a lease of its own, as in Kubernetes.
+    await c.startScheduler(['--scheduler-name', 'other-scheduler', '--leader-elect-resource-name', 'other-scheduler']);
     expect(await waitForBinding(c.client, 'theirs')).toBe('node-a');
     const events = await waitFor('the Scheduled event of theirs', async () => {
       const found = await podEvents(c.client, 'theirs');
