@@ -29,16 +29,24 @@ FROM ${NODE_IMAGE}
 LABEL peapod.image=peapod
 WORKDIR /app
 COPY --from=build /app /app
-# The service proxy drives nftables with nft: the copy scripts/build-images.sh staged in nft/
-# (this machine's, run by its own loader and libraries), else Debian's package (online).
-RUN if [ -x /app/nft/nft ]; then \
-      mkdir -p /usr/local/sbin \
-      && printf '#!/bin/sh\nexec /app/nft/lib/%s --library-path /app/nft/lib /app/nft/nft "$@"\n' "$(cat /app/nft/loader)" >/usr/local/sbin/nft \
-      && chmod +x /usr/local/sbin/nft; \
-    elif ! command -v nft >/dev/null 2>&1; then \
-      apt-get update && apt-get install -y --no-install-recommends nftables && rm -rf /var/lib/apt/lists/*; \
+# The service proxy drives nftables with nft, and the compose ha profile's etcd members run
+# etcd: the copies scripts/build-images.sh staged in nft/ and etcd/ (this machine's, each run
+# by its own loader and libraries), else Debian's packages (online).
+RUN missing= \
+ && for tool in nft:nftables etcd:etcd-server; do \
+      name=${tool%%:*}; \
+      if [ -x /app/$name/$name ]; then \
+        mkdir -p /usr/local/sbin \
+        && printf '#!/bin/sh\nexec /app/%s/lib/%s --library-path /app/%s/lib /app/%s/%s "$@"\n' "$name" "$(cat /app/$name/loader)" "$name" "$name" "$name" >/usr/local/sbin/$name \
+        && chmod +x /usr/local/sbin/$name; \
+      elif ! command -v $name >/dev/null 2>&1; then \
+        missing="$missing ${tool#*:}"; \
+      fi; \
+    done \
+ && if [ -n "$missing" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; \
     fi \
- && nft --version
+ && nft --version && etcd --version
 ENV NODE_ENV=production
 EXPOSE 6443 10250
 CMD ["node", "packages/apiserver/dist/main.js", "--bind", "0.0.0.0", "--data-dir", "/var/lib/peapod"]

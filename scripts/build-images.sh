@@ -7,8 +7,9 @@
 # image scripts/node-image.sh picks: node:20-bookworm-slim when it is here or pullable,
 # else a stand-in made from this machine's Node.js (PEAPOD_NODE_IMAGE overrides both).
 # It compiles this checkout (npm run build) and puts its dist and production node_modules
-# in the image, with this machine's nft (and the libraries it loads) for the service proxy,
-# so it needs `npm ci` first but no network. Prints the tags it built.
+# in the image, with this machine's nft (and the libraries it loads) for the service proxy and
+# its etcd (Debian's etcd-server) for the compose ha profile, so it needs `npm ci` first but
+# no network. Prints the tags it built.
 # Usage: scripts/build-images.sh [pause] [busybox] [peapod]   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -91,23 +92,25 @@ stage_production_tree() {
     --exclude='node_modules/better-sqlite3/build/Release/obj.target' --exclude='node_modules/better-sqlite3/build/Release/.deps' \
     --exclude='node_modules/better-sqlite3/build/deps' -T "$ctx/tree.txt" | tar -C "$stage" -xf -
   cp Dockerfile "$stage/Dockerfile"
-  stage_nft "$stage/nft"
+  stage_binary nft nftables "$stage/nft"
+  stage_binary etcd etcd-server "$stage/etcd"
 }
 
-# The service proxy drives nftables with nft. The base image may not have it and offline
-# there is no package to install: this machine's nft goes in nft/ with every library it
-# loads and their loader, which runs it whatever the base image's libraries (see Dockerfile).
-stage_nft() {
-  local dir=$1 nft loader
-  nft=$(command -v nft || true)
-  if [ -z "$nft" ]; then
-    echo "build-images: nft not found (apt-get install -y nftables): the image's service proxy will install it online or fail" >&2
+# The service proxy drives nftables with nft; the ha profile's etcd members run etcd. The base
+# image may not have them and offline there is no package to install: this machine's copy goes
+# in DIR with every library it loads and their loader, which runs it whatever the base image's
+# libraries (see Dockerfile).
+stage_binary() {
+  local name=$1 package=$2 dir=$3 bin loader
+  bin=$(command -v "$name" || true)
+  if [ -z "$bin" ]; then
+    echo "build-images: $name not found (apt-get install -y $package): the image will install it online or fail" >&2
     return 0
   fi
   mkdir -p "$dir/lib"
-  cp -L "$nft" "$dir/nft"
-  ldd "$nft" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u | while read -r lib; do cp -L "$lib" "$dir/lib/"; done
-  loader=$(ldd "$nft" | awk '$1 ~ /^\// { print $1 }')
+  cp -L "$bin" "$dir/$name"
+  ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u | while read -r lib; do cp -L "$lib" "$dir/lib/"; done
+  loader=$(ldd "$bin" | awk '$1 ~ /^\// { print $1 }')
   basename "$loader" >"$dir/loader"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers: installs Debian's docker.io, docker-compose,
-# busybox-static and nftables (the service proxy's nft) when missing (root on Debian only),
-# then starts dockerd if none runs.
+# busybox-static, nftables (the service proxy's nft) and etcd-server (the etcd that
+# scripts/build-images.sh puts in the image for the compose ha profile) when missing (root on
+# Debian only), then starts dockerd if none runs.
 set -euo pipefail
 
 log() { echo "install-docker: $*" >&2; }
@@ -11,6 +12,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || need_pkgs+=(docker-compose)
 [ -x /bin/busybox ] || need_pkgs+=(busybox-static)
 command -v nft >/dev/null 2>&1 || need_pkgs+=(nftables)
+command -v etcd >/dev/null 2>&1 || need_pkgs+=(etcd-server)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     log "missing ${need_pkgs[*]}: install them (Debian: apt-get install -y ${need_pkgs[*]}) and run this again"

@@ -81,6 +81,16 @@ test('the scheduler binds but may not delete nodes; the message reads as Kuberne
   expect(d.message).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
 });
 
+test('the scheduler and the controller manager keep their leader election leases in kube-system, nowhere else', () => {
+  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: [] };
+  const lease = (verb: string, namespace = 'kube-system') => ({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace, name: 'kube-scheduler' });
+  for (const user of [scheduler, cm]) {
+    for (const verb of ['get', 'create', 'update']) expect(authorize(user, lease(verb), lookup).allowed).toBe(true);
+    expect(authorize(user, lease('create', 'default'), lookup).allowed).toBe(false);
+  }
+  expect(authorize(scheduler, lease('delete'), lookup).allowed).toBe(false);
+});
+
 test("the controller manager's garbage collector may read, patch and delete any resource, but not create one", () => {
   const cm = { name: 'system:kube-controller-manager', uid: '4', groups: [] };
   const allow = (a: Parameters<typeof authorize>[1]) => authorize(cm, a, lookup).allowed;
