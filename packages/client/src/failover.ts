@@ -42,13 +42,13 @@ function nonEmpty(x: unknown): boolean {
  * - an update or patch carrying metadata.resourceVersion is compared against the stored object:
  *   if the first attempt was applied, the repeat fails with 409 Conflict and the caller re-reads,
  *   as after any conflict;
- * - a create or subresource POST naming its object (a create with metadata.name, a Binding)
- *   cannot make a second object: the repeat fails with 409 AlreadyExists (or Conflict for a pod
- *   already bound), which the caller then sees for a write that did happen;
+ * - a POST naming its object cannot make a second one: a create with metadata.name fails with
+ *   409 AlreadyExists, a Binding with 409 Conflict (the pod is bound), which the caller then
+ *   sees for a write that did happen; an Eviction finds its pod already being deleted;
  * - a delete with preconditions (uid or resourceVersion) cannot remove an object recreated in
  *   between: the repeat gets 404 or 409.
  * Anything else (generateName creates, unconditional updates, patches and deletes, token
- * requests, evictions, raw bodies) moves only when the request never reached a server.
+ * requests, raw bodies) moves only when the request never reached a server.
  */
 export function safeToRepeat(method: string, body: unknown): boolean {
   switch (method) {

@@ -199,15 +199,22 @@ export function startWatch<T extends KubeObject>(
           client.errorFrom(res).then(finish, finish);
           return;
         }
+        const server = client.server;
+        const broken = (err: Error): void => {
+          if (finished) return;
+          // A stream cut short says its server is in trouble: the client's next request tries another.
+          client.serverUnreachable(server);
+          finish(new ConnectionError(server, err));
+        };
         const decoder = new WatchDecoder();
         res.on('data', (chunk: Buffer) => decode(() => decoder.push(chunk)));
         res.on('end', () => {
           decode(() => decoder.end());
           finish();
         });
-        res.on('error', (err) => finish(new ConnectionError(client.server, err)));
+        res.on('error', broken);
         res.on('close', () => {
-          if (!res.complete) finish(new ConnectionError(client.server, new Error('watch stream closed before it was complete')));
+          if (!res.complete) broken(new Error('watch stream closed before it was complete'));
         });
       },
       (err: unknown) => finish(asError(err)),
