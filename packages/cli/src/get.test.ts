@@ -1,6 +1,6 @@
 // peactl get against a real apiserver, and beside the real kubectl on the same pods.
 
-import { startApiServer } from '@peapod/client/testing';
+import { closedPort, startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer } from '@peapod/client/testing';
 import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson } from './testing/process';
 
@@ -115,6 +115,12 @@ describe('get', () => {
   it('says in one line that a server cannot be reached', () => {
     const r = peactlFor('http://127.0.0.1:1')(['get', 'pods']);
     expect(r).toEqual({ code: 1, stdout: '', stderr: 'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n' });
+  });
+
+  it('goes on through the next of several servers when the first cannot be reached', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const r = peactlFor(`${dead},${server.url}`)(['get', 'pods', '-o', 'name']);
+    expect(r).toEqual({ code: 0, stdout: 'pod/db\npod/web\n', stderr: '' });
   });
 
   it('reads the server from a kubeconfig when no --server is given', () => {

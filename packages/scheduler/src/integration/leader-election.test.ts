@@ -1,8 +1,8 @@
-// Two schedulers on one API server, leader-elected with Kubernetes' timings (lease 15 s, renew
-// deadline 10 s, retry 2 s): only the leader schedules; killed with SIGKILL, the other takes
+// Two schedulers on one API server (each given a dead one first), leader-elected with
+// Kubernetes' timings (lease 15 s, renew deadline 10 s, retry 2 s): only the leader schedules; killed with SIGKILL, the other takes
 // over once the lease runs out and the pods still get bound; stopped cleanly, it hands over at once.
 
-import { acquiredLeaseLine, kubectlGetLeases, leaderAmong, leaseHolder, startCandidate as startElected } from '@peapod/client/testing';
+import { acquiredLeaseLine, closedPort, kubectlGetLeases, leaderAmong, leaseHolder, startCandidate as startElected } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 import { createAll, nodeManifest, podManifest, startCluster, waitForBinding } from '../testing/cluster';
 import type { TestCluster } from '../testing/cluster';
@@ -14,8 +14,11 @@ const schedulers: RunningProcess[] = [];
 
 const startedLine = /"msg":"started"/;
 
+let servers = '';
+
 function startCandidate(): RunningProcess {
-  const s = startElected('scheduler', c.api.url);
+  // Given a dead API server first, as after one of two went away: they carry on through the other.
+  const s = startElected('scheduler', servers);
   schedulers.push(s);
   return s;
 }
@@ -27,6 +30,7 @@ async function bindAll(names: string[]): Promise<void> {
 
 beforeAll(async () => {
   c = await startCluster({ withScheduler: false });
+  servers = `http://127.0.0.1:${await closedPort()},${c.api.url}`;
   await createAll(c.client, 'nodes', [nodeManifest('node-a')]);
 });
 
