@@ -35,7 +35,7 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Called with the text of each `Warning` response header (e.g. deprecations, Warn field validation). */
   onWarning?: (message: string) => void;
-  /** Connections to the server at once (watches included); more requests wait for one. Default: no limit. */
+  /** Connections to each server at once (watches included); more requests wait for one. Default: no limit. */
   maxSockets?: number;
 }
 
@@ -151,7 +151,7 @@ export class Client {
     for (const e of this.ring.members) e.agent.destroy();
   }
 
-  /** A connection this client did not open itself (a watch's WebSocket) could not reach `server`: the next request tries another. */
+  /** A watch's stream or WebSocket to `server` failed outside a request's answer: the next request tries another server. */
   serverUnreachable(server: string): void {
     const index = this.servers.indexOf(server);
     if (index >= 0) this.ring.failed(index);
