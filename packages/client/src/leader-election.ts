@@ -84,7 +84,11 @@ export class LeaderElector {
   /** Campaigns until stop(): `lead` starts the work each time this process becomes the leader. */
   run(lead: () => Term): void {
     if (this.loop) throw new Error('leader election is already running');
-    this.loop = this.campaign(lead);
+    this.loop = this.campaign(lead).catch(async (err: unknown) => {
+      this.cfg.log.error('leader election ended with an error', { lease: this.cfg.name, error: err });
+      this.leading = false;
+      await this.release();
+    });
   }
 
   /** Stops campaigning; when leading, stops the work first and then releases the lease. */
@@ -99,7 +103,11 @@ export class LeaderElector {
     while (!this.stopped) {
       log.info('attempting to acquire leader lease', { lease: `${namespace}/${name}`, identity: this.identity });
       while (!this.stopped && !(await this.attempt(this.cfg.renewDeadlineMs))) await this.sleep(this.untilNextAttempt());
-      if (this.stopped) return;
+      if (this.stopped) {
+        // Stopped just as an attempt took the lease: give it back.
+        await this.release();
+        return;
+      }
       this.leading = true;
       log.info('successfully acquired lease', { lease: `${namespace}/${name}`, identity: this.identity });
       const term = lead();
