@@ -33,3 +33,17 @@ export async function kubectlGetLeases(server: string): Promise<string> {
   const { stdout } = await promisify(execFile)('kubectl', ['--server', server, 'get', 'lease', '-n', 'kube-system'], { env: { ...process.env, KUBECONFIG: '/dev/null' } });
   return stdout;
 }
+
+/**
+ * Ends `leader` with `signal` and waits for one of `others` to take the lease; prints how long
+ * that took (after `what`) and returns it with the new leader. On SIGTERM the leader must exit cleanly.
+ */
+export async function handOver(what: string, leader: RunningProcess, signal: 'SIGKILL' | 'SIGTERM', others: RunningProcess[]): Promise<{ next: RunningProcess; ms: number }> {
+  const at = Date.now();
+  const exit = await leader.kill(signal);
+  if (signal === 'SIGTERM' && exit.code !== 0) throw new Error(`${what}: the leader exited with ${JSON.stringify(exit)} on SIGTERM`);
+  const next = await leaderAmong(others);
+  const ms = Date.now() - at;
+  process.stderr.write(`${what}: ${ms} ms\n`);
+  return { next, ms };
+}
