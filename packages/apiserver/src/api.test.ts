@@ -307,7 +307,7 @@ describe('lists', () => {
 
   test('a list longer than one chunk (2,000 objects) arrives whole, in order, with its metadata', async () => {
     const names = Array.from({ length: 2500 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
-    for (const n of names) api.registry.create('pods', 'default', podManifest(n), 'Strict');
+    for (const n of names) await api.registry.create('pods', 'default', podManifest(n), 'Strict');
     const r = await call(base, 'GET', `${pods}?labelSelector=app%3Dweb`);
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });

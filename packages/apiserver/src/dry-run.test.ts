@@ -125,7 +125,7 @@ const cases: Case[] = [
 test('every writing verb and subresource: the would-be object, nothing stored, nothing watched', async () => {
   await seed();
   const before = await snapshot();
-  const revision = server.api.store.revision;
+  const revision = server.api.store.cache.revision;
   const objects = {
     bound: JSON.parse(before[0]),
     rc: JSON.parse(before[2]),
@@ -142,7 +142,7 @@ test('every writing verb and subresource: the would-be object, nothing stored, n
       check(r.body, objects);
     }
     expect(await snapshot()).toEqual(before);
-    expect(server.api.store.revision).toBe(revision);
+    expect(server.api.store.cache.revision).toBe(revision);
     expect((await call(server.base, 'GET', `${ns}/pods/new`)).status).toBe(404);
 
     // The first thing each watch hears is the next real write.

@@ -75,7 +75,7 @@ async function serve(opts: ServeFlags): Promise<void> {
   log.info('listening', {
     address: `${tls ? 'https' : 'http'}://${opts.bind}:${port}`,
     dataDir: opts.dataDir,
-    revision: api.store.revision,
+    revision: api.store.cache.revision,
     authentication: opts.tokenAuthFile ? 'token file' : 'none',
     encryptionAtRest: opts.encryptionProviderConfig ? 'on' : 'off',
   });

@@ -6,6 +6,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failureStatus, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
+import type { Store } from './storage/types';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
 import { configStrategies } from './registry/config-strategies';
@@ -33,7 +34,7 @@ import { authorizeNonResource } from './auth/authorizer';
 import { reviewRouter } from './auth/reviews';
 
 export interface ApiServerOptions {
-  /** directory of the SQLite database; ':memory:' keeps nothing */
+  /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */
   dataDir: string;
   allowPrivileged: boolean;
   eventTtlSeconds?: number;
@@ -81,7 +82,7 @@ export interface ApiServer {
   app: express.Express;
   server: http.Server | https.Server;
   registry: Registry;
-  store: SqliteStore;
+  store: Store;
   metrics: Metrics;
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
@@ -140,31 +141,40 @@ function advertisedHost(host: string): string {
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const log = opts.logger ?? createLogger('apiserver');
   const metrics = new Metrics();
-  const dbPath = opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db');
   if (opts.dataDir !== ':memory:') fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  const store = new SqliteStore({
-    path: dbPath,
+  const storeOptions = {
     historyRevisions: opts.historyRevisions,
-    observe: (op, seconds) => metrics.storage.observe({ operation: op }, seconds),
+    observe: (op: string, seconds: number) => metrics.storage.observe({ operation: op }, seconds),
     transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
-  });
+  };
+  const store: Store = new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db') });
   const serviceAllocator = new ServiceAllocator(
     store,
     parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),
     parsePortRange(opts.serviceNodePortRange ?? '30000-32767'),
   );
-  const lookup = (resource: string, namespace: string, name: string) => store.get(`/${resource}/${namespace}/${name}`)?.object;
-  const strategyOptions = { allowPrivileged: opts.allowPrivileged, serviceAllocator, lookup };
+  // Admission looks related objects up as this server last heard of them, as Kubernetes' admission plugins do through informers.
+  const lookup = (resource: string, namespace: string, name: string) => store.cache.get(`/${resource}/${namespace}/${name}`)?.object;
+  const eventTtlSeconds = opts.eventTtlSeconds ?? 3600;
+  const strategyOptions = { allowPrivileged: opts.allowPrivileged, serviceAllocator, lookup, eventTtlSeconds };
   const registry = new Registry(store, new Map([...makeStrategies(strategyOptions), ...configStrategies(strategyOptions)]));
-  for (const name of systemNamespaces) {
-    if (!store.get(`/namespaces/${name}`)) registry.create('namespaces', undefined, { metadata: { name } }, 'Strict');
-  }
-  const repairAllocations = () => {
-    const result = serviceAllocator.repair(registry.list('services', undefined, {}).items.map((e) => e.object as Service));
+  const repairAllocations = async () => {
+    const result = await serviceAllocator.repair((await registry.list('services', undefined, {})).items.map((e) => e.object as Service));
     if (result.removed || result.added) log.info('service allocations repaired', result);
   };
-  repairAllocations();
-  const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 });
+  /** What must be in storage before the first request: the system namespaces, and allocations that agree with the services. */
+  const prepare = async () => {
+    for (const name of systemNamespaces) {
+      try {
+        await registry.create('namespaces', undefined, { metadata: { name } }, 'Strict');
+      } catch (err) {
+        // Another API server (or an earlier run) made it.
+        if (!(err instanceof StatusError) || err.code !== 409) throw err;
+      }
+    }
+    await repairAllocations();
+  };
+  const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds });
   housekeeping.every('service allocations', 60_000, repairAllocations);
   const minWatchTimeoutSeconds = opts.minWatchTimeoutSeconds ?? 1800;
   const maxWatchBacklogBytes = opts.maxWatchBacklogBytes ?? defaultWatchBacklogBytes;
@@ -175,7 +185,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     keys: loadServiceAccountKeys({ signingKeyFile: sa.signingKeyFile, keyFiles: sa.keyFiles, dataDir: opts.dataDir === ':memory:' ? undefined : opts.dataDir }),
     issuer,
     apiAudiences: sa.apiAudiences?.length ? sa.apiAudiences : [issuer],
-    objects: (resource, namespace, name) => store.get(namespace === undefined ? `/${resource}/${name}` : `/${resource}/${namespace}/${name}`)?.object,
+    objects: (resource, namespace, name) => store.cache.get(namespace === undefined ? `/${resource}/${name}` : `/${resource}/${namespace}/${name}`)?.object,
   });
   const tokenRequests = new TokenRequests(registry, saTokens, { extendExpiration: sa.extendTokenExpiration ?? true });
   const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
@@ -273,7 +283,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       if (isStreamSubresource(target.subresource) && target.namespace !== undefined && target.name !== undefined) {
         resources.checkAccess(user, target, 'create', q);
-        streams.tunnel(req, socket, head, { namespace: target.namespace, name: target.name, subresource: target.subresource! }, q);
+        streams
+          .tunnel(req, socket, head, { namespace: target.namespace, name: target.name, subresource: target.subresource! }, q)
+          .catch((err: unknown) => refuse(err instanceof StatusError ? err : new StatusError(500, 'internal error')));
         return;
       }
       if (!isWatch(q) || target.subresource) throw new StatusError(400, 'only watch requests can be upgraded to a WebSocket');
@@ -287,34 +299,37 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         // JSON events go as text messages (without the newline), protobuf ones as binary messages.
         const send = (event: string | Buffer) => ws.send(typeof event === 'string' ? event.trimEnd() : event);
         metrics.watchers.inc({ resource: target.resource.name });
-        try {
-          const end = runWatch(
-            registry,
-            watchReq,
-            {
-              write: (event) => {
-                if (ws.readyState === WebSocket.OPEN) send(event);
-                return ws.bufferedAmount < maxWatchBacklogBytes;
-              },
-              end: () => ws.close(1000),
-              drop: () => ws.terminate(),
+        runWatch(
+          registry,
+          watchReq,
+          {
+            write: (event) => {
+              if (ws.readyState === WebSocket.OPEN) send(event);
+              return ws.bufferedAmount < maxWatchBacklogBytes;
             },
-            {
-              onEnd: () => {
-                release();
-                metrics.watchers.dec({ resource: target.resource.name });
-              },
+            end: () => ws.close(1000),
+            drop: () => ws.terminate(),
+          },
+          {
+            onEnd: () => {
+              release();
+              metrics.watchers.dec({ resource: target.resource.name });
             },
-          );
-          ws.on('close', end);
-          ws.on('error', end);
-        } catch (err) {
-          const status = err instanceof StatusError ? err.status : failureStatus(500, 'internal error');
-          send(encoding.built('ERROR', status));
-          ws.close(1000);
-          release();
-          metrics.watchers.dec({ resource: target.resource.name });
-        }
+          },
+        ).then(
+          (end) => {
+            if (ws.readyState !== WebSocket.OPEN) end();
+            ws.on('close', end);
+            ws.on('error', end);
+          },
+          (err: unknown) => {
+            const status = err instanceof StatusError ? err.status : failureStatus(500, 'internal error');
+            send(encoding.built('ERROR', status));
+            ws.close(1000);
+            release();
+            metrics.watchers.dec({ resource: target.resource.name });
+          },
+        );
       });
     } catch (err) {
       refuse(err instanceof StatusError ? err : new StatusError(500, 'internal error'));
@@ -328,30 +343,32 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     registry,
     store,
     metrics,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
+    async listen(port, host) {
+      await store.ready();
+      await prepare();
+      const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           const addr = server.address();
-          const bound = typeof addr === 'object' && addr ? addr.port : port;
-          const kubernetesService = {
-            clusterIP: serviceAllocator.firstIP,
-            address: opts.advertiseAddress ?? advertisedHost(host),
-            port: bound,
-            tls: !!opts.tls,
-          };
-          const keepKubernetesService = () => reconcileKubernetesService(registry, kubernetesService);
-          try {
-            keepKubernetesService();
-          } catch (err) {
-            // Not fatal: serving goes on, and housekeeping tries again.
-            log.error('could not write the kubernetes service', { error: (err as Error).message });
-          }
-          housekeeping.every('kubernetes service', 10_000, keepKubernetesService);
-          housekeeping.start();
-          resolve(bound);
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
       });
+      const kubernetesService = {
+        clusterIP: serviceAllocator.firstIP,
+        address: opts.advertiseAddress ?? advertisedHost(host),
+        port: bound,
+        tls: !!opts.tls,
+      };
+      const keepKubernetesService = () => reconcileKubernetesService(registry, kubernetesService);
+      try {
+        await keepKubernetesService();
+      } catch (err) {
+        // Not fatal: serving goes on, and housekeeping tries again.
+        log.error('could not write the kubernetes service', { error: (err as Error).message });
+      }
+      housekeeping.every('kubernetes service', 10_000, keepKubernetesService);
+      housekeeping.start();
+      return bound;
     },
     async close() {
       if (closed) return;
@@ -363,7 +380,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      store.close();
+      await store.close();
     },
   };
 }

@@ -93,7 +93,7 @@ test('watches of one node\'s pods each get that node\'s pods only, a pod bound t
 
 test('a compacted resourceVersion gets an ERROR event with 410 Gone', async () => {
   for (let i = 0; i < 60; i++) await call(base, 'POST', pods, podManifest(`c${i}`));
-  api.store.compact();
+  await api.store.compact();
   const w = await track(watchHttp(base, `${pods}?watch=true&resourceVersion=2`));
   await w.waitFor(1);
   expect(w.events[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });

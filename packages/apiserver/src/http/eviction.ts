@@ -31,7 +31,7 @@ function dryRunOf(queryDryRun: string[], opts: DeleteOptions): boolean {
 }
 
 /** Evicts the pod `name` as `body` (an Eviction) asks; throws the Status error a client gets. */
-export function evictPod(registry: Registry, namespace: string, name: string, body: unknown, queryDryRun: string[]): void {
+export async function evictPod(registry: Registry, namespace: string, name: string, body: unknown, queryDryRun: string[]): Promise<void> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a policy/v1 Eviction');
   const eviction = body as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown; namespace?: unknown }; deleteOptions?: unknown };
   if (eviction.apiVersion !== undefined && !evictionVersions.includes(String(eviction.apiVersion))) {
@@ -48,5 +48,5 @@ export function evictPod(registry: Registry, namespace: string, name: string, bo
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw badRequest('Eviction.deleteOptions must be an object');
   checkDeleteOptions(raw as Record<string, unknown>);
   const opts = raw as DeleteOptions;
-  registry.delete('pods', namespace, name, opts, dryRunOf(queryDryRun, opts));
+  await registry.delete('pods', namespace, name, opts, dryRunOf(queryDryRun, opts));
 }

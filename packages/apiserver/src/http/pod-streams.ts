@@ -50,8 +50,8 @@ export function podStreams(opts: PodStreamsOptions) {
   const open = new Set<Duplex>();
 
   /** The agent path for this request, after every check that needs no agent. */
-  function agentTarget(target: PodStreamTarget, q: URLSearchParams): { node: Node; path: string } {
-    const pod = registry.get('pods', target.namespace, target.name).object as Pod;
+  async function agentTarget(target: PodStreamTarget, q: URLSearchParams): Promise<{ node: Node; path: string }> {
+    const pod = (await registry.get('pods', target.namespace, target.name)).object as Pod;
     const enc = encodeURIComponent;
     let path = `/${target.subresource}/${enc(target.namespace)}/${enc(target.name)}/${enc(pod.metadata.uid ?? '')}`;
     if (target.subresource !== 'portforward') {
@@ -63,7 +63,7 @@ export function podStreams(opts: PodStreamsOptions) {
       path += `/${enc(podContainer(pod, q.get('container') ?? undefined))}`;
     }
     if (!pod.spec.nodeName) throw badRequest(`pod ${target.name} does not have a host assigned`);
-    const nodeEntry = registry.store.get(`/nodes/${pod.spec.nodeName}`);
+    const nodeEntry = await registry.store.get(`/nodes/${pod.spec.nodeName}`);
     if (!nodeEntry) throw new StatusError(404, `nodes "${pod.spec.nodeName}" not found`, { name: pod.spec.nodeName, kind: 'nodes' });
     if (!opts.agentRequest) throw new StatusError(503, `the node ${pod.spec.nodeName} of pod ${target.name} cannot be reached`);
     const query = new URLSearchParams(q);
@@ -73,11 +73,11 @@ export function podStreams(opts: PodStreamsOptions) {
   }
 
   /**
-   * Tunnels an authorized upgrade request to the pod's agent. Throws a StatusError (to be
+   * Tunnels an authorized upgrade request to the pod's agent. Rejects with a StatusError (to be
    * written on the socket) when the request cannot go there.
    */
-  function tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: PodStreamTarget, q: URLSearchParams): void {
-    const { node, path } = agentTarget(target, q);
+  async function tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer, target: PodStreamTarget, q: URLSearchParams): Promise<void> {
+    const { node, path } = await agentTarget(target, q);
     socket.on('error', () => socket.destroy());
     const headers: http.OutgoingHttpHeaders = {};
     for (const name of forwardedHeaders) {

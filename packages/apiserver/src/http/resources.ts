@@ -167,9 +167,10 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   const { registry, metrics } = opts;
   const watchesByClient = new Map<string, number>();
   const podLookup = {
-    pod: (namespace: string, name: string) => registry.store.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
+    // The node authorizer decides on the objects as this server last heard of them (Kubernetes' graph is fed by informers too).
+    pod: (namespace: string, name: string) => registry.store.cache.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
     podsOnNode: (namespace: string, node: string) =>
-      registry.store.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
+      registry.store.cache.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
   };
 
   function checkAccess(user: UserInfo | undefined, path: ResourcePath, verb: string, q: URLSearchParams): void {
@@ -227,7 +228,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   }
 
   async function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
-    const result = registry.list(path.resource.name, path.namespace, listQuery(q));
+    const result = await registry.list(path.resource.name, path.namespace, listQuery(q));
     const meta = { resourceVersion: String(result.rev), ...(result.continue ? { continue: result.continue } : {}) };
     const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
     if (table) {
@@ -237,7 +238,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     await sendList(req, res, path.resource, meta, result.items);
   }
 
-  function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): void {
+  async function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): Promise<void> {
     const encoding = watchEncoding(req.headers.accept, path.resource, !!table, true);
     const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds, encoding);
     const release = admitWatch(clientKey(res.locals.user as UserInfo | undefined, req.socket.remoteAddress));
@@ -248,7 +249,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     res.flushHeaders();
     req.socket.setNoDelay(true);
     metrics.watchers.inc({ resource: path.resource.name });
-    const end = runWatch(
+    const end = await runWatch(
       registry,
       watchReq,
       {
@@ -264,7 +265,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         onEnd: () => metrics.watchers.dec({ resource: path.resource.name }),
       },
     );
-    res.on('close', end);
+    if (res.destroyed) end();
+    else res.on('close', end);
   }
 
   async function handle(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
@@ -283,19 +285,19 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path.subresource === 'binding') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
-      registry.bind(ns!, path.name!, body, dryRun);
+      await registry.bind(ns!, path.name!, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }));
       return;
     }
     if (path.subresource === 'token') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
-      sendJsonText(res, 201, JSON.stringify(opts.tokenRequests.create(ns!, path.name!, body, dryRun)));
+      sendJsonText(res, 201, JSON.stringify(await opts.tokenRequests.create(ns!, path.name!, body, dryRun)));
       return;
     }
     if (path.subresource === 'eviction') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
-      evictPod(registry, ns!, path.name!, await readObject(req), q.getAll('dryRun'));
+      await evictPod(registry, ns!, path.name!, await readObject(req), q.getAll('dryRun'));
       sendObject(req, res, 201, { ...successStatus(), code: 201 });
       return;
     }
@@ -304,21 +306,21 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const body = (await readObject(req)) as { metadata?: { name?: unknown } };
       const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
-      registry.bind(ns!, podName, body, dryRun);
+      await registry.bind(ns!, podName, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }));
       return;
     }
     if (path.subresource === 'scale') {
       if (req.method === 'GET') {
-        sendObject(req, res, 200, registry.getScale(ns!, path.name!));
+        sendObject(req, res, 200, await registry.getScale(ns!, path.name!));
         return;
       }
       if (req.method === 'PUT') {
-        sendObject(req, res, 200, registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun));
+        sendObject(req, res, 200, await registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun));
         return;
       }
       if (req.method === 'PATCH') {
-        sendObject(req, res, 200, registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun));
+        sendObject(req, res, 200, await registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun));
         return;
       }
       throw methodNotAllowed(req.method, r);
@@ -330,11 +332,11 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name !== undefined && isWatch(q)) {
           // The old single-object watch path: the same as a watch selecting that name.
           q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${path.name}`].filter(Boolean).join(','));
-          watch(req, res, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
+          await watch(req, res, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
           return;
         }
         if (path.name !== undefined) {
-          const entry = registry.get(r.name, ns, path.name);
+          const entry = await registry.get(r.name, ns, path.name);
           const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
           if (table) sendJsonText(res, 200, JSON.stringify(toTable(r.name, [entry.object], table, { resourceVersion: entry.object.metadata.resourceVersion })));
           else sendObject(req, res, 200, entry.object, entry.json);
@@ -342,7 +344,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         }
         const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
         if (isWatch(q)) {
-          watch(req, res, path, q, table);
+          await watch(req, res, path, q, table);
           return;
         }
         await list(req, res, path, q);
@@ -354,7 +356,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const body = await readObject(req);
         checkNodeCreate(res, r, body);
         const fields = updateTracker(r, fieldManager(req, q, false), undefined);
-        const { entry, warnings } = registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
+        const { entry, warnings } = await registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
         sendObject(req, res, 201, entry.object, entry.json);
         return;
@@ -362,7 +364,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
         const body = await readObject(req);
-        const { entry, warnings } = registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
+        const { entry, warnings } = await registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
         return;
@@ -372,13 +374,13 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (isApply(req)) {
           const config = await readApplyConfiguration(req);
           const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub };
-          const { entry, warnings, created } = registry.apply(r.name, ns, path.name, config, opts);
+          const { entry, warnings, created } = await registry.apply(r.name, ns, path.name, config, opts);
           sendWarnings(res, warnings);
           sendObject(req, res, created ? 201 : 200, entry.object, entry.json);
           return;
         }
         const { type, patch } = await readPatch(req);
-        const { entry, warnings } = registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
+        const { entry, warnings } = await registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
         sendObject(req, res, 200, entry.object, entry.json);
         return;
@@ -389,12 +391,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const dryRunDelete = isDryRun(q, opts.dryRun ?? []);
         if (path.name === undefined) {
           if (!r.verbs.includes('deletecollection')) throw methodNotAllowed('DELETE', r);
-          const deleted = registry.deleteCollection(r.name, ns, listQuery(q), opts, dryRunDelete);
-          await sendList(req, res, r, { resourceVersion: String(registry.store.revision) }, deleted);
+          const deleted = await registry.deleteCollection(r.name, ns, listQuery(q), opts, dryRunDelete);
+          await sendList(req, res, r, { resourceVersion: String(registry.store.cache.revision) }, deleted);
           return;
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
-        const { entry } = registry.delete(r.name, ns, path.name, opts, dryRunDelete);
+        const { entry } = await registry.delete(r.name, ns, path.name, opts, dryRunDelete);
         sendObject(req, res, 200, entry.object, entry.json);
         return;
       }
@@ -404,10 +406,10 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   }
 
   async function proxyLogs(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
-    const pod = registry.get('pods', path.namespace, path.name!).object as Pod;
+    const pod = (await registry.get('pods', path.namespace, path.name!)).object as Pod;
     const container = podContainer(pod, q.get('container') ?? undefined);
     if (!pod.spec.nodeName) throw badRequest(`pod ${path.name} does not have a host assigned`);
-    const nodeEntry = registry.store.get(`/nodes/${pod.spec.nodeName}`);
+    const nodeEntry = await registry.store.get(`/nodes/${pod.spec.nodeName}`);
     if (!nodeEntry) throw new StatusError(404, `nodes "${pod.spec.nodeName}" not found`, { name: pod.spec.nodeName, kind: 'nodes' });
     if (!opts.agentRequest) throw new StatusError(503, `the node ${pod.spec.nodeName} of pod ${path.name} cannot be reached for logs`);
     const params = new URLSearchParams();

@@ -36,9 +36,10 @@ export const defaultWatchBacklogBytes = 16 * 1024 * 1024;
 
 /**
  * Runs one watch: history and live events from the registry, bookmarks, the timeout,
- * and a cut-off for a peer that stops reading. Returns a function that ends it.
+ * and a cut-off for a peer that stops reading. Resolves, once the watch is registered, to a
+ * function that ends it.
  */
-export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput, hooks: WatchHooks = {}): () => void {
+export async function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput, hooks: WatchHooks = {}): Promise<() => void> {
   let ended = false;
   let stopStore: (() => void) | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -66,7 +67,8 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     }
   };
   try {
-    stopStore = registry.watch(req.resource, req.namespace, req.query, req.fromRev, emit).stop;
+    // The store ending the watch (its cache reloaded) ends the response: the client watches again.
+    stopStore = (await registry.watch(req.resource, req.namespace, req.query, req.fromRev, emit, () => end())).stop;
   } catch (err) {
     if (err instanceof StatusError && err.code === 410) {
       send(encoding.built('ERROR', err.status));
@@ -76,7 +78,7 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     throw err;
   }
   if (ended) {
-    stopStore();
+    stopStore?.();
     return end;
   }
   if (req.bookmarks) {
@@ -84,7 +86,7 @@ export function runWatch(registry: Registry, req: WatchRequest, out: WatchOutput
     const kind = r.kind;
     const apiVersion = groupVersion(r);
     const tick = () => {
-      send(encoding.built('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: String(registry.store.revision) } }));
+      send(encoding.built('BOOKMARK', { kind, apiVersion, metadata: { resourceVersion: String(registry.store.cache.revision) } }));
       if (!ended) timers[0] = setTimeout(tick, bookmarkIntervalMs);
     };
     timers.push(setTimeout(tick, bookmarkIntervalMs));

@@ -1,40 +1,53 @@
 // The registry's only way to write: every create, update and delete goes through here, so a
 // dry run is decided in one place. With dryRun the outcome is computed exactly as the store
-// would compute it (same existence and revision checks, same update function) and returned,
-// and nothing is written: no revision is used, no watcher hears of it.
+// would compute it (same existence and precondition checks, same update function, run once
+// on the current object) and returned, and nothing is written: no revision is used, no
+// watcher hears of it.
 
 import type { KubeObject } from '@peapod/api';
-import { KeyExistsError, KeyNotFoundError, RevisionConflictError, Store, StoredEntry, UpdateFn } from '../storage/types';
+import {
+  checkPreconditions,
+  CreateOptions,
+  KeyExistsError,
+  KeyNotFoundError,
+  Preconditions,
+  Store,
+  StoredEntry,
+  TryUpdate,
+  ValidateDeletion,
+} from '../storage/types';
 
 export class DryRunnableStore {
   constructor(readonly store: Store) {}
 
   /** A dry-run create answers the object as it would be stored, without a resourceVersion (none was used). */
-  create(key: string, object: KubeObject, dryRun: boolean): StoredEntry {
-    if (!dryRun) return this.store.create(key, object);
-    if (this.store.get(key)) throw new KeyExistsError(key);
-    return { key, rev: this.store.revision, object, json: JSON.stringify(object) };
+  async create(key: string, object: KubeObject, dryRun: boolean, opts?: CreateOptions): Promise<StoredEntry> {
+    if (!dryRun) return this.store.create(key, object, opts);
+    if (await this.store.get(key)) throw new KeyExistsError(key);
+    return { key, rev: this.store.cache.revision, object, json: JSON.stringify(object) };
   }
 
   /** A dry-run update answers the updated object at the resourceVersion it was read at. */
-  update(key: string, update: UpdateFn, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
-    if (!dryRun) return this.store.update(key, update, expectedRev);
-    const current = this.current(key, expectedRev);
-    const next = update(current.object);
+  async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
+    if (!dryRun) return this.store.guaranteedUpdate(key, preconditions, tryUpdate);
+    const current = await this.current(key, preconditions);
+    const next = await tryUpdate(current.object);
     next.metadata.resourceVersion = current.object.metadata.resourceVersion;
     return { key, rev: current.rev, object: next, json: JSON.stringify(next) };
   }
 
   /** A dry-run delete answers the object's last state, as stored. */
-  delete(key: string, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
-    if (!dryRun) return this.store.delete(key, expectedRev);
-    return this.current(key, expectedRev);
+  async delete(key: string, preconditions: Preconditions, dryRun: boolean, validateDeletion?: ValidateDeletion): Promise<StoredEntry> {
+    if (!dryRun) return this.store.delete(key, preconditions, validateDeletion);
+    const current = await this.current(key, preconditions);
+    await validateDeletion?.(current.object);
+    return current;
   }
 
-  private current(key: string, expectedRev: number | undefined): StoredEntry {
-    const current = this.store.get(key);
+  private async current(key: string, preconditions: Preconditions): Promise<StoredEntry> {
+    const current = await this.store.get(key);
     if (!current) throw new KeyNotFoundError(key);
-    if (expectedRev !== undefined && expectedRev !== current.rev) throw new RevisionConflictError(key, expectedRev, current.rev);
+    checkPreconditions(key, current, preconditions);
     return current;
   }
 }

@@ -1,6 +1,6 @@
 import type { Event, KubeObject } from '@peapod/api';
 import type { Registry } from './registry';
-import type { SqliteStore } from '../storage/sqlite-store';
+import type { Store } from '../storage/types';
 import type { Logger } from '@peapod/client';
 
 export interface HousekeepingOptions {
@@ -19,7 +19,7 @@ export class Housekeeping {
 
   constructor(
     private readonly registry: Registry,
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly log: Logger,
     private readonly opts: HousekeepingOptions,
   ) {
@@ -46,35 +46,40 @@ export class Housekeeping {
     this.timers = [];
   }
 
+  /** Runs a task unless its previous run is still going (a slow store must not pile runs up). */
   private guard(what: string, fn: () => unknown): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error('housekeeping failed', { task: what, error: (err as Error).message });
-    }
+    if (this.running.has(what)) return;
+    this.running.add(what);
+    Promise.resolve()
+      .then(fn)
+      .catch((err: Error) => this.log.error('housekeeping failed', { task: what, error: err.message }))
+      .finally(() => this.running.delete(what));
   }
 
-  finalizeNamespaces(): void {
-    const terminating = this.registry.list('namespaces', undefined, {}).items.filter((e) => e.object.metadata.deletionTimestamp);
+  private readonly running = new Set<string>();
+
+  async finalizeNamespaces(): Promise<void> {
+    const terminating = (await this.registry.list('namespaces', undefined, {})).items.filter((e) => e.object.metadata.deletionTimestamp);
     for (const ns of terminating) {
       const name = ns.object.metadata.name!;
       for (const resource of this.registry.namespacedResources()) {
-        for (const item of this.registry.list(resource, name, {}).items) {
+        for (const item of (await this.registry.list(resource, name, {})).items) {
           if (item.object.metadata.deletionTimestamp) continue;
           // As Kubernetes' namespace controller: each object goes at once; its dependents are the garbage collector's.
-          this.registry.delete(resource, name, item.object.metadata.name!, { propagationPolicy: 'Background' });
+          await this.registry.delete(resource, name, item.object.metadata.name!, { propagationPolicy: 'Background' });
         }
       }
-      if (this.registry.finalizeNamespace(name)) this.log.info('namespace deleted', { namespace: name });
+      if (await this.registry.finalizeNamespace(name)) this.log.info('namespace deleted', { namespace: name });
     }
   }
 
-  expireEvents(): number {
+  /** Removes events older than the TTL (a store with leases expires them itself; this catches the rest). */
+  async expireEvents(): Promise<number> {
     const cutoff = this.now() - this.opts.eventTtlSeconds * 1000;
     let removed = 0;
-    for (const e of this.registry.list('events', undefined, {}).items) {
+    for (const e of (await this.registry.list('events', undefined, {})).items) {
       if (eventTime(e.object) < cutoff) {
-        this.registry.delete('events', e.object.metadata.namespace, e.object.metadata.name!, {});
+        await this.registry.delete('events', e.object.metadata.namespace, e.object.metadata.name!, {});
         removed++;
       }
     }

@@ -61,13 +61,13 @@ function desiredSlice(opts: KubernetesServiceOptions): EndpointSlice {
 }
 
 /** Creates the object, or rewrites it where `fields` differ from what is stored. */
-function ensure(registry: Registry, resource: string, want: KubeObject, fields: string[]): void {
+async function ensure(registry: Registry, resource: string, want: KubeObject, fields: string[]): Promise<void> {
   let current: KubeObject;
   try {
-    current = registry.get(resource, namespace, name).object;
+    current = (await registry.get(resource, namespace, name)).object;
   } catch (err) {
     if (!(err instanceof StatusError) || err.code !== 404) throw err;
-    registry.create(resource, namespace, want, 'Strict');
+    await registry.create(resource, namespace, want, 'Strict');
     return;
   }
   const pick = (o: KubeObject) => fields.map((f) => canonicalJson((o as unknown as Record<string, unknown>)[f]));
@@ -76,28 +76,28 @@ function ensure(registry: Registry, resource: string, want: KubeObject, fields: 
   const next = JSON.parse(JSON.stringify(current)) as Record<string, unknown> & KubeObject;
   for (const f of fields) next[f] = (want as unknown as Record<string, unknown>)[f];
   next.metadata.labels = { ...current.metadata.labels, ...want.metadata.labels };
-  registry.update(resource, namespace, name, next, 'Strict');
+  await registry.update(resource, namespace, name, next, 'Strict');
 }
 
 /**
  * Makes the `kubernetes` service, its Endpoints and its EndpointSlice point at this server.
  * The service keeps its cluster IP once it has one; its ports follow the server's.
  */
-export function reconcileKubernetesService(registry: Registry, opts: KubernetesServiceOptions): void {
+export async function reconcileKubernetesService(registry: Registry, opts: KubernetesServiceOptions): Promise<void> {
   let service: Service;
   try {
-    service = registry.get('services', namespace, name).object as Service;
+    service = (await registry.get('services', namespace, name)).object as Service;
   } catch (err) {
     if (!(err instanceof StatusError) || err.code !== 404) throw err;
-    registry.create('services', namespace, desiredService(opts), 'Strict');
-    service = registry.get('services', namespace, name).object as Service;
+    await registry.create('services', namespace, desiredService(opts), 'Strict');
+    service = (await registry.get('services', namespace, name)).object as Service;
   }
   const want = desiredService(opts);
   if (canonicalJson(service.spec?.ports) !== canonicalJson(want.spec?.ports)) {
     const next = JSON.parse(JSON.stringify(service)) as Service;
     next.spec = { ...next.spec, ports: want.spec!.ports };
-    registry.update('services', namespace, name, next, 'Strict');
+    await registry.update('services', namespace, name, next, 'Strict');
   }
-  ensure(registry, 'endpoints', desiredEndpoints(opts), ['subsets']);
-  ensure(registry, 'endpointslices', desiredSlice(opts), ['addressType', 'endpoints', 'ports']);
+  await ensure(registry, 'endpoints', desiredEndpoints(opts), ['subsets']);
+  await ensure(registry, 'endpointslices', desiredSlice(opts), ['addressType', 'endpoints', 'ports']);
 }

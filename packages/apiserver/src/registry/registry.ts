@@ -3,7 +3,6 @@ import {
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
-  Binding,
   canonicalJson,
   DeleteOptions,
   fieldGetter,
@@ -18,27 +17,32 @@ import {
   ReplicationController,
   ResourceInfo,
   Scale,
-  setPodCondition,
   supportedFields,
   validateObject,
 } from '@peapod/api';
 import {
   KeyExistsError,
   KeyNotFoundError,
+  PreconditionError,
+  Preconditions,
   RevisionCompactedError,
   RevisionConflictError,
+  StorageUnavailableError,
   Store,
   StoreEvent,
   StoredEntry,
   StoreWatch,
-  UpdateFn,
+  TryUpdate,
   WatchIndex,
+  WatchSink,
 } from '../storage/types';
 import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, Strategy } from './strategy';
 import { DryRunnableStore } from './dry-run-store';
 import { beforeDelete, markAsDeleting, setDeletionFinalizers } from './deletion';
 import { applyConfiguration, keepManagedFields, type FieldTracker } from './field-manager';
+import { assignPod, readBinding } from './binding';
+import { replicasOf, scaleOf } from './scale';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -124,9 +128,9 @@ export class Registry {
     return r.namespaced && namespace ? `/${r.name}/${namespace}/` : `/${r.name}/`;
   }
 
-  get(resource: string, namespace: string | undefined, name: string): StoredEntry {
+  async get(resource: string, namespace: string | undefined, name: string): Promise<StoredEntry> {
     const s = this.strategy(resource);
-    const entry = this.store.get(this.key(s.resource, namespace, name));
+    const entry = await this.store.get(this.key(s.resource, namespace, name));
     if (!entry) throw notFound(s.resource, name);
     return entry;
   }
@@ -162,14 +166,14 @@ export class Registry {
     }
   }
 
-  list(resource: string, namespace: string | undefined, q: ListQuery): { items: StoredEntry[]; rev: number; continue?: string } {
+  async list(resource: string, namespace: string | undefined, q: ListQuery): Promise<{ items: StoredEntry[]; rev: number; continue?: string }> {
     const s = this.strategy(resource);
     const prefix = this.prefix(s.resource, namespace);
     let after: string | undefined;
     if (q.continue) {
       after = decodeContinue(q.continue, prefix);
     }
-    const result = this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q) });
+    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q) });
     return {
       items: result.items,
       rev: result.rev,
@@ -226,8 +230,8 @@ export class Registry {
   }
 
   /** Content may be created only in a namespace that exists and is not being deleted (NamespaceLifecycle). */
-  private requireNamespace(s: Strategy, namespace: string, name: string): void {
-    const ns = this.store.get(`/namespaces/${namespace}`);
+  private async requireNamespace(s: Strategy, namespace: string, name: string): Promise<void> {
+    const ns = await this.store.get(`/namespaces/${namespace}`);
     if (!ns) throw notFound('namespaces', namespace);
     if (ns.object.metadata.deletionTimestamp) {
       throw forbidden(s.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
@@ -236,7 +240,7 @@ export class Registry {
     }
   }
 
-  create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker): WriteResult {
+  async create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker): Promise<WriteResult> {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     this.checkNamespace(s, obj, namespace);
@@ -244,7 +248,7 @@ export class Registry {
     if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
       meta.name = meta.generateName + randomSuffix();
     }
-    if (s.resource.namespaced) this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
+    if (s.resource.namespaced) await this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
     s.applyDefaults(obj);
     s.admit?.(obj);
     s.prepareForCreate(obj);
@@ -263,22 +267,22 @@ export class Registry {
     fields?.(undefined, obj);
     const key = this.key(s.resource, namespace, meta.name!);
     // A taken name reserves nothing.
-    if (this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
-    const finish = s.beginWrite?.(obj, undefined, dryRun);
+    if (await this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
+    const finish = await s.beginWrite?.(obj, undefined, dryRun);
     let entry: StoredEntry;
     try {
-      entry = this.storage.create(key, obj, dryRun);
+      entry = await this.storage.create(key, obj, dryRun, { ttlSeconds: s.ttlSeconds?.(obj) });
     } catch (err) {
-      finish?.(false);
+      await finish?.(false);
       if (err instanceof KeyExistsError) throw alreadyExists(s.resource, meta.name!);
-      throw err;
+      throw storageError(err, s, meta.name!);
     }
-    finish?.(!dryRun);
+    await finish?.(!dryRun);
     return { entry, warnings };
   }
 
   /** PUT of the object or of its status subresource. */
-  update(
+  async update(
     resource: string,
     namespace: string | undefined,
     name: string,
@@ -287,7 +291,7 @@ export class Registry {
     subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
-  ): WriteResult {
+  ): Promise<WriteResult> {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) {
@@ -296,81 +300,109 @@ export class Registry {
     obj.metadata.name = name;
     this.checkNamespace(s, obj, namespace);
     const rv = obj.metadata.resourceVersion;
-    const expectedRev = rv === undefined || rv === '' ? undefined : parseRevision(rv);
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun, fields), warnings };
+    const preconditions = rv === undefined || rv === '' ? {} : { resourceVersion: parseRevision(rv) };
+    const json = JSON.stringify(obj);
+    return { entry: await this.write(s, namespace, name, () => JSON.parse(json) as KubeObject, preconditions, subresource, dryRun, fields), warnings };
   }
 
-  private write(
+  /**
+   * Writes what next(current) makes of the stored object, through the strategy, inside one
+   * guaranteed update: if the object changes underneath, everything is decided again on its
+   * new state (and whatever an earlier try reserved is given back).
+   */
+  private async write(
     s: Strategy,
     namespace: string | undefined,
     name: string,
-    obj: KubeObject,
-    expectedRev: number | undefined,
+    next: (current: KubeObject) => KubeObject,
+    preconditions: Preconditions,
     subresource: WritableSubresource | undefined,
     dryRun: boolean,
     fields?: FieldTracker,
-  ): StoredEntry {
+  ): Promise<StoredEntry> {
     const key = this.key(s.resource, namespace, name);
-    s.applyDefaults(obj);
     let finish: FinishWrite | undefined;
+    const undo = async () => {
+      const f = finish;
+      finish = undefined;
+      await f?.(false);
+    };
     try {
-      const entry = this.commitUpdate(
-        s,
-        key,
-        name,
-        (current) => {
-          const old = JSON.parse(JSON.stringify(current)) as KubeObject;
-          if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
-          else if (subresource === 'ephemeralcontainers') {
-            if (!s.prepareForEphemeralContainersUpdate) throw notFound(s.resource.name, name);
-            s.prepareForEphemeralContainersUpdate(obj, old);
-          } else s.prepareForUpdate(obj, old);
-          keepSystemMetadata(obj, old);
-          if (s.tracksGeneration && subresource === undefined) {
-            const changed = canonicalJson((obj as { spec?: unknown }).spec) !== canonicalJson((old as { spec?: unknown }).spec);
-            obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
-          }
-          fields?.(old, obj);
-          const causes = s.validateUpdate(obj, old);
-          if (causes.length) throw invalid(s.resource.kind, name, causes);
-          if (isFinalized(s, obj)) throw new DeleteInstead(parseRevision(old.metadata.resourceVersion ?? ''));
-          if (subresource !== 'status') finish = s.beginWrite?.(obj, old, dryRun);
-          return obj;
-        },
-        expectedRev,
-        dryRun,
-      );
-      finish?.(!dryRun);
-      return entry;
+      const result = await this.updateOrDelete(s, key, name, preconditions, dryRun, async (current) => {
+        await undo();
+        const obj = next(current);
+        s.applyDefaults(obj);
+        const old = JSON.parse(JSON.stringify(current)) as KubeObject;
+        if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
+        else if (subresource === 'ephemeralcontainers') {
+          if (!s.prepareForEphemeralContainersUpdate) throw notFound(s.resource.name, name);
+          s.prepareForEphemeralContainersUpdate(obj, old);
+        } else s.prepareForUpdate(obj, old);
+        keepSystemMetadata(obj, old);
+        if (s.tracksGeneration && subresource === undefined) {
+          const changed = canonicalJson((obj as { spec?: unknown }).spec) !== canonicalJson((old as { spec?: unknown }).spec);
+          obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
+        }
+        fields?.(old, obj);
+        const causes = s.validateUpdate(obj, old);
+        if (causes.length) throw invalid(s.resource.kind, name, causes);
+        if (isFinalized(s, obj)) throw new DeleteInstead();
+        if (subresource !== 'status') finish = await s.beginWrite?.(obj, old, dryRun);
+        return obj;
+      });
+      await finish?.(result.removed ? false : !dryRun);
+      return result.entry;
     } catch (err) {
-      finish?.(false);
-      if (err instanceof DeleteInstead) return this.commitDelete(s, key, name, err.rev, dryRun);
+      await undo();
       throw err;
     }
   }
 
-  /** Every update of a stored object goes through here (and so through the dry-run decision). */
-  private commitUpdate(s: Strategy, key: string, name: string, update: UpdateFn, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
+  /**
+   * A guaranteed update whose tryUpdate may decide that the object goes instead (DeleteInstead):
+   * it is then deleted at the revision the decision was made on, and if it changed meanwhile,
+   * decided again.
+   */
+  private async updateOrDelete(s: Strategy, key: string, name: string, preconditions: Preconditions, dryRun: boolean, tryUpdate: TryUpdate): Promise<DeleteResult> {
+    for (;;) {
+      let decidedRev = 0;
+      try {
+        const entry = await this.storage.guaranteedUpdate(
+          key,
+          preconditions,
+          (current) => {
+            decidedRev = parseRevision(current.metadata.resourceVersion ?? '');
+            return tryUpdate(current);
+          },
+          dryRun,
+        );
+        return { entry, removed: false };
+      } catch (err) {
+        if (!(err instanceof DeleteInstead)) throw storageError(err, s, name);
+      }
+      try {
+        const last = await this.storage.delete(key, { ...preconditions, resourceVersion: decidedRev }, dryRun);
+        if (!dryRun) await s.afterDelete?.(last.object);
+        return { entry: last, removed: true };
+      } catch (err) {
+        // Changed since the decision: decide again, unless the caller's own precondition now fails.
+        if (err instanceof RevisionConflictError && !(err instanceof PreconditionError) && preconditions.resourceVersion === undefined) continue;
+        throw storageError(err, s, name);
+      }
+    }
+  }
+
+  /** Every guaranteed update of a stored object that never deletes it goes through here (and so through the dry-run decision). */
+  private async commitUpdate(s: Strategy, key: string, name: string, preconditions: Preconditions, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
     try {
-      return this.storage.update(key, update, expectedRev, dryRun);
+      return await this.storage.guaranteedUpdate(key, preconditions, tryUpdate, dryRun);
     } catch (err) {
       throw storageError(err, s, name);
     }
   }
 
-  /** Every removal of a stored object goes through here; what the object held is freed once it is gone. */
-  private commitDelete(s: Strategy, key: string, name: string, expectedRev: number | undefined, dryRun: boolean): StoredEntry {
-    let last: StoredEntry;
-    try {
-      last = this.storage.delete(key, expectedRev, dryRun);
-    } catch (err) {
-      throw storageError(err, s, name);
-    }
-    if (!dryRun) s.afterDelete?.(last.object);
-    return last;
-  }
-
-  patch(
+  /** A patch is applied inside the guaranteed update, to the object as it is when it is written. */
+  async patch(
     resource: string,
     namespace: string | undefined,
     name: string,
@@ -380,25 +412,32 @@ export class Registry {
     subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
-  ): WriteResult {
+  ): Promise<WriteResult> {
     const s = this.strategy(resource);
-    const current = this.get(resource, namespace, name);
-    const patched = applyPatch(copyOf(current), type, patchBody, s.resource.kind, name);
-    const { obj, warnings } = this.decode(s, patched, validation);
-    if (obj.metadata.name !== name) throw badRequest('the name of the object may not be changed by a patch');
-    this.checkNamespace(s, obj, namespace);
-    // A patch that names a resourceVersion makes it a precondition; otherwise it applies
-    // to what it was computed against (nothing else can write in between: storage is synchronous).
-    const rv = obj.metadata.resourceVersion;
-    const expectedRev = rv && rv !== current.object.metadata.resourceVersion ? parseRevision(rv) : current.rev;
-    return { entry: this.write(s, namespace, name, obj, expectedRev, subresource, dryRun, fields), warnings };
+    let warnings: string[] = [];
+    const next = (current: KubeObject): KubeObject => {
+      const patched = applyPatch(JSON.parse(JSON.stringify(current)) as KubeObject, type, patchBody, s.resource.kind, name);
+      const decoded = this.decode(s, patched, validation);
+      warnings = decoded.warnings;
+      const obj = decoded.obj;
+      if (obj.metadata.name !== name) throw badRequest('the name of the object may not be changed by a patch');
+      this.checkNamespace(s, obj, namespace);
+      // A patch that names another resourceVersion makes it a precondition.
+      const rv = obj.metadata.resourceVersion;
+      if (rv && rv !== current.metadata.resourceVersion) {
+        throw new RevisionConflictError(this.key(s.resource, namespace, name), parseRevision(rv), current.metadata.resourceVersion ?? '');
+      }
+      return obj;
+    };
+    const entry = await this.write(s, namespace, name, next, {}, subresource, dryRun, fields);
+    return { entry, warnings };
   }
 
   /**
    * Server-side apply (PATCH application/apply-patch+yaml): `body` is the manager's whole
    * configuration of the object, which it creates when it does not exist.
    */
-  apply(resource: string, namespace: string | undefined, name: string, body: unknown, opts: ApplyRequest): WriteResult & { created: boolean } {
+  async apply(resource: string, namespace: string | undefined, name: string, body: unknown, opts: ApplyRequest): Promise<WriteResult & { created: boolean }> {
     const s = this.strategy(resource);
     const { obj: config, warnings } = this.decode(s, body, opts.validation);
     if (config.metadata.name !== undefined && config.metadata.name !== name) {
@@ -406,17 +445,27 @@ export class Registry {
     }
     config.metadata.name = name;
     this.checkNamespace(s, config, namespace);
-    const current = this.store.get(this.key(s.resource, namespace, name));
+    const configJson = JSON.stringify(config);
     const applyOpts = { manager: opts.manager, force: opts.force, subresource: opts.subresource, now: this.now };
-    if (!current) {
-      if (opts.subresource) throw notFound(s.resource, name);
-      const created = this.create(resource, namespace, applyConfiguration(s.resource, undefined, config, applyOpts), 'Ignore', opts.dryRun, keepManagedFields);
-      return { ...created, warnings, created: true };
+    const key = this.key(s.resource, namespace, name);
+    for (;;) {
+      if (!(await this.store.get(key))) {
+        if (opts.subresource) throw notFound(s.resource, name);
+        try {
+          const created = await this.create(resource, namespace, applyConfiguration(s.resource, undefined, JSON.parse(configJson), applyOpts), 'Ignore', opts.dryRun, keepManagedFields);
+          return { ...created, warnings, created: true };
+        } catch (err) {
+          // Created by someone else meanwhile: apply to theirs.
+          if (err instanceof StatusError && err.code === 409 && err.status.reason === 'AlreadyExists') continue;
+          throw err;
+        }
+      }
+      const rv = config.metadata.resourceVersion;
+      const preconditions = rv ? { resourceVersion: parseRevision(rv) } : {};
+      const next = (current: KubeObject) => applyConfiguration(s.resource, JSON.parse(JSON.stringify(current)) as KubeObject, JSON.parse(configJson) as KubeObject, applyOpts);
+      const entry = await this.write(s, namespace, name, next, preconditions, opts.subresource, opts.dryRun, keepManagedFields);
+      return { entry, warnings, created: false };
     }
-    const merged = applyConfiguration(s.resource, copyOf(current), config, applyOpts);
-    const rv = config.metadata.resourceVersion;
-    const expectedRev = rv ? parseRevision(rv) : current.rev;
-    return { entry: this.write(s, namespace, name, merged, expectedRev, opts.subresource, opts.dryRun, keepManagedFields), warnings, created: false };
   }
 
   /**
@@ -425,7 +474,7 @@ export class Registry {
    * the grace period); the propagation policy becomes the garbage collector's finalizers; an
    * object that finalizers hold is marked as deleting and stays, anything else goes now.
    */
-  delete(resource: string, namespace: string | undefined, name: string, opts: DeleteOptions, dryRun = false): DeleteResult {
+  async delete(resource: string, namespace: string | undefined, name: string, opts: DeleteOptions, dryRun = false): Promise<DeleteResult> {
     const s = this.strategy(resource);
     const causes = validateObject('DeleteOptions', opts);
     if (opts.gracePeriodSeconds !== undefined && (!Number.isInteger(opts.gracePeriodSeconds) || opts.gracePeriodSeconds < 0)) {
@@ -434,69 +483,56 @@ export class Registry {
     if (causes.length) throw invalid('DeleteOptions', '', causes);
     const key = this.key(s.resource, namespace, name);
     const now = this.now();
-    try {
-      const entry = this.commitUpdate(
-        s,
-        key,
-        name,
-        (current) => {
-          checkPreconditions(s, name, current, opts);
-          const obj = JSON.parse(JSON.stringify(current)) as KubeObject;
-          s.prepareForDelete(obj);
-          const step = beforeDelete(s, obj, opts, now);
-          // Already going, on a grace period this delete does not shorten: nothing changes.
-          if (step === 'pending') return JSON.parse(JSON.stringify(current)) as KubeObject;
-          setDeletionFinalizers(s, obj.metadata, opts);
-          const held = s.awaitsFinalization(obj);
-          if (!held && (step === 'now' || obj.metadata.deletionGracePeriodSeconds === 0)) {
-            throw new DeleteInstead(parseRevision(current.metadata.resourceVersion ?? ''));
-          }
-          if (step === 'now') markAsDeleting(obj, now);
-          return obj;
-        },
-        undefined,
-        dryRun,
-      );
-      return { entry, removed: false };
-    } catch (err) {
-      if (err instanceof DeleteInstead) return { entry: this.commitDelete(s, key, name, err.rev, dryRun), removed: true };
-      throw err;
-    }
+    return this.updateOrDelete(s, key, name, {}, dryRun, (current) => {
+      checkPreconditions(s, name, current, opts);
+      const obj = JSON.parse(JSON.stringify(current)) as KubeObject;
+      s.prepareForDelete(obj);
+      const step = beforeDelete(s, obj, opts, now);
+      // Already going, on a grace period this delete does not shorten: nothing changes.
+      if (step === 'pending') return JSON.parse(JSON.stringify(current)) as KubeObject;
+      setDeletionFinalizers(s, obj.metadata, opts);
+      const held = s.awaitsFinalization(obj);
+      if (!held && (step === 'now' || obj.metadata.deletionGracePeriodSeconds === 0)) throw new DeleteInstead();
+      if (step === 'now') markAsDeleting(obj, now);
+      return obj;
+    });
   }
 
   /** The autoscaling/v1 Scale of a replication controller. */
-  getScale(namespace: string, name: string): Scale {
-    return scaleOf(this.get('replicationcontrollers', namespace, name).object as ReplicationController);
+  async getScale(namespace: string, name: string): Promise<Scale> {
+    return scaleOf((await this.get('replicationcontrollers', namespace, name)).object as ReplicationController);
   }
 
   /** Writes a Scale (PUT, or a patch applied to the current Scale) back as spec.replicas. */
-  updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }, dryRun = false): Scale {
+  async updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }, dryRun = false): Promise<Scale> {
     const s = this.strategy('replicationcontrollers');
-    const scale = (patch ? applyPatch(this.getScale(namespace, name), patch.type, patch.patch, undefined, name) : body) as Scale;
-    if (typeof scale !== 'object' || scale === null || typeof scale.spec !== 'object' || scale.spec === null) {
-      throw badRequest('the body must be an autoscaling/v1 Scale');
-    }
-    const replicas = scale.spec.replicas ?? 0;
-    if (!Number.isInteger(replicas) || replicas < 0) {
-      throw invalid('Scale', name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
-    }
-    const rv = scale.metadata?.resourceVersion;
-    const expectedRev = rv && !patch ? parseRevision(rv) : undefined;
-    const current = this.get('replicationcontrollers', namespace, name);
-    const obj = copyOf<ReplicationController>(current);
-    obj.spec = { ...obj.spec, replicas };
-    const entry = this.write(s, namespace, name, obj, expectedRev ?? current.rev, undefined, dryRun);
+    // A PUT is checked before anything is read; a patch applies to the Scale as it is at the write.
+    const put = patch ? undefined : replicasOf(body as Scale, name);
+    const rv = patch ? undefined : (body as Scale).metadata?.resourceVersion;
+    const next = (current: KubeObject): KubeObject => {
+      const rc = JSON.parse(JSON.stringify(current)) as ReplicationController;
+      const replicas = put ?? replicasOf(applyPatch(scaleOf(rc), patch!.type, patch!.patch, undefined, name), name);
+      rc.spec = { ...rc.spec, replicas };
+      return rc;
+    };
+    const entry = await this.write(s, namespace, name, next, rv ? { resourceVersion: parseRevision(rv) } : {}, undefined, dryRun);
     return scaleOf(entry.object as ReplicationController);
   }
 
   /** Removes a terminating namespace once nothing is left in it and the garbage collector has finished with it. */
-  finalizeNamespace(name: string): boolean {
+  async finalizeNamespace(name: string): Promise<boolean> {
     for (const s of this.strategies.values()) {
-      if (s.resource.namespaced && this.store.count(`/${s.resource.name}/${name}/`) > 0) return false;
+      if (s.resource.namespaced && (await this.store.count(`/${s.resource.name}/${name}/`)) > 0) return false;
     }
-    const current = this.store.get(`/namespaces/${name}`);
-    if (!current || current.object.metadata.finalizers?.length) return false;
-    this.commitDelete(this.strategy('namespaces'), current.key, name, current.rev, false);
+    const s = this.strategy('namespaces');
+    try {
+      await this.storage.delete(`/namespaces/${name}`, {}, false, (current) => {
+        if (!current.metadata.deletionTimestamp || current.metadata.finalizers?.length) throw new NotYet();
+      });
+    } catch (err) {
+      if (err instanceof NotYet || err instanceof KeyNotFoundError) return false;
+      throw storageError(err, s, name);
+    }
     return true;
   }
 
@@ -504,13 +540,13 @@ export class Registry {
     return [...this.strategies.values()].filter((s) => s.resource.namespaced && s.resource.verbs.includes('delete')).map((s) => s.resource.name);
   }
 
-  deleteCollection(resource: string, namespace: string | undefined, q: ListQuery, opts: DeleteOptions, dryRun = false): StoredEntry[] {
-    const { items } = this.list(resource, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
+  async deleteCollection(resource: string, namespace: string | undefined, q: ListQuery, opts: DeleteOptions, dryRun = false): Promise<StoredEntry[]> {
+    const { items } = await this.list(resource, namespace, { labelSelector: q.labelSelector, fieldSelector: q.fieldSelector });
     const out: StoredEntry[] = [];
     for (const item of items) {
       const m = item.object.metadata;
       try {
-        out.push(this.delete(resource, m.namespace, m.name!, opts, dryRun).entry);
+        out.push((await this.delete(resource, m.namespace, m.name!, opts, dryRun)).entry);
       } catch (err) {
         // A finalizing namespace or an object deleted meanwhile is skipped, not an error.
         if (!(err instanceof StatusError) || (err.code !== 404 && err.code !== 403)) throw err;
@@ -519,55 +555,24 @@ export class Registry {
     return out;
   }
 
-  /** The binding subresource: assigns an unbound pod to a node, once. */
-  bind(namespace: string, podName: string, body: unknown, dryRun = false): StoredEntry {
-    if (typeof body !== 'object' || body === null) throw badRequest('the body must be a Binding object');
-    const binding = body as Binding;
-    if (binding.kind !== undefined && binding.kind !== 'Binding') {
-      throw badRequest(`the kind in the data (${String(binding.kind)}) does not match the expected kind (Binding)`);
-    }
-    const target = binding.target;
-    if (!target || typeof target.name !== 'string' || !target.name) {
-      throw invalid('Binding', podName, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
-    }
-    if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') {
-      throw invalid('Binding', podName, [{ reason: 'FieldValueNotSupported', field: 'target.kind', message: `Unsupported value: "${target.kind}": supported values: "Node"` }]);
-    }
-    const current = this.get('pods', namespace, podName);
-    const pod = current.object as Pod;
-    if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
-      throw conflict('pods/binding', podName, `Precondition failed: UID in precondition: ${binding.metadata.uid}, UID in object meta: ${pod.metadata.uid}`);
-    }
-    if (pod.metadata.deletionTimestamp) {
-      throw conflict('pods/binding', podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
-    }
-    if (pod.spec.nodeName) {
-      throw conflict('pods/binding', podName, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
-    }
-    const update = (cur: KubeObject) => {
-      const obj = JSON.parse(JSON.stringify(cur)) as Pod;
-      obj.spec.nodeName = target.name;
-      obj.status ??= {};
-      setPodCondition(obj.status, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) });
-      return obj;
-    };
-    return this.commitUpdate(this.strategy('pods'), current.key, podName, update, current.rev, dryRun);
+  /** The binding subresource: assigns an unbound pod to a node, once, decided on the pod as it is at the write. */
+  async bind(namespace: string, podName: string, body: unknown, dryRun = false): Promise<StoredEntry> {
+    const binding = readBinding(podName, body);
+    const s = this.strategy('pods');
+    const now = this.now();
+    return this.commitUpdate(s, this.key(s.resource, namespace, podName), podName, {}, (current) => assignPod(current as Pod, binding, now), dryRun);
   }
 
   /**
    * Watches a resource from a revision. Without one, the current matching objects come
-   * first as ADDED (as Kubernetes does for resourceVersion "" and "0"). With a selector,
-   * an object that starts matching arrives as ADDED and one that stops as DELETED.
+   * first as ADDED (as Kubernetes does for resourceVersion "" and "0"), from the same
+   * revision the watch then continues from. With a selector, an object that starts matching
+   * arrives as ADDED and one that stops as DELETED. `end` hears when the store ends the watch.
    */
-  watch(resource: string, namespace: string | undefined, q: ListQuery, fromRev: number | undefined, emit: WatchEmit): StoreWatch {
+  async watch(resource: string, namespace: string | undefined, q: ListQuery, fromRev: number | undefined, emit: WatchEmit, end?: () => void): Promise<StoreWatch> {
     const s = this.strategy(resource);
     const prefix = this.prefix(s.resource, namespace);
     const filter = this.filterFor(resource, q);
-    let start = fromRev;
-    if (start === undefined) {
-      for (const entry of this.store.list(prefix, { filter }).items) emit('ADDED', entry);
-      start = this.store.revision;
-    }
     const send = (e: StoreEvent) => {
       if (!filter) {
         emit(e.type, e);
@@ -587,12 +592,21 @@ export class Registry {
     };
     const index = this.watchIndex(resource, q);
     try {
-      return this.store.watch(prefix, start, index ? { send, index } : { send });
+      if (fromRev !== undefined) return await this.store.watch(prefix, fromRev, { send, index, end });
+      // Changes that arrive before the list has been sent wait for it.
+      let pending: StoreEvent[] | undefined = [];
+      const sink: WatchSink = { send: (e) => (pending ? pending.push(e) : send(e)), index, end };
+      const { list, watch } = await this.store.listAndWatch(prefix, filter, sink);
+      for (const entry of list.items) emit('ADDED', entry);
+      const queued = pending;
+      pending = undefined;
+      for (const e of queued) send(e);
+      return watch;
     } catch (err) {
       if (err instanceof RevisionCompactedError) {
         throw new StatusError(410, `too old resource version: ${err.requested} (${err.oldest})`, { reason: 'Expired' });
       }
-      throw err;
+      throw storageError(err, s, '');
     }
   }
 
@@ -617,10 +631,14 @@ function isFinalized(s: Strategy, obj: KubeObject): boolean {
 
 /** Thrown out of an update function to delete the object instead, at the revision it was read at. */
 class DeleteInstead extends Error {
-  constructor(readonly rev: number) {
+  constructor() {
     super('the update finalizes the object');
   }
 }
+
+/** A namespace that is not ready to go yet. */
+class NotYet extends Error {}
+
 
 function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts: DeleteOptions): void {
   const meta = current.metadata;
@@ -636,9 +654,11 @@ function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts
   }
 }
 
-/** The Kubernetes errors for what storage reports: the object is gone, or changed since it was read. */
+/** The Kubernetes errors for what storage reports: the object is gone, changed since it was read, or storage is out of reach. */
 function storageError(err: unknown, s: Strategy, name: string): unknown {
   if (err instanceof KeyNotFoundError) return notFound(s.resource, name);
+  if (err instanceof PreconditionError) return conflict(s.resource, name, err.message);
+  if (err instanceof StorageUnavailableError) return new StatusError(504, `storage did not answer in time (${err.message}): the request may be retried`);
   if (err instanceof RevisionConflictError) {
     return conflict(s.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }
@@ -670,20 +690,6 @@ function applyPatch<T>(base: T, type: PatchType, patch: unknown, kind: string | 
   }
 }
 
-function scaleOf(rc: ReplicationController): Scale {
-  const m = rc.metadata;
-  const selector = Object.entries(rc.spec?.selector ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return {
-    kind: 'Scale',
-    apiVersion: 'autoscaling/v1',
-    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: rc.spec?.replicas ?? 0 },
-    status: { replicas: rc.status?.replicas ?? 0, selector },
-  };
-}
 
 /**
  * Kubernetes never stores an empty label or annotation map, finalizer or owner list (they are

@@ -52,17 +52,22 @@ class SlotRange {
     return `${this.prefix}${this.format(n)}`;
   }
 
-  holder(n: number): ParentRef | undefined {
-    return (this.store.get(this.key(n))?.object as AllocationRecord | undefined)?.spec.parentRef;
+  async holder(n: number): Promise<ParentRef | undefined> {
+    return ((await this.store.get(this.key(n)))?.object as AllocationRecord | undefined)?.spec.parentRef;
+  }
+
+  /** Whether n looks taken, as this API server last heard (a hint to skip it: only take() decides). */
+  private seemsHeld(n: number): boolean {
+    return this.store.cache.get(this.key(n)) !== undefined;
   }
 
   /** Takes n for the parent; false when another holds it. With dryRun nothing is written. */
-  take(n: number, parent: ParentRef, dryRun: boolean): boolean {
-    const held = this.holder(n);
+  async take(n: number, parent: ParentRef, dryRun: boolean): Promise<boolean> {
+    const held = await this.holder(n);
     if (held) return held.uid === parent.uid;
     if (dryRun) return true;
     try {
-      this.store.create(this.key(n), this.record(n, parent));
+      await this.store.create(this.key(n), this.record(n, parent));
       return true;
     } catch (err) {
       if (err instanceof KeyExistsError) return false;
@@ -71,7 +76,7 @@ class SlotRange {
   }
 
   /** A free value taken for the parent, or undefined when the range is full. */
-  next(parent: ParentRef, dryRun: boolean, avoid: ReadonlySet<number> = new Set()): number | undefined {
+  async next(parent: ParentRef, dryRun: boolean, avoid: ReadonlySet<number> = new Set()): Promise<number | undefined> {
     const band = Math.min(Math.max(16, Math.floor(this.count / 16)), 256);
     const dynamic: [number, number] = this.count > 2 * band ? [band, this.count] : [0, this.count];
     const order: [number, number][] = [dynamic, [0, dynamic[0]]];
@@ -81,34 +86,35 @@ class SlotRange {
       const start = Math.floor(Math.random() * span);
       for (let i = 0; i < span; i++) {
         const n = this.first + from + ((start + i) % span);
-        if (avoid.has(n) || this.holder(n)) continue;
-        if (this.take(n, parent, dryRun)) return n;
+        if (avoid.has(n) || this.seemsHeld(n)) continue;
+        if (await this.take(n, parent, dryRun)) return n;
       }
     }
     return undefined;
   }
 
   /** Frees n if this parent holds it. */
-  release(n: number, parentUid: string): void {
-    if (this.holder(n)?.uid !== parentUid) return;
+  async release(n: number, parentUid: string): Promise<void> {
     try {
-      this.store.delete(this.key(n));
+      await this.store.delete(this.key(n), {}, (current) => {
+        if ((current as AllocationRecord).spec.parentRef.uid !== parentUid) throw new HeldByAnother();
+      });
     } catch (err) {
-      if (!(err instanceof KeyNotFoundError)) throw err;
+      if (!(err instanceof KeyNotFoundError) && !(err instanceof HeldByAnother)) throw err;
     }
   }
 
-  records(): { n: string; parent: ParentRef; created: number }[] {
-    return this.store.list(this.prefix).items.map((e) => ({
+  async records(): Promise<{ n: string; parent: ParentRef; created: number }[]> {
+    return (await this.store.list(this.prefix)).items.map((e) => ({
       n: e.key.slice(this.prefix.length),
       parent: (e.object as AllocationRecord).spec.parentRef,
       created: Date.parse(e.object.metadata.creationTimestamp ?? '') || 0,
     }));
   }
 
-  removeRecord(n: string): void {
+  async removeRecord(n: string): Promise<void> {
     try {
-      this.store.delete(`${this.prefix}${n}`);
+      await this.store.delete(`${this.prefix}${n}`);
     } catch (err) {
       if (!(err instanceof KeyNotFoundError)) throw err;
     }
@@ -123,6 +129,9 @@ class SlotRange {
     };
   }
 }
+
+/** A record that another service holds: not this one's to free. */
+class HeldByAnother extends Error {}
 
 function parentOf(svc: Service): ParentRef {
   return { resource: 'services', namespace: svc.metadata.namespace ?? '', name: svc.metadata.name ?? '', uid: svc.metadata.uid ?? '' };
@@ -167,31 +176,31 @@ export class ServiceAllocator {
    * (old: its stored version on update). A taken or out-of-range request is a 422 on the
    * field; nothing stays reserved when this throws.
    */
-  allocate(svc: Service, old: Service | undefined, dryRun: boolean): FinishWrite {
+  async allocate(svc: Service, old: Service | undefined, dryRun: boolean): Promise<FinishWrite> {
     const parent = parentOf(svc);
     const taken: { range: SlotRange; n: number }[] = [];
-    const undo = (): void => {
+    const undo = async (): Promise<void> => {
       if (dryRun) return;
-      for (const t of taken) t.range.release(t.n, parent.uid);
+      for (const t of taken) await t.range.release(t.n, parent.uid);
     };
     try {
-      if (!old) this.allocateClusterIP(svc, parent, dryRun, taken);
-      this.allocateNodePorts(svc, old, parent, dryRun, taken);
+      if (!old) await this.allocateClusterIP(svc, parent, dryRun, taken);
+      await this.allocateNodePorts(svc, old, parent, dryRun, taken);
     } catch (err) {
-      undo();
+      await undo();
       throw err;
     }
-    return (written) => {
-      if (!written) undo();
-      else if (old && !dryRun) this.releaseUnused(old, svc);
+    return async (written) => {
+      if (!written) await undo();
+      else if (old && !dryRun) await this.releaseUnused(old, svc);
     };
   }
 
   /** Gives back what a deleted service held. */
-  release(svc: Service): void {
+  async release(svc: Service): Promise<void> {
     const uid = svc.metadata.uid ?? '';
-    for (const ip of heldIPs(svc)) this.ips.release(ipv4ToNumber(ip), uid);
-    for (const port of heldNodePorts(svc)) this.ports.release(port, uid);
+    for (const ip of heldIPs(svc)) await this.ips.release(ipv4ToNumber(ip), uid);
+    for (const port of heldNodePorts(svc)) await this.ports.release(port, uid);
   }
 
   /**
@@ -199,7 +208,7 @@ export class ServiceAllocator {
    * no longer holds it) is removed once it is old enough not to be a create in flight, and a
    * service's address or port without its record gets one (unless another service holds it).
    */
-  repair(services: Service[], now = Date.now()): { removed: number; added: number } {
+  async repair(services: Service[], now = Date.now()): Promise<{ removed: number; added: number }> {
     const holds = new Map<string, Set<string>>();
     for (const svc of services) {
       const uid = svc.metadata.uid ?? '';
@@ -208,9 +217,9 @@ export class ServiceAllocator {
     let removed = 0;
     let added = 0;
     for (const [range, tag] of [[this.ips, 'ip'], [this.ports, 'port']] as const) {
-      for (const r of range.records()) {
+      for (const r of await range.records()) {
         if (holds.get(r.parent.uid)?.has(`${tag}:${r.n}`) || now - r.created < repairGraceMs) continue;
-        range.removeRecord(r.n);
+        await range.removeRecord(r.n);
         removed++;
       }
     }
@@ -218,39 +227,39 @@ export class ServiceAllocator {
       const parent = parentOf(svc);
       for (const ip of heldIPs(svc)) {
         const n = ipv4ToNumber(ip);
-        if (this.ips.contains(n) && !this.ips.holder(n) && this.ips.take(n, parent, false)) added++;
+        if (this.ips.contains(n) && !(await this.ips.holder(n)) && (await this.ips.take(n, parent, false))) added++;
       }
       for (const port of heldNodePorts(svc)) {
-        if (this.ports.contains(port) && !this.ports.holder(port) && this.ports.take(port, parent, false)) added++;
+        if (this.ports.contains(port) && !(await this.ports.holder(port)) && (await this.ports.take(port, parent, false))) added++;
       }
     }
     return { removed, added };
   }
 
-  private allocateClusterIP(svc: Service, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): void {
+  private async allocateClusterIP(svc: Service, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): Promise<void> {
     const spec = svc.spec!;
     if (spec.clusterIPs?.[0] === clusterIPNone) return;
     const requested = spec.clusterIPs?.[0];
     if (requested) {
-      const cause = this.reserveIP(requested, parent, dryRun, taken);
+      const cause = await this.reserveIP(requested, parent, dryRun, taken);
       if (cause) throw invalid('Service', parent.name, [cause]);
       return;
     }
-    const n = this.ips.next(parent, dryRun);
+    const n = await this.ips.next(parent, dryRun);
     if (n === undefined) throw new StatusError(500, 'Internal error occurred: failed to allocate a serviceIP: range is full', { reason: 'InternalError' });
     if (!dryRun) taken.push({ range: this.ips, n });
     spec.clusterIP = numberToIPv4(n);
     spec.clusterIPs = [spec.clusterIP];
   }
 
-  private reserveIP(ip: string, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): StatusCause | undefined {
+  private async reserveIP(ip: string, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): Promise<StatusCause | undefined> {
     const field = 'spec.clusterIPs[0]';
     const n = ipv4ToNumber(ip);
     if (!this.ips.contains(n)) {
       return fieldInvalid(field, ip, `failed to allocate IP ${ip}: provided IP is not in the valid range. The range of valid IPs is ${this.ipRange.cidr}`);
     }
-    const fresh = !this.ips.holder(n);
-    if (!this.ips.take(n, parent, dryRun)) return fieldInvalid(field, ip, `failed to allocate IP ${ip}: provided IP is already allocated`);
+    const fresh = !(await this.ips.holder(n));
+    if (!(await this.ips.take(n, parent, dryRun))) return fieldInvalid(field, ip, `failed to allocate IP ${ip}: provided IP is already allocated`);
     if (fresh && !dryRun) taken.push({ range: this.ips, n });
     return undefined;
   }
@@ -260,52 +269,52 @@ export class ServiceAllocator {
    * old version already held it; a port without one gets the node port another port of the
    * same number has, or a fresh one.
    */
-  private allocateNodePorts(svc: Service, old: Service | undefined, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): void {
+  private async allocateNodePorts(svc: Service, old: Service | undefined, parent: ParentRef, dryRun: boolean, taken: { range: SlotRange; n: number }[]): Promise<void> {
     const ports = svc.spec?.ports ?? [];
     const oldHeld = new Set(heldNodePorts(old));
     const byPort = new Map<number, number>();
     const causes: StatusCause[] = [];
-    ports.forEach((p, i) => {
+    for (const [i, p] of ports.entries()) {
       const requested = p.nodePort ?? 0;
-      if (requested === 0 && !needsNodePorts(svc)) return;
+      if (requested === 0 && !needsNodePorts(svc)) continue;
       if (requested !== 0) {
         byPort.set(p.port, requested);
-        if (oldHeld.has(requested) || taken.some((t) => t.range === this.ports && t.n === requested)) return;
+        if (oldHeld.has(requested) || taken.some((t) => t.range === this.ports && t.n === requested)) continue;
         const field = `spec.ports[${i}].nodePort`;
         if (!this.ports.contains(requested)) {
           causes.push(fieldInvalid(field, requested, `provided port is not in the valid range. The range of valid ports is ${this.portRange.text}`));
-          return;
+          continue;
         }
-        const fresh = !this.ports.holder(requested);
-        if (!this.ports.take(requested, parent, dryRun)) {
+        const fresh = !(await this.ports.holder(requested));
+        if (!(await this.ports.take(requested, parent, dryRun))) {
           causes.push(fieldInvalid(field, requested, 'provided port is already allocated'));
-          return;
+          continue;
         }
         if (fresh && !dryRun) taken.push({ range: this.ports, n: requested });
-        return;
+        continue;
       }
       const sibling = byPort.get(p.port) ?? ports.find((q) => q.port === p.port && q.nodePort)?.nodePort;
       if (sibling) {
         p.nodePort = sibling;
         byPort.set(p.port, sibling);
-        return;
+        continue;
       }
       const avoid = new Set(ports.map((q) => q.nodePort ?? 0));
-      const n = this.ports.next(parent, dryRun, avoid);
+      const n = await this.ports.next(parent, dryRun, avoid);
       if (n === undefined) throw new StatusError(500, 'Internal error occurred: failed to allocate a nodePort: range is full', { reason: 'InternalError' });
       if (!dryRun) taken.push({ range: this.ports, n });
       p.nodePort = n;
       byPort.set(p.port, n);
-    });
+    }
     if (causes.length) throw invalid('Service', parent.name, causes);
   }
 
   /** After an update: what the old version held and the new one does not is free again. */
-  private releaseUnused(old: Service, svc: Service): void {
+  private async releaseUnused(old: Service, svc: Service): Promise<void> {
     const uid = old.metadata.uid ?? '';
     const keepPorts = new Set(heldNodePorts(svc));
-    for (const port of heldNodePorts(old)) if (!keepPorts.has(port)) this.ports.release(port, uid);
+    for (const port of heldNodePorts(old)) if (!keepPorts.has(port)) await this.ports.release(port, uid);
     const keepIPs = new Set(heldIPs(svc));
-    for (const ip of heldIPs(old)) if (!keepIPs.has(ip)) this.ips.release(ipv4ToNumber(ip), uid);
+    for (const ip of heldIPs(old)) if (!keepIPs.has(ip)) await this.ips.release(ipv4ToNumber(ip), uid);
   }
 }

@@ -183,6 +183,9 @@ class NamespaceStrategy extends BaseStrategy {
 class EventStrategy extends BaseStrategy {
   // Events own nothing: deleting one never concerns the garbage collector.
   override readonly garbageCollectionPolicy = 'Unsupported';
+  ttlSeconds(): number | undefined {
+    return this.opts.eventTtlSeconds;
+  }
 }
 
 class ReplicationControllerStrategy extends BaseStrategy {
@@ -230,14 +233,14 @@ class ServiceStrategy extends BaseStrategy {
   override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
     return [...validateServiceUpdate(obj as Service, old as Service), ...this.validate(obj)];
   }
-  beginWrite(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite {
+  async beginWrite(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): Promise<FinishWrite> {
     const svc = obj as Service;
     const causes = initIPFamilies(svc, old as Service | undefined);
     if (causes.length) throw invalid('Service', svc.metadata.name ?? '', causes);
     return this.opts.serviceAllocator.allocate(svc, old as Service | undefined, dryRun);
   }
-  afterDelete(obj: KubeObject): void {
-    this.opts.serviceAllocator.release(obj as Service);
+  afterDelete(obj: KubeObject): Promise<void> {
+    return this.opts.serviceAllocator.release(obj as Service);
   }
 }
 

@@ -2,7 +2,7 @@ import type { DeleteOptions, KubeObject, ResourceInfo, StatusCause } from '@peap
 import type { ServiceAllocator } from './service-allocator';
 
 /** Learns whether a write happened, to commit or undo what was reserved for it. */
-export type FinishWrite = (written: boolean) => void;
+export type FinishWrite = (written: boolean) => void | Promise<void>;
 
 /** A stored object by resource, namespace and name: what admission looks up (a pod's service account). */
 export type ObjectLookup = (resource: string, namespace: string, name: string) => KubeObject | undefined;
@@ -13,6 +13,8 @@ export interface StrategyOptions {
   serviceAllocator: ServiceAllocator;
   /** the stored objects, for admission */
   lookup?: ObjectLookup;
+  /** how long events live after their last write (--event-ttl) */
+  eventTtlSeconds?: number;
 }
 
 /**
@@ -51,9 +53,11 @@ export interface Strategy {
    * not, the reservation is undone; if so, what the old version held and this one does not is
    * freed. With dryRun nothing is reserved.
    */
-  beginWrite?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite;
+  beginWrite?(obj: KubeObject, old: KubeObject | undefined, dryRun: boolean): FinishWrite | Promise<FinishWrite>;
   /** Frees what the object held, once it is gone from storage. */
-  afterDelete?(obj: KubeObject): void;
+  afterDelete?(obj: KubeObject): void | Promise<void>;
+  /** Seconds until a created object expires on its own (events; Kubernetes' TTLFunc): a store with leases removes it then. */
+  ttlSeconds?(obj: KubeObject): number | undefined;
   /**
    * What a delete naming no propagation policy does with dependents (Kubernetes: Orphan for
    * v1 replication controllers, Background for most); Unsupported: the resource owns nothing.

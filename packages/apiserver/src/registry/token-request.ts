@@ -47,13 +47,13 @@ export class TokenRequests {
     this.now = opts.now ?? (() => new Date());
   }
 
-  create(namespace: string, name: string, body: unknown, dryRun: boolean): TokenRequest {
+  async create(namespace: string, name: string, body: unknown, dryRun: boolean): Promise<TokenRequest> {
     const req = this.decode(body);
     if (req.metadata.name && req.metadata.name !== name) throw invalid(name, 'metadata.name', req.metadata.name, 'must match the service account name if specified');
     if (req.metadata.namespace && req.metadata.namespace !== namespace) {
       throw invalid(name, 'metadata.namespace', req.metadata.namespace, 'must match the service account namespace if specified');
     }
-    const sa = this.registry.get('serviceaccounts', namespace, name).object as ServiceAccount;
+    const sa = (await this.registry.get('serviceaccounts', namespace, name)).object as ServiceAccount;
     const spec = req.spec;
     if (!spec.audiences?.length) spec.audiences = [...this.tokens.apiAudiences];
     spec.expirationSeconds ??= defaultSeconds;
@@ -67,21 +67,21 @@ export class TokenRequests {
       const refGroup = (ref.apiVersion ?? '').includes('/') ? (ref.apiVersion ?? '').split('/')[0] : '';
       const refName = ref.name ?? '';
       if (refGroup === '' && ref.kind === 'Pod') {
-        boundPod = this.registry.get('pods', namespace, refName).object as Pod;
+        boundPod = (await this.registry.get('pods', namespace, refName)).object as Pod;
         if (boundPod.spec.serviceAccountName !== name) {
           throw badRequest(`cannot bind token for serviceaccount ${JSON.stringify(name)} to pod running with different serviceaccount name.`);
         }
         claims.pod = { name: refName, uid: boundPod.metadata.uid ?? '' };
         const nodeName = boundPod.spec.nodeName;
         if (nodeName) {
-          const node = this.registry.store.get(`/nodes/${nodeName}`)?.object as Node | undefined;
+          const node = (await this.registry.store.get(`/nodes/${nodeName}`))?.object as Node | undefined;
           claims.node = node?.metadata.uid ? { name: nodeName, uid: node.metadata.uid } : { name: nodeName };
         }
       } else if (refGroup === '' && ref.kind === 'Secret') {
-        const secret = this.registry.get('secrets', namespace, refName).object;
+        const secret = (await this.registry.get('secrets', namespace, refName)).object;
         claims.secret = { name: refName, uid: secret.metadata.uid ?? '' };
       } else if (refGroup === '' && ref.kind === 'Node') {
-        const node = this.registry.get('nodes', undefined, refName).object;
+        const node = (await this.registry.get('nodes', undefined, refName)).object;
         claims.node = { name: refName, uid: node.metadata.uid ?? '' };
       } else {
         throw badRequest(`cannot bind token to object of type ${refGroup}/${(ref.apiVersion ?? '').split('/').pop()}, Kind=${ref.kind ?? ''}`);

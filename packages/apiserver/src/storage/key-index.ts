@@ -43,6 +43,10 @@ export class KeyIndex {
     if (b?.entries.delete(key)) b.deleted = true;
   }
 
+  clear(): void {
+    this.buckets.clear();
+  }
+
   /** Entries whose key starts with prefix, in key order, strictly after `after` if given. */
   *range(prefix: string, after?: string): Generator<StoredEntry> {
     const b = this.bucket(prefix, false);

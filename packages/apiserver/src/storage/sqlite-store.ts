@@ -1,19 +1,23 @@
 import Database from 'better-sqlite3';
 import type { KubeObject } from '@peapod/api';
 import {
+  checkPreconditions,
+  CreateOptions,
   KeyExistsError,
   KeyNotFoundError,
-  ListResult,
+  ListOptions,
   RevisionCompactedError,
-  RevisionConflictError,
+  ListResult,
+  Preconditions,
   Store,
   StoreEvent,
   StoredEntry,
   StoreWatch,
-  UpdateFn,
+  TryUpdate,
+  ValidateDeletion,
   WatchSink,
 } from './types';
-import { KeyIndex } from './key-index';
+import { WatchCache } from './watch-cache';
 import type { ValueTransformer } from './encryption';
 
 export interface SqliteStoreOptions {
@@ -36,17 +40,6 @@ const enum EventType {
 }
 const typeNames = ['ADDED', 'MODIFIED', 'DELETED'] as const;
 
-interface Watcher {
-  prefix: string;
-  sink: WatchSink;
-}
-
-/** The live watchers of one resource: those without an index hint, and the others by field and value. */
-interface WatcherGroup {
-  all: Set<Watcher>;
-  byField: Map<string, { of: (o: KubeObject) => string; byValue: Map<string, Set<Watcher>> }>;
-}
-
 /**
  * A log-structured store on SQLite (the idea of k3s's kine, with an index of the current
  * state beside the log): every write appends a row to `log` whose id is the new global
@@ -67,12 +60,8 @@ interface WatcherGroup {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly index = new KeyIndex();
-  private readonly recent: StoreEvent[] = [];
-  private readonly recentMax: number;
+  readonly cache: WatchCache;
   private readonly historyRevisions: number;
-  private readonly watchers = new Map<string, WatcherGroup>();
-  private rev = 0;
   private compacted = 0;
   private readonly observe: (op: string, seconds: number) => void;
   private readonly stmts: {
@@ -90,7 +79,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
-    this.recentMax = opts.recentEvents ?? 20_000;
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev) });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
     this.db = new Database(opts.path);
@@ -158,17 +147,18 @@ export class SqliteStore implements Store {
     this.compacted = meta.get('compacted') ?? 0;
     const maxLog = (this.db.prepare('SELECT MAX(rev) AS rev FROM log').get() as { rev: number | null }).rev ?? 0;
     // After compaction the log may be empty: the compaction point still bounds the revision.
-    this.rev = Math.max(maxLog, this.compacted);
+    const rev = Math.max(maxLog, this.compacted);
     const rows = this.db.prepare('SELECT current.key, current.rev, log.value FROM current JOIN log ON log.rev = current.rev').all() as {
       key: string;
       rev: number;
       value: string | Buffer;
     }[];
-    for (const row of rows) {
+    const entries = rows.map((row): StoredEntry => {
       const { json, stale } = this.fromStorage(row.key, row.value);
       if (stale) this.stale.add(row.key);
-      this.index.set({ key: row.key, rev: row.rev, json, object: JSON.parse(json) as KubeObject });
-    }
+      return { key: row.key, rev: row.rev, json, object: JSON.parse(json) as KubeObject };
+    });
+    this.cache.load(entries, rev);
   }
 
   /** A stored value as JSON; encrypted values need the transformer that can read them. */
@@ -179,137 +169,102 @@ export class SqliteStore implements Store {
   }
 
   get revision(): number {
-    return this.rev;
+    return this.cache.revision;
   }
 
   get compactedRevision(): number {
     return this.compacted;
   }
 
-  get(key: string): StoredEntry | undefined {
-    return this.index.get(key);
+  // SQLite is in this process and every write goes through the cache as it commits: the
+  // cache is always current, so reads are consistent without waiting.
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    return this.cache.get(key);
   }
 
-  list(prefix: string, opts: { limit?: number; after?: string; filter?: (o: KubeObject) => boolean } = {}): ListResult {
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const started = process.hrtime.bigint();
-    const items: StoredEntry[] = [];
-    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
-    let continueAfter: string | undefined;
-    for (const entry of this.index.range(prefix, opts.after)) {
-      if (opts.filter && !opts.filter(entry.object)) continue;
-      if (items.length === limit) {
-        continueAfter = items[items.length - 1].key;
-        break;
-      }
-      items.push(entry);
-    }
+    const result = this.cache.list(prefix, opts);
     this.observe('list', Number(process.hrtime.bigint() - started) / 1e9);
-    return { items, rev: this.rev, continueAfter };
+    return result;
   }
 
-  count(prefix: string): number {
-    let n = 0;
-    for (const _ of this.index.range(prefix)) n++;
-    return n;
+  async count(prefix: string): Promise<number> {
+    return this.cache.count(prefix);
   }
 
-  create(key: string, object: KubeObject): StoredEntry {
-    if (this.index.get(key)) throw new KeyExistsError(key);
+  async ready(): Promise<void> {
+    // Loaded in the constructor.
+  }
+
+  async create(key: string, object: KubeObject, _opts?: CreateOptions): Promise<StoredEntry> {
+    // Events expire through housekeeping here: SQLite has no leases.
+    if (this.cache.get(key)) throw new KeyExistsError(key);
     return this.commit(key, EventType.Added, object, undefined);
   }
 
-  update(key: string, update: UpdateFn, expectedRev?: number): StoredEntry {
-    const current = this.index.get(key);
-    if (!current) throw new KeyNotFoundError(key);
-    if (expectedRev !== undefined && expectedRev !== current.rev) {
-      throw new RevisionConflictError(key, expectedRev, current.rev);
+  async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry> {
+    for (;;) {
+      const current = this.cache.get(key);
+      if (!current) throw new KeyNotFoundError(key);
+      checkPreconditions(key, current, preconditions);
+      const result = tryUpdate(current.object);
+      // Only an asynchronous tryUpdate lets another write in between: then the object is checked again.
+      const next = result instanceof Promise ? await result : result;
+      if (this.cache.get(key) !== current) continue;
+      next.metadata.resourceVersion = current.object.metadata.resourceVersion;
+      // A write that changes nothing is not a write (no new revision, no event), unless the
+      // stored value must be re-encrypted.
+      if (JSON.stringify(next) === current.json && !this.stale.has(key)) return current;
+      return this.commit(key, EventType.Modified, next, current);
     }
-    const next = update(current.object);
-    next.metadata.resourceVersion = current.object.metadata.resourceVersion;
-    // A write that changes nothing is not a write (no new revision, no event), unless the
-    // stored value must be re-encrypted.
-    if (JSON.stringify(next) === current.json && !this.stale.has(key)) return current;
-    return this.commit(key, EventType.Modified, next, current);
   }
 
-  delete(key: string, expectedRev?: number): StoredEntry {
-    const current = this.index.get(key);
-    if (!current) throw new KeyNotFoundError(key);
-    if (expectedRev !== undefined && expectedRev !== current.rev) {
-      throw new RevisionConflictError(key, expectedRev, current.rev);
+  async delete(key: string, preconditions: Preconditions = {}, validateDeletion?: ValidateDeletion): Promise<StoredEntry> {
+    for (;;) {
+      const current = this.cache.get(key);
+      if (!current) throw new KeyNotFoundError(key);
+      checkPreconditions(key, current, preconditions);
+      if (validateDeletion) {
+        const result = validateDeletion(current.object);
+        if (result instanceof Promise) await result;
+        if (this.cache.get(key) !== current) continue;
+      }
+      const last = JSON.parse(current.json) as KubeObject;
+      return this.commit(key, EventType.Deleted, last, current);
     }
-    const last = JSON.parse(current.json) as KubeObject;
-    return this.commit(key, EventType.Deleted, last, current);
   }
 
   private commit(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined): StoredEntry {
     const started = process.hrtime.bigint();
-    const rev = this.rev + 1;
+    const rev = this.cache.revision + 1;
     object.metadata.resourceVersion = String(rev);
     const json = JSON.stringify(object);
     this.writeTxn(rev, key, type, this.transformer ? this.transformer.toStorage(key, json) : json);
     this.stale.delete(key);
-    this.rev = rev;
-    const entry: StoredEntry = { key, rev, object, json };
-    if (type === EventType.Deleted) this.index.delete(key);
-    else this.index.set(entry);
     this.observe(typeNames[type].toLowerCase(), Number(process.hrtime.bigint() - started) / 1e9);
-    this.publish({ type: typeNames[type], key, rev, object, json, prev: prev?.object });
-    return entry;
+    this.cache.apply({ type: typeNames[type], key, rev, object, json, prev: prev?.object });
+    return { key, rev, object, json };
   }
 
-  private publish(event: StoreEvent): void {
-    this.recent.push(event);
-    // Trimmed in batches so a write does not pay for shifting the whole array.
-    if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
-    const group = this.watchers.get(resourceOf(event.key));
-    if (!group) return;
-    for (const w of group.all) {
-      if (event.key.startsWith(w.prefix)) w.sink.send(event);
-    }
-    for (const { of, byValue } of group.byField.values()) {
-      const now = byValue.get(of(event.object));
-      const before = event.prev ? byValue.get(of(event.prev)) : undefined;
-      if (now) for (const w of now) if (event.key.startsWith(w.prefix)) w.sink.send(event);
-      if (before && before !== now) for (const w of before) if (event.key.startsWith(w.prefix)) w.sink.send(event);
-    }
+  async watch(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
+    return this.watchNow(prefix, fromRev, sink);
   }
 
-  watch(prefix: string, fromRev: number, sink: WatchSink): StoreWatch {
+  private watchNow(prefix: string, fromRev: number, sink: WatchSink): StoreWatch {
     if (fromRev < this.compacted) throw new RevisionCompactedError(fromRev, this.compacted);
-    for (const event of this.history(fromRev)) {
-      if (event.key.startsWith(prefix)) sink.send(event);
-    }
-    const watcher: Watcher = { prefix, sink };
-    const resource = resourceOf(prefix);
-    let group = this.watchers.get(resource);
-    if (!group) this.watchers.set(resource, (group = { all: new Set(), byField: new Map() }));
-    const index = sink.index;
-    if (!index) {
-      group.all.add(watcher);
-      return { stop: () => group!.all.delete(watcher) };
-    }
-    let field = group.byField.get(index.field);
-    if (!field) group.byField.set(index.field, (field = { of: index.of, byValue: new Map() }));
-    let set = field.byValue.get(index.value);
-    if (!set) field.byValue.set(index.value, (set = new Set()));
-    set.add(watcher);
-    const byValue = field.byValue;
-    return {
-      stop: () => {
-        set!.delete(watcher);
-        if (set!.size === 0 && byValue.get(index.value) === set) byValue.delete(index.value);
-      },
-    };
+    return this.cache.watch(prefix, fromRev, sink);
   }
 
-  /** The events after fromRev, from memory when it reaches back that far, else from the log. */
+  async listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }> {
+    const list = this.cache.list(prefix, { filter });
+    return { list, watch: this.watchNow(prefix, list.rev, sink) };
+  }
+
+  /** The events after fromRev, read from the log. */
   private history(fromRev: number): StoreEvent[] {
-    if (fromRev >= this.rev) return [];
-    const oldestRecent = this.recent.length ? this.recent[0].rev : Infinity;
-    if (fromRev + 1 >= oldestRecent) {
-      return this.recent.slice(lowerBound(this.recent, fromRev + 1));
-    }
+    if (fromRev < this.compacted) throw new RevisionCompactedError(fromRev, this.compacted);
     const rows = this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string | Buffer }[];
     const lastSeen = new Map<string, KubeObject>();
     return rows.map((row) => {
@@ -322,8 +277,8 @@ export class SqliteStore implements Store {
   }
 
   /** Drops log rows older than the history window; watches from before it get 410 Gone. */
-  compact(): number {
-    const upTo = this.rev - this.historyRevisions;
+  async compact(): Promise<number> {
+    const upTo = this.cache.revision - this.historyRevisions;
     if (upTo <= this.compacted) return 0;
     const removed = this.db.transaction(() => {
       const result = this.stmts.compact.run(upTo);
@@ -334,24 +289,8 @@ export class SqliteStore implements Store {
     return removed;
   }
 
-  close(): void {
-    this.watchers.clear();
+  async close(): Promise<void> {
+    this.cache.close();
     this.db.close();
   }
-}
-
-function resourceOf(keyOrPrefix: string): string {
-  const end = keyOrPrefix.indexOf('/', 1);
-  return end < 0 ? keyOrPrefix.slice(1) : keyOrPrefix.slice(1, end);
-}
-
-function lowerBound(events: StoreEvent[], rev: number): number {
-  let lo = 0;
-  let hi = events.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (events[mid].rev < rev) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

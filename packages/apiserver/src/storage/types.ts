@@ -24,9 +24,17 @@ export interface StoredEntry {
 
 export interface ListResult {
   items: StoredEntry[];
+  /** the revision the whole list was read at */
   rev: number;
   /** key to continue after, when a limit cut the list */
   continueAfter?: string;
+}
+
+export interface ListOptions {
+  limit?: number;
+  /** continue strictly after this key */
+  after?: string;
+  filter?: (o: KubeObject) => boolean;
 }
 
 export interface WatchSink {
@@ -40,6 +48,8 @@ export interface WatchSink {
    * hint. Only live changes are narrowed, never the history a watch starts with.
    */
   index?: WatchIndex;
+  /** The store can no longer continue this watch (its cache was reloaded): the watcher should start again. */
+  end?(): void;
 }
 
 export interface WatchIndex {
@@ -53,8 +63,30 @@ export interface StoreWatch {
   stop(): void;
 }
 
-/** Precondition for an update: the revision the caller read, or none to skip the check. */
-export type UpdateFn = (current: KubeObject) => KubeObject;
+/**
+ * What the stored object must still be for a write to go ahead (Kubernetes' storage
+ * Preconditions): checked against the object as it is at the moment of the write, on
+ * every retry; a mismatch is a RevisionConflictError (uid or resourceVersion).
+ */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: number;
+}
+
+/**
+ * Computes the next state of an object from its current one, in a guaranteed update. It may
+ * run more than once (the object changed underneath: it is re-read and tryUpdate runs on the
+ * new state), so it must not keep anything from an earlier run; throwing aborts the update.
+ */
+export type TryUpdate = (current: KubeObject) => KubeObject | Promise<KubeObject>;
+
+/** Decides on the current object whether it may be deleted; throws to refuse. Runs on every retry. */
+export type ValidateDeletion = (current: KubeObject) => void | Promise<void>;
+
+export interface CreateOptions {
+  /** the object expires this many seconds after the write (events): an etcd lease */
+  ttlSeconds?: number;
+}
 
 export class KeyExistsError extends Error {
   constructor(readonly key: string) {
@@ -71,14 +103,14 @@ export class KeyNotFoundError extends Error {
 export class RevisionConflictError extends Error {
   constructor(
     readonly key: string,
-    readonly expected: number,
-    readonly actual: number,
+    readonly expected: number | string,
+    readonly actual: number | string,
   ) {
-    super(`key ${key} is at revision ${actual}, not ${expected}`);
+    super(`key ${key} is at ${actual}, not ${expected}`);
   }
 }
 
-/** A watch asked for history the store no longer keeps. */
+/** A watch or read asked for history the store no longer keeps. */
 export class RevisionCompactedError extends Error {
   constructor(
     readonly requested: number,
@@ -88,27 +120,78 @@ export class RevisionCompactedError extends Error {
   }
 }
 
+/** The store could not be reached in time (etcd without quorum): the request may be retried. */
+export class StorageUnavailableError extends Error {}
+
 /**
- * The storage interface the registry is written against (the shape of the Kubernetes
- * storage.Interface): a distributed store could take the SQLite one's place.
+ * The current objects as this API server last heard of them, read without waiting (the
+ * informers' role in Kubernetes): admission and authorization look up related objects
+ * here. It may trail the store by the latest writes of another API server.
+ */
+export interface CachedObjects {
+  get(key: string): StoredEntry | undefined;
+  list(prefix: string, opts?: ListOptions): ListResult;
+  /** the newest revision heard of */
+  readonly revision: number;
+}
+
+/**
+ * The storage interface the registry is written against, shaped like Kubernetes'
+ * storage.Interface: every operation is asynchronous, so that a remote store (etcd) fits
+ * behind it, and every read-modify-write is a guaranteedUpdate, so that the registry's
+ * rules hold with any number of concurrent writers and API servers. Reads are consistent:
+ * they see every write acknowledged before they started, whichever API server made it.
  */
 export interface Store {
-  /** the revision of the last committed write */
-  readonly revision: number;
-  /** the oldest revision a watch may start from */
-  readonly compactedRevision: number;
-  get(key: string): StoredEntry | undefined;
-  /** objects whose key starts with prefix, in key order */
-  list(prefix: string, opts?: { limit?: number; after?: string; filter?: (o: KubeObject) => boolean }): ListResult;
-  count(prefix: string): number;
-  create(key: string, object: KubeObject): StoredEntry;
+  get(key: string): Promise<StoredEntry | undefined>;
+  /** objects whose key starts with prefix, in key order, all at one revision */
+  list(prefix: string, opts?: ListOptions): Promise<ListResult>;
+  count(prefix: string): Promise<number>;
+  /** Writes object at key if the key is absent; KeyExistsError otherwise. */
+  create(key: string, object: KubeObject, opts?: CreateOptions): Promise<StoredEntry>;
   /**
-   * Replaces the object at key with update(current). With expectedRev, fails with
-   * RevisionConflictError unless the stored object is at that revision.
+   * Reads the object at key, checks the preconditions, writes tryUpdate's result if the
+   * object has not changed since it was read, and otherwise starts again from the new
+   * state. An update that changes nothing writes nothing and answers the current entry.
    */
-  update(key: string, update: UpdateFn, expectedRev?: number): StoredEntry;
-  delete(key: string, expectedRev?: number): StoredEntry;
-  /** Changes to keys under prefix after fromRev: history first, then live, with no gap. */
-  watch(prefix: string, fromRev: number, sink: WatchSink): StoreWatch;
-  close(): void;
+  guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry>;
+  /** Removes the object at key once preconditions and validateDeletion pass on its current state; answers its last state. */
+  delete(key: string, preconditions?: Preconditions, validateDeletion?: ValidateDeletion): Promise<StoredEntry>;
+  /**
+   * Changes to keys under prefix after fromRev: history first, then live, with no gap. Pass
+   * the revision a list was read at to see everything after it; RevisionCompactedError when
+   * the history no longer reaches back that far.
+   */
+  watch(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch>;
+  /**
+   * A list and a watch from the revision it was read at, taken together (a watch without a
+   * resourceVersion, which starts with the current objects).
+   */
+  listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }>;
+  /** Drops history older than the store's window; answers how many records went. */
+  compact(): Promise<number>;
+  /** the objects as last heard of, without waiting */
+  readonly cache: CachedObjects;
+  /** Resolves once the store has loaded what it holds and can serve. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The preconditions' verdict on the current object, as the error a write answers. */
+export function checkPreconditions(key: string, current: StoredEntry, p: Preconditions): void {
+  if (p.uid !== undefined && p.uid !== current.object.metadata.uid) {
+    throw new PreconditionError(key, `UID in precondition: ${p.uid}, UID in object meta: ${current.object.metadata.uid ?? ''}`);
+  }
+  if (p.resourceVersion !== undefined && p.resourceVersion !== current.rev) throw new RevisionConflictError(key, p.resourceVersion, current.rev);
+}
+
+/** A uid precondition that the stored object does not meet. */
+export class PreconditionError extends RevisionConflictError {
+  constructor(
+    key: string,
+    readonly detail: string,
+  ) {
+    super(key, 'precondition', detail);
+    this.message = `Precondition failed: ${detail}`;
+  }
 }

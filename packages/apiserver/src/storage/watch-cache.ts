@@ -1,0 +1,203 @@
+import type { KubeObject } from '@peapod/api';
+import { KeyIndex } from './key-index';
+import { CachedObjects, ListOptions, ListResult, RevisionCompactedError, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
+
+interface Watcher {
+  prefix: string;
+  sink: WatchSink;
+}
+
+/** The live watchers of one resource: those without an index hint, and the others by field and value. */
+interface WatcherGroup {
+  all: Set<Watcher>;
+  byField: Map<string, { of: (o: KubeObject) => string; byValue: Map<string, Set<Watcher>> }>;
+}
+
+export interface WatchCacheOptions {
+  /** how many recent events are kept in memory to start watches without asking the store */
+  recentEvents?: number;
+  /**
+   * The events after fromRev from the store's own history, for a watch reaching back past the
+   * recent events; undefined when the store keeps none that old.
+   */
+  history?: (fromRev: number) => StoreEvent[] | undefined;
+}
+
+/**
+ * The API server's mirror of the store (Kubernetes' watch cache): every current object by
+ * key, the recent events, and the watchers, fed by the backend with each committed change in
+ * revision order. Lists and watches are served from it; a watch registered in the same turn
+ * of the event loop as a list sees exactly the changes after that list's revision. Both
+ * backends use it: SQLite feeds it as it commits, etcd from one watch on the key prefix.
+ */
+export class WatchCache implements CachedObjects {
+  private readonly index = new KeyIndex();
+  private readonly recent: StoreEvent[] = [];
+  private readonly recentMax: number;
+  private readonly watchers = new Map<string, WatcherGroup>();
+  private readonly waiters: { rev: number; resolve: () => void }[] = [];
+  private rev = 0;
+  /** the revision the cache was (re)loaded at: it has no events from before it */
+  private loadedAt = 0;
+
+  constructor(private readonly opts: WatchCacheOptions = {}) {
+    this.recentMax = opts.recentEvents ?? 20_000;
+  }
+
+  get revision(): number {
+    return this.rev;
+  }
+
+  /**
+   * Replaces the contents with the objects as of rev (start-up, or a relist after the
+   * store's history ran out): every watch ends, since changes between are unknown.
+   */
+  load(entries: Iterable<StoredEntry>, rev: number): void {
+    for (const group of this.watchers.values()) {
+      for (const w of group.all) w.sink.end?.();
+      for (const { byValue } of group.byField.values()) for (const set of byValue.values()) for (const w of set) w.sink.end?.();
+    }
+    this.watchers.clear();
+    this.index.clear();
+    for (const e of entries) this.index.set(e);
+    this.recent.length = 0;
+    this.loadedAt = rev;
+    this.progress(rev);
+  }
+
+  get(key: string): StoredEntry | undefined {
+    return this.index.get(key);
+  }
+
+  list(prefix: string, opts: ListOptions = {}): ListResult {
+    const items: StoredEntry[] = [];
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    let continueAfter: string | undefined;
+    for (const entry of this.index.range(prefix, opts.after)) {
+      if (opts.filter && !opts.filter(entry.object)) continue;
+      if (items.length === limit) {
+        continueAfter = items[items.length - 1].key;
+        break;
+      }
+      items.push(entry);
+    }
+    return { items, rev: this.rev, continueAfter };
+  }
+
+  count(prefix: string): number {
+    let n = 0;
+    for (const _ of this.index.range(prefix)) n++;
+    return n;
+  }
+
+  /** A committed change, in revision order. */
+  apply(event: StoreEvent): void {
+    if (event.type === 'DELETED') this.index.delete(event.key);
+    else this.index.set({ key: event.key, rev: event.rev, object: event.object, json: event.json });
+    this.recent.push(event);
+    // Trimmed in batches so a write does not pay for shifting the whole array.
+    if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
+    this.publish(event);
+    this.progress(event.rev);
+  }
+
+  /** The cache holds every change up to rev. */
+  private progress(rev: number): void {
+    if (rev <= this.rev) return;
+    this.rev = rev;
+    if (this.waiters.length === 0) return;
+    let kept = 0;
+    for (const w of this.waiters) {
+      if (w.rev <= rev) w.resolve();
+      else this.waiters[kept++] = w;
+    }
+    this.waiters.length = kept;
+  }
+
+  /** Resolves once the cache has caught up to rev (a consistent read waits for this). */
+  waitFor(rev: number): Promise<void> {
+    if (rev <= this.rev) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ rev, resolve }));
+  }
+
+  private publish(event: StoreEvent): void {
+    const group = this.watchers.get(resourceOf(event.key));
+    if (!group) return;
+    for (const w of group.all) {
+      if (event.key.startsWith(w.prefix)) w.sink.send(event);
+    }
+    for (const { of, byValue } of group.byField.values()) {
+      const now = byValue.get(of(event.object));
+      const before = event.prev ? byValue.get(of(event.prev)) : undefined;
+      if (now) for (const w of now) if (event.key.startsWith(w.prefix)) w.sink.send(event);
+      if (before && before !== now) for (const w of before) if (event.key.startsWith(w.prefix)) w.sink.send(event);
+    }
+  }
+
+  /** The oldest revision a watch may start from. */
+  get oldestRevision(): number {
+    return this.recent.length ? this.recent[0].rev - 1 : this.rev;
+  }
+
+  /** Sends the changes after fromRev under prefix, then every live one, until stopped. */
+  watch(prefix: string, fromRev: number, sink: WatchSink): StoreWatch {
+    for (const event of this.history(fromRev)) {
+      if (event.key.startsWith(prefix)) sink.send(event);
+    }
+    const watcher: Watcher = { prefix, sink };
+    const resource = resourceOf(prefix);
+    let group = this.watchers.get(resource);
+    if (!group) this.watchers.set(resource, (group = { all: new Set(), byField: new Map() }));
+    const index = sink.index;
+    if (!index) {
+      const all = group.all;
+      all.add(watcher);
+      return { stop: () => all.delete(watcher) };
+    }
+    let field = group.byField.get(index.field);
+    if (!field) group.byField.set(index.field, (field = { of: index.of, byValue: new Map() }));
+    let set = field.byValue.get(index.value);
+    if (!set) field.byValue.set(index.value, (set = new Set()));
+    set.add(watcher);
+    const byValue = field.byValue;
+    return {
+      stop: () => {
+        set!.delete(watcher);
+        if (set!.size === 0 && byValue.get(index.value) === set) byValue.delete(index.value);
+      },
+    };
+  }
+
+  /** The events after fromRev: from memory when it reaches back that far, else from the store's history. */
+  private history(fromRev: number): StoreEvent[] {
+    if (fromRev >= this.rev) return [];
+    const oldestRecent = this.recent.length ? this.recent[0].rev : Infinity;
+    if (fromRev + 1 >= oldestRecent || (this.recent.length === 0 && fromRev >= this.loadedAt)) {
+      return this.recent.slice(lowerBound(this.recent, fromRev + 1));
+    }
+    const fromStore = this.opts.history?.(fromRev);
+    if (fromStore) return fromStore;
+    throw new RevisionCompactedError(fromRev, this.oldestRevision);
+  }
+
+  /** Ends every watch (the store is closing). */
+  close(): void {
+    this.watchers.clear();
+  }
+}
+
+export function resourceOf(keyOrPrefix: string): string {
+  const end = keyOrPrefix.indexOf('/', 1);
+  return end < 0 ? keyOrPrefix.slice(1) : keyOrPrefix.slice(1, end);
+}
+
+function lowerBound(events: StoreEvent[], rev: number): number {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (events[mid].rev < rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
