@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers: installs Debian's docker.io, docker-compose,
 # busybox-static, nftables (the service proxy's nft) and etcd-server (the etcd that
-# scripts/build-images.sh puts in the image for the compose ha profile) when missing (root on
-# Debian only), then starts dockerd if none runs.
+# scripts/build-images.sh puts in the image for the compose ha profile, and that the API
+# server's etcd tests and bench start) when missing (root on Debian only), then starts dockerd
+# if none runs.
 set -euo pipefail
 
 log() { echo "install-docker: $*" >&2; }

@@ -3,7 +3,7 @@ import fs from 'fs';
 import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger, flagValue, stopOnSignals } from '@peapod/client';
-import { createApiServer } from './server';
+import { createApiServer, EtcdOptions } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
 
@@ -39,6 +39,30 @@ interface ServeFlags {
   serviceAccountIssuer?: string;
   apiAudiences?: string[];
   serviceAccountExtendTokenExpiration: boolean;
+  storageBackend: 'sqlite' | 'etcd3';
+  etcdServers?: string[];
+  etcdPrefix: string;
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
+}
+
+function parseBackend(v: string): 'sqlite' | 'etcd3' {
+  if (v !== 'sqlite' && v !== 'etcd3') throw new InvalidArgumentError('expected sqlite or etcd3');
+  return v;
+}
+
+/** The etcd options of the flags, with the TLS files read; undefined for SQLite. */
+function etcdOptions(opts: ServeFlags): EtcdOptions | undefined {
+  if (opts.storageBackend === 'sqlite') {
+    if (opts.etcdServers) throw new Error('--etcd-servers needs --storage-backend etcd3');
+    return undefined;
+  }
+  if (!opts.etcdServers?.length) throw new Error('--storage-backend etcd3 needs --etcd-servers');
+  if (!!opts.etcdCertfile !== !!opts.etcdKeyfile) throw new Error('--etcd-certfile and --etcd-keyfile go together');
+  const read = (file: string | undefined) => (file ? fs.readFileSync(file) : undefined);
+  const tls = opts.etcdCafile ? { ca: read(opts.etcdCafile), cert: read(opts.etcdCertfile), key: read(opts.etcdKeyfile) } : undefined;
+  return { servers: opts.etcdServers, prefix: opts.etcdPrefix, tls };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -50,8 +74,10 @@ async function serve(opts: ServeFlags): Promise<void> {
   const tls = opts.tlsCertFile ? { cert: fs.readFileSync(opts.tlsCertFile), key: fs.readFileSync(opts.tlsPrivateKeyFile!) } : undefined;
   // Start-up and shutdown are worth a line; requests are not (quiet by default).
   const log = createLogger('apiserver', process.env.PEAPOD_LOG_LEVEL ? {} : { level: 'info' });
+  const etcd = etcdOptions(opts);
   const api = createApiServer({
     dataDir: opts.dataDir,
+    etcd,
     allowPrivileged: opts.allowPrivileged,
     eventTtlSeconds: opts.eventTtl,
     logger: log,
@@ -74,7 +100,7 @@ async function serve(opts: ServeFlags): Promise<void> {
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
     address: `${tls ? 'https' : 'http'}://${opts.bind}:${port}`,
-    dataDir: opts.dataDir,
+    storage: etcd ? `etcd3 ${etcd.servers.join(',')} ${opts.etcdPrefix}` : `sqlite ${opts.dataDir}`,
     revision: api.store.cache.revision,
     authentication: opts.tokenAuthFile ? 'token file' : 'none',
     encryptionAtRest: opts.encryptionProviderConfig ? 'on' : 'off',
@@ -82,14 +108,20 @@ async function serve(opts: ServeFlags): Promise<void> {
   stopOnSignals({ log, stop: () => api.close() });
 }
 
-const program = new Command('peapod-apiserver').description('The Peapod API server: Kubernetes core/v1 over HTTP(S), stored in SQLite');
+const program = new Command('peapod-apiserver').description('The Peapod API server: Kubernetes core/v1 over HTTP(S), stored in SQLite or etcd');
 
 program
   .command('serve', { isDefault: true })
   .description('run the API server (the default command)')
   .option('--port <port>', 'port to listen on (0 picks a free one)', flagValue.port, 6443)
   .option('--bind <address>', 'address to listen on', '127.0.0.1')
-  .option('--data-dir <dir>', 'directory for the database', './data/apiserver')
+  .option('--data-dir <dir>', 'directory for the SQLite database and generated keys', './data/apiserver')
+  .option('--storage-backend <backend>', 'where objects are stored: sqlite (in --data-dir) or etcd3 (--etcd-servers)', parseBackend, 'sqlite')
+  .option('--etcd-servers <urls>', 'comma-separated client URLs of the etcd members (with --storage-backend etcd3)', parseList)
+  .option('--etcd-prefix <prefix>', 'the prefix of every key in etcd', '/registry')
+  .option('--etcd-cafile <file>', 'PEM CA that signed the etcd members\' certificates (https etcd)')
+  .option('--etcd-certfile <file>', 'PEM client certificate presented to etcd')
+  .option('--etcd-keyfile <file>', 'PEM key of --etcd-certfile')
   .option('--allow-privileged <bool>', 'accept pods with privileged containers', flagValue.bool, true)
   .option('--event-ttl <seconds>', 'how long events are kept', flagValue.count, 3600)
   .option('--token-auth-file <file>', 'bearer tokens (CSV: token,user,uid,"group1,group2"); without it there is no authentication')

@@ -6,6 +6,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failureStatus, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
+import { EtcdStore } from './storage/etcd-store';
 import type { Store } from './storage/types';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
@@ -36,6 +37,8 @@ import { reviewRouter } from './auth/reviews';
 export interface ApiServerOptions {
   /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */
   dataDir: string;
+  /** --storage-backend etcd3: the objects in etcd instead of SQLite */
+  etcd?: EtcdOptions;
   allowPrivileged: boolean;
   eventTtlSeconds?: number;
   historyRevisions?: number;
@@ -60,6 +63,15 @@ export interface ApiServerOptions {
   /** --encryption-provider-config: which resources are encrypted in the database, and how */
   encryption?: EncryptionConfig;
   serviceAccounts?: ServiceAccountOptions;
+}
+
+/** Where in etcd the objects are (--etcd-servers, --etcd-prefix and the client TLS files, read). */
+export interface EtcdOptions {
+  servers: string[];
+  prefix?: string;
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** how long a request waits for etcd before it fails with 504 (default 10 s) */
+  requestTimeoutMs?: number;
 }
 
 /** How service account tokens are signed, issued and accepted. */
@@ -147,7 +159,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     observe: (op: string, seconds: number) => metrics.storage.observe({ operation: op }, seconds),
     transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
   };
-  const store: Store = new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db') });
+  const store: Store = opts.etcd
+    ? new EtcdStore({ ...storeOptions, ...opts.etcd, log })
+    : new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db') });
   const serviceAllocator = new ServiceAllocator(
     store,
     parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),

@@ -1,0 +1,501 @@
+import { noop } from 'cockatiel';
+import { Etcd3, IKeyValue, IOptions, IWatchResponse } from 'etcd3';
+import type { KubeObject } from '@peapod/api';
+import type { Logger } from '@peapod/client';
+import {
+  checkPreconditions,
+  CreateOptions,
+  KeyExistsError,
+  KeyNotFoundError,
+  ListOptions,
+  ListResult,
+  Preconditions,
+  StorageUnavailableError,
+  Store,
+  StoreEvent,
+  StoredEntry,
+  StoreWatch,
+  TryUpdate,
+  ValidateDeletion,
+  WatchSink,
+} from './types';
+import { WatchCache } from './watch-cache';
+import type { ValueTransformer } from './encryption';
+
+export interface EtcdStoreOptions {
+  /** client URLs of the etcd members (http:// or https://) */
+  servers: string[];
+  /** where the objects live in etcd's key space (Kubernetes: /registry) */
+  prefix?: string;
+  /** client TLS: the CA that signed the members' certificates, and this client's certificate and key */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  /** how long one request may wait for etcd before it fails (quorum lost, members down) */
+  requestTimeoutMs?: number;
+  /** how many revisions of history compaction keeps */
+  historyRevisions?: number;
+  /** how many recent events the watch cache keeps to start watches from */
+  recentEvents?: number;
+  transformer?: ValueTransformer;
+  observe?: (op: string, seconds: number) => void;
+  log?: Logger;
+}
+
+/** The last write under the prefix, and etcd's current revision. */
+interface Revisions {
+  lastWrite: number;
+  current: number;
+}
+
+const emptyValue = Buffer.alloc(0);
+
+/** What an update or delete decided on the current object. */
+type Decision = { put: KubeObject } | { remove: true } | { unchanged: true };
+
+type Stream = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
+
+/** Objects that expire share a lease granted within this window (as Kubernetes' lease reuse), so that a burst of events does not grant a lease each. */
+const leaseReuseSeconds = 60;
+
+/**
+ * The objects in etcd, as Kubernetes keeps them: each at PREFIX/RESOURCE/NAMESPACE/NAME, its
+ * resourceVersion etcd's mod_revision (one revision for the whole store), every write a
+ * transaction compared on the revision it was decided on (a create on the key not existing),
+ * so that any number of API servers can write at once without losing an update.
+ *
+ * One etcd watch on the prefix feeds the watch cache (shared with the SQLite backend), from
+ * which lists and watches are served. A read is consistent: it asks etcd (a linearizable read,
+ * so it needs a quorum) for the revision of the last write under the prefix, which every write
+ * transaction records on a marker key beside the prefix (PREFIX#revision), and waits until the
+ * cache has caught up to it. So a client reads its own writes whichever API server it asks.
+ * (etcd 3.4's watch progress requests cannot stand in for the marker: they may report a
+ * revision before the events that precede it have been sent.) Objects that etcd removes when
+ * their lease expires do not move the marker: a read may see them a moment longer.
+ *
+ * A request that etcd does not answer within the timeout (no quorum, members down) fails with
+ * StorageUnavailableError; the client reconnects by itself, and the watch resumes from the
+ * last revision it saw (or, when etcd has compacted past it, the cache is loaded again and its
+ * watches end, for their clients to list again).
+ */
+export class EtcdStore implements Store {
+  readonly cache: WatchCache;
+  /** reads and the watch: a read that fails on one member is retried on another */
+  private readonly client: Etcd3;
+  /** writes, never retried by the client: a retried transaction that had in fact committed would apply twice */
+  private readonly writer: Etcd3;
+  private readonly prefix: string;
+  private readonly prefixKey: Buffer;
+  private readonly prefixEnd: Buffer;
+  /** written in every write transaction: its mod_revision is the last write under the prefix */
+  private readonly markerKey: Buffer;
+  private readonly timeoutMs: number;
+  private readonly historyRevisions: number;
+  private readonly observe: (op: string, seconds: number) => void;
+  private readonly log?: Logger;
+  /** leases of the keys that have one: an update keeps its object's lease */
+  private readonly leases = new Map<string, string>();
+  private lease?: { id: string; grantedAt: number; ttl: number };
+  private stream?: Stream;
+  private closed = false;
+  private readonly started: Promise<void>;
+  private revisionInFlight?: Promise<Revisions>;
+  private revisionQueued?: Promise<Revisions>;
+  private compacted = 0;
+
+  constructor(private readonly opts: EtcdStoreOptions) {
+    this.prefix = (opts.prefix ?? '/registry').replace(/\/+$/, '');
+    this.prefixKey = Buffer.from(`${this.prefix}/`);
+    this.prefixEnd = rangeEnd(this.prefixKey);
+    this.markerKey = Buffer.from(`${this.prefix}#revision`);
+    this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.historyRevisions = opts.historyRevisions ?? 100_000;
+    this.observe = opts.observe ?? (() => undefined);
+    this.log = opts.log;
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents });
+    const options: IOptions = {
+      hosts: opts.servers,
+      dialTimeout: this.timeoutMs,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+    };
+    if (opts.tls?.ca) options.credentials = { rootCertificate: opts.tls.ca, privateKey: opts.tls.key, certChain: opts.tls.cert };
+    this.client = new Etcd3(options);
+    this.writer = new Etcd3({ ...options, faultHandling: { global: noop } });
+    this.started = this.start();
+    // A store that never comes up is reported through ready(); this keeps the rejection from being unhandled meanwhile.
+    this.started.catch(() => undefined);
+  }
+
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  /** Loads every object, then watches from the revision they were read at. */
+  private async start(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) return;
+      try {
+        await this.load();
+        return;
+      } catch (err) {
+        this.log?.warn('etcd not reachable yet', { servers: this.opts.servers.join(','), error: (err as Error).message });
+        await sleep(Math.min(5000, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async load(): Promise<void> {
+    const res = await this.call('list', this.client.kv.range({ key: this.prefixKey, range_end: this.prefixEnd }));
+    const rev = Number(res.header.revision);
+    this.leases.clear();
+    const entries = res.kvs.map((kv) => this.decode(kv));
+    this.cache.load(entries, rev);
+    await this.watchFrom(rev);
+  }
+
+  private async watchFrom(rev: number): Promise<void> {
+    const stream = await this.client.watchClient.watch();
+    if (this.closed) {
+      stream.end();
+      return;
+    }
+    this.stream = stream;
+    stream.on('data', (res: IWatchResponse) => {
+      if (this.stream === stream) this.onWatch(res);
+    });
+    const broken = (err?: Error) => {
+      if (this.stream !== stream || this.closed) return;
+      this.stream = undefined;
+      this.log?.warn('etcd watch broken: resuming', { revision: this.cache.revision, error: err?.message });
+      void this.resume();
+    };
+    stream.on('error', broken);
+    stream.on('end', () => broken());
+    stream.write({ create_request: { key: this.prefixKey, range_end: this.prefixEnd, start_revision: String(rev + 1) } });
+  }
+
+  /** After the watch broke: from where it left off, or all over again if etcd no longer has that history. */
+  private async resume(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.watchFrom(this.cache.revision);
+        return;
+      } catch {
+        await sleep(Math.min(2000, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  private onWatch(res: IWatchResponse): void {
+    if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) {
+      // etcd compacted past what this cache has seen: start again from a fresh list.
+      this.log?.warn('etcd watch fell behind compaction: reloading', { revision: this.cache.revision, compacted: res.compact_revision });
+      this.stream?.end();
+      this.stream = undefined;
+      void this.start();
+      return;
+    }
+    for (const ev of res.events) {
+      const key = ev.kv.key.toString().slice(this.prefix.length);
+      const rev = Number(ev.kv.mod_revision);
+      if (rev <= this.cache.revision) continue;
+      const prev = this.cache.get(key);
+      if (ev.type === 'Delete') {
+        this.leases.delete(key);
+        if (!prev) continue;
+        const object = JSON.parse(prev.json) as KubeObject;
+        object.metadata.resourceVersion = String(rev);
+        this.cache.apply({ type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: prev.object });
+        continue;
+      }
+      const entry = this.decode(ev.kv, key);
+      const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev?.object };
+      this.cache.apply(event);
+    }
+  }
+
+  /** A key-value from etcd as a stored entry: its value read through the transformer, its resourceVersion the mod_revision. */
+  private decode(kv: IKeyValue, key = kv.key.toString().slice(this.prefix.length)): StoredEntry {
+    const rev = Number(kv.mod_revision);
+    const json = this.opts.transformer ? this.opts.transformer.fromStorage(key, kv.value).json : kv.value.toString('utf8');
+    const object = JSON.parse(json) as KubeObject;
+    object.metadata.resourceVersion = String(rev);
+    if (kv.lease && kv.lease !== '0') this.leases.set(key, kv.lease);
+    return { key, rev, object, json: JSON.stringify(object) };
+  }
+
+  /** What etcd keeps for an object: its JSON without the resourceVersion (which is the key's revision), through the transformer. */
+  private encode(key: string, object: KubeObject): Buffer {
+    const rv = object.metadata.resourceVersion;
+    delete object.metadata.resourceVersion;
+    const json = JSON.stringify(object);
+    object.metadata.resourceVersion = rv;
+    const stored = this.opts.transformer ? this.opts.transformer.toStorage(key, json) : json;
+    return typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored;
+  }
+
+  private etcdKey(key: string): Buffer {
+    return Buffer.from(this.prefix + key);
+  }
+
+  /** An etcd call with the request timeout: what does not answer in time (or at all) is StorageUnavailableError. */
+  private async call<T>(op: string, request: Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StorageUnavailableError(`etcd did not answer within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([request, timeout]);
+    } catch (err) {
+      if (err instanceof StorageUnavailableError) throw err;
+      throw new StorageUnavailableError(`etcd: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+      this.observe(op, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  }
+
+  /**
+   * The revision of the last write under the prefix and etcd's current one, read with a
+   * quorum. Concurrent callers share a read, but only one that started after they asked (so
+   * each sees every write acknowledged before it asked).
+   */
+  private revisions(): Promise<Revisions> {
+    if (!this.revisionInFlight) {
+      const read = this.call('revision', this.client.kv.range({ key: this.markerKey })).then((res) => ({
+        lastWrite: Number(res.kvs[0]?.mod_revision ?? 0),
+        current: Number(res.header.revision),
+      }));
+      this.revisionInFlight = read;
+      const clear = () => {
+        if (this.revisionInFlight === read) this.revisionInFlight = undefined;
+      };
+      read.then(clear, clear);
+      return read;
+    }
+    if (!this.revisionQueued) {
+      const queued = this.revisionInFlight
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .then(() => {
+          this.revisionQueued = undefined;
+          return this.revisions();
+        });
+      this.revisionQueued = queued;
+    }
+    return this.revisionQueued;
+  }
+
+  /** Waits until the cache holds every change up to rev (they are on their way through the watch). */
+  private async caughtUp(rev: number): Promise<void> {
+    if (this.cache.revision >= rev) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.cache.waitFor(rev),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StorageUnavailableError(`the watch cache did not reach revision ${rev} within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A consistent read: the cache once it has every write made before the read began. */
+  private async consistent(): Promise<void> {
+    await this.started;
+    await this.caughtUp((await this.revisions()).lastWrite);
+  }
+
+  async get(key: string): Promise<StoredEntry | undefined> {
+    await this.consistent();
+    return this.cache.get(key);
+  }
+
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    await this.consistent();
+    return this.cache.list(prefix, opts);
+  }
+
+  async count(prefix: string): Promise<number> {
+    await this.consistent();
+    return this.cache.count(prefix);
+  }
+
+  /** The object at key as etcd holds it now. */
+  private async read(key: string): Promise<StoredEntry | undefined> {
+    const res = await this.call('get', this.client.kv.range({ key: this.etcdKey(key) }));
+    return res.kvs.length ? this.decode(res.kvs[0], key) : undefined;
+  }
+
+  /** A lease for an object that expires in ttl seconds (shared with others granted in the last minute). */
+  private async leaseFor(ttl: number): Promise<string> {
+    const now = Date.now();
+    const l = this.lease;
+    if (l && l.ttl === ttl && now - l.grantedAt < leaseReuseSeconds * 1000) return l.id;
+    const res = await this.call('lease', this.writer.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds }));
+    this.lease = { id: res.ID, grantedAt: now, ttl };
+    return res.ID;
+  }
+
+  async create(key: string, object: KubeObject, opts: CreateOptions = {}): Promise<StoredEntry> {
+    const k = this.etcdKey(key);
+    const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
+    delete object.metadata.resourceVersion;
+    const value = this.encode(key, object);
+    const res = await this.call(
+      'added',
+      this.writer.kv.txn({
+        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key: k, value, lease } }, this.mark()],
+      }),
+    );
+    if (!res.succeeded) throw new KeyExistsError(key);
+    if (lease) this.leases.set(key, lease);
+    return this.written(key, object, Number(res.header.revision));
+  }
+
+  /** The put of the marker key that every write transaction carries. */
+  private mark(): { request_put: { key: Buffer; value: Buffer } } {
+    return { request_put: { key: this.markerKey, value: emptyValue } };
+  }
+
+  private written(key: string, object: KubeObject, rev: number): StoredEntry {
+    object.metadata.resourceVersion = String(rev);
+    return { key, rev, object, json: JSON.stringify(object) };
+  }
+
+  async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry> {
+    return this.optimistic(key, async (current) => {
+      checkPreconditions(key, current, preconditions);
+      const next = await tryUpdate(current.object);
+      next.metadata.resourceVersion = current.object.metadata.resourceVersion;
+      return JSON.stringify(next) === current.json ? { unchanged: true } : { put: next };
+    });
+  }
+
+  async delete(key: string, preconditions: Preconditions = {}, validateDeletion?: ValidateDeletion): Promise<StoredEntry> {
+    return this.optimistic(key, async (current) => {
+      checkPreconditions(key, current, preconditions);
+      await validateDeletion?.(current.object);
+      return { remove: true };
+    });
+  }
+
+  /**
+   * The optimistic loop of an update or delete: decide on the object (first the cached one, as
+   * Kubernetes' cachedExistingObject), write compared on the revision decided on, and after a
+   * conflict, or a refusal or no-op decided on a cached guess, decide again on what etcd holds.
+   */
+  private async optimistic(key: string, decide: (current: StoredEntry) => Promise<Decision>): Promise<StoredEntry> {
+    let current = this.cache.get(key);
+    let fresh = false;
+    if (!current) {
+      current = await this.read(key);
+      fresh = true;
+    }
+    for (;;) {
+      if (!current) throw new KeyNotFoundError(key);
+      let decision: Decision;
+      try {
+        decision = await decide(current);
+      } catch (err) {
+        if (fresh) throw err;
+        current = await this.read(key);
+        fresh = true;
+        continue;
+      }
+      if ('unchanged' in decision) {
+        if (fresh) return current;
+        current = await this.read(key);
+        fresh = true;
+        continue;
+      }
+      const k = this.etcdKey(key);
+      const write = 'put' in decision ? { request_put: { key: k, value: this.encode(key, decision.put), lease: this.leases.get(key) } } : { request_delete_range: { key: k } };
+      const res = await this.call(
+        'put' in decision ? 'modified' : 'deleted',
+        this.writer.kv.txn({
+          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.rev }],
+          success: [write, this.mark()],
+          failure: [{ request_range: { key: k } }],
+        }),
+      );
+      if (res.succeeded) {
+        const object = 'put' in decision ? decision.put : (JSON.parse(current.json) as KubeObject);
+        return this.written(key, object, Number(res.header.revision));
+      }
+      const kvs = res.responses[0]?.response_range?.kvs ?? [];
+      current = kvs.length ? this.decode(kvs[0], key) : undefined;
+      fresh = true;
+    }
+  }
+
+  async watch(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
+    await this.started;
+    if (fromRev > this.cache.revision) {
+      // A revision this server has not reached yet (a list from another API server): wait for
+      // the writes up to it. Past the last write under the prefix nothing is left to wait for.
+      const { lastWrite, current } = await this.revisions();
+      if (fromRev > current) throw new StorageUnavailableError(`Too large resource version: ${fromRev}, current: ${current}`);
+      await this.caughtUp(Math.min(fromRev, lastWrite));
+    }
+    // Only what comes after fromRev, though the cache may still be short of it.
+    return this.cache.watch(prefix, fromRev, {
+      ...sink,
+      send: (e) => {
+        if (e.rev > fromRev) sink.send(e);
+      },
+    });
+  }
+
+  async listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }> {
+    await this.consistent();
+    const list = this.cache.list(prefix, { filter });
+    return { list, watch: this.cache.watch(prefix, list.rev, sink) };
+  }
+
+  /**
+   * Compacts etcd's history to the window (every API server may do it: compacting to a
+   * revision already compacted is refused by etcd and ignored here).
+   */
+  async compact(): Promise<number> {
+    const upTo = this.cache.revision - this.historyRevisions;
+    if (upTo <= this.compacted) return 0;
+    try {
+      await this.call('compact', this.writer.kv.compact({ revision: upTo }));
+    } catch (err) {
+      if (!/compacted/.test((err as Error).message)) throw err;
+    }
+    const removed = upTo - this.compacted;
+    this.compacted = upTo;
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cache.close();
+    this.stream?.end();
+    this.stream = undefined;
+    this.client.close();
+    this.writer.close();
+  }
+}
+
+/** The end of the range of keys that start with prefix (the prefix with its last byte incremented). */
+function rangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
