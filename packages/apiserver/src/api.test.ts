@@ -1,11 +1,12 @@
 import { createApiServer, ApiServer } from './server';
+import { testStorage } from './testing/storage';
 import { call, podManifest } from './testing/http';
 
 let api: ApiServer;
 let base: string;
 
 beforeEach(async () => {
-  api = createApiServer({ dataDir: ':memory:', allowPrivileged: false, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+  api = createApiServer({ dataDir: ':memory:', ...testStorage(), allowPrivileged: false, logger: { info() {}, warn() {}, error() {}, debug() {} } });
   base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
 });
 afterEach(() => api.close());

@@ -1,4 +1,5 @@
 import { createApiServer, ApiServer } from './server';
+import { testStorage } from './testing/storage';
 import { call, podManifest } from './testing/http';
 import { watchHttp, watchWs, Collected } from './testing/watch';
 
@@ -7,7 +8,7 @@ let base: string;
 const open: Collected[] = [];
 
 beforeEach(async () => {
-  api = createApiServer({ dataDir: ':memory:', allowPrivileged: true, historyRevisions: 50, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+  api = createApiServer({ dataDir: ':memory:', ...testStorage(), allowPrivileged: true, historyRevisions: 50, logger: { info() {}, warn() {}, error() {}, debug() {} } });
   base = `http://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
 });
 afterEach(async () => {
@@ -109,7 +110,7 @@ test('watch events as Tables for kubectl get -w', async () => {
 });
 
 test('a watcher that stops reading is dropped once its backlog passes the limit', async () => {
-  const small = createApiServer({ dataDir: ':memory:', allowPrivileged: true, maxWatchBacklogBytes: 64 * 1024, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+  const small = createApiServer({ dataDir: ':memory:', ...testStorage(), allowPrivileged: true, maxWatchBacklogBytes: 64 * 1024, logger: { info() {}, warn() {}, error() {}, debug() {} } });
   const port = await small.listen(0, '127.0.0.1');
   try {
     const net = await import('net');

@@ -1,0 +1,109 @@
+// The etcd backend on the etcd jest project's cluster: its key layout, transactions,
+// consistency between two stores, compaction, leases and encryption at rest.
+import crypto from 'crypto';
+import { Etcd3 } from 'etcd3';
+import type { KubeObject } from '@peapod/api';
+import { EtcdStore } from './etcd-store';
+import { encryptionTransformer, parseEncryptionConfig } from './encryption';
+import { KeyExistsError, RevisionCompactedError, RevisionConflictError, StoreEvent } from './types';
+
+const endpoints = (process.env.PEAPOD_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
+const maybe = endpoints.length ? describe : describe.skip;
+
+function pod(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } };
+}
+
+maybe('EtcdStore', () => {
+  let prefix: string;
+  let raw: Etcd3;
+  const stores: EtcdStore[] = [];
+  const open = async (opts: Partial<ConstructorParameters<typeof EtcdStore>[0]> = {}) => {
+    const s = new EtcdStore({ servers: endpoints, prefix, requestTimeoutMs: 5000, ...opts });
+    stores.push(s);
+    await s.ready();
+    return s;
+  };
+
+  beforeEach(() => {
+    prefix = `/peapod-store-test/${crypto.randomUUID()}`;
+    raw = new Etcd3({ hosts: endpoints });
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    raw.close();
+  });
+
+  test('keys under the prefix; the resourceVersion is the mod_revision; creates and stale updates are refused', async () => {
+    const store = await open();
+    const a = await store.create('/pods/default/a', pod('a'));
+    const kv = (await raw.get(`${prefix}/pods/default/a`).exec()).kvs[0];
+    expect(Number(kv.mod_revision)).toBe(a.rev);
+    expect(JSON.parse(kv.value.toString()).metadata.resourceVersion).toBeUndefined();
+    expect(a.object.metadata.resourceVersion).toBe(String(a.rev));
+    await expect(store.create('/pods/default/a', pod('a'))).rejects.toThrow(KeyExistsError);
+    await expect(store.guaranteedUpdate('/pods/default/a', { resourceVersion: a.rev - 1 }, (o) => o)).rejects.toThrow(RevisionConflictError);
+    const same = await store.guaranteedUpdate('/pods/default/a', {}, (o) => JSON.parse(JSON.stringify(o)));
+    expect(same.rev).toBe(a.rev);
+    const gone = await store.delete('/pods/default/a');
+    expect(gone.rev).toBeGreaterThan(a.rev);
+    expect(await store.get('/pods/default/a')).toBeUndefined();
+  });
+
+  test('an update decided on a stale copy is decided again on what etcd holds', async () => {
+    const [one, two] = [await open(), await open()];
+    await one.create('/pods/default/c', { ...pod('c'), metadata: { name: 'c', namespace: 'default', labels: { n: '0' } } });
+    const bump = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, labels: { n: String(Number(o.metadata.labels!.n) + 1) } } });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).guaranteedUpdate('/pods/default/c', {}, bump)));
+    expect((await two.get('/pods/default/c'))!.object.metadata.labels).toEqual({ n: '20' });
+    expect((await one.get('/pods/default/c'))!.object.metadata.labels).toEqual({ n: '20' });
+  });
+
+  test('a read through one store sees what the other wrote, and a watch from a list revision sees every later change once', async () => {
+    const [one, two] = [await open(), await open()];
+    const { list } = await two.listAndWatch('/pods/', undefined, { send: () => undefined });
+    const seen: StoreEvent[] = [];
+    await two.watch('/pods/', list.rev, { send: (e) => seen.push(e) });
+    for (let i = 0; i < 5; i++) {
+      await one.create(`/pods/default/p${i}`, pod(`p${i}`));
+      expect(await two.get(`/pods/default/p${i}`)).toBeDefined();
+    }
+    await one.delete('/pods/default/p0');
+    expect(await two.get('/pods/default/p0')).toBeUndefined();
+    expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED p0', 'ADDED p1', 'ADDED p2', 'ADDED p3', 'ADDED p4', 'DELETED p0']);
+    expect(seen.map((e) => e.rev)).toEqual([...seen.map((e) => e.rev)].sort((x, y) => x - y));
+  });
+
+  test('a watch from before the kept history gets RevisionCompactedError; compaction reaches etcd', async () => {
+    const store = await open({ historyRevisions: 2, recentEvents: 2 });
+    const first = await store.create('/pods/default/x0', pod('x0'));
+    for (let i = 1; i < 2000; i++) await store.create(`/pods/default/x${i}`, pod(`x${i}`));
+    expect(await store.compact()).toBeGreaterThan(0);
+    await expect(store.watch('/pods/', first.rev, { send: () => undefined })).rejects.toThrow(RevisionCompactedError);
+    await expect(raw.get(`${prefix}/pods/default/x0`).revision(first.rev).exec()).rejects.toThrow(/compacted/);
+  }, 120_000);
+
+  test('objects created with a TTL get an etcd lease', async () => {
+    const store = await open();
+    await store.create('/events/default/e', { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e', namespace: 'default' } }, { ttlSeconds: 30 });
+    const kv = (await raw.get(`${prefix}/events/default/e`).exec()).kvs[0];
+    expect(kv.lease).not.toBe('0');
+    await store.guaranteedUpdate('/events/default/e', {}, (o) => ({ ...o, metadata: { ...o.metadata, labels: { seen: '2' } } }));
+    expect((await raw.get(`${prefix}/events/default/e`).exec()).kvs[0].lease).toBe(kv.lease);
+  });
+
+  test('with encryption at rest etcd holds no Secret value in clear', async () => {
+    const key = crypto.randomBytes(32).toString('base64');
+    const config = parseEncryptionConfig(
+      JSON.stringify({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources: [{ resources: ['secrets'], providers: [{ aesgcm: { keys: [{ name: 'k1', secret: key }] } }] }] }),
+      'test',
+    );
+    const store = await open({ transformer: encryptionTransformer(config) });
+    await store.create('/secrets/default/s', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' }, data: { token: 'c2VjcmV0LXZhbHVl' } } as KubeObject);
+    const value = (await raw.get(`${prefix}/secrets/default/s`).exec()).kvs[0].value;
+    expect(value.subarray(0, 'k8s:enc:aesgcm:v1:k1:'.length).toString()).toBe('k8s:enc:aesgcm:v1:k1:');
+    expect(value.includes(Buffer.from('c2VjcmV0LXZhbHVl'))).toBe(false);
+    const other = await open({ transformer: encryptionTransformer(config) });
+    expect(((await other.get('/secrets/default/s'))!.object as KubeObject & { data: Record<string, string> }).data.token).toBe('c2VjcmV0LXZhbHVl');
+  });
+});

@@ -1,0 +1,126 @@
+import { ChildProcess, spawn } from 'child_process';
+import fs from 'fs';
+import http from 'http';
+import os from 'os';
+import path from 'path';
+import { freePort, removeDir } from '@peapod/client/testing';
+
+export const etcdBinary = process.env.PEAPOD_ETCD ?? '/usr/bin/etcd';
+
+export function hasEtcd(): boolean {
+  return fs.existsSync(etcdBinary);
+}
+
+interface Member {
+  name: string;
+  clientUrl: string;
+  peerUrl: string;
+  dataDir: string;
+  process?: ChildProcess;
+}
+
+export interface EtcdCluster {
+  /** client URLs, one per member */
+  endpoints: string[];
+  /** SIGKILLs member i (its data stays, to be restarted) */
+  kill(i: number): Promise<void>;
+  /** starts member i again on its data */
+  restart(i: number): Promise<void>;
+  /** kills every member and removes the data */
+  stop(): Promise<void>;
+}
+
+/**
+ * An etcd cluster of `members` members on free loopback ports, in a temporary directory,
+ * answering once each member reports healthy. Its processes are killed and its directory
+ * removed by stop(), and killed if the test process exits without calling it.
+ */
+export async function startEtcdCluster(members = 3): Promise<EtcdCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-etcd-'));
+  const list: Member[] = [];
+  for (let i = 0; i < members; i++) {
+    list.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dataDir: path.join(dir, `m${i}`) });
+  }
+  const initialCluster = list.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const killAll = () => {
+    for (const m of list) m.process?.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+
+  const launch = (m: Member) => {
+    const child = spawn(
+      etcdBinary,
+      [
+        '--name', m.name,
+        '--data-dir', m.dataDir,
+        '--listen-client-urls', m.clientUrl,
+        '--advertise-client-urls', m.clientUrl,
+        '--listen-peer-urls', m.peerUrl,
+        '--initial-advertise-peer-urls', m.peerUrl,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', path.basename(dir),
+        '--logger', 'zap',
+        '--log-level', 'error',
+        // Tolerant of a loaded test machine: a slow heartbeat must not start an election.
+        '--heartbeat-interval', '200',
+        '--election-timeout', '2000',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.resume();
+    m.process = child;
+  };
+  const healthy = (m: Member, timeoutMs: number) => waitHealthy(m.clientUrl, timeoutMs);
+
+  const cluster: EtcdCluster = {
+    endpoints: list.map((m) => m.clientUrl),
+    async kill(i) {
+      const child = list[i].process;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+      list[i].process = undefined;
+    },
+    async restart(i) {
+      launch(list[i]);
+    },
+    async stop() {
+      process.removeListener('exit', killAll);
+      await Promise.all(list.map((_, i) => cluster.kill(i)));
+      removeDir(dir);
+    },
+  };
+  try {
+    for (const m of list) launch(m);
+    await Promise.all(list.map((m) => healthy(m, 60_000)));
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+/** Resolves once the member at url answers /health with health true. */
+export async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await isHealthy(url)) return;
+    if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function isHealthy(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(`${url}/health`, { timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
+      res.on('error', () => resolve(false));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
