@@ -249,6 +249,11 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     res.flushHeaders();
     req.socket.setNoDelay(true);
     metrics.watchers.inc({ resource: path.resource.name });
+    // The client may go while the watch is being registered (a wait for etcd): it ends once registered.
+    let closed = false;
+    res.on('close', () => {
+      closed = true;
+    });
     const end = await runWatch(
       registry,
       watchReq,
@@ -265,7 +270,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         onEnd: () => metrics.watchers.dec({ resource: path.resource.name }),
       },
     );
-    if (res.destroyed) end();
+    if (closed) end();
     else res.on('close', end);
   }
 

@@ -229,9 +229,14 @@ export class Registry {
     obj.metadata.namespace = namespace;
   }
 
-  /** Content may be created only in a namespace that exists and is not being deleted (NamespaceLifecycle). */
+  /**
+   * Content may be created only in a namespace that exists and is not being deleted
+   * (NamespaceLifecycle). As Kubernetes' admission plugin: the namespace as this server last
+   * heard of it, and read from storage only when it has not heard of it.
+   */
   private async requireNamespace(s: Strategy, namespace: string, name: string): Promise<void> {
-    const ns = await this.store.get(`/namespaces/${namespace}`);
+    const key = `/namespaces/${namespace}`;
+    const ns = this.store.cache.get(key) ?? (await this.store.get(key));
     if (!ns) throw notFound('namespaces', namespace);
     if (ns.object.metadata.deletionTimestamp) {
       throw forbidden(s.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
@@ -266,8 +271,8 @@ export class Registry {
     else delete meta.generation;
     fields?.(undefined, obj);
     const key = this.key(s.resource, namespace, meta.name!);
-    // A taken name reserves nothing.
-    if (await this.store.get(key)) throw alreadyExists(s.resource, meta.name!);
+    // A taken name reserves nothing (storage refuses the create itself, but only after the reservation).
+    if (s.beginWrite && (await this.store.get(key))) throw alreadyExists(s.resource, meta.name!);
     const finish = await s.beginWrite?.(obj, undefined, dryRun);
     let entry: StoredEntry;
     try {

@@ -206,7 +206,14 @@ export class EtcdStore implements Store {
         this.cache.apply({ type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: prev.object });
         continue;
       }
-      const entry = this.decode(ev.kv, key);
+      let entry: StoredEntry;
+      try {
+        entry = this.decode(ev.kv, key);
+      } catch (err) {
+        // Not ours to read (written by hand, or with a key this server lacks): skipped, not fatal.
+        this.log?.error('unreadable value in etcd', { key, revision: rev, error: (err as Error).message });
+        continue;
+      }
       const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev?.object };
       this.cache.apply(event);
     }
