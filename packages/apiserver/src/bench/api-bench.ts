@@ -8,7 +8,9 @@ import type { RunningProcess } from '@peapod/client/testing';
 import { bootstrapCluster } from '../pki/bootstrap';
 import http from 'http';
 import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
+import { Etcd3 } from 'etcd3';
 import { cpuSeconds, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
+import { hasEtcd, startEtcdCluster } from './etcd-cluster';
 
 function podObject(name: string, nodeName?: string): Record<string, unknown> {
   return {
@@ -43,6 +45,23 @@ async function createMany(port: number, pathName: string, prefix: string, total:
     const r = protobuf ? await send(port, 'POST', pathName, encodeObject(podObject(name)), protobufHeaders) : await send(port, 'POST', pathName, podBody(name), {}, secure);
     if (r.status !== 201) throw new Error(`create answered ${r.status}: ${r.body.slice(0, 200)}`);
   });
+}
+
+/** Create-if-absent transactions of pods' JSON straight into etcd from Node: what one create costs etcd and the client. */
+async function rawEtcdCreates(endpoints: string[], prefix: string, total: number, concurrency: number) {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    return await runConcurrent(total, concurrency, async (i) => {
+      const key = Buffer.from(`/raw/pods/default/${prefix}-${i}`);
+      const res = await client.kv.txn({
+        compare: [{ key, target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: [{ request_put: { key, value: Buffer.from(podBody(`${prefix}-${i}`)) } }],
+      });
+      if (!res.succeeded) throw new Error(`raw create of ${key.toString()} found it there`);
+    });
+  } finally {
+    client.close();
+  }
 }
 
 async function timeList(port: number, pathName: string, runs: number): Promise<number> {
@@ -349,9 +368,60 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
       ratio: nodeP99 / nodeP99Base,
       goal: 'p99 < 50 ms',
     });
+    if (hasEtcd()) figures.push(...(await etcdFigures(dir, procs, creates, watchers, rate, fanOurs.delays, log)));
     return figures;
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGKILL')));
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The etcd backend on a three-member cluster on this machine: pod creates through the API
+ * server beside raw create transactions from Node (in alternating rounds), and the watch
+ * fan-out beside the SQLite backend's.
+ */
+async function etcdFigures(dir: string, procs: RunningProcess[], creates: number, watchers: number, rate: number, sqliteDelays: number[], log: (line: string) => void): Promise<BenchFigure[]> {
+  log('pod creates on the etcd backend (three members), beside raw etcd create transactions from Node');
+  const cluster = await startEtcdCluster(3);
+  try {
+    const api = await startApiServer({
+      dataDir: path.join(dir, 'etcd'),
+      args: ['--storage-backend', 'etcd3', '--etcd-servers', cluster.endpoints.join(','), '--max-watches-per-client', String(watchers + 10)],
+    });
+    procs.push(api);
+    const podsPath = '/api/v1/namespaces/default/pods';
+    await createMany(api.port, podsPath, 'warm', 300, 32);
+    await rawEtcdCreates(cluster.endpoints, 'warm', 300, 32);
+    let apiSeconds = 0;
+    let rawSeconds = 0;
+    const rounds = 4;
+    const slice = Math.ceil(creates / 2 / rounds);
+    for (let round = 0; round < rounds; round++) {
+      apiSeconds += (await createMany(api.port, podsPath, `e${round}`, slice, 32)).seconds;
+      rawSeconds += (await rawEtcdCreates(cluster.endpoints, `r${round}`, slice, 32)).seconds;
+    }
+    const apiRate = (rounds * slice) / apiSeconds;
+    const rawRate = (rounds * slice) / rawSeconds;
+    const figures: BenchFigure[] = [
+      { name: 'pod create throughput on etcd (3 members), concurrency 32', value: apiRate, unit: 'creates/s', baseline: rawRate, baselineName: 'raw etcd create transactions from Node', ratio: apiRate / rawRate, goal: 'ratio >= 0.5' },
+    ];
+    log(`watch fan-out on etcd: ${watchers} watchers, ${rate} writes/s`);
+    const rv = JSON.parse((await send(api.port, 'GET', `${podsPath}?limit=1`)).body).metadata.resourceVersion as string;
+    const fan = await fanOut(api.port, { watchers, watchPath: () => `${podsPath}?watch=true&resourceVersion=${rv}`, writePath: podsPath, body: (name) => podBody(name), receivers: watchers }, 'w', rate, 5);
+    const p99 = percentile(fan.delays, 99);
+    const sqliteP99 = percentile(sqliteDelays, 99);
+    figures.push({
+      name: `watch delay p99 on etcd, ${watchers} watchers at ${fan.achievedRate.toFixed(0)} writes/s (${fan.missing} events missing)`,
+      value: p99,
+      unit: 'ms',
+      baseline: sqliteP99,
+      baselineName: 'the same on SQLite',
+      ratio: p99 / sqliteP99,
+      goal: 'p99 < 50 ms',
+    });
+    return figures;
+  } finally {
+    await cluster.stop();
   }
 }
