@@ -49,9 +49,11 @@ const typeNames = ['ADDED', 'MODIFIED', 'DELETED'] as const;
  * compaction keeps the log row each `current` row points at (so large values never sit in
  * `current`'s B-tree, whose overflow pages and splits cost a write more than the log does).
  *
- * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write,
- * its notification to watchers, and a watch's history-then-live registration can never
- * interleave: that is what makes "every change after N, in order, exactly once" hold.
+ * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write and
+ * its hand-over to the watch cache, or a list and a watch's registration, can never
+ * interleave: that is what makes "every change after N, in order, exactly once" hold. The
+ * interface is asynchronous all the same (for etcd's sake); only an asynchronous tryUpdate
+ * lets another write in between its read and its write, and then it is checked again.
  *
  * With a transformer (encryption at rest) every value passes through it on its way to and
  * from SQLite, and only there: memory holds objects in clear. A value read back through a
@@ -166,10 +168,6 @@ export class SqliteStore implements Store {
     if (this.transformer) return this.transformer.fromStorage(key, value);
     if (typeof value !== 'string') throw new Error(`${key} is stored encrypted: start the API server with the --encryption-provider-config that wrote it`);
     return { json: value, stale: false };
-  }
-
-  get revision(): number {
-    return this.cache.revision;
   }
 
   get compactedRevision(): number {

@@ -135,7 +135,7 @@ export class WatchCache implements CachedObjects {
   }
 
   /** The oldest revision a watch may start from. */
-  get oldestRevision(): number {
+  private get oldestRevision(): number {
     return this.recent.length ? this.recent[0].rev - 1 : this.rev;
   }
 
