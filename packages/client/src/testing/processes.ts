@@ -162,7 +162,7 @@ export interface ApiServerOptions extends Omit<SpawnOptions, 'output'> {
 }
 
 /** The address line the server logs once it listens, with or without TLS. */
-const addressLine = /"address":"(https?:\/\/127\.0\.0\.1:(\d+))"/;
+const addressLine = /"address":"(https?:\/\/\d+\.\d+\.\d+\.\d+:(\d+))"/;
 
 /** Starts peapod-apiserver on loopback and waits until it listens. */
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<RunningApiServer> {
