@@ -61,6 +61,16 @@ withKubectl('kubectl create, get and describe the four kinds', () => {
     expect(groups).toEqual({ ServiceAccount: '', User: 'rbac.authorization.k8s.io', Group: 'rbac.authorization.k8s.io' });
   });
 
+  test('server-side apply, explain and watch', async () => {
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'applied', namespace: 'team' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }] };
+    expect(await kubectl(admin, ['apply', '--server-side', '-f', '-'], JSON.stringify(role))).toMatchObject({ code: 0, stdout: 'role.rbac.authorization.k8s.io/applied serverside-applied\n' });
+    const explained = await kubectl(admin, ['explain', 'clusterrole.aggregationRule']);
+    expect(explained.stdout).toContain('clusterRoleSelectors');
+    const watched = await req(admin, 'GET', `${rbac}/namespaces/team/roles?watch=1&timeoutSeconds=1`);
+    const events = watched.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e: { type: string; object: { metadata: { name: string } } }) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED applied', 'ADDED pod-reader']);
+  });
+
   test('a roleRef cannot change; bad rules and subjects are 422', async () => {
     const patched = await req(admin, 'PATCH', `${rbac}/namespaces/team/rolebindings/readers`, { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' } });
     expect(patched.status).toBe(422);

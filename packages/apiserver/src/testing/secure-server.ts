@@ -16,6 +16,8 @@ export type Caller = string | { token: string } | undefined;
 
 export interface Reply {
   status: number;
+  /** the body as it came */
+  text: string;
   // Test code reads decoded JSON freely.
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -26,8 +28,8 @@ export interface SecureServer {
   /** the token of each user of the token file */
   tokens: Record<string, string>;
   req(as: Caller, method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
-  /** The real kubectl, asynchronously (the server runs in this process). */
-  kubectl(as: Caller, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** The real kubectl, asynchronously (the server runs in this process), with `input` on its stdin. */
+  kubectl(as: Caller, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 export interface SecureServerOptions {
@@ -35,6 +37,15 @@ export interface SecureServerOptions {
   nodes?: string[];
   /** more users of the token file: name and groups */
   users?: { name: string; groups: string[] }[];
+}
+
+/** One JSON document decoded; anything else (a watch's events, plain text) as it is. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** 'bogus' is a token nobody has. */
@@ -84,14 +95,14 @@ export function secureServerPerFile(opts: SecureServerOptions = {}): SecureServe
       const r = https.request(t.base + p, { method, headers, ca }, (res) => {
         let text = '';
         res.on('data', (d) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, body: parsed(text) }));
       });
       r.on('error', reject);
       r.end(body === undefined ? undefined : JSON.stringify(body));
     });
   };
 
-  t.kubectl = (as, args) => {
+  t.kubectl = (as, args, input) => {
     const home = fs.mkdtempSync(path.join(dir, 'home-'));
     const token = tokenOf(t, as);
     const auth = token ? ['--token', token] : [];
@@ -101,7 +112,7 @@ export function secureServerPerFile(opts: SecureServerOptions = {}): SecureServe
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
       // Without a token kubectl would wait on an open stdin for a user name.
-      child.stdin?.end();
+      child.stdin?.end(input);
     });
   };
   return t;
