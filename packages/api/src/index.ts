@@ -32,3 +32,4 @@ export * from './schema-descriptions';
 export * from './field-sets';
 export * from './time';
 export * from './streams';
+export * from './rbac';

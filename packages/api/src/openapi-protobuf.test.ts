@@ -2,7 +2,7 @@ import { openapiV2, openapiV3 } from './openapi';
 import { openapiV2Protobuf } from './openapi-protobuf';
 import { typeNamed } from './protobuf/messages';
 import { definitions } from './schemas';
-import { authenticationDescriptions, autoscalingDescriptions, coordinationDescriptions, coreDescriptions, discoveryDescriptions, metaDescriptions } from './schema-descriptions';
+import { authenticationDescriptions, autoscalingDescriptions, coordinationDescriptions, coreDescriptions, discoveryDescriptions, metaDescriptions, rbacDescriptions } from './schema-descriptions';
 
 type Json = Record<string, any>; // decoded protobuf messages and documents, walked by the assertions
 
@@ -61,6 +61,7 @@ describe('field descriptions (kubectl explain)', () => {
     ['io.k8s.api.coordination.v1.', coordinationDescriptions],
     ['io.k8s.api.discovery.v1.', discoveryDescriptions],
     ['io.k8s.api.authentication.v1.', authenticationDescriptions],
+    ['io.k8s.api.rbac.v1.', rbacDescriptions],
   ];
 
   test('describe only types and fields that exist', () => {

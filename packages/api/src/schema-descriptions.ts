@@ -39,6 +39,17 @@ export const metaDescriptions: Descriptions = {
     continue: 'Set when the list was cut short by limit: send it as the continue parameter to get the next page.',
     remainingItemCount: 'How many objects were left out by limit, when known.',
   },
+  LabelSelector: {
+    '': 'A label query: every requirement must hold; an empty selector matches everything.',
+    matchLabels: 'Labels that must have exactly these values.',
+    matchExpressions: 'Requirements on labels by key, operator and values.',
+  },
+  LabelSelectorRequirement: {
+    '': 'A requirement on one label.',
+    key: 'The label key.',
+    operator: 'In, NotIn, Exists or DoesNotExist.',
+    values: 'The values for In and NotIn; empty for Exists and DoesNotExist.',
+  },
   OwnerReference: {
     '': 'A reference to an owning object, in the same namespace as the owned one.',
     apiVersion: "The owner's API version.",
@@ -545,4 +556,56 @@ export const policyDescriptions: Descriptions = {
     metadata: 'The pod to evict: its name and namespace.',
     deleteOptions: 'How the pod is deleted: grace period, preconditions, dryRun.',
   },
+};
+
+export const rbacDescriptions: Descriptions = {
+  PolicyRule: {
+    '': 'Actions allowed on resources or on non-resource URLs.',
+    verbs: 'The verbs allowed (get, list, watch, create, update, patch, delete, deletecollection, and others such as bind, escalate, impersonate); "*" is every verb.',
+    apiGroups: 'The API groups of the resources ("" for the core group); "*" is every group.',
+    resources: 'The resources, with "resource/subresource" for a subresource; "*" is every resource, "*/sub" a subresource of every resource.',
+    resourceNames: 'When set, only the objects of these names.',
+    nonResourceURLs: 'URL paths that name no resource ("/healthz", "/api/*"); cluster roles only, and never beside resources.',
+  },
+  AggregationRule: {
+    '': 'How a cluster role takes its rules from others.',
+    clusterRoleSelectors: 'The rules of every cluster role matching any of these selectors are written into this one by the controller manager.',
+  },
+  Subject: {
+    '': 'Who a binding grants a role to.',
+    kind: 'User, Group or ServiceAccount.',
+    apiGroup: '"rbac.authorization.k8s.io" for users and groups, "" for service accounts.',
+    name: 'The name of the user, group or service account.',
+    namespace: "The service account's namespace (defaults to the binding's for a role binding).",
+  },
+  RoleRef: { '': 'The role a binding grants.', apiGroup: 'rbac.authorization.k8s.io.', kind: 'Role or ClusterRole.', name: 'Its name.' },
+  Role: { '': 'Rules that grant permissions inside one namespace.', apiVersion, kind, metadata, rules: 'The rules of the role.' },
+  RoleList: { '': 'A list of roles.', apiVersion, kind, metadata: listMetadata, items },
+  ClusterRole: {
+    '': 'Rules that grant permissions in every namespace, on cluster-wide resources and on non-resource URLs.',
+    apiVersion,
+    kind,
+    metadata,
+    rules: 'The rules of the role (filled in by the controller manager when aggregationRule is set).',
+    aggregationRule: 'Take the rules of the cluster roles these selectors match.',
+  },
+  ClusterRoleList: { '': 'A list of cluster roles.', apiVersion, kind, metadata: listMetadata, items },
+  RoleBinding: {
+    '': "Grants a Role, or a ClusterRole's rules, inside the binding's namespace.",
+    apiVersion,
+    kind,
+    metadata,
+    subjects: 'Who gets the role.',
+    roleRef: 'The role granted; it cannot change.',
+  },
+  RoleBindingList: { '': 'A list of role bindings.', apiVersion, kind, metadata: listMetadata, items },
+  ClusterRoleBinding: {
+    '': 'Grants a ClusterRole everywhere.',
+    apiVersion,
+    kind,
+    metadata,
+    subjects: 'Who gets the role.',
+    roleRef: 'The cluster role granted; it cannot change.',
+  },
+  ClusterRoleBindingList: { '': 'A list of cluster role bindings.', apiVersion, kind, metadata: listMetadata, items },
 };

@@ -12,6 +12,7 @@ import {
   discoveryDescriptions,
   metaDescriptions,
   policyDescriptions,
+  rbacDescriptions,
 } from './schema-descriptions';
 
 export type JSONSchema = Record<string, unknown>;
@@ -23,6 +24,7 @@ const COORDINATION = 'io.k8s.api.coordination.v1.';
 const DISCOVERY = 'io.k8s.api.discovery.v1.';
 const AUTHENTICATION = 'io.k8s.api.authentication.v1.';
 const POLICY = 'io.k8s.api.policy.v1.';
+const RBAC = 'io.k8s.api.rbac.v1.';
 const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
@@ -113,6 +115,8 @@ const metaDefs: Record<string, JSONSchema> = {
     subresource: str,
   }),
   ListMeta: obj({ selfLink: str, resourceVersion: str, continue: str, remainingItemCount: int64 }),
+  LabelSelector: obj({ matchLabels: strMap, matchExpressions: list(meta('LabelSelectorRequirement')) }),
+  LabelSelectorRequirement: obj({ key: str, operator: str, values: strList }, ['key', 'operator']),
   StatusCause: obj({ reason: str, message: str, field: str }),
   StatusDetails: obj({
     name: str,
@@ -675,6 +679,24 @@ const policyDefs: Record<string, JSONSchema> = {
   Eviction: topLevel('Eviction', { deleteOptions: meta('DeleteOptions') }, [], 'policy'),
 };
 
+const rbac = (name: string): JSONSchema => ref(RBAC + name);
+const rbacGroupName = 'rbac.authorization.k8s.io';
+
+const rbacDefs: Record<string, JSONSchema> = {
+  PolicyRule: obj({ verbs: strList, apiGroups: strList, resources: strList, resourceNames: strList, nonResourceURLs: strList }, ['verbs']),
+  AggregationRule: obj({ clusterRoleSelectors: list(meta('LabelSelector')) }),
+  Subject: obj({ kind: str, apiGroup: str, name: str, namespace: str }, ['kind', 'name']),
+  RoleRef: obj({ apiGroup: str, kind: str, name: str }, ['apiGroup', 'kind', 'name']),
+  Role: topLevel('Role', { rules: list(rbac('PolicyRule')) }, [], rbacGroupName),
+  RoleList: listOf('RoleList', `${RBAC}Role`, rbacGroupName),
+  ClusterRole: topLevel('ClusterRole', { rules: list(rbac('PolicyRule')), aggregationRule: rbac('AggregationRule') }, [], rbacGroupName),
+  ClusterRoleList: listOf('ClusterRoleList', `${RBAC}ClusterRole`, rbacGroupName),
+  RoleBinding: topLevel('RoleBinding', { subjects: list(rbac('Subject')), roleRef: rbac('RoleRef') }, ['roleRef'], rbacGroupName),
+  RoleBindingList: listOf('RoleBindingList', `${RBAC}RoleBinding`, rbacGroupName),
+  ClusterRoleBinding: topLevel('ClusterRoleBinding', { subjects: list(rbac('Subject')), roleRef: rbac('RoleRef') }, ['roleRef'], rbacGroupName),
+  ClusterRoleBindingList: listOf('ClusterRoleBindingList', `${RBAC}ClusterRoleBinding`, rbacGroupName),
+};
+
 /** Every schema, keyed by its Kubernetes definition name. */
 export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(META, metaDefs, metaDescriptions),
@@ -685,6 +707,7 @@ export const definitions: Readonly<Record<string, JSONSchema>> = {
   ...prefixed(DISCOVERY, discoveryDefs, discoveryDescriptions),
   ...prefixed(AUTHENTICATION, authenticationDefs, authenticationDescriptions),
   ...prefixed(POLICY, policyDefs, policyDescriptions),
+  ...prefixed(RBAC, rbacDefs, rbacDescriptions),
   [QUANTITY]: { anyOf: [{ type: 'string' }, { type: 'number' }], 'x-kubernetes-int-or-string': true },
   [INT_OR_STRING]: { anyOf: [{ type: 'integer' }, { type: 'string' }], 'x-kubernetes-int-or-string': true },
 };

@@ -32,6 +32,7 @@ import { isValidQuantity, parseQuantity } from './quantity';
 import { validateEndpointSlice, validateEndpoints, validateService } from './service-validation';
 import { definitionNameFor, definitions, resolveSchema, schemaExtensionKeywords, type JSONSchema } from './schemas';
 import { failureStatus } from './status';
+import { validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac';
 import { volumeSourceKinds } from './types';
 import type { Status, StatusCause } from './types';
 
@@ -688,6 +689,10 @@ const semanticRules: Record<string, SemanticRule> = {
   Service: (obj, _opts, out) => validateService(obj, out),
   Endpoints: (obj, _opts, out) => validateEndpoints(obj, out),
   EndpointSlice: (obj, _opts, out) => validateEndpointSlice(obj, out),
+  Role: (obj, _opts, out) => validateRole(obj, out),
+  ClusterRole: (obj, _opts, out) => validateClusterRole(obj, out),
+  RoleBinding: (obj, _opts, out) => validateRoleBinding(obj, out),
+  ClusterRoleBinding: (obj, _opts, out) => validateClusterRoleBinding(obj, out),
 };
 
 /** selectorFromSet that tolerates invalid pairs (they are reported separately). */

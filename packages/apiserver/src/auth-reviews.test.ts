@@ -3,44 +3,16 @@
 // token, against a server with --token-auth-file and TLS. Every can-i answer is checked
 // against the same request really made: "yes" exactly when the request is not refused.
 
-import { execFile } from 'child_process';
-import fs from 'fs';
-import https from 'https';
-import os from 'os';
-import path from 'path';
-import { createApiServer, ApiServer } from './server';
-import { bootstrapCluster } from './pki/bootstrap';
-import { hasKubectl, kubectlPath } from './testing/kubectl';
+import { hasKubectl } from './testing/kubectl';
+import { secureServerPerFile } from './testing/secure-server';
 
 jest.setTimeout(120_000);
 
-let dir: string;
-let api: ApiServer;
-let base: string;
-let ca: Buffer;
-let caFile: string;
-const tokens: Record<string, string> = {};
-
 const admin = 'admin';
 const node = 'system:node:n1';
+const { req, kubectl } = secureServerPerFile({ nodes: ['n1', 'n2'] });
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-reviews-'));
-  const pki = bootstrapCluster({ dir: path.join(dir, 'pki'), server: 'https://127.0.0.1:1', hosts: ['127.0.0.1'], nodes: ['n1', 'n2'] });
-  for (const line of fs.readFileSync(pki.tokenFile, 'utf8').trim().split('\n')) {
-    const [token, user] = line.split(',');
-    tokens[user] = token;
-  }
-  caFile = pki.caFile;
-  ca = fs.readFileSync(caFile);
-  api = createApiServer({
-    dataDir: ':memory:',
-    allowPrivileged: true,
-    tokenAuthFile: pki.tokenFile,
-    tls: { cert: fs.readFileSync(pki.certFile), key: fs.readFileSync(pki.keyFile) },
-    logger: { info() {}, warn() {}, error() {}, debug() {} },
-  });
-  base = `https://127.0.0.1:${await api.listen(0, '127.0.0.1')}`;
   for (const n of ['n1', 'n2']) await req(admin, 'POST', '/api/v1/nodes', { metadata: { name: n } });
   // Log requests for n1's pods go to a port where nothing listens (503), never to a real agent.
   await req(admin, 'PATCH', '/api/v1/nodes/n1/status', { status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: 1 } } } });
@@ -48,43 +20,6 @@ beforeAll(async () => {
     await req(admin, 'POST', '/api/v1/namespaces/default/pods', { metadata: { name: pod }, spec: { nodeName: n, containers: [{ name: 'c', image: 'x:1' }] } });
   }
 });
-
-afterAll(async () => {
-  await api?.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** A request as `user` (undefined: no token; 'bogus': a token nobody has). */
-function req(user: string | undefined, method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = {};
-  const token = user === 'bogus' ? 'not-a-token' : user ? tokens[user] : undefined;
-  if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
-  return new Promise((resolve, reject) => {
-    const r = https.request(base + p, { method, headers, ca }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text.startsWith('{') ? JSON.parse(text) : text }));
-    });
-    r.on('error', reject);
-    r.end(body === undefined ? undefined : JSON.stringify(body));
-  });
-}
-
-/** The real kubectl as `user`, asynchronously (the server runs in this process). */
-function kubectl(user: string | undefined, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const home = fs.mkdtempSync(path.join(dir, 'home-'));
-  const token = user === 'bogus' ? 'not-a-token' : user ? tokens[user] : undefined;
-  const auth = token ? ['--token', token] : [];
-  const env = { ...process.env, HOME: home, KUBECONFIG: path.join(home, 'none') };
-  return new Promise((resolve) => {
-    const child = execFile(kubectlPath, ['--server', base, '--certificate-authority', caFile, '--cache-dir', path.join(home, 'cache'), ...auth, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // Without a token kubectl would wait on an open stdin for a user name.
-    child.stdin?.end();
-  });
-}
 
 const pod = { metadata: { name: 'new' }, spec: { containers: [{ name: 'c', image: 'x:1' }] } };
 const lease = (name: string) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name } });
@@ -112,8 +47,8 @@ const withKubectl = hasKubectl() ? describe : describe.skip;
 
 withKubectl('kubectl auth whoami', () => {
   test.each([
-    [admin, 'admin', '[system:masters]'],
-    [node, 'system:node:n1', '[system:nodes]'],
+    [admin, 'admin', '[system:masters system:authenticated]'],
+    [node, 'system:node:n1', '[system:nodes system:authenticated]'],
   ])('%s', async (user, username, groups) => {
     const table = await kubectl(user, ['auth', 'whoami']);
     expect(table).toMatchObject({ code: 0, stderr: '' });
@@ -169,11 +104,15 @@ withKubectl('kubectl auth can-i agrees with the request itself', () => {
     expect((await req('bogus', 'POST', '/api/v1/namespaces/default/pods?dryRun=All', pod)).status).toBe(401);
   });
 
-  test('can-i --list says that rules cannot be listed', async () => {
-    const r = await kubectl(admin, ['auth', 'can-i', '--list']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toContain('Warning: the list may be incomplete: this server cannot list rules; ask about one action: kubectl auth can-i VERB RESOURCE');
-    expect(r.stdout).toMatch(/^Resources +Non-Resource URLs +Resource Names +Verbs\n$/);
+  test('can-i --list lists what RBAC grants, and says a node\'s list is incomplete', async () => {
+    const all = await kubectl(admin, ['auth', 'can-i', '--list']);
+    expect(all).toMatchObject({ code: 0, stderr: '' });
+    expect(all.stdout).toMatch(/^Resources +Non-Resource URLs +Resource Names +Verbs\n\*\.\* +\[\] +\[\] +\[\*\]\n +\[\*\] +\[\] +\[\*\]\n/);
+    const n = await kubectl(node, ['auth', 'can-i', '--list']);
+    expect(n.code).toBe(0);
+    expect(n.stderr).toContain('Warning: the list may be incomplete: the node authorizer grants a node access to the objects of its pods, which are not listed');
+    expect(n.stdout).toMatch(/selfsubjectaccessreviews\.authorization\.k8s\.io +\[\] +\[\] +\[create\]/);
+    expect(n.stdout).toMatch(/ +\[\/api\/\*\] +\[\] +\[get\]/);
   });
 });
 

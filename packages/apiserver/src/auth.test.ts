@@ -169,7 +169,7 @@ test('TokenReview: nodes may ask who a token belongs to; others may not', async 
   const review = (asker: string, token: string) => req(asker, 'POST', '/apis/authentication.k8s.io/v1/tokenreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
   const ok = await review('system:node:n1', tokens['system:apiserver']);
   expect(ok.status).toBe(201);
-  expect(ok.body.status).toEqual({ authenticated: true, user: { username: 'system:apiserver', uid: 'apiserver', groups: ['system:masters'] } });
+  expect(ok.body.status).toEqual({ authenticated: true, user: { username: 'system:apiserver', uid: 'apiserver', groups: ['system:masters', 'system:authenticated'] } });
   expect((await review('system:node:n1', 'made-up')).body.status).toEqual({ authenticated: false });
   expect((await review('system:kube-scheduler', tokens.admin)).status).toBe(403);
 });

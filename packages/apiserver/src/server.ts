@@ -11,6 +11,7 @@ import type { Store } from './storage/types';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
 import { configStrategies } from './registry/config-strategies';
+import { rbacStrategies } from './registry/rbac-strategies';
 import { ServiceAllocator } from './registry/service-allocator';
 import { parsePortRange, parseServiceCIDR } from './registry/service-ranges';
 import { reconcileKubernetesService } from './registry/kubernetes-service';
@@ -31,8 +32,13 @@ import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
 import { loadServiceAccountKeys } from './pki/service-account-key';
 import { ServiceAccountTokens } from './auth/service-account-tokens';
 import { TokenRequests } from './registry/token-request';
-import { authorizeNonResource } from './auth/authorizer';
+import { Authorizer, storePodLookup } from './auth/authorizer';
 import { reviewRouter } from './auth/reviews';
+import { followStore, RbacPolicy } from './auth/rbac-policy';
+import { reconcileBootstrapPolicy } from './auth/rbac-bootstrap';
+import { EscalationGuard } from './auth/rbac-escalation';
+import { impersonatedUser } from './auth/impersonation';
+import { runAsUser } from './auth/request-user';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */
@@ -171,7 +177,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const lookup = (resource: string, namespace: string, name: string) => store.cache.get(`/${resource}/${namespace}/${name}`)?.object;
   const eventTtlSeconds = opts.eventTtlSeconds ?? 3600;
   const strategyOptions = { allowPrivileged: opts.allowPrivileged, serviceAllocator, lookup, eventTtlSeconds };
-  const registry = new Registry(store, new Map([...makeStrategies(strategyOptions), ...configStrategies(strategyOptions)]));
+  const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
+  const rbac = new RbacPolicy();
+  // Without authentication nothing is authorized: every request is allowed.
+  const authorizer = users ? new Authorizer(rbac, storePodLookup(store)) : undefined;
+  const guard = new EscalationGuard(() => authorizer);
+  const registry = new Registry(store, new Map([...makeStrategies(strategyOptions), ...configStrategies(strategyOptions), ...rbacStrategies(strategyOptions, guard)]));
+  let stopFollowingRbac = (): void => undefined;
   const repairAllocations = async () => {
     const result = await serviceAllocator.repair((await registry.list('services', undefined, {})).items.map((e) => e.object as Service));
     if (result.removed || result.added) log.info('service allocations repaired', result);
@@ -186,6 +198,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         if (!(err instanceof StatusError) || err.code !== 409) throw err;
       }
     }
+    stopFollowingRbac = await followStore(rbac, store);
+    await reconcileBootstrapPolicy(registry, log);
     await repairAllocations();
   };
   const housekeeping = new Housekeeping(registry, store, log, { eventTtlSeconds });
@@ -202,7 +216,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     objects: (resource, namespace, name) => store.cache.get(namespace === undefined ? `/${resource}/${name}` : `/${resource}/${namespace}/${name}`)?.object,
   });
   const tokenRequests = new TokenRequests(registry, saTokens, { extendExpiration: sa.extendTokenExpiration ?? true });
-  const users = opts.tokenAuthFile ? loadTokenFile(opts.tokenAuthFile) : undefined;
   /** Static tokens first; what looks like a JWT is then tried as a service account token. */
   const serviceAccountUser = (token: string) => (token.split('.').length === 3 ? saTokens.authenticate(token) : undefined);
   const publicPaths = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -211,13 +224,23 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', 'simple');
+  /** The user a request acts as: its token's, or whom it impersonates; throws the 401 or 403 it gets. */
+  const identify = (req: http.IncomingMessage): UserInfo => {
+    const user = authenticate(req.headers.authorization, users!, serviceAccountUser);
+    if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
+    return impersonatedUser(user, req, authorizer!);
+  };
   if (users) {
     app.use((req, res, next) => {
       if (publicPaths.has(req.path)) return next();
-      const user = authenticate(req.headers.authorization, users, serviceAccountUser);
-      if (!user) return sendStatus(req, res, new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' }));
+      let user: UserInfo;
+      try {
+        user = identify(req);
+      } catch (err) {
+        return sendStatus(req, res, err as StatusError);
+      }
       res.locals.user = user;
-      next();
+      runAsUser(user, next);
     });
   }
   // Reads that carry a body (meaningless, but allowed) have it read before they are answered.
@@ -230,7 +253,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     // requests by the resource handler and the review routes, which know their attributes.
     app.use((req, res, next) => {
       if (publicPaths.has(req.path) || isResourcePath(req.path)) return next();
-      const decision = authorizeNonResource(res.locals.user as UserInfo, { verb: req.method.toLowerCase(), path: req.path });
+      const decision = authorizer!.authorizeNonResource(res.locals.user as UserInfo, { verb: req.method.toLowerCase(), path: req.path });
       if (!decision.allowed) return sendStatus(req, res, new StatusError(403, decision.message!, { reason: 'Forbidden' }));
       next();
     });
@@ -249,7 +272,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     metrics,
     agentRequest,
     minWatchTimeoutSeconds,
-    authorization: !!users,
+    authorizer,
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
     maxWatchBacklogBytes,
     tokenRequests,
@@ -258,7 +281,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   app.use(
     reviewRouter({
       authenticate: users ? (token) => users.get(token) ?? serviceAccountUser(token) : undefined,
-      pods: resources.podLookup,
+      authorizer,
       checkDryRun: isDryRun,
     }),
   );
@@ -291,10 +314,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       const q = url.searchParams;
       const target = parseResourcePath(url.pathname);
       let user: UserInfo | undefined;
-      if (users) {
-        user = authenticate(req.headers.authorization, users, serviceAccountUser);
-        if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
-      }
+      if (users) user = identify(req);
       if (isStreamSubresource(target.subresource) && target.namespace !== undefined && target.name !== undefined) {
         resources.checkAccess(user, target, 'create', q);
         streams
@@ -388,6 +408,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (closed) return;
       closed = true;
       housekeeping.stop();
+      stopFollowingRbac();
       for (const c of wss.clients) c.terminate();
       streams.close();
       await new Promise<void>((resolve) => {

@@ -19,7 +19,9 @@ import type {
   NodeStatus,
   Pod,
   Probe,
+  ClusterRole,
   ReplicationController,
+  RoleBinding,
   Secret,
   Service,
   ServiceAccount,
@@ -738,5 +740,50 @@ export function describeServiceAccount(sa: ServiceAccount, tokens: string[], mis
     names.forEach((name, i) => w.line(0, `${i === 0 ? header : ' '.repeat(header.length)}\t${name}${missing.has(name) ? ' (not found)' : ''}`));
   }
   writeEvents(w, events, now);
+  return w.toString();
+}
+
+/** Name, labels and annotations, without a namespace line, as kubectl describes RBAC objects. */
+function writeRbacMeta(w: Writer, meta: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }): void {
+  w.line(0, `Name:\t${meta.name ?? ''}`);
+  w.multiline(0, 'Labels', sortedEntries(meta.labels, '='));
+  w.multiline(0, 'Annotations', annotationEntries(meta.annotations));
+}
+
+const list = (v: string[] | undefined): string => `[${(v ?? []).join(' ')}]`;
+
+/** A role's rules, one row per resource ("pods", "leases.coordination.k8s.io") or per set of non-resource URLs, as kubectl lays them out. */
+export function describeRole(role: ClusterRole): string {
+  const w = new Writer();
+  writeRbacMeta(w, role.metadata);
+  const rows: string[] = [];
+  for (const rule of role.rules ?? []) {
+    if (rule.nonResourceURLs?.length) {
+      rows.push(`\t${list(rule.nonResourceURLs)}\t[]\t${list(rule.verbs)}`);
+      continue;
+    }
+    for (const resource of rule.resources ?? []) {
+      for (const group of rule.apiGroups ?? ['']) {
+        rows.push(`${group ? `${resource}.${group}` : resource}\t[]\t${list(rule.resourceNames)}\t${list(rule.verbs)}`);
+      }
+    }
+  }
+  w.line(0, 'PolicyRule:');
+  w.line(1, 'Resources\tNon-Resource URLs\tResource Names\tVerbs');
+  w.line(1, '---------\t-----------------\t--------------\t-----');
+  for (const row of rows.sort()) w.line(1, row);
+  return w.toString();
+}
+
+export function describeRoleBinding(binding: RoleBinding): string {
+  const w = new Writer();
+  writeRbacMeta(w, binding.metadata);
+  w.line(0, 'Role:');
+  w.line(1, `Kind:\t${binding.roleRef?.kind ?? ''}`);
+  w.line(1, `Name:\t${binding.roleRef?.name ?? ''}`);
+  w.line(0, 'Subjects:');
+  w.line(1, 'Kind\tName\tNamespace');
+  w.line(1, '----\t----\t---------');
+  for (const s of binding.subjects ?? []) w.line(1, `${s.kind}\t${s.name}\t${s.namespace ?? ''}`);
   return w.toString();
 }

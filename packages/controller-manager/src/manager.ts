@@ -1,10 +1,12 @@
 // The controller manager: one informer per resource, shared by the controllers that read it,
 // and the controllers themselves (replication, garbage collector, node lifecycle, endpoints,
-// EndpointSlices, each namespace's default service account and kube-root-ca.crt). main.ts only
+// EndpointSlices, each namespace's default service account and kube-root-ca.crt, ClusterRole
+// aggregation). main.ts only
 // parses flags and handles signals.
 
 import { resources } from '@peapod/api';
 import type {
+  ClusterRole,
   ConfigMap,
   EndpointSlice,
   Endpoints,
@@ -29,6 +31,7 @@ import { ApiObjectWriter } from './object-writer';
 import { NamespaceIndex, ServiceIndex } from './service-index';
 import { ApiPerNamespaceClient, PerNamespaceController } from './namespaces/per-namespace';
 import { defaultServiceAccount, rootCAConfigMap } from './namespaces/objects';
+import { ApiAggregationClient, ClusterRoleAggregationController } from './clusterroleaggregation/controller';
 
 export interface ControllerManagerOptions {
   nodeMonitorPeriodMs: number;
@@ -70,6 +73,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const configMaps = new Informer<ConfigMap>(client, 'configmaps', { logger: informerLog });
   // Node leases (kube-node-lease) are heartbeats for the node lifecycle controller.
   const leases = new Informer<Lease>(client, 'leases', { logger: informerLog });
+  const clusterRoles = new Informer<ClusterRole>(client, 'clusterroles', { logger: informerLog });
 
   const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(client, log), {
     workers: opts.concurrentRcSyncs,
@@ -89,6 +93,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     ['serviceaccounts', serviceAccounts],
     ['configmaps', configMaps],
     ['leases', leases],
+    ['clusterroles', clusterRoles],
   ]);
   const monitored = new Map<string, Informer<KubeObject>>();
   for (const r of resources) {
@@ -131,9 +136,13 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     logger: createLogger('root-ca-cert-publisher'),
   });
 
+  const aggregation = new ClusterRoleAggregationController(clusterRoles, new ApiAggregationClient(client), {
+    logger: createLogger('clusterrole-aggregation-controller'),
+  });
+
   const informers = new Set<Informer<KubeObject>>([...shared.values(), ...monitored.values()]);
   for (const informer of informers) informer.start();
-  const controllers = [replication, gc, lifecycle, endpointsController, sliceController, serviceAccountsController, rootCAPublisher];
+  const controllers = [replication, gc, lifecycle, endpointsController, sliceController, serviceAccountsController, rootCAPublisher, aggregation];
   const loops = controllers.map((c) => c.run()).map((p) =>
     p.catch((err: unknown) => log.error('controller stopped with an error', { error: err })),
   );

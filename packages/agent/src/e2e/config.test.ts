@@ -1,7 +1,7 @@
 // Configuration in pods: environment from ConfigMaps, Secrets and the downward API,
 // CreateContainerConfigError until a missing reference appears, configMap, secret,
-// downwardAPI and projected volumes (updates seen in the running pod, the service account
-// token the API server accepts). Real API server, agent, Docker.
+// downwardAPI and projected volumes (updates seen in the running pod, but not through subPath
+// mounts, the service account token the API server accepts). Real API server, agent, Docker.
 import { randomBytes } from 'crypto';
 import fs from 'fs';
 import os from 'os';
@@ -144,6 +144,9 @@ describe('volumes', () => {
               { name: 'site', mountPath: '/site' },
               { name: 'tls', mountPath: '/tls' },
               { name: 'info', mountPath: '/info' },
+              // subPath mounts: the version the volume held when the container was created
+              { name: 'site', mountPath: '/pinned/index.html', subPath: 'html/index.html' },
+              { name: 'tls', mountPath: '/etc/app/key.pem', subPath: 'tls.key' },
             ],
           }),
         ],
@@ -186,10 +189,21 @@ describe('volumes', () => {
     for (const line of mounts.trim().split('\n')) expect(line).toMatch(/ tmpfs ro[, ]/);
   });
 
+  test('subPath mounts of configMap and secret volumes: their file, read-only, in memory', async () => {
+    expect(await sh('cat /pinned/index.html')).toBe('v1');
+    expect(await sh('cat /etc/app/key.pem')).toBe('private-bits');
+    expect(await sh('stat -L -c %a /etc/app/key.pem')).toBe('400\n');
+    const mounts = await sh('grep -E " /(pinned/index.html|etc/app/key.pem) " /proc/mounts');
+    expect(mounts.trim().split('\n')).toHaveLength(2);
+    for (const line of mounts.trim().split('\n')) expect(line).toMatch(/ tmpfs ro[, ]/);
+  });
+
   test('a ConfigMap update is seen inside the running pod', async () => {
     const cm = await cluster.api.get<ConfigMap>('configmaps', 'site');
     await cluster.api.update('configmaps', { ...cm, data: { 'index.html': 'v2', other: 'x' } });
     await waitFor('v2 in the pod', async () => (await sh('cat /site/html/index.html')) === 'v2', 60_000, 500);
+    // A subPath mount keeps the version it was made from, as in Kubernetes.
+    expect(await sh('cat /pinned/index.html')).toBe('v1');
   });
 
   test('the service account volume: a token the API server accepts, ca.crt and namespace', async () => {

@@ -1,15 +1,14 @@
 // exec and port-forward with authentication and TLS on, as npm start and docker-compose run
 // a cluster: the API server presents its own token to the agent, and nobody else may open
 // streams there; a user without pods/exec is refused before any upgrade.
-import { spawnSync } from 'child_process';
 import fs from 'fs';
 import http from 'http';
 import os from 'os';
 import path from 'path';
 import type { Pod } from '@peapod/api';
 import type { Client } from '@peapod/client';
-import { getBody, freePort, mainJs } from '@peapod/client/testing';
-import { TestCluster, cooperative, makePod, shContainer, waitFor } from '../testing/cluster';
+import { getBody, freePort } from '@peapod/client/testing';
+import { TestCluster, bootstrapPki, cooperative, makePod, shContainer, waitFor } from '../testing/cluster';
 import { kubectlFor } from '../testing/kubectl';
 import type { Kubectl } from '../testing/kubectl';
 
@@ -25,23 +24,10 @@ let agentPort: number;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  const boot = spawnSync(process.execPath, [mainJs('apiserver'), 'bootstrap', '--dir', pki, '--server', 'https://127.0.0.1:1', '--nodes', node], { encoding: 'utf8' });
-  expect(boot.status).toBe(0);
-  for (const line of fs.readFileSync(path.join(pki, 'tokens.csv'), 'utf8').trim().split('\n')) {
-    const [token, user] = line.split(',');
-    tokens[user] = token;
-  }
-  const file = (name: string) => path.join(pki, name);
-  admin = await cluster.start(
-    [
-      '--token-auth-file', file('tokens.csv'),
-      '--tls-cert-file', file('apiserver.crt'),
-      '--tls-private-key-file', file('apiserver.key'),
-      '--agent-client-token-file', file('apiserver-agent-client.token'),
-    ],
-    tokens.admin,
-    fs.readFileSync(file('ca.crt')),
-  );
+  const credentials = bootstrapPki(pki, [node]);
+  Object.assign(tokens, credentials.tokens);
+  const file = credentials.file;
+  admin = await cluster.startSecure(credentials);
   const url = cluster.server!.url;
   agentPort = (await cluster.startAgent(node, { args: ['--kubeconfig', file(`node-${node}.kubeconfig`)] })).port;
   kubectl = kubectlFor(url, ['--kubeconfig', file('admin.kubeconfig')]);

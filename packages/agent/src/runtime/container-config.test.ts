@@ -15,6 +15,7 @@ const sandbox: SandboxInfo = { id: 'infra123', ip: '10.1.2.3', network: 'bridge'
 const volumes = {
   scratch: { kind: 'emptyDir' as const, dockerVolume: 'peapod-u-1-scratch' },
   logs: { kind: 'hostPath' as const, path: '/var/log' },
+  config: { kind: 'files' as const, dockerVolume: 'peapod-u-1-config', mountpoint: '/var/lib/docker/volumes/peapod-u-1-config/_data' },
 };
 
 function app(p: Pod, container: Container, env = new Map<string, string>()) {
@@ -96,6 +97,13 @@ describe('app container options', () => {
     expect(o.Entrypoint).toBeUndefined();
     expect(o.Cmd).toBeUndefined();
     expect(o.User).toBeUndefined();
+  });
+
+  it("binds a subPath of a file volume from the version it holds (later versions are swapped in beside it), read-only", () => {
+    const c: Container = { name: 'a', image: 'img', volumeMounts: [{ name: 'config', mountPath: '/etc/app.conf', subPath: 'app.conf' }, { name: 'config', mountPath: '/cfg' }] };
+    expect(app(pod([c]), c).HostConfig?.Binds).toEqual(['/var/lib/docker/volumes/peapod-u-1-config/_data/..data/app.conf:/etc/app.conf:ro', 'peapod-u-1-config:/cfg:ro']);
+    const escaping: Container = { name: 'a', image: 'img', volumeMounts: [{ name: 'config', mountPath: '/x', subPath: '../../etc' }] };
+    expect(() => app(pod([escaping]), escaping)).toThrow(ContainerConfigError);
   });
 
   it('rejects what it cannot run with ContainerConfigError', () => {

@@ -137,14 +137,19 @@ function binds(container: Container, volumes: PodVolumes): string[] {
       throw new ContainerConfigError(`container "${container.name}": volumeMount "${mount.name}" names no pod volume`);
     }
     let from: string;
-    if (source.kind !== 'hostPath') {
+    if (source.kind === 'hostPath') {
+      from = mount.subPath ? posix.join(source.path, safeSubPath(container, mount.subPath)) : source.path;
+    } else if (source.kind === 'files' && mount.subPath && source.mountpoint) {
+      // The file (or directory) of the version the volume holds as the container is created,
+      // bound where the daemon keeps it: as with Kubernetes' subPath, later updates (a new
+      // version swapped in beside it) are not seen there.
+      from = posix.join(source.mountpoint, '..data', safeSubPath(container, mount.subPath));
+    } else {
       // Docker 20.10 cannot mount a sub-directory of a named volume.
       if (mount.subPath) {
         throw new ContainerConfigError(`container "${container.name}": subPath on ${source.kind} volume "${mount.name}" is not supported`);
       }
       from = source.dockerVolume;
-    } else {
-      from = mount.subPath ? posix.join(source.path, safeSubPath(container, mount.subPath)) : source.path;
     }
     // The agent's files are never written from inside, as Kubernetes mounts them.
     const readOnly = mount.readOnly || source.kind === 'files';

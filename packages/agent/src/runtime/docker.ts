@@ -251,8 +251,9 @@ export class DockerRuntime implements ContainerRuntime {
       const name = emptyDirVolumeName(uid, volume.name);
       // What holds secrets and tokens lives in memory only; ConfigMaps and the downward API go with them.
       const files = !volume.emptyDir && (volume.configMap || volume.secret || volume.downwardAPI || volume.projected) !== undefined;
+      let mountpoint: string | undefined;
       try {
-        await this.docker.getVolume(name).inspect();
+        mountpoint = (await this.docker.getVolume(name).inspect()).Mountpoint;
       } catch (err) {
         if (!isNotFound(err)) throw err;
         const driverOpts = files ? tmpfsOptions(undefined, '0755') : volume.emptyDir?.medium === 'Memory' ? tmpfsOptions(volume.emptyDir.sizeLimit) : undefined;
@@ -261,8 +262,9 @@ export class DockerRuntime implements ContainerRuntime {
           Labels: { ...podLabels(pod, this.nodeName, this.extraLabels), [LABEL_VOLUME]: volume.name },
           ...(driverOpts ? { DriverOpts: driverOpts } : {}),
         });
+        if (files) mountpoint = (await this.docker.getVolume(name).inspect()).Mountpoint;
       }
-      volumes[volume.name] = { kind: files ? 'files' : 'emptyDir', dockerVolume: name };
+      volumes[volume.name] = files ? { kind: 'files', dockerVolume: name, ...(mountpoint ? { mountpoint } : {}) } : { kind: 'emptyDir', dockerVolume: name };
     }
     return volumes;
   }

@@ -60,8 +60,11 @@ export type PodVolumes = Record<string, PodVolumeSource>;
 export type PodVolumeSource =
   | { kind: 'emptyDir'; dockerVolume: string }
   | { kind: 'hostPath'; path: string }
-  /** configMap, secret, downwardAPI, projected: a tmpfs volume the agent writes (see volume-files.ts) */
-  | { kind: 'files'; dockerVolume: string };
+  /**
+   * configMap, secret, downwardAPI, projected: a tmpfs volume the agent writes (see
+   * volume-files.ts); mountpoint is where the daemon keeps its files, which subPath mounts bind
+   */
+  | { kind: 'files'; dockerVolume: string; mountpoint?: string };
 
 export interface CreateContainerOptions {
   restartCount: number;

@@ -1,16 +1,48 @@
 // Real processes for e2e tests and the benchmark: an API server, agents, and a Docker
 // network of their own; everything they create is found again by label and removed.
+import { spawnSync } from 'child_process';
 import { randomBytes } from 'crypto';
+import fs from 'fs';
+import path from 'path';
 import Docker from 'dockerode';
 import type { Container, Pod } from '@peapod/api';
 import { Client } from '@peapod/client';
-import { createNamespaceDefaults, sleep, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
+import { createNamespaceDefaults, mainJs, sleep, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 
 export { sleep, waitFor };
 
 export const BUSYBOX = 'peapod/busybox:latest';
 export const INFRA = 'peapod/pause:latest';
+
+/** The credentials `peapod-apiserver bootstrap` writes: a cluster with authentication and TLS. */
+export interface TestPki {
+  file(name: string): string;
+  /** each identity's token, by user name */
+  tokens: Record<string, string>;
+  ca: Buffer;
+  /** what the API server needs to use them */
+  apiserverArgs: string[];
+}
+
+/** Writes a CA, certificates, tokens and kubeconfigs into dir for these nodes and server addresses. */
+export function bootstrapPki(dir: string, nodes: string[], hosts = ['127.0.0.1']): TestPki {
+  const boot = spawnSync(process.execPath, [mainJs('apiserver'), 'bootstrap', '--dir', dir, '--server', `https://${hosts[hosts.length - 1]}:1`, '--hosts', hosts.join(','), '--nodes', nodes.join(',')], { encoding: 'utf8' });
+  if (boot.status !== 0) throw new Error(`bootstrap failed: ${boot.stderr}`);
+  const file = (name: string) => path.join(dir, name);
+  const tokens: Record<string, string> = {};
+  for (const line of fs.readFileSync(file('tokens.csv'), 'utf8').trim().split('\n')) {
+    const [token, user] = line.split(',');
+    tokens[user] = token;
+  }
+  const apiserverArgs = [
+    '--token-auth-file', file('tokens.csv'),
+    '--tls-cert-file', file('apiserver.crt'),
+    '--tls-private-key-file', file('apiserver.key'),
+    '--agent-client-token-file', file('apiserver-agent-client.token'),
+  ];
+  return { file, tokens, ca: fs.readFileSync(file('ca.crt')), apiserverArgs };
+}
 
 export interface AgentProc extends RunningProcess {
   nodeName: string;
@@ -58,6 +90,7 @@ export class TestCluster {
   client?: Client;
   readonly agents = new Map<string, AgentProc>();
   private readonly nodeNames = new Set<string>();
+  private gateway: Promise<string> | undefined;
 
   constructor(readonly prefix: string) {
     this.network = `peapod-test-${prefix}-${this.runId}`;
@@ -75,11 +108,30 @@ export class TestCluster {
    * `ca` the certificate authority of a server that serves TLS.
    */
   async start(apiserverArgs: string[] = [], token?: string, ca?: Buffer): Promise<Client> {
-    await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
+    await this.createNetwork();
     this.server = await startApiServer({ args: apiserverArgs, timeoutMs: 20_000 });
     this.client = new Client({ server: this.server.url, ...(token !== undefined ? { token } : {}), ...(ca !== undefined ? { ca } : {}) });
     await this.namespaceDefaults('default');
     return this.client;
+  }
+
+  /** Starts the API server with the credentials of pki (and more arguments); the client is the admin's. */
+  startSecure(pki: TestPki, args: string[] = []): Promise<Client> {
+    return this.start([...pki.apiserverArgs, ...args], pki.tokens.admin, pki.ca);
+  }
+
+  /**
+   * Creates the test's Docker network, once (start does it too); returns its gateway: the
+   * host's address there, where a server bound is reached from pods.
+   */
+  async createNetwork(): Promise<string> {
+    this.gateway ??= (async () => {
+      const network = await this.docker.createNetwork({ Name: this.network, Driver: 'bridge', Labels: { 'peapod.test': this.runId } });
+      const gateway = (await network.inspect()).IPAM?.Config?.[0]?.Gateway;
+      if (!gateway) throw new Error(`network ${this.network} has no gateway`);
+      return gateway as string;
+    })();
+    return this.gateway;
   }
 
   /** What the controller manager (not run here) gives a namespace. */

@@ -6,7 +6,7 @@
 import protobuf from 'protobufjs';
 import { intstrProto, metaProto, metaV1Proto, resourceProto } from './proto/meta';
 import { coreV1Proto } from './proto/core';
-import { authenticationV1Proto, authorizationV1Proto, autoscalingV1Proto, coordinationV1Proto, discoveryV1Proto, policyV1Proto } from './proto/groups';
+import { authenticationV1Proto, authorizationV1Proto, autoscalingV1Proto, coordinationV1Proto, discoveryV1Proto, policyV1Proto, rbacV1Proto } from './proto/groups';
 import { openapiV2Proto } from './proto/openapi';
 
 export const metaPackage = 'k8s.io.apimachinery.pkg.apis.meta.v1';
@@ -17,7 +17,7 @@ let root: protobuf.Root | undefined;
 export function protoRoot(): protobuf.Root {
   if (root) return root;
   const r = new protobuf.Root();
-  for (const text of [metaProto, resourceProto, intstrProto, metaV1Proto, coreV1Proto, autoscalingV1Proto, coordinationV1Proto, policyV1Proto, discoveryV1Proto, authenticationV1Proto, authorizationV1Proto, openapiV2Proto]) {
+  for (const text of [metaProto, resourceProto, intstrProto, metaV1Proto, coreV1Proto, autoscalingV1Proto, coordinationV1Proto, policyV1Proto, discoveryV1Proto, authenticationV1Proto, authorizationV1Proto, rbacV1Proto, openapiV2Proto]) {
     protobuf.parse(text, r, { keepCase: true });
   }
   r.resolveAll();
@@ -34,6 +34,7 @@ const groupPackages: Record<string, string> = {
   'discovery.k8s.io': 'k8s.io.api.discovery',
   'authentication.k8s.io': 'k8s.io.api.authentication',
   'authorization.k8s.io': 'k8s.io.api.authorization',
+  'rbac.authorization.k8s.io': 'k8s.io.api.rbac',
   'meta.k8s.io': 'k8s.io.apimachinery.pkg.apis.meta',
 };
 

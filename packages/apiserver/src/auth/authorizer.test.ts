@@ -1,6 +1,8 @@
 import type { Pod } from '@peapod/api';
-import { authorize, authorizeNonResource } from './authorizer';
-import { parseTokenFile, authenticate } from './tokens';
+import { Authorizer, type NonResourceAttributes, type RequestAttributes } from './authorizer';
+import { bootstrapPolicy } from './rbac-bootstrap';
+import { RbacPolicy } from './rbac-policy';
+import { parseTokenFile, authenticate, type UserInfo } from './tokens';
 
 const pods: Record<string, Pod> = {
   'default/mine': {
@@ -22,14 +24,21 @@ const lookup = {
   podsOnNode: (ns: string, node: string) => Object.values(pods).filter((p) => p.metadata.namespace === ns && p.spec.nodeName === node),
 };
 
-const node = { name: 'system:node:n1', uid: '1', groups: ['system:nodes'] };
-const scheduler = { name: 'system:kube-scheduler', uid: '2', groups: [] };
-const admin = { name: 'admin', uid: '3', groups: ['system:masters'] };
+// The chain with the default policy, as a server starts with it.
+const policy = new RbacPolicy();
+for (const { resource, object } of bootstrapPolicy()) policy.set(resource, object);
+const authorizer = new Authorizer(policy, lookup);
+const authorize = (user: UserInfo, a: RequestAttributes) => authorizer.authorize(user, a);
+const authorizeNonResource = (user: UserInfo, a: NonResourceAttributes) => authorizer.authorizeNonResource(user, a);
+
+const node = { name: 'system:node:n1', uid: '1', groups: ['system:nodes', 'system:authenticated'] };
+const scheduler = { name: 'system:kube-scheduler', uid: '2', groups: ['system:authenticated'] };
+const admin = { name: 'admin', uid: '3', groups: ['system:masters', 'system:authenticated'] };
 
 test('token file: quoted groups, comments, errors', () => {
   const users = parseTokenFile('# comment\nabc,admin,1,"system:masters,devs"\ndef,system:node:n1,2,system:nodes\n');
-  expect(users.get('abc')).toEqual({ name: 'admin', uid: '1', groups: ['system:masters', 'devs'] });
-  expect(users.get('def')!.groups).toEqual(['system:nodes']);
+  expect(users.get('abc')).toEqual({ name: 'admin', uid: '1', groups: ['system:masters', 'devs', 'system:authenticated'] });
+  expect(users.get('def')!.groups).toEqual(['system:nodes', 'system:authenticated']);
   expect(authenticate('Bearer abc', users)!.name).toBe('admin');
   expect(authenticate('Bearer nope', users)).toBeUndefined();
   expect(authenticate('Basic abc', users)).toBeUndefined();
@@ -38,11 +47,11 @@ test('token file: quoted groups, comments, errors', () => {
 });
 
 test('masters may do anything', () => {
-  expect(authorize(admin, { verb: 'delete', resource: 'nodes', name: 'n1' }, lookup).allowed).toBe(true);
+  expect(authorize(admin, { verb: 'delete', resource: 'nodes', name: 'n1' }).allowed).toBe(true);
 });
 
 test('a node acts only on itself and its own pods', () => {
-  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a, lookup).allowed;
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a).allowed;
   expect(allow({ verb: 'update', resource: 'nodes', subresource: 'status', name: 'n1' })).toBe(true);
   expect(allow({ verb: 'update', resource: 'nodes', subresource: 'status', name: 'n2' })).toBe(false);
   expect(allow({ verb: 'patch', resource: 'nodes', name: 'n2' })).toBe(false);
@@ -59,7 +68,7 @@ test('a node acts only on itself and its own pods', () => {
 });
 
 test("a node reads only the ConfigMaps and Secrets of its pods, and requests tokens only for their service accounts", () => {
-  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a, lookup).allowed;
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(node, a).allowed;
   expect(allow({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'env-secret' })).toBe(true);
   expect(allow({ verb: 'get', resource: 'secrets', namespace: 'default', name: 'certs' })).toBe(true);
   expect(allow({ verb: 'get', resource: 'configmaps', namespace: 'default', name: 'settings' })).toBe(true);
@@ -75,25 +84,25 @@ test("a node reads only the ConfigMaps and Secrets of its pods, and requests tok
 });
 
 test('the scheduler binds but may not delete nodes; the message reads as Kubernetes words it', () => {
-  expect(authorize(scheduler, { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'x' }, lookup).allowed).toBe(true);
-  const d = authorize(scheduler, { verb: 'delete', resource: 'nodes', name: 'n1' }, lookup);
+  expect(authorize(scheduler, { verb: 'create', resource: 'pods', subresource: 'binding', namespace: 'default', name: 'x' }).allowed).toBe(true);
+  const d = authorize(scheduler, { verb: 'delete', resource: 'nodes', name: 'n1' });
   expect(d.allowed).toBe(false);
   expect(d.message).toBe('nodes "n1" is forbidden: User "system:kube-scheduler" cannot delete resource "nodes" in API group "" at the cluster scope');
 });
 
 test('the scheduler and the controller manager keep their leader election leases in kube-system, nowhere else', () => {
-  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: [] };
+  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: ['system:authenticated'] };
   const lease = (verb: string, namespace = 'kube-system') => ({ verb, group: 'coordination.k8s.io', resource: 'leases', namespace, name: 'kube-scheduler' });
   for (const user of [scheduler, cm]) {
-    for (const verb of ['get', 'create', 'update']) expect(authorize(user, lease(verb), lookup).allowed).toBe(true);
-    expect(authorize(user, lease('create', 'default'), lookup).allowed).toBe(false);
+    for (const verb of ['get', 'create', 'update']) expect(authorize(user, lease(verb)).allowed).toBe(true);
+    expect(authorize(user, lease('create', 'default')).allowed).toBe(false);
   }
-  expect(authorize(scheduler, lease('delete'), lookup).allowed).toBe(false);
+  expect(authorize(scheduler, lease('delete')).allowed).toBe(false);
 });
 
 test("the controller manager's garbage collector may read, patch and delete any resource, but not create one", () => {
-  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: [] };
-  const allow = (a: Parameters<typeof authorize>[1]) => authorize(cm, a, lookup).allowed;
+  const cm = { name: 'system:kube-controller-manager', uid: '4', groups: ['system:authenticated'] };
+  const allow = (a: Parameters<typeof authorize>[1]) => authorize(cm, a).allowed;
   expect(allow({ verb: 'delete', resource: 'replicationcontrollers', namespace: 'default', name: 'web' })).toBe(true);
   expect(allow({ verb: 'patch', resource: 'namespaces', name: 'ns' })).toBe(true);
   expect(allow({ verb: 'watch', resource: 'namespaces' })).toBe(true);
@@ -102,7 +111,7 @@ test("the controller manager's garbage collector may read, patch and delete any 
 });
 
 test('a node gets, creates, updates and patches only its own Lease in kube-node-lease', () => {
-  const lease = (verb: string, name?: string, namespace = 'kube-node-lease') => authorize(node, { verb, group: 'coordination.k8s.io', resource: 'leases', namespace, name }, lookup);
+  const lease = (verb: string, name?: string, namespace = 'kube-node-lease') => authorize(node, { verb, group: 'coordination.k8s.io', resource: 'leases', namespace, name });
   for (const verb of ['get', 'update', 'patch']) expect(lease(verb, 'n1').allowed).toBe(true);
   expect(lease('create').allowed).toBe(true);
   expect(lease('create', 'n1').allowed).toBe(true);
@@ -112,7 +121,7 @@ test('a node gets, creates, updates and patches only its own Lease in kube-node-
   expect(lease('list').allowed).toBe(false);
   expect(lease('get', 'n1', 'default').allowed).toBe(false);
   // The group counts: a core resource of that name is another thing.
-  expect(authorize(node, { verb: 'get', resource: 'leases', namespace: 'kube-node-lease', name: 'n1' }, lookup).allowed).toBe(false);
+  expect(authorize(node, { verb: 'get', resource: 'leases', namespace: 'kube-node-lease', name: 'n1' }).allowed).toBe(false);
   const denied = lease('update', 'n2');
   expect(denied.message).toBe(
     'leases.coordination.k8s.io "n2" is forbidden: User "system:node:n1" cannot update resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease": a node may only act on itself, its lease and the pods bound to it',
@@ -121,10 +130,10 @@ test('a node gets, creates, updates and patches only its own Lease in kube-node-
 
 test('everyone may ask about itself; paths: discovery and health for all, the rest for masters', () => {
   for (const [group, resource] of [['authentication.k8s.io', 'selfsubjectreviews'], ['authorization.k8s.io', 'selfsubjectaccessreviews'], ['authorization.k8s.io', 'selfsubjectrulesreviews']]) {
-    expect(authorize(scheduler, { verb: 'create', group, resource }, lookup).allowed).toBe(true);
+    expect(authorize(scheduler, { verb: 'create', group, resource }).allowed).toBe(true);
   }
-  expect(authorize(scheduler, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' }, lookup).allowed).toBe(false);
-  expect(authorize(node, { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' }, lookup).allowed).toBe(true);
+  expect(authorize(scheduler, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' }).allowed).toBe(false);
+  expect(authorize(node, { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' }).allowed).toBe(true);
   for (const path of ['/api', '/api/v1', '/apis/coordination.k8s.io/v1', '/openapi/v3', '/version', '/healthz']) {
     expect(authorizeNonResource(scheduler, { verb: 'get', path }).allowed).toBe(true);
   }
@@ -134,9 +143,9 @@ test('everyone may ask about itself; paths: discovery and health for all, the re
 });
 
 test('the service proxy reads services and their endpoints; the cluster DNS writes only in kube-system', () => {
-  const proxy = { name: 'system:kube-proxy', uid: '4', groups: [] };
-  const dns = { name: 'system:kube-dns', uid: '5', groups: [] };
-  const can = (user: typeof proxy, a: Parameters<typeof authorize>[1]) => authorize(user, a, lookup).allowed;
+  const proxy = { name: 'system:kube-proxy', uid: '4', groups: ['system:authenticated'] };
+  const dns = { name: 'system:kube-dns', uid: '5', groups: ['system:authenticated'] };
+  const can = (user: typeof proxy, a: Parameters<typeof authorize>[1]) => authorize(user, a).allowed;
   expect(can(proxy, { verb: 'watch', group: 'discovery.k8s.io', resource: 'endpointslices' })).toBe(true);
   expect(can(proxy, { verb: 'watch', resource: 'endpointslices' })).toBe(false);
   expect(can(proxy, { verb: 'get', resource: 'nodes', name: 'n1' })).toBe(true);

@@ -3,6 +3,8 @@
 // `kubectl auth can-i` answers is what the request itself gets.
 
 import { configMapsOf, nodeLeaseNamespace, secretsOf, type Pod } from '@peapod/api';
+import type { Store } from '../storage/types';
+import type { RbacPolicy } from './rbac-policy';
 import type { UserInfo } from './tokens';
 
 export interface RequestAttributes {
@@ -38,78 +40,15 @@ export interface PodLookup {
   podsOnNode(namespace: string, node: string): Pod[];
 }
 
-/** Verbs on resources of a group (the core group when unset); with `namespaces`, only on objects in those namespaces. */
-type Rule = { group?: string; resources: string[]; verbs: string[]; namespaces?: string[] };
-
-const read = ['get', 'list', 'watch'];
-
-/** The leader election lease of the scheduler and the controller manager. */
-const leaderLease: Rule = { group: 'coordination.k8s.io', resources: ['leases'], verbs: ['get', 'create', 'update'], namespaces: ['kube-system'] };
-
-/** Built-in roles of the components, as Kubernetes' bootstrap policy grants them. */
-const componentRules: Record<string, Rule[]> = {
-  'system:kube-scheduler': [
-    { resources: ['pods', 'nodes', 'namespaces', 'replicationcontrollers'], verbs: read },
-    { resources: ['pods/binding', 'bindings'], verbs: ['create'] },
-    { resources: ['pods/status'], verbs: ['patch', 'update'] },
-    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
-    leaderLease,
-  ],
-  'system:kube-controller-manager': [
-    leaderLease,
-    { resources: ['pods'], verbs: [...read, 'create', 'delete', 'deletecollection', 'patch', 'update'] },
-    { resources: ['pods/status'], verbs: ['patch', 'update'] },
-    { resources: ['replicationcontrollers'], verbs: [...read, 'patch', 'update'] },
-    { resources: ['replicationcontrollers/status', 'replicationcontrollers/scale'], verbs: ['get', 'patch', 'update'] },
-    { resources: ['nodes'], verbs: [...read, 'patch', 'update'] },
-    { resources: ['nodes/status'], verbs: ['patch', 'update'] },
-    { resources: ['namespaces'], verbs: read },
-    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
-    { resources: ['services'], verbs: read },
-    { resources: ['endpoints'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
-    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: [...read, 'create', 'delete', 'patch', 'update'] },
-    // The garbage collector, as Kubernetes' generic-garbage-collector role: any resource it finds
-    // owned (the node lifecycle controller's reads of node leases among them).
-    { group: '*', resources: ['*'], verbs: [...read, 'patch', 'update', 'delete'] },
-    // every namespace's `default` service account and kube-root-ca.crt
-    { resources: ['serviceaccounts'], verbs: [...read, 'create'] },
-    { resources: ['configmaps'], verbs: [...read, 'create', 'update'] },
-  ],
-  // The service proxy on each node (Kubernetes' system:node-proxier role).
-  'system:kube-proxy': [
-    { resources: ['services', 'endpoints', 'nodes'], verbs: read },
-    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: read },
-    { resources: ['events'], verbs: ['create', 'patch', 'update'] },
-  ],
-  // The cluster DNS: reads what it answers for; keeps its own kube-dns service and endpoints.
-  'system:kube-dns': [
-    { resources: ['services', 'endpoints', 'namespaces'], verbs: read },
-    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: read },
-    { resources: ['services', 'endpoints'], verbs: ['create', 'delete', 'patch', 'update'], namespaces: ['kube-system'] },
-    { group: 'discovery.k8s.io', resources: ['endpointslices'], verbs: ['create', 'delete', 'patch', 'update'], namespaces: ['kube-system'] },
-  ],
-};
-
-/** What every authenticated user may do (Kubernetes' system:basic-user): ask about itself. */
-const basicUserRules: Rule[] = [
-  { group: 'authentication.k8s.io', resources: ['selfsubjectreviews'], verbs: ['create'] },
-  { group: 'authorization.k8s.io', resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
-];
-
-/** Paths every authenticated user may read (system:discovery and system:public-info-viewer); "/x/*" covers what is under /x. */
-const discoveryPaths = ['/api', '/api/*', '/apis', '/apis/*', '/openapi/*', '/version', '/healthz', '/livez', '/readyz'];
+/** The stored pods as this server last heard of them (Kubernetes' node authorizer graph is fed by informers too). */
+export function storePodLookup(store: Store): PodLookup {
+  return {
+    pod: (namespace, name) => store.cache.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
+    podsOnNode: (namespace, node) => store.cache.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
+  };
+}
 
 export const nodeUserPrefix = 'system:node:';
-
-function matches(rules: Rule[], group: string, resource: string, a: RequestAttributes): boolean {
-  return rules.some(
-    (r) =>
-      (r.group === '*' || (r.group ?? '') === group) &&
-      (r.resources.includes(resource) || r.resources.includes('*')) &&
-      r.verbs.includes(a.verb) &&
-      (r.namespaces === undefined || (a.namespace !== undefined && r.namespaces.includes(a.namespace))),
-  );
-}
 
 /** Kubernetes' wording: `pods "web" is forbidden: User "u" cannot get resource "pods" in API group "" in the namespace "default"`. */
 function forbiddenMessage(user: UserInfo, a: RequestAttributes, why?: string): string {
@@ -121,33 +60,40 @@ function forbiddenMessage(user: UserInfo, a: RequestAttributes, why?: string): s
   return `${subject} is forbidden: User "${user.name}" cannot ${a.verb} resource "${a.resource}"${sub} in API group "${group}"${scope}${why ? `: ${why}` : ''}`;
 }
 
-/**
- * Decides what a user may do: system:masters anything; the scheduler and controller
- * manager their roles; a node (system:node:NAME in system:nodes) only its own Node, its
- * own Lease and the pods bound to it, as Kubernetes' Node authorizer allows; everyone may
- * ask who they are and what they may do.
- */
-export function authorize(user: UserInfo, a: RequestAttributes, pods: PodLookup): Decision {
-  if (user.groups.includes('system:masters')) return { allowed: true };
-  const group = a.group ?? '';
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
-  if (matches(basicUserRules, group, resource, a)) return { allowed: true };
-  const denied = (why?: string): Decision => ({ allowed: false, ...(why ? { reason: why } : {}), message: forbiddenMessage(user, a, why) });
-  const rules = componentRules[user.name];
-  if (rules) return matches(rules, group, resource, a) ? { allowed: true } : denied();
-  if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
-    return authorizeNode(user.name.slice(nodeUserPrefix.length), a, group, resource, pods)
-      ? { allowed: true }
-      : denied('a node may only act on itself, its lease and the pods bound to it');
-  }
-  return denied();
-}
+/** The privileged group: its members may do anything, whatever RBAC holds (Kubernetes' system:masters). */
+export const mastersGroup = 'system:masters';
 
-/** Requests for paths that name no resource: masters anything, everyone discovery and health. */
-export function authorizeNonResource(user: UserInfo, a: NonResourceAttributes): Decision {
-  if (user.groups.includes('system:masters')) return { allowed: true };
-  const allowed = (a.verb === 'get' || a.verb === 'head') && discoveryPaths.some((p) => (p.endsWith('/*') ? a.path.startsWith(p.slice(0, -1)) : a.path === p));
-  return allowed ? { allowed: true } : { allowed: false, message: `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"` };
+/**
+ * The authorizer chain, as Kubernetes runs it: system:masters may do anything; then the node
+ * authorizer lets a node (system:node:NAME in system:nodes) act on its own Node, its own Lease
+ * and the pods bound to it and read what they reference; then RBAC, from the stored roles and
+ * bindings (the defaults give every component and every authenticated user what they need).
+ */
+export class Authorizer {
+  constructor(
+    readonly rbac: RbacPolicy,
+    private readonly pods: PodLookup,
+  ) {}
+
+  authorize(user: UserInfo, a: RequestAttributes): Decision {
+    if (user.groups.includes(mastersGroup)) return { allowed: true };
+    const group = a.group ?? '';
+    let why: string | undefined;
+    if (user.groups.includes('system:nodes') && user.name.startsWith(nodeUserPrefix)) {
+      const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+      if (authorizeNode(user.name.slice(nodeUserPrefix.length), a, group, resource, this.pods)) return { allowed: true };
+      why = 'a node may only act on itself, its lease and the pods bound to it';
+    }
+    const request = { verb: a.verb, group, resource: a.resource, subresource: a.subresource, name: a.name };
+    if (this.rbac.allows(user, a.namespace, request)) return { allowed: true };
+    return { allowed: false, ...(why ? { reason: why } : {}), message: forbiddenMessage(user, a, why) };
+  }
+
+  /** Requests for paths that name no resource (discovery, health, metrics): masters anything, others what RBAC grants. */
+  authorizeNonResource(user: UserInfo, a: NonResourceAttributes): Decision {
+    if (user.groups.includes(mastersGroup) || this.rbac.allowsNonResource(user, a.verb, a.path)) return { allowed: true };
+    return { allowed: false, message: `forbidden: User "${user.name}" cannot ${a.verb} path "${a.path}"` };
+  }
 }
 
 function authorizeNode(node: string, a: RequestAttributes, group: string, resource: string, pods: PodLookup): boolean {
@@ -176,7 +122,7 @@ function authorizeNode(node: string, a: RequestAttributes, group: string, resour
       return a.verb === 'get';
     case 'services':
       // service variables of the pods' environment, as the kubelet reads them
-      return read.includes(a.verb);
+      return ['get', 'list', 'watch'].includes(a.verb);
     case 'configmaps':
     case 'secrets':
       return a.verb === 'get' && referencedByPodOn(node, a, pods, resource === 'configmaps' ? configMapsOf : secretsOf);

@@ -10,14 +10,15 @@ import { badRequest, invalid, StatusError } from '../errors';
 import type { KubeObject } from '@peapod/api';
 import { readObject } from '../http/body';
 import { sendObject } from '../http/negotiation';
-import { authorize, authorizeNonResource } from './authorizer';
-import type { Decision, PodLookup } from './authorizer';
+import { mastersGroup, nodeUserPrefix } from './authorizer';
+import type { Authorizer, Decision } from './authorizer';
 import type { UserInfo } from './tokens';
 
 export interface ReviewOptions {
   /** who a bearer token belongs to; without it there is no authentication and no authorization */
   authenticate?: (token: string) => UserInfo | undefined;
-  pods: PodLookup;
+  /** the authorizer of every request; set with authenticate */
+  authorizer?: Authorizer;
   /** rejects an unknown dryRun value (a review stores nothing, so a dry run is the same request) */
   checkDryRun: (q: URLSearchParams) => void;
 }
@@ -53,7 +54,7 @@ function object(v: unknown): Spec | undefined {
 }
 
 /** The authorizer's decision on spec.resourceAttributes or spec.nonResourceAttributes, for `user`. */
-function decide(kind: string, spec: Spec, user: UserInfo | undefined, pods: PodLookup): Decision {
+function decide(kind: string, spec: Spec, user: UserInfo | undefined, authorizer: Authorizer | undefined): Decision {
   const resource = object(spec.resourceAttributes);
   const nonResource = object(spec.nonResourceAttributes);
   if (!resource === !nonResource) {
@@ -62,10 +63,10 @@ function decide(kind: string, spec: Spec, user: UserInfo | undefined, pods: PodL
   const attrs = (resource ?? nonResource)!;
   const verb = text(attrs.verb) ?? '';
   // Without authentication nothing is checked: every request is allowed, so every question is.
-  if (!user) return { allowed: true };
-  if (nonResource) return authorizeNonResource(user, { verb, path: text(attrs.path) ?? '' });
+  if (!user || !authorizer) return { allowed: true };
+  if (nonResource) return authorizer.authorizeNonResource(user, { verb, path: text(attrs.path) ?? '' });
   const fieldSelector = object(attrs.fieldSelector);
-  return authorize(
+  return authorizer.authorize(
     user,
     {
       verb,
@@ -76,7 +77,6 @@ function decide(kind: string, spec: Spec, user: UserInfo | undefined, pods: PodL
       name: text(attrs.name),
       fieldSelector: text(fieldSelector?.rawSelector),
     },
-    pods,
   );
 }
 
@@ -107,7 +107,7 @@ function reviews(opts: ReviewOptions): Review[] {
       group: 'authorization.k8s.io',
       resource: 'selfsubjectaccessreviews',
       kind: 'SelfSubjectAccessReview',
-      answer: (spec, caller) => accessStatus(decide('SelfSubjectAccessReview', spec, caller, opts.pods)),
+      answer: (spec, caller) => accessStatus(decide('SelfSubjectAccessReview', spec, caller, opts.authorizer)),
     },
     {
       group: 'authorization.k8s.io',
@@ -120,23 +120,40 @@ function reviews(opts: ReviewOptions): Review[] {
           throw invalid('SubjectAccessReview', '', [{ reason: 'FieldValueInvalid', field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
         }
         const subject: UserInfo = { name: name ?? '', uid: text(spec.uid) ?? '', groups };
-        return accessStatus(decide('SubjectAccessReview', spec, opts.authenticate ? subject : undefined, opts.pods));
+        return accessStatus(decide('SubjectAccessReview', spec, opts.authenticate ? subject : undefined, opts.authorizer));
       },
     },
     {
       group: 'authorization.k8s.io',
       resource: 'selfsubjectrulesreviews',
       kind: 'SelfSubjectRulesReview',
-      // The authorizer decides one request at a time and cannot list what it would allow; say so, as
-      // Kubernetes' webhook authorizer does.
-      answer: () => ({
-        resourceRules: [],
-        nonResourceRules: [],
-        incomplete: true,
-        evaluationError: 'this server cannot list rules; ask about one action: kubectl auth can-i VERB RESOURCE',
-      }),
+      answer: (spec, caller) => rulesReview(caller, text(spec.namespace), opts.authorizer),
     },
   ];
+}
+
+const everything = { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] };
+
+/**
+ * What the caller may do in a namespace (kubectl auth can-i --list): the rules RBAC grants it
+ * there and cluster-wide; everything for system:masters. A node's rules depend on the pods
+ * bound to it and are not listed: its answer says it is incomplete.
+ */
+function rulesReview(user: UserInfo | undefined, namespace: string | undefined, authorizer: Authorizer | undefined): Record<string, unknown> {
+  if (!user || !authorizer || user.groups.includes(mastersGroup)) return { ...everything, incomplete: false };
+  const resourceRules: unknown[] = [];
+  const nonResourceRules: unknown[] = [];
+  for (const r of authorizer.rbac.rulesFor(user, namespace)) {
+    if (r.nonResourceURLs?.length) {
+      if (namespace === undefined || authorizer.rbac.rulesFor(user, undefined).includes(r)) nonResourceRules.push({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs });
+    } else {
+      resourceRules.push({ verbs: r.verbs, ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}), ...(r.resources ? { resources: r.resources } : {}), ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) });
+    }
+  }
+  if (user.name.startsWith(nodeUserPrefix) && user.groups.includes('system:nodes')) {
+    return { resourceRules, nonResourceRules, incomplete: true, evaluationError: 'the node authorizer grants a node access to the objects of its pods, which are not listed' };
+  }
+  return { resourceRules, nonResourceRules, incomplete: false };
 }
 
 /** POST routes for the reviews under /apis/{group}/v1/{resource}. */
@@ -153,7 +170,7 @@ export function reviewRouter(opts: ReviewOptions): Router {
     const caller = res.locals.user as UserInfo | undefined;
     if (opts.authenticate) {
       if (!caller) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
-      const d = authorize(caller, { verb: 'create', group: review.group, resource: review.resource }, opts.pods);
+      const d = opts.authorizer!.authorize(caller, { verb: 'create', group: review.group, resource: review.resource });
       if (!d.allowed) throw new StatusError(403, d.message!, { reason: 'Forbidden', group: review.group, kind: review.resource });
     }
     opts.checkDryRun(new URL(req.url, 'http://localhost').searchParams);

@@ -8,6 +8,8 @@ export interface UserInfo {
   extra?: Record<string, string[]>;
 }
 
+export const authenticatedGroup = 'system:authenticated';
+
 export class TokenFileError extends Error {}
 
 /** Splits one CSV line into fields; a field may be double-quoted (with "" for a quote). */
@@ -52,7 +54,9 @@ export function parseTokenFile(text: string, source = 'token file'): Map<string,
       throw new TokenFileError(`${source}:${n + 1}: expected token,user,uid[,"group1,group2"]`);
     }
     if (users.has(token)) throw new TokenFileError(`${source}:${n + 1}: duplicate token`);
-    users.set(token, { name, uid, groups: groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [] });
+    const listed = groups ? groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
+    // Every authenticated user is in system:authenticated, as Kubernetes' authenticators add it.
+    users.set(token, { name, uid, groups: listed.includes(authenticatedGroup) ? listed : [...listed, authenticatedGroup] });
   });
   return users;
 }

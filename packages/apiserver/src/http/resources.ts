@@ -9,7 +9,7 @@ import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
 import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
 import type { Metrics } from './metrics';
-import { authorize, nodeUserPrefix } from '../auth/authorizer';
+import { nodeUserPrefix, type Authorizer } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
 import type { TokenRequests } from '../registry/token-request';
 import { podContainer } from './pod-containers';
@@ -136,7 +136,7 @@ export interface ResourceHandlerOptions {
   agentRequest?: AgentRequest;
   minWatchTimeoutSeconds: number;
   /** when set, every request is authorized for res.locals.user */
-  authorization: boolean;
+  authorizer?: Authorizer;
   /** how many watches one client (user, or address without authentication) may hold open */
   maxWatchesPerClient: number;
   /** bytes queued for a watcher before it is dropped as not reading */
@@ -166,17 +166,10 @@ function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string 
 export function resourceHandler(opts: ResourceHandlerOptions) {
   const { registry, metrics } = opts;
   const watchesByClient = new Map<string, number>();
-  const podLookup = {
-    // The node authorizer decides on the objects as this server last heard of them (Kubernetes' graph is fed by informers too).
-    pod: (namespace: string, name: string) => registry.store.cache.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
-    podsOnNode: (namespace: string, node: string) =>
-      registry.store.cache.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
-  };
-
   function checkAccess(user: UserInfo | undefined, path: ResourcePath, verb: string, q: URLSearchParams): void {
-    if (!opts.authorization) return;
+    if (!opts.authorizer) return;
     if (!user) throw new StatusError(401, 'Unauthorized', { reason: 'Unauthorized' });
-    const decision = authorize(
+    const decision = opts.authorizer.authorize(
       user,
       {
         verb,
@@ -187,7 +180,6 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         name: path.name,
         fieldSelector: q.get('fieldSelector') ?? undefined,
       },
-      podLookup,
     );
     if (!decision.allowed) {
       throw new StatusError(403, decision.message!, { reason: 'Forbidden', name: path.name, group: path.resource.group || undefined, kind: path.resource.name });
@@ -197,7 +189,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   /** A node may create only its own Node and its own Lease (the authorizer cannot see the name in the body). */
   function checkNodeCreate(res: Response, r: ResourceInfo, body: unknown): void {
     const user = res.locals.user as UserInfo | undefined;
-    if (!opts.authorization || (r.name !== 'nodes' && r.name !== 'leases') || !user?.name.startsWith(nodeUserPrefix)) return;
+    if (!opts.authorizer || (r.name !== 'nodes' && r.name !== 'leases') || !user?.name.startsWith(nodeUserPrefix)) return;
     const node = user.name.slice(nodeUserPrefix.length);
     const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
     if (name !== node) {
@@ -460,7 +452,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path === undefined) next(failure);
     else handle(req, res, path, url.searchParams).catch(next);
   };
-  return { handler, checkAccess, admitWatch, clientKey, podLookup };
+  return { handler, checkAccess, admitWatch, clientKey };
 }
 
 export function isWatch(q: URLSearchParams): boolean {

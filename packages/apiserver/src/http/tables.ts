@@ -14,6 +14,7 @@ import {
   podDisplayStatus,
   podLastRestart,
   ReplicationController,
+  RoleBinding,
   Secret,
   ServiceAccount,
   podReadyCount,
@@ -50,6 +51,28 @@ function col(name: string, type: ColumnDefinition['type'], description: string, 
 const nameCol = col('Name', 'string', 'Name must be unique within a namespace.', 0, 'name');
 const ageCol = col('Age', 'string', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
 const none = '<none>';
+const createdAtCol = col('Created At', 'date', 'CreationTimestamp is a timestamp representing the server time when this object was created.');
+
+/** Subjects of one kind, as kubectl -o wide lists them ("ns/name" for service accounts). */
+function subjectsOf(b: RoleBinding, kind: string): string {
+  const names = (b.subjects ?? []).filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name));
+  return names.join(', ');
+}
+
+const bindingTable: TableDef = {
+  columns: [
+    nameCol,
+    col('Role', 'string', 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace.'),
+    ageCol,
+    col('Users', 'string', 'Users in the binding.', 1),
+    col('Groups', 'string', 'Groups in the binding.', 1),
+    col('ServiceAccounts', 'string', 'ServiceAccounts in the binding.', 1),
+  ],
+  cells(obj, now) {
+    const b = obj as RoleBinding;
+    return [b.metadata.name ?? '', `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`, formatAge(b.metadata.creationTimestamp, now), subjectsOf(b, 'User'), subjectsOf(b, 'Group'), subjectsOf(b, 'ServiceAccount')];
+  },
+};
 
 function lastRestartAgo(pod: Pod, now: number): string {
   const latest = podLastRestart(pod);
@@ -276,6 +299,10 @@ const tables: Record<string, TableDef> = {
       return [secret.metadata.name ?? '', secret.type ?? '', Object.keys(secret.data ?? {}).length, formatAge(secret.metadata.creationTimestamp, now)];
     },
   },
+  roles: { columns: [nameCol, createdAtCol], cells: (obj) => [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''] },
+  clusterroles: { columns: [nameCol, createdAtCol], cells: (obj) => [obj.metadata.name ?? '', obj.metadata.creationTimestamp ?? ''] },
+  rolebindings: bindingTable,
+  clusterrolebindings: bindingTable,
   serviceaccounts: {
     columns: [nameCol, col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageCol],
     cells(obj, now) {

@@ -1,7 +1,7 @@
-// peactl describe pod|node|rc|service|endpoints|endpointslice|configmap|secret|serviceaccount NAME...
+// peactl describe pod|node|rc|service|endpoints|endpointslice|configmap|secret|serviceaccount|role|clusterrole|rolebinding|clusterrolebinding NAME...
 
 import { nodeLeaseNamespace, serviceNameLabel } from '@peapod/api';
-import type { ConfigMap, EndpointSlice, Endpoints, Event, KubeObject, Lease, Node, Pod, ReplicationController, Secret, Service, ServiceAccount } from '@peapod/api';
+import type { ClusterRole, ConfigMap, EndpointSlice, Endpoints, Event, KubeObject, Lease, Node, Pod, ReplicationController, RoleBinding, Secret, Service, ServiceAccount } from '@peapod/api';
 import type { Context } from '../context';
 import {
   countPodPhases,
@@ -11,6 +11,8 @@ import {
   describeNode,
   describePod,
   describeReplicationController,
+  describeRole,
+  describeRoleBinding,
   describeSecret,
   describeService,
   describeServiceAccount,
@@ -27,7 +29,9 @@ async function eventsFor(ctx: Context, obj: KubeObject, kind: string): Promise<E
   return list.items;
 }
 
-const describedKinds = ['Pod', 'Node', 'ReplicationController', 'Service', 'Endpoints', 'EndpointSlice', 'ConfigMap', 'Secret', 'ServiceAccount'];
+const describedKinds = ['Pod', 'Node', 'ReplicationController', 'Service', 'Endpoints', 'EndpointSlice', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
+/** Kinds kubectl describes without events. */
+const withoutEvents = ['Secret', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'];
 
 /** The account's token secrets (as kubectl finds them: by the account's name and uid) and the secrets it names that are missing. */
 async function describeAccount(ctx: Context, sa: ServiceAccount, events: Event[]): Promise<string> {
@@ -54,7 +58,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
   for (const group of splitTypeAndNames(args)) {
     const type = await resolveType(ctx.client, group.type);
     if (!describedKinds.includes(type.kind)) {
-      throw new CliError(`describe supports pods, nodes, replicationcontrollers, services, endpoints, endpointslices, configmaps, secrets and serviceaccounts, not ${type.name}`);
+      throw new CliError(`describe supports pods, nodes, replicationcontrollers, services, endpoints, endpointslices, configmaps, secrets, serviceaccounts, roles, clusterroles, rolebindings and clusterrolebindings, not ${type.name}`);
     }
     const namespace = type.namespaced ? ctx.namespace : undefined;
     let objects: KubeObject[] = [];
@@ -71,8 +75,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
       if (objects.length === 0) process.stderr.write(namespace !== undefined ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n');
     }
     for (const obj of objects) {
-      // kubectl shows no events for a Secret.
-      const events = type.kind === 'Secret' ? [] : await eventsFor(ctx, obj, type.kind);
+      const events = withoutEvents.includes(type.kind) ? [] : await eventsFor(ctx, obj, type.kind);
       if (type.kind === 'Pod') {
         outputs.push(describePod(obj as Pod, events));
       } else if (type.kind === 'ReplicationController') {
@@ -90,6 +93,10 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
         outputs.push(describeSecret(obj as Secret));
       } else if (type.kind === 'ServiceAccount') {
         outputs.push(await describeAccount(ctx, obj as ServiceAccount, events));
+      } else if (type.kind === 'Role' || type.kind === 'ClusterRole') {
+        outputs.push(describeRole(obj as ClusterRole));
+      } else if (type.kind === 'RoleBinding' || type.kind === 'ClusterRoleBinding') {
+        outputs.push(describeRoleBinding(obj as RoleBinding));
       } else {
         const name = obj.metadata.name ?? '';
         const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });

@@ -162,7 +162,7 @@ export interface ApiServerOptions extends Omit<SpawnOptions, 'output'> {
 }
 
 /** The address line the server logs once it listens, with or without TLS. */
-const addressLine = /"address":"(https?:\/\/127\.0\.0\.1:(\d+))"/;
+const addressLine = /"address":"(https?:\/\/\d+\.\d+\.\d+\.\d+:(\d+))"/;
 
 /**
  * The storage flags of a server under test: none (SQLite in its data directory), or with

@@ -1,6 +1,6 @@
 // Message definitions of the named API groups Peapod serves or is getting (conventions:
 // ./meta.ts): autoscaling/v1, coordination.k8s.io/v1, policy/v1, discovery.k8s.io/v1,
-// authentication.k8s.io/v1 and authorization.k8s.io/v1.
+// authentication.k8s.io/v1, authorization.k8s.io/v1 and rbac.authorization.k8s.io/v1.
 
 export const autoscalingV1Proto = `
 syntax = "proto3";
@@ -283,5 +283,79 @@ message FieldSelectorAttributes {
 message LabelSelectorAttributes {
   string rawSelector = 1;
   repeated k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement requirements = 2;
+}
+`;
+
+export const rbacV1Proto = `
+syntax = "proto3";
+
+package k8s.io.api.rbac.v1;
+
+message PolicyRule {
+  repeated string verbs = 1 [(json_always) = true];
+  repeated string apiGroups = 2;
+  repeated string resources = 3;
+  repeated string resourceNames = 4;
+  repeated string nonResourceURLs = 5;
+}
+
+message AggregationRule {
+  repeated k8s.io.apimachinery.pkg.apis.meta.v1.LabelSelector clusterRoleSelectors = 1;
+}
+
+message Role {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated PolicyRule rules = 2 [(json_always) = true];
+}
+
+message RoleList {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta metadata = 1;
+  repeated Role items = 2;
+}
+
+message ClusterRole {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated PolicyRule rules = 2 [(json_always) = true];
+  optional AggregationRule aggregationRule = 3;
+}
+
+message ClusterRoleList {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta metadata = 1;
+  repeated ClusterRole items = 2;
+}
+
+message Subject {
+  string kind = 1 [(json_always) = true];
+  string apiGroup = 2;
+  string name = 3 [(json_always) = true];
+  string namespace = 4;
+}
+
+message RoleRef {
+  string apiGroup = 1 [(json_always) = true];
+  string kind = 2 [(json_always) = true];
+  string name = 3 [(json_always) = true];
+}
+
+message RoleBinding {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated Subject subjects = 2;
+  RoleRef roleRef = 3 [(json_always) = true];
+}
+
+message RoleBindingList {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta metadata = 1;
+  repeated RoleBinding items = 2;
+}
+
+message ClusterRoleBinding {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ObjectMeta metadata = 1;
+  repeated Subject subjects = 2;
+  RoleRef roleRef = 3 [(json_always) = true];
+}
+
+message ClusterRoleBindingList {
+  k8s.io.apimachinery.pkg.apis.meta.v1.ListMeta metadata = 1;
+  repeated ClusterRoleBinding items = 2;
 }
 `;
