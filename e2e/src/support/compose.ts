@@ -6,6 +6,8 @@ import { run, runOk } from './process';
 
 /** The agents' node names in docker-compose.yml, after PEAPOD_NODE_PREFIX. */
 export const composeNodes = ['node-1', 'node-2', 'node-3'];
+/** The agents of the `ha` profile. */
+export const haComposeNodes = ['ha-node-1', 'ha-node-2'];
 
 export interface ComposeSettings {
   /** Compose project, Docker network and node-name prefix all derive from it. */
@@ -17,6 +19,11 @@ export interface ComposeSettings {
   pkiDir: string;
   /** Extra variables for docker-compose.yml (heartbeat and eviction timings). */
   extraEnv?: Record<string, string>;
+  /**
+   * The `ha` profile's cluster instead (etcd, two API servers): apiPort and haApiPort2 are its
+   * two API servers' ports, pkiDir its credentials.
+   */
+  ha?: { apiPort2: number };
 }
 
 /**
@@ -29,19 +36,22 @@ export class ComposeCluster {
   readonly nodePrefix: string;
   readonly server: string;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly ha: boolean;
 
   constructor(settings: ComposeSettings) {
     this.project = `peapod-e2e-${settings.id}`;
-    this.network = this.project;
+    this.ha = settings.ha !== undefined;
+    this.network = this.ha ? `${this.project}-ha` : this.project;
     this.nodePrefix = `e2e-${settings.id}-`;
     this.server = `https://127.0.0.1:${settings.apiPort}`;
     this.env = {
       ...process.env,
-      PEAPOD_NETWORK: this.network,
-      PEAPOD_API_PORT: String(settings.apiPort),
+      PEAPOD_NETWORK: this.project,
       PEAPOD_NODE_PREFIX: this.nodePrefix,
       PEAPOD_NODE_IMAGE: settings.nodeImage,
-      PEAPOD_PKI_DIR: settings.pkiDir,
+      ...(settings.ha
+        ? { PEAPOD_HA_API_PORT: String(settings.apiPort), PEAPOD_HA_API_PORT_2: String(settings.ha.apiPort2), PEAPOD_HA_PKI_DIR: settings.pkiDir }
+        : { PEAPOD_API_PORT: String(settings.apiPort), PEAPOD_PKI_DIR: settings.pkiDir }),
       ...settings.extraEnv,
     };
   }
@@ -51,11 +61,11 @@ export class ComposeCluster {
   }
 
   get nodeNames(): string[] {
-    return composeNodes.map((n) => this.nodeName(n));
+    return (this.ha ? haComposeNodes : composeNodes).map((n) => this.nodeName(n));
   }
 
   compose(args: string[], timeoutMs = 120_000): Promise<string> {
-    return runOk('docker-compose', ['-p', this.project, ...args], { cwd: repoRoot, env: this.env, timeoutMs });
+    return runOk('docker-compose', ['-p', this.project, ...(this.ha ? ['--profile', 'ha'] : []), ...args], { cwd: repoRoot, env: this.env, timeoutMs });
   }
 
   /**

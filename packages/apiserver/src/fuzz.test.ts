@@ -204,7 +204,7 @@ test('random and mutated requests on every route (JSON and protobuf bodies): onl
   const baseline = await heapUsedMiB(server.port);
   const rounds: Map<number, number>[] = [];
   const heaps: number[] = [];
-  for (const seed of [1, 2, 3]) {
+  for (const seed of [1, 2, 3, 4, 5]) {
     rounds.push(await round(seed, 3000));
     heaps.push(await heapUsedMiB(server.port));
   }
@@ -218,5 +218,7 @@ test('random and mutated requests on every route (JSON and protobuf bodies): onl
   expect(server.proc.exitCode).toBeNull();
   expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   // What the first round leaves is garbage and caches; a leak would keep growing round after round.
-  expect(heaps[2] - heaps[0]).toBeLessThan(25);
+  // The heap is sampled wherever the collector happens to be (a sample may hold a round's
+  // uncollected garbage), so the least of the later rounds is what a leak would raise.
+  expect(Math.min(...heaps.slice(2)) - heaps[0]).toBeLessThan(25);
 });

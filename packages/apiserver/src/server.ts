@@ -39,6 +39,7 @@ import { reconcileBootstrapPolicy } from './auth/rbac-bootstrap';
 import { EscalationGuard } from './auth/rbac-escalation';
 import { impersonatedUser } from './auth/impersonation';
 import { runAsUser } from './auth/request-user';
+import { requestUrl } from './http/request-url';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */
@@ -310,7 +311,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       socket.end(`HTTP/1.1 ${err.code} ${http.STATUS_CODES[err.code]}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(err.status)}`);
     };
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req.url);
       const q = url.searchParams;
       const target = parseResourcePath(url.pathname);
       let user: UserInfo | undefined;

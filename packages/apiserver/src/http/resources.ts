@@ -15,6 +15,7 @@ import type { TokenRequests } from '../registry/token-request';
 import { podContainer } from './pod-containers';
 import { isStreamSubresource, upgradeRequired } from './pod-streams';
 import type { AgentRequest } from './pod-streams';
+import { requestUrl } from './request-url';
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -433,7 +434,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
 
   const handler = (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url, 'http://localhost');
+    const url = requestUrl(req.url);
     let path: ResourcePath | undefined;
     let failure: unknown;
     let labels = { verb: req.method.toLowerCase(), resource: 'unknown', subresource: '' };
