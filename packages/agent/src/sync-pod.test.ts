@@ -110,7 +110,8 @@ describe('terminating: one deadline', () => {
   });
 
   it('re-enters with the earlier deadline when a shorter grace arrives: one TERM, one hook, KILL at the new deadline', async () => {
-    const hooked: Container = { name: 'app', image: 'peapod/busybox:latest', lifecycle: { preStop: { sleep: { seconds: 3 } } } };
+    // The hook outlasts the shortened deadline by far, however slowly the machine reaches it.
+    const hooked: Container = { name: 'app', image: 'peapod/busybox:latest', lifecycle: { preStop: { sleep: { seconds: 10 } } } };
     const plain: Container = { name: 'plain', image: 'peapod/busybox:latest' };
     const pod = h.api.create(makePod(ignoresTerm, {}, [hooked, plain]));
     await running(pod);
