@@ -18,7 +18,6 @@ import {
   mergeApplied,
   removeMembers,
   rfc3339,
-  sortTree,
   toFieldsV1,
   treeAdd,
   treeDelete,
@@ -28,6 +27,10 @@ import {
   type ResourceInfo,
 } from '@peapod/api';
 import { StatusError } from '../errors';
+import { SharedTrees } from './shared-trees';
+
+/** The trees of every stored object's managedFields, shared across objects (one table per server process). */
+const sharedTrees = new SharedTrees();
 
 type Json = Record<string, unknown>;
 
@@ -145,8 +148,7 @@ function encodeManagers(managers: Manager[]): ManagedFieldsEntry[] {
       apiVersion: m.apiVersion,
       ...(m.time ? { time: m.time } : {}),
       fieldsType: 'FieldsV1',
-      // a changed tree is rebuilt in element order, as Kubernetes writes it
-      fieldsV1: m.changed ? sortTree(m.tree) : m.tree,
+      fieldsV1: sharedTrees.share(m.tree),
       ...(m.subresource ? { subresource: m.subresource } : {}),
     }));
 }
@@ -199,7 +201,7 @@ export function updateTracker(r: ResourceInfo, manager: string, subresource: str
     }
     disown(mine, change.removed);
     if (Object.keys(mine.tree).length === 0 && changed.length) {
-      mine.tree = toFieldsV1(changed);
+      mine.tree = sharedTrees.fromPaths(changed);
       mine.changed = true;
     } else {
       for (const p of changed) {

@@ -1,0 +1,81 @@
+import { fieldMap, toFieldsV1 } from '@peapod/api';
+import { SharedTrees } from './shared-trees';
+
+const volume = (name: string) => ({ [`k:{"name":"${name}"}`]: { '.': {}, 'f:name': {}, 'f:projected': { 'f:sources': {} } } });
+const pod = (volumeName: string) => ({
+  'f:spec': {
+    'f:volumes': volume(volumeName),
+    'f:containers': { 'k:{"name":"app"}': { 'f:name': {}, 'f:image': {}, '.': {} } },
+  },
+  'f:metadata': { 'f:labels': { 'f:app': {} } },
+});
+
+describe('SharedTrees', () => {
+  it('gives an equal tree, its elements in order, frozen', () => {
+    const trees = new SharedTrees();
+    const shared = trees.share(pod('a'));
+    expect(shared).toEqual(pod('a'));
+    expect(JSON.stringify(shared)).toBe(
+      '{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:containers":{"k:{\\"name\\":\\"app\\"}":{".":{},"f:image":{},"f:name":{}}},' +
+        '"f:volumes":{"k:{\\"name\\":\\"a\\"}":{".":{},"f:name":{},"f:projected":{"f:sources":{}}}}}}',
+    );
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(() => {
+      'use strict';
+      (shared['f:metadata'] as Record<string, unknown>)['f:name'] = {};
+    }).toThrow(TypeError);
+  });
+
+  it('shares equal trees and the equal branches of different ones', () => {
+    const trees = new SharedTrees();
+    const a = trees.share(pod('a')) as Record<string, Record<string, Record<string, unknown>>>;
+    const again = trees.share(pod('a'));
+    const b = trees.share(pod('b')) as typeof a;
+    expect(again).toBe(a);
+    expect(b).not.toBe(a);
+    expect(b['f:metadata']).toBe(a['f:metadata']);
+    expect(b['f:spec']['f:containers']).toBe(a['f:spec']['f:containers']);
+    expect(b['f:spec']['f:volumes']).not.toBe(a['f:spec']['f:volumes']);
+    expect(Object.values(b['f:spec']['f:volumes'])[0]).toBe(Object.values(a['f:spec']['f:volumes'])[0]);
+    // A shared tree given back is itself.
+    expect(trees.share(a)).toBe(a);
+  });
+
+  it('never mistakes element names that run together for one another', () => {
+    const trees = new SharedTrees();
+    const one = trees.share({ 'f:a': { 'f:b': {} } });
+    const other = trees.share({ 'f:a2:f:b': {} });
+    const third = trees.share({ 'f:a': {}, 'f:b': {} });
+    expect(JSON.stringify(one)).toBe('{"f:a":{"f:b":{}}}');
+    expect(JSON.stringify(other)).toBe('{"f:a2:f:b":{}}');
+    expect(JSON.stringify(third)).toBe('{"f:a":{},"f:b":{}}');
+  });
+
+  it('holds at most two generations of nodes; what it dropped is made afresh, equal', () => {
+    const trees = new SharedTrees(4);
+    const first = trees.share({ 'f:x': { 'f:y': {} } });
+    for (let i = 0; i < 20; i++) trees.share({ [`f:n${i}`]: {} });
+    expect(trees.size).toBeLessThanOrEqual(8);
+    const later = trees.share({ 'f:x': { 'f:y': {} } });
+    expect(later).toEqual(first);
+    // Nodes in use stay.
+    const kept = new SharedTrees(4);
+    const hot = kept.share({ 'f:hot': {} });
+    for (let i = 0; i < 20; i++) expect(kept.share({ [`f:n${i}`]: {}, 'f:hot': {} })[`f:hot`]).toBe(hot['f:hot']);
+  });
+});
+
+describe('SharedTrees.fromPaths', () => {
+  it('makes the tree toFieldsV1 makes, of the nodes share() gives', () => {
+    const paths = [...fieldMap('Pod', {
+      metadata: { labels: { app: 'a' } },
+      spec: { containers: [{ name: 'app', image: 'x', ports: [{ containerPort: 80, protocol: 'TCP' }] }], volumes: [{ name: 'v', emptyDir: {} }] },
+    }).keys()];
+    const trees = new SharedTrees();
+    const made = trees.fromPaths(paths);
+    expect(JSON.stringify(made)).toBe(JSON.stringify(toFieldsV1(paths)));
+    expect(Object.isFrozen(made)).toBe(true);
+    expect(trees.share(toFieldsV1(paths))).toBe(made);
+    expect(trees.fromPaths([...paths].reverse())).toBe(made);
+  });
+});

@@ -1,0 +1,108 @@
+// FieldsV1 trees kept once in memory. Objects written by one manager from one template own
+// the same fields, so their managedFields trees are equal, or equal but for a branch (a
+// pod's service account volume has a name of its own). Every node of a tree a stored
+// object keeps is frozen and shared, through a table of recently seen nodes, with the equal
+// nodes of other objects: what a stored object costs changes, not what goes on the wire.
+
+import { pathElements } from '@peapod/api';
+
+type Tree = { [element: string]: Tree };
+
+/** A set of paths on its way to a tree: built in Maps, so that a write that finds its nodes in the table makes no objects. */
+interface Draft {
+  children: Map<string, Draft>;
+  /** the path ending here is in the set ("." when it has members below it) */
+  member: boolean;
+}
+
+interface Shared {
+  tree: Tree;
+  /** the node's name in the table: its elements in order, each length-prefixed, with their nodes' numbers */
+  key: string;
+  /** a number of its own: equal nodes are one node, so a parent is named by its children's numbers */
+  id: number;
+}
+
+export class SharedTrees {
+  // Two generations: nodes seen since the last turn, and those seen in the turn before (found
+  // there, a node moves up). A turn drops the older one: nodes no write has seen for a
+  // generation leave the table, and a cache this simple never reorders entries.
+  private current = new Map<string, Shared>();
+  private previous = new Map<string, Shared>();
+  /** the nodes in the table → their names and numbers (only those: an object's own root must not hold its name as long as it lives) */
+  private readonly known = new WeakMap<Tree, Shared>();
+  private lastId = 0;
+
+  /** `generation`: nodes per generation (the table holds at most twice as many). */
+  constructor(private readonly generation = 1024) {
+    if (!(generation >= 1)) throw new Error(`a generation must hold at least one node, got ${generation}`);
+  }
+
+  /** Nodes in the table. */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
+
+  /** An equal tree with its elements in order (as Kubernetes writes them), made of frozen shared nodes. */
+  share(tree: Record<string, unknown>): Record<string, unknown> {
+    return this.node(tree as Tree).tree;
+  }
+
+  /** The FieldsV1 tree of a set of paths (as toFieldsV1 makes it), made of frozen shared nodes. */
+  fromPaths(paths: Iterable<string>): Record<string, unknown> {
+    const root: Draft = { children: new Map(), member: false };
+    for (const path of paths) {
+      let node = root;
+      for (const el of pathElements(path)) {
+        let next = node.children.get(el);
+        if (!next) node.children.set(el, (next = { children: new Map(), member: false }));
+        node = next;
+      }
+      node.member = true;
+    }
+    return this.fromDraft(root).tree;
+  }
+
+  private fromDraft(d: Draft): Shared {
+    const elements = [...d.children.keys()];
+    if (d.member && elements.length > 0) elements.push('.');
+    elements.sort();
+    return this.intern(elements, elements.map((el) => (el === '.' ? this.intern([], []) : this.fromDraft(d.children.get(el)!))));
+  }
+
+  private node(t: Tree): Shared {
+    const known = this.known.get(t);
+    if (known !== undefined) return this.found(known);
+    const elements = Object.keys(t).sort();
+    return this.intern(elements, elements.map((el) => this.node(t[el])));
+  }
+
+  /** The shared node with these elements (in order) and children. */
+  private intern(elements: string[], nodes: Shared[]): Shared {
+    let key = '';
+    for (let i = 0; i < elements.length; i++) key += `${elements[i].length}:${elements[i]}${nodes[i].id},`;
+    const existing = this.current.get(key) ?? this.previous.get(key);
+    if (existing) return this.found(existing);
+    const tree: Tree = {};
+    for (let i = 0; i < elements.length; i++) tree[elements[i]] = nodes[i].tree;
+    Object.freeze(tree);
+    const shared = { tree, key, id: ++this.lastId };
+    this.known.set(tree, shared);
+    this.add(shared);
+    return shared;
+  }
+
+  /** A node of the table, used again: it stays for another generation. */
+  private found(shared: Shared): Shared {
+    if (this.current.get(shared.key) !== shared) this.add(shared);
+    return shared;
+  }
+
+  private add(shared: Shared): void {
+    this.current.set(shared.key, shared);
+    if (this.current.size < this.generation) return;
+    for (const [key, old] of this.previous) if (this.current.get(key) !== old) this.known.delete(old.tree);
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
