@@ -3,7 +3,9 @@
 
 /** RFC 3339 to the second, as metav1.Time: 2024-05-01T10:00:00Z. */
 export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // toISOString is always YYYY-MM-DDTHH:MM:SS.sssZ for years 0 to 9999; every write stamps one or two.
+  const iso = d.toISOString();
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

@@ -63,6 +63,27 @@ describe('RequestPool', () => {
     expect(started).toEqual(['blocker', 'bind-1', 'bind-2', 'event-1', 'event-2']);
   });
 
+  it('gives reports one slot while binds wait or run, and every slot once they are done', async () => {
+    const pool = new RequestPool(3);
+    const started: string[] = [];
+    const bind = controlled(started, 'bind');
+    void pool.run('bind', bind.run);
+    const reports = ['event-1', 'event-2', 'event-3'].map((n) => {
+      const r = controlled(started, n);
+      void pool.run('report', r.run);
+      return r;
+    });
+    expect(started).toEqual(['bind', 'event-1']);
+    expect([pool.inFlight, pool.waiting]).toEqual([2, 2]);
+    reports[0].finish();
+    await tick();
+    expect(started).toEqual(['bind', 'event-1', 'event-2']);
+    bind.finish();
+    await tick();
+    expect(started).toEqual(['bind', 'event-1', 'event-2', 'event-3']);
+    expect([pool.inFlight, pool.waiting]).toEqual([2, 0]);
+  });
+
   it('passes failures through and frees the slot, also for a request that throws at once', async () => {
     const pool = new RequestPool(1);
     const started: string[] = [];

@@ -2,7 +2,10 @@
 // reports. Unbounded, a burst of pods opens thousands of connections at once; the server's
 // accept backlog overflows, and TCP retries each dropped connection only a second or more
 // later, so a few pods wait seconds for nothing. Binds go first because a pod is scheduled
-// only once bound; the events and conditions that tell about it can wait a little.
+// only once bound; the events and conditions that tell about it can wait a little. While
+// binds wait or run, reports take one slot at most: a report beside every bind would leave
+// the API server half its time for binds; one slot keeps reports moving under a steady
+// stream of pods, and they take every slot once the binds are done.
 
 export type RequestKind = 'bind' | 'report';
 
@@ -30,8 +33,12 @@ class Fifo<T> {
   }
 }
 
+/** Reports in flight at once while binds wait or run. */
+const reportSlotsWhileBinding = 1;
+
 export class RequestPool {
   private running = 0;
+  private runningBinds = 0;
   private readonly binds = new Fifo<() => void>();
   private readonly reports = new Fifo<() => void>();
 
@@ -54,8 +61,10 @@ export class RequestPool {
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
         this.running++;
+        if (kind === 'bind') this.runningBinds++;
         const finish = (): void => {
           this.running--;
+          if (kind === 'bind') this.runningBinds--;
           this.startNext();
         };
         let pending: Promise<T>;
@@ -75,14 +84,20 @@ export class RequestPool {
           },
         );
       };
-      if (this.running < this.limit) start();
+      if (kind === 'bind' ? this.running < this.limit : this.reportMayStart()) start();
       else (kind === 'bind' ? this.binds : this.reports).push(start);
     });
   }
 
+  private reportMayStart(): boolean {
+    if (this.running >= this.limit) return false;
+    const binding = this.runningBinds > 0 || this.binds.length > 0;
+    return !binding || this.running - this.runningBinds < reportSlotsWhileBinding;
+  }
+
   private startNext(): void {
     while (this.running < this.limit) {
-      const next = this.binds.shift() ?? this.reports.shift();
+      const next = this.binds.shift() ?? (this.reportMayStart() ? this.reports.shift() : undefined);
       if (!next) return;
       next();
     }
