@@ -21,6 +21,8 @@ interface Shared {
   key: string;
   /** a number of its own: equal nodes are one node, so a parent is named by its children's numbers */
   id: number;
+  /** the generation it was last added to */
+  generation: number;
 }
 
 export class SharedTrees {
@@ -32,6 +34,9 @@ export class SharedTrees {
   /** the nodes in the table → their names and numbers (only those: an object's own root must not hold its name as long as it lives) */
   private readonly known = new WeakMap<Tree, Shared>();
   private lastId = 0;
+  private turns = 0;
+  /** `{}`, most nodes of every tree: one for all, never looked up */
+  private readonly leaf: Shared = { tree: Object.freeze({}), key: '', id: 0, generation: -1 };
 
   /** `generation`: nodes per generation (the table holds at most twice as many). */
   constructor(private readonly generation = 1024) {
@@ -64,16 +69,19 @@ export class SharedTrees {
   }
 
   private fromDraft(d: Draft): Shared {
+    if (d.children.size === 0) return this.leaf;
     const elements = [...d.children.keys()];
-    if (d.member && elements.length > 0) elements.push('.');
+    if (d.member) elements.push('.');
     elements.sort();
-    return this.intern(elements, elements.map((el) => (el === '.' ? this.intern([], []) : this.fromDraft(d.children.get(el)!))));
+    return this.intern(elements, elements.map((el) => (el === '.' ? this.leaf : this.fromDraft(d.children.get(el)!))));
   }
 
   private node(t: Tree): Shared {
     const known = this.known.get(t);
     if (known !== undefined) return this.found(known);
-    const elements = Object.keys(t).sort();
+    const elements = Object.keys(t);
+    if (elements.length === 0) return this.leaf;
+    elements.sort();
     return this.intern(elements, elements.map((el) => this.node(t[el])));
   }
 
@@ -86,7 +94,7 @@ export class SharedTrees {
     const tree: Tree = {};
     for (let i = 0; i < elements.length; i++) tree[elements[i]] = nodes[i].tree;
     Object.freeze(tree);
-    const shared = { tree, key, id: ++this.lastId };
+    const shared = { tree, key, id: ++this.lastId, generation: this.turns };
     this.known.set(tree, shared);
     this.add(shared);
     return shared;
@@ -94,15 +102,17 @@ export class SharedTrees {
 
   /** A node of the table, used again: it stays for another generation. */
   private found(shared: Shared): Shared {
-    if (this.current.get(shared.key) !== shared) this.add(shared);
+    if (shared.generation !== this.turns) this.add(shared);
     return shared;
   }
 
   private add(shared: Shared): void {
+    shared.generation = this.turns;
     this.current.set(shared.key, shared);
     if (this.current.size < this.generation) return;
-    for (const [key, old] of this.previous) if (this.current.get(key) !== old) this.known.delete(old.tree);
+    for (const old of this.previous.values()) if (old.generation !== this.turns) this.known.delete(old.tree);
     this.previous = this.current;
     this.current = new Map();
+    this.turns++;
   }
 }
