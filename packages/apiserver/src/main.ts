@@ -1,30 +1,20 @@
 #!/usr/bin/env node
 import fs from 'fs';
-import { isIPv4 } from 'net';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger, flagValue, stopOnSignals } from '@peapod/client';
+import { createLogger, durationOption, flagValue, logLevelOption, stopOnSignals } from '@peapod/client';
+import type { LogLevel } from '@peapod/client';
 import { createApiServer, EtcdOptions } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
-
-function parseIP(v: string): string {
-  if (!isIPv4(v)) throw new InvalidArgumentError('expected an IPv4 address');
-  return v;
-}
-
-function parseList(v: string): string[] {
-  return v
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 interface ServeFlags {
   port: number;
   bind: string;
   dataDir: string;
   allowPrivileged: boolean;
+  /** milliseconds */
   eventTtl: number;
+  logLevel?: LogLevel;
   tokenAuthFile?: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
@@ -73,13 +63,13 @@ async function serve(opts: ServeFlags): Promise<void> {
   if (!!opts.tlsCertFile !== !!opts.tlsPrivateKeyFile) throw new Error('--tls-cert-file and --tls-private-key-file go together');
   const tls = opts.tlsCertFile ? { cert: fs.readFileSync(opts.tlsCertFile), key: fs.readFileSync(opts.tlsPrivateKeyFile!) } : undefined;
   // Start-up and shutdown are worth a line; requests are not (quiet by default).
-  const log = createLogger('apiserver', process.env.PEAPOD_LOG_LEVEL ? {} : { level: 'info' });
+  const log = createLogger('apiserver', opts.logLevel ? { level: opts.logLevel } : process.env.PEAPOD_LOG_LEVEL ? {} : { level: 'info' });
   const etcd = etcdOptions(opts);
   const api = createApiServer({
     dataDir: opts.dataDir,
     etcd,
     allowPrivileged: opts.allowPrivileged,
-    eventTtlSeconds: opts.eventTtl,
+    eventTtlSeconds: Math.ceil(opts.eventTtl / 1000),
     logger: log,
     tokenAuthFile: opts.tokenAuthFile,
     tls,
@@ -117,13 +107,13 @@ program
   .option('--bind <address>', 'address to listen on', '127.0.0.1')
   .option('--data-dir <dir>', 'directory for the SQLite database and generated keys', './data/apiserver')
   .option('--storage-backend <backend>', 'where objects are stored: sqlite (in --data-dir) or etcd3 (--etcd-servers)', parseBackend, 'sqlite')
-  .option('--etcd-servers <urls>', 'comma-separated client URLs of the etcd members (with --storage-backend etcd3)', parseList)
+  .option('--etcd-servers <urls>', 'comma-separated client URLs of the etcd members (with --storage-backend etcd3)', flagValue.list)
   .option('--etcd-prefix <prefix>', 'the prefix of every key in etcd', '/registry')
   .option('--etcd-cafile <file>', 'PEM CA that signed the etcd members\' certificates (https etcd)')
   .option('--etcd-certfile <file>', 'PEM client certificate presented to etcd')
   .option('--etcd-keyfile <file>', 'PEM key of --etcd-certfile')
   .option('--allow-privileged <bool>', 'accept pods with privileged containers', flagValue.bool, true)
-  .option('--event-ttl <seconds>', 'how long events are kept', flagValue.count, 3600)
+  .addOption(durationOption('--event-ttl <duration>', 'how long events are kept (a Go duration: 1h, 90m; a bare number is seconds)', '1h', { bareSeconds: true }))
   .option('--token-auth-file <file>', 'bearer tokens (CSV: token,user,uid,"group1,group2"); without it there is no authentication')
   .option('--tls-cert-file <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
@@ -131,13 +121,14 @@ program
   .option('--agent-client-token-file <file>', 'a file holding the token the API server presents to node agents (logs)')
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
-  .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', parseIP)
+  .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', flagValue.ipv4)
   .option('--encryption-provider-config <file>', "an EncryptionConfiguration (apiserver.config.k8s.io/v1): the resources encrypted at rest and their providers")
   .option('--service-account-signing-key-file <file>', 'PEM private key (RSA or EC P-256) that signs service account tokens (default: one generated into --data-dir)')
   .option('--service-account-key-file <file>', 'PEM keys that service account tokens may also be verified with (repeatable)', collect, [])
   .option('--service-account-issuer <url>', 'the issuer (iss) of service account tokens', 'https://kubernetes.default.svc.cluster.local')
-  .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', parseList)
+  .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', flagValue.list)
   .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', flagValue.bool, true)
+  .addOption(logLevelOption('info'))
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));
 
@@ -147,8 +138,8 @@ program
   .requiredOption('--dir <dir>', 'where to write them')
   .requiredOption('--server <url>', 'the URL components reach the API server at')
   .option('--admin-server <url>', 'the URL in admin.kubeconfig (default: --server)')
-  .option('--hosts <list>', 'comma-separated names and IPs for the server certificate', parseList, ['127.0.0.1', 'localhost'])
-  .option('--nodes <list>', 'comma-separated node names that get a token and kubeconfig', parseList, [])
+  .option('--hosts <list>', 'comma-separated names and IPs for the server certificate', flagValue.list, ['127.0.0.1', 'localhost'])
+  .option('--nodes <list>', 'comma-separated node names that get a token and kubeconfig', flagValue.list, [])
   .showHelpAfterError()
   .action((opts: { dir: string; server: string; adminServer?: string; hosts: string[]; nodes: string[] }) => {
     const result = bootstrapCluster(opts);

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from 'commander';
-import { componentCommand, connectionFlags, durationOption, flagValue } from './flags';
+import { Command, InvalidArgumentError } from 'commander';
+import { componentCommand, connectionFlags, durationOption, flagValue, logLevelOption } from './flags';
 
 describe('boolean flags', () => {
   it('takes a flag given without a value as true', () => {
@@ -28,5 +28,15 @@ describe('component commands', () => {
   it('read a bare number as seconds only where asked', () => {
     expect(flagValue.duration({ bareSeconds: true })('0.5')).toBe(500);
     expect(() => flagValue.duration()('10')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('the flags the API server shares', () => {
+  it('--log-level with the default it names, and comma-separated lists', () => {
+    const cmd = new Command('s').addOption(logLevelOption('info')).option('--hosts <list>', 'h', flagValue.list).exitOverride();
+    expect(cmd.options[0].description).toBe('debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else info)');
+    cmd.parse(['--log-level', 'warn', '--hosts', 'a, b,,c'], { from: 'user' });
+    expect(cmd.opts()).toEqual({ logLevel: 'warn', hosts: ['a', 'b', 'c'] });
+    expect(() => cmd.parse(['--log-level', 'loud'], { from: 'user' })).toThrow('must be debug, info, warn or error');
   });
 });

@@ -50,13 +50,22 @@ export const flagValue = {
     if (!isIPv4(value)) throw new InvalidArgumentError('must be an IPv4 address');
     return value;
   },
+  /** Comma-separated values, blanks dropped. */
+  list(value: string): string[] {
+    return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  },
   /** Comma-separated IPv4 addresses. */
   ipv4List(value: string): string[] {
-    const ips = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const ips = flagValue.list(value);
     for (const ip of ips) if (!isIPv4(ip)) throw new InvalidArgumentError(`${ip} is not an IPv4 address`);
     return ips;
   },
 };
+
+/** --log-level, which every component and the API server take; without it, PEAPOD_LOG_LEVEL, else fallback. */
+export function logLevelOption(fallback: LogLevel = 'warn'): Option {
+  return new Option('--log-level <level>', `debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else ${fallback})`).argParser(flagValue.logLevel);
+}
 
 /** A Go-duration flag, parsed to milliseconds, its default shown as written. */
 export function durationOption(flags: string, description: string, fallback: string, opts: DurationOptions = {}): Option {
@@ -82,7 +91,7 @@ export function componentCommand(name: string, description: string): Command {
     .option('--client-certificate <file>', 'client certificate (PEM) for TLS authentication')
     .option('--client-key <file>', 'key (PEM) of --client-certificate')
     .option('--insecure-skip-tls-verify [bool]', "don't check the API server's certificate", flagValue.bool)
-    .option('--log-level <level>', 'debug, info, warn or error (default: PEAPOD_LOG_LEVEL, else warn)', flagValue.logLevel);
+    .addOption(logLevelOption());
 }
 
 /** What a command's start-up needs (a file, a client): without it, one line of why and exit 1. */
