@@ -161,6 +161,9 @@ export interface ApiServerOptions extends Omit<SpawnOptions, 'output'> {
   timeoutMs?: number;
 }
 
+/** Node flags that let a test collect a process's garbage with SIGUSR2 (see gc-on-signal.ts). */
+export const gcOnSignal = ['--expose-gc', '-r', path.join(__dirname, 'gc-on-signal.js')];
+
 /** The address line the server logs once it listens, with or without TLS. */
 const addressLine = /"address":"(https?:\/\/\d+\.\d+\.\d+\.\d+:(\d+))"/;
 
