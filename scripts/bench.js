@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
 // beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns, streams;
+// `etcd` (only the apiserver section's etcd backend figures, when etcd is installed);
 // and `scale` (the scalability envelope: minutes to hours, so only when named), with its own
 // options: `npm run bench -- scale --nodes 200 --pods 5000 --churn 60` (or PEAPOD_SCALE_NODES, ...).
 'use strict';
@@ -33,7 +34,7 @@ function latency(name, f, unit, baselineName, goal) {
 }
 
 // Sections that run only when named.
-const onRequest = new Set(['scale']);
+const onRequest = new Set(['scale', 'etcd']);
 
 const sections = {
   scale: async (log, opts) => {
@@ -53,6 +54,7 @@ const sections = {
     return [];
   },
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
+  etcd: async (log) => require('../packages/apiserver/dist/bench/api-bench').runEtcdBench({ log }),
   scheduler: async (log) => {
     const { benchEndToEnd, benchAlgorithm, benchBindOnly } = require('../packages/scheduler/dist/bench');
     const figures = [];

@@ -58,6 +58,8 @@ describe.each([
 test('without a resourceVersion: current objects first as ADDED', async () => {
   await call(base, 'POST', pods, podManifest('old'));
   const w = await track(watchHttp(base, `${pods}?watch=true`));
+  // The headers come before the watch is registered (on etcd it waits for a quorum read): its first event says it is.
+  await w.waitFor(1);
   await call(base, 'POST', pods, podManifest('new'));
   await w.waitFor(2);
   expect(w.events.map((e) => [e.type, e.object.metadata.name])).toEqual([

@@ -10,7 +10,7 @@ import http from 'http';
 import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
 import { Etcd3 } from 'etcd3';
 import { cpuSeconds, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
-import { hasEtcd, startEtcdCluster } from './etcd-cluster';
+import { etcdBinary, hasEtcd, startEtcdCluster } from './etcd-cluster';
 
 function podObject(name: string, nodeName?: string): Record<string, unknown> {
   return {
@@ -400,6 +400,34 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     });
     if (hasEtcd()) figures.push(...(await etcdFigures(dir, procs, creates, watchers, rate, fanOurs.delays, log)));
     return figures;
+  } finally {
+    await Promise.all(procs.map((p) => p.kill('SIGKILL')));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Only the etcd backend's figures (`npm run bench -- etcd`), with the SQLite backend's watch
+ * delay at the same rate measured first as their baseline.
+ */
+export async function runEtcdBench(opts: ApiBenchOptions = {}): Promise<BenchFigure[]> {
+  if (!hasEtcd()) throw new Error(`no etcd at ${etcdBinary} (PEAPOD_ETCD)`);
+  const creates = opts.creates ?? 4000;
+  const watchers = opts.watchers ?? 100;
+  const rate = opts.writeRate ?? 500;
+  const log = opts.log ?? (() => undefined);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-bench-'));
+  const procs: RunningProcess[] = [];
+  try {
+    log(`watch fan-out on SQLite: ${watchers} watchers, ${rate} writes/s`);
+    const api = await startApiServer({ dataDir: path.join(dir, 'api'), args: ['--max-watches-per-client', String(watchers + 10)] });
+    procs.push(api);
+    const podsPath = '/api/v1/namespaces/default/pods';
+    await createMany(api.port, podsPath, 'warm', 300, 32);
+    const rv = JSON.parse((await send(api.port, 'GET', `${podsPath}?limit=1`)).body).metadata.resourceVersion as string;
+    const sqlite = await fanOut(api.port, { watchers, watchPath: () => `${podsPath}?watch=true&resourceVersion=${rv}`, writePath: podsPath, body: (name) => podBody(name), receivers: watchers }, 'w', rate, 5);
+    await api.kill('SIGKILL');
+    return await etcdFigures(dir, procs, creates, watchers, rate, sqlite.delays, log);
   } finally {
     await Promise.all(procs.map((p) => p.kill('SIGKILL')));
     fs.rmSync(dir, { recursive: true, force: true });

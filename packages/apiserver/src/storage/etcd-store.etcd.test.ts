@@ -74,6 +74,30 @@ maybe('EtcdStore', () => {
     expect(seen.map((e) => e.rev)).toEqual([...seen.map((e) => e.rev)].sort((x, y) => x - y));
   });
 
+  test('concurrent writes reach the watchers of the store that wrote them and of another store alike: each once, in revision order', async () => {
+    const [one, two] = [await open(), await open()];
+    const seen: StoreEvent[][] = [[], []];
+    for (const [i, store] of [one, two].entries()) {
+      const { list } = await store.listAndWatch('/pods/', undefined, { send: () => undefined });
+      await store.watch('/pods/', list.rev, { send: (e) => seen[i].push(e) });
+    }
+    const names = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    await Promise.all(names.map((n) => one.create(`/pods/default/${n}`, pod(n))));
+    const label = (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, labels: { v: '1' } } });
+    await Promise.all(names.slice(0, 20).map((n) => one.guaranteedUpdate(`/pods/default/${n}`, {}, label)));
+    await Promise.all(names.slice(0, 10).map((n) => one.delete(`/pods/default/${n}`)));
+    expect((await one.get('/pods/default/w10'))!.object.metadata.labels).toEqual({ v: '1' });
+    expect(await two.get('/pods/default/w0')).toBeUndefined();
+    for (const events of seen) {
+      expect(events).toHaveLength(70);
+      expect(events.map((e) => e.rev)).toEqual([...new Set(events.map((e) => e.rev))].sort((x, y) => x - y));
+      expect(events.filter((e) => e.type === 'ADDED')).toHaveLength(40);
+      expect(events.filter((e) => e.type === 'MODIFIED').map((e) => e.prev?.metadata.labels)).toEqual(Array(20).fill(undefined));
+      expect(events.filter((e) => e.type === 'DELETED').map((e) => e.object.metadata.labels)).toEqual(Array(10).fill({ v: '1' }));
+    }
+    expect(seen[0].map((e) => e.json)).toEqual(seen[1].map((e) => e.json));
+  });
+
   test('a watch from before the kept history gets RevisionCompactedError; compaction reaches etcd', async () => {
     const store = await open({ historyRevisions: 2, recentEvents: 2 });
     const first = await store.create('/pods/default/x0', pod('x0'));

@@ -48,6 +48,11 @@ interface Revisions {
 
 const emptyValue = Buffer.alloc(0);
 
+/** A write this server made, as the cache is to apply it: the stored entry, or its last state when deleted. */
+interface OwnWrite extends StoredEntry {
+  deleted: boolean;
+}
+
 /** What an update or delete decided on the current object. */
 type Decision = { put: KubeObject } | { remove: true } | { unchanged: true };
 
@@ -63,7 +68,9 @@ const leaseReuseSeconds = 60;
  * so that any number of API servers can write at once without losing an update.
  *
  * One etcd watch on the prefix feeds the watch cache (shared with the SQLite backend), from
- * which lists and watches are served. A read is consistent: it asks etcd (a linearizable read,
+ * which lists and watches are served; this server's own writes go into the cache as etcd
+ * acknowledges them (once it holds every revision before theirs), not when the watch brings
+ * them back, so their watchers hear of them before the client has its answer. A read is consistent: it asks etcd (a linearizable read,
  * so it needs a quorum) for the revision of the last write under the prefix, which every write
  * transaction records on a marker key beside the prefix (PREFIX#revision), and waits until the
  * cache has caught up to it. So a client reads its own writes whichever API server it asks.
@@ -100,6 +107,12 @@ export class EtcdStore implements Store {
   private revisionInFlight?: Promise<Revisions>;
   private revisionQueued?: Promise<Revisions>;
   private compacted = 0;
+  /**
+   * This server's own acknowledged writes that the cache has not applied yet, by revision:
+   * each goes into the cache as soon as the cache holds every revision before it, without
+   * waiting for (or decoding) its event from the watch.
+   */
+  private readonly own = new Map<number, OwnWrite>();
 
   constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = (opts.prefix ?? '/registry').replace(/\/+$/, '');
@@ -148,6 +161,7 @@ export class EtcdStore implements Store {
     this.leases.clear();
     const entries = res.kvs.map((kv) => this.decode(kv));
     this.cache.load(entries, rev);
+    for (const r of this.own.keys()) if (r <= rev) this.own.delete(r);
     await this.watchFrom(rev);
   }
 
@@ -196,7 +210,13 @@ export class EtcdStore implements Store {
     for (const ev of res.events) {
       const key = ev.kv.key.toString().slice(this.prefix.length);
       const rev = Number(ev.kv.mod_revision);
+      const mine = this.own.get(rev);
+      if (mine) this.own.delete(rev);
       if (rev <= this.cache.revision) continue;
+      if (mine?.key === key) {
+        this.applyOwn(mine);
+        continue;
+      }
       const prev = this.cache.get(key);
       if (ev.type === 'Delete') {
         this.leases.delete(key);
@@ -217,6 +237,39 @@ export class EtcdStore implements Store {
       const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev?.object };
       this.cache.apply(event);
     }
+    // A whole response holds every event of its revisions: what follows may be this server's own.
+    this.applyOwnWrites();
+  }
+
+  /**
+   * Records an acknowledged write of this server's and applies what is next in revision order.
+   * Revisions have no gaps, so a cache at rev - 1 has every change before rev; one short of it
+   * waits for the watch to bring what lies between.
+   */
+  private wrote(entry: StoredEntry, deleted = false): StoredEntry {
+    if (entry.rev > this.cache.revision) {
+      this.own.set(entry.rev, { ...entry, deleted });
+      this.applyOwnWrites();
+    }
+    return entry;
+  }
+
+  private applyOwnWrites(): void {
+    for (let next = this.own.get(this.cache.revision + 1); next; next = this.own.get(this.cache.revision + 1)) {
+      this.own.delete(next.rev);
+      this.applyOwn(next);
+    }
+  }
+
+  /** Applies an own write as the event the watch would bring (a delete of what the cache does not hold is none). */
+  private applyOwn(w: OwnWrite): void {
+    const prev = this.cache.get(w.key);
+    if (w.deleted) {
+      this.leases.delete(w.key);
+      if (!prev) return;
+    }
+    const type = w.deleted ? 'DELETED' : prev ? 'MODIFIED' : 'ADDED';
+    this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev?.object });
   }
 
   /** A key-value from etcd as a stored entry: its value read through the transformer, its resourceVersion the mod_revision. */
@@ -361,7 +414,7 @@ export class EtcdStore implements Store {
     );
     if (!res.succeeded) throw new KeyExistsError(key);
     if (lease) this.leases.set(key, lease);
-    return this.written(key, object, Number(res.header.revision));
+    return this.wrote(this.written(key, object, Number(res.header.revision)));
   }
 
   /** The put of the marker key that every write transaction carries. */
@@ -432,7 +485,7 @@ export class EtcdStore implements Store {
       );
       if (res.succeeded) {
         const object = 'put' in decision ? decision.put : (JSON.parse(current.json) as KubeObject);
-        return this.written(key, object, Number(res.header.revision));
+        return this.wrote(this.written(key, object, Number(res.header.revision)), !('put' in decision));
       }
       const kvs = res.responses[0]?.response_range?.kvs ?? [];
       current = kvs.length ? this.decode(kvs[0], key) : undefined;
