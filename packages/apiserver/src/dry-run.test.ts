@@ -6,7 +6,8 @@ import { call, podManifest, Reply } from './testing/http';
 import { serverPerTest } from './testing/server';
 import { watchHttp, Collected } from './testing/watch';
 
-const server = serverPerTest();
+// No lease renewals: the test checks that the revision does not move.
+const server = serverPerTest({ endpointReconcilerType: 'none' });
 
 const ns = '/api/v1/namespaces/default';
 const merge = { 'Content-Type': 'application/merge-patch+json' };

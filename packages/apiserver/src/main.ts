@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import fs from 'fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, durationOption, flagValue, logLevelOption, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { createApiServer, EtcdOptions } from './server';
@@ -23,6 +23,7 @@ interface ServeFlags {
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
   advertiseAddress?: string;
+  endpointReconcilerType: 'lease' | 'none';
   encryptionProviderConfig?: string;
   serviceAccountSigningKeyFile?: string;
   serviceAccountKeyFile: string[];
@@ -78,6 +79,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     serviceClusterIPRange: opts.serviceClusterIpRange,
     serviceNodePortRange: opts.serviceNodePortRange,
     advertiseAddress: opts.advertiseAddress,
+    endpointReconcilerType: opts.endpointReconcilerType,
     encryption: opts.encryptionProviderConfig ? parseEncryptionConfig(fs.readFileSync(opts.encryptionProviderConfig, 'utf8'), opts.encryptionProviderConfig) : undefined,
     serviceAccounts: {
       signingKeyFile: opts.serviceAccountSigningKeyFile,
@@ -122,6 +124,11 @@ program
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')
   .option('--advertise-address <ip>', 'the address the kubernetes service\'s endpoints give for this server (default: --bind, or the host\'s address when that is 0.0.0.0)', flagValue.ipv4)
+  .addOption(
+    new Option('--endpoint-reconciler-type <type>', "lease: hold a lease in kube-system; the kubernetes service's endpoints are every API server holding a fresh one. none: no lease, endpoints left alone")
+      .choices(['lease', 'none'])
+      .default('lease'),
+  )
   .option('--encryption-provider-config <file>', "an EncryptionConfiguration (apiserver.config.k8s.io/v1): the resources encrypted at rest and their providers")
   .option('--service-account-signing-key-file <file>', 'PEM private key (RSA or EC P-256) that signs service account tokens (default: one generated into --data-dir)')
   .option('--service-account-key-file <file>', 'PEM keys that service account tokens may also be verified with (repeatable)', collect, [])

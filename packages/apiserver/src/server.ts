@@ -15,6 +15,7 @@ import { rbacStrategies } from './registry/rbac-strategies';
 import { ServiceAllocator } from './registry/service-allocator';
 import { parsePortRange, parseServiceCIDR } from './registry/service-ranges';
 import { reconcileKubernetesService } from './registry/kubernetes-service';
+import { ApiServerLease, renewIntervalMs } from './registry/apiserver-leases';
 import { Housekeeping } from './registry/housekeeping';
 import { notFoundPath, StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
@@ -67,6 +68,11 @@ export interface ApiServerOptions {
   serviceNodePortRange?: string;
   /** the address the `kubernetes` service's endpoints give for this server (default: the address it listens on) */
   advertiseAddress?: string;
+  /**
+   * --endpoint-reconciler-type: `lease` (default): this server holds a lease and the
+   * `kubernetes` service's endpoints are the API servers with a fresh one; `none`: neither
+   */
+  endpointReconcilerType?: 'lease' | 'none';
   /** --encryption-provider-config: which resources are encrypted in the database, and how */
   encryption?: EncryptionConfig;
   serviceAccounts?: ServiceAccountOptions;
@@ -372,6 +378,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   });
 
   let closed = false;
+  /** The upkeep of the lease and the `kubernetes` service, one run at a time and none after close. */
+  let upkeep: Promise<unknown> = Promise.resolve();
+  const inTurn = (fn: () => Promise<void>, whenClosed = false): Promise<void> => {
+    const run = upkeep.then(() => (closed && !whenClosed ? undefined : fn()));
+    upkeep = run.catch(() => undefined);
+    return run;
+  };
+  let leaving: (() => Promise<void>) | undefined;
   return {
     app,
     server,
@@ -388,20 +402,28 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
           resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
       });
-      const kubernetesService = {
-        clusterIP: serviceAllocator.firstIP,
-        address: opts.advertiseAddress ?? advertisedHost(host),
-        port: bound,
-        tls: !!opts.tls,
+      const kubernetesService = { clusterIP: serviceAllocator.firstIP, tls: !!opts.tls };
+      const self = { ip: opts.advertiseAddress ?? advertisedHost(host), port: bound };
+      // --endpoint-reconciler-type none: no lease, and only the service is kept.
+      const lease = (opts.endpointReconcilerType ?? 'lease') === 'lease' ? new ApiServerLease(registry, { address: self, alone: !opts.etcd }) : undefined;
+      const keepKubernetesService = async () => {
+        await lease?.renew();
+        await reconcileKubernetesService(registry, kubernetesService, bound, await lease?.freshAddresses());
       };
-      const keepKubernetesService = () => reconcileKubernetesService(registry, kubernetesService);
+      if (lease) {
+        // On a clean stop the lease goes and the endpoints follow, after any upkeep still running.
+        leaving = async () => {
+          await lease.release();
+          await reconcileKubernetesService(registry, kubernetesService, bound, await lease.freshAddresses());
+        };
+      }
       try {
-        await keepKubernetesService();
+        await inTurn(keepKubernetesService);
       } catch (err) {
         // Not fatal: serving goes on, and housekeeping tries again.
         log.error('could not write the kubernetes service', { error: (err as Error).message });
       }
-      housekeeping.every('kubernetes service', 10_000, keepKubernetesService);
+      housekeeping.every('kubernetes service', renewIntervalMs, () => inTurn(keepKubernetesService));
       housekeeping.start();
       return bound;
     },
@@ -409,6 +431,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (closed) return;
       closed = true;
       housekeeping.stop();
+      if (leaving) await inTurn(leaving, true).catch((err: Error) => log.warn('could not give up the API server lease', { error: err.message }));
       stopFollowingRbac();
       for (const c of wss.clients) c.terminate();
       streams.close();
