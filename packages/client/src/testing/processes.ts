@@ -169,19 +169,20 @@ const addressLine = /"address":"(https?:\/\/\d+\.\d+\.\d+\.\d+:(\d+))"/;
 
 /**
  * The storage flags of a server under test: none (SQLite in its data directory), or with
- * PEAPOD_TEST_STORAGE=etcd a prefix of its own in the test etcd at PEAPOD_TEST_ETCD_ENDPOINTS.
+ * PEAPOD_TEST_STORAGE=etcd a prefix of its own in the test etcd at PEAPOD_TEST_ETCD_ENDPOINTS,
+ * named after its data directory, so that a server restarted on the same directory finds
+ * what it stored.
  */
-function testStorageArgs(): string[] {
+function testStorageArgs(dataDir: string): string[] {
   const endpoints = process.env.PEAPOD_TEST_ETCD_ENDPOINTS;
   if (process.env.PEAPOD_TEST_STORAGE !== 'etcd' || !endpoints) return [];
-  const prefix = `/peapod-test/${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  return ['--storage-backend', 'etcd3', '--etcd-servers', endpoints, '--etcd-prefix', prefix];
+  return ['--storage-backend', 'etcd3', '--etcd-servers', endpoints, '--etcd-prefix', `/peapod-test/${path.basename(dataDir)}`];
 }
 
 /** Starts peapod-apiserver on loopback and waits until it listens. */
 export async function startApiServer(opts: ApiServerOptions = {}): Promise<RunningApiServer> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-apiserver-'));
-  const args = ['--port', String(opts.port ?? 0), '--bind', '127.0.0.1', '--data-dir', dataDir, ...testStorageArgs(), ...(opts.args ?? [])];
+  const args = ['--port', String(opts.port ?? 0), '--bind', '127.0.0.1', '--data-dir', dataDir, ...testStorageArgs(dataDir), ...(opts.args ?? [])];
   let match: RegExpExecArray;
   let server: RunningProcess;
   try {
