@@ -14,7 +14,7 @@ export interface HookContext {
   httpGet?: HttpGetFn;
 }
 
-export type HttpGetFn = (action: HTTPGetAction, ctx: HookContext, timeoutMs: number) => Promise<{ ok: boolean; message: string }>;
+export type HttpGetFn = (action: HTTPGetAction, ctx: HookContext, timeoutMs: number) => Promise<{ ok: boolean; message: string; timedOut?: boolean }>;
 
 /** The longest a timer can wait: a hook given this has, in effect, no time limit. */
 export const NO_HOOK_TIMEOUT_MS = 2 ** 31 - 1;
@@ -31,7 +31,7 @@ const httpGet: HttpGetFn = async (action, ctx, timeoutMs) => {
   if (!action.host && !ctx.podIP) return { ok: false, message: 'no host for httpGet: the pod has no IP' };
   const url = httpGetUrl(action, ctx.podIP, resolvePort(ctx.container, action.port));
   const answer = await httpGetOnce(action, url, timeoutMs);
-  if (answer.error !== undefined) return { ok: false, message: `GET ${url}: ${answer.error}` };
+  if (answer.error !== undefined) return { ok: false, message: `GET ${url}: ${answer.error}`, timedOut: answer.timedOut };
   return { ok: isHttpSuccess(answer.code), message: `HTTP ${answer.code} from ${url}` };
 };
 
@@ -59,7 +59,8 @@ export async function runHandler(handler: LifecycleHandler, ctx: HookContext, ti
     }
     if (handler.httpGet) {
       const result = await (ctx.httpGet ?? httpGet)(handler.httpGet, ctx, timeoutMs);
-      if (Date.now() - start >= timeoutMs && !result.ok) return done('timed-out', result.message);
+      // The GET's own timer says so; a timer may fire a millisecond before Date.now() reaches the timeout.
+      if (!result.ok && (result.timedOut || Date.now() - start >= timeoutMs)) return done('timed-out', result.message);
       return done(result.ok ? 'ok' : 'failed', result.message);
     }
     if (handler.sleep) {
