@@ -115,8 +115,8 @@ const agent = new Agent({
 
 agent.start().then(
   () => {
-    // Tests and scripts read the port from here when --port 0 was asked.
-    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', component: 'agent', msg: 'listening', node: flags.nodeName, address: `http://${flags.address ?? defaultAddress()}:${agent.port}` })}\n`);
+    // Tests and scripts read the port from here when --port 0 was asked: written at any log level.
+    createLogger('agent', { level: 'info' }).info('listening', { node: flags.nodeName, address: `http://${flags.address ?? defaultAddress()}:${agent.port}` });
   },
   (err: unknown) => {
     log.error('agent failed to start', { error: err });

@@ -64,6 +64,15 @@ describe('computePodStatus', () => {
     expect(types).toEqual({ PodScheduled: 'True', Initialized: 'True', ContainersReady: 'True', Ready: 'True' });
   });
 
+  it('reports container times in whole seconds, as the API gives times', () => {
+    const running = rc('a', 'running', { startedAt: '2030-01-01T00:00:01.734Z' });
+    const s = computePodStatus({ pod: pod('Always'), containers: [infra(), running], hostIP: 'h', runtime: 'docker', now });
+    expect(s.containerStatuses?.[0].state).toEqual({ running: { startedAt: '2030-01-01T00:00:01Z' } });
+    const exited = rc('a', 'exited', { startedAt: '2030-01-01T00:00:01.734Z', finishedAt: '2030-01-01T00:00:05.999Z' });
+    const t = computePodStatus({ pod: pod('Never'), containers: [infra(), exited], hostIP: 'h', runtime: 'docker', now });
+    expect(t.containerStatuses?.[0].state.terminated).toMatchObject({ startedAt: '2030-01-01T00:00:01Z', finishedAt: '2030-01-01T00:00:05Z' });
+  });
+
   it('is Pending with ContainerCreating while a container has not started', () => {
     const s = computePodStatus({ pod: pod('Always', ['a', 'b']), containers: [rc('a', 'running')], hostIP: 'h', runtime: 'docker', now });
     expect(s.phase).toBe('Pending');

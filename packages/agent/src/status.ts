@@ -44,6 +44,11 @@ export function attemptsOf(containers: RuntimeContainer[], name: string): Runtim
     .sort((a, b) => b.restartCount - a.restartCount || b.createdAt.localeCompare(a.createdAt));
 }
 
+/** The runtime keeps milliseconds (they order attempts); the API's times are whole seconds, as Kubernetes' metav1.Time. */
+function wireTime(runtimeTime: string): string {
+  return rfc3339(new Date(runtimeTime));
+}
+
 export function terminatedState(c: RuntimeContainer, runtime: string): ContainerStateTerminated {
   const t: ContainerStateTerminated = { exitCode: c.exitCode ?? 0, containerID: runtimeID(runtime, c.id) };
   if (c.state === 'created') {
@@ -53,8 +58,8 @@ export function terminatedState(c: RuntimeContainer, runtime: string): Container
     if (c.error) t.message = c.error;
   } else if (c.oomKilled) t.reason = 'OOMKilled';
   else t.reason = t.exitCode === 0 ? 'Completed' : 'Error';
-  if (c.startedAt) t.startedAt = c.startedAt;
-  if (c.finishedAt) t.finishedAt = c.finishedAt;
+  if (c.startedAt) t.startedAt = wireTime(c.startedAt);
+  if (c.finishedAt) t.finishedAt = wireTime(c.finishedAt);
   return t;
 }
 
@@ -89,7 +94,7 @@ function containerStatus(
   if (latest) status.containerID = runtimeID(runtime, latest.id);
   const lastFrom = (c: RuntimeContainer | undefined): ContainerState => (c ? { terminated: terminatedState(c, runtime) } : {});
   if (latest?.state === 'running') {
-    status.state = { running: latest.startedAt ? { startedAt: latest.startedAt } : {} };
+    status.state = { running: latest.startedAt ? { startedAt: wireTime(latest.startedAt) } : {} };
     status.lastState = lastFrom(before);
     status.started = rules.init || (rules.probes?.started(name, latest.id) ?? true);
     status.ready = !rules.init && status.started && (rules.probes?.ready(name, latest.id) ?? true);

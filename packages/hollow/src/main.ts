@@ -80,8 +80,8 @@ const hollow = new HollowNodes({
 
 hollow.start().then(
   () => {
-    // Tests and benches wait for this line.
-    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', component: 'hollow', msg: 'nodes running', nodes: flags.nodes, prefix: flags.namePrefix })}\n`);
+    // Tests and benches wait for this line: written at any log level.
+    createLogger('hollow', { level: 'info' }).info('nodes running', { nodes: flags.nodes, prefix: flags.namePrefix });
   },
   (err: unknown) => {
     log.error('hollow nodes failed to start', { error: err });
