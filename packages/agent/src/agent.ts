@@ -14,6 +14,7 @@ import { NodePods } from './node-pods';
 import { attachStreamServer, isStreamRuntime } from './streaming/stream-server';
 import { NodeStatusManager, hostCapacity } from './node-status';
 import { Relister } from './relist';
+import { ServiceCache } from './service-cache';
 import type { ContainerRuntime } from './runtime';
 
 export interface AgentOptions {
@@ -55,6 +56,7 @@ export class Agent {
   private informer?: Informer<Pod>;
   private relister?: Relister;
   private pods?: NodePods;
+  private services?: ServiceCache;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -66,9 +68,13 @@ export class Agent {
 
   async start(): Promise<void> {
     const { client, runtime, log, nodeName } = this.opts;
+    const services = new ServiceCache(client, log);
+    this.services = services;
+    services.start();
     const pods = new NodePods({
       runtime,
       client,
+      services,
       events: apiEventRecorder(client, nodeName, log),
       log,
       nodeName,
@@ -146,6 +152,7 @@ export class Agent {
     this.nodeStatus?.stop();
     this.nodeLease?.stop();
     this.nodeInformer?.stop();
+    this.services?.stop();
     this.pods?.stop();
     this.streams?.close();
     const server = this.server;

@@ -12,6 +12,7 @@ export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions 
 export { NodeLeaseManager, nodeLeaseDurationSeconds, type NodeLeaseOptions } from './node-lease';
 export { apiEventRecorder, type EventRecorder, type EventType } from './events';
 export { Relister } from './relist';
+export { ServiceCache, type ServiceSource } from './service-cache';
 export { RestartBackoff } from './backoff';
 export { createLogServer, pickAttempt } from './log-server';
 export * as flags from './flags';

@@ -1,6 +1,6 @@
-// What the agent reads from the API for a pod's environment and volumes: ConfigMaps and
-// Secrets it refers to, and the services whose variables it gets.
-import type { ConfigMap, Secret, Service } from '@peapod/api';
+// What the agent reads from the API for a pod's environment and volumes: the ConfigMaps and
+// Secrets it refers to.
+import type { ConfigMap, Secret } from '@peapod/api';
 import { ApiError } from '@peapod/client';
 import type { Client } from '@peapod/client';
 import type { PodObjectSource } from './env';
@@ -19,13 +19,4 @@ export function apiObjectSource(client: Client): PodObjectSource {
     configMap: (namespace, name) => orUndefined(client.get<ConfigMap>('configmaps', name, { namespace })),
     secret: (namespace, name) => orUndefined(client.get<Secret>('secrets', name, { namespace })),
   };
-}
-
-/** The services of `namespace` and the `kubernetes` service of `default`, for the service variables. */
-export async function servicesForPod(client: Client, namespace: string): Promise<Service[]> {
-  const [local, master] = await Promise.all([
-    client.list<Service>('services', { namespace }),
-    orUndefined(client.get<Service>('services', 'kubernetes', { namespace: 'default' })),
-  ]);
-  return master && namespace !== 'default' ? [...local.items, master] : local.items;
 }

@@ -12,7 +12,8 @@ import { admitPod } from './admission';
 import { RestartBackoff } from './backoff';
 import { containerEnvironment, type PodObjectSource } from './env';
 import type { EventRecorder } from './events';
-import { apiObjectSource, servicesForPod } from './pod-objects';
+import { apiObjectSource } from './pod-objects';
+import type { ServiceSource } from './service-cache';
 import { VolumeFileWriter, VolumeSetupError } from './volume-files';
 import { postStartFailureMessage } from './post-start';
 import type { ProbeManager } from './probe';
@@ -60,6 +61,8 @@ export interface PodSyncerOptions {
   allocatable: Record<string, string>;
   /** How often mounted ConfigMaps and Secrets are read again (default 30 s). */
   volumeResyncMs?: number;
+  /** The services whose variables containers get. */
+  services: ServiceSource;
 }
 
 const DEFAULT_VOLUME_RESYNC_MS = 30_000;
@@ -604,7 +607,7 @@ export class PodSyncer {
       podIP: ctx.sandbox.ip,
       hostIP: this.opts.hostIP,
       allocatable: this.opts.allocatable,
-      services: await servicesForPod(this.opts.client, pod.metadata.namespace ?? 'default'),
+      services: await this.opts.services.servicesFor(pod.metadata.namespace ?? 'default'),
       objects: this.objects,
     });
   }

@@ -4,7 +4,8 @@
 // and pod workers. What would cost per node is shared instead, which is what lets thousands
 // fit beside a control plane:
 // - one pod informer (one list, one watch) for every node, its events handed to the pod's
-//   node by spec.nodeName, instead of one watch per node; one node informer likewise;
+//   node by spec.nodeName, instead of one watch per node; one node informer and one service
+//   informer (the containers' service variables) likewise;
 // - one heartbeat timer spreading every node's lease renewal (and status check) over the interval;
 // - one HTTP client with a bounded connection pool for the pods' work, and one for the nodes'
 //   heartbeats (as the kubelet has a client of its own for them): a burst of pod events and
@@ -13,7 +14,7 @@
 // Hollow nodes serve no container logs (there is nothing to read).
 
 import type { Node, Pod } from '@peapod/api';
-import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
+import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, ServiceCache, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { Heartbeats } from './heartbeats';
@@ -64,6 +65,7 @@ export class HollowNodes {
   private readonly byName = new Map<string, HollowNode>();
   private readonly informer: Informer<Pod>;
   private readonly nodeInformer: Informer<Node>;
+  private readonly services: ServiceCache;
   private readonly heartbeats: Heartbeats;
   private registered = 0;
 
@@ -71,6 +73,7 @@ export class HollowNodes {
     const range = parseCidr(opts.clusterCIDR);
     // The Nodes as the server has them: a status is posted when it differs, a lease names its Node as owner.
     this.nodeInformer = new Informer<Node>(opts.heartbeatClient, 'nodes', { logger: opts.log });
+    this.services = new ServiceCache(opts.client, opts.log);
     for (let i = 0; i < opts.nodes; i++) {
       const name = `${opts.namePrefix}${i}`;
       const podCIDR = formatCidr(nthSubnet(range, NODE_PREFIX_LENGTH, i));
@@ -80,6 +83,7 @@ export class HollowNodes {
         pods: new NodePods({
           runtime,
           client: opts.client,
+          services: this.services,
           events: apiEventRecorder(opts.client, name, opts.log),
           log: opts.log,
           nodeName: name,
@@ -159,6 +163,7 @@ export class HollowNodes {
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, this.nodes.length) }, worker));
     this.opts.log.info('hollow nodes registered', { nodes: this.nodes.length });
+    this.services.start();
     this.informer.start();
     await this.informer.waitForSync();
   }
@@ -167,6 +172,7 @@ export class HollowNodes {
   async stop(): Promise<void> {
     this.informer.stop();
     this.nodeInformer.stop();
+    this.services.stop();
     for (const node of this.nodes) node.pods.stop();
     await this.heartbeats.stop();
   }

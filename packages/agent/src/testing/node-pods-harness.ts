@@ -128,6 +128,7 @@ export function nodePodsHarness(runtime: Partial<FakeRuntimeOptions> = {}): Harn
   pods = new NodePods({
     runtime: rt,
     client: api.client(),
+    services: { servicesFor: async () => [] },
     events: recorder,
     log: createLogger('test', { level: 'error' }),
     nodeName: 'n',
