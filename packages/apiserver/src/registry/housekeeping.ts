@@ -69,7 +69,7 @@ export class Housekeeping {
           await this.registry.delete(resource, name, item.object.metadata.name!, { propagationPolicy: 'Background' });
         }
       }
-      if (await this.registry.finalizeNamespace(name)) this.log.info('namespace deleted', { namespace: name });
+      if (await this.registry.finalize('namespaces', undefined, name)) this.log.info('namespace deleted', { namespace: name });
     }
   }
 

@@ -36,8 +36,8 @@ import {
   WatchIndex,
   WatchSink,
 } from '../storage/types';
-import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, notFoundPath, StatusError } from '../errors';
-import type { FinishWrite, Strategy } from './strategy';
+import { alreadyExists, badRequest, conflict, invalid, notFound, notFoundPath, StatusError } from '../errors';
+import type { FinishWrite, NamespaceContents, ObjectReader, Strategy } from './strategy';
 import { DryRunnableStore } from './dry-run-store';
 import { beforeDelete, markAsDeleting, setDeletionFinalizers } from './deletion';
 import { applyConfiguration, keepManagedFields, type FieldTracker } from './field-manager';
@@ -229,21 +229,11 @@ export class Registry {
     obj.metadata.namespace = namespace;
   }
 
-  /**
-   * Content may be created only in a namespace that exists and is not being deleted
-   * (NamespaceLifecycle). As Kubernetes' admission plugin: the namespace as this server last
-   * heard of it, and read from storage only when it has not heard of it.
-   */
-  private async requireNamespace(s: Strategy, namespace: string, name: string): Promise<void> {
-    const key = `/namespaces/${namespace}`;
-    const ns = this.store.cache.get(key) ?? (await this.store.get(key));
-    if (!ns) throw notFound('namespaces', namespace);
-    if (ns.object.metadata.deletionTimestamp) {
-      throw forbidden(s.resource, name, `unable to create new content in namespace ${namespace} because it is being terminated`, [
-        { reason: 'NamespaceTerminating', field: 'metadata.namespace', message: `namespace ${namespace} is being terminated` },
-      ]);
-    }
-  }
+  /** A stored object as this server last heard of it, from storage when it has not heard of it (what admission reads). */
+  private readonly read: ObjectReader = async (resource, namespace, name) => {
+    const key = this.key(this.strategy(resource).resource, namespace, name);
+    return (this.store.cache.get(key) ?? (await this.store.get(key)))?.object;
+  };
 
   async create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker): Promise<WriteResult> {
     const s = this.strategy(resource);
@@ -253,7 +243,7 @@ export class Registry {
     if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
       meta.name = meta.generateName + randomSuffix();
     }
-    if (s.resource.namespaced) await this.requireNamespace(s, namespace!, typeof meta.name === 'string' ? meta.name : '');
+    await s.admitCreate?.(obj, this.read);
     s.applyDefaults(obj);
     s.admit?.(obj);
     s.prepareForCreate(obj);
@@ -524,15 +514,16 @@ export class Registry {
     return scaleOf(entry.object as ReplicationController);
   }
 
-  /** Removes a terminating namespace once nothing is left in it and the garbage collector has finished with it. */
-  async finalizeNamespace(name: string): Promise<boolean> {
-    for (const s of this.strategies.values()) {
-      if (s.resource.namespaced && (await this.store.count(`/${s.resource.name}/${name}/`)) > 0) return false;
-    }
-    const s = this.strategy('namespaces');
+  /**
+   * Removes a deleted object that the server finishes deleting itself, once its strategy
+   * says it may go (a namespace, once emptied); false while it may not, or has no such rule.
+   */
+  async finalize(resource: string, namespace: string | undefined, name: string): Promise<boolean> {
+    const s = this.strategy(resource);
+    if (!s.finalizedByServer) return false;
     try {
-      await this.storage.delete(`/namespaces/${name}`, {}, false, (current) => {
-        if (!current.metadata.deletionTimestamp || current.metadata.finalizers?.length) throw new NotYet();
+      await this.storage.delete(this.key(s.resource, namespace, name), {}, false, async (current) => {
+        if (!(await s.finalizedByServer!(current, this.contents))) throw new NotYet();
       });
     } catch (err) {
       if (err instanceof NotYet || err instanceof KeyNotFoundError) return false;
@@ -540,6 +531,12 @@ export class Registry {
     }
     return true;
   }
+
+  private readonly contents: NamespaceContents = async (namespace) => {
+    let n = 0;
+    for (const s of this.strategies.values()) if (s.resource.namespaced) n += await this.store.count(`/${s.resource.name}/${namespace}/`);
+    return n;
+  };
 
   namespacedResources(): string[] {
     return [...this.strategies.values()].filter((s) => s.resource.namespaced && s.resource.verbs.includes('delete')).map((s) => s.resource.name);

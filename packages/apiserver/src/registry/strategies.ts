@@ -16,7 +16,8 @@ import {
   StatusCause,
   validateObject,
 } from '@peapod/api';
-import type { FinishWrite, Strategy, StrategyOptions } from './strategy';
+import type { FinishWrite, NamespaceContents, ObjectReader, Strategy, StrategyOptions } from './strategy';
+import { admitNamespaceContent } from './namespace-lifecycle';
 import { addDefaultTolerations, defaultPod, podQosClass, validatePodUpdate } from './pod-defaults';
 import { defaultService, initIPFamilies, keepAllocatedValues, validateServiceUpdate } from './service-defaults';
 import { forbidden, invalid } from '../errors';
@@ -61,6 +62,9 @@ export class BaseStrategy implements Strategy {
     this.resource = info(resource);
   }
   applyDefaults(_obj: KubeObject): void {}
+  async admitCreate(obj: KubeObject, read: ObjectReader): Promise<void> {
+    if (this.resource.namespaced) await admitNamespaceContent(this.resource, obj, read);
+  }
   prepareForCreate(_obj: KubeObject): void {}
   prepareForUpdate(_obj: KubeObject, _old: KubeObject): void {}
   prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
@@ -177,6 +181,10 @@ class NamespaceStrategy extends BaseStrategy {
   /** A namespace stays Terminating until the server has emptied it (spec.finalizers: kubernetes). */
   override awaitsFinalization(obj: KubeObject): boolean {
     return super.awaitsFinalization(obj) || ((obj as Namespace).spec?.finalizers?.length ?? 0) > 0;
+  }
+  /** The server removes a terminating namespace once nothing is left in it and no other finalizer holds it. */
+  async finalizedByServer(obj: KubeObject, contents: NamespaceContents): Promise<boolean> {
+    return obj.metadata.deletionTimestamp !== undefined && !obj.metadata.finalizers?.length && (await contents(obj.metadata.name ?? '')) === 0;
   }
 }
 

@@ -7,6 +7,12 @@ export type FinishWrite = (written: boolean) => void | Promise<void>;
 /** A stored object by resource, namespace and name: what admission looks up (a pod's service account). */
 export type ObjectLookup = (resource: string, namespace: string, name: string) => KubeObject | undefined;
 
+/** A stored object as this server last heard of it, read from storage when it has not heard of it. */
+export type ObjectReader = (resource: string, namespace: string | undefined, name: string) => Promise<KubeObject | undefined>;
+
+/** How many objects a namespace holds, of every namespaced resource. */
+export type NamespaceContents = (namespace: string) => Promise<number>;
+
 export interface StrategyOptions {
   allowPrivileged: boolean;
   /** gives services their cluster IPs and node ports */
@@ -32,6 +38,11 @@ export interface Strategy {
   canonicalize?(obj: KubeObject): void;
   /** fills defaults; called on every object a client sends (create and update) */
   applyDefaults(obj: KubeObject): void;
+  /**
+   * Admission of a new object against other stored objects, before defaults: refuses it by
+   * throwing a StatusError (content of a namespace that is missing or terminating).
+   */
+  admitCreate?(obj: KubeObject, read: ObjectReader): Promise<void>;
   /** admission of a new object, after defaults and before validation: may change it, or refuse it by throwing a StatusError */
   admit?(obj: KubeObject): void;
   /** resets what a client may not set on create (status), after defaults */
@@ -69,4 +80,9 @@ export interface Strategy {
   prepareForDelete(obj: KubeObject): void;
   /** Whether a deleted object must stay until something finalizes it: its finalizers, a namespace's content. */
   awaitsFinalization(obj: KubeObject): boolean;
+  /**
+   * For a resource the server finishes deleting itself (a namespace, once emptied: Kubernetes'
+   * namespace finalizer): whether the deleted object, as stored now, may be removed.
+   */
+  finalizedByServer?(obj: KubeObject, contents: NamespaceContents): Promise<boolean>;
 }
