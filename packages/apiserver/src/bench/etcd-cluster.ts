@@ -26,6 +26,14 @@ export interface EtcdCluster {
   kill(i: number): Promise<void>;
   /** starts member i again on its data */
   restart(i: number): Promise<void>;
+  /** freezes member i (SIGSTOP): its connections stay open, it answers nothing */
+  pause(i: number): void;
+  /** lets a paused member go on (SIGCONT) */
+  resume(i: number): void;
+  /** the index of the member that leads now, once one does (within timeoutMs) */
+  leader(timeoutMs?: number): Promise<number>;
+  /** whether member i (running) knows of a leader */
+  hasLeader(i: number): Promise<boolean>;
   /** kills every member and removes the data */
   stop(): Promise<void>;
 }
@@ -86,6 +94,27 @@ export async function startEtcdCluster(members = 3): Promise<EtcdCluster> {
     async restart(i) {
       launch(list[i]);
     },
+    pause(i) {
+      list[i].process?.kill('SIGSTOP');
+    },
+    resume(i) {
+      list[i].process?.kill('SIGCONT');
+    },
+    async leader(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        for (const [i, m] of list.entries()) {
+          const s = m.process ? await memberStatus(m.clientUrl) : undefined;
+          if (s && s.leader !== '0' && s.leader === s.member) return i;
+        }
+        if (Date.now() > deadline) throw new Error(`no etcd member leads within ${timeoutMs / 1000}s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async hasLeader(i) {
+      const s = await memberStatus(list[i].clientUrl);
+      return s !== undefined && s.leader !== '0';
+    },
     async stop() {
       process.removeListener('exit', killAll);
       await Promise.all(list.map((_, i) => cluster.kill(i)));
@@ -122,5 +151,27 @@ function isHealthy(url: string): Promise<boolean> {
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
+  });
+}
+
+/** A member's own id and the leader it knows of ("0": none), from etcd's status (the gRPC gateway), or undefined when it does not answer. */
+function memberStatus(url: string): Promise<{ member: string; leader: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request(`${url}/v3/maintenance/status`, { method: 'POST', timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        try {
+          const s = JSON.parse(body) as { header?: { member_id?: string }; leader?: string };
+          resolve(s.header?.member_id ? { member: s.header.member_id, leader: s.leader ?? '0' } : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+      res.on('error', () => resolve(undefined));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+    req.end('{}');
   });
 }

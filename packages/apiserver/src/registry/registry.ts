@@ -35,6 +35,7 @@ import {
   TryUpdate,
   WatchIndex,
   WatchSink,
+  WriteOutcomeUnknownError,
 } from '../storage/types';
 import { alreadyExists, badRequest, conflict, invalid, notFound, notFoundPath, StatusError } from '../errors';
 import type { FinishWrite, NamespaceContents, ObjectReader, Strategy } from './strategy';
@@ -660,7 +661,12 @@ function checkPreconditions(s: Strategy, name: string, current: KubeObject, opts
 function storageError(err: unknown, s: Strategy, name: string): unknown {
   if (err instanceof KeyNotFoundError) return notFound(s.resource, name);
   if (err instanceof PreconditionError) return conflict(s.resource, name, err.message);
-  if (err instanceof StorageUnavailableError) return new StatusError(504, `storage did not answer in time (${err.message}): the request may be retried`);
+  if (err instanceof WriteOutcomeUnknownError) {
+    return new StatusError(504, `Timeout: the outcome of the write is unknown (${err.message}): it may or may not have been applied; read ${s.resource.name} "${name}" before retrying`, {
+      reason: 'Timeout',
+    });
+  }
+  if (err instanceof StorageUnavailableError) return new StatusError(504, `Timeout: storage did not answer in time (${err.message}): nothing was written; the request may be retried`, { reason: 'Timeout' });
   if (err instanceof RevisionConflictError) {
     return conflict(s.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }

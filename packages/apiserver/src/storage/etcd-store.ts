@@ -1,4 +1,5 @@
 import { noop } from 'cockatiel';
+import { InterceptingCall, Interceptor } from '@grpc/grpc-js';
 import { Etcd3, IKeyValue, IOptions, IWatchResponse } from 'etcd3';
 import type { KubeObject } from '@peapod/api';
 import type { Logger } from '@peapod/client';
@@ -18,6 +19,7 @@ import {
   TryUpdate,
   ValidateDeletion,
   WatchSink,
+  WriteOutcomeUnknownError,
 } from './types';
 import { WatchCache } from './watch-cache';
 import type { ValueTransformer } from './encryption';
@@ -47,6 +49,34 @@ interface Revisions {
 }
 
 const emptyValue = Buffer.alloc(0);
+
+/**
+ * Answers that say the request was not applied: etcd's during an election ("no leader",
+ * "raft proposal dropped"), a leader change or an overloaded member; the client's when it
+ * reached no member (no connection, every member's circuit breaker open after failures).
+ */
+const notApplied = /etcdserver: (no leader|leader changed|not capable|too many requests)|raft proposal dropped|No connection established|ECONNREFUSED|no (address|connection) available|circuit breaker is open/i;
+
+/** etcd's answers that say a write was sent but not confirmed: it may have been applied. */
+const outcomeUnknown = /request timed out|deadline exceeded|connection (lost|reset|dropped)|ECONNRESET|RST_STREAM|cancelled/i;
+
+/**
+ * Asks etcd to refuse a request at once ("no leader") when the member it reaches has no
+ * leader, rather than hold it until the deadline (etcd's require-leader metadata): a write so
+ * refused was not applied and is sent again.
+ */
+const requireLeader: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      metadata.set('hasleader', 'true');
+      next(metadata, listener);
+    },
+  });
+
+/** Back-off between attempts of a request etcd refused: 50 ms doubling, at most 1 s. */
+function retryDelay(attempt: number): number {
+  return Math.min(1000, 50 * 2 ** attempt);
+}
 
 /** A write this server made, as the cache is to apply it: the stored entry, or its last state when deleted. */
 interface OwnWrite extends StoredEntry {
@@ -127,7 +157,7 @@ export class EtcdStore implements Store {
     const options: IOptions = {
       hosts: opts.servers,
       dialTimeout: this.timeoutMs,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs }),
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs, interceptors: [requireLeader] }),
     };
     if (opts.tls?.ca) options.credentials = { rootCertificate: opts.tls.ca, privateKey: opts.tls.key, certChain: opts.tls.cert };
     this.client = new Etcd3(options);
@@ -156,7 +186,7 @@ export class EtcdStore implements Store {
   }
 
   private async load(): Promise<void> {
-    const res = await this.call('list', this.client.kv.range({ key: this.prefixKey, range_end: this.prefixEnd }));
+    const res = await this.call('list', () => this.client.kv.range({ key: this.prefixKey, range_end: this.prefixEnd }));
     const rev = Number(res.header.revision);
     this.leases.clear();
     const entries = res.kvs.map((kv) => this.decode(kv));
@@ -296,18 +326,47 @@ export class EtcdStore implements Store {
     return Buffer.from(this.prefix + key);
   }
 
-  /** An etcd call with the request timeout: what does not answer in time (or at all) is StorageUnavailableError. */
-  private async call<T>(op: string, request: Promise<T>): Promise<T> {
+  /**
+   * An etcd call within the request timeout. What etcd refused without applying it (no
+   * leader during an election, the leader changed, no member reachable) is sent again until
+   * the deadline; what does not answer in time is StorageUnavailableError, or, for a write
+   * that was on its way to etcd, WriteOutcomeUnknownError (it may have been applied).
+   */
+  private async call<T>(op: string, send: () => Promise<T>, write = false): Promise<T> {
     const started = process.hrtime.bigint();
+    const deadline = Date.now() + this.timeoutMs;
+    let inFlight = false;
+    let expired = false;
+    let refusedWith: string | undefined;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StorageUnavailableError(`etcd did not answer within ${this.timeoutMs / 1000}s`)), this.timeoutMs);
+      timer = setTimeout(() => {
+        expired = true;
+        const within = `within ${this.timeoutMs / 1000}s`;
+        if (write && inFlight) reject(new WriteOutcomeUnknownError(`etcd did not confirm the write ${within} (etcd may have lost quorum)`));
+        else reject(new StorageUnavailableError(refusedWith && !inFlight ? `${refusedWith} (retried ${within})` : `etcd did not answer ${within}`));
+      }, this.timeoutMs);
     });
+    const attempts = async (): Promise<T> => {
+      for (let n = 0; ; n++) {
+        inFlight = true;
+        try {
+          return await send();
+        } catch (err) {
+          inFlight = false;
+          const message = (err as Error).message;
+          if (expired || !notApplied.test(message) || Date.now() + retryDelay(n) >= deadline) throw err;
+          refusedWith = `etcd: ${message}`;
+          await sleep(retryDelay(n));
+        }
+      }
+    };
     try {
-      return await Promise.race([request, timeout]);
+      return await Promise.race([attempts(), timeout]);
     } catch (err) {
       if (err instanceof StorageUnavailableError) throw err;
-      throw new StorageUnavailableError(`etcd: ${(err as Error).message}`);
+      const message = `etcd: ${(err as Error).message}`;
+      throw write && !notApplied.test(message) && outcomeUnknown.test(message) ? new WriteOutcomeUnknownError(message) : new StorageUnavailableError(message);
     } finally {
       clearTimeout(timer);
       this.observe(op, Number(process.hrtime.bigint() - started) / 1e9);
@@ -321,7 +380,7 @@ export class EtcdStore implements Store {
    */
   private revisions(): Promise<Revisions> {
     if (!this.revisionInFlight) {
-      const read = this.call('revision', this.client.kv.range({ key: this.markerKey })).then((res) => ({
+      const read = this.call('revision', () => this.client.kv.range({ key: this.markerKey })).then((res) => ({
         lastWrite: Number(res.kvs[0]?.mod_revision ?? 0),
         current: Number(res.header.revision),
       }));
@@ -386,7 +445,7 @@ export class EtcdStore implements Store {
 
   /** The object at key as etcd holds it now. */
   private async read(key: string): Promise<StoredEntry | undefined> {
-    const res = await this.call('get', this.client.kv.range({ key: this.etcdKey(key) }));
+    const res = await this.call('get', () => this.client.kv.range({ key: this.etcdKey(key) }));
     return res.kvs.length ? this.decode(res.kvs[0], key) : undefined;
   }
 
@@ -395,7 +454,7 @@ export class EtcdStore implements Store {
     const now = Date.now();
     const l = this.lease;
     if (l && l.ttl === ttl && now - l.grantedAt < leaseReuseSeconds * 1000) return l.id;
-    const res = await this.call('lease', this.writer.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds }));
+    const res = await this.call('lease', () => this.writer.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds }));
     this.lease = { id: res.ID, grantedAt: now, ttl };
     return res.ID;
   }
@@ -407,10 +466,12 @@ export class EtcdStore implements Store {
     const value = this.encode(key, object);
     const res = await this.call(
       'added',
-      this.writer.kv.txn({
-        compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: [{ request_put: { key: k, value, lease } }, this.mark()],
-      }),
+      () =>
+        this.writer.kv.txn({
+          compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
+          success: [{ request_put: { key: k, value, lease } }, this.mark()],
+        }),
+      true,
     );
     if (!res.succeeded) throw new KeyExistsError(key);
     if (lease) this.leases.set(key, lease);
@@ -477,11 +538,13 @@ export class EtcdStore implements Store {
       const write = 'put' in decision ? { request_put: { key: k, value: this.encode(key, decision.put), lease: this.leases.get(key) } } : { request_delete_range: { key: k } };
       const res = await this.call(
         'put' in decision ? 'modified' : 'deleted',
-        this.writer.kv.txn({
-          compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current.rev }],
-          success: [write, this.mark()],
-          failure: [{ request_range: { key: k } }],
-        }),
+        () =>
+          this.writer.kv.txn({
+            compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current!.rev }],
+            success: [write, this.mark()],
+            failure: [{ request_range: { key: k } }],
+          }),
+        true,
       );
       if (res.succeeded) {
         const object = 'put' in decision ? decision.put : (JSON.parse(current.json) as KubeObject);
@@ -525,7 +588,7 @@ export class EtcdStore implements Store {
     const upTo = this.cache.revision - this.historyRevisions;
     if (upTo <= this.compacted) return 0;
     try {
-      await this.call('compact', this.writer.kv.compact({ revision: upTo }));
+      await this.call('compact', () => this.writer.kv.compact({ revision: upTo }));
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) throw err;
     }

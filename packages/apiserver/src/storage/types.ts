@@ -120,8 +120,14 @@ export class RevisionCompactedError extends Error {
   }
 }
 
-/** The store could not be reached in time (etcd without quorum): the request may be retried. */
+/** The store could not be reached in time (etcd without quorum), and nothing was written: the request may be retried. */
 export class StorageUnavailableError extends Error {}
+
+/**
+ * A write reached the store but was not confirmed in time (etcd's "request timed out"): it
+ * may or may not have been applied, so the client should read before writing again.
+ */
+export class WriteOutcomeUnknownError extends StorageUnavailableError {}
 
 /**
  * The current objects as this API server last heard of them, read without waiting (the
