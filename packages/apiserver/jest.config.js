@@ -3,15 +3,9 @@ const preset = require('../../jest.preset.js');
 // `npm test` runs every test on SQLite, then every test that starts an API server again with
 // the servers on a three-member etcd cluster that the etcd project starts (and the etcd-only
 // tests, *.etcd.test.ts, which start clusters of their own). Left out on etcd: unit tests of
-// one module (storage/, auth/, registry/); encryption-at-rest.test.ts, which reads the SQLite
-// files (storage/etcd-store.etcd.test.ts checks etcd's values); and crash.test.ts, whose
-// watches resume across a restart from SQLite's log, where on etcd a restarted server's watch
-// cache starts at the current revision and answers an older one 410 Gone (as Kubernetes' does).
-const sqliteOnly = [
-  '/src/(storage|auth|registry)/[^/]*(?<!\\.etcd)\\.test\\.ts$',
-  '/src/encryption-at-rest\\.test\\.ts$',
-  '/src/crash\\.test\\.ts$',
-];
+// one module (storage/, auth/, registry/); and encryption-at-rest.test.ts, which reads the SQLite
+// files (storage/etcd-store.etcd.test.ts checks etcd's values).
+const sqliteOnly = ['/src/(storage|auth|registry)/[^/]*(?<!\\.etcd)\\.test\\.ts$', '/src/encryption-at-rest\\.test\\.ts$'];
 
 module.exports = {
   projects: [

@@ -1,5 +1,6 @@
 // The etcd backend on the etcd jest project's cluster: its key layout, transactions,
-// consistency between two stores, compaction, leases and encryption at rest.
+// consistency between two stores, watches from etcd's history, compaction, leases and
+// encryption at rest.
 import crypto from 'crypto';
 import { Etcd3 } from 'etcd3';
 import type { KubeObject } from '@peapod/api';
@@ -106,6 +107,30 @@ maybe('EtcdStore', () => {
     await expect(store.watch('/pods/', first.rev, { send: () => undefined })).rejects.toThrow(RevisionCompactedError);
     await expect(raw.get(`${prefix}/pods/default/x0`).revision(first.rev).exec()).rejects.toThrow(/compacted/);
   }, 120_000);
+
+  test('a watch from before the store started is served from etcd\'s history, then live, in order (a restarted API server)', async () => {
+    const before = await open();
+    const start = (await before.list('/pods/')).rev;
+    await before.create('/pods/default/h0', pod('h0'));
+    await before.create('/pods/default/h1', pod('h1'));
+    await before.guaranteedUpdate('/pods/default/h0', {}, (o) => ({ ...o, metadata: { ...o.metadata, labels: { v: '1' } } }));
+    await before.delete('/pods/default/h1');
+    await before.close();
+    const after = await open();
+    const seen: StoreEvent[] = [];
+    const watch = await after.watch('/pods/', start, { send: (e) => seen.push(e) });
+    const live = await after.create('/pods/default/h2', pod('h2'));
+    for (let waited = 0; seen.length < 5 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    watch.stop();
+    expect(seen.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED h0', 'ADDED h1', 'MODIFIED h0', 'DELETED h1', 'ADDED h2']);
+    expect(seen.map((e) => e.rev)).toEqual([...seen.map((e) => e.rev)].sort((x, y) => x - y));
+    expect(seen[0].rev).toBeGreaterThan(start);
+    expect(seen[4].rev).toBe(live.rev);
+    expect(seen[2].prev?.metadata.labels).toBeUndefined();
+    expect(seen[2].object.metadata.labels).toEqual({ v: '1' });
+    expect(seen[3].object.metadata.resourceVersion).toBe(String(seen[3].rev));
+    for (const e of seen) expect(JSON.parse(e.json).metadata.resourceVersion).toBe(String(e.rev));
+  });
 
   test('objects created with a TTL get an etcd lease', async () => {
     const store = await open();

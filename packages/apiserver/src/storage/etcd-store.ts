@@ -1,6 +1,6 @@
 import { noop } from 'cockatiel';
 import { InterceptingCall, Interceptor } from '@grpc/grpc-js';
-import { Etcd3, IKeyValue, IOptions, IWatchResponse } from 'etcd3';
+import { Etcd3, IEvent, IKeyValue, IOptions, IWatchResponse } from 'etcd3';
 import type { KubeObject } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import {
@@ -11,6 +11,7 @@ import {
   ListOptions,
   ListResult,
   Preconditions,
+  RevisionCompactedError,
   StorageUnavailableError,
   Store,
   StoreEvent,
@@ -143,6 +144,8 @@ export class EtcdStore implements Store {
    * waiting for (or decoding) its event from the watch.
    */
   private readonly own = new Map<number, OwnWrite>();
+  /** watches from before what the cache holds, each an etcd watch of its own */
+  private readonly etcdWatches = new Set<StoreWatch>();
 
   constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = (opts.prefix ?? '/registry').replace(/\/+$/, '');
@@ -302,13 +305,18 @@ export class EtcdStore implements Store {
     this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev?.object });
   }
 
-  /** A key-value from etcd as a stored entry: its value read through the transformer, its resourceVersion the mod_revision. */
+  /** A current key-value from etcd as a stored entry, its lease remembered for updates. */
   private decode(kv: IKeyValue, key = kv.key.toString().slice(this.prefix.length)): StoredEntry {
+    if (kv.lease && kv.lease !== '0') this.leases.set(key, kv.lease);
+    return this.parse(kv, key);
+  }
+
+  /** A key-value from etcd as a stored entry: its value read through the transformer, its resourceVersion the mod_revision. */
+  private parse(kv: IKeyValue, key: string): StoredEntry {
     const rev = Number(kv.mod_revision);
     const json = this.opts.transformer ? this.opts.transformer.fromStorage(key, kv.value).json : kv.value.toString('utf8');
     const object = JSON.parse(json) as KubeObject;
     object.metadata.resourceVersion = String(rev);
-    if (kv.lease && kv.lease !== '0') this.leases.set(key, kv.lease);
     return { key, rev, object, json: JSON.stringify(object) };
   }
 
@@ -565,6 +573,7 @@ export class EtcdStore implements Store {
       if (fromRev > current) throw new StorageUnavailableError(`Too large resource version: ${fromRev}, current: ${current}`);
       await this.caughtUp(Math.min(fromRev, lastWrite));
     }
+    if (!this.cache.holds(fromRev)) return this.watchEtcd(prefix, fromRev, sink);
     // Only what comes after fromRev, though the cache may still be short of it.
     return this.cache.watch(prefix, fromRev, {
       ...sink,
@@ -572,6 +581,71 @@ export class EtcdStore implements Store {
         if (e.rev > fromRev) sink.send(e);
       },
     });
+  }
+
+  /**
+   * A watch from before what the cache holds (a client resuming after this server started, or
+   * from further back than the cache's recent events), served as a restarted Kubernetes API
+   * server can: by an etcd watch of its own from that revision, etcd's history then live
+   * changes, until etcd has compacted it (RevisionCompactedError, 410 Gone). Should etcd end
+   * it (compaction catching up, a broken stream), the sink hears end() and its client watches again.
+   */
+  private async watchEtcd(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
+    try {
+      await this.call('history', () => this.client.kv.range({ key: this.markerKey, revision: String(fromRev + 1), count_only: true }));
+    } catch (err) {
+      if (/compacted/.test((err as Error).message)) throw new RevisionCompactedError(fromRev, Math.max(this.compacted, fromRev + 1));
+      throw err;
+    }
+    const stream = await this.client.watchClient.watch();
+    let stopped = false;
+    const watch: StoreWatch = {
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        this.etcdWatches.delete(watch);
+        stream.end();
+      },
+    };
+    const ended = () => {
+      if (stopped) return;
+      watch.stop();
+      sink.end?.();
+    };
+    stream.on('data', (res: IWatchResponse) => {
+      if (stopped) return;
+      if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return ended();
+      for (const ev of res.events) {
+        const event = this.eventOf(ev);
+        if (event) sink.send(event);
+      }
+    });
+    stream.on('error', ended);
+    stream.on('end', ended);
+    const key = this.etcdKey(prefix);
+    stream.write({ create_request: { key, range_end: rangeEnd(key), start_revision: String(fromRev + 1), prev_kv: true } });
+    this.etcdWatches.add(watch);
+    return watch;
+  }
+
+  /** A change from an etcd watch that brings previous values, as a store event (undefined: not one of ours to read). */
+  private eventOf(ev: IEvent): StoreEvent | undefined {
+    const key = ev.kv.key.toString().slice(this.prefix.length);
+    const rev = Number(ev.kv.mod_revision);
+    try {
+      const prev = ev.prev_kv ? this.parse(ev.prev_kv, key) : undefined;
+      if (ev.type === 'Delete') {
+        if (!prev) return undefined;
+        const object = JSON.parse(prev.json) as KubeObject;
+        object.metadata.resourceVersion = String(rev);
+        return { type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: prev.object };
+      }
+      const entry = this.parse(ev.kv, key);
+      return { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev?.object };
+    } catch (err) {
+      this.log?.error('unreadable value in etcd', { key, revision: rev, error: (err as Error).message });
+      return undefined;
+    }
   }
 
   async listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }> {
@@ -599,6 +673,7 @@ export class EtcdStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const w of [...this.etcdWatches]) w.stop();
     this.cache.close();
     this.stream?.end();
     this.stream = undefined;

@@ -168,13 +168,17 @@ export class WatchCache implements CachedObjects {
     };
   }
 
+  /** Whether memory holds every change after fromRev (the recent events reach back that far). */
+  holds(fromRev: number): boolean {
+    if (fromRev >= this.rev) return true;
+    const oldestRecent = this.recent.length ? this.recent[0].rev : Infinity;
+    return fromRev + 1 >= oldestRecent || (this.recent.length === 0 && fromRev >= this.loadedAt);
+  }
+
   /** The events after fromRev: from memory when it reaches back that far, else from the store's history. */
   private history(fromRev: number): StoreEvent[] {
     if (fromRev >= this.rev) return [];
-    const oldestRecent = this.recent.length ? this.recent[0].rev : Infinity;
-    if (fromRev + 1 >= oldestRecent || (this.recent.length === 0 && fromRev >= this.loadedAt)) {
-      return this.recent.slice(lowerBound(this.recent, fromRev + 1));
-    }
+    if (this.holds(fromRev)) return this.recent.slice(lowerBound(this.recent, fromRev + 1));
     const fromStore = this.opts.history?.(fromRev);
     if (fromStore) return fromStore;
     throw new RevisionCompactedError(fromRev, this.oldestRevision);
