@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import fs from 'fs';
 import http from 'http';
+import https from 'https';
 import os from 'os';
 import path from 'path';
 import { freePort, removeDir } from '@peapod/client/testing';
@@ -38,16 +39,25 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+/** PEM files for etcd's client TLS: its members serve certFile and ask clients for one signed by caFile. */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
 /**
  * An etcd cluster of `members` members on free loopback ports, in a temporary directory,
  * answering once each member reports healthy. Its processes are killed and its directory
- * removed by stop(), and killed if the test process exits without calling it.
+ * removed by stop(), and killed if the test process exits without calling it. With tls, the
+ * client URLs are https and clients must present a certificate of the CA (the health check
+ * presents the members' own).
  */
-export async function startEtcdCluster(members = 3): Promise<EtcdCluster> {
+export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<EtcdCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-etcd-'));
   const list: Member[] = [];
   for (let i = 0; i < members; i++) {
-    list.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dataDir: path.join(dir, `m${i}`) });
+    list.push({ name: `m${i}`, clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dataDir: path.join(dir, `m${i}`) });
   }
   const initialCluster = list.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const killAll = () => {
@@ -73,13 +83,14 @@ export async function startEtcdCluster(members = 3): Promise<EtcdCluster> {
         // Tolerant of a loaded test machine: a slow heartbeat must not start an election.
         '--heartbeat-interval', '200',
         '--election-timeout', '2000',
+        ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     child.stderr?.resume();
     m.process = child;
   };
-  const healthy = (m: Member, timeoutMs: number) => waitHealthy(m.clientUrl, timeoutMs);
+  const healthy = (m: Member, timeoutMs: number) => waitHealthy(m.clientUrl, timeoutMs, tls);
 
   const cluster: EtcdCluster = {
     endpoints: list.map((m) => m.clientUrl),
@@ -132,18 +143,20 @@ export async function startEtcdCluster(members = 3): Promise<EtcdCluster> {
 }
 
 /** Resolves once the member at url answers /health with health true. */
-export async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
+export async function waitHealthy(url: string, timeoutMs: number, tls?: EtcdTls): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await isHealthy(url)) return;
+    if (await isHealthy(url, tls)) return;
     if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-function isHealthy(url: string): Promise<boolean> {
+function isHealthy(url: string, tls?: EtcdTls): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(`${url}/health`, { timeout: 2000 }, (res) => {
+    const get = tls ? (u: string, o: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => https.get(u, o, cb) : http.get;
+    const credentials = tls ? { ca: fs.readFileSync(tls.caFile), cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) } : {};
+    const req = get(`${url}/health`, { timeout: 2000, ...credentials }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));

@@ -56,7 +56,7 @@ function rsaKeys(): { publicKey: forge.pki.rsa.PublicKey; privateKey: forge.pki.
   };
 }
 
-function makeCa(): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
+export function makeCa(): CertificateAndKey {
   const keys = rsaKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
@@ -75,19 +75,23 @@ function makeCa(): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey 
   return { cert, key: keys.privateKey };
 }
 
-function makeServerCert(ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey }, hosts: string[]) {
+/** A certificate and its private key (a CA, or one it issued). */
+export type CertificateAndKey = { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey };
+
+/** A certificate signed by ca, for serving (valid for hosts) and, with clientAuth, for a client presenting it. */
+export function issueCertificate(ca: CertificateAndKey, commonName: string, hosts: string[], usage: { clientAuth?: boolean } = {}): CertificateAndKey {
   const keys = rsaKeys();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 365 * 24 * 3600 * 1000);
-  cert.setSubject([{ name: 'commonName', value: 'peapod-apiserver' }]);
+  cert.setSubject([{ name: 'commonName', value: commonName }]);
   cert.setIssuer(ca.cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: usage.clientAuth ?? false },
     { name: 'subjectAltName', altNames: hosts.map((h) => (net.isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })) },
   ]);
   cert.sign(ca.key, forge.md.sha256.create());
@@ -118,7 +122,7 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
   const keyFile = file('apiserver.key');
   const tokenFile = file('tokens.csv');
 
-  let ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey };
+  let ca: CertificateAndKey;
   if (fs.existsSync(caFile) && fs.existsSync(caKeyFile)) {
     ca = {
       cert: forge.pki.certificateFromPem(fs.readFileSync(caFile, 'utf8')),
@@ -131,7 +135,7 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
     created.push(caFile, caKeyFile);
   }
   if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) {
-    const server = makeServerCert(ca, opts.hosts);
+    const server = issueCertificate(ca, 'peapod-apiserver', opts.hosts);
     fs.writeFileSync(certFile, forge.pki.certificateToPem(server.cert));
     writeSecret(keyFile, forge.pki.privateKeyToPem(server.key));
     created.push(certFile, keyFile);

@@ -58,6 +58,9 @@ const emptyValue = Buffer.alloc(0);
  */
 const notApplied = /etcdserver: (no leader|leader changed|not capable|too many requests)|raft proposal dropped|No connection established|ECONNREFUSED|no (address|connection) available|circuit breaker is open/i;
 
+/** A TLS handshake with etcd that failed on a certificate (one side does not trust the other). */
+const tlsRefused = /certificate|handshake failure|SSL routines/i;
+
 /** etcd's answers that say a write was sent but not confirmed: it may have been applied. */
 const outcomeUnknown = /request timed out|deadline exceeded|connection (lost|reset|dropped)|ECONNRESET|RST_STREAM|cancelled/i;
 
@@ -182,7 +185,10 @@ export class EtcdStore implements Store {
         await this.load();
         return;
       } catch (err) {
-        this.log?.warn('etcd not reachable yet', { servers: this.opts.servers.join(','), error: (err as Error).message });
+        const message = (err as Error).message;
+        // A certificate refused (a wrong --etcd-cafile, a client certificate etcd does not accept) will not heal by waiting.
+        if (tlsRefused.test(message)) throw new Error(`etcd at ${this.opts.servers.join(',')}: TLS handshake failed: ${message}`);
+        this.log?.warn('etcd not reachable yet', { servers: this.opts.servers.join(','), error: message });
         await sleep(Math.min(5000, 200 * 2 ** attempt));
       }
     }
@@ -237,7 +243,7 @@ export class EtcdStore implements Store {
       this.log?.warn('etcd watch fell behind compaction: reloading', { revision: this.cache.revision, compacted: res.compact_revision });
       this.stream?.end();
       this.stream = undefined;
-      void this.start();
+      this.start().catch((err: Error) => this.log?.error('etcd watch cache not reloaded', { error: err.message }));
       return;
     }
     for (const ev of res.events) {
@@ -363,7 +369,7 @@ export class EtcdStore implements Store {
         } catch (err) {
           inFlight = false;
           const message = (err as Error).message;
-          if (expired || !notApplied.test(message) || Date.now() + retryDelay(n) >= deadline) throw err;
+          if (expired || !notApplied.test(message) || tlsRefused.test(message) || Date.now() + retryDelay(n) >= deadline) throw err;
           refusedWith = `etcd: ${message}`;
           await sleep(retryDelay(n));
         }
