@@ -61,9 +61,6 @@ const notApplied = /etcdserver: (no leader|leader changed|not capable|too many r
 /** A TLS handshake with etcd that failed on a certificate (one side does not trust the other). */
 const tlsRefused = /certificate|handshake failure|SSL routines/i;
 
-/** etcd's answers that say a write was sent but not confirmed: it may have been applied. */
-const outcomeUnknown = /request timed out|deadline exceeded|connection (lost|reset|dropped)|ECONNRESET|RST_STREAM|cancelled/i;
-
 /**
  * Asks etcd to refuse a request at once ("no leader") when the member it reaches has no
  * leader, rather than hold it until the deadline (etcd's require-leader metadata): a write so
@@ -112,10 +109,12 @@ const leaseReuseSeconds = 60;
  * revision before the events that precede it have been sent.) Objects that etcd removes when
  * their lease expires do not move the marker: a read may see them a moment longer.
  *
- * A request that etcd does not answer within the timeout (no quorum, members down) fails with
- * StorageUnavailableError; the client reconnects by itself, and the watch resumes from the
- * last revision it saw (or, when etcd has compacted past it, the cache is loaded again and its
- * watches end, for their clients to list again).
+ * A request that etcd refuses unapplied (no leader yet) is sent again until the timeout; one
+ * that fails or is not answered in time is StorageUnavailableError, or WriteOutcomeUnknownError
+ * for a write that may have been applied. The client reconnects by itself, and the watch resumes
+ * from the last revision it saw (or, when etcd has compacted past it, the cache is loaded again
+ * and its watches end, for their clients to list again). A watch from before what the cache
+ * holds is served by an etcd watch of its own (watchEtcd).
  */
 export class EtcdStore implements Store {
   readonly cache: WatchCache;
@@ -380,7 +379,8 @@ export class EtcdStore implements Store {
     } catch (err) {
       if (err instanceof StorageUnavailableError) throw err;
       const message = `etcd: ${(err as Error).message}`;
-      throw write && !notApplied.test(message) && outcomeUnknown.test(message) ? new WriteOutcomeUnknownError(message) : new StorageUnavailableError(message);
+      // A write that failed otherwise than by a refusal (etcd's "request timed out", a connection lost on the way) may have been applied.
+      throw write && !notApplied.test(message) && !tlsRefused.test(message) ? new WriteOutcomeUnknownError(message) : new StorageUnavailableError(message);
     } finally {
       clearTimeout(timer);
       this.observe(op, Number(process.hrtime.bigint() - started) / 1e9);
@@ -549,12 +549,13 @@ export class EtcdStore implements Store {
         continue;
       }
       const k = this.etcdKey(key);
+      const decidedOn = current.rev;
       const write = 'put' in decision ? { request_put: { key: k, value: this.encode(key, decision.put), lease: this.leases.get(key) } } : { request_delete_range: { key: k } };
       const res = await this.call(
         'put' in decision ? 'modified' : 'deleted',
         () =>
           this.writer.kv.txn({
-            compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: current!.rev }],
+            compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: decidedOn }],
             success: [write, this.mark()],
             failure: [{ request_range: { key: k } }],
           }),
