@@ -5,6 +5,8 @@ import { badRequest, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
 import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
 import { evictPod } from './eviction';
+import { bindPod } from '../registry/binding';
+import { getScale, updateScale } from '../registry/scale';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
 import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
@@ -283,7 +285,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path.subresource === 'binding') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
-      await registry.bind(ns!, path.name!, body, dryRun);
+      await bindPod(registry, ns!, path.name!, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }));
       return;
     }
@@ -304,21 +306,21 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const body = (await readObject(req)) as { metadata?: { name?: unknown } };
       const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
-      await registry.bind(ns!, podName, body, dryRun);
+      await bindPod(registry, ns!, podName, body, dryRun);
       sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }));
       return;
     }
     if (path.subresource === 'scale') {
       if (req.method === 'GET') {
-        sendObject(req, res, 200, await registry.getScale(ns!, path.name!));
+        sendObject(req, res, 200, await getScale(registry, ns!, path.name!));
         return;
       }
       if (req.method === 'PUT') {
-        sendObject(req, res, 200, await registry.updateScale(ns!, path.name!, await readObject(req), undefined, dryRun));
+        sendObject(req, res, 200, await updateScale(registry, ns!, path.name!, await readObject(req), undefined, dryRun));
         return;
       }
       if (req.method === 'PATCH') {
-        sendObject(req, res, 200, await registry.updateScale(ns!, path.name!, undefined, await readPatch(req), dryRun));
+        sendObject(req, res, 200, await updateScale(registry, ns!, path.name!, undefined, await readPatch(req), dryRun));
         return;
       }
       throw methodNotAllowed(req.method, r);

@@ -4,7 +4,9 @@
 // servers) binding the same pod at once bind it once.
 
 import { Binding, Pod, rfc3339, setPodCondition } from '@peapod/api';
+import type { StoredEntry } from '../storage/types';
 import { badRequest, conflict, invalid } from '../errors';
+import type { Registry } from './registry';
 
 /** A Binding as sent, checked before anything is read: a 400 or 422 otherwise. */
 export function readBinding(podName: string, body: unknown): Binding & { target: { name: string } } {
@@ -40,4 +42,11 @@ export function assignPod(current: Pod, binding: Binding & { target: { name: str
   pod.status ??= {};
   setPodCondition(pod.status, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(now) });
   return pod;
+}
+
+/** POST pods/NAME/binding (or bindings): binds the pod, decided on the pod as it is at the write. */
+export async function bindPod(registry: Registry, namespace: string, podName: string, body: unknown, dryRun: boolean): Promise<StoredEntry> {
+  const binding = readBinding(podName, body);
+  const now = registry.now();
+  return registry.guaranteedUpdate('pods', namespace, podName, (current) => assignPod(current as Pod, binding, now), dryRun);
 }

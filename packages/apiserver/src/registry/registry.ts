@@ -12,11 +12,8 @@ import {
   rfc3339,
   parseFieldSelector,
   parseLabelSelector,
-  Pod,
   pruneUnknownFields,
-  ReplicationController,
   ResourceInfo,
-  Scale,
   supportedFields,
   validateObject,
 } from '@peapod/api';
@@ -42,8 +39,6 @@ import type { FinishWrite, NamespaceContents, ObjectReader, Strategy } from './s
 import { DryRunnableStore } from './dry-run-store';
 import { beforeDelete, markAsDeleting, setDeletionFinalizers } from './deletion';
 import { applyConfiguration, keepManagedFields, type FieldTracker } from './field-manager';
-import { assignPod, readBinding } from './binding';
-import { replicasOf, scaleOf } from './scale';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export type PatchType = 'merge' | 'json' | 'strategic';
@@ -110,7 +105,7 @@ export class Registry {
   constructor(
     readonly store: Store,
     private readonly strategies: Map<string, Strategy>,
-    private readonly now: () => Date = () => new Date(),
+    readonly now: () => Date = () => new Date(),
   ) {
     this.storage = new DryRunnableStore(store);
   }
@@ -494,25 +489,18 @@ export class Registry {
     });
   }
 
-  /** The autoscaling/v1 Scale of a replication controller. */
-  async getScale(namespace: string, name: string): Promise<Scale> {
-    return scaleOf((await this.get('replicationcontrollers', namespace, name)).object as ReplicationController);
+  /**
+   * A write that next(current) decides, checked by the resource's strategy as a client's update
+   * is (defaults, validation, generation): what a subresource such as scale writes through.
+   */
+  async updateWith(resource: string, namespace: string | undefined, name: string, next: (current: KubeObject) => KubeObject, preconditions: Preconditions, dryRun: boolean): Promise<StoredEntry> {
+    return this.write(this.strategy(resource), namespace, name, next, preconditions, undefined, dryRun);
   }
 
-  /** Writes a Scale (PUT, or a patch applied to the current Scale) back as spec.replicas. */
-  async updateScale(namespace: string, name: string, body: unknown, patch?: { type: PatchType; patch: unknown }, dryRun = false): Promise<Scale> {
-    const s = this.strategy('replicationcontrollers');
-    // A PUT is checked before anything is read; a patch applies to the Scale as it is at the write.
-    const put = patch ? undefined : replicasOf(body as Scale, name);
-    const rv = patch ? undefined : (body as Scale).metadata?.resourceVersion;
-    const next = (current: KubeObject): KubeObject => {
-      const rc = JSON.parse(JSON.stringify(current)) as ReplicationController;
-      const replicas = put ?? replicasOf(applyPatch(scaleOf(rc), patch!.type, patch!.patch, undefined, name), name);
-      rc.spec = { ...rc.spec, replicas };
-      return rc;
-    };
-    const entry = await this.write(s, namespace, name, next, rv ? { resourceVersion: parseRevision(rv) } : {}, undefined, dryRun);
-    return scaleOf(entry.object as ReplicationController);
+  /** A guaranteed update that tryUpdate alone decides (the binding subresource writes the pod so, as Kubernetes' BindingREST does). */
+  async guaranteedUpdate(resource: string, namespace: string | undefined, name: string, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
+    const s = this.strategy(resource);
+    return this.commitUpdate(s, this.key(s.resource, namespace, name), name, {}, tryUpdate, dryRun);
   }
 
   /**
@@ -556,14 +544,6 @@ export class Registry {
       }
     }
     return out;
-  }
-
-  /** The binding subresource: assigns an unbound pod to a node, once, decided on the pod as it is at the write. */
-  async bind(namespace: string, podName: string, body: unknown, dryRun = false): Promise<StoredEntry> {
-    const binding = readBinding(podName, body);
-    const s = this.strategy('pods');
-    const now = this.now();
-    return this.commitUpdate(s, this.key(s.resource, namespace, podName), podName, {}, (current) => assignPod(current as Pod, binding, now), dryRun);
   }
 
   /**
@@ -679,7 +659,7 @@ function storageError(err: unknown, s: Strategy, name: string): unknown {
  * is malformed (400); one whose operation cannot be applied, a failed `test` included, gets
  * what Kubernetes answers: 422 with the reason as a cause.
  */
-function applyPatch<T>(base: T, type: PatchType, patch: unknown, kind: string | undefined, name: string): T {
+export function applyPatch<T>(base: T, type: PatchType, patch: unknown, kind: string | undefined, name: string): T {
   if (type === 'json') {
     if (!Array.isArray(patch)) throw badRequest('a JSON patch must be a list of operations');
     try {

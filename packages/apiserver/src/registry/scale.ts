@@ -1,8 +1,9 @@
 // The replicationcontrollers/scale subresource: an autoscaling/v1 Scale read from and written
 // back to a replication controller's spec.replicas.
 
-import type { ReplicationController, Scale } from '@peapod/api';
+import type { KubeObject, ReplicationController, Scale } from '@peapod/api';
 import { badRequest, invalid } from '../errors';
+import { applyPatch, parseRevision, type PatchType, type Registry } from './registry';
 
 /** The replicas a Scale asks for; a 400 or 422 for one that is not a valid Scale. */
 export function replicasOf(scale: Scale, name: string): number {
@@ -30,4 +31,31 @@ export function scaleOf(rc: ReplicationController): Scale {
     spec: { replicas: rc.spec?.replicas ?? 0 },
     status: { replicas: rc.status?.replicas ?? 0, selector },
   };
+}
+
+/** GET replicationcontrollers/NAME/scale. */
+export async function getScale(registry: Registry, namespace: string, name: string): Promise<Scale> {
+  return scaleOf((await registry.get('replicationcontrollers', namespace, name)).object as ReplicationController);
+}
+
+/** PUT (body) or PATCH (patch, applied to the Scale as it is at the write) of replicationcontrollers/NAME/scale: written back as spec.replicas. */
+export async function updateScale(
+  registry: Registry,
+  namespace: string,
+  name: string,
+  body: unknown,
+  patch: { type: PatchType; patch: unknown } | undefined,
+  dryRun: boolean,
+): Promise<Scale> {
+  // A PUT is checked before anything is read.
+  const put = patch ? undefined : replicasOf(body as Scale, name);
+  const rv = patch ? undefined : (body as Scale).metadata?.resourceVersion;
+  const next = (current: KubeObject): KubeObject => {
+    const rc = JSON.parse(JSON.stringify(current)) as ReplicationController;
+    const replicas = put ?? replicasOf(applyPatch(scaleOf(rc), patch!.type, patch!.patch, undefined, name), name);
+    rc.spec = { ...rc.spec, replicas };
+    return rc;
+  };
+  const entry = await registry.updateWith('replicationcontrollers', namespace, name, next, rv ? { resourceVersion: parseRevision(rv) } : {}, dryRun);
+  return scaleOf(entry.object as ReplicationController);
 }
