@@ -20,6 +20,17 @@ export function mainJs(component: ComponentName): string {
   return path.join(packagesDir, component, 'dist', 'main.js');
 }
 
+/** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+// USER_HZ: 100 on every Linux architecture Node runs on.
+const clockTicksPerSecond = 100;
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -11,7 +11,7 @@ import type { NodeShape, PodShape } from '../fixtures';
 import { podInfoFor } from '../pod-info';
 import { defaultFramework } from '../plugins';
 import { createAll, nodeManifest, podManifest } from '../testing/cluster';
-import { startApiServer } from '@peapod/client/testing';
+import { cpuSecondsOf, startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { startScheduler } from '../testing/processes';
 
@@ -176,6 +176,13 @@ export interface BindOnlyResult {
   schedulerPerSecond: number;
   /** Pods bound per second by a client that only binds (round-robin over the nodes, no decisions). */
   bindOnlyPerSecond: number;
+  /**
+   * CPU milliseconds per pod over each side's rounds (first bind request, or SIGCONT, until
+   * the watch has seen every pod bound): the API server's, and the scheduler process's own.
+   * Unlike rates, these hardly depend on what else the machine runs.
+   */
+  apiserverCpuMsPerPod: { bindOnly: number; scheduler: number };
+  schedulerCpuMsPerPod: { bindOnly: number; scheduler: number };
 }
 
 /** A pod no scheduler takes: the bind-only client binds it. */
@@ -186,9 +193,13 @@ const heldBack = 'bench-bind-only';
  * `nodes` nodes, in alternating rounds (so that what else the machine runs weighs on both
  * alike): pending pods bound by a client that only binds (each to the next node in turn,
  * `concurrency` at a time), then as many pending pods created while the scheduler process is
- * stopped (SIGSTOP) and bound by it once it runs again (SIGCONT). Both are timed from the
- * first bind to the last, so neither pays for creating pods; the scheduler also watches,
- * decides, and reports events.
+ * stopped (SIGSTOP) and bound by it once it runs again (SIGCONT). The scheduler runs through
+ * the bind-only rounds too (it ignores their pods but, as any informer, reads their events),
+ * so each side's rounds see the same processes; it runs without leader election, which a
+ * stopped process would lose (and restart from fresh informers) as the client has none.
+ * Both are timed the same way, by the watch that sees the pods bound: from the first bind to
+ * the last, so neither pays for creating pods; the scheduler also watches, decides, and
+ * reports events.
  */
 export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResult> {
   const log = opts.log ?? ((): void => undefined);
@@ -204,11 +215,10 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
     client = new Client({ server: api.url });
     const c = client;
     await createAll(c, 'nodes', Array.from({ length: opts.nodes }, (_, i) => nodeManifest(`node-${i}`, benchNodeShape(i))), 32);
-    const sched = await startScheduler(api.url, { nodeArgs: opts.schedulerNodeArgs });
+    const sched = await startScheduler(api.url, { args: ['--leader-elect=false'], nodeArgs: opts.schedulerNodeArgs });
     scheduler = sched;
-    sched.proc.kill('SIGSTOP');
     log(`${opts.nodes} nodes; ${rounds} rounds of ${perRound} pods bound by a bind-only client, then by the scheduler`);
-    // Binds seen by a watch open through every round: both pay for it alike.
+    // Binds seen by a watch open through every round: both pay for it alike, and both are timed by it.
     const rv = (await c.list('pods', { limit: 1 })).metadata.resourceVersion;
     const boundAt = new Map<string, number>();
     let onBound: () => void = () => undefined;
@@ -237,8 +247,21 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
         const timer = setInterval(check, 200);
         onBound = check;
       });
+    // First to last bind spans one bind fewer than the pods: each side's span is stretched by one bind.
+    const boundSpan = (names: string[]): number => {
+      const times = names.map((n) => boundAt.get(n) ?? 0);
+      return ((Math.max(...times) - Math.min(...times)) / 1000) * (names.length / Math.max(1, names.length - 1));
+    };
     let bindOnlySeconds = 0;
     let schedulerSeconds = 0;
+    const server = api;
+    const cpu = (): { apiserver: number; scheduler: number } => ({ apiserver: cpuSecondsOf(server.pid), scheduler: cpuSecondsOf(sched.pid) });
+    const used = { bindOnly: { apiserver: 0, scheduler: 0 }, scheduler: { apiserver: 0, scheduler: 0 } };
+    const addUsed = (side: keyof typeof used, before: { apiserver: number; scheduler: number }): void => {
+      const after = cpu();
+      used[side].apiserver += after.apiserver - before.apiserver;
+      used[side].scheduler += after.scheduler - before.scheduler;
+    };
     // Round 0 warms both up (compiled code, connections) and is not counted.
     for (let round = 0; round <= rounds; round++) {
       const size = round === 0 ? Math.min(200, perRound) : perRound;
@@ -249,7 +272,7 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
         32,
       );
       let next = 0;
-      const started = Date.now();
+      const bindOnlyCpu = cpu();
       await Promise.all(
         Array.from({ length: concurrency }, async () => {
           while (next < held.length) {
@@ -259,30 +282,38 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
           }
         }),
       );
-      const bindOnlyRound = (Date.now() - started) / 1000;
+      const bindOnlyNames = held.map((pod) => pod.metadata.name ?? '');
+      await untilBound(bindOnlyNames);
+      if (round > 0) addUsed('bindOnly', bindOnlyCpu);
 
       const names = Array.from({ length: size }, (_, i) => `sched-${round}-${i}`);
+      sched.proc.kill('SIGSTOP');
       await createAll(c, 'pods', names.map((name, i) => podManifest(name, benchPodShape(i))), 32);
+      const schedulerCpu = cpu();
       sched.proc.kill('SIGCONT');
       await untilBound(names);
-      // Its Scheduled events are its work too: they are written before it stops, not during the next bind-only round.
+      if (round > 0) addUsed('scheduler', schedulerCpu);
+      // Its Scheduled events are its work too: they are written before the next bind-only round.
       const reported = names.length + (round === 0 ? 0 : Math.min(200, perRound) + (round - 1) * perRound);
       const drained = Date.now() + 30_000;
       while ((await c.list('events', { namespace: 'default', fieldSelector: 'reason=Scheduled' })).items.length < reported && Date.now() < drained) {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      sched.proc.kill('SIGSTOP');
       if (round === 0) continue;
-      const times = names.map((n) => boundAt.get(n) ?? 0);
-      // First to last bind spans one bind fewer than the bind-only clock, which starts before
-      // its first bind: one bind's time is added.
-      const schedulerRound = (Math.max(...times) - Math.min(...times)) / 1000 + bindOnlyRound / size;
+      const bindOnlyRound = boundSpan(bindOnlyNames);
+      const schedulerRound = boundSpan(names);
       bindOnlySeconds += bindOnlyRound;
       schedulerSeconds += schedulerRound;
       log(`round ${round}: bind-only ${(size / bindOnlyRound).toFixed(0)}/s, scheduler ${(size / schedulerRound).toFixed(0)}/s`);
     }
-    sched.proc.kill('SIGCONT');
-    return { schedulerPerSecond: (rounds * perRound) / schedulerSeconds, bindOnlyPerSecond: (rounds * perRound) / bindOnlySeconds };
+    const pods = rounds * perRound;
+    const perPod = (seconds: number): number => (seconds * 1000) / pods;
+    return {
+      schedulerPerSecond: pods / schedulerSeconds,
+      bindOnlyPerSecond: pods / bindOnlySeconds,
+      apiserverCpuMsPerPod: { bindOnly: perPod(used.bindOnly.apiserver), scheduler: perPod(used.scheduler.apiserver) },
+      schedulerCpuMsPerPod: { bindOnly: perPod(used.bindOnly.scheduler), scheduler: perPod(used.scheduler.scheduler) },
+    };
   } finally {
     watch?.stop();
     client?.close();
