@@ -1,5 +1,5 @@
 import type { KubeObject } from '@peapod/api';
-import { Backoff, Informer, objectKey } from './informer';
+import { Backoff, Informer, objectKey, stripManagedFields } from './informer';
 import { createLogger } from './log';
 import type { Logger } from './log';
 import { Client } from './rest';
@@ -75,7 +75,9 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     await fake.stop();
   });
 
-  function makeInformer(opts: { namespace?: string; labelSelector?: string; resyncMs?: number } = {}): Informer<KubeObject> {
+  function makeInformer(
+    opts: { namespace?: string; labelSelector?: string; resyncMs?: number; transform?: (o: KubeObject) => KubeObject } = {},
+  ): Informer<KubeObject> {
     informer = new Informer<KubeObject>(client, 'pods', { ...opts, transport, backoff: fast, logger: logs.logger });
     return informer;
   }
@@ -108,6 +110,27 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     const q = new URL(watch?.url ?? '', 'http://x').searchParams;
     expect(q.get('resourceVersion')).toBe('2');
     expect(q.get('allowWatchBookmarks')).toBe('true');
+  });
+
+  it('caches and hands out objects as the transform makes them, listed or watched', async () => {
+    const managed = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, managedFields: [{ manager: 'test' }] } });
+    fake.set('pods', managed(pod('a')));
+    const inf = makeInformer({ transform: stripManagedFields });
+    const seen: KubeObject[] = [];
+    inf.on('add', (o) => seen.push(o)).on('update', (_o, n) => seen.push(n));
+    inf.start();
+    await inf.waitForSync();
+    await waitFor(() => fake.watcherCount() === 1);
+    fake.set('pods', managed(pod('a', { v: '2' })));
+    fake.set('pods', managed(pod('b')));
+    await waitFor(() => seen.length === 3);
+    expect(seen.map((o) => [objectKey(o), 'managedFields' in o.metadata])).toEqual([
+      ['ns/a', false],
+      ['ns/a', false],
+      ['ns/b', false],
+    ]);
+    expect(inf.get('ns/a')?.metadata).toMatchObject({ labels: { v: '2' }, resourceVersion: '2' });
+    expect(inf.list().every((o) => !('managedFields' in o.metadata))).toBe(true);
   });
 
   it('keeps indexes in step with the cache: added before or after the list, through updates, deletes and relists', async () => {

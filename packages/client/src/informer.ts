@@ -40,7 +40,7 @@ export class Backoff {
   }
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
@@ -49,6 +49,19 @@ export interface InformerOptions {
   transport?: 'http' | 'websocket';
   backoff?: BackoffOptions;
   logger?: Logger;
+  /**
+   * Applied to every object the server sends, before it is cached or handed to handlers
+   * (client-go's WithTransform), e.g. stripManagedFields: what a component never reads
+   * need not be kept for every object it caches.
+   */
+  transform?: (obj: T) => T;
+}
+
+/** The object without metadata.managedFields, which few components read and every write grows. */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 /** The values an object is filed under in an index (none: not in it). */
@@ -95,7 +108,7 @@ export class Informer<T extends KubeObject> {
   constructor(
     private readonly client: Client,
     readonly resource: string,
-    private readonly opts: InformerOptions = {},
+    private readonly opts: InformerOptions<T> = {},
   ) {
     this.log = opts.logger ?? createLogger('informer');
     this.backoff = new Backoff(opts.backoff);
@@ -234,7 +247,8 @@ export class Informer<T extends KubeObject> {
       fieldSelector: this.opts.fieldSelector,
     });
     if (!this.running) return;
-    this.replace(list.items);
+    const transform = this.opts.transform;
+    this.replace(transform ? list.items.map(transform) : list.items);
     this.resourceVersion = list.metadata.resourceVersion ?? '';
     if (!this.synced) {
       this.synced = true;
@@ -293,7 +307,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(event: WatchEvent<T>): void {
-    const obj = event.object;
+    const obj = this.opts.transform && event.type !== 'BOOKMARK' ? this.opts.transform(event.object) : event.object;
     const rv = obj.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (rv) this.resourceVersion = rv;
