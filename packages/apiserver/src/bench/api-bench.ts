@@ -3,13 +3,13 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import https from 'https';
-import { spawnNode, startApiServer } from '@peapod/client/testing';
+import { cpuSecondsOf, spawnNode, startApiServer } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 import { bootstrapCluster } from '../pki/bootstrap';
 import http from 'http';
 import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
 import { Etcd3 } from 'etcd3';
-import { cpuSeconds, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
+import { openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 import { etcdBinary, hasEtcd, startEtcdCluster } from './etcd-cluster';
 
 function podObject(name: string, nodeName?: string): Record<string, unknown> {
@@ -74,12 +74,12 @@ async function measureList(port: number, pathName: string, runs: number, headers
   const cpu: number[] = [];
   let bytes = 0;
   for (let i = 0; i < runs; i++) {
-    const cpuBefore = serverPid ? cpuSeconds(serverPid) : 0;
+    const cpuBefore = serverPid ? cpuSecondsOf(serverPid) : 0;
     const t0 = process.hrtime.bigint();
     const r = await send(port, 'GET', pathName, undefined, headers);
     if (r.status !== 200) throw new Error(`list answered ${r.status}`);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (serverPid) cpu.push((cpuSeconds(serverPid) - cpuBefore) * 1000);
+    if (serverPid) cpu.push((cpuSecondsOf(serverPid) - cpuBefore) * 1000);
     bytes = r.bytes;
   }
   return { medianMs: percentile(times, 50), bytes, cpuMsPerList: serverPid ? percentile(cpu, 50) : NaN };

@@ -66,17 +66,6 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** CPU time (user + system) a process has used, in seconds, from /proc. */
-export function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The fields after the command name (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-}
-
-// USER_HZ: 100 on every Linux architecture Node runs on.
-const clockTicksPerSecond = 100;
-
 /** Opens a chunked watch and calls onLine for every line, until close(). */
 export function openStream(port: number, path: string, onLine: (line: string) => void, headers: Record<string, string> = {}): Promise<{ close(): void }> {
   return new Promise((resolve, reject) => {
