@@ -1,4 +1,4 @@
-import { compareFieldMaps, fieldMap, formatFieldPath, fromFieldsV1, mergeApplied, removeMembers, toFieldsV1 } from './field-sets';
+import { compareFieldMaps, fieldMap, fieldsV1Of, formatFieldPath, fromFieldsV1, mergeApplied, removeMembers, sortTree, toFieldsV1 } from './field-sets';
 
 const pod = {
   apiVersion: 'v1',
@@ -44,6 +44,20 @@ test('FieldsV1: a tree, "." on members with members below, read back to the same
   expect(fromFieldsV1(tree)).toEqual(new Set(set.keys()));
   expect(() => fromFieldsV1({ 'x:y': {} })).toThrow(/FieldsV1 element/);
   expect(() => fromFieldsV1({ 'f:a': 'b' })).toThrow(/FieldsV1 tree/);
+});
+
+test('the FieldsV1 tree of a whole object, built in one walk, is the tree of its members', () => {
+  const objects: [string, unknown][] = [
+    ['Pod', pod],
+    ['Pod', { spec: { containers: [{ image: 'x' }], volumes: [{ name: 'a' }, { name: 'a' }], initContainers: [], nodeSelector: {} } }],
+    ['Pod', { metadata: { annotations: { a: 'b' }, ownerReferences: [{ uid: 'u', apiVersion: 'v1', kind: 'X', name: 'n' }] }, spec: { containers: [{ name: 'a', env: [{ name: 'x', valueFrom: { fieldRef: { fieldPath: 'a' } } }], ports: [] }], unknown: { a: 1 } } }],
+    ['ConfigMap', { data: { a: 'b', c: '' }, binaryData: {} }],
+    ['Service', { spec: { ports: [{ port: 80, protocol: 'TCP' }, { port: 80, protocol: 'UDP' }], selector: { a: 'b' }, clusterIPs: ['10.0.0.1'] } }],
+    ['ReplicationController', { spec: { replicas: 1, selector: { a: 'b' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+  ];
+  for (const [kind, obj] of objects) {
+    expect(JSON.stringify(sortTree(fieldsV1Of(kind, obj)))).toBe(JSON.stringify(toFieldsV1(fieldMap(kind, obj).keys())));
+  }
 });
 
 test('comparison: added, modified leaves, removed members', () => {

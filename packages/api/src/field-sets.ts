@@ -119,6 +119,62 @@ function walk(value: unknown, s: JSONSchema | undefined, path: string, out: Fiel
   }
 }
 
+/**
+ * Adds the members below `value` (whose own path ends at `node`) to `node`, as walk names
+ * them; returns whether `value` itself became a member (a keyed list owned whole).
+ */
+function walkTree(value: unknown, s: JSONSchema | undefined, node: Json): boolean {
+  if (isObject(value) && (isStruct(s) || isMap(s))) {
+    const entriesAreMembers = isMap(s);
+    for (const key of Object.keys(value)) {
+      const v = value[key];
+      if (v === undefined) continue;
+      const cs = fieldSchema(s, key);
+      const below = hasMembers(v, cs);
+      const child: Json = {};
+      const whole = below && walkTree(v, cs, child);
+      const hasChildren = Object.keys(child).length > 0;
+      if (entriesAreMembers || !below || whole) {
+        if (hasChildren) child['.'] = {};
+        node[`f:${key}`] = child;
+      } else if (hasChildren) {
+        node[`f:${key}`] = child;
+      }
+    }
+    return false;
+  }
+  if (Array.isArray(value) && s && s.type === 'array') {
+    const items = s.items ? resolveSchema(s.items as JSONSchema) : undefined;
+    if (s['x-kubernetes-list-type'] === 'set') {
+      for (const v of value) node[`v:${JSON.stringify(v)}`] = {};
+      return false;
+    }
+    const keys = listKeys(s);
+    if (!keys) return false;
+    const elements = value.map((item) => keyElement(item, keys));
+    if (!elements.every((e) => e !== undefined) || new Set(elements).size !== elements.length) return true;
+    value.forEach((item, i) => {
+      const child: Json = {};
+      walkTree(item, items, child);
+      if (Object.keys(child).length) child['.'] = {};
+      node[elements[i]!] = child;
+    });
+  }
+  return false;
+}
+
+/**
+ * The FieldsV1 tree of every member of `obj` (of `kind`): what toFieldsV1 makes of
+ * fieldMap's paths, built in one walk without them (elements in the object's order), for
+ * a write that owns every field, such as a create.
+ */
+export function fieldsV1Of(kind: string, obj: unknown): Json {
+  const out: Json = {};
+  const schema = schemaFor(kind);
+  walkTree(obj, schema ? resolveSchema(schema) : undefined, out);
+  return out;
+}
+
 /** Every member of `obj` (of `kind`) with its value. */
 export function fieldMap(kind: string, obj: unknown): FieldMap {
   const out: FieldMap = new Map();

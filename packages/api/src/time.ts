@@ -1,11 +1,19 @@
 // Timestamps as Kubernetes writes them. metav1.Time is RFC 3339 to the second; MicroTime
 // (events' eventTime, leases' renewTime) carries six fractional digits.
 
+// The last second formatted: every write stamps one or two times, most in the same second as the write before.
+let lastSecond = NaN;
+let lastText = '';
+
 /** RFC 3339 to the second, as metav1.Time: 2024-05-01T10:00:00Z. */
 export function rfc3339(d: Date): string {
-  // toISOString is always YYYY-MM-DDTHH:MM:SS.sssZ for years 0 to 9999; every write stamps one or two.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === lastSecond) return lastText;
+  // toISOString is always YYYY-MM-DDTHH:MM:SS.sssZ for years 0 to 9999.
   const iso = d.toISOString();
-  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
+  lastText = iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
+  lastSecond = second;
+  return lastText;
 }
 
 /**

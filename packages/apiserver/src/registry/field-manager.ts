@@ -12,6 +12,7 @@ import {
   compareFieldMaps,
   fieldMap,
   FieldMap,
+  fieldsV1Of,
   formatFieldPath,
   fromFieldsV1,
   groupVersion,
@@ -186,6 +187,10 @@ function startingManagers(old: KubeObject | undefined, next: KubeObject): Manage
 export function updateTracker(r: ResourceInfo, manager: string, subresource: string | undefined, now: () => Date = () => new Date()): FieldTracker {
   return (old, next) => {
     const managers = startingManagers(old, next);
+    if (!old && managers.length === 0) {
+      ownEverything(r, manager, subresource, next, now);
+      return;
+    }
     const change = compareFieldMaps(ownableFields(r, old, subresource), ownableFields(r, next, subresource));
     const changed = [...change.added, ...change.modified];
     const id = identity({ manager, operation: 'Update', apiVersion: groupVersion(r), subresource });
@@ -213,6 +218,22 @@ export function updateTracker(r: ResourceInfo, manager: string, subresource: str
     if (mine.changed) mine.time = rfc3339(now());
     setManagedFields(next, managers);
   };
+}
+
+/**
+ * A create with no managers sent: its manager owns every ownable field, so its set is the
+ * tree of the object's fields, built in one walk (what the general path computes through a
+ * comparison with nothing).
+ */
+function ownEverything(r: ResourceInfo, manager: string, subresource: string | undefined, next: KubeObject, now: () => Date): void {
+  const view = ownable(r, next, subresource);
+  const tree = view ? fieldsV1Of(r.kind, view) : {};
+  if (Object.keys(tree).length === 0) {
+    delete next.metadata.managedFields;
+    return;
+  }
+  const mine: Manager = { manager, operation: 'Update', apiVersion: groupVersion(r), subresource, tree, changed: true, time: rfc3339(now()) };
+  setManagedFields(next, [mine]);
 }
 
 /** How a manager is named in a conflict, as Kubernetes words it. */

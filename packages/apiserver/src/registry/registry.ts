@@ -78,11 +78,21 @@ export type WatchEmit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object
 
 const nameSuffixChars = 'bcdfghjklmnpqrstvwxz2456789';
 
+// Random bytes drawn a page at a time: every pod create takes a suffix (its token volume's
+// name), and a draw from the system per suffix cost more than the rest of the suffix.
+const randomPool = Buffer.alloc(4096);
+let randomPoolUsed = randomPool.length;
+
 /** The random part of a generated name (generateName), as Kubernetes spells it. */
 export function randomSuffix(n = 5): string {
-  const bytes = crypto.randomBytes(n);
   let s = '';
-  for (const b of bytes) s += nameSuffixChars[b % nameSuffixChars.length];
+  for (let i = 0; i < n; i++) {
+    if (randomPoolUsed === randomPool.length) {
+      crypto.randomFillSync(randomPool);
+      randomPoolUsed = 0;
+    }
+    s += nameSuffixChars[randomPool[randomPoolUsed++] % nameSuffixChars.length];
+  }
   return s;
 }
 

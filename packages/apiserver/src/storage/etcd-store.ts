@@ -23,6 +23,7 @@ import {
   WriteOutcomeUnknownError,
 } from './types';
 import { WatchCache } from './watch-cache';
+import { EtcdWriter } from './etcd-writer';
 import type { ValueTransformer } from './encryption';
 
 export interface EtcdStoreOptions {
@@ -121,7 +122,7 @@ export class EtcdStore implements Store {
   /** reads and the watch: a read that fails on one member is retried on another */
   private readonly client: Etcd3;
   /** writes, never retried by the client: a retried transaction that had in fact committed would apply twice */
-  private readonly writer: Etcd3;
+  private readonly writer: EtcdWriter;
   private readonly prefix: string;
   private readonly prefixKey: Buffer;
   private readonly prefixEnd: Buffer;
@@ -166,7 +167,8 @@ export class EtcdStore implements Store {
     };
     if (opts.tls?.ca) options.credentials = { rootCertificate: opts.tls.ca, privateKey: opts.tls.key, certChain: opts.tls.cert };
     this.client = new Etcd3(options);
-    this.writer = new Etcd3({ ...options, faultHandling: { global: noop } });
+    const writerOptions: IOptions = { ...options, faultHandling: { global: noop } };
+    this.writer = new EtcdWriter(new Etcd3(writerOptions), this.client, writerOptions, opts.servers);
     this.started = this.start();
     // A store that never comes up is reported through ready(); this keeps the rejection from being unhandled meanwhile.
     this.started.catch(() => undefined);
@@ -308,6 +310,19 @@ export class EtcdStore implements Store {
     }
     const type = w.deleted ? 'DELETED' : prev ? 'MODIFIED' : 'ADDED';
     this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev?.object });
+  }
+
+  /** A call through the writer's current client; one that fails moves the writer off that member (a retry goes to any). */
+  private viaWriter<T>(send: (writer: Etcd3) => Promise<T>): () => Promise<T> {
+    return async () => {
+      const writer = this.writer.client;
+      try {
+        return await send(writer);
+      } catch (err) {
+        this.writer.failed(writer);
+        throw err;
+      }
+    };
   }
 
   /** A current key-value from etcd as a stored entry, its lease remembered for updates. */
@@ -468,7 +483,7 @@ export class EtcdStore implements Store {
     const now = Date.now();
     const l = this.lease;
     if (l && l.ttl === ttl && now - l.grantedAt < leaseReuseSeconds * 1000) return l.id;
-    const res = await this.call('lease', () => this.writer.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds }));
+    const res = await this.call('lease', this.viaWriter((w) => w.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds })));
     this.lease = { id: res.ID, grantedAt: now, ttl };
     return res.ID;
   }
@@ -480,11 +495,12 @@ export class EtcdStore implements Store {
     const value = this.encode(key, object);
     const res = await this.call(
       'added',
-      () =>
-        this.writer.kv.txn({
+      this.viaWriter((w) =>
+        w.kv.txn({
           compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
           success: [{ request_put: { key: k, value, lease } }, this.mark()],
         }),
+      ),
       true,
     );
     if (!res.succeeded) throw new KeyExistsError(key);
@@ -553,12 +569,13 @@ export class EtcdStore implements Store {
       const write = 'put' in decision ? { request_put: { key: k, value: this.encode(key, decision.put), lease: this.leases.get(key) } } : { request_delete_range: { key: k } };
       const res = await this.call(
         'put' in decision ? 'modified' : 'deleted',
-        () =>
-          this.writer.kv.txn({
+        this.viaWriter((w) =>
+          w.kv.txn({
             compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: decidedOn }],
             success: [write, this.mark()],
             failure: [{ request_range: { key: k } }],
           }),
+        ),
         true,
       );
       if (res.succeeded) {
@@ -669,7 +686,8 @@ export class EtcdStore implements Store {
     const upTo = this.cache.revision - this.historyRevisions;
     if (upTo <= this.compacted) return 0;
     try {
-      await this.call('compact', () => this.writer.kv.compact({ revision: upTo }));
+      // Not through viaWriter: a refusal (already compacted by another server) says nothing of the member.
+      await this.call('compact', () => this.writer.client.kv.compact({ revision: upTo }));
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) throw err;
     }
@@ -684,8 +702,8 @@ export class EtcdStore implements Store {
     this.cache.close();
     this.stream?.end();
     this.stream = undefined;
-    this.client.close();
     this.writer.close();
+    this.client.close();
   }
 }
 
