@@ -449,20 +449,28 @@ async function etcdFigures(dir: string, procs: RunningProcess[], creates: number
     });
     procs.push(api);
     const podsPath = '/api/v1/namespaces/default/pods';
+    // The API server writes to the leader, which costs etcd less than writes spread over the
+    // members: the baseline it is held to is raw transactions sent to the leader too.
+    const toLeader = [cluster.endpoints[await cluster.leader()]];
     await createMany(api.port, podsPath, 'warm', 300, 32);
-    await rawEtcdCreates(cluster.endpoints, 'warm', 300, 32);
+    await rawEtcdCreates(toLeader, 'warm', 300, 32);
+    await rawEtcdCreates(cluster.endpoints, 'warm-spread', 300, 32);
     let apiSeconds = 0;
     let rawSeconds = 0;
+    let spreadSeconds = 0;
     const rounds = 4;
     const slice = Math.ceil(creates / 2 / rounds);
     for (let round = 0; round < rounds; round++) {
       apiSeconds += (await createMany(api.port, podsPath, `e${round}`, slice, 32)).seconds;
-      rawSeconds += (await rawEtcdCreates(cluster.endpoints, `r${round}`, slice, 32)).seconds;
+      rawSeconds += (await rawEtcdCreates(toLeader, `r${round}`, slice, 32)).seconds;
+      spreadSeconds += (await rawEtcdCreates(cluster.endpoints, `s${round}`, slice, 32)).seconds;
     }
     const apiRate = (rounds * slice) / apiSeconds;
     const rawRate = (rounds * slice) / rawSeconds;
+    const spreadRate = (rounds * slice) / spreadSeconds;
     const figures: BenchFigure[] = [
-      { name: 'pod create throughput on etcd (3 members), concurrency 32', value: apiRate, unit: 'creates/s', baseline: rawRate, baselineName: 'raw etcd create transactions from Node', ratio: apiRate / rawRate, goal: 'ratio >= 0.5' },
+      { name: 'pod create throughput on etcd (3 members), concurrency 32', value: apiRate, unit: 'creates/s', baseline: rawRate, baselineName: 'raw etcd create transactions from Node, to the leader', ratio: apiRate / rawRate, goal: 'ratio >= 0.5' },
+      { name: 'pod create throughput on etcd (3 members), concurrency 32', value: apiRate, unit: 'creates/s', baseline: spreadRate, baselineName: 'raw etcd create transactions from Node, spread over the members (the etcd3 client\'s default)', ratio: apiRate / spreadRate },
     ];
     log(`watch fan-out on etcd: ${watchers} watchers, ${rate} writes/s`);
     const rv = JSON.parse((await send(api.port, 'GET', `${podsPath}?limit=1`)).body).metadata.resourceVersion as string;
