@@ -68,3 +68,26 @@ export function histogramQuantile(h: Histogram, q: number): number {
   }
   return prevLe;
 }
+
+/** The value of an unlabelled series (a gauge such as `nodejs_heap_size_used_bytes`), NaN when absent. */
+export function sampleValue(metricsText: string, name: string): number {
+  for (const line of metricsText.split('\n')) {
+    if (line.startsWith(`${name} `)) return Number(line.slice(name.length + 1).split(' ')[0]);
+  }
+  return NaN;
+}
+
+/** Per label value of `label`: the count and sum of a histogram (e.g. GC pauses by kind). */
+export function histogramTotals(metricsText: string, name: string, label: string): Map<string, { count: number; sum: number }> {
+  const out = new Map<string, { count: number; sum: number }>();
+  const re = new RegExp(`^${name}_(count|sum)\\{([^}]*)\\} (\\S+)$`);
+  for (const line of metricsText.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const value = labels(m[2])[label] ?? '';
+    let t = out.get(value);
+    if (!t) out.set(value, (t = { count: 0, sum: 0 }));
+    t[m[1] as 'count' | 'sum'] = Number(m[3]);
+  }
+  return out;
+}

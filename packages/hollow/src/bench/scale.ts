@@ -17,12 +17,13 @@ import http from 'http';
 import https from 'https';
 import os from 'os';
 import path from 'path';
+import { monitorEventLoopDelay } from 'perf_hooks';
 import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { startApiServer, startComponent } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { directoryBytes, procStats, type ProcStats } from './proc-stats';
-import { histogramQuantile, histogramsBetween, requestHistograms, type RequestHistograms } from './prometheus';
+import { histogramQuantile, histogramsBetween, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 
 export interface ScaleOptions {
   nodes: number;
@@ -72,7 +73,46 @@ export interface ScaleReport {
   nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number };
   processes: Record<string, ProcStats & { churnCpuPercent: number }>;
   apiserverIdleRssMiB: number;
+  /** The API server's own view (its /metrics) over the churn and at its end. */
+  apiserverRuntime: ApiserverRuntime;
+  /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
+  benchEventLoop: { p99: number; max: number };
   databaseMiB: number;
+}
+
+export interface ApiserverRuntime {
+  /** event-loop delay over the churn, seconds */
+  eventLoopP99: number;
+  eventLoopMax: number;
+  /** garbage collections over the churn by kind (major, minor, incremental, weakcb): how many, seconds in all */
+  gc: { kind: string; count: number; seconds: number }[];
+  /** at the end of the churn, MiB */
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  rssMiB: number;
+}
+
+const MiB = 2 ** 20;
+
+/** The runtime figures of two scrapes of the API server's /metrics, at the start and end of the churn. */
+function apiserverRuntime(before: string, after: string): ApiserverRuntime {
+  const gcBefore = histogramTotals(before, 'nodejs_gc_duration_seconds', 'kind');
+  const gc = [...histogramTotals(after, 'nodejs_gc_duration_seconds', 'kind')].map(([kind, t]) => ({
+    kind,
+    count: t.count - (gcBefore.get(kind)?.count ?? 0),
+    seconds: t.sum - (gcBefore.get(kind)?.sum ?? 0),
+  }));
+  return {
+    // prom-client resets its event-loop histogram at each scrape: the end's figures cover the churn.
+    eventLoopP99: sampleValue(after, 'nodejs_eventloop_lag_p99_seconds'),
+    eventLoopMax: sampleValue(after, 'nodejs_eventloop_lag_max_seconds'),
+    gc: gc.filter((g) => g.count > 0).sort((a, b) => b.seconds - a.seconds),
+    heapUsedMiB: sampleValue(after, 'nodejs_heap_size_used_bytes') / MiB,
+    heapTotalMiB: sampleValue(after, 'nodejs_heap_size_total_bytes') / MiB,
+    externalMiB: sampleValue(after, 'nodejs_external_memory_bytes') / MiB,
+    rssMiB: sampleValue(after, 'process_resident_memory_bytes') / MiB,
+  };
 }
 
 interface RcPlan {
@@ -346,7 +386,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // --- churn ---
     log(`churn for ${opts.churnSeconds} s`);
     const cpuBefore = Object.fromEntries(Object.entries({ apiserver: api, ...procs }).map(([k, p]) => [k, procStats(p.pid).cpuSeconds]));
-    const metricsBefore = requestHistograms(await scrape());
+    const scrapeBefore = await scrape();
+    const metricsBefore = requestHistograms(scrapeBefore);
+    const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+    ownLoop.enable();
     const churnStart = Date.now();
     const until = churnStart + opts.churnSeconds * 1000;
     const timings = new Timings();
@@ -424,7 +467,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         }
       }),
     ]);
-    const metricsAfter = requestHistograms(await scrape());
+    ownLoop.disable();
+    const scrapeAfter = await scrape();
+    const metricsAfter = requestHistograms(scrapeAfter);
     const churnSeconds = (Date.now() - churnStart) / 1000;
     const processes: ScaleReport['processes'] = {};
     for (const [k, p] of Object.entries({ apiserver: api, ...procs })) {
@@ -454,7 +499,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN },
       processes,
       apiserverIdleRssMiB,
-      databaseMiB: directoryBytes(api.dataDir) / 2 ** 20,
+      apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
+      benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
+      databaseMiB: directoryBytes(api.dataDir) / MiB,
     };
     return report;
   } finally {
@@ -483,6 +530,7 @@ export function formatReport(r: ScaleReport): string {
   const wr = worst(reads);
   const cm = worst(r.clientLatency.filter((x) => x.mutating));
   const cr = worst(r.clientLatency.filter((x) => x.call.startsWith('get ')));
+  const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
     `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s).`,
@@ -506,8 +554,13 @@ export function formatReport(r: ScaleReport): string {
     `| failed nodes NotReady / their pods evicted, after the kill | ${fmtSeconds(r.nodeFailure.notReadySeconds)} / ${fmtSeconds(r.nodeFailure.evictedSeconds)} |`,
     `| pods Running at the end (LIST) | ${r.listAllPods.running} |`,
     `| pod JSON size, average (LIST bytes / pods) | ${(r.listAllPods.bytes / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
-    `| API server memory per stored pod ((RSS - idle RSS) / pods) | ${(((r.processes.apiserver?.rssMiB ?? NaN) - r.apiserverIdleRssMiB) * 2 ** 20 / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
+    `| API server memory per stored pod ((RSS - idle RSS) / pods) | ${(((r.processes.apiserver?.rssMiB ?? NaN) - r.apiserverIdleRssMiB) * MiB / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
     `| database size | ${r.databaseMiB.toFixed(0)} MiB |`,
+    `| API server event-loop delay during churn, p99 / max | ${fmtSeconds(rt.eventLoopP99)} / ${fmtSeconds(rt.eventLoopMax)} |`,
+    `| API server garbage collection during churn (count, time) | ${rt.gc.map((g) => `${g.kind} ${g.count}, ${fmtSeconds(g.seconds)}`).join('; ')} |`,
+    `| API server memory at the end: heap used / heap total / external / RSS | ${[rt.heapUsedMiB, rt.heapTotalMiB, rt.externalMiB, rt.rssMiB].map((m) => `${m.toFixed(0)} MiB`).join(' / ')} |`,
+    `| API server heap used per stored pod | ${((rt.heapUsedMiB * MiB) / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
+    `| our client's own event-loop delay during churn, p99 / max | ${fmtSeconds(r.benchEventLoop.p99)} / ${fmtSeconds(r.benchEventLoop.max)} |`,
     '',
     '| process | RSS | peak RSS | CPU during churn |',
     '|---|---|---|---|',
