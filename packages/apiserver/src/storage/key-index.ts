@@ -1,94 +1,52 @@
+import BTree, { simpleComparator } from 'sorted-btree';
 import type { StoredEntry } from './types';
 
-interface Bucket {
-  entries: Map<string, StoredEntry>;
-  /** Keys in order as of the last walk; may still hold keys deleted since. */
-  sorted: string[];
-  /** Keys added since the last walk (not in sorted, or deleted and added again). */
-  added: string[];
-  /** Whether something was deleted since the last walk. */
-  deleted: boolean;
-}
-
 /**
- * The current objects in memory, by key, with keys in order per resource (the first key
- * segment), so a list is a binary search and a walk. Writes only note what changed: the
- * order is brought up to date by the next walk (one merge for every write since), so a
- * create does not shift an array of every key (which, for a hundred thousand events, costs
- * more than the write itself).
+ * The current objects in memory, by key, in key order per resource (the first key segment),
+ * in a B+ tree: a write and a lookup cost a logarithm, and a list is a descent and a walk. A
+ * sorted array instead has to take in every new key before the next list, and merging them
+ * into a few hundred thousand keys (events) held the event loop for a good part of a second.
  */
 export class KeyIndex {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, BTree<string, StoredEntry>>();
 
-  private bucket(key: string, create: boolean): Bucket | undefined {
+  private bucket(key: string, create: boolean): BTree<string, StoredEntry> | undefined {
     const end = key.indexOf('/', 1);
     const name = end < 0 ? key.slice(1) : key.slice(1, end);
     let b = this.buckets.get(name);
-    if (!b && create) this.buckets.set(name, (b = { entries: new Map(), sorted: [], added: [], deleted: false }));
+    if (!b && create) this.buckets.set(name, (b = new BTree<string, StoredEntry>(undefined, simpleComparator)));
     return b;
   }
 
   get(key: string): StoredEntry | undefined {
-    return this.bucket(key, false)?.entries.get(key);
+    return this.bucket(key, false)?.get(key);
   }
 
   set(entry: StoredEntry): void {
-    const b = this.bucket(entry.key, true)!;
-    if (!b.entries.has(entry.key)) b.added.push(entry.key);
-    b.entries.set(entry.key, entry);
+    this.bucket(entry.key, true)!.set(entry.key, entry);
   }
 
   delete(key: string): void {
-    const b = this.bucket(key, false);
-    if (b?.entries.delete(key)) b.deleted = true;
+    this.bucket(key, false)?.delete(key);
   }
 
   clear(): void {
     this.buckets.clear();
   }
 
-  /** Entries whose key starts with prefix, in key order, strictly after `after` if given. */
+  /**
+   * Entries whose key starts with prefix, in key order, strictly after `after` if given. The
+   * caller walks it to the end or drops it before anything is set or deleted.
+   */
   *range(prefix: string, after?: string): Generator<StoredEntry> {
     const b = this.bucket(prefix, false);
     if (!b) return;
-    const keys = settle(b);
-    let i = lowerBound(keys, after !== undefined && after >= prefix ? after : prefix);
-    if (after !== undefined && keys[i] === after) i++;
-    for (; i < keys.length; i++) {
-      const key = keys[i];
+    const from = after !== undefined && after >= prefix ? after : prefix;
+    const pair: (string | StoredEntry)[] = [];
+    for (const [key, entry] of b.entries(from, pair)) {
+      if (key === after) continue;
       if (!key.startsWith(prefix)) return;
-      // Set or deleted while the caller walks: the walk shows what is there when it gets there.
-      const entry = b.entries.get(key);
-      if (entry) yield entry;
+      yield entry;
     }
   }
-}
-
-/** The bucket's keys in order, merging in what was added and dropping what was deleted. */
-function settle(b: Bucket): string[] {
-  if (b.added.length === 0 && !b.deleted) return b.sorted;
-  const added = b.added.sort();
-  const old = b.sorted;
-  const merged: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < old.length || j < added.length) {
-    const key = j >= added.length || (i < old.length && old[i] < added[j]) ? old[i++] : added[j++];
-    if (b.entries.has(key) && merged[merged.length - 1] !== key) merged.push(key);
-  }
-  b.sorted = merged;
-  b.added = [];
-  b.deleted = false;
-  return merged;
-}
-
-function lowerBound(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid] < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
