@@ -171,6 +171,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     historyRevisions: opts.historyRevisions,
     observe: (op: string, seconds: number) => metrics.storage.observe({ operation: op }, seconds),
     transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
+    // Five or so per pod, written once and seldom listed: their JSON is written again when read.
+    encodeOnRead: new Set(['events']),
   };
   const store: Store = opts.etcd
     ? new EtcdStore({ ...storeOptions, ...opts.etcd, log })

@@ -39,6 +39,8 @@ export interface EtcdStoreOptions {
   historyRevisions?: number;
   /** how many recent events the watch cache keeps to start watches from */
   recentEvents?: number;
+  /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
+  encodeOnRead?: ReadonlySet<string>;
   transformer?: ValueTransformer;
   observe?: (op: string, seconds: number) => void;
   log?: Logger;
@@ -159,7 +161,7 @@ export class EtcdStore implements Store {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead });
     const options: IOptions = {
       hosts: opts.servers,
       dialTimeout: this.timeoutMs,

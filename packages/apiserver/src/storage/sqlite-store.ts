@@ -31,6 +31,8 @@ export interface SqliteStoreOptions {
   observe?: (op: string, seconds: number) => void;
   /** encryption at rest: what values become in SQLite (in the log, where each object's value lives) */
   transformer?: ValueTransformer;
+  /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
+  encodeOnRead?: ReadonlySet<string>;
 }
 
 const enum EventType {
@@ -81,7 +83,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev) });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
     this.db = new Database(opts.path);

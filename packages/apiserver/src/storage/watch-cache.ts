@@ -21,6 +21,26 @@ export interface WatchCacheOptions {
    * recent events; undefined when the store keeps none that old.
    */
   history?: (fromRev: number) => StoreEvent[] | undefined;
+  /**
+   * Resources whose stored objects are kept without their JSON, which is written again when
+   * an entry's `json` is read (lists, gets): for many objects that are written once and
+   * seldom read (events, five per pod), their text costs more memory than their parsed form.
+   */
+  encodeOnRead?: ReadonlySet<string>;
+}
+
+/** An entry of a resource whose JSON is not kept (see WatchCacheOptions.encodeOnRead). */
+class EncodedOnRead implements StoredEntry {
+  constructor(
+    readonly key: string,
+    readonly rev: number,
+    readonly object: KubeObject,
+  ) {}
+
+  // The object is the one that was serialized (stored objects are never changed), so this is the stored text.
+  get json(): string {
+    return JSON.stringify(this.object);
+  }
 }
 
 /**
@@ -59,10 +79,14 @@ export class WatchCache implements CachedObjects {
     }
     this.watchers.clear();
     this.index.clear();
-    for (const e of entries) this.index.set(e);
+    for (const e of entries) this.index.set(this.entry(e.key, e.rev, e.object, e.json));
     this.recent.length = 0;
     this.loadedAt = rev;
     this.progress(rev);
+  }
+
+  private entry(key: string, rev: number, object: KubeObject, json: string): StoredEntry {
+    return this.opts.encodeOnRead?.has(resourceOf(key)) ? new EncodedOnRead(key, rev, object) : { key, rev, object, json };
   }
 
   get(key: string): StoredEntry | undefined {
@@ -93,7 +117,7 @@ export class WatchCache implements CachedObjects {
   /** A committed change, in revision order. */
   apply(event: StoreEvent): void {
     if (event.type === 'DELETED') this.index.delete(event.key);
-    else this.index.set({ key: event.key, rev: event.rev, object: event.object, json: event.json });
+    else this.index.set(this.entry(event.key, event.rev, event.object, event.json));
     this.recent.push(event);
     // Trimmed in batches so a write does not pay for shifting the whole array.
     if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
