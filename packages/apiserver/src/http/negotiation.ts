@@ -156,19 +156,37 @@ export interface WatchEncoding {
   built(type: string, object: object): string | Buffer;
 }
 
-// Every watcher of an event sends the same bytes: build them once per event and encoding.
-const jsonLines = new WeakMap<object, { type: string; line: string }>();
-const protobufFrames = new WeakMap<object, { type: string; frame: Buffer }>();
+/**
+ * Every watcher of an event sends the same bytes: they are built once per event and
+ * encoding. The store hands an event to all its watchers in one synchronous loop, so only the
+ * event being published needs its encodings kept. Kept per object, a watch line would hold
+ * its object's JSON for as long as the object is stored, also where the watch cache keeps
+ * no JSON (events).
+ */
+class LastEventEncodings<T> {
+  private object: object | undefined;
+  private readonly byType = new Map<string, T>();
+
+  get(object: object, type: string): T | undefined {
+    return object === this.object ? this.byType.get(type) : undefined;
+  }
+
+  set(object: object, type: string, value: T): T {
+    if (object !== this.object) {
+      this.object = object;
+      this.byType.clear();
+    }
+    this.byType.set(type, value);
+    return value;
+  }
+}
+
+const jsonLines = new LastEventEncodings<string>();
+const protobufFrames = new LastEventEncodings<Buffer>();
 
 const jsonWatch: WatchEncoding = {
   contentType: 'application/json',
-  event(type, object, json) {
-    const cached = jsonLines.get(object);
-    if (cached && cached.type === type) return cached.line;
-    const line = `{"type":"${type}","object":${json}}\n`;
-    jsonLines.set(object, { type, line });
-    return line;
-  },
+  event: (type, object, json) => jsonLines.get(object, type) ?? jsonLines.set(object, type, `{"type":"${type}","object":${json}}\n`),
   built: (type, object) => `${JSON.stringify({ type, object })}\n`,
 };
 
@@ -185,11 +203,7 @@ function protobufWatch(apiVersion: string, framed: boolean): WatchEncoding {
     contentType: protobufWatchMediaType,
     event(type, object) {
       if (!framed) return wrap(type, protobufObject(object));
-      const cached = protobufFrames.get(object);
-      if (cached && cached.type === type) return cached.frame;
-      const f = wrap(type, protobufObject(object));
-      protobufFrames.set(object, { type, frame: f });
-      return f;
+      return protobufFrames.get(object, type) ?? protobufFrames.set(object, type, wrap(type, protobufObject(object)));
     },
     built: (type, object) => wrap(type, protobufObject(object as KubeObject)),
   };
