@@ -176,7 +176,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
   const store: Store = opts.etcd
     ? new EtcdStore({ ...storeOptions, ...opts.etcd, log })
-    : new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db') });
+    : new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db'), log });
   const serviceAllocator = new ServiceAllocator(
     store,
     parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),

@@ -24,6 +24,7 @@ import {
   Preconditions,
   RevisionCompactedError,
   RevisionConflictError,
+  StorageCommitError,
   StorageUnavailableError,
   Store,
   StoreEvent,
@@ -657,6 +658,7 @@ function storageError(err: unknown, s: Strategy, name: string): unknown {
     });
   }
   if (err instanceof StorageUnavailableError) return new StatusError(504, `Timeout: storage did not answer in time (${err.message}): nothing was written; the request may be retried`, { reason: 'Timeout' });
+  if (err instanceof StorageCommitError) return new StatusError(500, `Internal error occurred: ${err.message}`);
   if (err instanceof RevisionConflictError) {
     return conflict(s.resource, name, 'the object has been modified; please apply your changes to the latest version and try again');
   }

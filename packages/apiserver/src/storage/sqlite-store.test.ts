@@ -4,7 +4,7 @@ import path from 'path';
 import Database from 'better-sqlite3';
 import type { KubeObject } from '@peapod/api';
 import { SqliteStore } from './sqlite-store';
-import { KeyExistsError, RevisionCompactedError, RevisionConflictError, StoreEvent } from './types';
+import { KeyExistsError, KeyNotFoundError, RevisionCompactedError, RevisionConflictError, StorageCommitError, StoredEntry, StoreEvent } from './types';
 
 function pod(name: string, ns = 'default', labels: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns, labels } };
@@ -153,4 +153,159 @@ describe('SqliteStore', () => {
     await moved.close();
   });
 
+  describe('group commit', () => {
+    const labelled = (v: string) => (o: KubeObject) => ({ ...o, metadata: { ...o.metadata, labels: { v } } });
+
+    test('writes of one turn see each other, take consecutive revisions, are committed together and only then answered', async () => {
+      await store.create('/pods/default/old', pod('old'));
+      const writes = [
+        store.create('/pods/default/a', pod('a')),
+        store.create('/pods/default/a', pod('a')),
+        store.guaranteedUpdate('/pods/default/a', { resourceVersion: 2 }, labelled('1')),
+        store.guaranteedUpdate('/pods/default/a', { resourceVersion: 2 }, labelled('2')),
+        store.delete('/pods/default/old', { resourceVersion: 1 }),
+        store.guaranteedUpdate('/pods/default/old', {}, labelled('x')),
+        store.create('/pods/default/old', pod('old')),
+        store.guaranteedUpdate('/pods/default/a', {}, (o) => JSON.parse(JSON.stringify(o))),
+      ];
+      // Nothing is visible before the commit, and nothing is answered: not even what was decided on the batch's state.
+      const answered: number[] = [];
+      writes.forEach((w, i) => w.then(() => answered.push(i), () => answered.push(i)));
+      expect(store.cache.revision).toBe(1);
+      expect(await store.get('/pods/default/a')).toBeUndefined();
+      expect(answered).toEqual([]);
+      const results = await Promise.allSettled(writes);
+      const outcome = results.map((r) => (r.status === 'fulfilled' ? r.value.rev : (r.reason as Error).constructor.name));
+      expect(outcome).toEqual([2, 'KeyExistsError', 3, 'RevisionConflictError', 4, 'KeyNotFoundError', 5, 3]);
+      expect(store.cache.revision).toBe(5);
+      expect((await store.get('/pods/default/a'))!.object.metadata).toMatchObject({ resourceVersion: '3', labels: { v: '1' } });
+      expect((await store.get('/pods/default/old'))!.rev).toBe(5);
+      expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(KeyExistsError);
+      expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(RevisionConflictError);
+      expect((results[5] as PromiseRejectedResult).reason).toBeInstanceOf(KeyNotFoundError);
+      // And durably: a reopened store reads the same.
+      await store.close();
+      store = new SqliteStore({ path: path.join(dir, 'db.sqlite') });
+      expect(store.cache.revision).toBe(5);
+      expect((await store.get('/pods/default/a'))!.object.metadata.labels).toEqual({ v: '1' });
+    });
+
+    test('watchers get a batch in revision order, with each change\'s previous state, before the writers are answered', async () => {
+      await store.create('/pods/default/a', pod('a'));
+      const seen: StoreEvent[] = [];
+      const w = await store.watch('/pods/', 1, { send: (e) => seen.push(e) });
+      const seenWhenAnswered: number[] = [];
+      const answered = (p: Promise<StoredEntry>) => p.then((e) => seenWhenAnswered.push(seen.length) && e);
+      await Promise.all([
+        answered(store.guaranteedUpdate('/pods/default/a', {}, labelled('1'))),
+        answered(store.create('/pods/default/b', pod('b'))),
+        answered(store.guaranteedUpdate('/pods/default/a', {}, labelled('2'))),
+        answered(store.delete('/pods/default/b')),
+      ]);
+      w.stop();
+      expect(seen.map((e) => `${e.rev} ${e.type} ${e.key}`)).toEqual([
+        '2 MODIFIED /pods/default/a',
+        '3 ADDED /pods/default/b',
+        '4 MODIFIED /pods/default/a',
+        '5 DELETED /pods/default/b',
+      ]);
+      expect(seen[0].prev?.metadata.labels).toEqual({});
+      expect(seen[2].prev?.metadata.labels).toEqual({ v: '1' });
+      expect(seen[3].prev?.metadata.resourceVersion).toBe('3');
+      expect(seenWhenAnswered).toEqual([4, 4, 4, 4]);
+    });
+
+    test('a write answered is in the next read (read-your-writes), and in a list and a new watch', async () => {
+      for (let i = 0; i < 20; i++) {
+        const created = await store.create(`/pods/default/p${i}`, pod(`p${i}`));
+        expect(store.cache.get(created.key)?.rev).toBe(created.rev);
+        expect((await store.get(created.key))?.rev).toBe(created.rev);
+        expect((await store.list('/pods/')).rev).toBe(created.rev);
+        const updated = await store.guaranteedUpdate(created.key, {}, labelled(String(i)));
+        expect((await store.get(created.key))?.object.metadata.labels).toEqual({ v: String(i) });
+        expect(updated.rev).toBe(created.rev + 1);
+      }
+      const seen: number[] = [];
+      const { list, watch } = await store.listAndWatch('/pods/', undefined, { send: (e) => seen.push(e.rev) });
+      expect(list.items).toHaveLength(20);
+      await store.delete('/pods/default/p0');
+      watch.stop();
+      expect(seen).toEqual([41]);
+    });
+
+    test('a failed commit fails every write of its batch and changes nothing; what was refused on its state is decided again', async () => {
+      const file = path.join(dir, 'db.sqlite');
+      await store.create('/pods/default/a', pod('a'));
+      const seen: number[] = [];
+      const w = await store.watch('/pods/', 1, { send: (e) => seen.push(e.rev) });
+      // Another connection makes SQLite refuse one row, halfway through the transaction.
+      const other = new Database(file);
+      other.exec(`CREATE TRIGGER refuse BEFORE INSERT ON log WHEN NEW.key = '/pods/default/bad' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+      const batch = [
+        store.create('/pods/default/b', pod('b')),
+        store.guaranteedUpdate('/pods/default/a', {}, labelled('1')),
+        store.create('/pods/default/bad', pod('bad')),
+        store.delete('/pods/default/a'),
+      ];
+      // Refused on the batch's state: decided again once the batch failed, on what is committed.
+      const decidedAgain = [store.create('/pods/default/b', pod('b')), store.guaranteedUpdate('/pods/default/a', { resourceVersion: 1 }, labelled('2'))];
+      const results = await Promise.allSettled(batch);
+      for (const r of results) {
+        expect(r.status).toBe('rejected');
+        const err = (r as PromiseRejectedResult).reason as StorageCommitError;
+        expect(err).toBeInstanceOf(StorageCommitError);
+        expect(err.message).toBe('storage could not commit the write (nor the 3 other writes committed with it): disk says no');
+      }
+      expect(store.cache.revision).toBe(1);
+      expect(seen).toEqual([]);
+      expect((await store.list('/pods/')).items.map((e) => [e.key, e.rev])).toEqual([['/pods/default/a', 1]]);
+      expect(other.prepare('SELECT COUNT(*) AS n FROM log').get()).toEqual({ n: 1 });
+      // The revisions the failed batch had taken are taken again.
+      expect((await Promise.all(decidedAgain)).map((e) => e.rev)).toEqual([2, 3]);
+      other.exec('DROP TRIGGER refuse');
+      other.close();
+      w.stop();
+      expect(seen).toEqual([2, 3]);
+      await store.close();
+      store = new SqliteStore({ path: file });
+      expect((await store.list('/pods/')).items.map((e) => [e.key, e.rev])).toEqual([['/pods/default/a', 3], ['/pods/default/b', 2]]);
+      expect((await store.get('/pods/default/a'))!.object.metadata.labels).toEqual({ v: '2' });
+    });
+
+    test('a batch at its cap commits at once', async () => {
+      await store.close();
+      store = new SqliteStore({ path: path.join(dir, 'db.sqlite'), maxBatchWrites: 2 });
+      const writes = ['a', 'b', 'c'].map((n) => store.create(`/pods/default/${n}`, pod(n)));
+      // The first two were committed when the second joined them; the third waits for its turn.
+      expect(store.cache.revision).toBe(2);
+      expect(store.cache.get('/pods/default/c')).toBeUndefined();
+      expect((await Promise.all(writes)).map((e) => e.rev)).toEqual([1, 2, 3]);
+    });
+
+    test('an asynchronous tryUpdate runs again only when another write came in between, committed or not', async () => {
+      await store.create('/pods/default/a', pod('a'));
+      let runs = 0;
+      const slow = (v: string) => async (o: KubeObject) => {
+        runs++;
+        await new Promise((r) => setTimeout(r, 5));
+        return labelled(v)(o);
+      };
+      // Its own read was committed meanwhile: no reason to run again.
+      const created = store.create('/pods/default/b', pod('b'));
+      const first = store.guaranteedUpdate('/pods/default/b', {}, slow('1'));
+      await created;
+      expect((await first).object.metadata.labels).toEqual({ v: '1' });
+      expect(runs).toBe(1);
+      // Another write to the object while it waited: it runs again on the new state.
+      runs = 0;
+      const second = store.guaranteedUpdate('/pods/default/a', {}, async (o) => {
+        const next = await slow('2')(o);
+        return { ...next, metadata: { ...next.metadata, annotations: { seen: JSON.stringify(o.metadata.labels) } } };
+      });
+      await store.guaranteedUpdate('/pods/default/a', {}, labelled('other'));
+      const result = await second;
+      expect(runs).toBe(2);
+      expect(result.object.metadata.annotations).toEqual({ seen: '{"v":"other"}' });
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { KubeObject } from '@peapod/api';
+import type { Logger } from '@peapod/client';
 import {
   checkPreconditions,
   CreateOptions,
@@ -10,6 +11,7 @@ import {
   ListResult,
   Preconditions,
   Store,
+  StorageCommitError,
   StoreEvent,
   StoredEntry,
   StoreWatch,
@@ -33,6 +35,11 @@ export interface SqliteStoreOptions {
   transformer?: ValueTransformer;
   /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
   encodeOnRead?: ReadonlySet<string>;
+  /** the most writes committed in one transaction (group commit) */
+  maxBatchWrites?: number;
+  /** the most bytes of JSON committed in one transaction */
+  maxBatchBytes?: number;
+  log?: Logger;
 }
 
 const enum EventType {
@@ -41,6 +48,39 @@ const enum EventType {
   Deleted = 2,
 }
 const typeNames = ['ADDED', 'MODIFIED', 'DELETED'] as const;
+const opNames = ['added', 'modified', 'deleted'] as const;
+
+/** A write waiting in the open batch for the transaction that commits it. */
+interface PendingWrite {
+  type: EventType;
+  /** the state the write leaves, at its revision (for a deletion: the last state) */
+  entry: StoredEntry;
+  prev?: KubeObject;
+  enqueued: bigint;
+  resolve(entry: StoredEntry): void;
+  reject(err: Error): void;
+}
+
+/** The writes that will commit together, in revision order. */
+class Batch {
+  readonly writes: PendingWrite[] = [];
+  bytes = 0;
+  /** the state each key written by the batch will have (undefined: deleted) */
+  readonly states = new Map<string, StoredEntry | undefined>();
+  /** true once the batch is committed, false if its commit failed */
+  readonly done: Promise<boolean>;
+  settle!: (committed: boolean) => void;
+
+  constructor() {
+    this.done = new Promise((resolve) => (this.settle = resolve));
+  }
+}
+
+/** The state of a key as a write finds it, and the open batch it comes from, if it is not committed yet. */
+interface Found {
+  current: StoredEntry | undefined;
+  batch?: Batch;
+}
 
 /**
  * A log-structured store on SQLite (the idea of k3s's kine, with an index of the current
@@ -51,11 +91,22 @@ const typeNames = ['ADDED', 'MODIFIED', 'DELETED'] as const;
  * compaction keeps the log row each `current` row points at (so large values never sit in
  * `current`'s B-tree, whose overflow pages and splits cost a write more than the log does).
  *
- * better-sqlite3 is synchronous and Node runs one request handler at a time, so a write and
- * its hand-over to the watch cache, or a list and a watch's registration, can never
- * interleave: that is what makes "every change after N, in order, exactly once" hold. The
- * interface is asynchronous all the same (for etcd's sake); only an asynchronous tryUpdate
- * lets another write in between its read and its write, and then it is checked again.
+ * Group commit: a SQLite transaction costs far more than the rows in it, so writes are not
+ * committed one by one. A write is checked against the newest state, that of the writes still
+ * waiting included (this store is the only writer), takes the next revision, and joins the
+ * open batch; the batch commits in one transaction once the event loop has handled the I/O
+ * it was busy with (setImmediate), or at once when it reaches its cap. Only then are its
+ * changes handed to the watch cache, in revision order, and its writes acknowledged (in the
+ * next turn, once the events are on their way to the watchers): readers
+ * (gets, lists, watches, the cache) never see a write before it is committed, and a client
+ * that got its answer sees its write in the next read. A transaction that fails fails every
+ * write of its batch and changes nothing: the cache and the revision never saw them.
+ *
+ * better-sqlite3 is synchronous and Node runs one callback at a time, so a commit and its
+ * hand-over to the watch cache, or a list and a watch's registration, can never interleave:
+ * that is what makes "every change after N, in order, exactly once" hold. Only an
+ * asynchronous tryUpdate lets another write in between its read and its write, and then the
+ * object is checked again.
  *
  * With a transformer (encryption at rest) every value passes through it on its way to and
  * from SQLite, and only there: memory holds objects in clear. A value read back through a
@@ -76,16 +127,27 @@ export class SqliteStore implements Store {
     logAfter: Database.Statement;
     compact: Database.Statement;
   };
-  private readonly writeTxn: (rev: number, key: string, type: EventType, value: string | Buffer) => void;
+  private readonly writeBatch: (batch: PendingWrite[], values: (string | Buffer)[]) => void;
   private readonly transformer?: ValueTransformer;
   /** keys whose stored value a transformer called stale */
   private readonly stale = new Set<string>();
+  private readonly log?: Logger;
+  private readonly maxBatchWrites: number;
+  private readonly maxBatchBytes: number;
+  /** the writes waiting for the next commit */
+  private open?: Batch;
+  private flushing?: NodeJS.Immediate;
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
+    this.log = opts.log;
+    // A batch blocks the event loop while it commits: the caps bound that pause (a few
+    // milliseconds) however many writes arrive at once.
+    this.maxBatchWrites = opts.maxBatchWrites ?? 256;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 2 ** 20;
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: a committed write survives a crash of this process (SIGKILL);
@@ -120,10 +182,13 @@ export class SqliteStore implements Store {
         'DELETE FROM log WHERE rev <= ? AND NOT EXISTS (SELECT 1 FROM current WHERE current.key = log.key AND current.rev = log.rev)',
       ),
     };
-    this.writeTxn = this.db.transaction((rev: number, key: string, type: EventType, value: string | Buffer) => {
-      this.stmts.insertLog.run(rev, key, type, value);
-      if (type === EventType.Deleted) this.stmts.deleteObject.run(key);
-      else this.stmts.upsertObject.run(key, rev);
+    this.writeBatch = this.db.transaction((batch: PendingWrite[], values: (string | Buffer)[]) => {
+      for (let i = 0; i < batch.length; i++) {
+        const { type, entry } = batch[i];
+        this.stmts.insertLog.run(entry.rev, entry.key, type, values[i]);
+        if (type === EventType.Deleted) this.stmts.deleteObject.run(entry.key);
+        else this.stmts.upsertObject.run(entry.key, entry.rev);
+      }
     });
     this.load();
   }
@@ -177,7 +242,7 @@ export class SqliteStore implements Store {
   }
 
   // SQLite is in this process and every write goes through the cache as it commits: the
-  // cache is always current, so reads are consistent without waiting.
+  // cache holds every acknowledged write, so reads are consistent without waiting.
 
   async get(key: string): Promise<StoredEntry | undefined> {
     return this.cache.get(key);
@@ -198,55 +263,122 @@ export class SqliteStore implements Store {
     // Loaded in the constructor.
   }
 
+  // A write decided on the open batch's state (refused, or answered without a change) is
+  // answered once that batch is committed, never before: and decided again if it failed.
+
   async create(key: string, object: KubeObject, _opts?: CreateOptions): Promise<StoredEntry> {
     // Events expire through housekeeping here: SQLite has no leases.
-    if (this.cache.get(key)) throw new KeyExistsError(key);
-    return this.commit(key, EventType.Added, object, undefined);
+    for (;;) {
+      const { current, batch } = this.find(key);
+      if (!current) return this.enqueue(key, EventType.Added, object, undefined);
+      if (batch && !(await batch.done)) continue;
+      throw new KeyExistsError(key);
+    }
   }
 
   async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry> {
     for (;;) {
-      const current = this.cache.get(key);
-      if (!current) throw new KeyNotFoundError(key);
-      checkPreconditions(key, current, preconditions);
-      const result = tryUpdate(current.object);
+      const { current, batch } = this.find(key);
+      let next: KubeObject;
+      try {
+        if (!current) throw new KeyNotFoundError(key);
+        checkPreconditions(key, current, preconditions);
+        const result = tryUpdate(current.object);
+        next = result instanceof Promise ? await result : result;
+      } catch (err) {
+        if (batch && !(await batch.done)) continue;
+        throw err;
+      }
       // Only an asynchronous tryUpdate lets another write in between: then the object is checked again.
-      const next = result instanceof Promise ? await result : result;
-      if (this.cache.get(key) !== current) continue;
+      if (!sameState(this.find(key).current, current)) continue;
       next.metadata.resourceVersion = current.object.metadata.resourceVersion;
       // A write that changes nothing is not a write (no new revision, no event), unless the
       // stored value must be re-encrypted.
-      if (JSON.stringify(next) === current.json && !this.stale.has(key)) return current;
-      return this.commit(key, EventType.Modified, next, current);
+      if (JSON.stringify(next) === current.json && !this.stale.has(key)) {
+        if (batch && !(await batch.done)) continue;
+        return current;
+      }
+      return this.enqueue(key, EventType.Modified, next, current);
     }
   }
 
   async delete(key: string, preconditions: Preconditions = {}, validateDeletion?: ValidateDeletion): Promise<StoredEntry> {
     for (;;) {
-      const current = this.cache.get(key);
-      if (!current) throw new KeyNotFoundError(key);
-      checkPreconditions(key, current, preconditions);
-      if (validateDeletion) {
-        const result = validateDeletion(current.object);
-        if (result instanceof Promise) await result;
-        if (this.cache.get(key) !== current) continue;
+      const { current, batch } = this.find(key);
+      try {
+        if (!current) throw new KeyNotFoundError(key);
+        checkPreconditions(key, current, preconditions);
+        if (validateDeletion) {
+          const result = validateDeletion(current.object);
+          if (result instanceof Promise) await result;
+        }
+      } catch (err) {
+        if (batch && !(await batch.done)) continue;
+        throw err;
       }
+      if (!sameState(this.find(key).current, current)) continue;
       const last = JSON.parse(current.json) as KubeObject;
-      return this.commit(key, EventType.Deleted, last, current);
+      return this.enqueue(key, EventType.Deleted, last, current);
     }
   }
 
-  private commit(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined): StoredEntry {
-    const started = process.hrtime.bigint();
-    const rev = this.cache.revision + 1;
-    object.metadata.resourceVersion = String(rev);
-    const json = JSON.stringify(object);
-    this.writeTxn(rev, key, type, this.transformer ? this.transformer.toStorage(key, json) : json);
-    this.stale.delete(key);
-    this.observe(typeNames[type].toLowerCase(), Number(process.hrtime.bigint() - started) / 1e9);
-    this.cache.apply({ type: typeNames[type], key, rev, object, json, prev: prev?.object });
-    return { key, rev, object, json };
+  /** The newest state of key: the open batch's, else the committed one. */
+  private find(key: string): Found {
+    const open = this.open;
+    if (open?.states.has(key)) return { current: open.states.get(key), batch: open };
+    return { current: this.cache.get(key) };
   }
+
+  /** Gives a checked write the next revision and puts it in the open batch; resolves once it is committed. */
+  private enqueue(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined): Promise<StoredEntry> {
+    const batch = (this.open ??= new Batch());
+    const rev = this.cache.revision + batch.writes.length + 1;
+    object.metadata.resourceVersion = String(rev);
+    const entry: StoredEntry = { key, rev, object, json: JSON.stringify(object) };
+    batch.states.set(key, type === EventType.Deleted ? undefined : entry);
+    return new Promise<StoredEntry>((resolve, reject) => {
+      batch.writes.push({ type, entry, prev: prev?.object, enqueued: process.hrtime.bigint(), resolve, reject });
+      batch.bytes += entry.json.length;
+      if (batch.writes.length >= this.maxBatchWrites || batch.bytes >= this.maxBatchBytes) this.flush();
+      else this.flushing ??= setImmediate(this.flush);
+    });
+  }
+
+  /**
+   * Commits the open batch in one transaction, then hands its changes to the watch cache in
+   * revision order and acknowledges its writes; a failed transaction fails them all.
+   */
+  private readonly flush = (): void => {
+    if (this.flushing) clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const batch = this.open;
+    if (!batch) return;
+    this.open = undefined;
+    const { writes } = batch;
+    try {
+      const values = writes.map(({ entry }) => (this.transformer ? this.transformer.toStorage(entry.key, entry.json) : entry.json));
+      this.writeBatch(writes, values);
+    } catch (err) {
+      const failure = new StorageCommitError(writes.length, err as Error);
+      this.log?.error('SQLite commit failed', { writes: writes.length, firstRevision: writes[0].entry.rev, error: (err as Error).message });
+      for (const w of writes) w.reject(failure);
+      batch.settle(false);
+      return;
+    }
+    const committed = process.hrtime.bigint();
+    for (const { type, entry, prev, enqueued } of writes) {
+      this.stale.delete(entry.key);
+      this.observe(opNames[type], Number(committed - enqueued) / 1e9);
+      this.cache.apply({ type: typeNames[type], key: entry.key, rev: entry.rev, object: entry.object, json: entry.json, prev });
+    }
+    // Answered a turn later, once the events are on the watchers' sockets: answers sent in the
+    // same burst as a large batch's events reached a busy client before them (in the bench,
+    // 1,000 node watchers saw events 200 to 400 ms after the answers, at p99).
+    setImmediate(() => {
+      for (const w of writes) w.resolve(w.entry);
+      batch.settle(true);
+    });
+  };
 
   async watch(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
     return this.watchNow(prefix, fromRev, sink);
@@ -290,7 +422,16 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.flush();
     this.cache.close();
     this.db.close();
   }
+}
+
+/**
+ * Whether a key still holds the state a write was computed from: the same write, whether
+ * still waiting or committed since (the cache then holds its own entry of the same JSON).
+ */
+function sameState(now: StoredEntry | undefined, then: StoredEntry): boolean {
+  return now === then || (now !== undefined && now.rev === then.rev && now.json === then.json);
 }

@@ -120,6 +120,16 @@ export class RevisionCompactedError extends Error {
   }
 }
 
+/** A transaction failed to commit: none of the writes committed with it was stored. */
+export class StorageCommitError extends Error {
+  constructor(
+    readonly writes: number,
+    failure: Error,
+  ) {
+    super(`storage could not commit the write (nor the ${writes - 1} other writes committed with it): ${failure.message}`, { cause: failure });
+  }
+}
+
 /** The store could not be reached in time (etcd without quorum), and nothing was written: the request may be retried. */
 export class StorageUnavailableError extends Error {}
 
