@@ -51,6 +51,7 @@ test('the FieldsV1 tree of a whole object, built in one walk, is the tree of its
     ['Pod', pod],
     ['Pod', { spec: { containers: [{ image: 'x' }], volumes: [{ name: 'a' }, { name: 'a' }], initContainers: [], nodeSelector: {} } }],
     ['Pod', { metadata: { annotations: { a: 'b' }, ownerReferences: [{ uid: 'u', apiVersion: 'v1', kind: 'X', name: 'n' }] }, spec: { containers: [{ name: 'a', env: [{ name: 'x', valueFrom: { fieldRef: { fieldPath: 'a' } } }], ports: [] }], unknown: { a: 1 } } }],
+    ['Pod', { metadata: { finalizers: ['a', 'b', 'a'] }, spec: { readinessGates: [{ conditionType: 'x' }, { conditionType: 'x' }] } }],
     ['ConfigMap', { data: { a: 'b', c: '' }, binaryData: {} }],
     ['Service', { spec: { ports: [{ port: 80, protocol: 'TCP' }, { port: 80, protocol: 'UDP' }], selector: { a: 'b' }, clusterIPs: ['10.0.0.1'] } }],
     ['ReplicationController', { spec: { replicas: 1, selector: { a: 'b' }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }],

@@ -120,10 +120,27 @@ function walk(value: unknown, s: JSONSchema | undefined, path: string, out: Fiel
 }
 
 /**
- * Adds the members below `value` (whose own path ends at `node`) to `node`, as walk names
- * them; returns whether `value` itself became a member (a keyed list owned whole).
+ * How a FieldsV1 tree is put together as the walk finds its nodes, children first: as plain
+ * objects (fieldsV1Of), or straight into a store of shared nodes, so that no tree is built
+ * only to be copied.
  */
-function walkTree(value: unknown, s: JSONSchema | undefined, node: Json): boolean {
+export interface FieldsTreeBuilder<N> {
+  /** a member with no members below it */
+  leaf(): N;
+  /** a node of these elements (in the object's order) and their nodes; `member`: "." is one too (after them) */
+  node(elements: string[], children: N[], member: boolean): N;
+}
+
+/** What walkTree returns for a keyed list whose items cannot be told apart: it is one member, owned whole. */
+const ownedWhole = null;
+
+/**
+ * The node of the members below `value` (undefined when there are none), as walk names
+ * them; `member`: `value` is a member itself, so the node holds ".".
+ */
+function walkTree<N>(value: unknown, s: JSONSchema | undefined, b: FieldsTreeBuilder<N>, member: boolean): N | undefined | typeof ownedWhole {
+  const elements: string[] = [];
+  const children: N[] = [];
   if (isObject(value) && (isStruct(s) || isMap(s))) {
     const entriesAreMembers = isMap(s);
     for (const key of Object.keys(value)) {
@@ -131,48 +148,61 @@ function walkTree(value: unknown, s: JSONSchema | undefined, node: Json): boolea
       if (v === undefined) continue;
       const cs = fieldSchema(s, key);
       const below = hasMembers(v, cs);
-      const child: Json = {};
-      const whole = below && walkTree(v, cs, child);
-      const hasChildren = Object.keys(child).length > 0;
-      if (entriesAreMembers || !below || whole) {
-        if (hasChildren) child['.'] = {};
-        node[`f:${key}`] = child;
-      } else if (hasChildren) {
-        node[`f:${key}`] = child;
+      const isMember = entriesAreMembers || !below;
+      const child = below ? walkTree(v, cs, b, isMember) : undefined;
+      if (child !== undefined && child !== ownedWhole) {
+        elements.push(`f:${key}`);
+        children.push(child);
+      } else if (isMember || child === ownedWhole) {
+        elements.push(`f:${key}`);
+        children.push(b.leaf());
       }
     }
-    return false;
-  }
-  if (Array.isArray(value) && s && s.type === 'array') {
+  } else if (Array.isArray(value) && s && s.type === 'array') {
     const items = s.items ? resolveSchema(s.items as JSONSchema) : undefined;
     if (s['x-kubernetes-list-type'] === 'set') {
-      for (const v of value) node[`v:${JSON.stringify(v)}`] = {};
-      return false;
+      for (const v of new Set(value.map((v) => `v:${JSON.stringify(v)}`))) {
+        elements.push(v);
+        children.push(b.leaf());
+      }
+    } else {
+      const keys = listKeys(s);
+      if (!keys) return undefined;
+      for (const item of value) {
+        const element = keyElement(item, keys);
+        if (element === undefined) return ownedWhole;
+        elements.push(element);
+      }
+      if (new Set(elements).size !== elements.length) return ownedWhole;
+      for (const item of value) children.push(walkTree(item, items, b, true) ?? b.leaf());
     }
-    const keys = listKeys(s);
-    if (!keys) return false;
-    const elements = value.map((item) => keyElement(item, keys));
-    if (!elements.every((e) => e !== undefined) || new Set(elements).size !== elements.length) return true;
-    value.forEach((item, i) => {
-      const child: Json = {};
-      walkTree(item, items, child);
-      if (Object.keys(child).length) child['.'] = {};
-      node[elements[i]!] = child;
-    });
   }
-  return false;
+  return elements.length ? b.node(elements, children, member) : undefined;
 }
 
+const plainTrees: FieldsTreeBuilder<Json> = {
+  leaf: () => ({}),
+  node(elements, children, member) {
+    const node: Json = {};
+    for (let i = 0; i < elements.length; i++) node[elements[i]] = children[i];
+    if (member) node['.'] = {};
+    return node;
+  },
+};
+
 /**
- * The FieldsV1 tree of every member of `obj` (of `kind`): what toFieldsV1 makes of
- * fieldMap's paths, built in one walk without them (elements in the object's order), for
- * a write that owns every field, such as a create.
+ * The FieldsV1 tree of every member of `obj` (of `kind`), built by `b` (undefined when
+ * it has none): what toFieldsV1 makes of fieldMap's paths, built in one walk without them
+ * (elements in the object's order), for a write that owns every field, such as a create.
  */
-export function fieldsV1Of(kind: string, obj: unknown): Json {
-  const out: Json = {};
+export function buildFieldsV1<N>(kind: string, obj: unknown, b: FieldsTreeBuilder<N>): N | undefined {
   const schema = schemaFor(kind);
-  walkTree(obj, schema ? resolveSchema(schema) : undefined, out);
-  return out;
+  return walkTree(obj, schema ? resolveSchema(schema) : undefined, b, false) ?? undefined;
+}
+
+/** buildFieldsV1 as plain objects. */
+export function fieldsV1Of(kind: string, obj: unknown): Json {
+  return buildFieldsV1(kind, obj, plainTrees) ?? {};
 }
 
 /** Every member of `obj` (of `kind`) with its value. */

@@ -733,12 +733,13 @@ export function validateObject(kind: string, obj: unknown, opts: ValidateOptions
 
 /**
  * Walks data beside its schema, calling onUnknown for each field the schema does not know.
- * Paths are built only for those (path() when asked): a walk runs on every write.
+ * Paths are built only for those (path() when asked, from the keys and indexes on the way
+ * down): a walk runs on every write.
  */
 function walkUnknown(
   data: unknown,
   schemaRaw: JSONSchema,
-  path: string[],
+  path: (string | number)[],
   onUnknown: (parent: Record<string, unknown>, key: string, path: () => string) => void,
 ): void {
   const schema = resolveSchema(schemaRaw);
@@ -747,7 +748,7 @@ function walkUnknown(
     const items = asObject(schema.items);
     if (!items) return;
     for (let i = 0; i < data.length; i++) {
-      path.push(`[${i}]`);
+      path.push(i);
       walkUnknown(data[i], items, path, onUnknown);
       path.pop();
     }
@@ -761,11 +762,11 @@ function walkUnknown(
     if (isPatchDirective(k)) continue;
     const known = props && Object.hasOwn(props, k) ? asObject(props[k]) : additional;
     if (known) {
-      path.push(`.${k}`);
+      path.push(k);
       walkUnknown(o[k], known, path, onUnknown);
       path.pop();
     } else if (schema.type === 'object') {
-      onUnknown(o, k, () => `${path.join('')}.${k}`);
+      onUnknown(o, k, () => `${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}.${k}`);
     }
   }
 }

@@ -267,7 +267,9 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       next();
     });
   }
-  app.use(discoveryRouter(() => true));
+  const discovery = discoveryRouter(() => true);
+  // Resource requests, most of them, have nothing to find among the discovery routes.
+  app.use((req, res, next) => (isResourcePath(req.path) ? next() : discovery(req, res, next)));
   app.get('/metrics', (req, res, next) => {
     metrics.registry
       .metrics()

@@ -27,11 +27,26 @@ export interface ResourcePath {
   subresource?: string;
 }
 
+/** Paths parsed lately: most requests go to a few (a namespace's pods, a node's lease). */
+const parsedPaths = new Map<string, Readonly<ResourcePath>>();
+const parsedPathsMax = 4096;
+
 /**
  * Parses /api/v1/[namespaces/{ns}/]{resource}[/{name}[/{subresource}]] and the same under
- * /apis/{group}/{version}/.
+ * /apis/{group}/{version}/; the result is shared by every request to the path, and frozen.
  */
-export function parseResourcePath(path: string): ResourcePath {
+export function parseResourcePath(path: string): Readonly<ResourcePath> {
+  let parsed = parsedPaths.get(path);
+  if (parsed === undefined) {
+    parsed = Object.freeze(parsePath(path));
+    // Dropped all at once when full: names make paths without end, and a clear costs nothing per request.
+    if (parsedPaths.size >= parsedPathsMax) parsedPaths.clear();
+    parsedPaths.set(path, parsed);
+  }
+  return parsed;
+}
+
+function parsePath(path: string): ResourcePath {
   const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
   let group: string;
   let version: string;
@@ -64,8 +79,19 @@ export function parseResourcePath(path: string): ResourcePath {
  * Kubernetes tells resource requests from the rest (discovery, health, metrics).
  */
 export function isResourcePath(path: string): boolean {
-  const segs = path.split('/').filter(Boolean);
-  return (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4);
+  // Counted in place: every request asks.
+  let first = '';
+  let segments = 0;
+  for (let at = 0; at < path.length && segments < 4; ) {
+    let end = path.indexOf('/', at);
+    if (end < 0) end = path.length;
+    if (end > at) {
+      if (segments === 0) first = path.slice(at, end);
+      segments++;
+    }
+    at = end + 1;
+  }
+  return (first === 'api' && segments >= 3) || (first === 'apis' && segments >= 4);
 }
 
 function resourceByPlural(plural: string | undefined): ResourceInfo | undefined {

@@ -12,7 +12,6 @@ import {
   compareFieldMaps,
   fieldMap,
   FieldMap,
-  fieldsV1Of,
   formatFieldPath,
   fromFieldsV1,
   groupVersion,
@@ -76,11 +75,18 @@ const serverMetadata = new Set(['name', 'namespace', 'uid', 'resourceVersion', '
 function ownable(r: ResourceInfo, obj: KubeObject | undefined, subresource: string | undefined): Json | undefined {
   if (!obj) return undefined;
   const view: Json = {};
-  for (const [key, value] of Object.entries(obj)) {
+  for (const key of Object.keys(obj)) {
     if (key === 'apiVersion' || key === 'kind') continue;
+    const value = (obj as unknown as Json)[key];
     if (key === 'metadata') {
-      const meta = Object.fromEntries(Object.entries(value as Json).filter(([k]) => !serverMetadata.has(k)));
-      if (Object.keys(meta).length) view.metadata = meta;
+      const meta: Json = {};
+      let any = false;
+      for (const k of Object.keys(value as Json)) {
+        if (serverMetadata.has(k)) continue;
+        meta[k] = (value as Json)[k];
+        any = true;
+      }
+      if (any) view.metadata = meta;
       continue;
     }
     if (subresource === 'status' ? key !== 'status' : key === 'status' && r.subresources.includes('status')) continue;
@@ -222,13 +228,13 @@ export function updateTracker(r: ResourceInfo, manager: string, subresource: str
 
 /**
  * A create with no managers sent: its manager owns every ownable field, so its set is the
- * tree of the object's fields, built in one walk (what the general path computes through a
- * comparison with nothing).
+ * tree of the object's fields, built in one walk straight into shared nodes (what the
+ * general path computes through a comparison with nothing).
  */
 function ownEverything(r: ResourceInfo, manager: string, subresource: string | undefined, next: KubeObject, now: () => Date): void {
   const view = ownable(r, next, subresource);
-  const tree = view ? fieldsV1Of(r.kind, view) : {};
-  if (Object.keys(tree).length === 0) {
+  const tree = view && sharedTrees.fieldsOf(r.kind, view);
+  if (!tree) {
     delete next.metadata.managedFields;
     return;
   }

@@ -1,4 +1,4 @@
-import { fieldMap, toFieldsV1 } from '@peapod/api';
+import { fieldMap, fieldsV1Of, toFieldsV1 } from '@peapod/api';
 import { SharedTrees } from './shared-trees';
 
 const volume = (name: string) => ({ [`k:{"name":"${name}"}`]: { '.': {}, 'f:name': {}, 'f:projected': { 'f:sources': {} } } });
@@ -77,5 +77,36 @@ describe('SharedTrees.fromPaths', () => {
     expect(Object.isFrozen(made)).toBe(true);
     expect(trees.share(toFieldsV1(paths))).toBe(made);
     expect(trees.fromPaths([...paths].reverse())).toBe(made);
+  });
+});
+
+describe('SharedTrees.fieldsOf', () => {
+  const pod = (volume: string) => ({
+    metadata: { labels: { app: 'a', tier: 'web' } },
+    spec: {
+      containers: [{ name: 'app', image: 'x', ports: [{ containerPort: 80, protocol: 'TCP' }], volumeMounts: [{ name: volume, mountPath: '/v' }] }],
+      volumes: [{ name: volume, emptyDir: {} }],
+      // a set list, items repeated, and a keyed list whose items cannot be told apart (owned whole)
+      readinessGates: [{ conditionType: 'x' }, { conditionType: 'x' }],
+      tolerations: [{ key: 'k', operator: 'Exists' }],
+    },
+    status: { conditions: [] },
+  });
+
+  it('makes the tree fieldsV1Of makes, in order, of the nodes share() gives', () => {
+    const trees = new SharedTrees();
+    const made = trees.fieldsOf('Pod', pod('a'))!;
+    expect(JSON.stringify(made)).toBe(JSON.stringify(trees.share(fieldsV1Of('Pod', pod('a')))));
+    expect(made).toEqual(fieldsV1Of('Pod', pod('a')));
+    expect(Object.isFrozen(made)).toBe(true);
+    expect(trees.share(made)).toBe(made);
+    expect(trees.fieldsOf('Pod', pod('a'))).toBe(made);
+    const other = trees.fieldsOf('Pod', pod('b')) as Record<string, Record<string, unknown>>;
+    expect(other['f:metadata']).toBe((made as typeof other)['f:metadata']);
+  });
+
+  it('has nothing for an object without members', () => {
+    expect(new SharedTrees().fieldsOf('Pod', {})).toBeUndefined();
+    expect(fieldsV1Of('Pod', {})).toEqual({});
   });
 });

@@ -4,7 +4,7 @@
 // object keeps is frozen and shared, through a table of recently seen nodes, with the equal
 // nodes of other objects: what a stored object costs changes, not what goes on the wire.
 
-import { pathElements } from '@peapod/api';
+import { buildFieldsV1, pathElements, type FieldsTreeBuilder } from '@peapod/api';
 
 type Tree = { [element: string]: Tree };
 
@@ -52,6 +52,37 @@ export class SharedTrees {
   share(tree: Record<string, unknown>): Record<string, unknown> {
     return this.node(tree as Tree).tree;
   }
+
+  /**
+   * The FieldsV1 tree of every member of `obj` (of `kind`), as fieldsV1Of makes it, made of
+   * frozen shared nodes as the walk finds them; undefined when it has no members.
+   */
+  fieldsOf(kind: string, obj: unknown): Record<string, unknown> | undefined {
+    return buildFieldsV1(kind, obj, this.builder)?.tree;
+  }
+
+  private readonly builder: FieldsTreeBuilder<Shared> = {
+    leaf: () => this.leaf,
+    node: (elements, nodes, member) => {
+      if (member) {
+        elements.push('.');
+        nodes.push(this.leaf);
+      }
+      // Sorted in place, elements and their nodes together: a node has a few elements.
+      for (let i = 1; i < elements.length; i++) {
+        const el = elements[i];
+        const node = nodes[i];
+        let j = i - 1;
+        for (; j >= 0 && elements[j] > el; j--) {
+          elements[j + 1] = elements[j];
+          nodes[j + 1] = nodes[j];
+        }
+        elements[j + 1] = el;
+        nodes[j + 1] = node;
+      }
+      return this.intern(elements, nodes);
+    },
+  };
 
   /** The FieldsV1 tree of a set of paths (as toFieldsV1 makes it), made of frozen shared nodes. */
   fromPaths(paths: Iterable<string>): Record<string, unknown> {
