@@ -10,7 +10,7 @@ import { apiEventRecorder } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeLeaseManager } from './node-lease';
-import { NodePods } from './node-pods';
+import { NodePods, STATUS_RECONCILE_MS } from './node-pods';
 import { attachStreamServer, isStreamRuntime } from './streaming/stream-server';
 import { NodeStatusManager, hostCapacity } from './node-status';
 import { Relister } from './relist';
@@ -57,6 +57,7 @@ export class Agent {
   private relister?: Relister;
   private pods?: NodePods;
   private services?: ServiceCache;
+  private reconcileTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: AgentOptions) {}
 
@@ -136,6 +137,7 @@ export class Agent {
     informer.on('delete', (pod) => pods.deleted(pod));
     informer.start();
     await informer.waitForSync();
+    this.reconcileTimer = setInterval(() => pods.reconcile(), STATUS_RECONCILE_MS);
 
     // Only now that every pod of this node is known can containers of unknown pods be orphans.
     if (!runtime.watchChanges) {
@@ -148,6 +150,7 @@ export class Agent {
   /** Stops watching and serving; containers keep running (a restarted agent adopts them). */
   async stop(): Promise<void> {
     this.relister?.stop();
+    clearInterval(this.reconcileTimer);
     this.informer?.stop();
     this.nodeStatus?.stop();
     this.nodeLease?.stop();

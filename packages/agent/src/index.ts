@@ -3,7 +3,7 @@
 // is the peapod-agent command.
 export * from './runtime';
 export { Agent, type AgentOptions } from './agent';
-export { NodePods, type NodePodsOptions } from './node-pods';
+export { NodePods, STATUS_RECONCILE_MS, type NodePodsOptions } from './node-pods';
 export { PodWorkers, type PodPhases, type SyncOutcome, type PodWorkersOptions, type Termination, type TerminateRequest, type WorkPhase } from './pod-workers';
 export { PodSyncer, type PodSyncerOptions, GONE_POD_GRACE_SECONDS } from './sync-pod';
 export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch, type StatusInput } from './status';

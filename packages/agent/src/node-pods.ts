@@ -12,6 +12,9 @@ import { GONE_POD_GRACE_SECONDS, PodSyncer, type PodSyncerOptions } from './sync
 
 export type NodePodsOptions = Omit<PodSyncerOptions, 'probes'>;
 
+/** How often pods whose API status disagrees with the agent's are synced again (the kubelet's status sync period). */
+export const STATUS_RECONCILE_MS = 10_000;
+
 export class NodePods {
   readonly syncer: PodSyncer;
   readonly workers: PodWorkers;
@@ -73,6 +76,18 @@ export class NodePods {
     for (const uid of uids) {
       if (this.syncer.noteContainersOf(uid)) this.goneFromApi(uid);
       else this.workers.sync(uid);
+    }
+  }
+
+  /**
+   * Syncs the running pods whose API status no longer says what this agent reported (another
+   * component wrote it, or our write failed), as the kubelet's status manager reconciles every
+   * 10 s: the sync computes the status again and writes it where it differs. A pod update
+   * syncs its pod at once; this catches what that missed.
+   */
+  reconcile(): void {
+    for (const uid of this.syncer.disagreeing()) {
+      if (this.workers.phase(uid) === 'syncing' && !this.workers.isBusy(uid)) this.workers.sync(uid);
     }
   }
 

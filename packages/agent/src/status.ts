@@ -261,6 +261,31 @@ export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): 
   return canonical(a ?? {}) === canonical(b ?? {});
 }
 
+/** The conditions the agent sets (others', such as readiness gates or DisruptionTarget, are carried over). */
+const AGENT_CONDITIONS = new Set(['PodScheduled', 'Initialized', 'ContainersReady', 'Ready']);
+
+/** The fields of a pod status the agent computes; the rest is left to whoever set it. */
+const AGENT_FIELDS = ['phase', 'message', 'hostIP', 'hostIPs', 'podIP', 'podIPs', 'startTime', 'initContainerStatuses', 'containerStatuses', 'ephemeralContainerStatuses'] as const;
+
+function agentPart(status: PodStatus | undefined): unknown {
+  const s = status ?? {};
+  const conditions = (s.conditions ?? [])
+    .filter((c) => AGENT_CONDITIONS.has(c.type))
+    // Transition and probe times are left out: only a different state, reason or message means someone else wrote.
+    .map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message }))
+    .sort((a, b) => a.type.localeCompare(b.type));
+  return [...AGENT_FIELDS.map((f) => s[f]), conditions];
+}
+
+/**
+ * The API's status says what the agent last reported, in what the agent owns: when it does
+ * not (the node lifecycle controller marked the pod NodeNotReady, say), the agent writes its
+ * status again, as the kubelet's status manager reconciles.
+ */
+export function agreesWithReport(api: PodStatus | undefined, reported: PodStatus): boolean {
+  return canonical(agentPart(api)) === canonical(agentPart(reported));
+}
+
 /**
  * A merge patch turning `from` into `to` at the top level of status: fields that
  * disappeared are set to null, changed ones replaced whole (arrays included).

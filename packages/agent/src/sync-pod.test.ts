@@ -1,6 +1,8 @@
-// The pod sync's three phases (running, terminating by one deadline, terminated) against the
-// fake runtime and an API in memory: no Docker, no API server, seconds in all.
-import type { Container, Pod } from '@peapod/api';
+// The pod sync's three phases (running, terminating by one deadline, terminated), and the
+// status it reports kept in the API (put back when another component changed it), against
+// the fake runtime and an API in memory: no Docker, no API server, seconds in all.
+import { setPodCondition } from '@peapod/api';
+import type { Container, Pod, PodCondition } from '@peapod/api';
 import { sleep, waitFor } from '@peapod/client/testing';
 import { FAKE_EXIT_CODE, FAKE_RUN_SECONDS, FAKE_START_SECONDS, FAKE_TERM_SECONDS } from './runtime';
 import { nodePodsHarness, type Harness, type RecordedEvent } from './testing/node-pods-harness';
@@ -219,5 +221,65 @@ describe('terminated: cleanup', () => {
     h.pods.containersChanged([orphan.metadata.uid ?? '']);
     await workerDone(orphan);
     expect(await h.runtime.listPodContainers({ uid: orphan.metadata.uid })).toEqual([]);
+  });
+});
+
+describe('syncing: the reported status is reconciled', () => {
+  function readyOf(pod: Pod): PodCondition | undefined {
+    return current(pod)?.status?.conditions?.find((c) => c.type === 'Ready');
+  }
+
+  async function readyPod(): Promise<Pod> {
+    const pod = h.api.create(makePod({}));
+    await waitFor(`${pod.metadata.name} Ready`, () => readyOf(pod)?.status === 'True', 10_000, 10);
+    await h.pods.workers.idle();
+    return current(pod) as Pod;
+  }
+
+  /** The pod's status as the node lifecycle controller leaves it for a node it cannot reach. */
+  function markedNodeNotReady(pod: Pod): Pod['status'] {
+    const status = structuredClone(pod.status ?? {});
+    setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: 'Node n is not reachable' });
+    return status;
+  }
+
+  it('restores Ready at once when the node controller marked the pod NodeNotReady', async () => {
+    const pod = await readyPod();
+    h.api.writeStatusAsOther(pod.metadata.name ?? '', markedNodeNotReady(pod));
+    await waitFor('Ready restored', () => readyOf(pod)?.status === 'True', 10_000, 10);
+    expect(readyOf(pod)?.reason).toBeUndefined();
+  });
+
+  it('restores it on the next reconcile when the update brought no sync', async () => {
+    const pod = await readyPod();
+    h.api.writeStatusAsOther(pod.metadata.name ?? '', markedNodeNotReady(pod), false);
+    await sleep(100);
+    expect(readyOf(pod)?.reason).toBe('NodeNotReady');
+    expect(h.pods.syncer.disagreeing()).toEqual([pod.metadata.uid]);
+    h.pods.reconcile();
+    await waitFor('Ready restored', () => readyOf(pod)?.status === 'True', 10_000, 10);
+    await h.pods.workers.idle();
+    expect(h.pods.syncer.disagreeing()).toEqual([]);
+  });
+
+  it('writes nothing when the API agrees, nor for what others own (their conditions, transition times)', async () => {
+    const pod = await readyPod();
+    const name = pod.metadata.name ?? '';
+    const before = h.api.statusPatches.length;
+    h.pods.reconcile();
+    await h.pods.workers.idle();
+    const status = structuredClone(pod.status ?? {});
+    setPodCondition(status, { type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler', lastProbeTime: null });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    if (ready) ready.lastTransitionTime = '2020-01-01T00:00:00Z';
+    h.api.writeStatusAsOther(name, status, false);
+    expect(h.pods.syncer.disagreeing()).toEqual([]);
+    h.api.writeStatusAsOther(name, status);
+    await sleep(100);
+    await h.pods.workers.idle();
+    h.pods.reconcile();
+    await h.pods.workers.idle();
+    expect(h.api.statusPatches.length).toBe(before);
+    expect(current(pod)?.status?.conditions?.find((c) => c.type === 'DisruptionTarget')?.status).toBe('True');
   });
 });

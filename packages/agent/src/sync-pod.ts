@@ -34,7 +34,7 @@ import {
   type PodVolumes,
 } from './runtime';
 import type { SyncOutcome, Termination } from './pod-workers';
-import { attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
+import { agreesWithReport, attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
 import { containersGoneEvent, killStepEvent, seconds, type TimelineEvent } from './termination-timeline';
 
 /** Grace for the containers of a pod that vanished from the API while they still ran (README, the node agent: a pod removed with grace 0 still gets 2 s on the node). */
@@ -107,6 +107,10 @@ interface PodRecord {
   deleted: AbortController;
   /** The last status write of a terminating pod; the next waits for it. */
   statusWrites: Promise<void>;
+  /** The status this agent last computed for the pod (written, or found already in the API). */
+  reported?: PodStatus;
+  /** The API's status agrees with `reported` in what the agent owns (status.ts, agreesWithReport). */
+  agrees: boolean;
 }
 
 /** What starting the containers of one sync needs. */
@@ -177,7 +181,7 @@ export class PodSyncer {
   private record(uid: string): PodRecord {
     let rec = this.records.get(uid);
     if (!rec) {
-      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController(), statusWrites: Promise.resolve() };
+      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController(), statusWrites: Promise.resolve(), agrees: true };
       this.records.set(uid, rec);
     }
     return rec;
@@ -189,7 +193,10 @@ export class PodSyncer {
     if (!uid) return undefined;
     const rec = this.record(uid);
     // Our own status writes return newer objects than the watch may have delivered yet.
-    if (resourceVersionNumber(pod) >= resourceVersionNumber(rec.pod)) rec.pod = pod;
+    if (resourceVersionNumber(pod) >= resourceVersionNumber(rec.pod)) {
+      rec.pod = pod;
+      if (rec.reported) rec.agrees = agreesWithReport(pod.status, rec.reported);
+    }
     rec.lastKnown = rec.pod;
     if (pod.metadata.deletionTimestamp) rec.deleted.abort();
     return uid;
@@ -209,6 +216,13 @@ export class PodSyncer {
   /** Containers of a uid we may have no pod for; true when the API has none (an orphan, to be removed). */
   noteContainersOf(uid: string): boolean {
     return this.record(uid).pod === undefined;
+  }
+
+  /** Pods whose status in the API no longer says what this agent last reported: someone else wrote it. */
+  disagreeing(): string[] {
+    const uids: string[] = [];
+    for (const rec of this.records.values()) if (rec.pod && !rec.agrees) uids.push(rec.uid);
+    return uids;
   }
 
   /** The uid of the pod now in the API under this name, if any. */
@@ -691,7 +705,14 @@ export class PodSyncer {
 
   /** Writes the status when it differs from what the API has; keeps the answer as the newest pod. */
   private async writeStatus(rec: PodRecord, pod: Pod, status: PodStatus): Promise<void> {
-    if (sameStatus(pod.status, status)) return;
+    rec.reported = status;
+    if (sameStatus(pod.status, status)) {
+      // The pod may have changed in the API while this sync ran: the next reconcile looks again.
+      rec.agrees = rec.pod === pod || agreesWithReport(rec.pod?.status, status);
+      return;
+    }
+    // Until the write lands: a failed one is tried again by the next reconcile, if not sooner.
+    rec.agrees = false;
     const { name, namespace } = pod.metadata;
     const patch = statusMergePatch(pod.status, status);
     let updated: Pod;
@@ -706,5 +727,6 @@ export class PodSyncer {
       rec.pod = updated;
       rec.lastKnown = updated;
     }
+    rec.agrees = agreesWithReport(rec.pod?.status, status);
   }
 }

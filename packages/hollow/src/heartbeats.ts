@@ -1,17 +1,36 @@
 // Heartbeats of many nodes on one timer: the nodes are spread evenly over the interval, and
-// each tick hands the ones whose turn it is to a work queue with a few workers. A node whose
-// last heartbeat is still on its way is not queued twice; one that failed is retried with
-// back-off (the queue's), as an agent retries its status post.
+// each tick hands the ones whose turn it is to a work queue. A node whose last heartbeat is
+// still on its way is not queued twice; one that failed is retried with back-off (the
+// queue's), as an agent retries its status post. Each real agent beats on its own, so a
+// process standing in for thousands must keep as many beats in flight as their rate times
+// the API server's answer time (heartbeatConcurrency): a fixed small window would queue them
+// behind each other once the server slows down, until leases lapse.
 
 import { WorkQueue } from '@peapod/client';
 import type { Logger } from '@peapod/client';
+
+/** The answer time heartbeats are sized for: a busy API server's, at Kubernetes' 1 s latency objective for mutating calls. */
+export const HEARTBEAT_LATENCY_BUDGET_MS = 1000;
+
+/** Below this, a smaller window saves nothing worth having. */
+const MIN_HEARTBEATS_IN_FLIGHT = 16;
+
+/**
+ * Heartbeats in flight at once for `nodes` nodes each beating once per interval while a
+ * beat takes up to `latencyMs`: their rate times that time (Little's law), never more than
+ * one per node (a node's next beat waits for its last).
+ */
+export function heartbeatConcurrency(nodes: number, intervalMs: number, latencyMs = HEARTBEAT_LATENCY_BUDGET_MS): number {
+  const needed = Math.ceil((nodes * latencyMs) / intervalMs);
+  return Math.max(1, Math.min(nodes, Math.max(MIN_HEARTBEATS_IN_FLIGHT, needed)));
+}
 
 export interface HeartbeatOptions {
   intervalMs: number;
   /** How often the timer fires; default 100 ms. */
   tickMs?: number;
-  /** Heartbeats in flight at once; default 16. */
-  concurrency?: number;
+  /** Heartbeats in flight at once (heartbeatConcurrency). */
+  concurrency: number;
   log: Logger;
 }
 
@@ -52,7 +71,7 @@ export class Heartbeats {
       } finally {
         this.beating.delete(i);
       }
-    }, this.opts.concurrency ?? 16);
+    }, this.opts.concurrency);
   }
 
   async stop(): Promise<void> {

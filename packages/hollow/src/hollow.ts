@@ -6,7 +6,10 @@
 // - one pod informer (one list, one watch) for every node, its events handed to the pod's
 //   node by spec.nodeName, instead of one watch per node; one node informer and one service
 //   informer (the containers' service variables) likewise;
-// - one heartbeat timer spreading every node's lease renewal (and status check) over the interval;
+// - one heartbeat timer spreading every node's lease renewal (and status check) over the
+//   interval, with enough renewals in flight for every node to beat within it (heartbeats.ts);
+// - one timer reconciling every node's pod statuses (those another component changed, such as
+//   the node lifecycle controller's NodeNotReady, get the agent's status back);
 // - one HTTP client with a bounded connection pool for the pods' work, and one for the nodes'
 //   heartbeats (as the kubelet has a client of its own for them): a burst of pod events and
 //   status writes queued for the connections must not hold a lease renewal back until the
@@ -14,14 +17,14 @@
 // Hollow nodes serve no container logs (there is nothing to read).
 
 import type { Node, Pod } from '@peapod/api';
-import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, ServiceCache, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
+import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, STATUS_RECONCILE_MS, ServiceCache, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
-import { Heartbeats } from './heartbeats';
+import { Heartbeats, heartbeatConcurrency } from './heartbeats';
 
 export interface HollowOptions {
   client: Client;
-  /** For registration, lease renewals and node status (see the file header). */
+  /** For registration, lease renewals and node status (see the file header), with a connection for each heartbeat in flight (heartbeatConcurrency) and one for the node informer's watch. */
   heartbeatClient: Client;
   log: Logger;
   nodes: number;
@@ -57,8 +60,6 @@ interface HollowNode {
 }
 
 const NODE_PREFIX_LENGTH = 24;
-/** Heartbeats in flight at once, each on a connection of the heartbeat client's own. */
-export const HEARTBEAT_CONNECTIONS = 32;
 
 export class HollowNodes {
   private readonly nodes: HollowNode[] = [];
@@ -68,6 +69,7 @@ export class HollowNodes {
   private readonly services: ServiceCache;
   private readonly heartbeats: Heartbeats;
   private registered = 0;
+  private reconcileTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: HollowOptions) {
     const range = parseCidr(opts.clusterCIDR);
@@ -141,7 +143,7 @@ export class HollowNodes {
         await node.lease.renew();
         await node.status.update();
       },
-      { intervalMs: opts.heartbeatIntervalMs, concurrency: HEARTBEAT_CONNECTIONS, log: opts.log },
+      { intervalMs: opts.heartbeatIntervalMs, concurrency: heartbeatConcurrency(opts.nodes, opts.heartbeatIntervalMs), log: opts.log },
     );
   }
 
@@ -166,10 +168,14 @@ export class HollowNodes {
     this.services.start();
     this.informer.start();
     await this.informer.waitForSync();
+    this.reconcileTimer = setInterval(() => {
+      for (const node of this.nodes) node.pods.reconcile();
+    }, STATUS_RECONCILE_MS);
   }
 
   /** Stops heartbeats and pod handling; the Node objects stay (a dead agent's do too). */
   async stop(): Promise<void> {
+    clearInterval(this.reconcileTimer);
     this.informer.stop();
     this.nodeInformer.stop();
     this.services.stop();

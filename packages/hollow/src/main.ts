@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 import { flags as agentFlags } from '@peapod/agent';
 import { Client, componentCommand, connectionFlags, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
-import { HEARTBEAT_CONNECTIONS, HollowNodes } from './hollow';
+import { heartbeatConcurrency } from './heartbeats';
+import { HollowNodes } from './hollow';
 
 const { cidr, defaultAddress, delayOption, periodOption, quantity } = agentFlags;
 
@@ -55,8 +56,8 @@ const log = createLogger('hollow', { level: flags.logLevel });
 // Clients shared by every node, their connections bounded: the identity must watch every pod and write every node.
 const options = orExit('peapod-hollow', () => optionsFromFlags(connectionFlags(flags)).options);
 const client = new Client({ ...options, maxSockets: flags.maxConnections });
-// The node informer's watch holds one connection beside the heartbeats'.
-const heartbeatClient = new Client({ ...options, maxSockets: HEARTBEAT_CONNECTIONS + 1 });
+// A connection for each heartbeat in flight, and one for the node informer's watch.
+const heartbeatClient = new Client({ ...options, maxSockets: heartbeatConcurrency(flags.nodes, flags.heartbeatInterval) + 1 });
 
 const hollow = new HollowNodes({
   client,

@@ -1,5 +1,6 @@
 // peapod-agent --runtime fake against a real API server: pods without containers go through
 // the agent's own pod workers (start, restarts, graceful deletion), no Docker involved.
+import { setPodCondition } from '@peapod/api';
 import type { Node, Pod, WatchEvent } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { createNamespaceDefaults, startApiServer, startComponent, waitFor } from '@peapod/client/testing';
@@ -152,5 +153,24 @@ describe('peapod-agent --runtime fake', () => {
       return w?.reason === 'CreateContainerConfigError' ? w : undefined;
     });
     expect(waiting.message).toMatch(/peapod\.io\/fake-exit-code/);
+  });
+
+  it('puts its status back when someone else changed it: Ready again after the node controller marked the pod NodeNotReady', async () => {
+    await client.create('pods', fakePod('restored', {}));
+    const running = await waitFor('restored Ready', async () => {
+      const p = await getPod('restored');
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    });
+    // As the node lifecycle controller writes it for the pods of a node it cannot reach.
+    const status = structuredClone(running.status ?? {});
+    setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${NODE} is not reachable` });
+    const marked = await client.update<Pod>('pods', { ...running, status }, { namespace: 'default', subresource: 'status' });
+    expect(marked.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('NodeNotReady');
+    const restored = await waitFor('Ready restored', async () => {
+      const p = await getPod('restored');
+      return p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? p : undefined;
+    }, 30_000);
+    expect(restored.status?.conditions?.find((c) => c.type === 'Ready')?.reason).toBeUndefined();
+    expect(restored.status?.containerStatuses?.[0].ready).toBe(true);
   });
 });

@@ -28,6 +28,8 @@ export class PodApiStub {
   readonly pods = new Map<string, Pod>();
   /** Every delete the agent sent: name, grace and when. */
   readonly deletes: { name: string; gracePeriodSeconds?: number; at: number }[] = [];
+  /** The names of the pods whose status the agent patched, one entry a patch. */
+  readonly statusPatches: string[] = [];
   private rv = 1;
   private readonly pods$: () => NodePods;
 
@@ -78,6 +80,21 @@ export class PodApiStub {
     this.pods$().updated(old, marked);
   }
 
+  /**
+   * Another component's status write (the node lifecycle controller's, say). Handed over as
+   * the informer would, or, with handOver false, only to the pod cache, as an update whose
+   * sync went astray.
+   */
+  writeStatusAsOther(name: string, status: Pod['status'], handOver = true): Pod {
+    const old = this.pods.get(name);
+    if (!old) throw notFound(`pods "${name}"`);
+    const updated = this.stamp({ ...structuredClone(old), status: structuredClone(status) });
+    this.pods.set(name, updated);
+    if (handOver) this.pods$().updated(old, updated);
+    else this.pods$().syncer.podUpdated(updated);
+    return updated;
+  }
+
   private remove(name: string): void {
     const pod = this.pods.get(name);
     if (!pod) return;
@@ -89,6 +106,7 @@ export class PodApiStub {
   private patchStatus(name: string, patch: unknown): Pod {
     const old = this.pods.get(name);
     if (!old) throw notFound(`pods "${name}"`);
+    this.statusPatches.push(name);
     const updated = this.stamp(applyMergePatch(structuredClone(old), patch));
     this.pods.set(name, updated);
     setImmediate(() => this.pods$().updated(old, updated));

@@ -2,7 +2,9 @@
 // agent does) and 1,000 pods from a replication controller, with the real API server,
 // scheduler and controller manager. Hollow nodes must behave as agents do: pods Running and
 // Ready with an IP from their node's range, graceful deletion that honours grace periods,
-// and on node failure NotReady nodes whose pods are evicted and replaced elsewhere.
+// and on node failure NotReady nodes whose pods are evicted and replaced elsewhere; a node
+// whose process stalls and comes back has its pods Ready again (the agent restores the status
+// the node lifecycle controller changed).
 
 import type { Lease, Node, Pod, ReplicationController, WatchEvent } from '@peapod/api';
 import { Client } from '@peapod/client';
@@ -176,4 +178,33 @@ test('node failure: the dead process\'s nodes go NotReady, their pods are evicte
   });
   const names = new Set(replaced.map((p) => p.metadata.name));
   for (const p of onDoomed) expect(names.has(p.metadata.name)).toBe(false);
+});
+
+test('a node that comes back: its process stalled until the node went NotReady, its pods are Ready again', async () => {
+  const stalled = hollow(1, 'stalled-', '10.130.0.0/16');
+  procs.push(stalled);
+  await stalled.ready(/"msg":"nodes running"/, 60_000);
+  const nodeReady = async (): Promise<string | undefined> =>
+    (await client.get<Node>('nodes', 'stalled-0')).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  await waitFor('stalled-0 Ready', async () => (await nodeReady()) === 'True');
+  // Bound to the node and tolerating its unreachability, so that it is marked but never evicted.
+  await client.create<Pod>('pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'on-stalled', namespace: 'default' },
+    spec: {
+      nodeName: 'stalled-0',
+      containers: [{ name: 'app', image: 'peapod/busybox:latest' }],
+      tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' }],
+    },
+  }, { namespace: 'default' });
+  const readyOf = async () => (await client.get<Pod>('pods', 'on-stalled', { namespace: 'default' })).status?.conditions?.find((c) => c.type === 'Ready');
+  await waitFor('on-stalled Ready', async () => (await readyOf())?.status === 'True');
+  process.kill(stalled.pid, 'SIGSTOP');
+  try {
+    await waitFor('on-stalled marked NodeNotReady', async () => (await readyOf())?.reason === 'NodeNotReady');
+  } finally {
+    process.kill(stalled.pid, 'SIGCONT');
+  }
+  await waitFor('stalled-0 Ready and on-stalled Ready again', async () => (await nodeReady()) === 'True' && (await readyOf())?.status === 'True');
 });
