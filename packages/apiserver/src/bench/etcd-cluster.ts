@@ -35,6 +35,8 @@ export interface EtcdCluster {
   leader(timeoutMs?: number): Promise<number>;
   /** whether member i (running) knows of a leader */
   hasLeader(i: number): Promise<boolean>;
+  /** the process ids of the running members (to read their CPU time) */
+  pids(): number[];
   /** kills every member and removes the data */
   stop(): Promise<void>;
 }
@@ -125,6 +127,9 @@ export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<Etcd
     async hasLeader(i) {
       const s = await memberStatus(list[i].clientUrl);
       return s !== undefined && s.leader !== '0';
+    },
+    pids() {
+      return list.flatMap((m) => (m.process?.pid !== undefined && m.process.exitCode === null ? [m.process.pid] : []));
     },
     async stop() {
       process.removeListener('exit', killAll);

@@ -1,6 +1,7 @@
 import fs from 'fs';
 import http from 'http';
 import https from 'https';
+import { cpuSecondsOf } from '@peapod/client/testing';
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -85,4 +86,28 @@ export function openStream(port: number, path: string, onLine: (line: string) =>
     });
     req.on('error', reject);
   });
+}
+
+/** CPU seconds a bench side used: the server's, the etcd members', and the load generator's (this process). */
+export interface CpuTimes {
+  server: number;
+  etcd: number;
+  client: number;
+}
+
+/**
+ * Runs `work` and adds the CPU time it took, in seconds, to `into`: the server's (when given),
+ * the processes in `etcdPids`, and this process's own.
+ */
+export async function cpuOf<T>(serverPid: number | undefined, etcdPids: number[], into: CpuTimes, work: () => Promise<T>): Promise<T> {
+  const etcdOf = () => etcdPids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+  const server = serverPid ? cpuSecondsOf(serverPid) : 0;
+  const etcd = etcdOf();
+  const own = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(own);
+  into.server += serverPid ? cpuSecondsOf(serverPid) - server : 0;
+  into.etcd += etcdOf() - etcd;
+  into.client += (used.user + used.system) / 1e6;
+  return result;
 }
