@@ -2,7 +2,8 @@ import * as http from 'http';
 import * as https from 'https';
 import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
-import type { Dispatcher, errors as undiciErrors, Pool as UndiciPool } from 'undici';
+import { errors as undiciErrors, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type WebSocket from 'ws';
 import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
@@ -127,12 +128,6 @@ const patchContentTypes: Record<PatchType, string> = {
 
 const defaultTimeoutMs = 60_000;
 
-// undici's pool and its errors, without the package's index: the index loads fetch, WebSocket,
-// caches and mocks too, about 70 ms of CPU that every peactl command would pay before its
-// first request; these two modules take about 10.
-const Pool = require('undici/lib/dispatcher/pool') as typeof UndiciPool;
-const { InvalidArgumentError } = require('undici/lib/core/errors') as typeof undiciErrors;
-
 /**
  * One API server: its normalized URL and its pools of connections. Requests whose answer is
  * read whole (every verb) go through undici's pool, which spends a fraction of the CPU per
@@ -144,7 +139,7 @@ interface Endpoint {
   https: boolean;
   /** The URL's path prefix ('' for none), which undici's paths must carry. */
   prefix: string;
-  pool: UndiciPool;
+  pool: Pool;
   agent: http.Agent;
 }
 
@@ -619,7 +614,7 @@ export class Client {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
-        reject(err instanceof InvalidArgumentError ? err : new ConnectionError(endpoint.server, err));
+        reject(err instanceof undiciErrors.InvalidArgumentError ? err : new ConnectionError(endpoint.server, err));
       };
       const timer =
         timeoutMs > 0
