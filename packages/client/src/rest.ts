@@ -2,8 +2,6 @@ import * as http from 'http';
 import * as https from 'https';
 import { randomInt } from 'crypto';
 import { PassThrough, Readable } from 'stream';
-import { errors as undiciErrors, Pool } from 'undici';
-import type { Dispatcher } from 'undici';
 import type WebSocket from 'ws';
 import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
@@ -37,10 +35,7 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** Called with the text of each `Warning` response header (e.g. deprecations, Warn field validation). */
   onWarning?: (message: string) => void;
-  /**
-   * Connections to each server at once for ordinary requests, and as many again for streams
-   * (watches, logs, forwarded requests); more requests wait for one. Default: no limit.
-   */
+  /** Connections to each server at once (watches included); more requests wait for one. Default: no limit. */
   maxSockets?: number;
 }
 
@@ -97,12 +92,9 @@ export interface LogOptions {
   previous?: boolean;
 }
 
-/** Response headers by lower-case name; a header sent several times has each value. */
-export type ResponseHeaders = Record<string, string | string[] | undefined>;
-
 export interface RawResponse<T> {
   status: number;
-  headers: ResponseHeaders;
+  headers: http.IncomingHttpHeaders;
   /** Parsed JSON when the server sent JSON, the text otherwise. */
   body: T;
 }
@@ -110,14 +102,13 @@ export interface RawResponse<T> {
 export type QueryValue = string | number | boolean | undefined;
 export type Query = Record<string, QueryValue>;
 
-/** A request whose answer is read whole has no signal: only its deadline ends it early. */
-type ExchangeOptions = Omit<OpenOptions, 'signal'>;
-
 interface OpenOptions {
   query?: Query;
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Deadline for the whole exchange (true) or only until the response headers (false). */
+  wholeExchange: boolean;
 }
 
 const patchContentTypes: Record<PatchType, string> = {
@@ -128,26 +119,11 @@ const patchContentTypes: Record<PatchType, string> = {
 
 const defaultTimeoutMs = 60_000;
 
-/**
- * One API server: its normalized URL and its pools of connections. Requests whose answer is
- * read whole (every verb) go through undici's pool, which spends a fraction of the CPU per
- * request that Node's http.request does (a scheduler binding thousands of pods a second
- * competes with the API server for the cores); streams and upgrades through Node's agent.
- */
+/** One API server: its normalized URL and its pool of connections. */
 interface Endpoint {
   server: string;
   https: boolean;
-  /** The URL's path prefix ('' for none), which undici's paths must carry. */
-  prefix: string;
-  pool: Pool;
   agent: http.Agent;
-}
-
-/** A whole answer: status, headers and the body as text. */
-interface Answer {
-  status: number;
-  headers: ResponseHeaders;
-  text: string;
 }
 
 /** A Kubernetes core/v1 REST client. */
@@ -172,10 +148,7 @@ export class Client {
 
   /** Releases pooled connections; the client must not be used afterwards. */
   close(): void {
-    for (const e of this.ring.members) {
-      e.agent.destroy();
-      void e.pool.destroy();
-    }
+    for (const e of this.ring.members) e.agent.destroy();
   }
 
   /** A watch's stream or WebSocket to `server` failed outside a request's answer: the next request tries another server. */
@@ -189,14 +162,12 @@ export class Client {
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new Error(`server URL must start with http:// or https://, got ${url}`);
     }
-    const prefix = base.pathname.replace(/\/+$/, '');
-    const server = `${base.protocol}//${base.host}${prefix}`;
+    const server = `${base.protocol}//${base.host}${base.pathname.replace(/\/+$/, '')}`;
     const secure = base.protocol === 'https:';
     const agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets, ...this.tlsOptions() })
       : new http.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets });
-    const pool = new Pool(base.origin, { connections: this.opts.maxSockets ?? null, connect: secure ? this.tlsOptions() : undefined });
-    return { server, https: secure, prefix, pool, agent };
+    return { server, https: secure, agent };
   }
 
   // --- paths ---
@@ -452,15 +423,16 @@ export class Client {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<RawResponse<T>> {
-    const answer = await this.exchange(method, path, { body, headers });
-    return { status: answer.status, headers: answer.headers, body: decodeBody(answer) as T };
+    const res = await this.open(method, path, { body, headers, wholeExchange: true });
+    const buf = await this.readBody(res);
+    return { status: res.statusCode ?? 0, headers: res.headers, body: decodeBody(res, buf) as T };
   }
 
   // --- transport, shared with watch.ts ---
 
   /** Opens a request whose response is read as a stream (watch, logs): only the headers have a deadline. */
   openStream(method: string, path: string, query: Query, signal?: AbortSignal): Promise<http.IncomingMessage> {
-    return this.open(method, path, { query, signal });
+    return this.open(method, path, { query, signal, wholeExchange: false });
   }
 
   /**
@@ -469,7 +441,7 @@ export class Client {
    * the response unread, whatever its status: what a local proxy to the API server needs.
    */
   forward(method: string, pathAndQuery: string, opts: { body?: Buffer; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
-    return this.open(method, pathAndQuery, { body: opts.body, headers: opts.headers, signal: opts.signal });
+    return this.open(method, pathAndQuery, { body: opts.body, headers: opts.headers, signal: opts.signal, wholeExchange: false });
   }
 
   /** Opens a WebSocket to the same URL an HTTP request would use, with the same credentials. */
@@ -489,7 +461,7 @@ export class Client {
   async errorFrom(res: http.IncomingMessage): Promise<ApiError> {
     let body: unknown;
     try {
-      body = decodeBody({ headers: res.headers, text: (await this.readBody(res)).toString('utf8') });
+      body = decodeBody(res, await this.readBody(res));
     } catch {
       body = undefined;
     }
@@ -514,37 +486,16 @@ export class Client {
   }
 
   private url(path: string, query?: Query, server = this.server): string {
-    return server + withQuery(path, query);
+    const qs = query ? encodeQuery(query) : '';
+    const sep = path.includes('?') ? '&' : '?';
+    return `${server}${path}${qs !== '' ? sep + qs : ''}`;
   }
 
-  private async send<T>(method: string, path: string, opts: ExchangeOptions = {}): Promise<T> {
-    const answer = await this.exchange(method, path, opts);
-    if (answer.status >= 400) throw ApiError.fromResponse(answer.status, decodeBody(answer));
-    return decodeBody(answer) as T;
-  }
-
-  /** A request whose answer is read whole, through the servers as failover() says. */
-  private exchange(method: string, path: string, opts: ExchangeOptions): Promise<Answer> {
-    return this.failover(
-      method,
-      opts.body,
-      undefined,
-      (endpoint) => this.exchangeOn(endpoint, method, path, opts),
-      (answer) => answer.status,
-      () => undefined,
-    );
-  }
-
-  /** A request whose response is handed over unread (a stream), through the servers as failover() says. */
-  private open(method: string, path: string, opts: OpenOptions): Promise<http.IncomingMessage> {
-    return this.failover(
-      method,
-      opts.body,
-      opts.signal,
-      (endpoint) => this.openOn(endpoint, method, path, opts),
-      (res) => res.statusCode ?? 0,
-      (res) => res.resume(),
-    );
+  private async send<T>(method: string, path: string, opts: Omit<OpenOptions, 'wholeExchange'> = {}): Promise<T> {
+    const res = await this.open(method, path, { ...opts, wholeExchange: true });
+    if ((res.statusCode ?? 0) >= 400) throw await this.errorFrom(res);
+    const buf = await this.readBody(res);
+    return decodeBody(res, buf) as T;
   }
 
   /**
@@ -552,111 +503,46 @@ export class Client {
    * 5xx) and the request may go elsewhere, to the next one, until each was tried once. The
    * last server's answer or error is the result.
    */
-  private async failover<R>(
-    method: string,
-    body: unknown,
-    signal: AbortSignal | undefined,
-    attempt: (endpoint: Endpoint) => Promise<R>,
-    statusOf: (answer: R) => number,
-    discard: (answer: R) => void,
-  ): Promise<R> {
-    const repeatable = safeToRepeat(method, body);
+  private async open(method: string, path: string, opts: OpenOptions): Promise<http.IncomingMessage> {
+    const repeatable = safeToRepeat(method, opts.body);
     const tried = new Set<number>();
     for (let index = this.ring.activeIndex; ; ) {
       tried.add(index);
-      let answer: R;
+      let res: http.IncomingMessage;
       try {
-        answer = await attempt(this.ring.members[index]);
+        res = await this.openOn(this.ring.members[index], method, path, opts);
       } catch (err) {
-        if (signal?.aborted || !(err instanceof ConnectionError)) throw err;
+        if (opts.signal?.aborted || !(err instanceof ConnectionError)) throw err;
         this.ring.failed(index);
         const then = this.ring.next(tried);
         if (then === undefined || !(repeatable || neverReachedServer(err.cause))) throw err;
         index = then;
         continue;
       }
-      if (repeatable && isServerFailure(statusOf(answer))) {
+      if (repeatable && isServerFailure(res.statusCode ?? 0)) {
         this.ring.failed(index);
         const then = this.ring.next(tried);
         if (then !== undefined) {
-          discard(answer);
+          res.resume();
           index = then;
           continue;
         }
       }
-      return answer;
+      return res;
     }
   }
 
-  /** The headers every request carries, with the body's type when there is one, then the caller's. */
-  private requestHeaders(payload: unknown, extra: Record<string, string> | undefined): Record<string, string> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers() };
-    if (payload !== undefined) headers['Content-Type'] = 'application/json';
-    return extra ? Object.assign(headers, extra) : headers;
-  }
-
-  /**
-   * One attempt at a whole exchange on undici's pool, through its dispatch interface: the
-   * answer is gathered as it arrives, without the stream and abort signal a request of its
-   * own would cost. The deadline covers waiting for a connection, sending, and reading the body.
-   */
-  private exchangeOn(endpoint: Endpoint, method: string, path: string, opts: ExchangeOptions): Promise<Answer> {
-    const payload = opts.body === undefined || Buffer.isBuffer(opts.body) || typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
-    return new Promise<Answer>((resolve, reject) => {
-      let status = 0;
-      let headers: ResponseHeaders = {};
-      let chunks: Buffer[] = [];
-      let controller: Dispatcher.DispatchController | undefined;
-      let timedOut = false;
-      let settled = false;
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        reject(err instanceof undiciErrors.InvalidArgumentError ? err : new ConnectionError(endpoint.server, err));
-      };
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              timedOut = true;
-              // A request still waiting for a connection is given up now and aborted once it starts.
-              controller?.abort(timeoutError(timeoutMs));
-              fail(timeoutError(timeoutMs));
-            }, timeoutMs)
-          : undefined;
-      endpoint.pool.dispatch(
-        { method, path: endpoint.prefix + withQuery(path, opts.query), headers: this.requestHeaders(payload, opts.headers), body: payload ?? null },
-        {
-          onRequestStart: (c) => {
-            if (timedOut) c.abort(timeoutError(timeoutMs));
-            controller = c;
-            chunks = [];
-          },
-          onResponseStart: (_c, statusCode, responseHeaders) => {
-            status = statusCode;
-            headers = responseHeaders;
-          },
-          onResponseData: (_c, chunk) => {
-            chunks.push(chunk);
-          },
-          onResponseEnd: () => {
-            clearTimeout(timer);
-            if (settled) return;
-            settled = true;
-            this.reportWarnings(headerValues(headers.warning));
-            resolve({ status, headers, text: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8') });
-          },
-          onResponseError: (_c, err) => fail(err),
-        },
-      );
-    });
-  }
-
   private openOn(endpoint: Endpoint, method: string, path: string, opts: OpenOptions, retried = false): Promise<http.IncomingMessage> {
-    const payload = opts.body === undefined || Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
-    const headers = this.requestHeaders(payload, opts.headers);
-    if (payload !== undefined) headers['Content-Length'] = String(payload.length);
+    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers() };
+    let payload: Buffer | undefined;
+    if (opts.body !== undefined) {
+      payload = Buffer.isBuffer(opts.body)
+        ? opts.body
+        : Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    Object.assign(headers, opts.headers);
     const url = this.url(path, opts.query, endpoint.server);
     const mod = endpoint.https ? https : http;
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
@@ -674,8 +560,13 @@ export class Client {
       };
       const req = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
         response = res;
-        this.reportWarnings(rawHeaderValues(res.rawHeaders, 'warning'));
-        if (timer) clearTimeout(timer);
+        this.reportWarnings(res.rawHeaders);
+        if (opts.wholeExchange) {
+          // The deadline keeps running while the body is read; readBody sees the destroy.
+          res.on('close', () => timer && clearTimeout(timer));
+        } else if (timer) {
+          clearTimeout(timer);
+        }
         settled = true;
         resolve(res);
       });
@@ -701,7 +592,10 @@ export class Client {
       req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          req.destroy(timeoutError(timeoutMs));
+          const err = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
+          // Past the headers, the body reader must see this error rather than a bare reset.
+          if (response) response.destroy(err);
+          else req.destroy(err);
         }, timeoutMs);
       }
       req.end(payload);
@@ -720,10 +614,12 @@ export class Client {
     });
   }
 
-  private reportWarnings(values: string[]): void {
+  private reportWarnings(rawHeaders: string[]): void {
     const onWarning = this.opts.onWarning;
     if (!onWarning) return;
-    for (const value of values) onWarning(warningText(value));
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      if (rawHeaders[i].toLowerCase() === 'warning') onWarning(warningText(rawHeaders[i + 1]));
+    }
   }
 }
 
@@ -740,13 +636,6 @@ export function encodeQuery(query: Query): string {
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
   return parts.join('&');
-}
-
-/** The path with the query's parameters added to any it already has. */
-function withQuery(path: string, query: Query | undefined): string {
-  const qs = query ? encodeQuery(query) : '';
-  if (qs === '') return path;
-  return `${path}${path.includes('?') ? '&' : '?'}${qs}`;
 }
 
 function listQuery(opts: ListOptions): Query {
@@ -767,8 +656,9 @@ function deleteOptions(opts: { gracePeriodSeconds?: number; preconditions?: Dele
   return body;
 }
 
-function decodeBody({ headers, text }: { headers: ResponseHeaders; text: string }): unknown {
-  const type = String(headers['content-type'] ?? '');
+function decodeBody(res: http.IncomingMessage, buf: Buffer): unknown {
+  const text = buf.toString('utf8');
+  const type = res.headers['content-type'] ?? '';
   if (type.includes('json') && text.trim() !== '') {
     try {
       return JSON.parse(text) as unknown;
@@ -777,24 +667,6 @@ function decodeBody({ headers, text }: { headers: ResponseHeaders; text: string 
     }
   }
   return text;
-}
-
-/** Each value of a header undici parsed: several when the server sent it several times. */
-function headerValues(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
-
-/** Each value of a header in Node's raw list (name, value, name, value...), which keeps repeats apart. */
-function rawHeaderValues(rawHeaders: string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === name) values.push(rawHeaders[i + 1]);
-  }
-  return values;
-}
-
-function timeoutError(timeoutMs: number): Error {
-  return Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
 }
 
 // Event names are `<object>.<hex>`; time-ordered hex (ns resolution padded with random

@@ -33,8 +33,7 @@ export function serveHttp(handler: http.RequestListener): Promise<TestServer> {
   return listen(http.createServer(handler), 'http');
 }
 
-/** `tls` as https.createServer takes it: cert and key, and ca with requestCert to ask for client certificates. */
-export function serveHttps(tls: https.ServerOptions, handler: http.RequestListener): Promise<TestServer> {
+export function serveHttps(tls: { cert: string; key: string }, handler: http.RequestListener): Promise<TestServer> {
   return listen(https.createServer(tls, handler), 'https');
 }
 
