@@ -1,5 +1,5 @@
 // Runtime state → PodStatus, as a pure function so it can be tested without Docker.
-import { isTerminalPhase, rfc3339, setPodCondition } from '@peapod/api';
+import { isTerminalPhase, rfc3339, sameJson, setPodCondition } from '@peapod/api';
 import type {
   Container,
   ContainerState,
@@ -246,19 +246,8 @@ export function refusedPodStatus(pod: Pod, hostIP: string, message: string, now 
   return status;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value as object)
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 export function sameStatus(a: PodStatus | undefined, b: PodStatus | undefined): boolean {
-  return canonical(a ?? {}) === canonical(b ?? {});
+  return sameJson(a ?? {}, b ?? {});
 }
 
 /** The conditions the agent sets (others', such as readiness gates or DisruptionTarget, are carried over). */
@@ -283,7 +272,7 @@ function agentPart(status: PodStatus | undefined): unknown {
  * status again, as the kubelet's status manager reconciles.
  */
 export function agreesWithReport(api: PodStatus | undefined, reported: PodStatus): boolean {
-  return canonical(agentPart(api)) === canonical(agentPart(reported));
+  return sameJson(agentPart(api), agentPart(reported));
 }
 
 /**
@@ -296,7 +285,7 @@ export function statusMergePatch(from: PodStatus | undefined, to: PodStatus): { 
   const after = to as Record<string, unknown>;
   for (const key of Object.keys(before)) if (after[key] === undefined) patch[key] = null;
   for (const [key, value] of Object.entries(after)) {
-    if (value !== undefined && canonical(value) !== canonical(before[key])) patch[key] = value;
+    if (value !== undefined && !sameJson(value, before[key])) patch[key] = value;
   }
   return { status: patch };
 }

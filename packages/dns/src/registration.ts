@@ -6,7 +6,7 @@
 // instances. Made right at start and every so often (someone may delete them); an instance
 // that stops takes its slice away.
 
-import { canonicalJson, managedByLabel, serviceNameLabel } from '@peapod/api';
+import { canonicalJson, managedByLabel, sameJson, serviceNameLabel } from '@peapod/api';
 import type { EndpointSlice, Endpoints, EndpointSubset, KubeObject, Service } from '@peapod/api';
 import { isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -102,7 +102,7 @@ export class Registration {
       if (svc.spec?.clusterIP !== this.opts.clusterIP) {
         this.opts.log.warn('the kube-dns service has another cluster IP than --cluster-ip', { clusterIP: svc.spec?.clusterIP, wanted: this.opts.clusterIP });
       }
-      if (canonicalJson(svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol])) !== canonicalJson(want.spec!.ports!.map((p) => [p.name, p.port, p.protocol]))) {
+      if (!sameJson(svc.spec?.ports?.map((p) => [p.name, p.port, p.protocol]), want.spec!.ports!.map((p) => [p.name, p.port, p.protocol]))) {
         await this.opts.client.update('services', { ...svc, spec: { ...svc.spec, ports: want.spec!.ports } });
       }
     } catch (err) {

@@ -5,7 +5,7 @@
 // run) and checked again periodically in case someone deleted or changed them.
 
 import type { EndpointSlice, Endpoints, KubeObject, Service } from '@peapod/api';
-import { canonicalJson, serviceNameLabel } from '@peapod/api';
+import { canonicalJson, sameJson, serviceNameLabel } from '@peapod/api';
 import type { Registry } from './registry';
 import type { ApiServerAddress } from './apiserver-leases';
 import { StatusError } from '../errors';
@@ -114,7 +114,7 @@ export async function reconcileKubernetesService(
     await registry.create('services', namespace, want, 'Strict');
     service = (await registry.get('services', namespace, name)).object as Service;
   }
-  if (canonicalJson(service.spec?.ports) !== canonicalJson(want.spec?.ports)) {
+  if (!sameJson(service.spec?.ports, want.spec?.ports)) {
     const next = JSON.parse(JSON.stringify(service)) as Service;
     next.spec = { ...next.spec, ports: want.spec!.ports };
     await registry.update('services', namespace, name, next, 'Strict');

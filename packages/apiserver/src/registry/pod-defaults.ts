@@ -1,4 +1,4 @@
-import { canonicalJson, defaultHttpGet, defaultImagePullPolicy, defaultProbe, defaultTerminationGracePeriodSeconds, volumeSourceKinds } from '@peapod/api';
+import { sameJson, defaultHttpGet, defaultImagePullPolicy, defaultProbe, defaultTerminationGracePeriodSeconds, volumeSourceKinds } from '@peapod/api';
 import type { Container, DownwardAPIVolumeFile, Pod, StatusCause, Toleration, Volume } from '@peapod/api';
 
 function defaultContainer(c: Container): void {
@@ -123,7 +123,7 @@ function mutableView(pod: Pod): unknown {
 
 export function validatePodUpdate(pod: Pod, old: Pod): StatusCause[] {
   const causes: StatusCause[] = validateEphemeralContainers(pod, old);
-  if (canonicalJson(mutableView(pod)) !== canonicalJson(mutableView(old))) {
+  if (!sameJson(mutableView(pod), mutableView(old))) {
     causes.push({
       reason: 'FieldValueForbidden',
       field: 'spec',
@@ -134,7 +134,7 @@ export function validatePodUpdate(pod: Pod, old: Pod): StatusCause[] {
   const oldTolerations = old.spec.tolerations ?? [];
   const newTolerations = pod.spec.tolerations ?? [];
   for (const t of oldTolerations) {
-    if (!newTolerations.some((n) => canonicalJson(n) === canonicalJson(t))) {
+    if (!newTolerations.some((n) => sameJson(n, t))) {
       causes.push({
         reason: 'FieldValueForbidden',
         field: 'spec.tolerations',
@@ -151,7 +151,7 @@ function validateEphemeralContainers(pod: Pod, old: Pod): StatusCause[] {
   const now = new Map((pod.spec.ephemeralContainers ?? []).map((c) => [c.name, c]));
   for (const c of old.spec.ephemeralContainers ?? []) {
     const current = now.get(c.name);
-    if (!current || canonicalJson(current) !== canonicalJson(c)) {
+    if (!current || !sameJson(current, c)) {
       const what = current ? 'changed' : 'removed';
       return [{ reason: 'FieldValueForbidden', field: 'spec.ephemeralContainers', message: `Forbidden: existing ephemeral containers "${c.name}" may not be ${what}` }];
     }

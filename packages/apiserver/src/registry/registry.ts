@@ -3,7 +3,7 @@ import {
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
-  canonicalJson,
+  sameJson,
   DeleteOptions,
   fieldGetter,
   groupVersion,
@@ -342,7 +342,7 @@ export class Registry {
         } else s.prepareForUpdate(obj, old);
         keepSystemMetadata(obj, old);
         if (s.tracksGeneration && subresource === undefined) {
-          const changed = canonicalJson((obj as { spec?: unknown }).spec) !== canonicalJson((old as { spec?: unknown }).spec);
+          const changed = !sameJson((obj as { spec?: unknown }).spec, (old as { spec?: unknown }).spec);
           obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
         }
         fields?.(old, obj);

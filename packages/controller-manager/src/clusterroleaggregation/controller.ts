@@ -4,7 +4,7 @@
 // and change. This is how admin, edit and view pick up the system:aggregate-to-* roles and
 // any role a user labels rbac.authorization.k8s.io/aggregate-to-view=true.
 
-import { canonicalJson, selectorFromLabelSelector } from '@peapod/api';
+import { canonicalJson, sameJson, selectorFromLabelSelector } from '@peapod/api';
 import type { ClusterRole, PolicyRule } from '@peapod/api';
 import { ApiError, WorkQueue, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -81,7 +81,7 @@ export class ClusterRoleAggregationController {
     const role = this.roles.get(name);
     if (!role?.aggregationRule) return;
     const rules = aggregatedRules(role, this.roles.list());
-    if (canonicalJson(rules) === canonicalJson(role.rules ?? [])) return;
+    if (sameJson(rules, role.rules ?? [])) return;
     try {
       await this.api.update({ ...role, rules });
       this.log.info('aggregated', { clusterRole: name, rules: rules.length });

@@ -4,7 +4,7 @@
 // writes the Endpoints only when they differ. Nothing runs before every cache has synced, so a
 // restarted controller never writes an Endpoints computed from a partial view of the pods.
 
-import { canonicalJson, hasClusterIP, headlessServiceLabel } from '@peapod/api';
+import { hasClusterIP, headlessServiceLabel, sameJson } from '@peapod/api';
 import type { Endpoints, Pod, Service } from '@peapod/api';
 import { WorkQueue, createLogger, isForbidden, objectKey } from '@peapod/client';
 import type { Logger } from '@peapod/client';
@@ -101,8 +101,8 @@ export class EndpointsController {
     const current = this.own.get(key);
     if (
       current !== undefined &&
-      canonicalJson(current.subsets ?? []) === canonicalJson(subsets) &&
-      canonicalJson(current.metadata.labels ?? {}) === canonicalJson(labels) &&
+      sameJson(current.subsets ?? [], subsets) &&
+      sameJson(current.metadata.labels ?? {}, labels) &&
       (current.metadata.annotations?.[overCapacityAnnotation] !== undefined) === truncated
     ) {
       return;

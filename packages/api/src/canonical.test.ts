@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { canonicalJson, sameJson } from './canonical';
+
+/** JSON-like values with undefined members, small key sets (so that equal objects occur) and shuffled key order. */
+const value = fc.letrec((tie) => ({
+  leaf: fc.oneof(fc.constantFrom(null, undefined, true, false, 0, 1, '', 'a', 'b'), fc.integer({ min: -3, max: 3 })),
+  node: fc.oneof({ depthSize: 'small' }, tie('leaf'), fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom('a', 'b', 'c'), tie('node'), { maxKeys: 3 })),
+})).node;
+
+function shuffledCopy(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(shuffledCopy);
+  if (v !== null && typeof v === 'object') {
+    const keys = Object.keys(v).reverse();
+    return Object.fromEntries(keys.map((k) => [k, shuffledCopy((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+describe('sameJson', () => {
+  it('says what comparing canonicalJson says', () => {
+    fc.assert(fc.property(value, value, (a, b) => sameJson(a, b) === (canonicalJson(a) === canonicalJson(b))), { numRuns: 5000 });
+  });
+
+  it('ignores key order and undefined members, not null ones', () => {
+    fc.assert(fc.property(value, (a) => sameJson(a, shuffledCopy(a))));
+    expect(sameJson({ a: 1, b: undefined }, { a: 1 })).toBe(true);
+    expect(sameJson({ a: 1, b: null }, { a: 1 })).toBe(false);
+    expect(sameJson([undefined], [null])).toBe(true);
+    expect(sameJson({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] })).toBe(false);
+    expect(sameJson([], {})).toBe(false);
+  });
+});
