@@ -29,20 +29,31 @@ function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-// Resolved field schemas, looked up once per schema and field: every write walks objects.
-const fieldSchemas = new WeakMap<JSONSchema, Map<string, JSONSchema | undefined>>();
+interface Field {
+  /** its schema, or undefined for a field the schema does not describe (treated as atomic) */
+  schema: JSONSchema | undefined;
+  /** its path element ("f:name"): one string for every write, which a tree keeps as a property name */
+  element: string;
+}
+
+// Resolved fields, looked up once per schema and field: every write walks objects.
+const fields = new WeakMap<JSONSchema, Map<string, Field>>();
+
+function field(schema: JSONSchema, key: string): Field {
+  let known = fields.get(schema);
+  if (!known) fields.set(schema, (known = new Map()));
+  let found = known.get(key);
+  if (found) return found;
+  const props = schema.properties as Record<string, JSONSchema> | undefined;
+  const extra = schema.additionalProperties;
+  const fieldSchema = props && Object.hasOwn(props, key) ? resolveSchema(props[key]) : isObject(extra) ? resolveSchema(extra) : undefined;
+  known.set(key, (found = { schema: fieldSchema, element: `f:${key}` }));
+  return found;
+}
 
 /** A field's schema, or undefined for a field the schema does not describe (treated as atomic). */
 function fieldSchema(schema: JSONSchema | undefined, key: string): JSONSchema | undefined {
-  if (!schema) return undefined;
-  let known = fieldSchemas.get(schema);
-  if (!known) fieldSchemas.set(schema, (known = new Map()));
-  if (known.has(key)) return known.get(key);
-  const props = schema.properties as Record<string, JSONSchema> | undefined;
-  const extra = schema.additionalProperties;
-  const found = props && Object.hasOwn(props, key) ? resolveSchema(props[key]) : isObject(extra) ? resolveSchema(extra) : undefined;
-  known.set(key, found);
-  return found;
+  return schema && field(schema, key).schema;
 }
 
 function isStruct(schema: JSONSchema | undefined): boolean {
@@ -56,12 +67,14 @@ function isMap(schema: JSONSchema | undefined): boolean {
 /** The element naming an item of an associative list (`keys` sorted), or undefined when the item lacks a key field. */
 function keyElement(item: unknown, keys: string[]): string | undefined {
   if (!isObject(item)) return undefined;
-  const k: Json = {};
-  for (const name of keys) {
-    if (item[name] === undefined || item[name] === null) return undefined;
-    k[name] = item[name];
+  // The JSON of an object of those fields, written without making the object: one per list item of every write.
+  let element = 'k:{';
+  for (let i = 0; i < keys.length; i++) {
+    const value = item[keys[i]];
+    if (value === undefined || value === null) return undefined;
+    element += `${i ? ',' : ''}${JSON.stringify(keys[i])}:${JSON.stringify(value)}`;
   }
-  return `k:${JSON.stringify(k)}`;
+  return `${element}}`;
 }
 
 const sortedListKeys = new WeakMap<JSONSchema, string[] | null>();
@@ -146,15 +159,16 @@ function walkTree<N>(value: unknown, s: JSONSchema | undefined, b: FieldsTreeBui
     for (const key of Object.keys(value)) {
       const v = value[key];
       if (v === undefined) continue;
-      const cs = fieldSchema(s, key);
+      const f = field(s!, key);
+      const cs = f.schema;
       const below = hasMembers(v, cs);
       const isMember = entriesAreMembers || !below;
       const child = below ? walkTree(v, cs, b, isMember) : undefined;
       if (child !== undefined && child !== ownedWhole) {
-        elements.push(`f:${key}`);
+        elements.push(f.element);
         children.push(child);
       } else if (isMember || child === ownedWhole) {
-        elements.push(`f:${key}`);
+        elements.push(f.element);
         children.push(b.leaf());
       }
     }

@@ -730,12 +730,20 @@ export function schemaFor(kind: string): JSONSchema | undefined {
   return name === undefined ? undefined : definitions[name];
 }
 
+// References already followed: every write resolves the schemas of the fields it walks, and
+// a name cut from the reference would be a new string to hash in a table of hundreds.
+const referenced = new Map<string, JSONSchema>();
+
 /** Follows a '#/definitions/...' reference, or returns the schema itself. */
 export function resolveSchema(schema: JSONSchema): JSONSchema {
   let s = schema;
   while (typeof s.$ref === 'string') {
-    const target = definitions[s.$ref.slice('#/definitions/'.length)];
-    if (target === undefined) throw new Error(`unknown schema reference ${s.$ref}`);
+    let target = referenced.get(s.$ref);
+    if (target === undefined) {
+      target = definitions[s.$ref.slice('#/definitions/'.length)];
+      if (target === undefined) throw new Error(`unknown schema reference ${s.$ref}`);
+      referenced.set(s.$ref, target);
+    }
     s = target;
   }
   return s;

@@ -51,6 +51,18 @@ describe('SharedTrees', () => {
     expect(JSON.stringify(third)).toBe('{"f:a":{},"f:b":{}}');
   });
 
+  it('tells apart nodes whose hashes are equal', () => {
+    // These two elements, each the only one of its node, hash alike: the table finds the
+    // first node at the second's place and must not take it for the second.
+    const trees = new SharedTrees();
+    const first = trees.share({ 'f:field484411': {} });
+    const second = trees.share({ 'f:field1069200': {} });
+    expect(JSON.stringify(second)).toBe('{"f:field1069200":{}}');
+    expect(JSON.stringify(trees.share({ 'f:field484411': {} }))).toBe('{"f:field484411":{}}');
+    expect(JSON.stringify(first)).toBe('{"f:field484411":{}}');
+    expect(trees.share({ 'f:field1069200': {} })).toEqual(second);
+  });
+
   it('holds at most two generations of nodes; what it dropped is made afresh, equal', () => {
     const trees = new SharedTrees(4);
     const first = trees.share({ 'f:x': { 'f:y': {} } });

@@ -17,9 +17,12 @@ interface Draft {
 
 interface Shared {
   tree: Tree;
-  /** the node's name in the table: its elements in order, each length-prefixed, with their nodes' numbers */
-  key: string;
-  /** a number of its own: equal nodes are one node, so a parent is named by its children's numbers */
+  /** its elements in order, and their nodes: what it is compared by when found in the table */
+  elements: string[];
+  nodes: Shared[];
+  /** where it is in the table: a hash of its elements and their nodes' numbers */
+  hash: number;
+  /** a number of its own: equal nodes are one node, so a parent is hashed with its children's numbers */
   id: number;
   /** the generation it was last added to */
   generation: number;
@@ -28,15 +31,17 @@ interface Shared {
 export class SharedTrees {
   // Two generations: nodes seen since the last turn, and those seen in the turn before (found
   // there, a node moves up). A turn drops the older one: nodes no write has seen for a
-  // generation leave the table, and a cache this simple never reorders entries.
-  private current = new Map<string, Shared>();
-  private previous = new Map<string, Shared>();
-  /** the nodes in the table → their names and numbers (only those: an object's own root must not hold its name as long as it lives) */
+  // generation leave the table, and a cache this simple never reorders entries. The table is
+  // keyed by a number, not by a name made of the elements: a write looks up a few dozen
+  // nodes, and building and hashing a string for each cost more than the rest of the walk.
+  private current = new Map<number, Shared>();
+  private previous = new Map<number, Shared>();
+  /** the nodes in the table → their elements and numbers (only those: an object's own root must not hold them as long as it lives) */
   private readonly known = new WeakMap<Tree, Shared>();
   private lastId = 0;
   private turns = 0;
   /** `{}`, most nodes of every tree: one for all, never looked up */
-  private readonly leaf: Shared = { tree: Object.freeze({}), key: '', id: 0, generation: -1 };
+  private readonly leaf: Shared = { tree: Object.freeze({}), elements: [], nodes: [], hash: 0, id: 0, generation: -1 };
 
   /** `generation`: nodes per generation (the table holds at most twice as many). */
   constructor(private readonly generation = 1024) {
@@ -118,14 +123,15 @@ export class SharedTrees {
 
   /** The shared node with these elements (in order) and children. */
   private intern(elements: string[], nodes: Shared[]): Shared {
-    let key = '';
-    for (let i = 0; i < elements.length; i++) key += `${elements[i].length}:${elements[i]}${nodes[i].id},`;
-    const existing = this.current.get(key) ?? this.previous.get(key);
-    if (existing) return this.found(existing);
+    const hash = hashNode(elements, nodes);
+    const existing = this.current.get(hash) ?? this.previous.get(hash);
+    if (existing && sameNode(existing, elements, nodes)) return this.found(existing);
     const tree: Tree = {};
     for (let i = 0; i < elements.length; i++) tree[elements[i]] = nodes[i].tree;
     Object.freeze(tree);
-    const shared = { tree, key, id: ++this.lastId, generation: this.turns };
+    // A node of another shape with the same hash gives the table up to this one: both stay
+    // valid for the objects holding them, only the newer is found.
+    const shared = { tree, elements, nodes, hash, id: ++this.lastId, generation: this.turns };
     this.known.set(tree, shared);
     this.add(shared);
     return shared;
@@ -139,11 +145,28 @@ export class SharedTrees {
 
   private add(shared: Shared): void {
     shared.generation = this.turns;
-    this.current.set(shared.key, shared);
+    this.current.set(shared.hash, shared);
     if (this.current.size < this.generation) return;
     for (const old of this.previous.values()) if (old.generation !== this.turns) this.known.delete(old.tree);
     this.previous = this.current;
     this.current = new Map();
     this.turns++;
   }
+}
+
+/** FNV-1a over the elements' characters and their nodes' numbers. */
+function hashNode(elements: string[], nodes: Shared[]): number {
+  let h = 0x811c9dc5 ^ elements.length;
+  for (let i = 0; i < elements.length; i++) {
+    const el = elements[i];
+    for (let c = 0; c < el.length; c++) h = Math.imul(h ^ el.charCodeAt(c), 0x01000193);
+    h = Math.imul(h ^ nodes[i].id, 0x01000193);
+  }
+  return h;
+}
+
+function sameNode(shared: Shared, elements: string[], nodes: Shared[]): boolean {
+  if (shared.elements.length !== elements.length) return false;
+  for (let i = 0; i < elements.length; i++) if (shared.nodes[i] !== nodes[i] || shared.elements[i] !== elements[i]) return false;
+  return true;
 }
