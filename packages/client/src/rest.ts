@@ -10,6 +10,7 @@ import { ApiError, ConnectionError } from './errors';
 import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, ServerRing } from './failover';
 import { startWatch } from './watch';
 import { portForward, remoteCommand } from './pod-streams';
+import { RequestSlots } from './request-slots';
 import type { RemoteCommandOptions } from './pod-streams';
 import type { Watch, WatchEventHandler, WatchOptions } from './watch';
 
@@ -124,6 +125,8 @@ interface Endpoint {
   server: string;
   https: boolean;
   agent: http.Agent;
+  /** with maxSockets: the requests in flight to this server, and those waiting for one to end */
+  slots?: RequestSlots;
 }
 
 /** A Kubernetes core/v1 REST client. */
@@ -167,7 +170,8 @@ export class Client {
     const agent = secure
       ? new https.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets, ...this.tlsOptions() })
       : new http.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets });
-    return { server, https: secure, agent };
+    const slots = this.opts.maxSockets === undefined ? undefined : new RequestSlots(this.opts.maxSockets);
+    return { server, https: secure, agent, slots };
   }
 
   // --- paths ---
@@ -544,11 +548,11 @@ export class Client {
     }
     Object.assign(headers, opts.headers);
     const url = this.url(path, opts.query, endpoint.server);
-    const mod = endpoint.https ? https : http;
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
 
     return new Promise<http.IncomingMessage>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      let req: http.ClientRequest | undefined;
       let response: http.IncomingMessage | undefined;
       let settled = false;
       const fail = (err: unknown): void => {
@@ -558,48 +562,86 @@ export class Client {
         if (opts.signal?.aborted) reject(err);
         else reject(new ConnectionError(endpoint.server, err));
       };
-      const req = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
-        response = res;
-        this.reportWarnings(res.rawHeaders);
-        if (opts.wholeExchange) {
-          // The deadline keeps running while the body is read; readBody sees the destroy.
-          res.on('close', () => timer && clearTimeout(timer));
-        } else if (timer) {
-          clearTimeout(timer);
-        }
-        settled = true;
-        resolve(res);
-      });
-      req.on('error', (err) => {
-        // A pooled socket the server closed while idle fails at once; Node's documented remedy
-        // is to retry on a fresh one.
-        if (!settled && !retried && req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
-          settled = true;
-          if (timer) clearTimeout(timer);
-          this.openOn(endpoint, method, path, opts, true).then(resolve, reject);
-          return;
-        }
-        fail(err);
-      });
       // Destroyed without an error on purpose: Node reports an error passed to destroy() on a
       // kept-alive socket as an uncaught exception once the response has begun.
       const onAbort = (): void => {
         if (response) response.destroy();
-        else req.destroy();
+        else if (req) req.destroy();
+        else if (withdraw()) fail(new Error('request aborted'));
       };
+      const send = (): void => {
+        if (settled) {
+          endpoint.slots?.release();
+          return;
+        }
+        req = this.sendOn(endpoint, url, method, headers, payload, opts, retried, {
+          response: (res) => {
+            response = res;
+            if (opts.wholeExchange) {
+              // The deadline keeps running while the body is read; readBody sees the destroy.
+              res.on('close', () => timer && clearTimeout(timer));
+            } else if (timer) {
+              clearTimeout(timer);
+            }
+            settled = true;
+            resolve(res);
+          },
+          retry: () => {
+            settled = true;
+            if (timer) clearTimeout(timer);
+            this.openOn(endpoint, method, path, opts, true).then(resolve, reject);
+          },
+          fail,
+          settled: () => settled,
+        });
+        req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+      };
+      const withdraw = endpoint.slots ? endpoint.slots.take(send) : (send(), () => false);
       if (opts.signal?.aborted) onAbort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
-      if (timeoutMs > 0) {
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs > 0 && !settled) {
         timer = setTimeout(() => {
           const err = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
           // Past the headers, the body reader must see this error rather than a bare reset.
           if (response) response.destroy(err);
-          else req.destroy(err);
+          else if (req) req.destroy(err);
+          else if (withdraw()) fail(err);
         }, timeoutMs);
       }
-      req.end(payload);
     });
+  }
+
+  /** Sends one request on the endpoint's agent; its slot (if the endpoint has slots) is released when it closes. */
+  private sendOn(
+    endpoint: Endpoint,
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    payload: Buffer | undefined,
+    opts: OpenOptions,
+    retried: boolean,
+    on: { response: (res: http.IncomingMessage) => void; retry: () => void; fail: (err: unknown) => void; settled: () => boolean },
+  ): http.ClientRequest {
+    const mod = endpoint.https ? https : http;
+    const req = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
+      this.reportWarnings(res.rawHeaders);
+      on.response(res);
+    });
+    if (endpoint.slots) {
+      const slots = endpoint.slots;
+      req.once('close', () => slots.release());
+    }
+    req.on('error', (err) => {
+      // A pooled socket the server closed while idle fails at once; Node's documented remedy
+      // is to retry on a fresh one.
+      if (!on.settled() && !retried && req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
+        on.retry();
+        return;
+      }
+      on.fail(err);
+    });
+    req.end(payload);
+    return req;
   }
 
   private readBody(res: http.IncomingMessage): Promise<Buffer> {
