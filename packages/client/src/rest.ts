@@ -548,6 +548,7 @@ export class Client {
     }
     Object.assign(headers, opts.headers);
     const url = this.url(path, opts.query, endpoint.server);
+    const mod = endpoint.https ? https : http;
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
 
     return new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -570,36 +571,39 @@ export class Client {
         else if (withdraw()) fail(new Error('request aborted'));
       };
       const send = (): void => {
-        if (settled) {
-          endpoint.slots?.release();
-          return;
-        }
-        req = this.sendOn(endpoint, url, method, headers, payload, opts, retried, {
-          response: (res) => {
-            response = res;
-            if (opts.wholeExchange) {
-              // The deadline keeps running while the body is read; readBody sees the destroy.
-              res.on('close', () => timer && clearTimeout(timer));
-            } else if (timer) {
-              clearTimeout(timer);
-            }
-            settled = true;
-            resolve(res);
-          },
-          retry: () => {
+        const sent = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
+          response = res;
+          this.reportWarnings(res.rawHeaders);
+          if (opts.wholeExchange) {
+            // The deadline keeps running while the body is read; readBody sees the destroy.
+            res.on('close', () => timer && clearTimeout(timer));
+          } else if (timer) {
+            clearTimeout(timer);
+          }
+          settled = true;
+          resolve(res);
+        });
+        req = sent;
+        const slots = endpoint.slots;
+        if (slots) sent.once('close', () => slots.release());
+        sent.on('error', (err) => {
+          // A pooled socket the server closed while idle fails at once; Node's documented remedy
+          // is to retry on a fresh one.
+          if (!settled && !retried && sent.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
             settled = true;
             if (timer) clearTimeout(timer);
             this.openOn(endpoint, method, path, opts, true).then(resolve, reject);
-          },
-          fail,
-          settled: () => settled,
+            return;
+          }
+          fail(err);
         });
-        req.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+        sent.on('close', () => opts.signal?.removeEventListener('abort', onAbort));
+        sent.end(payload);
       };
       const withdraw = endpoint.slots ? endpoint.slots.take(send) : (send(), () => false);
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs > 0 && !settled) {
+      if (timeoutMs > 0) {
         timer = setTimeout(() => {
           const err = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
           // Past the headers, the body reader must see this error rather than a bare reset.
@@ -609,39 +613,6 @@ export class Client {
         }, timeoutMs);
       }
     });
-  }
-
-  /** Sends one request on the endpoint's agent; its slot (if the endpoint has slots) is released when it closes. */
-  private sendOn(
-    endpoint: Endpoint,
-    url: string,
-    method: string,
-    headers: Record<string, string>,
-    payload: Buffer | undefined,
-    opts: OpenOptions,
-    retried: boolean,
-    on: { response: (res: http.IncomingMessage) => void; retry: () => void; fail: (err: unknown) => void; settled: () => boolean },
-  ): http.ClientRequest {
-    const mod = endpoint.https ? https : http;
-    const req = mod.request(url, { method, headers, agent: endpoint.agent }, (res) => {
-      this.reportWarnings(res.rawHeaders);
-      on.response(res);
-    });
-    if (endpoint.slots) {
-      const slots = endpoint.slots;
-      req.once('close', () => slots.release());
-    }
-    req.on('error', (err) => {
-      // A pooled socket the server closed while idle fails at once; Node's documented remedy
-      // is to retry on a fresh one.
-      if (!on.settled() && !retried && req.reusedSocket && (err as { code?: string }).code === 'ECONNRESET') {
-        on.retry();
-        return;
-      }
-      on.fail(err);
-    });
-    req.end(payload);
-    return req;
   }
 
   private readBody(res: http.IncomingMessage): Promise<Buffer> {
