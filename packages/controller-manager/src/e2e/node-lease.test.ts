@@ -125,9 +125,10 @@ test('an agent stopped with SIGSTOP: its node goes NotReady after the grace peri
   agent.proc.kill('SIGSTOP');
   let node: Node;
   try {
-    node = await waitFor('the stopped node NotReady', async () => {
+    // The controller writes the Unknown condition and then the taint, two writes: wait for both.
+    node = await waitFor('the stopped node NotReady and tainted unreachable', async () => {
       const n = await cluster.client.get<Node>('nodes', after);
-      return ready(n) === 'Unknown' && n;
+      return ready(n) === 'Unknown' && (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/unreachable') && n;
     }, 120_000);
   } finally {
     agent.proc.kill('SIGCONT');
@@ -136,7 +137,7 @@ test('an agent stopped with SIGSTOP: its node goes NotReady after the grace peri
   process.stdout.write(`node ${after} NotReady ${(silentFor / 1000).toFixed(1)} s after its last lease renewal (grace 40 s)\n`);
   expect(silentFor).toBeGreaterThanOrEqual(40_000);
   expect(node.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
-  expect(node.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable')).toBe(true);
+  expect(node.spec!.taints!.find((t) => t.key === 'node.kubernetes.io/unreachable')).toMatchObject({ effect: 'NoExecute' });
   expect(ready(await cluster.client.get<Node>('nodes', before))).toBe('True');
 
   await waitFor('the node Ready again, untainted', async () => {
