@@ -48,6 +48,7 @@ const sections = {
       heartbeatSeconds: numberOption(opts, 'heartbeat', 'PEAPOD_SCALE_HEARTBEAT_SECONDS', 10),
       startDelaySeconds: numberOption(opts, 'start-delay', 'PEAPOD_SCALE_START_DELAY_SECONDS', 1),
       profileDir: opts['profile-dir'] || process.env.PEAPOD_SCALE_PROFILE_DIR || undefined,
+      etcdMembers: numberOption(opts, 'etcd-members', 'PEAPOD_SCALE_ETCD_MEMBERS', 0),
       log,
     });
     console.log(formatReport(report));

@@ -2,11 +2,10 @@
 // loopback ports): the `kubernetes` service's endpoints list every one of them; a clean close
 // takes one out at once, a SIGKILLed one drops out when its lease runs out.
 import crypto from 'crypto';
-import { startApiServer } from '@peapod/client/testing';
+import { EtcdCluster, hasEtcd, startApiServer, startEtcdCluster } from '@peapod/client/testing';
 import type { RunningApiServer } from '@peapod/client/testing';
 import { createApiServer, ApiServer } from './server';
 import { call } from './testing/http';
-import { EtcdCluster, hasEtcd, startEtcdCluster } from './testing/etcd-cluster';
 import { hasKubectl, kubectlFor, Kubectl } from './testing/kubectl';
 import { identityLabel, recordTtlSeconds, renewIntervalMs } from './registry/apiserver-leases';
 

@@ -5,10 +5,9 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import forge from 'node-forge';
-import { removeDir, startApiServer, startComponent } from '@peapod/client/testing';
+import { EtcdCluster, hasEtcd, removeDir, startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { RunningApiServer } from '@peapod/client/testing';
 import { issueCertificate, makeCa } from './pki/bootstrap';
-import { EtcdCluster, hasEtcd, startEtcdCluster } from './testing/etcd-cluster';
 import { call } from './testing/http';
 
 const maybe = hasEtcd() ? describe : describe.skip;

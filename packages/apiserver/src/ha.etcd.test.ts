@@ -4,7 +4,7 @@ import crypto from 'crypto';
 import { createApiServer, ApiServer } from './server';
 import { call, podManifest } from './testing/http';
 import { watchHttp, Collected } from './testing/watch';
-import { EtcdCluster, hasEtcd, startEtcdCluster } from './testing/etcd-cluster';
+import { EtcdCluster, hasEtcd, startEtcdCluster } from '@peapod/client/testing';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 // Long enough for a request to outlast an election (members back, one elected) within its deadline.

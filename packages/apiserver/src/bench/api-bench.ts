@@ -3,7 +3,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import https from 'https';
-import { cpuSecondsOf, spawnNode, startApiServer } from '@peapod/client/testing';
+import { cpuSecondsOf, etcdBinary, hasEtcd, spawnNode, startApiServer, startEtcdCluster } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 import { bootstrapCluster } from '../pki/bootstrap';
 import http from 'http';
@@ -11,7 +11,6 @@ import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
 import { Etcd3 } from 'etcd3';
 import { cpuOf, CpuTimes, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
 import { storeBesideRawTransactions } from './etcd-store-bench';
-import { etcdBinary, hasEtcd, startEtcdCluster } from './etcd-cluster';
 
 function podObject(name: string, nodeName?: string): Record<string, unknown> {
   return {

@@ -7,7 +7,7 @@ import type { BenchFigure } from '@peapod/api/bench';
 import type { KubeObject } from '@peapod/api';
 import { Etcd3 } from 'etcd3';
 import { EtcdStore } from '../storage/etcd-store';
-import type { EtcdCluster } from './etcd-cluster';
+import type { EtcdCluster } from '@peapod/client/testing';
 import { cpuOf, CpuTimes, runConcurrent } from './load';
 
 const concurrency = 32;

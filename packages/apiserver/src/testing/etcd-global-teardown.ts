@@ -1,4 +1,4 @@
-import type { EtcdCluster } from './etcd-cluster';
+import type { EtcdCluster } from '@peapod/client/testing';
 
 export default async function teardown(): Promise<void> {
   await (globalThis as { peapodEtcd?: EtcdCluster }).peapodEtcd?.stop();

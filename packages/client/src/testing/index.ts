@@ -9,3 +9,4 @@ export * from './service-cluster';
 export * from './fake-apiserver';
 export * from './wait';
 export * from './leader-election';
+export * from './etcd-cluster';

@@ -20,8 +20,8 @@ import path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
 import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import { Client } from '@peapod/client';
-import { startApiServer, startComponent } from '@peapod/client/testing';
-import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
+import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { directoryBytes, procStats, type ProcStats } from './proc-stats';
 import { histogramQuantile, histogramsBetween, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 
@@ -40,6 +40,8 @@ export interface ScaleOptions {
   startDelaySeconds: number;
   /** Each process writes a CPU profile here (--cpu-prof). */
   profileDir?: string;
+  /** Members of an etcd cluster the API server stores in; 0: SQLite. */
+  etcdMembers: number;
   log: (msg: string) => void;
 }
 
@@ -289,10 +291,13 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
   ];
   const procs: Record<string, RunningProcess> = {};
   let api: RunningApiServer | undefined;
+  let etcd: EtcdCluster | undefined;
   let client: Client | undefined;
   const stops: (() => void)[] = [];
   try {
-    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
+    etcd = opts.etcdMembers > 0 ? await startEtcdCluster(opts.etcdMembers) : undefined;
+    const storageArgs = etcd ? ['--storage-backend', 'etcd3', '--etcd-servers', etcd.endpoints.join(',')] : [];
+    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: storageArgs, nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
     const url = api.url;
     client = new Client({ server: url, maxSockets: 64 });
     const c = client;
@@ -385,7 +390,13 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
 
     // --- churn ---
     log(`churn for ${opts.churnSeconds} s`);
-    const cpuBefore = Object.fromEntries(Object.entries({ apiserver: api, ...procs }).map(([k, p]) => [k, procStats(p.pid).cpuSeconds]));
+    const etcdPids = etcd?.pids() ?? [];
+    const measured = (): [string, number][] => [
+      ['apiserver', api!.pid],
+      ...Object.entries(procs).flatMap(([k, p]): [string, number][] => (p.hasExited() ? [] : [[k, p.pid]])),
+      ...etcdPids.map((pid, i): [string, number] => [`etcd-${i}`, pid]),
+    ];
+    const cpuBefore = Object.fromEntries(measured().map(([k, pid]) => [k, procStats(pid).cpuSeconds]));
     const scrapeBefore = await scrape();
     const metricsBefore = requestHistograms(scrapeBefore);
     const ownLoop = monitorEventLoopDelay({ resolution: 10 });
@@ -472,9 +483,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const metricsAfter = requestHistograms(scrapeAfter);
     const churnSeconds = (Date.now() - churnStart) / 1000;
     const processes: ScaleReport['processes'] = {};
-    for (const [k, p] of Object.entries({ apiserver: api, ...procs })) {
-      if (p.hasExited()) continue;
-      const s = procStats(p.pid);
+    for (const [k, pid] of measured()) {
+      if (cpuBefore[k] === undefined) continue;
+      const s = procStats(pid);
       processes[k] = { ...s, churnCpuPercent: (100 * (s.cpuSeconds - cpuBefore[k])) / churnSeconds };
     }
     latencyWatch.stop();
@@ -501,7 +512,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverIdleRssMiB,
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
-      databaseMiB: directoryBytes(api.dataDir) / MiB,
+      databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
     };
     return report;
   } finally {
@@ -510,6 +521,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // SIGTERM lets a profiled process write its profile.
     for (const p of Object.values(procs)) await p.kill('SIGTERM', 30_000);
     await api?.kill('SIGTERM', 30_000);
+    await etcd?.stop();
     process.off('exit', removeDir);
     removeDir();
   }
@@ -533,7 +545,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s).`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',

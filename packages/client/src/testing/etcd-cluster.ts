@@ -4,7 +4,7 @@ import http from 'http';
 import https from 'https';
 import os from 'os';
 import path from 'path';
-import { freePort, removeDir } from '@peapod/client/testing';
+import { freePort, removeDir } from './processes';
 
 export const etcdBinary = process.env.PEAPOD_ETCD ?? '/usr/bin/etcd';
 
@@ -23,6 +23,8 @@ interface Member {
 export interface EtcdCluster {
   /** client URLs, one per member */
   endpoints: string[];
+  /** the directory holding every member's data */
+  dataDir: string;
   /** SIGKILLs member i (its data stays, to be restarted) */
   kill(i: number): Promise<void>;
   /** starts member i again on its data */
@@ -96,6 +98,7 @@ export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<Etcd
 
   const cluster: EtcdCluster = {
     endpoints: list.map((m) => m.clientUrl),
+    dataDir: dir,
     async kill(i) {
       const child = list[i].process;
       if (!child || child.exitCode !== null) return;
