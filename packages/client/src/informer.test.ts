@@ -76,7 +76,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
   });
 
   function makeInformer(
-    opts: { namespace?: string; labelSelector?: string; resyncMs?: number; transform?: (o: KubeObject) => KubeObject } = {},
+    opts: { namespace?: string; labelSelector?: string; resyncMs?: number; transform?: (o: KubeObject) => KubeObject; dropManagedFields?: boolean } = {},
   ): Informer<KubeObject> {
     informer = new Informer<KubeObject>(client, 'pods', { ...opts, transport, backoff: fast, logger: logs.logger });
     return informer;
@@ -112,10 +112,13 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     expect(q.get('allowWatchBookmarks')).toBe('true');
   });
 
-  it('caches and hands out objects as the transform makes them, listed or watched', async () => {
+  it.each([
+    ['the transform stripManagedFields', { transform: stripManagedFields }],
+    ['dropManagedFields', { dropManagedFields: true }],
+  ])('caches and hands out objects without managedFields with %s, listed or watched', async (_how, opts) => {
     const managed = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, managedFields: [{ manager: 'test' }] } });
     fake.set('pods', managed(pod('a')));
-    const inf = makeInformer({ transform: stripManagedFields });
+    const inf = makeInformer(opts);
     const seen: KubeObject[] = [];
     inf.on('add', (o) => seen.push(o)).on('update', (_o, n) => seen.push(n));
     inf.start();

@@ -55,6 +55,11 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * need not be kept for every object it caches.
    */
   transform?: (obj: T) => T;
+  /**
+   * Objects are kept without metadata.managedFields: watch events lose it before they are
+   * parsed (cheaper than stripManagedFields after), listed objects after; then `transform` runs.
+   */
+  dropManagedFields?: boolean;
 }
 
 /** The object without metadata.managedFields, which few components read and every write grows. */
@@ -104,6 +109,8 @@ export class Informer<T extends KubeObject> {
   private sleepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** What every object from the server goes through before it is cached: options' transform and dropManagedFields. */
+  private readonly transform: ((obj: T) => T) | undefined;
 
   constructor(
     private readonly client: Client,
@@ -112,6 +119,11 @@ export class Informer<T extends KubeObject> {
   ) {
     this.log = opts.logger ?? createLogger('informer');
     this.backoff = new Backoff(opts.backoff);
+    const transform = opts.transform;
+    // An event whose text did not let managedFields be cut (an unusual layout) still loses it here.
+    if (!opts.dropManagedFields) this.transform = transform;
+    else if (!transform) this.transform = stripManagedFields;
+    else this.transform = (obj) => transform(stripManagedFields(obj));
   }
 
   on(event: 'add', handler: AddHandler<T>): this;
@@ -247,7 +259,7 @@ export class Informer<T extends KubeObject> {
       fieldSelector: this.opts.fieldSelector,
     });
     if (!this.running) return;
-    const transform = this.opts.transform;
+    const transform = this.transform;
     this.replace(transform ? list.items.map(transform) : list.items);
     this.resourceVersion = list.metadata.resourceVersion ?? '';
     if (!this.synced) {
@@ -289,6 +301,7 @@ export class Informer<T extends KubeObject> {
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
         transport: this.opts.transport,
+        dropManagedFields: this.opts.dropManagedFields,
       },
       (event) => {
         delivered = true;
@@ -307,7 +320,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private apply(event: WatchEvent<T>): void {
-    const obj = this.opts.transform && event.type !== 'BOOKMARK' ? this.opts.transform(event.object) : event.object;
+    const obj = this.transform && event.type !== 'BOOKMARK' ? this.transform(event.object) : event.object;
     const rv = obj.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {
       if (rv) this.resourceVersion = rv;

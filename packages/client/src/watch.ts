@@ -15,6 +15,7 @@ import type { RawData } from 'ws';
 import { failureStatus, isStatus } from '@peapod/api';
 import type { KubeObject, WatchEvent, WatchEventType } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
+import { withoutManagedFields } from './managed-fields';
 import type { Client, ListOptions, Query } from './rest';
 
 export interface WatchOptions extends ListOptions {
@@ -22,6 +23,8 @@ export interface WatchOptions extends ListOptions {
   timeoutSeconds?: number;
   /** Default 'http'. */
   transport?: 'http' | 'websocket';
+  /** Objects come without metadata.managedFields, cut from each event's text before it is parsed. */
+  dropManagedFields?: boolean;
 }
 
 export type WatchEventHandler<T> = (event: WatchEvent<T>) => void;
@@ -59,13 +62,19 @@ export function parseWatchEvent(line: string): WatchEvent<unknown> | undefined {
 export class WatchDecoder {
   private readonly utf8 = new StringDecoder('utf8');
   private pending = '';
+  private readonly dropManagedFields: boolean;
+
+  /** With dropManagedFields, the objects lose metadata.managedFields before they are parsed (see managed-fields.ts). */
+  constructor(opts: { dropManagedFields?: boolean } = {}) {
+    this.dropManagedFields = opts.dropManagedFields === true;
+  }
 
   push(chunk: Buffer | string): WatchEvent<unknown>[] {
     this.pending += typeof chunk === 'string' ? chunk : this.utf8.write(chunk);
     const events: WatchEvent<unknown>[] = [];
     let start = 0;
     for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n', start)) {
-      const event = parseWatchEvent(this.pending.slice(start, nl));
+      const event = this.parse(this.pending.slice(start, nl));
       if (event) events.push(event);
       start = nl + 1;
     }
@@ -77,8 +86,12 @@ export class WatchDecoder {
   end(): WatchEvent<unknown>[] {
     const rest = this.pending + this.utf8.end();
     this.pending = '';
-    const event = parseWatchEvent(rest);
+    const event = this.parse(rest);
     return event ? [event] : [];
+  }
+
+  private parse(line: string): WatchEvent<unknown> | undefined {
+    return parseWatchEvent(this.dropManagedFields ? withoutManagedFields(line) : line);
   }
 }
 
@@ -170,7 +183,7 @@ export function startWatch<T extends KubeObject>(
     ws.on('message', (data: RawData) => {
       const text = rawToString(data);
       decode(() => {
-        const decoder = new WatchDecoder();
+        const decoder = new WatchDecoder({ dropManagedFields: opts.dropManagedFields });
         return [...decoder.push(text), ...decoder.end()];
       });
     });
@@ -206,7 +219,7 @@ export function startWatch<T extends KubeObject>(
           client.serverUnreachable(server);
           finish(new ConnectionError(server, err));
         };
-        const decoder = new WatchDecoder();
+        const decoder = new WatchDecoder({ dropManagedFields: opts.dropManagedFields });
         res.on('data', (chunk: Buffer) => decode(() => decoder.push(chunk)));
         res.on('end', () => {
           decode(() => decoder.end());
