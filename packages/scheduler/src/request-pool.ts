@@ -56,6 +56,11 @@ export class RequestPool {
     return this.binds.length + this.reports.length;
   }
 
+  /** Reports waiting for a slot. */
+  get waitingReports(): number {
+    return this.reports.length;
+  }
+
   /** Runs `request` once a slot is free; settles as it does. */
   run<T>(kind: RequestKind, request: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {

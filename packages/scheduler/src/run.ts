@@ -3,7 +3,7 @@
 // every pod already bound (a restarted scheduler never places a pod on a full node).
 
 import type { Node, Pod } from '@peapod/api';
-import { Informer, stripManagedFields } from '@peapod/client';
+import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { clientApi } from './client-api';
 import { silentLogger } from './log';
@@ -21,9 +21,11 @@ export function runScheduler(client: Client, opts: SchedulerOptions = {}): Runni
   const logger: Logger = opts.logger ?? silentLogger;
   const scheduler = new Scheduler(clientApi(client, opts.schedulerName ?? defaultSchedulerName), opts);
   // The scheduler never reads managedFields: cached without them, every pod and node takes
-  // about a third less memory, and the garbage collector has that much less to move.
-  const nodes = new Informer<Node>(client, 'nodes', { logger, transform: stripManagedFields });
-  const pods = new Informer<Pod>(client, 'pods', { logger, transform: stripManagedFields });
+  // about a third less memory, and the garbage collector has that much less to move. Cut
+  // from the watch events' text, they are not even parsed: the scheduler reads every pod
+  // twice (pending, then bound).
+  const nodes = new Informer<Node>(client, 'nodes', { logger, dropManagedFields: true });
+  const pods = new Informer<Pod>(client, 'pods', { logger, dropManagedFields: true });
   nodes.on('add', scheduler.onNodeAdd).on('update', scheduler.onNodeUpdate).on('delete', scheduler.onNodeDelete);
   pods.on('add', scheduler.onPodAdd).on('update', scheduler.onPodUpdate).on('delete', scheduler.onPodDelete);
   nodes.start();

@@ -308,6 +308,22 @@ describe('Scheduler', () => {
     expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
   });
 
+  it('drops events while maxQueuedEvents reports wait, and still binds every pod', async () => {
+    scheduler = new Scheduler(server, { now: () => now, random: () => 0.5, maxRequestsInFlight: 1, maxQueuedEvents: 2 });
+    setup([makeNode('node-1')], Array.from({ length: 6 }, (_, i): [string] => [`pod-${i}`]));
+    const bind = server.bind.bind(server);
+    server.bind = async (pod, node) => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return bind(pod, node);
+    };
+    expect(drain(scheduler)).toBe(6);
+    await scheduler.settle();
+    expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
+    // Binds go first: the events of the first two wait, the next three find two waiting and
+    // are dropped, and the last one's comes once the first event has left the queue.
+    expect(server.events.map((e) => e.pod)).toEqual(['pod-0', 'pod-1', 'pod-5']);
+  });
+
   it('forgets a failed bind and retries it after a back-off', async () => {
     setup([makeNode('node-1', { cpu: '1' })], [['nginx', { cpu: '1' }]]);
     server.bindFailures.push(new HttpError(500, 'etcdserver: request timed out'));

@@ -48,6 +48,8 @@ export interface SchedulerOptions {
   flushIntervalMs?: number;
   /** API requests (binds, events, status patches) in flight at once; default 16. */
   maxRequestsInFlight?: number;
+  /** Events are dropped while this many reports wait to be written; default 1,000. */
+  maxQueuedEvents?: number;
 }
 
 function statusCode(err: unknown): number | undefined {
@@ -62,6 +64,11 @@ function errorMessage(err: unknown): string {
 // The loop yields to I/O (watch events, bind responses) after this much continuous work.
 const sliceMs = 20;
 
+// Events are lossy, as Kubernetes' event broadcaster makes them (it drops what comes while
+// 1,000 wait): a burst of pods is bound at the pace of binds, and writing an event for each
+// of thousands of them afterwards would cost the API server as much again as the binds.
+const defaultMaxQueuedEvents = 1000;
+
 export class Scheduler {
   readonly cache: SchedulerCache;
   readonly queue: SchedulingQueue;
@@ -71,6 +78,7 @@ export class Scheduler {
   private readonly now: () => number;
   private readonly flushIntervalMs: number;
   private readonly requests: RequestPool;
+  private readonly maxQueuedEvents: number;
   /** Requests in progress (binds, status patches, events), awaited by settle(). */
   private readonly inProgress = new Set<Promise<void>>();
   /** pod key → the last FailedScheduling message reported, so a pod retried every few seconds is reported once per reason. */
@@ -87,6 +95,7 @@ export class Scheduler {
     this.log = opts.logger ?? silentLogger;
     this.flushIntervalMs = opts.flushIntervalMs ?? 100;
     this.requests = new RequestPool(opts.maxRequestsInFlight ?? 16);
+    this.maxQueuedEvents = opts.maxQueuedEvents ?? defaultMaxQueuedEvents;
     this.cache = new SchedulerCache({ now: this.now, assumedTtlMs: opts.assumedTtlMs });
     this.queue = new SchedulingQueue({
       now: this.now,
@@ -238,7 +247,7 @@ export class Scheduler {
           this.reported.delete(entry.key);
           this.log.debug('bound pod', { pod: name, node: nodeName });
           const message = scheduledMessage(pod.metadata.namespace ?? 'default', pod.metadata.name ?? '', nodeName);
-          this.report(() => this.api.recordEvent(pod, 'Normal', 'Scheduled', message));
+          this.recordEvent(pod, 'Normal', 'Scheduled', message);
         },
         (err: unknown) => {
           const code = statusCode(err);
@@ -262,7 +271,7 @@ export class Scheduler {
           this.log.warn('binding failed', { pod: name, node: nodeName, code, error: errorMessage(err) });
           if (this.queue.requeueBackoff(entry)) {
             const message = `Binding rejected: ${errorMessage(err)}`;
-            this.report(() => this.api.recordEvent(pod, 'Warning', 'FailedScheduling', message));
+            this.recordEvent(pod, 'Warning', 'FailedScheduling', message);
           }
         },
       ),
@@ -300,7 +309,7 @@ export class Scheduler {
       const next = previous ? conditions.map((c) => (c === previous ? condition : c)) : [...conditions, condition];
       this.report(() => this.api.setPodConditions(pod, next), forgetReport);
     }
-    this.report(() => this.api.recordEvent(pod, 'Warning', 'FailedScheduling', message), forgetReport);
+    this.recordEvent(pod, 'Warning', 'FailedScheduling', message, forgetReport);
   }
 
   private expireAssumed(): void {
@@ -308,6 +317,16 @@ export class Scheduler {
     if (expired.length === 0) return;
     this.log.warn('assumed pods expired without a watch event', { pods: expired });
     this.queue.moveAllToActive();
+  }
+
+  /** An event, unless too many reports wait already: then it is dropped (and counts as failed). */
+  private recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, onFailure?: () => void): void {
+    if (this.requests.waitingReports >= this.maxQueuedEvents) {
+      onFailure?.();
+      this.log.debug('event dropped', { pod: podName(pod), reason, waiting: this.requests.waitingReports });
+      return;
+    }
+    this.report(() => this.api.recordEvent(pod, type, reason, message), onFailure);
   }
 
   /** A report that fails is logged, not retried by itself. */
