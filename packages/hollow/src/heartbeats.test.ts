@@ -1,4 +1,4 @@
-// Heartbeats keep up when the API server is slow: thousands of nodes, each beating within its
+// Heartbeats keep up when the API server is slow: hundreds of nodes, each beating within its
 // interval although every answer takes 150 ms, through a client whose sockets match the
 // heartbeats in flight (as peapod-hollow wires it).
 import http from 'http';
@@ -20,7 +20,8 @@ describe('heartbeatConcurrency', () => {
 });
 
 describe('Heartbeats against a slow server', () => {
-  const NODES = 2000;
+  // Enough that a fixed window falls far behind, few enough for a loaded 2-core machine to send them.
+  const NODES = 500;
   const INTERVAL_MS = 1000;
   const ANSWER_MS = 150;
   let server: http.Server;
@@ -79,7 +80,7 @@ describe('Heartbeats against a slow server', () => {
     }
     gaps.sort((a, b) => a - b);
     const p99 = gaps[Math.floor(gaps.length * 0.99)];
-    // A fixed window of 16 managed about 100 beats a second here: one beat per node in 6 s.
+    // A fixed window of 16 managed about 100 beats a second here: one beat per node in 5 s.
     // The bounds leave a busy machine's slack, well inside the 4 intervals after which a lease lapses.
     expect(p99).toBeLessThan(2 * INTERVAL_MS);
     expect(gaps[gaps.length - 1]).toBeLessThan(3 * INTERVAL_MS);
