@@ -40,7 +40,7 @@ maybe('EtcdStore', () => {
     const a = await store.create('/pods/default/a', pod('a'));
     const kv = (await raw.get(`${prefix}/pods/default/a`).exec()).kvs[0];
     expect(Number(kv.mod_revision)).toBe(a.rev);
-    expect(JSON.parse(kv.value.toString()).metadata.resourceVersion).toBeUndefined();
+    expect(kv.value.toString()).toBe(JSON.stringify(pod('a')));
     expect(a.object.metadata.resourceVersion).toBe(String(a.rev));
     await expect(store.create('/pods/default/a', pod('a'))).rejects.toThrow(KeyExistsError);
     await expect(store.guaranteedUpdate('/pods/default/a', { resourceVersion: a.rev - 1 }, (o) => o)).rejects.toThrow(RevisionConflictError);

@@ -1,6 +1,4 @@
-import { noop } from 'cockatiel';
-import { InterceptingCall, Interceptor } from '@grpc/grpc-js';
-import { Etcd3, IEvent, IKeyValue, IOptions, IWatchResponse } from 'etcd3';
+import crypto from 'crypto';
 import type { KubeObject } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import {
@@ -24,6 +22,8 @@ import {
 } from './types';
 import { WatchCache } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
+import { channelCredentials, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
+import type { KeyValue, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
 
 export interface EtcdStoreOptions {
@@ -32,7 +32,7 @@ export interface EtcdStoreOptions {
   /** where the objects live in etcd's key space (Kubernetes: /registry) */
   prefix?: string;
   /** client TLS: the CA that signed the members' certificates, and this client's certificate and key */
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
+  tls?: EtcdTls;
   /** how long one request may wait for etcd before it fails (quorum lost, members down) */
   requestTimeoutMs?: number;
   /** how many revisions of history compaction keeps */
@@ -57,25 +57,12 @@ const emptyValue = Buffer.alloc(0);
 /**
  * Answers that say the request was not applied: etcd's during an election ("no leader",
  * "raft proposal dropped"), a leader change or an overloaded member; the client's when it
- * reached no member (no connection, every member's circuit breaker open after failures).
+ * reached no member (no connection).
  */
-const notApplied = /etcdserver: (no leader|leader changed|not capable|too many requests)|raft proposal dropped|No connection established|ECONNREFUSED|no (address|connection) available|circuit breaker is open/i;
+const notApplied = /etcdserver: (no leader|leader changed|not capable|too many requests)|raft proposal dropped|No connection established|ECONNREFUSED|no (address|connection) available/i;
 
 /** A TLS handshake with etcd that failed on a certificate (one side does not trust the other). */
 const tlsRefused = /certificate|handshake failure|SSL routines/i;
-
-/**
- * Asks etcd to refuse a request at once ("no leader") when the member it reaches has no
- * leader, rather than hold it until the deadline (etcd's require-leader metadata): a write so
- * refused was not applied and is sent again.
- */
-const requireLeader: Interceptor = (options, nextCall) =>
-  new InterceptingCall(nextCall(options), {
-    start(metadata, listener, next) {
-      metadata.set('hasleader', 'true');
-      next(metadata, listener);
-    },
-  });
 
 /** Back-off between attempts of a request etcd refused: 50 ms doubling, at most 1 s. */
 function retryDelay(attempt: number): number {
@@ -87,10 +74,27 @@ interface OwnWrite extends StoredEntry {
   deleted: boolean;
 }
 
+/**
+ * Stands for the resourceVersion in an object's JSON until its write's revision is known, so
+ * that one stringify gives both the value etcd keeps (without it) and the cached JSON (with
+ * the revision): random, so that no object holds it otherwise.
+ */
+const revisionPlaceholder = `rv-${crypto.randomBytes(12).toString('hex')}`;
+const placeholderField = `"resourceVersion":"${revisionPlaceholder}"`;
+
+/** A put this server sent that etcd has not answered yet (its watch event may come first). */
+interface Sent {
+  /** the value as sent */
+  value: Buffer;
+  object: KubeObject;
+  /** the object's JSON, revisionPlaceholder for its resourceVersion */
+  json: string;
+  /** the entry made of it, once its event or its answer came */
+  entry?: StoredEntry;
+}
+
 /** What an update or delete decided on the current object. */
 type Decision = { put: KubeObject } | { remove: true } | { unchanged: true };
-
-type Stream = Awaited<ReturnType<Etcd3['watchClient']['watch']>>;
 
 /** Objects that expire share a lease granted within this window (as Kubernetes' lease reuse), so that a burst of events does not grant a lease each. */
 const leaseReuseSeconds = 60;
@@ -104,7 +108,8 @@ const leaseReuseSeconds = 60;
  * One etcd watch on the prefix feeds the watch cache (shared with the SQLite backend), from
  * which lists and watches are served; this server's own writes go into the cache as etcd
  * acknowledges them (once it holds every revision before theirs), not when the watch brings
- * them back, so their watchers hear of them before the client has its answer. A read is consistent: it asks etcd (a linearizable read,
+ * them back, so their watchers hear of them before the client has its answer; an event of a
+ * put still unanswered is recognised by its bytes and not parsed. A read is consistent: it asks etcd (a linearizable read,
  * so it needs a quorum) for the revision of the last write under the prefix, which every write
  * transaction records on a marker key beside the prefix (PREFIX#revision), and waits until the
  * cache has caught up to it. So a client reads its own writes whichever API server it asks.
@@ -121,11 +126,15 @@ const leaseReuseSeconds = 60;
  */
 export class EtcdStore implements Store {
   readonly cache: WatchCache;
-  /** reads and the watch: a read that fails on one member is retried on another */
-  private readonly client: Etcd3;
-  /** writes, never retried by the client: a retried transaction that had in fact committed would apply twice */
+  /** one channel per server */
+  private readonly members: EtcdMember[];
+  /** the member reads and the watch go to: the next one after a call through it failed */
+  private reading = 0;
+  /** which member writes go to (the leader's when known); a write is never sent twice unless etcd refused it unapplied */
   private readonly writer: EtcdWriter;
   private readonly prefix: string;
+  /** the prefix's length in a key's bytes */
+  private readonly prefixBytes: number;
   private readonly prefixKey: Buffer;
   private readonly prefixEnd: Buffer;
   /** written in every write transaction: its mod_revision is the last write under the prefix */
@@ -137,7 +146,9 @@ export class EtcdStore implements Store {
   /** leases of the keys that have one: an update keeps its object's lease */
   private readonly leases = new Map<string, string>();
   private lease?: { id: string; grantedAt: number; ttl: number };
-  private stream?: Stream;
+  private stream?: WatchStream;
+  /** watch streams that broke in a row (none since the last answer): the back-off before the next */
+  private watchFailures = 0;
   private closed = false;
   private readonly started: Promise<void>;
   private revisionInFlight?: Promise<Revisions>;
@@ -149,11 +160,14 @@ export class EtcdStore implements Store {
    * waiting for (or decoding) its event from the watch.
    */
   private readonly own = new Map<number, OwnWrite>();
+  /** by key, the puts sent and not yet answered: their events are recognised by their bytes, not parsed */
+  private readonly sending = new Map<string, Sent>();
   /** watches from before what the cache holds, each an etcd watch of its own */
   private readonly etcdWatches = new Set<StoreWatch>();
 
   constructor(private readonly opts: EtcdStoreOptions) {
     this.prefix = (opts.prefix ?? '/registry').replace(/\/+$/, '');
+    this.prefixBytes = Buffer.byteLength(this.prefix);
     this.prefixKey = Buffer.from(`${this.prefix}/`);
     this.prefixEnd = rangeEnd(this.prefixKey);
     this.markerKey = Buffer.from(`${this.prefix}#revision`);
@@ -162,15 +176,9 @@ export class EtcdStore implements Store {
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
     this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead });
-    const options: IOptions = {
-      hosts: opts.servers,
-      dialTimeout: this.timeoutMs,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + this.timeoutMs, interceptors: [requireLeader] }),
-    };
-    if (opts.tls?.ca) options.credentials = { rootCertificate: opts.tls.ca, privateKey: opts.tls.key, certChain: opts.tls.cert };
-    this.client = new Etcd3(options);
-    const writerOptions: IOptions = { ...options, faultHandling: { global: noop } };
-    this.writer = new EtcdWriter(new Etcd3(writerOptions), this.client, writerOptions, opts.servers);
+    const credentials = channelCredentials(opts.servers, opts.tls);
+    this.members = opts.servers.map((server) => new EtcdMember(server, credentials));
+    this.writer = new EtcdWriter(this.members, this.timeoutMs);
     this.started = this.start();
     // A store that never comes up is reported through ready(); this keeps the rejection from being unhandled meanwhile.
     this.started.catch(() => undefined);
@@ -198,8 +206,8 @@ export class EtcdStore implements Store {
   }
 
   private async load(): Promise<void> {
-    const res = await this.call('list', () => this.client.kv.range({ key: this.prefixKey, range_end: this.prefixEnd }));
-    const rev = Number(res.header.revision);
+    const res = await this.call('list', this.viaReader((m) => m.range({ key: this.prefixKey, rangeEnd: this.prefixEnd }, this.deadline())));
+    const rev = res.revision;
     this.leases.clear();
     const entries = res.kvs.map((kv) => this.decode(kv));
     this.cache.load(entries, rev);
@@ -208,50 +216,47 @@ export class EtcdStore implements Store {
   }
 
   private async watchFrom(rev: number): Promise<void> {
-    const stream = await this.client.watchClient.watch();
-    if (this.closed) {
-      stream.end();
-      return;
-    }
+    if (this.closed) return;
+    const member = this.members[this.reading % this.members.length];
+    const stream = member.watch();
     this.stream = stream;
-    stream.on('data', (res: IWatchResponse) => {
-      if (this.stream === stream) this.onWatch(res);
+    stream.on('data', (res: WatchResponse) => {
+      if (this.stream !== stream) return;
+      this.watchFailures = 0;
+      this.onWatch(res);
     });
     const broken = (err?: Error) => {
       if (this.stream !== stream || this.closed) return;
       this.stream = undefined;
+      stream.cancel();
+      this.readerFailed(member);
       this.log?.warn('etcd watch broken: resuming', { revision: this.cache.revision, error: err?.message });
       void this.resume();
     };
     stream.on('error', broken);
     stream.on('end', () => broken());
-    stream.write({ create_request: { key: this.prefixKey, range_end: this.prefixEnd, start_revision: String(rev + 1) } });
+    stream.write({ key: this.prefixKey, rangeEnd: this.prefixEnd, startRevision: rev + 1 });
   }
 
-  /** After the watch broke: from where it left off, or all over again if etcd no longer has that history. */
+  /** After the watch broke: from where it left off (on the next member, after a back-off when it broke again at once). */
   private async resume(): Promise<void> {
-    for (let attempt = 0; !this.closed; attempt++) {
-      try {
-        await this.watchFrom(this.cache.revision);
-        return;
-      } catch {
-        await sleep(Math.min(2000, 100 * 2 ** attempt));
-      }
-    }
+    const failures = this.watchFailures++;
+    if (failures > 0) await sleep(Math.min(2000, 100 * 2 ** (failures - 1)));
+    await this.watchFrom(this.cache.revision);
   }
 
-  private onWatch(res: IWatchResponse): void {
-    if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) {
+  private onWatch(res: WatchResponse): void {
+    if (res.canceled || res.compactRevision) {
       // etcd compacted past what this cache has seen: start again from a fresh list.
-      this.log?.warn('etcd watch fell behind compaction: reloading', { revision: this.cache.revision, compacted: res.compact_revision });
-      this.stream?.end();
+      this.log?.warn('etcd watch fell behind compaction: reloading', { revision: this.cache.revision, compacted: res.compactRevision });
+      this.stream?.cancel();
       this.stream = undefined;
       this.start().catch((err: Error) => this.log?.error('etcd watch cache not reloaded', { error: err.message }));
       return;
     }
     for (const ev of res.events) {
-      const key = ev.kv.key.toString().slice(this.prefix.length);
-      const rev = Number(ev.kv.mod_revision);
+      const key = ev.kv.key.toString('utf8', this.prefixBytes);
+      const rev = ev.kv.modRevision;
       const mine = this.own.get(rev);
       if (mine) this.own.delete(rev);
       if (rev <= this.cache.revision) continue;
@@ -268,9 +273,14 @@ export class EtcdStore implements Store {
         this.cache.apply({ type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: prev.object });
         continue;
       }
+      const sent = this.sending.get(key);
       let entry: StoredEntry;
       try {
-        entry = this.decode(ev.kv, key);
+        // This server's put, its event come before its answer: the object and JSON it sent, not the bytes parsed again.
+        if (sent && !sent.entry && sent.value.equals(ev.kv.value)) {
+          if (ev.kv.lease !== '0') this.leases.set(key, ev.kv.lease);
+          entry = this.sentEntry(key, sent, rev);
+        } else entry = this.decode(ev.kv, key);
       } catch (err) {
         // Not ours to read (written by hand, or with a key this server lacks): skipped, not fatal.
         this.log?.error('unreadable value in etcd', { key, revision: rev, error: (err as Error).message });
@@ -314,42 +324,93 @@ export class EtcdStore implements Store {
     this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev?.object });
   }
 
-  /** A call through the writer's current client; one that fails moves the writer off that member (a retry goes to any). */
-  private viaWriter<T>(send: (writer: Etcd3) => Promise<T>): () => Promise<T> {
+  /** A call through the writer's current member; one that fails moves the writer off that member (a retry goes to another). */
+  private viaWriter<T>(send: (member: EtcdMember) => Promise<T>): () => Promise<T> {
     return async () => {
-      const writer = this.writer.client;
+      const member = this.writer.client;
       try {
-        return await send(writer);
+        return await send(member);
       } catch (err) {
-        this.writer.failed(writer);
+        this.writer.failed(member);
         throw err;
       }
     };
   }
 
+  /** A read through the member reads go to; one that fails moves reads to the next member (where a retry goes). */
+  private viaReader<T>(send: (member: EtcdMember) => Promise<T>): () => Promise<T> {
+    return async () => {
+      const member = this.members[this.reading % this.members.length];
+      try {
+        return await send(member);
+      } catch (err) {
+        this.readerFailed(member);
+        throw err;
+      }
+    };
+  }
+
+  private readerFailed(member: EtcdMember): void {
+    if (member === this.members[this.reading % this.members.length]) this.reading++;
+  }
+
+  /** The deadline of a call to etcd sent now. */
+  private deadline(): number {
+    return Date.now() + this.timeoutMs;
+  }
+
   /** A current key-value from etcd as a stored entry, its lease remembered for updates. */
-  private decode(kv: IKeyValue, key = kv.key.toString().slice(this.prefix.length)): StoredEntry {
-    if (kv.lease && kv.lease !== '0') this.leases.set(key, kv.lease);
+  private decode(kv: KeyValue, key = kv.key.toString('utf8', this.prefixBytes)): StoredEntry {
+    if (kv.lease !== '0') this.leases.set(key, kv.lease);
     return this.parse(kv, key);
   }
 
   /** A key-value from etcd as a stored entry: its value read through the transformer, its resourceVersion the mod_revision. */
-  private parse(kv: IKeyValue, key: string): StoredEntry {
-    const rev = Number(kv.mod_revision);
+  private parse(kv: KeyValue, key: string): StoredEntry {
+    const rev = kv.modRevision;
     const json = this.opts.transformer ? this.opts.transformer.fromStorage(key, kv.value).json : kv.value.toString('utf8');
     const object = JSON.parse(json) as KubeObject;
     object.metadata.resourceVersion = String(rev);
     return { key, rev, object, json: JSON.stringify(object) };
   }
 
-  /** What etcd keeps for an object: its JSON without the resourceVersion (which is the key's revision), through the transformer. */
-  private encode(key: string, object: KubeObject): Buffer {
+  /**
+   * A put about to be sent, recorded until its answer: what etcd keeps for the object (its
+   * JSON without the resourceVersion, which is the key's revision, through the transformer)
+   * and its JSON with the placeholder, from one stringify.
+   */
+  private toSend(key: string, object: KubeObject): Sent {
     const rv = object.metadata.resourceVersion;
+    // Deleted first so that it is metadata's last field.
     delete object.metadata.resourceVersion;
+    object.metadata.resourceVersion = revisionPlaceholder;
     const json = JSON.stringify(object);
-    object.metadata.resourceVersion = rv;
-    const stored = this.opts.transformer ? this.opts.transformer.toStorage(key, json) : json;
-    return typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored;
+    if (rv === undefined) delete object.metadata.resourceVersion;
+    else object.metadata.resourceVersion = rv;
+    const at = json.indexOf(placeholderField);
+    const from = json[at - 1] === ',' ? at - 1 : at;
+    const bare = json.slice(0, from) + json.slice(at + placeholderField.length);
+    const stored = this.opts.transformer ? this.opts.transformer.toStorage(key, bare) : bare;
+    const sent: Sent = { value: typeof stored === 'string' ? Buffer.from(stored, 'utf8') : stored, object, json };
+    this.sending.set(key, sent);
+    return sent;
+  }
+
+  /** The put was answered (or failed): its event is no longer to be recognised. */
+  private answered(key: string, sent: Sent): void {
+    if (this.sending.get(key) === sent) this.sending.delete(key);
+  }
+
+  /** The entry of a put this server sent, at the revision etcd gave it (from its event or its answer). */
+  private sentEntry(key: string, sent: Sent, rev: number): StoredEntry {
+    if (sent.entry?.rev === rev) return sent.entry;
+    const json = sent.json.replace(revisionPlaceholder, String(rev));
+    // An entry at another revision (the same bytes put by another writer) keeps the sent object: this one gets its own.
+    const object = sent.entry ? (JSON.parse(json) as KubeObject) : sent.object;
+    object.metadata.resourceVersion = String(rev);
+    const entry = { key, rev, object, json };
+    sent.entry ??= entry;
+    return entry;
   }
 
   private etcdKey(key: string): Buffer {
@@ -411,9 +472,9 @@ export class EtcdStore implements Store {
    */
   private revisions(): Promise<Revisions> {
     if (!this.revisionInFlight) {
-      const read = this.call('revision', () => this.client.kv.range({ key: this.markerKey })).then((res) => ({
-        lastWrite: Number(res.kvs[0]?.mod_revision ?? 0),
-        current: Number(res.header.revision),
+      const read = this.call('revision', this.viaReader((m) => m.range({ key: this.markerKey }, this.deadline()))).then((res) => ({
+        lastWrite: res.kvs[0]?.modRevision ?? 0,
+        current: res.revision,
       }));
       this.revisionInFlight = read;
       const clear = () => {
@@ -476,7 +537,7 @@ export class EtcdStore implements Store {
 
   /** The object at key as etcd holds it now. */
   private async read(key: string): Promise<StoredEntry | undefined> {
-    const res = await this.call('get', () => this.client.kv.range({ key: this.etcdKey(key) }));
+    const res = await this.call('get', this.viaReader((m) => m.range({ key: this.etcdKey(key) }, this.deadline())));
     return res.kvs.length ? this.decode(res.kvs[0], key) : undefined;
   }
 
@@ -485,34 +546,34 @@ export class EtcdStore implements Store {
     const now = Date.now();
     const l = this.lease;
     if (l && l.ttl === ttl && now - l.grantedAt < leaseReuseSeconds * 1000) return l.id;
-    const res = await this.call('lease', this.viaWriter((w) => w.leaseClient.leaseGrant({ TTL: ttl + leaseReuseSeconds })));
-    this.lease = { id: res.ID, grantedAt: now, ttl };
-    return res.ID;
+    const id = await this.call('lease', this.viaWriter((w) => w.leaseGrant(ttl + leaseReuseSeconds, this.deadline())));
+    this.lease = { id, grantedAt: now, ttl };
+    return id;
   }
 
   async create(key: string, object: KubeObject, opts: CreateOptions = {}): Promise<StoredEntry> {
     const k = this.etcdKey(key);
     const lease = opts.ttlSeconds ? await this.leaseFor(opts.ttlSeconds) : undefined;
     delete object.metadata.resourceVersion;
-    const value = this.encode(key, object);
-    const res = await this.call(
-      'added',
-      this.viaWriter((w) =>
-        w.kv.txn({
-          compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }],
-          success: [{ request_put: { key: k, value, lease } }, this.mark()],
-        }),
-      ),
-      true,
-    );
+    const sent = this.toSend(key, object);
+    let res: TxnResponse;
+    try {
+      res = await this.call(
+        'added',
+        this.viaWriter((w) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [{ put: { key: k, value: sent.value, lease } }, this.mark()] }, this.deadline())),
+        true,
+      );
+    } finally {
+      this.answered(key, sent);
+    }
     if (!res.succeeded) throw new KeyExistsError(key);
     if (lease) this.leases.set(key, lease);
-    return this.wrote(this.written(key, object, Number(res.header.revision)));
+    return this.wrote(this.sentEntry(key, sent, res.revision));
   }
 
   /** The put of the marker key that every write transaction carries. */
-  private mark(): { request_put: { key: Buffer; value: Buffer } } {
-    return { request_put: { key: this.markerKey, value: emptyValue } };
+  private mark(): RequestOp {
+    return { put: { key: this.markerKey, value: emptyValue } };
   }
 
   private written(key: string, object: KubeObject, rev: number): StoredEntry {
@@ -568,23 +629,23 @@ export class EtcdStore implements Store {
       }
       const k = this.etcdKey(key);
       const decidedOn = current.rev;
-      const write = 'put' in decision ? { request_put: { key: k, value: this.encode(key, decision.put), lease: this.leases.get(key) } } : { request_delete_range: { key: k } };
-      const res = await this.call(
-        'put' in decision ? 'modified' : 'deleted',
-        this.viaWriter((w) =>
-          w.kv.txn({
-            compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: decidedOn }],
-            success: [write, this.mark()],
-            failure: [{ request_range: { key: k } }],
-          }),
-        ),
-        true,
-      );
-      if (res.succeeded) {
-        const object = 'put' in decision ? decision.put : (JSON.parse(current.json) as KubeObject);
-        return this.wrote(this.written(key, object, Number(res.header.revision)), !('put' in decision));
+      const sent = 'put' in decision ? this.toSend(key, decision.put) : undefined;
+      const write: RequestOp = sent ? { put: { key: k, value: sent.value, lease: this.leases.get(key) } } : { deleteRange: { key: k } };
+      let res: TxnResponse;
+      try {
+        res = await this.call(
+          sent ? 'modified' : 'deleted',
+          this.viaWriter((w) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark()], failure: [{ range: { key: k } }] }, this.deadline())),
+          true,
+        );
+      } finally {
+        if (sent) this.answered(key, sent);
       }
-      const kvs = res.responses[0]?.response_range?.kvs ?? [];
+      if (res.succeeded) {
+        if (sent) return this.wrote(this.sentEntry(key, sent, res.revision));
+        return this.wrote(this.written(key, JSON.parse(current.json) as KubeObject, res.revision), true);
+      }
+      const kvs = res.ranges[0] ?? [];
       current = kvs.length ? this.decode(kvs[0], key) : undefined;
       fresh = true;
     }
@@ -618,19 +679,19 @@ export class EtcdStore implements Store {
    */
   private async watchEtcd(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
     try {
-      await this.call('history', () => this.client.kv.range({ key: this.markerKey, revision: String(fromRev + 1), count_only: true }));
+      await this.call('history', this.viaReader((m) => m.range({ key: this.markerKey, revision: fromRev + 1, countOnly: true }, this.deadline())));
     } catch (err) {
       if (/compacted/.test((err as Error).message)) throw new RevisionCompactedError(fromRev, Math.max(this.compacted, fromRev + 1));
       throw err;
     }
-    const stream = await this.client.watchClient.watch();
+    const stream = this.members[this.reading % this.members.length].watch();
     let stopped = false;
     const watch: StoreWatch = {
       stop: () => {
         if (stopped) return;
         stopped = true;
         this.etcdWatches.delete(watch);
-        stream.end();
+        stream.cancel();
       },
     };
     const ended = () => {
@@ -638,9 +699,9 @@ export class EtcdStore implements Store {
       watch.stop();
       sink.end?.();
     };
-    stream.on('data', (res: IWatchResponse) => {
+    stream.on('data', (res: WatchResponse) => {
       if (stopped) return;
-      if (res.canceled || (res.compact_revision && res.compact_revision !== '0')) return ended();
+      if (res.canceled || res.compactRevision) return ended();
       for (const ev of res.events) {
         const event = this.eventOf(ev);
         if (event) sink.send(event);
@@ -649,17 +710,17 @@ export class EtcdStore implements Store {
     stream.on('error', ended);
     stream.on('end', ended);
     const key = this.etcdKey(prefix);
-    stream.write({ create_request: { key, range_end: rangeEnd(key), start_revision: String(fromRev + 1), prev_kv: true } });
+    stream.write({ key, rangeEnd: rangeEnd(key), startRevision: fromRev + 1, prevKv: true });
     this.etcdWatches.add(watch);
     return watch;
   }
 
   /** A change from an etcd watch that brings previous values, as a store event (undefined: not one of ours to read). */
-  private eventOf(ev: IEvent): StoreEvent | undefined {
-    const key = ev.kv.key.toString().slice(this.prefix.length);
-    const rev = Number(ev.kv.mod_revision);
+  private eventOf(ev: WatchEvent): StoreEvent | undefined {
+    const key = ev.kv.key.toString('utf8', this.prefixBytes);
+    const rev = ev.kv.modRevision;
     try {
-      const prev = ev.prev_kv ? this.parse(ev.prev_kv, key) : undefined;
+      const prev = ev.prevKv ? this.parse(ev.prevKv, key) : undefined;
       if (ev.type === 'Delete') {
         if (!prev) return undefined;
         const object = JSON.parse(prev.json) as KubeObject;
@@ -689,7 +750,7 @@ export class EtcdStore implements Store {
     if (upTo <= this.compacted) return 0;
     try {
       // Not through viaWriter: a refusal (already compacted by another server) says nothing of the member.
-      await this.call('compact', () => this.writer.client.kv.compact({ revision: upTo }));
+      await this.call('compact', () => this.writer.client.compact(upTo, this.deadline()));
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) throw err;
     }
@@ -702,10 +763,10 @@ export class EtcdStore implements Store {
     this.closed = true;
     for (const w of [...this.etcdWatches]) w.stop();
     this.cache.close();
-    this.stream?.end();
+    this.stream?.cancel();
     this.stream = undefined;
     this.writer.close();
-    this.client.close();
+    for (const m of this.members) m.close();
   }
 }
 

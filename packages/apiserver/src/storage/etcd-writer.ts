@@ -3,10 +3,10 @@
 // etcd about 40% more CPU each than transactions sent to the leader (0.44 against 0.32 ms,
 // 0.77 against 0.55 in another run): etcd batches the proposals that reach one member
 // together. So writes go to the leader's endpoint when the leader is one of the servers
-// given, and over all of them while it is not known (at start, after a write through it
+// given, and to one of the others while it is not known (at start, after a write through it
 // failed, when it is not among the servers).
 
-import { Etcd3, IOptions } from 'etcd3';
+import type { EtcdMember } from './etcd-rpc';
 
 /** How often the leader is asked for again (a stale choice still works: the member forwards). */
 const recheckMs = 30_000;
@@ -14,29 +14,23 @@ const recheckMs = 30_000;
 const retryMs = 1_000;
 
 export class EtcdWriter {
-  /** per server, created when it first leads (never closed before the store: writes may be in flight through it) */
-  private readonly pinned = new Map<string, Etcd3>();
-  private current?: { endpoint: string; client: Etcd3 };
+  private current?: EtcdMember;
+  /** the member writes go to while no leader is chosen: the next one after a write through it failed */
+  private fallback = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
 
-  /**
-   * `spread`: the writer over every server, used while no leader is chosen; `lookup`: a
-   * client for the status and member list calls; `options`: those of a client, for each
-   * server's own.
-   */
+  /** `members`: one per server given; `timeoutMs`: the deadline of the status and member list calls. */
   constructor(
-    private readonly spread: Etcd3,
-    private readonly lookup: Etcd3,
-    private readonly options: IOptions,
-    private readonly servers: string[],
+    private readonly members: EtcdMember[],
+    private readonly timeoutMs: number,
   ) {
-    if (servers.length > 1) this.schedule(0);
+    if (members.length > 1) this.schedule(0);
   }
 
-  /** The client the next write goes through. */
-  get client(): Etcd3 {
-    return this.current?.client ?? this.spread;
+  /** The member the next write goes through. */
+  get client(): EtcdMember {
+    return this.current ?? this.members[this.fallback % this.members.length];
   }
 
   /** The server writes go to, while one is chosen. */
@@ -44,18 +38,19 @@ export class EtcdWriter {
     return this.current?.endpoint;
   }
 
-  /** A write through `client` failed: writes spread over every server until the leader is found again. */
-  failed(client: Etcd3): void {
-    if (client !== this.current?.client) return;
-    this.current = undefined;
-    this.schedule(retryMs);
+  /** A write through `member` failed: writes go to another member until the leader is found again. */
+  failed(member: EtcdMember): void {
+    if (member === this.current) {
+      this.current = undefined;
+      this.schedule(retryMs);
+    } else if (member === this.members[this.fallback % this.members.length]) {
+      this.fallback++;
+    }
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    for (const c of this.pinned.values()) c.close();
-    this.spread.close();
   }
 
   private schedule(ms: number): void {
@@ -66,31 +61,33 @@ export class EtcdWriter {
   private async choose(): Promise<void> {
     let next = retryMs;
     try {
-      const endpoint = await this.leaderEndpoint();
+      const leader = await this.leader();
       if (this.closed) return;
-      if (endpoint) {
-        let client = this.pinned.get(endpoint);
-        if (!client) this.pinned.set(endpoint, (client = new Etcd3({ ...this.options, hosts: [endpoint] })));
-        this.current = { endpoint, client };
-      } else {
-        this.current = undefined;
-      }
+      this.current = leader;
       next = recheckMs;
     } catch {
-      // No answer (members down, no quorum): writes stay spread, and the leader is asked for again soon.
+      // No answer (members down, no quorum): writes stay where they go, and the leader is asked for again soon.
       this.current = undefined;
     }
     this.schedule(next);
   }
 
-  /** The server (as given) that is the leader's client URL, if any. */
-  private async leaderEndpoint(): Promise<string | undefined> {
-    const status = await this.lookup.maintenance.status({});
-    if (!status.leader || status.leader === '0') return undefined;
-    const { members } = await this.lookup.cluster.memberList({});
-    const leader = members.find((m) => m.ID === status.leader);
-    const urls = new Set((leader?.clientURLs ?? []).map(trimSlash));
-    return this.servers.find((s) => urls.has(trimSlash(s)));
+  /** The member (as given) that is the leader, if any: asked of each member in turn until one answers. */
+  private async leader(): Promise<EtcdMember | undefined> {
+    let lastError: unknown;
+    for (const asked of this.members) {
+      try {
+        const deadline = Date.now() + this.timeoutMs;
+        const status = await asked.status(deadline);
+        if (status.leader === '0') return undefined;
+        const leader = (await asked.memberList(deadline)).find((m) => m.id === status.leader);
+        const urls = new Set((leader?.clientURLs ?? []).map(trimSlash));
+        return this.members.find((m) => urls.has(trimSlash(m.endpoint)));
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
   }
 }
 

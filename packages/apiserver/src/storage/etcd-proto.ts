@@ -1,0 +1,337 @@
+// The few etcd v3 messages the store sends and reads (etcd's rpc.proto and kv.proto), encoded
+// and decoded with protobufjs' Writer and Reader straight to and from the shapes the store uses.
+// Through a generic client (etcd3 over @grpc/proto-loader) every answer was decoded into a
+// message, then converted again into a plain object with every default field filled in and every
+// int64 as a string; a watch event and a transaction's answer are read once here, and an int64
+// revision is read as a number.
+
+import protobuf from 'protobufjs';
+
+export interface KeyValue {
+  key: Buffer;
+  modRevision: number;
+  value: Buffer;
+  /** the lease's id ('0': none), as a decimal string: ids use all 64 bits */
+  lease: string;
+}
+
+export interface RangeRequest {
+  key: Buffer;
+  rangeEnd?: Buffer;
+  /** read as of this revision (0: the newest) */
+  revision?: number;
+  countOnly?: boolean;
+}
+
+export interface RangeResponse {
+  revision: number;
+  kvs: KeyValue[];
+}
+
+/** A comparison of a key's create or mod revision with a number, for equality. */
+export interface Compare {
+  key: Buffer;
+  target: 'create' | 'mod';
+  revision: number;
+}
+
+export type RequestOp = { put: { key: Buffer; value: Buffer; lease?: string } } | { deleteRange: { key: Buffer } } | { range: { key: Buffer } };
+
+export interface TxnRequest {
+  compare: Compare[];
+  success: RequestOp[];
+  failure?: RequestOp[];
+}
+
+export interface TxnResponse {
+  revision: number;
+  succeeded: boolean;
+  /** per operation of the branch taken: the key-values a range read (empty for the others) */
+  ranges: KeyValue[][];
+}
+
+export interface WatchCreateRequest {
+  key: Buffer;
+  rangeEnd: Buffer;
+  startRevision: number;
+  prevKv?: boolean;
+}
+
+export interface WatchEvent {
+  type: 'Put' | 'Delete';
+  kv: KeyValue;
+  prevKv?: KeyValue;
+}
+
+export interface WatchResponse {
+  created: boolean;
+  canceled: boolean;
+  compactRevision: number;
+  cancelReason: string;
+  events: WatchEvent[];
+}
+
+export interface StatusResponse {
+  memberId: string;
+  /** the leader's member id ('0': none known) */
+  leader: string;
+}
+
+export interface Member {
+  id: string;
+  clientURLs: string[];
+}
+
+type Reader = protobuf.Reader;
+
+/** A non-negative int64 that fits a double (revisions, counts): read without a Long. */
+function readNumber(r: Reader): number {
+  let result = 0;
+  let scale = 1;
+  for (;;) {
+    if (r.pos >= r.len) throw new RangeError('etcd message truncated in a varint');
+    const b = r.buf[r.pos++];
+    result += (b & 0x7f) * scale;
+    if (b < 0x80) return result;
+    scale *= 128;
+  }
+}
+
+/** A 64-bit id (lease, member) as a decimal string. */
+function readId(r: Reader): string {
+  return String(r.uint64());
+}
+
+/** Length-delimited bytes as a Buffer view on the message (no copy). */
+function readBytes(r: Reader): Buffer {
+  const length = r.uint32();
+  const start = r.pos;
+  if (start + length > r.len) throw new RangeError('etcd message truncated in a bytes field');
+  r.pos += length;
+  return Buffer.from(r.buf.buffer, r.buf.byteOffset + start, length);
+}
+
+/** Reads the fields of a message (or of the embedded message that starts here) until its end. */
+function fields(r: Reader, end: number, field: (id: number, wireType: number) => void): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    field(tag >>> 3, tag & 7);
+  }
+}
+
+function embedded(r: Reader): number {
+  const length = r.uint32();
+  return r.pos + length;
+}
+
+const emptyBuffer = Buffer.alloc(0);
+
+function decodeKeyValue(r: Reader, end: number): KeyValue {
+  const kv: KeyValue = { key: emptyBuffer, modRevision: 0, value: emptyBuffer, lease: '0' };
+  fields(r, end, (id, wireType) => {
+    if (id === 1) kv.key = readBytes(r);
+    else if (id === 3) kv.modRevision = readNumber(r);
+    else if (id === 5) kv.value = readBytes(r);
+    else if (id === 6) kv.lease = readId(r);
+    else r.skipType(wireType);
+  });
+  return kv;
+}
+
+/** The revision of a ResponseHeader, skipping the rest. */
+function decodeHeaderRevision(r: Reader, end: number): number {
+  let revision = 0;
+  fields(r, end, (id, wireType) => {
+    if (id === 3) revision = readNumber(r);
+    else r.skipType(wireType);
+  });
+  return revision;
+}
+
+function decodeRangeBody(r: Reader, end: number): RangeResponse {
+  const res: RangeResponse = { revision: 0, kvs: [] };
+  fields(r, end, (id, wireType) => {
+    if (id === 1) res.revision = decodeHeaderRevision(r, embedded(r));
+    else if (id === 2) res.kvs.push(decodeKeyValue(r, embedded(r)));
+    else r.skipType(wireType);
+  });
+  return res;
+}
+
+export function decodeRangeResponse(buf: Buffer): RangeResponse {
+  const r = protobuf.Reader.create(buf);
+  return decodeRangeBody(r, r.len);
+}
+
+export function decodeTxnResponse(buf: Buffer): TxnResponse {
+  const r = protobuf.Reader.create(buf);
+  const res: TxnResponse = { revision: 0, succeeded: false, ranges: [] };
+  fields(r, r.len, (id, wireType) => {
+    if (id === 1) res.revision = decodeHeaderRevision(r, embedded(r));
+    else if (id === 2) res.succeeded = r.bool();
+    else if (id === 3) {
+      let kvs: KeyValue[] = [];
+      fields(r, embedded(r), (op, opWire) => {
+        if (op === 1) kvs = decodeRangeBody(r, embedded(r)).kvs;
+        else r.skipType(opWire);
+      });
+      res.ranges.push(kvs);
+    } else r.skipType(wireType);
+  });
+  return res;
+}
+
+function decodeEvent(r: Reader, end: number): WatchEvent {
+  const ev: WatchEvent = { type: 'Put', kv: { key: emptyBuffer, modRevision: 0, value: emptyBuffer, lease: '0' } };
+  fields(r, end, (id, wireType) => {
+    if (id === 1) ev.type = r.int32() === 1 ? 'Delete' : 'Put';
+    else if (id === 2) ev.kv = decodeKeyValue(r, embedded(r));
+    else if (id === 3) ev.prevKv = decodeKeyValue(r, embedded(r));
+    else r.skipType(wireType);
+  });
+  return ev;
+}
+
+export function decodeWatchResponse(buf: Buffer): WatchResponse {
+  const r = protobuf.Reader.create(buf);
+  const res: WatchResponse = { created: false, canceled: false, compactRevision: 0, cancelReason: '', events: [] };
+  fields(r, r.len, (id, wireType) => {
+    if (id === 3) res.created = r.bool();
+    else if (id === 4) res.canceled = r.bool();
+    else if (id === 5) res.compactRevision = readNumber(r);
+    else if (id === 6) res.cancelReason = r.string();
+    else if (id === 11) res.events.push(decodeEvent(r, embedded(r)));
+    else r.skipType(wireType);
+  });
+  return res;
+}
+
+export function decodeLeaseGrantResponse(buf: Buffer): { id: string; error: string } {
+  const r = protobuf.Reader.create(buf);
+  const res = { id: '0', error: '' };
+  fields(r, r.len, (id, wireType) => {
+    if (id === 2) res.id = readId(r);
+    else if (id === 4) res.error = r.string();
+    else r.skipType(wireType);
+  });
+  return res;
+}
+
+export function decodeStatusResponse(buf: Buffer): StatusResponse {
+  const r = protobuf.Reader.create(buf);
+  const res: StatusResponse = { memberId: '0', leader: '0' };
+  fields(r, r.len, (id, wireType) => {
+    if (id === 1) {
+      fields(r, embedded(r), (h, hWire) => {
+        if (h === 2) res.memberId = readId(r);
+        else r.skipType(hWire);
+      });
+    } else if (id === 4) res.leader = readId(r);
+    else r.skipType(wireType);
+  });
+  return res;
+}
+
+export function decodeMemberListResponse(buf: Buffer): Member[] {
+  const r = protobuf.Reader.create(buf);
+  const members: Member[] = [];
+  fields(r, r.len, (id, wireType) => {
+    if (id !== 2) return r.skipType(wireType);
+    const m: Member = { id: '0', clientURLs: [] };
+    fields(r, embedded(r), (f, fWire) => {
+      if (f === 1) m.id = readId(r);
+      else if (f === 4) m.clientURLs.push(r.string());
+      else r.skipType(fWire);
+    });
+    members.push(m);
+  });
+  return members;
+}
+
+/** Nothing to read but whether the call succeeded (a compaction's answer). */
+export function decodeNothing(): undefined {
+  return undefined;
+}
+
+type Writer = protobuf.Writer;
+
+function finish(w: Writer): Buffer {
+  const bytes = w.finish();
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function writeBytes(w: Writer, id: number, value: Buffer): void {
+  w.uint32((id << 3) | 2).bytes(value);
+}
+
+function writeRange(w: Writer, req: RangeRequest): void {
+  writeBytes(w, 1, req.key);
+  if (req.rangeEnd) writeBytes(w, 2, req.rangeEnd);
+  if (req.revision) w.uint32(4 << 3).int64(req.revision);
+  if (req.countOnly) w.uint32(9 << 3).bool(true);
+}
+
+export function encodeRangeRequest(req: RangeRequest): Buffer {
+  const w = protobuf.Writer.create();
+  writeRange(w, req);
+  return finish(w);
+}
+
+function writeOp(w: Writer, field: number, op: RequestOp): void {
+  w.uint32((field << 3) | 2).fork();
+  if ('put' in op) {
+    w.uint32((2 << 3) | 2).fork();
+    writeBytes(w, 1, op.put.key);
+    writeBytes(w, 2, op.put.value);
+    if (op.put.lease && op.put.lease !== '0') w.uint32(3 << 3).int64(op.put.lease);
+    w.ldelim();
+  } else if ('deleteRange' in op) {
+    w.uint32((3 << 3) | 2).fork();
+    writeBytes(w, 1, op.deleteRange.key);
+    w.ldelim();
+  } else {
+    w.uint32((1 << 3) | 2).fork();
+    writeRange(w, op.range);
+    w.ldelim();
+  }
+  w.ldelim();
+}
+
+export function encodeTxnRequest(req: TxnRequest): Buffer {
+  const w = protobuf.Writer.create();
+  for (const c of req.compare) {
+    // result Equal (0) is the default and left out; target Create is 1, Mod 2, each with its own revision field.
+    w.uint32((1 << 3) | 2).fork();
+    w.uint32(2 << 3).int32(c.target === 'create' ? 1 : 2);
+    writeBytes(w, 3, c.key);
+    w.uint32((c.target === 'create' ? 5 : 6) << 3).int64(c.revision);
+    w.ldelim();
+  }
+  for (const op of req.success) writeOp(w, 2, op);
+  for (const op of req.failure ?? []) writeOp(w, 3, op);
+  return finish(w);
+}
+
+export function encodeWatchCreateRequest(req: WatchCreateRequest): Buffer {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).fork();
+  writeBytes(w, 1, req.key);
+  writeBytes(w, 2, req.rangeEnd);
+  w.uint32(3 << 3).int64(req.startRevision);
+  if (req.prevKv) w.uint32(6 << 3).bool(true);
+  w.ldelim();
+  return finish(w);
+}
+
+export function encodeLeaseGrantRequest(ttlSeconds: number): Buffer {
+  return finish(protobuf.Writer.create().uint32(1 << 3).int64(ttlSeconds));
+}
+
+export function encodeCompactionRequest(revision: number): Buffer {
+  return finish(protobuf.Writer.create().uint32(1 << 3).int64(revision));
+}
+
+/** An empty message (StatusRequest, MemberListRequest). */
+export function encodeEmpty(): Buffer {
+  return emptyBuffer;
+}
