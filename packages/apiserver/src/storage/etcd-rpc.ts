@@ -47,6 +47,7 @@ export function channelCredentials(servers: string[], tls?: EtcdTls): grpc.Chann
   return secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
 }
 
+/** One member, through one channel for the store's life (grpc-js connects it again when the connection breaks). */
 export class EtcdMember {
   private readonly client: grpc.Client;
   private readonly channel: grpc.Channel;
