@@ -177,7 +177,7 @@ export class EtcdStore implements Store {
     this.log = opts.log;
     this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead });
     const credentials = channelCredentials(opts.servers, opts.tls);
-    this.members = opts.servers.map((server) => new EtcdMember(server, credentials));
+    this.members = opts.servers.map((server) => new EtcdMember(server, credentials, opts.tls));
     this.writer = new EtcdWriter(this.members, this.timeoutMs);
     this.started = this.start();
     // A store that never comes up is reported through ready(); this keeps the rejection from being unhandled meanwhile.
