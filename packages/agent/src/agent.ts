@@ -6,7 +6,7 @@ import type http from 'http';
 import type { Node, NodeSpec, Pod } from '@peapod/api';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
-import { apiEventRecorder } from './events';
+import { EventSink } from './events';
 import { createLogServer, listen } from './log-server';
 import { apiServerCallers } from './caller-auth';
 import { NodeLeaseManager } from './node-lease';
@@ -45,6 +45,9 @@ export interface AgentOptions {
   nodeSpec?: NodeSpec;
   /** require log readers to be the API server (or admins), checked by TokenReview */
   authenticateCallers?: boolean;
+  /** Event writes per second (0: no limit) and the burst beyond it (--event-qps, --event-burst). */
+  eventQps: number;
+  eventBurst: number;
 }
 
 export class Agent {
@@ -76,7 +79,7 @@ export class Agent {
       runtime,
       client,
       services,
-      events: apiEventRecorder(client, nodeName, log),
+      events: new EventSink(client, { log, qps: this.opts.eventQps, burst: this.opts.eventBurst }).recorder(nodeName),
       log,
       nodeName,
       hostIP: this.opts.address,

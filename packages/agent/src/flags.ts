@@ -5,6 +5,7 @@ import os from 'os';
 import { InvalidArgumentError, Option } from 'commander';
 import { isValidQuantity } from '@peapod/api';
 import { flagValue } from '@peapod/client';
+import { DEFAULT_EVENT_BURST, DEFAULT_EVENT_QPS } from './events';
 import { parseCidr } from './runtime/pod-cidr';
 
 const durationMs = flagValue.duration({ bareSeconds: true });
@@ -29,6 +30,16 @@ function delayOrNever(value: string): number | null {
 export function delayOption(flags: string, description: string, fallback: string, opts: { never?: boolean } = {}): Option {
   const parse = opts.never ? delayOrNever : durationMs;
   return new Option(flags, description).argParser(parse).default(parse(fallback), fallback);
+}
+
+/** --event-qps, with the kubelet's default. */
+export function eventQpsOption(): Option {
+  return new Option('--event-qps <n>', 'event writes per second of each node (0: no limit)').argParser(flagValue.count).default(DEFAULT_EVENT_QPS);
+}
+
+/** --event-burst, with the kubelet's default. */
+export function eventBurstOption(): Option {
+  return new Option('--event-burst <n>', 'event writes a node may make at once beyond --event-qps').argParser(flagValue.positiveInt).default(DEFAULT_EVENT_BURST);
 }
 
 export function quantity(value: string): string {

@@ -10,7 +10,7 @@ export { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePa
 export { admitPod, privilegedFields, type AdmissionResult } from './admission';
 export { NodeStatusManager, hostCapacity, AGENT_VERSION, type NodeStatusOptions } from './node-status';
 export { NodeLeaseManager, nodeLeaseDurationSeconds, type NodeLeaseOptions } from './node-lease';
-export { apiEventRecorder, type EventRecorder, type EventType } from './events';
+export { EventSink, DEFAULT_EVENT_BURST, DEFAULT_EVENT_QPS, type EventCounts, type EventRecorder, type EventSinkOptions, type EventType } from './events';
 export { Relister } from './relist';
 export { ServiceCache, type ServiceSource } from './service-cache';
 export { RestartBackoff } from './backoff';

@@ -8,7 +8,7 @@ import type { ResolvConf } from '@peapod/api';
 import { componentCommand, connectOrExit, createLogger, flagValue, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { Agent } from './agent';
-import { cidr, defaultAddress, delayOption, periodOption, quantity } from './flags';
+import { cidr, defaultAddress, delayOption, eventBurstOption, eventQpsOption, periodOption, quantity } from './flags';
 import { DockerRuntime, FakeRuntime, defaultPodCidr } from './runtime';
 import type { ContainerRuntime } from './runtime';
 
@@ -47,6 +47,8 @@ interface Flags extends ComponentFlags {
   clusterDns: string[];
   clusterDomain: string;
   resolvConf: string;
+  eventQps: number;
+  eventBurst: number;
 }
 
 const program = componentCommand('peapod-agent', 'Runs the pods bound to this node in Docker and reports their status')
@@ -72,6 +74,8 @@ const program = componentCommand('peapod-agent', 'Runs the pods bound to this no
   .option('--cluster-dns <ips>', "comma-separated cluster DNS addresses for pods with dnsPolicy ClusterFirst (none: they get the node's resolvers)", flagValue.ipv4List, [])
   .option('--cluster-domain <domain>', "the cluster's DNS domain", 'cluster.local')
   .option('--resolv-conf <file>', 'the node\'s resolver configuration, for its search domains and dnsPolicy Default ("" for none)', '/etc/resolv.conf')
+  .addOption(eventQpsOption())
+  .addOption(eventBurstOption())
   .parse();
 
 const flags = program.opts<Flags>();
@@ -111,6 +115,8 @@ const agent = new Agent({
   ...(flags.runtime === 'fake' ? { nodeSpec: { podCIDR, podCIDRs: [podCIDR] } } : {}),
   // A cluster with credentials has authentication: then only the API server may read logs here.
   authenticateCallers: options.token !== undefined,
+  eventQps: flags.eventQps,
+  eventBurst: flags.eventBurst,
 });
 
 agent.start().then(

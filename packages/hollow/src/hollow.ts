@@ -13,11 +13,17 @@
 // - one HTTP client with a bounded connection pool for the pods' work, and one for the nodes'
 //   heartbeats (as the kubelet has a client of its own for them): a burst of pod events and
 //   status writes queued for the connections must not hold a lease renewal back until the
-//   node is declared dead.
+//   node is declared dead;
+// - one event sink (events.ts in the agent) for every node's events: its queue of 1,000 and a
+//   few writes in flight (an eighth of the pods' connections, eventWriteShare), so events never
+//   hold up the pods' status writes; the rate limit (--event-qps, --event-burst) and the spam
+//   filter are each node's own, as each kubelet has them, so with thousands of nodes it is the
+//   writes in flight and the queue that bound the process's events.
 // Hollow nodes serve no container logs (there is nothing to read).
 
 import type { Node, Pod } from '@peapod/api';
-import { FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, STATUS_RECONCILE_MS, ServiceCache, apiEventRecorder, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
+import { EventSink, FakeRuntime, NodeLeaseManager, NodePods, NodeStatusManager, STATUS_RECONCILE_MS, ServiceCache, formatCidr, hostCapacity, nthSubnet, parseCidr } from '@peapod/agent';
+import type { EventCounts } from '@peapod/agent';
 import { Informer } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { Heartbeats, heartbeatConcurrency } from './heartbeats';
@@ -50,6 +56,16 @@ export interface HollowOptions {
   maxPods: number;
   /** Registrations in flight at once; default 32. */
   registerConcurrency?: number;
+  /** Each node's event writes per second (0: no limit) and the burst beyond it. */
+  eventQps: number;
+  eventBurst: number;
+  /** Event writes in flight at once, for every node together (eventWriteShare of the client's connections). */
+  eventWrites: number;
+}
+
+/** Event writes in flight for a client with this many connections: an eighth of them. */
+export function eventWriteShare(maxConnections: number): number {
+  return Math.max(1, Math.floor(maxConnections / 8));
 }
 
 interface HollowNode {
@@ -68,6 +84,7 @@ export class HollowNodes {
   private readonly nodeInformer: Informer<Node>;
   private readonly services: ServiceCache;
   private readonly heartbeats: Heartbeats;
+  private readonly events: EventSink;
   private registered = 0;
   private reconcileTimer?: NodeJS.Timeout;
 
@@ -76,6 +93,7 @@ export class HollowNodes {
     // The Nodes as the server has them: a status is posted when it differs, a lease names its Node as owner.
     this.nodeInformer = new Informer<Node>(opts.heartbeatClient, 'nodes', { logger: opts.log });
     this.services = new ServiceCache(opts.client, opts.log);
+    this.events = new EventSink(opts.client, { log: opts.log, qps: opts.eventQps, burst: opts.eventBurst, inFlight: opts.eventWrites });
     for (let i = 0; i < opts.nodes; i++) {
       const name = `${opts.namePrefix}${i}`;
       const podCIDR = formatCidr(nthSubnet(range, NODE_PREFIX_LENGTH, i));
@@ -86,7 +104,7 @@ export class HollowNodes {
           runtime,
           client: opts.client,
           services: this.services,
-          events: apiEventRecorder(opts.client, name, opts.log),
+          events: this.events.recorder(name),
           log: opts.log,
           nodeName: name,
           hostIP: opts.address,
@@ -181,6 +199,11 @@ export class HollowNodes {
     this.services.stop();
     for (const node of this.nodes) node.pods.stop();
     await this.heartbeats.stop();
+  }
+
+  /** What happened to the nodes' events so far (written, dropped, ...). */
+  eventCounts(): EventCounts {
+    return this.events.stats();
   }
 
   private nodeOf(pod: Pod): HollowNode | undefined {

@@ -5,9 +5,9 @@ import { flags as agentFlags } from '@peapod/agent';
 import { Client, componentCommand, connectionFlags, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { heartbeatConcurrency } from './heartbeats';
-import { HollowNodes } from './hollow';
+import { HollowNodes, eventWriteShare } from './hollow';
 
-const { cidr, defaultAddress, delayOption, periodOption, quantity } = agentFlags;
+const { cidr, defaultAddress, delayOption, eventBurstOption, eventQpsOption, periodOption, quantity } = agentFlags;
 
 function namePrefix(value: string): string {
   if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?-?$/.test(value)) throw new InvalidArgumentError('must start a DNS subdomain name, e.g. hollow-');
@@ -30,6 +30,8 @@ interface Flags extends ComponentFlags {
   memory: string;
   maxPods: number;
   maxConnections: number;
+  eventQps: number;
+  eventBurst: number;
 }
 
 const program = componentCommand('peapod-hollow', 'Runs many hollow nodes (agents with the fake runtime) in one process, for scale tests')
@@ -48,6 +50,8 @@ const program = componentCommand('peapod-hollow', 'Runs many hollow nodes (agent
   .option('--memory <quantity>', 'memory capacity of each node', quantity, '16Gi')
   .option('--max-pods <n>', 'pod capacity of each node', flagValue.positiveInt, 110)
   .option('--max-connections <n>', "HTTP connections to the API server for the pods' work, shared by all nodes (their heartbeats have their own)", flagValue.positiveInt, 64)
+  .addOption(eventQpsOption())
+  .addOption(eventBurstOption())
   .parse();
 
 const flags = program.opts<Flags>();
@@ -77,6 +81,9 @@ const hollow = new HollowNodes({
   cpu: flags.cpu,
   memory: flags.memory,
   maxPods: flags.maxPods,
+  eventQps: flags.eventQps,
+  eventBurst: flags.eventBurst,
+  eventWrites: eventWriteShare(flags.maxConnections),
 });
 
 hollow.start().then(
@@ -94,6 +101,8 @@ stopOnSignals({
   log,
   stop: () =>
     hollow.stop().then(() => {
+      // How many events were written and dropped: written at any log level.
+      createLogger('hollow', { level: 'info' }).info('events', { ...hollow.eventCounts() });
       client.close();
       heartbeatClient.close();
     }),
