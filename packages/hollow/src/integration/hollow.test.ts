@@ -21,6 +21,7 @@ let api: RunningApiServer;
 let client: Client;
 const procs: RunningProcess[] = [];
 let doomed: RunningProcess;
+let live: RunningProcess;
 
 function hollow(nodes: number, prefix: string, clusterCidr: string): RunningProcess {
   return startComponent('hollow', [
@@ -69,7 +70,7 @@ beforeAll(async () => {
       '--pod-eviction-timeout', '2s',
     ]),
   );
-  const live = hollow(LIVE_NODES, 'hollow-', '10.128.0.0/16');
+  live = hollow(LIVE_NODES, 'hollow-', '10.128.0.0/16');
   doomed = hollow(DOOMED_NODES, 'doomed-', '10.129.0.0/16');
   procs.push(live, doomed);
   await Promise.all([live, doomed].map((p) => p.ready(/"msg":"nodes running"/, 60_000)));
@@ -207,4 +208,14 @@ test('a node that comes back: its process stalled until the node went NotReady, 
     process.kill(stalled.pid, 'SIGCONT');
   }
   await waitFor('stalled-0 Ready and on-stalled Ready again', async () => (await nodeReady()) === 'True' && (await readyOf())?.status === 'True');
+});
+
+test("stopped, a hollow process logs what became of its nodes' events", async () => {
+  await live.kill('SIGTERM');
+  const line = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(live.logs());
+  expect(line).not.toBeNull();
+  const counts = JSON.parse(line?.[0] ?? '{}') as Record<string, number>;
+  expect(Object.keys(counts)).toEqual(expect.arrayContaining(['written', 'failed', 'dropped', 'filtered', 'queued']));
+  // Every pod started got its events queued: written, or dropped when the queue was full.
+  expect(counts.written + counts.dropped).toBeGreaterThan(REPLICAS);
 });
