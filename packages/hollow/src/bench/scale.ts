@@ -80,6 +80,8 @@ export interface ScaleReport {
   /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
   benchEventLoop: { p99: number; max: number };
   databaseMiB: number;
+  /** What became of the (live) hollow process's events, from the line it logs as it stops. */
+  hollowEvents: { written: number; failed: number; dropped: number; filtered: number; queued: number } | undefined;
 }
 
 export interface ApiserverRuntime {
@@ -495,6 +497,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     log('listing every pod');
     const all = await timedRead(`${url}/api/v1/pods`, ['"kind":"Pod"', '"phase":"Running"']);
     const oneNamespace = await timedRead(`${url}/api/v1/namespaces/scale-0/pods`, ['"kind":"Pod"']);
+    // The live hollow process says, as it stops, what became of its nodes' events.
+    await procs.hollow.kill('SIGTERM', 30_000);
+    const eventsLine = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(procs.hollow.logs());
     const startups = [...latency.values()].filter((r) => r.runningAt !== undefined).map((r) => (r.runningAt! - r.createdAt) / 1000);
     const report: ScaleReport = {
       options: { ...opts, failingNodes: failing },
@@ -513,6 +518,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
+      hollowEvents: eventsLine ? (JSON.parse(eventsLine[0]) as ScaleReport['hollowEvents']) : undefined,
     };
     return report;
   } finally {
@@ -572,6 +578,7 @@ export function formatReport(r: ScaleReport): string {
     `| API server garbage collection during churn (count, time) | ${rt.gc.map((g) => `${g.kind} ${g.count}, ${fmtSeconds(g.seconds)}`).join('; ')} |`,
     `| API server memory at the end: heap used / heap total / external / RSS | ${[rt.heapUsedMiB, rt.heapTotalMiB, rt.externalMiB, rt.rssMiB].map((m) => `${m.toFixed(0)} MiB`).join(' / ')} |`,
     `| API server heap used per stored pod | ${((rt.heapUsedMiB * MiB) / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
+    `| hollow nodes' events: written / dropped (queue full) / filtered (spam) / failed | ${r.hollowEvents ? [r.hollowEvents.written, r.hollowEvents.dropped, r.hollowEvents.filtered, r.hollowEvents.failed].join(' / ') : 'n/a'} |`,
     `| our client's own event-loop delay during churn, p99 / max | ${fmtSeconds(r.benchEventLoop.p99)} / ${fmtSeconds(r.benchEventLoop.max)} |`,
     '',
     '| process | RSS | peak RSS | CPU during churn |',
