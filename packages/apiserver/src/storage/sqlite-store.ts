@@ -21,6 +21,7 @@ import {
 } from './types';
 import { WatchCache } from './watch-cache';
 import type { ValueTransformer } from './encryption';
+import { LogCompactor, WalCheckpointer } from './sqlite-maintenance';
 
 export interface SqliteStoreOptions {
   /** path of the database file, or ':memory:' */
@@ -123,9 +124,7 @@ export class SqliteStore implements Store {
     insertLog: Database.Statement;
     upsertObject: Database.Statement;
     deleteObject: Database.Statement;
-    setMeta: Database.Statement;
     logAfter: Database.Statement;
-    compact: Database.Statement;
   };
   private readonly writeBatch: (batch: PendingWrite[], values: (string | Buffer)[]) => void;
   private readonly transformer?: ValueTransformer;
@@ -137,6 +136,10 @@ export class SqliteStore implements Store {
   /** the writes waiting for the next commit */
   private open?: Batch;
   private flushing?: NodeJS.Immediate;
+  private readonly compactor: LogCompactor;
+  /** the compaction under way, if any */
+  private compacting?: Promise<number>;
+  private readonly checkpointer?: WalCheckpointer;
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
@@ -174,13 +177,7 @@ export class SqliteStore implements Store {
       insertLog: this.db.prepare('INSERT INTO log (rev, key, type, value) VALUES (?, ?, ?, ?)'),
       upsertObject: this.db.prepare('INSERT INTO current (key, rev) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev'),
       deleteObject: this.db.prepare('DELETE FROM current WHERE key = ?'),
-      setMeta: this.db.prepare(
-        'INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
-      ),
       logAfter: this.db.prepare('SELECT rev, key, type, value FROM log WHERE rev > ? ORDER BY rev'),
-      compact: this.db.prepare(
-        'DELETE FROM log WHERE rev <= ? AND NOT EXISTS (SELECT 1 FROM current WHERE current.key = log.key AND current.rev = log.rev)',
-      ),
     };
     this.writeBatch = this.db.transaction((batch: PendingWrite[], values: (string | Buffer)[]) => {
       for (let i = 0; i < batch.length; i++) {
@@ -191,6 +188,9 @@ export class SqliteStore implements Store {
       }
     });
     this.load();
+    this.compactor = new LogCompactor(this.db);
+    // An in-memory database has no WAL.
+    if (opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(this.db, opts.path, this.log);
   }
 
   /**
@@ -410,18 +410,17 @@ export class SqliteStore implements Store {
 
   /** Drops log rows older than the history window; watches from before it get 410 Gone. */
   async compact(): Promise<number> {
+    // One compaction at a time: a second one starts where the first stopped.
+    while (this.compacting) await this.compacting.catch(() => undefined);
     const upTo = this.cache.revision - this.historyRevisions;
     if (upTo <= this.compacted) return 0;
-    const removed = this.db.transaction(() => {
-      const result = this.stmts.compact.run(upTo);
-      this.stmts.setMeta.run('compacted', upTo);
-      return result.changes;
-    })();
-    this.compacted = upTo;
-    return removed;
+    this.compacting = this.compactor.run(this.compacted, upTo, (rev) => (this.compacted = rev)).finally(() => (this.compacting = undefined));
+    return this.compacting;
   }
 
   async close(): Promise<void> {
+    // The checkpointer's connection goes first: the writer's close then checkpoints the rest.
+    await this.checkpointer?.close();
     this.flush();
     this.cache.close();
     this.db.close();
