@@ -1,13 +1,14 @@
 // One etcd member and the calls the store makes on it, with the messages of etcd-proto.ts.
-// A unary call (Txn, Range, LeaseGrant, Compact, Status, MemberList) is one HTTP/2 stream on
-// the member's `node:http2` session, framed as gRPC by hand: a micro A/B measured grpc-js's
-// call at about twice the client CPU of the bare stream (its call objects, filters and
-// metadata per call), and the generic etcd3 client's at two and a half times. The watch, one
-// long stream, goes through grpc-js. No retry or circuit-breaker policy is wrapped around a
-// call: the store retries what etcd refused unapplied, and chooses the member.
+// Every call is one HTTP/2 stream on the member's `node:http2` session, framed as gRPC by
+// hand: a unary call (Txn, Range, LeaseGrant, Compact, Status, MemberList) one request and
+// one answer, a watch one long stream of create requests one way and responses the other. A
+// micro A/B measured grpc-js's unary call at about twice the client CPU of the bare stream
+// (its call objects, filters and metadata per call), and the generic etcd3 client's at two
+// and a half times. No retry or circuit-breaker policy is wrapped around a call: the store
+// retries what etcd refused unapplied, and chooses the member.
 
+import { EventEmitter } from 'events';
 import http2 from 'http2';
-import * as grpc from '@grpc/grpc-js';
 import {
   decodeLeaseGrantResponse,
   decodeMemberListResponse,
@@ -39,30 +40,58 @@ export interface EtcdTls {
   key?: Buffer;
 }
 
-export type WatchStream = grpc.ClientDuplexStream<WatchCreateRequest, WatchResponse>;
+/** The gRPC status codes the client gives itself (grpc/status.proto); a failed call's message names its code. */
+const Code = {
+  OK: 0,
+  UNKNOWN: 2,
+  DEADLINE_EXCEEDED: 4,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+} as const;
 
-/** The credentials of the channels to members at these URLs (all http:// or all https://). */
-export function channelCredentials(servers: string[], tls?: EtcdTls): grpc.ChannelCredentials {
+const codeNames = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+/** Checks that the members' URLs are all http:// or all https://. */
+export function checkServers(servers: string[]): void {
   const secure = servers.filter((s) => s.startsWith('https:')).length;
   if (secure && secure < servers.length) throw new Error('etcd servers must all be http:// or all https://');
-  if (tls?.ca) return grpc.credentials.createSsl(tls.ca, tls.key, tls.cert);
-  return secure ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
 }
 
-/** One member: an HTTP/2 session for the unary calls, made again when it breaks, and a grpc-js channel for watches. */
+/**
+ * One member: an HTTP/2 session for its unary calls and another for its watches (so that a
+ * burst of watch events does not hold the answers to writes back behind it on one connection),
+ * each made again when it breaks.
+ */
 export class EtcdMember {
-  private readonly client: grpc.Client;
   private readonly origin: string;
-  private session?: http2.ClientHttp2Session;
+  private readonly sessions: Partial<Record<SessionUse, http2.ClientHttp2Session>> = {};
+  private readonly deadlines = new Deadlines();
+  private readonly watches = new Set<WatchStream>();
   private closed = false;
 
   constructor(
     readonly endpoint: string,
-    credentials: grpc.ChannelCredentials,
     private readonly tls?: EtcdTls,
   ) {
     this.origin = endpoint.replace(/\/+$/, '');
-    this.client = new grpc.Client(this.origin.replace(/^https?:\/\//, ''), credentials, { 'grpc.enable_channelz': 0 });
   }
 
   txn(req: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -93,28 +122,43 @@ export class EtcdMember {
 
   /** A watch stream: each create request written starts a watch on it (no deadline: it lasts). */
   watch(): WatchStream {
-    return this.client.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', encodeWatchCreateRequest, decodeWatchResponse, new grpc.Metadata());
+    let stream: http2.ClientHttp2Stream | undefined;
+    let failure: Error | undefined;
+    if (this.closed) failure = callError(Code.UNAVAILABLE, 'No connection established: the client is closed');
+    else {
+      try {
+        stream = this.connected('watch').request({ ':method': 'POST', ':path': '/etcdserverpb.Watch/Watch', 'content-type': 'application/grpc', te: 'trailers' });
+      } catch (err) {
+        this.sessions.watch = undefined;
+        failure = callError(Code.UNAVAILABLE, `No connection established: ${(err as Error).message}`);
+      }
+    }
+    const watch = new WatchStream(stream, failure, () => this.watches.delete(watch));
+    if (stream) this.watches.add(watch);
+    return watch;
   }
 
+  /** Cancels the watches and closes the sessions once the calls in flight are answered. */
   close(): void {
     this.closed = true;
-    this.client.close();
-    this.session?.close();
+    for (const w of [...this.watches]) w.cancel();
+    this.sessions.unary?.close();
+    this.sessions.watch?.close();
   }
 
-  /** The session calls go on: the current one, or a new one when there is none or it broke. */
-  private connected(): http2.ClientHttp2Session {
-    const current = this.session;
+  /** The session calls of a kind go on: the current one, or a new one when there is none or it broke. */
+  private connected(use: SessionUse): http2.ClientHttp2Session {
+    const current = this.sessions[use];
     if (current && !current.closed && !current.destroyed) return current;
     const session = http2.connect(this.origin, this.tls?.ca ? { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } : {});
     // A broken session fails its streams, each with its own error; the next call makes a new one.
     session.on('error', () => undefined);
     const drop = () => {
-      if (this.session === session) this.session = undefined;
+      if (this.sessions[use] === session) this.sessions[use] = undefined;
     };
     session.on('close', drop);
     session.on('goaway', drop);
-    this.session = session;
+    this.sessions[use] = session;
     return session;
   }
 
@@ -123,21 +167,18 @@ export class EtcdMember {
    * leader, rather than hold it until the deadline (etcd's require-leader metadata). Its
    * errors read as grpc-js' do ("14 UNAVAILABLE: ..."): a call that never reached the member
    * (no connection) is "No connection established", one whose connection broke after it was
-   * sent "Connection dropped" (a write may then have been applied).
+   * sent "Connection dropped" (a write may then have been applied). The outcome is settled
+   * when the stream closes (after its answer or its error), or at the deadline.
    */
   private unary<Req, Res>(method: string, encode: (req: Req) => Buffer, decode: (buf: Buffer) => Res, req: Req, deadline: number): Promise<Res> {
-    const message = encode(req);
-    const framed = Buffer.allocUnsafe(5 + message.length);
-    framed[0] = 0;
-    framed.writeUInt32BE(message.length, 1);
-    message.copy(framed, 5);
+    const framed = frame(encode(req));
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(callError(grpc.status.UNAVAILABLE, 'No connection established: the client is closed'));
+      if (this.closed) return reject(callError(Code.UNAVAILABLE, 'No connection established: the client is closed'));
       const ms = Math.max(1, deadline - Date.now());
       let session: http2.ClientHttp2Session;
       let stream: http2.ClientHttp2Stream;
       try {
-        session = this.connected();
+        session = this.connected('unary');
         stream = session.request({
           ':method': 'POST',
           ':path': method,
@@ -147,57 +188,225 @@ export class EtcdMember {
           hasleader: 'true',
         });
       } catch (err) {
-        this.session = undefined;
-        return reject(callError(grpc.status.UNAVAILABLE, `No connection established: ${(err as Error).message}`));
+        this.sessions.unary = undefined;
+        return reject(callError(Code.UNAVAILABLE, `No connection established: ${(err as Error).message}`));
       }
-      const chunks: Buffer[] = [];
+      let body: Buffer | undefined;
+      let chunks: Buffer[] | undefined;
       let status: http2.IncomingHttpHeaders | undefined;
-      let settled = false;
-      const settle = (outcome: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outcome();
+      let failure: Error | undefined;
+      let expired = false;
+      const pending: Pending = {
+        deadline,
+        expire: () => {
+          expired = true;
+          reject(callError(Code.DEADLINE_EXCEEDED, `Deadline exceeded after ${ms / 1000}s`));
+          stream.close(http2.constants.NGHTTP2_CANCEL);
+        },
       };
-      const timer = setTimeout(() => {
-        settle(() => reject(callError(grpc.status.DEADLINE_EXCEEDED, `Deadline exceeded after ${ms / 1000}s`)));
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-      }, ms);
+      this.deadlines.add(pending);
       stream.on('response', (headers) => {
         // A refusal comes as headers alone, its status among them.
-        if (headers['grpc-status'] !== undefined) status = headers;
-        else if (headers[':status'] !== 200) status = { 'grpc-status': String(grpc.status.UNKNOWN), 'grpc-message': `HTTP status ${headers[':status']}` };
+        status = statusOf(headers);
       });
       stream.on('trailers', (trailers) => {
         status ??= trailers;
       });
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () =>
-        settle(() => {
-          const code = Number(status?.['grpc-status'] ?? grpc.status.UNKNOWN);
-          if (code !== grpc.status.OK) return reject(callError(code, decodeURIComponent(String(status?.['grpc-message'] ?? 'no status'))));
-          const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-          if (body.length < 5 || body[0] !== 0) return reject(callError(grpc.status.INTERNAL, 'answer not readable: not one uncompressed message'));
-          try {
-            resolve(decode(body.subarray(5, 5 + body.readUInt32BE(1))));
-          } catch (err) {
-            reject(callError(grpc.status.INTERNAL, `answer not readable: ${(err as Error).message}`));
-          }
-        }),
-      );
-      stream.on('error', (err: Error) =>
-        settle(() => {
-          const sent = stream.id !== undefined && !session.connecting;
-          reject(callError(grpc.status.UNAVAILABLE, `${sent ? 'Connection dropped' : 'No connection established'}: ${err.message}`));
-        }),
-      );
-      stream.on('close', () => settle(() => reject(callError(grpc.status.UNAVAILABLE, 'Connection dropped: the stream closed without an answer'))));
+      stream.on('data', (chunk: Buffer) => {
+        if (!body) body = chunk;
+        else (chunks ??= [body]).push(chunk);
+      });
+      stream.on('error', (err: Error) => {
+        const sent = stream.id !== undefined && !session.connecting;
+        failure = callError(Code.UNAVAILABLE, `${sent ? 'Connection dropped' : 'No connection established'}: ${err.message}`);
+      });
+      stream.on('close', () => {
+        this.deadlines.delete(pending);
+        if (expired) return;
+        if (failure) return reject(failure);
+        if (!status) return reject(callError(Code.UNAVAILABLE, 'Connection dropped: the stream closed without an answer'));
+        const refused = statusError(status);
+        if (refused) return reject(refused);
+        const all = chunks ? Buffer.concat(chunks) : body;
+        if (!all || all.length < 5 || all[0] !== 0) return reject(callError(Code.INTERNAL, 'answer not readable: not one uncompressed message'));
+        try {
+          resolve(decode(all.subarray(5, 5 + all.readUInt32BE(1))));
+        } catch (err) {
+          reject(callError(Code.INTERNAL, `answer not readable: ${(err as Error).message}`));
+        }
+      });
       stream.end(framed);
     });
   }
 }
 
-/** A failed call, as grpc-js' own clients report it ("14 UNAVAILABLE: ..."), which the store's retry rules read. */
+type SessionUse = 'unary' | 'watch';
+
+/** A call waiting for its answer: expire() cancels it once its deadline has passed. */
+interface Pending {
+  deadline: number;
+  expire(): void;
+}
+
+/**
+ * The deadlines of the calls in flight, checked by one timer while there are any, rather than
+ * a timer set and cleared for each call. A call expires at most checkMs after its deadline.
+ */
+export class Deadlines {
+  private readonly pending = new Set<Pending>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly checkMs = 100) {}
+
+  add(p: Pending): void {
+    this.pending.add(p);
+    this.timer ??= setInterval(() => this.check(), this.checkMs).unref();
+  }
+
+  delete(p: Pending): void {
+    this.pending.delete(p);
+  }
+
+  private check(): void {
+    const now = Date.now();
+    for (const p of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(p);
+      p.expire();
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
+
+/** Whether a call failed at its deadline (the client's or etcd's). */
+export function deadlineExceeded(err: unknown): boolean {
+  return (err as { code?: unknown }).code === Code.DEADLINE_EXCEEDED;
+}
+
+/** A message framed as gRPC sends it: uncompressed (0), its length (4 bytes, big-endian), the message. */
+function frame(message: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(5 + message.length);
+  framed[0] = 0;
+  framed.writeUInt32BE(message.length, 1);
+  message.copy(framed, 5);
+  return framed;
+}
+
+/** A call's status from its trailers, or from headers alone (a refusal), or the HTTP status when not 200. */
+function statusOf(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): http2.IncomingHttpHeaders | undefined {
+  if (headers['grpc-status'] !== undefined) return headers;
+  if (headers[':status'] !== undefined && headers[':status'] !== 200) return { 'grpc-status': String(Code.UNKNOWN), 'grpc-message': `HTTP status ${headers[':status']}` };
+  return undefined;
+}
+
+/** The error of a call that ended with a status other than OK (undefined: OK). */
+function statusError(status: http2.IncomingHttpHeaders): Error | undefined {
+  const code = Number(status['grpc-status'] ?? Code.UNKNOWN);
+  return code === Code.OK ? undefined : callError(code, decodeURIComponent(String(status['grpc-message'] ?? 'no status')));
+}
+
+/** A failed call, as grpc-js' clients report it ("14 UNAVAILABLE: ..."), which the store's retry rules read. */
 function callError(code: number, details: string): Error & { code: number; details: string } {
-  return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details });
+  return Object.assign(new Error(`${code} ${codeNames[code] ?? 'UNKNOWN'}: ${details}`), { code, details });
+}
+
+export interface WatchStream {
+  on(event: 'data', listener: (res: WatchResponse) => void): this;
+  /** the stream failed, or ended with a status other than OK */
+  on(event: 'error', listener: (err: Error) => void): this;
+  /** etcd ended the stream with OK */
+  on(event: 'end', listener: () => void): this;
+}
+
+/**
+ * etcd's Watch call on an HTTP/2 stream: each create request written starts a watch on it,
+ * each response read is decoded once whole (a response may span data chunks, and a chunk
+ * hold several). It ends once, with 'error' or 'end'; after cancel() it says nothing more.
+ */
+export class WatchStream extends EventEmitter {
+  /** received bytes of the responses not yet whole */
+  private readonly parts: Buffer[] = [];
+  private have = 0;
+  private status?: http2.IncomingHttpHeaders;
+  private done = false;
+
+  constructor(
+    private readonly stream: http2.ClientHttp2Stream | undefined,
+    failure: Error | undefined,
+    private readonly ended: () => void,
+  ) {
+    super();
+    if (!stream) {
+      process.nextTick(() => this.finish(failure));
+      return;
+    }
+    stream.on('response', (headers) => {
+      this.status = statusOf(headers);
+    });
+    stream.on('trailers', (trailers) => {
+      this.status ??= trailers;
+    });
+    stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    // etcd's side ended (its trailers came, or a refusal's headers alone): this side is closed too.
+    stream.on('end', () => {
+      this.finish(this.outcome());
+      stream.close();
+    });
+    stream.on('error', (err: Error) => this.finish(callError(Code.UNAVAILABLE, `Connection dropped: ${err.message}`)));
+    stream.on('close', () => this.finish(this.outcome()));
+  }
+
+  write(req: WatchCreateRequest): void {
+    if (!this.done) this.stream?.write(frame(encodeWatchCreateRequest(req)));
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ended();
+    this.stream?.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.done) return;
+    this.parts.push(chunk);
+    this.have += chunk.length;
+    while (this.have >= 5) {
+      if (this.parts[0].length < 5) this.parts.splice(0, this.parts.length, Buffer.concat(this.parts, this.have));
+      const need = 5 + this.parts[0].readUInt32BE(1);
+      if (this.have < need) return;
+      if (this.parts[0].length < need) this.parts.splice(0, this.parts.length, Buffer.concat(this.parts, this.have));
+      const head = this.parts[0];
+      if (head.length === need) this.parts.shift();
+      else this.parts[0] = head.subarray(need);
+      this.have -= need;
+      let res: WatchResponse;
+      try {
+        if (head[0] !== 0) throw new Error('a compressed message');
+        res = decodeWatchResponse(head.subarray(5, need));
+      } catch (err) {
+        this.finish(callError(Code.INTERNAL, `watch response not readable: ${(err as Error).message}`));
+        this.stream?.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
+      this.emit('data', res);
+      if (this.done) return;
+    }
+  }
+
+  /** How the stream ended: its status's error, none for OK, or a dropped connection without a status. */
+  private outcome(): Error | undefined {
+    return this.status ? statusError(this.status) : callError(Code.UNAVAILABLE, 'Connection dropped: the stream closed without a status');
+  }
+
+  private finish(err: Error | undefined): void {
+    if (this.done) return;
+    this.done = true;
+    this.ended();
+    if (err) this.emit('error', err);
+    else this.emit('end');
+  }
 }

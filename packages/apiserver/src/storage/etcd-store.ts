@@ -22,7 +22,7 @@ import {
 } from './types';
 import { WatchCache } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
-import { channelCredentials, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
+import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
 import type { KeyValue, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
 
@@ -176,8 +176,8 @@ export class EtcdStore implements Store {
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
     this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead });
-    const credentials = channelCredentials(opts.servers, opts.tls);
-    this.members = opts.servers.map((server) => new EtcdMember(server, credentials, opts.tls));
+    checkServers(opts.servers);
+    this.members = opts.servers.map((server) => new EtcdMember(server, opts.tls));
     this.writer = new EtcdWriter(this.members, this.timeoutMs);
     this.started = this.start();
     // A store that never comes up is reported through ready(); this keeps the rejection from being unhandled meanwhile.
@@ -206,7 +206,7 @@ export class EtcdStore implements Store {
   }
 
   private async load(): Promise<void> {
-    const res = await this.call('list', this.viaReader((m) => m.range({ key: this.prefixKey, rangeEnd: this.prefixEnd }, this.deadline())));
+    const res = await this.call('list', this.viaReader((m, deadline) => m.range({ key: this.prefixKey, rangeEnd: this.prefixEnd }, deadline)));
     const rev = res.revision;
     this.leases.clear();
     const entries = res.kvs.map((kv) => this.decode(kv));
@@ -325,11 +325,11 @@ export class EtcdStore implements Store {
   }
 
   /** A call through the writer's current member; one that fails moves the writer off that member (a retry goes to another). */
-  private viaWriter<T>(send: (member: EtcdMember) => Promise<T>): () => Promise<T> {
-    return async () => {
+  private viaWriter<T>(send: (member: EtcdMember, deadline: number) => Promise<T>): (deadline: number) => Promise<T> {
+    return async (deadline) => {
       const member = this.writer.client;
       try {
-        return await send(member);
+        return await send(member, deadline);
       } catch (err) {
         this.writer.failed(member);
         throw err;
@@ -338,11 +338,11 @@ export class EtcdStore implements Store {
   }
 
   /** A read through the member reads go to; one that fails moves reads to the next member (where a retry goes). */
-  private viaReader<T>(send: (member: EtcdMember) => Promise<T>): () => Promise<T> {
-    return async () => {
+  private viaReader<T>(send: (member: EtcdMember, deadline: number) => Promise<T>): (deadline: number) => Promise<T> {
+    return async (deadline) => {
       const member = this.members[this.reading % this.members.length];
       try {
-        return await send(member);
+        return await send(member, deadline);
       } catch (err) {
         this.readerFailed(member);
         throw err;
@@ -352,11 +352,6 @@ export class EtcdStore implements Store {
 
   private readerFailed(member: EtcdMember): void {
     if (member === this.members[this.reading % this.members.length]) this.reading++;
-  }
-
-  /** The deadline of a call to etcd sent now. */
-  private deadline(): number {
-    return Date.now() + this.timeoutMs;
   }
 
   /** A current key-value from etcd as a stored entry, its lease remembered for updates. */
@@ -421,46 +416,33 @@ export class EtcdStore implements Store {
    * An etcd call within the request timeout. What etcd refused without applying it (no
    * leader during an election, the leader changed, no member reachable) is sent again until
    * the deadline; what does not answer in time is StorageUnavailableError, or, for a write
-   * that was on its way to etcd, WriteOutcomeUnknownError (it may have been applied).
+   * that was on its way to etcd, WriteOutcomeUnknownError (it may have been applied). Every
+   * attempt carries the call's deadline, so no timer of the call's own is needed.
    */
-  private async call<T>(op: string, send: () => Promise<T>, write = false): Promise<T> {
+  private async call<T>(op: string, send: (deadline: number) => Promise<T>, write = false): Promise<T> {
     const started = process.hrtime.bigint();
     const deadline = Date.now() + this.timeoutMs;
-    let inFlight = false;
-    let expired = false;
-    let refusedWith: string | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        expired = true;
-        const within = `within ${this.timeoutMs / 1000}s`;
-        if (write && inFlight) reject(new WriteOutcomeUnknownError(`etcd did not confirm the write ${within} (etcd may have lost quorum)`));
-        else reject(new StorageUnavailableError(refusedWith && !inFlight ? `${refusedWith} (retried ${within})` : `etcd did not answer ${within}`));
-      }, this.timeoutMs);
-    });
-    const attempts = async (): Promise<T> => {
+    const within = `within ${this.timeoutMs / 1000}s`;
+    try {
       for (let n = 0; ; n++) {
-        inFlight = true;
         try {
-          return await send();
+          return await send(deadline);
         } catch (err) {
-          inFlight = false;
           const message = (err as Error).message;
-          if (expired || !notApplied.test(message) || tlsRefused.test(message) || Date.now() + retryDelay(n) >= deadline) throw err;
-          refusedWith = `etcd: ${message}`;
+          if (!notApplied.test(message) || tlsRefused.test(message)) throw err;
+          if (Date.now() + retryDelay(n) >= deadline) throw new StorageUnavailableError(`etcd: ${message} (retried ${within})`);
           await sleep(retryDelay(n));
         }
       }
-    };
-    try {
-      return await Promise.race([attempts(), timeout]);
     } catch (err) {
       if (err instanceof StorageUnavailableError) throw err;
+      if (deadlineExceeded(err)) {
+        throw write ? new WriteOutcomeUnknownError(`etcd did not confirm the write ${within} (etcd may have lost quorum)`) : new StorageUnavailableError(`etcd did not answer ${within}`);
+      }
       const message = `etcd: ${(err as Error).message}`;
       // A write that failed otherwise than by a refusal (etcd's "request timed out", a connection lost on the way) may have been applied.
       throw write && !notApplied.test(message) && !tlsRefused.test(message) ? new WriteOutcomeUnknownError(message) : new StorageUnavailableError(message);
     } finally {
-      clearTimeout(timer);
       this.observe(op, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
@@ -472,7 +454,7 @@ export class EtcdStore implements Store {
    */
   private revisions(): Promise<Revisions> {
     if (!this.revisionInFlight) {
-      const read = this.call('revision', this.viaReader((m) => m.range({ key: this.markerKey }, this.deadline()))).then((res) => ({
+      const read = this.call('revision', this.viaReader((m, deadline) => m.range({ key: this.markerKey }, deadline))).then((res) => ({
         lastWrite: res.kvs[0]?.modRevision ?? 0,
         current: res.revision,
       }));
@@ -537,7 +519,7 @@ export class EtcdStore implements Store {
 
   /** The object at key as etcd holds it now. */
   private async read(key: string): Promise<StoredEntry | undefined> {
-    const res = await this.call('get', this.viaReader((m) => m.range({ key: this.etcdKey(key) }, this.deadline())));
+    const res = await this.call('get', this.viaReader((m, deadline) => m.range({ key: this.etcdKey(key) }, deadline)));
     return res.kvs.length ? this.decode(res.kvs[0], key) : undefined;
   }
 
@@ -546,7 +528,7 @@ export class EtcdStore implements Store {
     const now = Date.now();
     const l = this.lease;
     if (l && l.ttl === ttl && now - l.grantedAt < leaseReuseSeconds * 1000) return l.id;
-    const id = await this.call('lease', this.viaWriter((w) => w.leaseGrant(ttl + leaseReuseSeconds, this.deadline())));
+    const id = await this.call('lease', this.viaWriter((w, deadline) => w.leaseGrant(ttl + leaseReuseSeconds, deadline)));
     this.lease = { id, grantedAt: now, ttl };
     return id;
   }
@@ -560,7 +542,7 @@ export class EtcdStore implements Store {
     try {
       res = await this.call(
         'added',
-        this.viaWriter((w) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [{ put: { key: k, value: sent.value, lease } }, this.mark()] }, this.deadline())),
+        this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [{ put: { key: k, value: sent.value, lease } }, this.mark()] }, deadline)),
         true,
       );
     } finally {
@@ -635,7 +617,7 @@ export class EtcdStore implements Store {
       try {
         res = await this.call(
           sent ? 'modified' : 'deleted',
-          this.viaWriter((w) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark()], failure: [{ range: { key: k } }] }, this.deadline())),
+          this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark()], failure: [{ range: { key: k } }] }, deadline)),
           true,
         );
       } finally {
@@ -679,7 +661,7 @@ export class EtcdStore implements Store {
    */
   private async watchEtcd(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
     try {
-      await this.call('history', this.viaReader((m) => m.range({ key: this.markerKey, revision: fromRev + 1, countOnly: true }, this.deadline())));
+      await this.call('history', this.viaReader((m, deadline) => m.range({ key: this.markerKey, revision: fromRev + 1, countOnly: true }, deadline)));
     } catch (err) {
       if (/compacted/.test((err as Error).message)) throw new RevisionCompactedError(fromRev, Math.max(this.compacted, fromRev + 1));
       throw err;
@@ -750,7 +732,7 @@ export class EtcdStore implements Store {
     if (upTo <= this.compacted) return 0;
     try {
       // Not through viaWriter: a refusal (already compacted by another server) says nothing of the member.
-      await this.call('compact', () => this.writer.client.compact(upTo, this.deadline()));
+      await this.call('compact', (deadline) => this.writer.client.compact(upTo, deadline));
     } catch (err) {
       if (!/compacted/.test((err as Error).message)) throw err;
     }

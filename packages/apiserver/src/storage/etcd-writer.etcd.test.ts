@@ -1,7 +1,7 @@
 // Where the etcd backend's writes go, on the etcd jest project's cluster: to the leader's
 // endpoint once it is known, to another member after a write through it failed, and back.
 import { waitFor } from '@peapod/client/testing';
-import { channelCredentials, EtcdMember } from './etcd-rpc';
+import { EtcdMember } from './etcd-rpc';
 import { EtcdWriter } from './etcd-writer';
 
 const endpoints = (process.env.PEAPOD_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
@@ -12,7 +12,7 @@ maybe('EtcdWriter', () => {
   let writer: EtcdWriter;
 
   beforeEach(() => {
-    members = endpoints.map((e) => new EtcdMember(e, channelCredentials(endpoints)));
+    members = endpoints.map((e) => new EtcdMember(e));
   });
   afterEach(() => {
     writer.close();
