@@ -2,7 +2,7 @@ import { rfc3339 } from '@peapod/api';
 import type { Node, Pod, PodCondition } from '@peapod/api';
 import { makeNode, makePod } from './fixtures';
 import type { PodShape } from './fixtures';
-import { Scheduler } from './scheduler';
+import { defaultMaxRequestsInFlight, Scheduler } from './scheduler';
 import type { Binder, Reporter } from './scheduler';
 
 class HttpError extends Error {
@@ -305,6 +305,31 @@ describe('Scheduler', () => {
     await scheduler.settle();
     expect(mostOpen).toBe(2);
     expect(order).toEqual([...Array(6).fill('bind'), ...Array(6).fill('event')]);
+    expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
+  });
+
+  it('keeps 64 binds in flight by default, as what keeps the API server busy while it reads a burst of watch events', async () => {
+    setup([makeNode('node-1', { pods: '200' })], Array.from({ length: 100 }, (_, i): [string] => [`pod-${i}`]));
+    let open = 0;
+    let mostOpen = 0;
+    const release: (() => void)[] = [];
+    const bind = server.bind.bind(server);
+    server.bind = async (pod, node) => {
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      await new Promise<void>((resolve) => release.push(resolve));
+      open--;
+      return bind(pod, node);
+    };
+    expect(drain(scheduler)).toBe(100);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([defaultMaxRequestsInFlight, mostOpen]).toEqual([64, 64]);
+    while (release.length > 0) {
+      for (const r of release.splice(0)) r();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await scheduler.settle();
+    expect(mostOpen).toBe(64);
     expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
   });
 

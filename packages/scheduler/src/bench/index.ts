@@ -14,6 +14,7 @@ import { createAll, nodeManifest, podManifest } from '../testing/cluster';
 import { cpuSecondsOf, startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { startScheduler } from '../testing/processes';
+import { defaultMaxRequestsInFlight } from '../scheduler';
 
 /** The i-th benchmark node: 32 cpu / 128Gi / 110 pods, with a zone label in five. */
 function benchNodeShape(i: number): NodeShape {
@@ -162,7 +163,7 @@ export async function benchEndToEnd(opts: EndToEndOptions): Promise<EndToEndResu
 export interface BindOnlyOptions {
   nodes: number;
   pods: number;
-  /** Binds in flight at once, for the bind-only client; the scheduler's own default is the same (16). */
+  /** Binds in flight at once, for the bind-only client; default the scheduler's own limit (64). */
   concurrency?: number;
   /** Rounds of each, alternating (default 2). */
   rounds?: number;
@@ -210,7 +211,7 @@ const heldBack = 'bench-bind-only';
  */
 export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResult> {
   const log = opts.log ?? ((): void => undefined);
-  const concurrency = opts.concurrency ?? 16;
+  const concurrency = opts.concurrency ?? defaultMaxRequestsInFlight;
   const rounds = opts.rounds ?? 2;
   const perRound = Math.floor(opts.pods / rounds);
   let api: RunningApiServer | undefined;
