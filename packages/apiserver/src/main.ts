@@ -6,6 +6,7 @@ import type { LogLevel } from '@peapod/client';
 import { createApiServer, EtcdOptions } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
+import { logEventLoopStalls } from './runtime-stalls';
 
 interface ServeFlags {
   port: number;
@@ -97,6 +98,8 @@ async function serve(opts: ServeFlags): Promise<void> {
     authentication: opts.tokenAuthFile ? 'token file' : 'none',
     encryptionAtRest: opts.encryptionProviderConfig ? 'on' : 'off',
   });
+  // Its timer does not keep the process up.
+  logEventLoopStalls(log);
   stopOnSignals({ log, stop: () => api.close() });
 }
 

@@ -287,6 +287,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     maxWatchesPerClient: opts.maxWatchesPerClient ?? 100,
     maxWatchBacklogBytes,
     tokenRequests,
+    log,
   });
   app.use('/api/v1', resources.handler);
   app.use(

@@ -18,6 +18,7 @@ import { podContainer } from './pod-containers';
 import { isStreamSubresource, upgradeRequired } from './pod-streams';
 import type { AgentRequest } from './pod-streams';
 import { requestUrl } from './request-url';
+import type { Logger } from '@peapod/client';
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -172,7 +173,15 @@ export interface ResourceHandlerOptions {
   maxWatchBacklogBytes: number;
   /** serviceaccounts/NAME/token */
   tokenRequests: TokenRequests;
+  /** hears of each request slower than slowRequestSeconds (watches aside) */
+  log?: Logger;
 }
+
+/**
+ * Requests slower than this are logged (warn), as Kubernetes traces requests over 500 ms: the
+ * latency histograms say how many, the lines say which and when.
+ */
+export const slowRequestSeconds = 0.5;
 
 function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string {
   switch (method) {
@@ -476,7 +485,13 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     // set later, by the error handler, once the request body has been read).
     res.once('close', () => {
       metrics.requests.inc({ ...labels, code: String(res.statusCode) });
-      if (labels.verb !== 'watch') metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+      if (labels.verb === 'watch') return;
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.latency.observe(labels, seconds);
+      // Streams (logs, exec) last as long as the user wants.
+      if (seconds >= slowRequestSeconds && labels.subresource !== 'log' && !isStreamSubresource(labels.subresource)) {
+        opts.log?.warn('slow request', { ...labels, namespace: path?.namespace, name: path?.name, code: res.statusCode, seconds: Math.round(seconds * 1000) / 1000 });
+      }
     });
     if (path === undefined) next(failure);
     else handle(req, res, path, url.searchParams).catch(next);

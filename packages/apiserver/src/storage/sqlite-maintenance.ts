@@ -14,6 +14,20 @@ const checkpointEveryMs = 50;
 const walBoundBytes = 64 * 2 ** 20;
 /** Revisions of the log looked at in one compaction transaction (a few milliseconds of work). */
 export const compactionPageRevisions = 1000;
+/**
+ * A synchronous step of the store (a commit, a checkpoint, a compaction page, a read of the
+ * log) that holds the event loop this long is logged (warn): every request waits for it.
+ */
+export const slowStepMs = 100;
+
+/** Runs step and logs it (warn, with its fields) when it held the event loop slowStepMs or more. */
+export function timedStep<T>(log: Logger | undefined, what: string, step: () => T, fields?: (result: T) => Record<string, unknown>): T {
+  const started = performance.now();
+  const result = step();
+  const ms = performance.now() - started;
+  if (ms >= slowStepMs) log?.warn(`slow SQLite ${what}`, { ms: Math.round(ms), ...fields?.(result) });
+  return result;
+}
 
 // The checkpointer's thread: plain JavaScript, evaluated as it is (it runs outside ts-jest and
 // tsc's output alike). PASSIVE never waits for a lock and never holds the writer up: it copies
@@ -82,11 +96,11 @@ export class WalCheckpointer {
       workerData: { driver: require.resolve('better-sqlite3'), path: file, walBoundBytes: boundBytes, everyMs: checkpointEveryMs },
     });
     // Any other message is the worker handing over (it waits for 'go').
-    this.worker.on('message', (m: { error?: string }) => {
+    this.worker.on('message', (m: { error?: string; behind?: number }) => {
       if (m.error) return this.log?.error('SQLite checkpoint failed', { error: m.error });
       if (this.stopping || !this.db.open) return;
       try {
-        this.db.pragma('wal_checkpoint(PASSIVE)');
+        timedStep(this.log, 'checkpoint (writer)', () => this.db.pragma('wal_checkpoint(PASSIVE)'), () => ({ walFrames: m.behind }));
       } catch (err) {
         this.log?.error('SQLite checkpoint failed', { error: (err as Error).message });
       }
@@ -122,7 +136,10 @@ export class LogCompactor {
   /** Compacts the revisions in (after, upTo] in one transaction; returns the rows removed. */
   private readonly page: (after: number, upTo: number) => number;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly log?: Logger,
+  ) {
     const deleteRows = db.prepare(
       'DELETE FROM log WHERE rev > ? AND rev <= ? AND NOT EXISTS (SELECT 1 FROM current WHERE current.key = log.key AND current.rev = log.rev)',
     );
@@ -143,7 +160,7 @@ export class LogCompactor {
     let removed = 0;
     for (let rev = from; rev < upTo && this.db.open; ) {
       const end = Math.min(upTo, rev + compactionPageRevisions);
-      removed += this.page(rev, end);
+      removed += timedStep(this.log, 'compaction page', () => this.page(rev, end), (rows) => ({ fromRevision: rev, toRevision: end, rows }));
       compacted(end);
       rev = end;
       await new Promise((resolve) => setImmediate(resolve));

@@ -21,7 +21,7 @@ import {
 } from './types';
 import { WatchCache } from './watch-cache';
 import type { ValueTransformer } from './encryption';
-import { LogCompactor, WalCheckpointer } from './sqlite-maintenance';
+import { LogCompactor, timedStep, WalCheckpointer } from './sqlite-maintenance';
 
 export interface SqliteStoreOptions {
   /** path of the database file, or ':memory:' */
@@ -188,7 +188,7 @@ export class SqliteStore implements Store {
       }
     });
     this.load();
-    this.compactor = new LogCompactor(this.db);
+    this.compactor = new LogCompactor(this.db, this.log);
     // An in-memory database has no WAL.
     if (opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(this.db, opts.path, this.log);
   }
@@ -357,7 +357,7 @@ export class SqliteStore implements Store {
     const { writes } = batch;
     try {
       const values = writes.map(({ entry }) => (this.transformer ? this.transformer.toStorage(entry.key, entry.json) : entry.json));
-      this.writeBatch(writes, values);
+      timedStep(this.log, 'commit', () => this.writeBatch(writes, values), () => ({ writes: writes.length, bytes: batch.bytes }));
     } catch (err) {
       const failure = new StorageCommitError(writes.length, err as Error);
       this.log?.error('SQLite commit failed', { writes: writes.length, firstRevision: writes[0].entry.rev, error: (err as Error).message });
@@ -397,7 +397,10 @@ export class SqliteStore implements Store {
   /** The events after fromRev, read from the log. */
   private history(fromRev: number): StoreEvent[] {
     if (fromRev < this.compacted) throw new RevisionCompactedError(fromRev, this.compacted);
-    const rows = this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string | Buffer }[];
+    const rows = timedStep(this.log, 'history read', () => this.stmts.logAfter.all(fromRev) as { rev: number; key: string; type: EventType; value: string | Buffer }[], (r) => ({
+      fromRevision: fromRev,
+      rows: r.length,
+    }));
     const lastSeen = new Map<string, KubeObject>();
     return rows.map((row) => {
       const { json } = this.fromStorage(row.key, row.value);

@@ -29,3 +29,19 @@ export function directoryBytes(dir: string): number {
   }
   return total;
 }
+
+/**
+ * The machine's pressure stall totals (Linux PSI, /proc/pressure): microseconds in which some
+ * task waited for a CPU, and for the disk. Other processes' load shows here; undefined without PSI.
+ */
+export function pressureTotals(): { cpuMicros: number; ioMicros: number } | undefined {
+  const some = (resource: string): number => {
+    const m = /^some .*total=(\d+)/m.exec(fs.readFileSync(`/proc/pressure/${resource}`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  };
+  try {
+    return { cpuMicros: some('cpu'), ioMicros: some('io') };
+  } catch {
+    return undefined;
+  }
+}

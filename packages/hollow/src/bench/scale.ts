@@ -22,8 +22,9 @@ import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
-import { directoryBytes, procStats, type ProcStats } from './proc-stats';
+import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { histogramQuantile, histogramsBetween, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
+import { logsFrom, serverWarnings, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
 
 export interface ScaleOptions {
   nodes: number;
@@ -59,7 +60,8 @@ export interface CallLatency extends Quantiles {
 
 export interface ScaleReport {
   options: Omit<ScaleOptions, 'log'>;
-  /** From the first controller created until every pod ran. */
+  /** From the first controller created (ms since the epoch) until every pod ran. */
+  fillStartedAt: number;
   fillSeconds: number;
   /** Pods bound per second: over the fill, and the best 10 s of it. */
   schedulingAverage: number;
@@ -80,6 +82,10 @@ export interface ScaleReport {
   /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
   benchEventLoop: { p99: number; max: number };
   databaseMiB: number;
+  /** The churn in windows of timelineSeconds: our slowest mutating call beside the API server's warnings. */
+  timeline: TimelineWindow[];
+  /** The API server's event-loop stalls (its warnings) while filling and during the churn, ms. */
+  stalls: { fill: ReturnType<typeof stallTotals>; churn: ReturnType<typeof stallTotals> };
   /** What became of the (live) hollow process's events, from the line it logs as it stops. */
   hollowEvents: { written: number; failed: number; dropped: number; filtered: number; queued: number } | undefined;
 }
@@ -98,6 +104,7 @@ export interface ApiserverRuntime {
 }
 
 const MiB = 2 ** 20;
+const timelineSeconds = 10;
 
 /** The runtime figures of two scrapes of the API server's /metrics, at the start and end of the churn. */
 function apiserverRuntime(before: string, after: string): ApiserverRuntime {
@@ -241,19 +248,20 @@ function timedRead(url: string, patterns: string[]): Promise<{ seconds: number; 
 }
 
 class Timings {
-  readonly byCall = new Map<string, number[]>();
+  readonly calls: TimedCall[] = [];
   async time<T>(call: string, fn: () => Promise<T>): Promise<T> {
+    const at = Date.now();
     const t0 = performance.now();
     try {
       return await fn();
     } finally {
-      const list = this.byCall.get(call) ?? [];
-      list.push((performance.now() - t0) / 1000);
-      this.byCall.set(call, list);
+      this.calls.push({ call, at, seconds: (performance.now() - t0) / 1000 });
     }
   }
   latencies(): CallLatency[] {
-    return [...this.byCall].map(([call, values]) => ({ call, mutating: MUTATING.has(call.split(' ')[0]), ...quantiles(values) }));
+    const byCall = new Map<string, number[]>();
+    for (const c of this.calls) byCall.set(c.call, [...(byCall.get(c.call) ?? []), c.seconds]);
+    return [...byCall].map(([call, values]) => ({ call, mutating: MUTATING.has(call.split(' ')[0]), ...quantiles(values) }));
   }
 }
 
@@ -404,6 +412,14 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const ownLoop = monitorEventLoopDelay({ resolution: 10 });
     ownLoop.enable();
     const churnStart = Date.now();
+    const pressure: PressureSample[] = [];
+    const samplePressure = (): void => {
+      const p = pressureTotals();
+      if (p) pressure.push({ at: Date.now(), ...p });
+    };
+    samplePressure();
+    const pressureTimer = setInterval(samplePressure, timelineSeconds * 1000);
+    stops.push(() => clearInterval(pressureTimer));
     const until = churnStart + opts.churnSeconds * 1000;
     const timings = new Timings();
     const errors: string[] = [];
@@ -481,6 +497,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       }),
     ]);
     ownLoop.disable();
+    const churnEnd = Date.now();
+    samplePressure();
+    clearInterval(pressureTimer);
     const scrapeAfter = await scrape();
     const metricsAfter = requestHistograms(scrapeAfter);
     const churnSeconds = (Date.now() - churnStart) / 1000;
@@ -500,9 +519,11 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // The live hollow process says, as it stops, what became of its nodes' events.
     await procs.hollow.kill('SIGTERM', 30_000);
     const eventsLine = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(procs.hollow.logs());
+    const warnings = serverWarnings(api.logs());
     const startups = [...latency.values()].filter((r) => r.runningAt !== undefined).map((r) => (r.runningAt! - r.createdAt) / 1000);
     const report: ScaleReport = {
       options: { ...opts, failingNodes: failing },
+      fillStartedAt: fillStart,
       fillSeconds,
       schedulingAverage: totalBinds / ((bindSamples[bindSamples.length - 1].at - bindSamples[0].at) / 1000),
       schedulingPeak,
@@ -518,6 +539,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
+      timeline: timeline(churnStart, churnEnd, timelineSeconds, timings.calls.filter((c) => MUTATING.has(c.call.split(' ')[0])), warnings, pressure),
+      stalls: { fill: stallTotals(warnings, Math.max(fillStart, logsFrom(api.logs())), fillStart + fillSeconds * 1000), churn: stallTotals(warnings, churnStart, churnEnd) },
       hollowEvents: eventsLine ? (JSON.parse(eventsLine[0]) as ScaleReport['hollowEvents']) : undefined,
     };
     return report;
@@ -580,6 +603,12 @@ export function formatReport(r: ScaleReport): string {
     `| API server heap used per stored pod | ${((rt.heapUsedMiB * MiB) / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
     `| hollow nodes' events: written / dropped (queue full) / filtered (spam) / failed | ${r.hollowEvents ? [r.hollowEvents.written, r.hollowEvents.dropped, r.hollowEvents.filtered, r.hollowEvents.failed].join(' / ') : 'n/a'} |`,
     `| our client's own event-loop delay during churn, p99 / max | ${fmtSeconds(r.benchEventLoop.p99)} / ${fmtSeconds(r.benchEventLoop.max)} |`,
+    ...(['fill', 'churn'] as const).map((phase) => {
+      const s = r.stalls[phase];
+      // The harness keeps the last MiBs of a process's log: a long fill's start may be gone.
+      const since = phase === 'fill' && s.from > r.fillStartedAt ? ` (its last ${((r.fillStartedAt + r.fillSeconds * 1000 - s.from) / 1000).toFixed(0)} s, the log kept)` : '';
+      return `| API server event-loop stalls ≥ 100 ms ${phase === 'fill' ? 'while filling' : 'during churn'}${since}: count, total (GC in them), longest | ${s.count}, ${fmtSeconds(s.totalMs / 1000)} (${fmtSeconds(s.gcMs / 1000)}), ${fmtSeconds(s.longestMs / 1000)} |`;
+    }),
     '',
     '| process | RSS | peak RSS | CPU during churn |',
     '|---|---|---|---|',
@@ -592,6 +621,16 @@ export function formatReport(r: ScaleReport): string {
     '| our own calls during churn (client side) | calls | p50 | p99 |',
     '|---|---|---|---|',
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
+    '',
+    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | machine waiting for CPU / disk |`,
+    '|---|---|---|---|---|---|',
+    ...r.timeline.map((w) => {
+      const slowest = (x: { what: string; seconds: number } | undefined) => (x ? `${x.what} ${fmtSeconds(x.seconds)}` : '-');
+      const steps = [...w.steps].map(([step, x]) => `${step} ${x.count}, ${fmtSeconds(x.maxMs / 1000)}`).join('; ') || '-';
+      const stalls = w.stalls ? `${w.stalls}, ${fmtSeconds(w.longestStallMs / 1000)} (${fmtSeconds(w.longestStallGcMs / 1000)}, ${fmtSeconds(w.longestStallCpuMs / 1000)})` : '-';
+      const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(0)} %`);
+      return `| ${w.from}-${w.from + timelineSeconds} s | ${slowest(w.client)} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
+    }),
   ];
   return lines.join('\n');
 }

@@ -1,0 +1,56 @@
+import { logsFrom, serverWarnings, stallTotals, timeline } from './timeline';
+
+const t0 = Date.parse('2026-11-30T08:00:00.000Z');
+const iso = (ms: number) => new Date(t0 + ms).toISOString();
+const line = (ms: number, fields: Record<string, unknown>) => JSON.stringify({ ts: iso(ms), level: 'warn', component: 'apiserver', ...fields });
+
+const logs = [
+  JSON.stringify({ ts: iso(0), level: 'info', component: 'apiserver', msg: 'listening' }),
+  line(3_000, { msg: 'slow request', verb: 'patch', resource: 'pods', subresource: 'status', seconds: 1.5 }),
+  line(12_500, { msg: 'event loop stalled', ms: 900, gcMs: 40, cpuMs: 880, began: iso(11_000) }),
+  line(12_600, { msg: 'event loop stalled', ms: 300, gcMs: 250, cpuMs: 300, began: iso(12_100) }),
+  line(15_200, { msg: 'slow SQLite commit', ms: 200, writes: 256 }),
+  line(15_300, { msg: 'slow garbage collection', kind: 'minor', ms: 120 }),
+  'not json',
+  '',
+].join('\n');
+
+test('reads the API server warnings with the time each began', () => {
+  expect(serverWarnings(logs)).toEqual([
+    { kind: 'request', at: t0 + 1_500, call: 'patch pods/status', seconds: 1.5 },
+    { kind: 'stall', at: t0 + 11_000, ms: 900, gcMs: 40, cpuMs: 880 },
+    { kind: 'stall', at: t0 + 12_100, ms: 300, gcMs: 250, cpuMs: 300 },
+    { kind: 'step', at: t0 + 15_000, step: 'commit', ms: 200 },
+    { kind: 'step', at: t0 + 15_180, step: 'GC minor', ms: 120 },
+  ]);
+});
+
+test('puts calls, warnings and pressure in the windows they began in', () => {
+  const calls = [
+    { call: 'create pods', at: t0 + 1_000, seconds: 0.2 },
+    { call: 'delete pods', at: t0 + 2_000, seconds: 0.7 },
+    { call: 'create pods', at: t0 + 25_000, seconds: 0.1 },
+  ];
+  const pressure = [
+    { at: t0, cpuMicros: 0, ioMicros: 0 },
+    { at: t0 + 10_000, cpuMicros: 5_000_000, ioMicros: 1_000_000 },
+  ];
+  const windows = timeline(t0, t0 + 30_000, 10, calls, serverWarnings(logs), pressure);
+  expect(windows.map((w) => w.from)).toEqual([0, 10, 20]);
+  expect(windows[0]).toMatchObject({ client: { what: 'delete pods', seconds: 0.7 }, slowRequests: 1, server: { what: 'patch pods/status', seconds: 1.5 }, stalls: 0 });
+  expect(windows[0].cpuPressure).toBeCloseTo(0.5);
+  expect(windows[0].ioPressure).toBeCloseTo(0.1);
+  expect(windows[1]).toMatchObject({ stalls: 2, longestStallMs: 900, longestStallGcMs: 40, longestStallCpuMs: 880, slowRequests: 0 });
+  expect([...windows[1].steps]).toEqual([
+    ['commit', { count: 1, maxMs: 200 }],
+    ['GC minor', { count: 1, maxMs: 120 }],
+  ]);
+  expect(windows[2]).toMatchObject({ client: { what: 'create pods', seconds: 0.1 } });
+  expect(windows[2].cpuPressure).toBeUndefined();
+});
+
+test('totals the stalls of a stretch, and says where a trimmed log begins', () => {
+  expect(stallTotals(serverWarnings(logs), t0 + 11_500, t0 + 20_000)).toEqual({ from: t0 + 11_500, count: 1, totalMs: 300, longestMs: 300, gcMs: 250 });
+  expect(logsFrom(logs)).toBe(t0);
+  expect(logsFrom(logs.slice(10))).toBe(t0 + 3_000);
+});

@@ -1,0 +1,139 @@
+// When the churn's slow calls happened and what the API server was doing then: our client's
+// slowest mutating call per window beside the API server's warnings (slow requests, event-loop
+// stalls with their garbage collection, slow SQLite steps), read from its log lines.
+
+/** One call of ours: when it started (ms since the epoch) and how long it took. */
+export interface TimedCall {
+  call: string;
+  at: number;
+  seconds: number;
+}
+
+export interface Slowest {
+  what: string;
+  seconds: number;
+}
+
+export interface TimelineWindow {
+  /** seconds since the start of the churn */
+  from: number;
+  /** our client's slowest mutating call that started in the window */
+  client?: Slowest;
+  /** the API server's requests over its slow-request threshold that started in the window */
+  slowRequests: number;
+  server?: Slowest;
+  /** event-loop stalls that began in the window: how many, the longest, its GC time and the API server's CPU time in it */
+  stalls: number;
+  longestStallMs: number;
+  longestStallGcMs: number;
+  longestStallCpuMs: number;
+  /** the share of the window in which some task of the machine waited for a CPU, for the disk (PSI) */
+  cpuPressure?: number;
+  ioPressure?: number;
+  /** slow synchronous store steps by what they were (commit, checkpoint...): how many, the longest */
+  steps: Map<string, { count: number; maxMs: number }>;
+}
+
+/** The API server's warnings the timeline reads, with the time each began (ms since the epoch). */
+export type ServerWarning =
+  | { kind: 'request'; at: number; call: string; seconds: number }
+  | { kind: 'stall'; at: number; ms: number; gcMs: number; cpuMs: number }
+  | { kind: 'step'; at: number; step: string; ms: number };
+
+/** The warnings among the API server's log lines (JSON, one a line); other lines are skipped. */
+export function serverWarnings(logs: string): ServerWarning[] {
+  const out: ServerWarning[] = [];
+  for (const line of logs.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"level":"warn"')) continue;
+    let r: Record<string, unknown>;
+    try {
+      r = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const ts = Date.parse(String(r.ts));
+    const msg = String(r.msg);
+    if (msg === 'slow request') {
+      const seconds = Number(r.seconds);
+      out.push({ kind: 'request', at: ts - seconds * 1000, call: `${String(r.verb)} ${String(r.resource)}${r.subresource ? `/${String(r.subresource)}` : ''}`, seconds });
+    } else if (msg === 'event loop stalled') {
+      out.push({ kind: 'stall', at: Date.parse(String(r.began)), ms: Number(r.ms), gcMs: Number(r.gcMs), cpuMs: Number(r.cpuMs) });
+    } else if (msg.startsWith('slow SQLite ') || msg === 'slow garbage collection') {
+      const ms = Number(r.ms);
+      const step = msg === 'slow garbage collection' ? `GC ${String(r.kind)}` : msg.slice('slow SQLite '.length);
+      out.push({ kind: 'step', at: ts - ms, step, ms });
+    }
+  }
+  return out;
+}
+
+/** The machine's pressure stall totals (µs) at a time (ms since the epoch). */
+export interface PressureSample {
+  at: number;
+  cpuMicros: number;
+  ioMicros: number;
+}
+
+/**
+ * Windows of windowSeconds from `start` to `end` (ms since the epoch), each with what happened
+ * in it; pressure samples taken at the windows' bounds give each its share of waiting.
+ */
+export function timeline(start: number, end: number, windowSeconds: number, calls: TimedCall[], warnings: ServerWarning[], pressure: PressureSample[] = []): TimelineWindow[] {
+  const windows: TimelineWindow[] = [];
+  for (let from = 0; start + from * 1000 < end; from += windowSeconds) {
+    windows.push({ from, slowRequests: 0, stalls: 0, longestStallMs: 0, longestStallGcMs: 0, longestStallCpuMs: 0, steps: new Map() });
+  }
+  for (let i = 1; i < pressure.length; i++) {
+    const [a, b] = [pressure[i - 1], pressure[i]];
+    const w = windows.find((x) => Math.abs(start + x.from * 1000 - a.at) < (windowSeconds * 1000) / 2);
+    if (!w || b.at <= a.at) continue;
+    w.cpuPressure = (b.cpuMicros - a.cpuMicros) / 1000 / (b.at - a.at);
+    w.ioPressure = (b.ioMicros - a.ioMicros) / 1000 / (b.at - a.at);
+  }
+  const windowOf = (at: number): TimelineWindow | undefined => (at < start || at >= end ? undefined : windows[Math.floor((at - start) / 1000 / windowSeconds)]);
+  const slower = (a: Slowest | undefined, what: string, seconds: number): Slowest => (a && a.seconds >= seconds ? a : { what, seconds });
+  for (const c of calls) {
+    const w = windowOf(c.at);
+    if (w) w.client = slower(w.client, c.call, c.seconds);
+  }
+  for (const x of warnings) {
+    const w = windowOf(x.at);
+    if (!w) continue;
+    if (x.kind === 'request') {
+      w.slowRequests++;
+      w.server = slower(w.server, x.call, x.seconds);
+    } else if (x.kind === 'stall') {
+      w.stalls++;
+      if (x.ms > w.longestStallMs) {
+        w.longestStallMs = x.ms;
+        w.longestStallGcMs = x.gcMs;
+        w.longestStallCpuMs = x.cpuMs;
+      }
+    } else {
+      const s = w.steps.get(x.step) ?? { count: 0, maxMs: 0 };
+      s.count++;
+      s.maxMs = Math.max(s.maxMs, x.ms);
+      w.steps.set(x.step, s);
+    }
+  }
+  return windows;
+}
+
+/** When the first whole log line kept was written (ms since the epoch): the test harness keeps only the last MiBs. */
+export function logsFrom(logs: string): number {
+  const newline = logs.indexOf('\n');
+  const first = logs.startsWith('{"ts":"') ? logs : logs.slice(newline + 1);
+  return Date.parse(first.slice('{"ts":"'.length, first.indexOf('"', '{"ts":"'.length)));
+}
+
+/** Event-loop stalls between start and end: how many, their total and longest, and the GC time in them (ms). */
+export function stallTotals(warnings: ServerWarning[], start: number, end: number): { from: number; count: number; totalMs: number; longestMs: number; gcMs: number } {
+  const stalls = warnings.filter((x): x is Extract<ServerWarning, { kind: 'stall' }> => x.kind === 'stall' && x.at >= start && x.at < end);
+  return {
+    from: start,
+    count: stalls.length,
+    totalMs: stalls.reduce((a, s) => a + s.ms, 0),
+    longestMs: stalls.reduce((a, s) => Math.max(a, s.ms), 0),
+    gcMs: stalls.reduce((a, s) => a + s.gcMs, 0),
+  };
+}
