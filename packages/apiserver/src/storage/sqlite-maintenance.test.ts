@@ -79,7 +79,7 @@ describe('SQLite maintenance', () => {
     }
   });
 
-  test('a writer that never pauses still has its WAL start over', async () => {
+  test('a writer that never pauses but for the checkpointer still has its WAL start over', async () => {
     const file = path.join(dir, 'db.sqlite');
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
@@ -89,26 +89,39 @@ describe('SQLite maintenance', () => {
     const checkpointer = new WalCheckpointer(db, file, undefined, bound);
     try {
       const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
-      const batch = db.transaction(() => {
+      const commit = db.transaction(() => {
         for (let i = 0; i < 32; i++) insert.run('x'.repeat(4000));
       });
+      // As the store: the checkpointer hears of each commit.
+      const batch = () => {
+        commit();
+        checkpointer.committed();
+      };
       // Once the worker's first checkpoint is in the database file, batches of 128 KiB are
-      // written one a turn, with no pause for the checkpointer to catch up in: without the
-      // hand-over to the writer the WAL never starts over and holds all of them. (How far past
-      // the bound it gets depends on how fast this machine writes.)
+      // written one a turn, with no pause for the checkpointer to catch up in: unless the
+      // writer holds its commits when told (as the store does) for the worker to start the WAL
+      // over, the WAL holds all of them. (How far past the bound it gets depends on how fast
+      // this machine writes.)
       const empty = size(file);
       batch();
       await waitFor('the first checkpoint', () => size(file) > empty);
       let batches = 1;
       let restarts = 0;
+      let holds = 0;
       while (restarts < 3 && batches < 2048) {
+        // The worker starts the WAL over (and cuts it back to the bound) while the commits are held.
         const before = size(`${file}-wal`);
+        if (checkpointer.held) {
+          holds++;
+          await checkpointer.held;
+        }
         batch();
         batches++;
         if (size(`${file}-wal`) < before) restarts++;
         await new Promise((resolve) => setImmediate(resolve));
       }
       expect(restarts).toBe(3);
+      expect(holds).toBeGreaterThanOrEqual(3);
       expect((db.prepare('SELECT COUNT(*) AS n FROM t').get() as { n: number }).n).toBe(batches * 32);
     } finally {
       await checkpointer.close();

@@ -1,5 +1,5 @@
 import { Worker } from 'worker_threads';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import type { Logger } from '@peapod/client';
 
 /**
@@ -31,9 +31,11 @@ export function timedStep<T>(log: Logger | undefined, what: string, step: () => 
 
 // The checkpointer's thread: plain JavaScript, evaluated as it is (it runs outside ts-jest and
 // tsc's output alike). PASSIVE never waits for a lock and never holds the writer up: it copies
-// the frames no reader still needs, and the writer's next transaction starts the WAL over once
-// every frame is copied. When writes keep it from ever catching up it hands over to the writer
-// and waits for its answer ('go').
+// the frames no reader still needs (the writer's pin lets it copy every commit). When the WAL
+// has passed its bound it asks the writer to hold its commits
+// ('behind'), and once told they are held ('restart') copies the rest (RESTART: no writer is left
+// to wait for) and is the first to write to the WAL started over: that write is the one that
+// syncs the WAL's new header (user_version set to what it is: one page, nothing changed).
 const checkpointerSource = `
 const { parentPort, workerData } = require('worker_threads');
 const Database = require(workerData.driver);
@@ -55,7 +57,18 @@ const run = () => {
   timer = setTimeout(run, workerData.everyMs);
 };
 parentPort.on('message', (message) => {
-  if (message === 'go') return run();
+  if (message === 'restart') {
+    let restarted;
+    try {
+      [restarted] = db.pragma('wal_checkpoint(RESTART)');
+      db.pragma('user_version = ' + db.pragma('user_version', { simple: true }));
+    } catch (err) {
+      restarted = { error: err.message };
+    }
+    parentPort.postMessage({ restarted });
+    timer = setTimeout(run, workerData.everyMs);
+    return;
+  }
   clearTimeout(timer);
   db.close();
   parentPort.close();
@@ -70,11 +83,15 @@ run();
  * writing connection never checkpoints; a worker thread with a connection of its own checkpoints
  * continually, which SQLite lets happen beside a writer without either waiting for the other.
  *
- * The WAL only starts over when a write transaction begins with every frame copied, which a
- * steady stream of commits can keep from happening: the copy always trails the newest commit.
- * When the WAL has grown past its bound and the worker is still behind, the worker stops and the
- * writing connection copies what it has not (the frames since its last round: a few milliseconds
- * of writes) between two commits, its next commit starts the WAL over, and the worker goes on.
+ * The event loop never waits for the disk: SQLite syncs files when it checkpoints and when a
+ * writer starts the WAL over (the first commit after a full checkpoint syncs the WAL's new
+ * header), and on a busy disk one sync can take a second. So the writing connection neither
+ * checkpoints nor starts the WAL over: a second connection of this thread holds a read
+ * transaction at the newest commit (`committed()` moves it on), which lets the worker copy every
+ * frame but keeps the writer from starting the WAL over (it appends instead; starting over needs
+ * no reader in the WAL). Once the WAL has passed its bound, the writer holds its commits
+ * (`held`: writes wait in the open batch, the event loop goes on serving), the read ends, and
+ * the worker copies what is left, syncs, and makes the first write of the WAL started over.
  * Should the worker fail, the writing connection checkpoints itself again, as SQLite does by
  * default.
  */
@@ -82,6 +99,14 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
   private stopping = false;
+  /** Set while the worker starts the WAL over: the writer commits nothing until it resolves. */
+  held?: Promise<void>;
+  private release = (): void => undefined;
+  /** The connection whose read transaction keeps the writer from starting the WAL over. */
+  private readonly pin: Database.Database;
+  private readonly pinStatements: { begin: Database.Statement; read: Database.Statement; end: Database.Statement };
+  /** false once the worker is gone (the writer checkpoints and starts the WAL over itself again) */
+  private pinning = true;
 
   constructor(
     private readonly db: Database.Database,
@@ -91,32 +116,69 @@ export class WalCheckpointer {
   ) {
     db.pragma('wal_autocheckpoint = 0');
     db.pragma(`journal_size_limit = ${boundBytes}`);
+    this.pin = new Database(file);
+    this.pinStatements = { begin: this.pin.prepare('BEGIN'), read: this.pin.prepare('SELECT COUNT(*) FROM sqlite_master'), end: this.pin.prepare('COMMIT') };
+    this.repin();
     this.worker = new Worker(checkpointerSource, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), path: file, walBoundBytes: boundBytes, everyMs: checkpointEveryMs },
     });
-    // Any other message is the worker handing over (it waits for 'go').
-    this.worker.on('message', (m: { error?: string; behind?: number }) => {
+    this.worker.on('message', (m: { error?: string; behind?: number; restarted?: { error?: string; busy?: number } }) => {
       if (m.error) return this.log?.error('SQLite checkpoint failed', { error: m.error });
-      if (this.stopping || !this.db.open) return;
-      try {
-        timedStep(this.log, 'checkpoint (writer)', () => this.db.pragma('wal_checkpoint(PASSIVE)'), () => ({ walFrames: m.behind }));
-      } catch (err) {
-        this.log?.error('SQLite checkpoint failed', { error: (err as Error).message });
+      if (m.restarted) {
+        if (m.restarted.error) this.log?.error('SQLite checkpoint failed', { error: m.restarted.error });
+        return this.release();
       }
-      this.worker.postMessage('go');
+      if (this.stopping || !this.db.open) return;
+      this.hold(m.behind ?? 0);
     });
     let failure = '';
     this.worker.on('error', (err) => (failure = err.message));
     this.exited = new Promise((resolve) =>
       this.worker.once('exit', (code) => {
+        this.pinning = false;
         if (!this.stopping && this.db.open) {
           this.log?.error('SQLite checkpointer stopped; the writer checkpoints again', { error: failure || `exit code ${code}` });
           this.db.pragma('wal_autocheckpoint = 1000');
         }
+        this.release();
+        this.unpin();
         resolve();
       }),
     );
+  }
+
+  /** The writer committed: the read moves to its commit, so that the worker can copy it. */
+  committed(): void {
+    if (!this.held) this.repin();
+  }
+
+  private unpin(): void {
+    if (this.pin.inTransaction) this.pinStatements.end.run();
+  }
+
+  private repin(): void {
+    this.unpin();
+    if (!this.pinning || !this.pin.open) return;
+    this.pinStatements.begin.run();
+    this.pinStatements.read.get();
+  }
+
+  /** Holds the writer's commits and has the worker start the WAL over. */
+  private hold(walFrames: number): void {
+    const started = performance.now();
+    this.unpin();
+    this.held = new Promise((resolve) => {
+      this.release = () => {
+        this.held = undefined;
+        this.release = () => undefined;
+        this.repin();
+        const ms = performance.now() - started;
+        if (ms >= slowStepMs) this.log?.warn('slow SQLite checkpoint (commits held)', { ms: Math.round(ms), walFrames });
+        resolve();
+      };
+    });
+    this.worker.postMessage('restart');
   }
 
   /** Stops the worker, its connection closed (before the writer's, whose close checkpoints what is left). */
@@ -124,6 +186,7 @@ export class WalCheckpointer {
     this.stopping = true;
     this.worker.postMessage('stop');
     await this.exited;
+    this.pin.close();
   }
 }
 
@@ -136,9 +199,14 @@ export class LogCompactor {
   /** Compacts the revisions in (after, upTo] in one transaction; returns the rows removed. */
   private readonly page: (after: number, upTo: number) => number;
 
+  /**
+   * held: while it gives a promise, the checkpointer is starting the WAL over (WalCheckpointer.held)
+   * and a page would wait for it with the event loop blocked: it waits for it first.
+   */
   constructor(
     private readonly db: Database.Database,
     private readonly log?: Logger,
+    private readonly held: () => Promise<void> | undefined = () => undefined,
   ) {
     const deleteRows = db.prepare(
       'DELETE FROM log WHERE rev > ? AND rev <= ? AND NOT EXISTS (SELECT 1 FROM current WHERE current.key = log.key AND current.rev = log.rev)',
@@ -159,6 +227,8 @@ export class LogCompactor {
   async run(from: number, upTo: number, compacted: (rev: number) => void): Promise<number> {
     let removed = 0;
     for (let rev = from; rev < upTo && this.db.open; ) {
+      await this.held();
+      if (!this.db.open) break;
       const end = Math.min(upTo, rev + compactionPageRevisions);
       removed += timedStep(this.log, 'compaction page', () => this.page(rev, end), (rows) => ({ fromRevision: rev, toRevision: end, rows }));
       compacted(end);

@@ -140,6 +140,8 @@ export class SqliteStore implements Store {
   /** the compaction under way, if any */
   private compacting?: Promise<number>;
   private readonly checkpointer?: WalCheckpointer;
+  /** a flush waits for the checkpointer to let commits go on */
+  private waitingForCheckpoint = false;
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
@@ -188,7 +190,7 @@ export class SqliteStore implements Store {
       }
     });
     this.load();
-    this.compactor = new LogCompactor(this.db, this.log);
+    this.compactor = new LogCompactor(this.db, this.log, () => this.checkpointer?.held);
     // An in-memory database has no WAL.
     if (opts.path !== ':memory:') this.checkpointer = new WalCheckpointer(this.db, opts.path, this.log);
   }
@@ -353,11 +355,24 @@ export class SqliteStore implements Store {
     this.flushing = undefined;
     const batch = this.open;
     if (!batch) return;
+    // While the checkpointer starts the WAL over nothing commits: the batch waits, and grows.
+    const held = this.checkpointer?.held;
+    if (held) {
+      if (!this.waitingForCheckpoint) {
+        this.waitingForCheckpoint = true;
+        void held.then(() => {
+          this.waitingForCheckpoint = false;
+          this.flush();
+        });
+      }
+      return;
+    }
     this.open = undefined;
     const { writes } = batch;
     try {
       const values = writes.map(({ entry }) => (this.transformer ? this.transformer.toStorage(entry.key, entry.json) : entry.json));
       timedStep(this.log, 'commit', () => this.writeBatch(writes, values), () => ({ writes: writes.length, bytes: batch.bytes }));
+      this.checkpointer?.committed();
     } catch (err) {
       const failure = new StorageCommitError(writes.length, err as Error);
       this.log?.error('SQLite commit failed', { writes: writes.length, firstRevision: writes[0].entry.rev, error: (err as Error).message });
