@@ -260,7 +260,11 @@ class Timings {
   }
   latencies(): CallLatency[] {
     const byCall = new Map<string, number[]>();
-    for (const c of this.calls) byCall.set(c.call, [...(byCall.get(c.call) ?? []), c.seconds]);
+    for (const c of this.calls) {
+      const values = byCall.get(c.call);
+      if (values) values.push(c.seconds);
+      else byCall.set(c.call, [c.seconds]);
+    }
     return [...byCall].map(([call, values]) => ({ call, mutating: MUTATING.has(call.split(' ')[0]), ...quantiles(values) }));
   }
 }
