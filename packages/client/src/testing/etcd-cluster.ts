@@ -18,6 +18,17 @@ interface Member {
   peerUrl: string;
   dataDir: string;
   process?: ChildProcess;
+  /** the last chunks of its stderr, shown when the cluster does not form */
+  log: string[];
+}
+
+const logChunksKept = 20;
+
+/** Rejects when m's process exits before it is healthy (a port taken, a bad flag). */
+function exitedEarly(m: Member): Promise<never> {
+  return new Promise((_, reject) => {
+    m.process?.once('exit', (code, signal) => reject(new Error(`etcd member ${m.name} exited (${signal ?? code}) before it was healthy`)));
+  });
 }
 
 export interface EtcdCluster {
@@ -58,10 +69,23 @@ export interface EtcdTls {
  * presents the members' own).
  */
 export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<EtcdCluster> {
+  // Ports are picked free and then given to etcd, so another process may take one in between;
+  // a member that cannot bind exits, and the cluster is formed again on fresh ports.
+  const attempts = 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await formEtcdCluster(members, tls);
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+    }
+  }
+}
+
+async function formEtcdCluster(members: number, tls?: EtcdTls): Promise<EtcdCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-etcd-'));
   const list: Member[] = [];
   for (let i = 0; i < members; i++) {
-    list.push({ name: `m${i}`, clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dataDir: path.join(dir, `m${i}`) });
+    list.push({ name: `m${i}`, clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, dataDir: path.join(dir, `m${i}`), log: [] });
   }
   const initialCluster = list.map((m) => `${m.name}=${m.peerUrl}`).join(',');
   const killAll = () => {
@@ -91,21 +115,24 @@ export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<Etcd
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    child.stderr?.resume();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      m.log.push(chunk.toString());
+      if (m.log.length > logChunksKept) m.log.shift();
+    });
     m.process = child;
   };
-  const healthy = (m: Member, timeoutMs: number) => waitHealthy(m.clientUrl, timeoutMs, tls);
+  const healthy = (m: Member, timeoutMs: number) => waitHealthy(m.clientUrl, timeoutMs, tls, () => m.process !== undefined);
 
   const cluster: EtcdCluster = {
     endpoints: list.map((m) => m.clientUrl),
     dataDir: dir,
     async kill(i) {
       const child = list[i].process;
-      if (!child || child.exitCode !== null) return;
+      list[i].process = undefined;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
-      list[i].process = undefined;
     },
     async restart(i) {
       launch(list[i]);
@@ -142,19 +169,21 @@ export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<Etcd
   };
   try {
     for (const m of list) launch(m);
-    await Promise.all(list.map((m) => healthy(m, 60_000)));
+    await Promise.all(list.map((m) => Promise.race([healthy(m, 60_000), exitedEarly(m)])));
   } catch (err) {
     await cluster.stop();
-    throw err;
+    const logs = list.map((m) => `${m.name}: ${m.log.join('').trim().split('\n').slice(-3).join('\n')}`).join('\n');
+    throw new Error(`${(err as Error).message}\n${logs}`);
   }
   return cluster;
 }
 
-/** Resolves once the member at url answers /health with health true. */
-export async function waitHealthy(url: string, timeoutMs: number, tls?: EtcdTls): Promise<void> {
+/** Resolves once the member at url answers /health with health true; gives up once running() is false. */
+export async function waitHealthy(url: string, timeoutMs: number, tls?: EtcdTls, running = () => true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await isHealthy(url, tls)) return;
+    if (!running()) throw new Error(`etcd at ${url} stopped before it was healthy`);
     if (Date.now() > deadline) throw new Error(`etcd at ${url} not healthy within ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -164,12 +193,19 @@ function isHealthy(url: string, tls?: EtcdTls): Promise<boolean> {
   return new Promise((resolve) => {
     const get = tls ? (u: string, o: https.RequestOptions, cb: (res: http.IncomingMessage) => void) => https.get(u, o, cb) : http.get;
     const credentials = tls ? { ca: fs.readFileSync(tls.caFile), cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) } : {};
-    const req = get(`${url}/health`, { timeout: 2000, ...credentials }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
-      res.on('error', () => resolve(false));
-    });
+    let req: http.ClientRequest;
+    try {
+      req = get(`${url}/health`, { timeout: 2000, ...credentials }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 && /"health":\s*"true"/.test(body)));
+        res.on('error', () => resolve(false));
+      });
+    } catch {
+      // Credentials the TLS stack refuses: the member cannot be reached healthy, and its own exit says why.
+      resolve(false);
+      return;
+    }
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
