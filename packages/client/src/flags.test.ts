@@ -8,6 +8,16 @@ describe('boolean flags', () => {
   });
 });
 
+describe('number flags', () => {
+  it('takes rates of 0 or more and shares from 0 to 1', () => {
+    expect(flagValue.rate('0.1')).toBe(0.1);
+    expect(flagValue.rate('0')).toBe(0);
+    for (const bad of ['-1', 'fast', '', 'Infinity']) expect(() => flagValue.rate(bad)).toThrow(InvalidArgumentError);
+    expect(flagValue.fraction('0.55')).toBe(0.55);
+    for (const bad of ['1.5', '-0.1', 'half', ' ']) expect(() => flagValue.fraction(bad)).toThrow(InvalidArgumentError);
+  });
+});
+
 describe('component commands', () => {
   it('take the shared flags and Go durations with their defaults', () => {
     const cmd = componentCommand('c', 'd').addOption(durationOption('--period <duration>', 'p', '40s')).exitOverride();

@@ -37,6 +37,18 @@ export const flagValue = {
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
     return n;
   },
+  /** A number of things per second, 0 or more (0: none). */
+  rate(value: string): number {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number, 0 or more');
+    return n;
+  },
+  /** A share, from 0 to 1. */
+  fraction(value: string): number {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('must be a number from 0 to 1');
+    return n;
+  },
   port(value: string): number {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0: any free port)');

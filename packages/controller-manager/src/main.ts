@@ -5,11 +5,16 @@ import fs from 'fs';
 import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
+import { defaultEvictionPacing } from './nodelifecycle/zones';
 
 interface Flags extends ComponentFlags, LeaderElectionFlags {
   nodeMonitorPeriod: number;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  nodeEvictionRate: number;
+  secondaryNodeEvictionRate: number;
+  largeClusterSizeThreshold: number;
+  unhealthyZoneThreshold: number;
   concurrentRcSyncs: number;
   concurrentEndpointSyncs: number;
   concurrentServiceEndpointSyncs: number;
@@ -25,6 +30,10 @@ const program = componentCommand(
   .addOption(durationOption('--node-monitor-period <duration>', 'how often node heartbeats are checked', '5s'))
   .addOption(durationOption('--node-monitor-grace-period <duration>', 'heartbeat silence after which a node is Unknown', '40s'))
   .addOption(durationOption('--pod-eviction-timeout <duration>', 'how long pods stay on an unreachable node before they are deleted', '5m'))
+  .option('--node-eviction-rate <nodes/s>', 'unreachable nodes per second, in a healthy zone, given the taint that evicts their pods', flagValue.rate, defaultEvictionPacing.evictionRate)
+  .option('--secondary-node-eviction-rate <nodes/s>', 'the same in a zone with many nodes down (0 in zones of at most --large-cluster-size-threshold nodes)', flagValue.rate, defaultEvictionPacing.secondaryEvictionRate)
+  .option('--large-cluster-size-threshold <n>', 'zones of more nodes than this evict at the secondary rate when many nodes are down; smaller ones stop', flagValue.positiveInt, defaultEvictionPacing.largeClusterSizeThreshold)
+  .option('--unhealthy-zone-threshold <share>', 'the share of not-ready nodes (at least 3) from which a zone counts as having many nodes down', flagValue.fraction, defaultEvictionPacing.unhealthyZoneThreshold)
   .option('--concurrent-rc-syncs <n>', 'replication controllers synced at once', flagValue.positiveInt, 5)
   .option('--concurrent-endpoint-syncs <n>', 'services whose Endpoints are synced at once', flagValue.positiveInt, 5)
   .option('--concurrent-service-endpoint-syncs <n>', 'services whose EndpointSlices are synced at once', flagValue.positiveInt, 5)
@@ -52,6 +61,12 @@ const work = runLeaderElected(election, () =>
       nodeMonitorPeriodMs: flags.nodeMonitorPeriod,
       nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
       podEvictionTimeoutMs: flags.podEvictionTimeout,
+      evictionPacing: {
+        evictionRate: flags.nodeEvictionRate,
+        secondaryEvictionRate: flags.secondaryNodeEvictionRate,
+        largeClusterSizeThreshold: flags.largeClusterSizeThreshold,
+        unhealthyZoneThreshold: flags.unhealthyZoneThreshold,
+      },
       concurrentRcSyncs: flags.concurrentRcSyncs,
       concurrentEndpointSyncs: flags.concurrentEndpointSyncs,
       concurrentServiceEndpointSyncs: flags.concurrentServiceEndpointSyncs,
@@ -66,6 +81,7 @@ const work = runLeaderElected(election, () =>
       nodeMonitorPeriod: formatGoDuration(flags.nodeMonitorPeriod),
       nodeMonitorGracePeriod: formatGoDuration(flags.nodeMonitorGracePeriod),
       podEvictionTimeout: formatGoDuration(flags.podEvictionTimeout),
+      nodeEvictionRate: flags.nodeEvictionRate,
     }),
   ),
 );

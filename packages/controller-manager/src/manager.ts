@@ -23,6 +23,7 @@ import { Informer, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { ApiGarbageCollectorClient, GarbageCollector } from './gc/garbage-collector';
 import { ApiNodeLifecycleClient, NodeLifecycleController } from './nodelifecycle/controller';
+import type { EvictionPacing } from './nodelifecycle/zones';
 import { ApiControllerClient } from './replication/pod-control';
 import { ReplicationManager } from './replication/controller';
 import { EndpointsController } from './endpoints/controller';
@@ -37,6 +38,8 @@ export interface ControllerManagerOptions {
   nodeMonitorPeriodMs: number;
   nodeMonitorGracePeriodMs: number;
   podEvictionTimeoutMs: number;
+  /** How fast unreachable nodes get the taint that evicts their pods, per zone. Default: Kubernetes'. */
+  evictionPacing?: EvictionPacing;
   /** Replication controllers synced at once. Default 5. */
   concurrentRcSyncs?: number;
   /** Services whose Endpoints are synced at once. Default 5. */
@@ -105,6 +108,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     monitorPeriodMs: opts.nodeMonitorPeriodMs,
     gracePeriodMs: opts.nodeMonitorGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
+    pacing: opts.evictionPacing,
     logger: createLogger('node-lifecycle'),
   });
 

@@ -18,6 +18,19 @@ test('--help lists the flags of the README with their defaults', () => {
   expect(help.stdout).toMatch(/--node-monitor-grace-period <duration>[\s\S]*\(default: 40s\)/);
   expect(help.stdout).toMatch(/--pod-eviction-timeout <duration>[\s\S]*\(default: 5m\)/);
   expect(help.stdout).toMatch(/--node-monitor-period <duration>[\s\S]*\(default: 5s\)/);
+  expect(help.stdout).toMatch(/--node-eviction-rate <nodes\/s>[\s\S]*\(default: 0.1\)/);
+  expect(help.stdout).toMatch(/--secondary-node-eviction-rate <nodes\/s>[\s\S]*\(default: 0.01\)/);
+  expect(help.stdout).toMatch(/--large-cluster-size-threshold <n>[\s\S]*\(default: 50\)/);
+  expect(help.stdout).toMatch(/--unhealthy-zone-threshold <share>[\s\S]*\(default: 0.55\)/);
+});
+
+test('an eviction rate below 0 or a zone threshold above 1 is refused', () => {
+  const rate = run(['--server', 'http://127.0.0.1:1', '--node-eviction-rate', '-1']);
+  expect(rate.code).not.toBe(0);
+  expect(rate.stderr).toContain("option '--node-eviction-rate <nodes/s>' argument '-1' is invalid. must be a number, 0 or more");
+  const share = run(['--server', 'http://127.0.0.1:1', '--unhealthy-zone-threshold', '1.5']);
+  expect(share.code).not.toBe(0);
+  expect(share.stderr).toContain("option '--unhealthy-zone-threshold <share>' argument '1.5' is invalid. must be a number from 0 to 1");
 });
 
 test('a duration that is not Go-style is refused', () => {

@@ -3,6 +3,7 @@ import { FakeCache } from '../testing/fake-cache';
 import { makeNode, makePod } from '../testing/fixtures';
 import { NodeLifecycleController, evictionDelayMs, laterTime, unreachableTaintKey } from './controller';
 import type { NodeLifecycleClient } from './controller';
+import type { EvictionPacing } from './zones';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -31,7 +32,7 @@ class FakeLifecycleClient implements NodeLifecycleClient {
 
 const t0 = Date.parse('2024-01-01T00:00:00Z');
 
-function setup() {
+function setup(pacing?: EvictionPacing) {
   let now = t0;
   const nodes = new FakeCache<Node>();
   const pods = new FakeCache<Pod>();
@@ -41,6 +42,7 @@ function setup() {
     monitorPeriodMs: 1000,
     gracePeriodMs: 40_000,
     podEvictionTimeoutMs: 300_000,
+    pacing,
     now: () => now,
     logger: quiet,
   });
@@ -79,7 +81,9 @@ test('a silent node goes Unknown and tainted, its pods not ready, then evicted; 
   expect(pods.get('default/elsewhere')!.status!.conditions![0].status).toBe('True');
   expect(nodes.get('n2')!.status!.conditions![0].status).toBe('True');
 
+  // n2 keeps posting its status: only n1 is down, so its zone is healthy and n1 was tainted at once.
   advance(299_000);
+  nodes.set(makeNode('n2', '2024-01-01T00:05:40Z'));
   await controller.monitor();
   expect(api.forceDeleted).toEqual([]);
   advance(1000);
@@ -99,22 +103,128 @@ function lease(node: string, renewTime: string): Lease {
 test('a renewed lease is a heartbeat: a node that posts no status but renews its lease stays Ready; when renewals stop it goes Unknown', async () => {
   const { nodes, leases, controller, advance } = setup();
   nodes.set(makeNode('n1', '2024-01-01T00:00:00Z'));
-  leases.set(lease('n1', '2024-01-01T00:00:00.000000Z'));
+  nodes.set(makeNode('n2', '2024-01-01T00:00:00Z'));
+  const renew = (node: string, s: number) => leases.set(lease(node, `2024-01-01T00:0${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}.123456Z`));
+  renew('n1', 0);
   await controller.monitor();
   // Two minutes with no status post, the lease renewed every 10 s.
   for (let s = 10; s <= 120; s += 10) {
     advance(10_000);
-    leases.set(lease('n1', `2024-01-01T00:0${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}.123456Z`));
+    renew('n1', s);
+    renew('n2', s);
     await controller.monitor();
     expect(nodes.get('n1')!.status!.conditions![0].status).toBe('True');
   }
   advance(40_000);
+  renew('n2', 160);
   await controller.monitor();
   expect(nodes.get('n1')!.status!.conditions![0].status).toBe('True');
   advance(1000);
+  renew('n2', 161);
   await controller.monitor();
   expect(nodes.get('n1')!.status!.conditions![0]).toMatchObject({ status: 'Unknown', reason: 'NodeStatusUnknown', lastHeartbeatTime: '2024-01-01T00:00:00Z' });
   expect(nodes.get('n1')!.spec!.taints).toEqual([{ key: unreachableTaintKey, effect: 'NoExecute', timeAdded: '2024-01-01T00:02:41Z' }]);
+});
+
+/** `total` nodes n0..n(total-1) in `zone`, all heartbeating at t0. */
+function addNodes(nodes: FakeCache<Node>, total: number, zone?: string, prefix = 'n'): string[] {
+  const names = Array.from({ length: total }, (_, i) => `${prefix}${i}`);
+  for (const name of names) {
+    const node = makeNode(name, '2024-01-01T00:00:00Z');
+    if (zone) node.metadata.labels = { 'topology.kubernetes.io/zone': zone };
+    nodes.set(node);
+  }
+  return names;
+}
+
+/** Every node not in `silent` posts its status at the controller's current time. */
+function heartbeat(nodes: FakeCache<Node>, silent: Set<string>, atSeconds: number) {
+  const at = new Date(t0 + atSeconds * 1000).toISOString().replace('.000Z', 'Z');
+  for (const node of nodes.list()) {
+    if (silent.has(node.metadata.name!)) continue;
+    nodes.set({ ...makeNode(node.metadata.name!, at), metadata: node.metadata, spec: node.spec });
+  }
+}
+
+const tainted = (nodes: FakeCache<Node>) => nodes.list().filter((n) => n.spec?.taints?.some((t) => t.key === unreachableTaintKey)).map((n) => n.metadata.name).sort();
+
+test('unreachable nodes of a healthy zone are tainted one every 1/--node-eviction-rate seconds, in the order they went down', async () => {
+  const { nodes, pods, controller, advance } = setup({ evictionRate: 0.1, secondaryEvictionRate: 0.01, largeClusterSizeThreshold: 50, unhealthyZoneThreshold: 0.55 });
+  addNodes(nodes, 20);
+  for (let i = 0; i < 3; i++) pods.set(makePod(`p${i}`, { nodeName: `n${i}`, ready: true }));
+  const silent = new Set(['n0', 'n1', 'n2']);
+  await controller.monitor();
+  advance(41_000);
+  heartbeat(nodes, silent, 41);
+  await controller.monitor();
+  expect(nodes.list().filter((n) => n.status!.conditions![0].status === 'Unknown')).toHaveLength(3);
+  // Every unreachable node's pods are marked not ready at once; the taint is paced.
+  for (let i = 0; i < 3; i++) expect(pods.get(`default/p${i}`)!.status!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('False');
+  expect(tainted(nodes)).toEqual(['n0']);
+  advance(9_900);
+  await controller.taintingPass();
+  expect(tainted(nodes)).toEqual(['n0']);
+  advance(100);
+  await controller.taintingPass();
+  expect(tainted(nodes)).toEqual(['n0', 'n1']);
+  advance(10_000);
+  await controller.taintingPass();
+  expect(tainted(nodes)).toEqual(['n0', 'n1', 'n2']);
+});
+
+test('a zone mostly down is slowed to the secondary rate when large and stopped when small; other zones keep their pace', async () => {
+  const { nodes, controller, advance } = setup({ evictionRate: 1, secondaryEvictionRate: 0.1, largeClusterSizeThreshold: 10, unhealthyZoneThreshold: 0.55 });
+  const small = addNodes(nodes, 10, 'small', 's');
+  const large = addNodes(nodes, 20, 'large', 'l');
+  const healthy = addNodes(nodes, 5, 'healthy', 'h');
+  // 6 of 10 (60%) and 12 of 20 down: both partly down; one of 5 down in the third zone.
+  const silent = new Set([...small.slice(0, 6), ...large.slice(0, 12), healthy[0]]);
+  await controller.monitor();
+  advance(41_000);
+  heartbeat(nodes, silent, 41);
+  await controller.monitor();
+  for (let s = 0; s < 20; s++) {
+    advance(1000);
+    await controller.taintingPass();
+  }
+  const taints = tainted(nodes);
+  expect(taints.filter((n) => n.startsWith('s'))).toEqual([]);
+  expect(taints.filter((n) => n.startsWith('h'))).toEqual(['h0']);
+  // The large zone: one at once, then one every 10 s.
+  expect(taints.filter((n) => n.startsWith('l'))).toEqual(['l0', 'l1', 'l2']);
+});
+
+test('when every node is unreachable nothing is evicted and the taints come off; once one is back, eviction starts over', async () => {
+  const { nodes, pods, api, controller, advance } = setup({ evictionRate: 1, secondaryEvictionRate: 0.01, largeClusterSizeThreshold: 50, unhealthyZoneThreshold: 0.55 });
+  addNodes(nodes, 2);
+  pods.set(makePod('a', { nodeName: 'n0', ready: true }));
+  await controller.monitor();
+  advance(41_000);
+  heartbeat(nodes, new Set(['n0']), 41);
+  await controller.monitor();
+  expect(tainted(nodes)).toEqual(['n0']);
+  // n1 goes silent too: the whole cluster is down.
+  advance(41_000);
+  await controller.monitor();
+  expect(nodes.list().every((n) => n.status!.conditions![0].status === 'Unknown')).toBe(true);
+  expect(tainted(nodes)).toEqual([]);
+  advance(600_000);
+  await controller.monitor();
+  expect(tainted(nodes)).toEqual([]);
+  expect(api.forceDeleted).toEqual([]);
+  // n1 is back: n0 is tainted again, and its pods' time runs from the new taint.
+  heartbeat(nodes, new Set(['n0']), 682);
+  await controller.monitor();
+  await controller.monitor();
+  expect(nodes.get('n0')!.spec!.taints).toEqual([{ key: unreachableTaintKey, effect: 'NoExecute', timeAdded: '2024-01-01T00:11:22Z' }]);
+  advance(299_000);
+  heartbeat(nodes, new Set(['n0']), 981);
+  await controller.monitor();
+  expect(api.forceDeleted).toEqual([]);
+  advance(1000);
+  heartbeat(nodes, new Set(['n0']), 982);
+  await controller.monitor();
+  expect(api.forceDeleted).toEqual(['a']);
 });
 
 test('the heartbeat is the later of the lease renewal and the status post', () => {

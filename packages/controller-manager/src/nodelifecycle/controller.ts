@@ -1,7 +1,8 @@
 // Node lifecycle: notices nodes whose agent stopped sending heartbeats, marks them
-// Ready=Unknown with the unreachable NoExecute taint and their pods not ready, and after the
-// eviction timeout deletes their pods so that controllers replace them on other nodes. When
-// the agent posts Ready=True again, the taint comes off. A heartbeat is, as in Kubernetes,
+// Ready=Unknown and their pods not ready, gives them the unreachable NoExecute taint at the
+// pace of their zone (zones.ts), and after the eviction timeout from the taint deletes their
+// pods so that controllers replace them on other nodes. When the agent posts Ready=True again,
+// the taint comes off. A heartbeat is, as in Kubernetes,
 // the later of the node's Lease renewTime (in kube-node-lease, renewed every few seconds)
 // and its Ready condition's lastHeartbeatTime (posted only when the status changes or every
 // few minutes).
@@ -12,6 +13,8 @@ import { createLogger, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 import { mapLimited } from '../cache';
 import type { SharedCache } from '../cache';
+import { PacedQueue, defaultEvictionPacing, zoneEvictionRate, zoneOf, zoneState } from './zones';
+import type { EvictionPacing } from './zones';
 
 export const unreachableTaintKey = 'node.kubernetes.io/unreachable';
 export const nodeStatusUnknownReason = 'NodeStatusUnknown';
@@ -33,6 +36,8 @@ export interface NodeLifecycleOptions {
   gracePeriodMs: number;
   /** How long pods stay on an unreachable node before they are deleted (--pod-eviction-timeout). */
   podEvictionTimeoutMs: number;
+  /** How fast unreachable nodes get the taint that evicts their pods, per zone (default: Kubernetes'). */
+  pacing?: EvictionPacing;
   now?: () => number;
   logger?: Logger;
 }
@@ -91,10 +96,19 @@ export function laterTime(a: string | undefined, b: string | undefined): string 
 /** The index of pods by spec.nodeName: an unreachable node's pods without a walk over every pod. */
 const NODE_INDEX = 'node';
 
+/** How often the zones' queues are looked at for nodes whose turn for the taint has come (Kubernetes' eviction period). */
+const taintingPeriodMs = 100;
+
 export class NodeLifecycleController {
   private readonly probes = new Map<string, Probe>();
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly pacing: EvictionPacing;
+  /** Per zone: unreachable nodes waiting for the NoExecute taint. */
+  private readonly queues = new Map<string, PacedQueue>();
+  /** Every node of every zone unreachable: nothing is tainted or evicted. */
+  private allDown = false;
+  private tainting = false;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
@@ -109,14 +123,27 @@ export class NodeLifecycleController {
   ) {
     this.log = opts.logger ?? createLogger('node-lifecycle');
     this.now = opts.now ?? Date.now;
-    nodes.on('delete', (node) => this.probes.delete(node.metadata.name ?? ''));
+    this.pacing = opts.pacing ?? defaultEvictionPacing;
+    nodes.on('delete', (node) => {
+      this.probes.delete(node.metadata.name ?? '');
+      this.queues.get(zoneOf(node))?.remove(node.metadata.name ?? '');
+    });
     pods.addIndex(NODE_INDEX, (pod) => (pod.spec.nodeName ? [pod.spec.nodeName] : []));
   }
 
-  /** Waits for the caches, then looks at every node each monitor period until stop(). */
+  /** Waits for the caches, then looks at every node each monitor period (and at the zones' queues more often) until stop(). */
   async run(): Promise<void> {
     this.running = true;
     await Promise.all([this.nodes.waitForSync(), this.pods.waitForSync(), this.leases.waitForSync()]);
+    const tainter = setInterval(() => void this.taintingPass(), taintingPeriodMs);
+    try {
+      await this.monitorLoop();
+    } finally {
+      clearInterval(tainter);
+    }
+  }
+
+  private async monitorLoop(): Promise<void> {
     while (this.running) {
       await this.monitor();
       await new Promise<void>((resolve) => {
@@ -133,19 +160,102 @@ export class NodeLifecycleController {
     this.wake?.();
   }
 
-  /** One pass over all nodes; a failure on one node is logged and retried next pass. */
+  /**
+   * One pass over all nodes, then over the zones: their pace follows how many of their nodes
+   * are down, and the nodes whose turn has come are tainted. A failure on one node is logged
+   * and retried next pass.
+   */
   async monitor(): Promise<void> {
-    for (const node of this.nodes.list()) {
+    const zones = new Map<string, { ready: number; notReady: number }>();
+    for (const cached of this.nodes.list()) {
+      let node = cached;
       try {
-        await this.monitorNode(node);
+        node = await this.monitorNode(cached);
       } catch (err) {
-        const level = isConflict(err) ? 'debug' : 'warn';
-        this.log[level]('node check failed; will retry', { node: node.metadata.name, error: err });
+        this.logCheckFailure(cached, err);
+      }
+      const zone = zoneOf(node);
+      let counts = zones.get(zone);
+      if (!counts) zones.set(zone, (counts = { ready: 0, notReady: 0 }));
+      if (readyCondition(node)?.status === 'True') counts.ready++;
+      else counts.notReady++;
+    }
+    await this.handleDisruption(zones);
+    await this.taintingPass();
+  }
+
+  private logCheckFailure(node: Node, err: unknown): void {
+    const level = isConflict(err) ? 'debug' : 'warn';
+    this.log[level]('node check failed; will retry', { node: node.metadata.name, error: err });
+  }
+
+  /** Sets each zone's pace from its state; with every zone wholly down, stops all eviction and lifts the taints. */
+  private async handleDisruption(zones: Map<string, { ready: number; notReady: number }>): Promise<void> {
+    const now = this.now();
+    const states = new Map([...zones].map(([zone, c]) => [zone, zoneState(c.ready, c.notReady, this.pacing.unhealthyZoneThreshold)]));
+    const allDown = states.size > 0 && [...states.values()].every((s) => s === 'FullDisruption');
+    if (allDown && !this.allDown) {
+      this.log.warn('every node of every zone is unreachable: evictions stop until one is back', { nodes: this.nodes.list().length });
+    } else if (!allDown && this.allDown) {
+      // Their silence may have been ours: every node gets a whole grace period again.
+      for (const probe of this.probes.values()) probe.seenAt = now;
+      this.log.info('nodes are reachable again: evictions resume', { zones: states.size });
+    }
+    this.allDown = allDown;
+    for (const [zone, state] of states) {
+      const queue = this.queueOf(zone, now);
+      queue.setRate(allDown ? 0 : zoneEvictionRate(state, zones.get(zone)!.ready + zones.get(zone)!.notReady, this.pacing), now);
+      if (allDown) queue.clear();
+    }
+    if (!allDown) return;
+    for (const node of this.nodes.list()) {
+      if (unreachableTaint(node) === undefined) continue;
+      try {
+        await this.removeUnreachableTaint(node);
+      } catch (err) {
+        this.logCheckFailure(node, err);
       }
     }
   }
 
-  private async monitorNode(cached: Node): Promise<void> {
+  private queueOf(zone: string, now: number): PacedQueue {
+    let queue = this.queues.get(zone);
+    if (!queue) this.queues.set(zone, (queue = new PacedQueue(this.pacing.evictionRate, now)));
+    return queue;
+  }
+
+  /** Taints the unreachable nodes whose turn has come in their zone's queue. */
+  async taintingPass(): Promise<void> {
+    if (this.tainting) return;
+    this.tainting = true;
+    try {
+      const now = this.now();
+      for (const queue of this.queues.values()) {
+        for (const name of queue.take(now)) {
+          const node = this.nodes.get(name);
+          if (!node || readyCondition(node)?.status !== 'Unknown' || unreachableTaint(node) !== undefined) continue;
+          const taint: Taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: rfc3339(new Date(now)) };
+          try {
+            await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);
+            this.log.info('tainted unreachable node', { node: name, zoneQueue: queue.size });
+          } catch (err) {
+            // Still unreachable and untainted, it joins the queue again at the next monitor pass.
+            this.logCheckFailure(node, err);
+          }
+        }
+      }
+    } finally {
+      this.tainting = false;
+    }
+  }
+
+  private async removeUnreachableTaint(node: Node): Promise<void> {
+    const name = node.metadata.name ?? '';
+    await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', (node.spec?.taints ?? []).filter((t) => t.key !== unreachableTaintKey));
+  }
+
+  /** Marks the node Unknown once its grace is over; returns the node as it now is. */
+  private async monitorNode(cached: Node): Promise<Node> {
     const name = cached.metadata.name ?? '';
     const now = this.now();
     const ready = readyCondition(cached);
@@ -163,20 +273,21 @@ export class NodeLifecycleController {
     }
     const status = readyCondition(node)?.status;
     if (status === 'Unknown') await this.handleUnreachable(node, now);
-    else if (status === 'True' && unreachableTaint(node) !== undefined) {
-      await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', (node.spec?.taints ?? []).filter((t) => t.key !== unreachableTaintKey));
-      this.log.info('node is Ready again; removed the unreachable taint', { node: name });
+    else {
+      this.queues.get(zoneOf(node))?.remove(name);
+      if (status === 'True' && unreachableTaint(node) !== undefined) {
+        await this.removeUnreachableTaint(node);
+        this.log.info('node is Ready again; removed the unreachable taint', { node: name });
+      }
     }
+    return node;
   }
 
+  /** Marks the node's pods not ready; once it is tainted, evicts those whose time has come, else queues it for the taint. */
   private async handleUnreachable(node: Node, now: number): Promise<void> {
     const name = node.metadata.name ?? '';
-    let taint = unreachableTaint(node);
-    if (taint === undefined) {
-      taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: rfc3339(new Date(now)) };
-      await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);
-      this.log.info('tainted unreachable node', { node: name });
-    }
+    const taint = unreachableTaint(node);
+    if (taint === undefined && !this.allDown) this.queueOf(zoneOf(node), now).add(name);
     const onNode = this.pods.byIndex(NODE_INDEX, name);
     const notReady = onNode.filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False');
     await mapLimited(notReady, 20, async (pod) => {
@@ -188,6 +299,7 @@ export class NodeLifecycleController {
         if (!(isNotFound(err) || isConflict(err))) throw err;
       }
     });
+    if (taint === undefined) return;
     const taintedAt = taint.timeAdded !== undefined ? Date.parse(taint.timeAdded) : now;
     const due = onNode.filter((p) => (Number.isNaN(taintedAt) ? now : taintedAt) + evictionDelayMs(p, this.opts.podEvictionTimeoutMs) <= now);
     // The node's agent is gone, so a graceful delete would wait forever for it to confirm the

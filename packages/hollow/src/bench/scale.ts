@@ -18,7 +18,7 @@ import https from 'https';
 import os from 'os';
 import path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
-import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
+import type { KubeObject, Node, Pod, ReplicationController, Taint } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
@@ -74,7 +74,8 @@ export interface ScaleReport {
   listNamespace: { seconds: number; pods: number };
   watchLatency: Quantiles;
   podStartup: Quantiles;
-  nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number };
+  /** After the kill: all failed nodes NotReady; the pods of the first one tainted for eviction gone; how many were tainted by the end of the churn. */
+  nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number; taintedByEnd: number };
   processes: Record<string, ProcStats & { churnCpuPercent: number }>;
   apiserverIdleRssMiB: number;
   /** The API server's own view (its /metrics) over the churn and at its end. */
@@ -271,6 +272,11 @@ class Timings {
 
 function pick<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)];
+}
+
+/** The taint that starts the eviction of an unreachable node's pods, if the node has it. */
+function unreachableTaint(n: Node): Taint | undefined {
+  return n.spec?.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
 }
 
 function isReadyNode(n: Node): boolean {
@@ -491,17 +497,20 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         await timings.time('get nodes', () => c.get<Node>('nodes', pick(nodeNames)));
       }),
       every(5000, until, errors, async () => {
-        if (!notReadyAt) {
-          const failed = (await c.list<Node>('nodes')).items.filter((n) => n.metadata.name?.startsWith('failing-'));
-          if (failed.length === failing && failed.every((n) => !isReadyNode(n))) notReadyAt = Date.now();
-        } else if (!evictedAt) {
-          const left = await c.list<Pod>('pods', { fieldSelector: 'spec.nodeName=failing-0' });
-          if (left.items.length === 0) evictedAt = Date.now();
-        }
+        if (evictedAt) return;
+        const failed = (await c.list<Node>('nodes')).items.filter((n) => n.metadata.name?.startsWith('failing-'));
+        if (!notReadyAt && failed.length === failing && failed.every((n) => !isReadyNode(n))) notReadyAt = Date.now();
+        // The controller manager taints unreachable nodes at its --node-eviction-rate: the first one tainted is evicted first.
+        const taintedAt = (n: Node) => unreachableTaint(n)?.timeAdded ?? '';
+        const first = failed.filter((n) => unreachableTaint(n) !== undefined).sort((a, b) => taintedAt(a).localeCompare(taintedAt(b)))[0];
+        if (!first) return;
+        const left = await c.list<Pod>('pods', { fieldSelector: `spec.nodeName=${first.metadata.name}` });
+        if (left.items.length === 0) evictedAt = Date.now();
       }),
     ]);
     ownLoop.disable();
     const churnEnd = Date.now();
+    const taintedByEnd = (await c.list<Node>('nodes')).items.filter((n) => n.metadata.name?.startsWith('failing-') && unreachableTaint(n) !== undefined).length;
     samplePressure();
     clearInterval(pressureTimer);
     const scrapeAfter = await scrape();
@@ -537,7 +546,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       listNamespace: { seconds: oneNamespace.seconds, pods: oneNamespace.counts[0] },
       watchLatency: quantiles(watchDelays.map((ms) => ms / 1000)),
       podStartup: quantiles(startups),
-      nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN },
+      nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN, taintedByEnd },
       processes,
       apiserverIdleRssMiB,
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
@@ -596,7 +605,7 @@ export function formatReport(r: ScaleReport): string {
     `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
     `| fill: all ${o.pods} pods Running after | ${r.fillSeconds.toFixed(0)} s |`,
     `| scheduling throughput while filling: average / best 10 s | ${r.schedulingAverage.toFixed(0)} / ${r.schedulingPeak.toFixed(0)} pods/s |`,
-    `| failed nodes NotReady / their pods evicted, after the kill | ${fmtSeconds(r.nodeFailure.notReadySeconds)} / ${fmtSeconds(r.nodeFailure.evictedSeconds)} |`,
+    `| failed nodes NotReady / the first one's pods evicted, after the kill; failed nodes tainted for eviction by the end (the controller manager's --node-eviction-rate) | ${fmtSeconds(r.nodeFailure.notReadySeconds)} / ${fmtSeconds(r.nodeFailure.evictedSeconds)}; ${r.nodeFailure.taintedByEnd} of ${r.nodeFailure.nodes} |`,
     `| pods Running at the end (LIST) | ${r.listAllPods.running} |`,
     `| pod JSON size, average (LIST bytes / pods) | ${(r.listAllPods.bytes / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
     `| API server memory per stored pod ((RSS - idle RSS) / pods) | ${(((r.processes.apiserver?.rssMiB ?? NaN) - r.apiserverIdleRssMiB) * MiB / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,

@@ -68,6 +68,8 @@ beforeAll(async () => {
       '--node-monitor-period', '1s',
       '--node-monitor-grace-period', '5s',
       '--pod-eviction-timeout', '2s',
+      // Five nodes fail together: tainted within a second rather than one every 10 s.
+      '--node-eviction-rate', '10',
     ]),
   );
   live = hollow(LIVE_NODES, 'hollow-', '10.128.0.0/16');
