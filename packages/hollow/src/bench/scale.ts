@@ -274,6 +274,13 @@ function pick<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)];
 }
 
+/** Each component: running or how it exited, and its last log lines (why a fill stalled). */
+function componentsState(procs: Record<string, RunningProcess>): string {
+  return Object.entries(procs)
+    .map(([name, p]) => `${name}: ${p.hasExited() ? 'EXITED' : 'running'}\n  ${p.logs().trim().split('\n').slice(-5).join('\n  ')}`)
+    .join('\n');
+}
+
 /** The taint that starts the eviction of an unreachable node's pods, if the node has it. */
 function unreachableTaint(n: Node): Taint | undefined {
   return n.spec?.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
@@ -392,7 +399,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       log(`${((Date.now() - fillStart) / 1000).toFixed(0)} s: ${created} pods asked for, ${ready} ready`);
       if (ready >= opts.pods) break;
       if (ready !== lastReady) lastProgress = Date.now();
-      else if (Date.now() - lastProgress > 180_000) throw new Error(`the fill stalled at ${ready}/${opts.pods} ready pods`);
+      else if (Date.now() - lastProgress > 180_000) throw new Error(`the fill stalled at ${ready}/${opts.pods} ready pods\n${componentsState(procs)}`);
       lastReady = ready;
     }
     await creating;
