@@ -82,6 +82,9 @@ export function checkServers(servers: string[]): void {
  */
 export class EtcdMember {
   private readonly origin: string;
+  /** given with every call, so that node:http2 need not work them out from the session each time */
+  private readonly authority: string;
+  private readonly scheme: string;
   private readonly sessions: Partial<Record<SessionUse, http2.ClientHttp2Session>> = {};
   private readonly deadlines = new Deadlines();
   private readonly watches = new Set<WatchStream>();
@@ -92,6 +95,9 @@ export class EtcdMember {
     private readonly tls?: EtcdTls,
   ) {
     this.origin = endpoint.replace(/\/+$/, '');
+    const url = new URL(this.origin);
+    this.authority = url.host;
+    this.scheme = url.protocol.slice(0, -1);
   }
 
   txn(req: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -181,6 +187,8 @@ export class EtcdMember {
         session = this.connected('unary');
         stream = session.request({
           ':method': 'POST',
+          ':scheme': this.scheme,
+          ':authority': this.authority,
           ':path': method,
           'content-type': 'application/grpc',
           te: 'trailers',

@@ -23,6 +23,7 @@ import {
 import { WatchCache } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
 import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
+import { deleteOp, emptyValue, putOp, rangeOp } from './etcd-proto';
 import type { KeyValue, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
 
@@ -51,8 +52,6 @@ interface Revisions {
   lastWrite: number;
   current: number;
 }
-
-const emptyValue = Buffer.alloc(0);
 
 /**
  * Answers that say the request was not applied: etcd's during an election ("no leader",
@@ -139,6 +138,8 @@ export class EtcdStore implements Store {
   private readonly prefixEnd: Buffer;
   /** written in every write transaction: its mod_revision is the last write under the prefix */
   private readonly markerKey: Buffer;
+  /** the put of the marker key that every write transaction carries */
+  private readonly mark: RequestOp;
   private readonly timeoutMs: number;
   private readonly historyRevisions: number;
   private readonly observe: (op: string, seconds: number) => void;
@@ -171,6 +172,7 @@ export class EtcdStore implements Store {
     this.prefixKey = Buffer.from(`${this.prefix}/`);
     this.prefixEnd = rangeEnd(this.prefixKey);
     this.markerKey = Buffer.from(`${this.prefix}#revision`);
+    this.mark = putOp(this.markerKey, emptyValue, undefined);
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
@@ -542,7 +544,7 @@ export class EtcdStore implements Store {
     try {
       res = await this.call(
         'added',
-        this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [{ put: { key: k, value: sent.value, lease } }, this.mark()] }, deadline)),
+        this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [putOp(k, sent.value, lease), this.mark], failure: [] }, deadline)),
         true,
       );
     } finally {
@@ -553,10 +555,6 @@ export class EtcdStore implements Store {
     return this.wrote(this.sentEntry(key, sent, res.revision));
   }
 
-  /** The put of the marker key that every write transaction carries. */
-  private mark(): RequestOp {
-    return { put: { key: this.markerKey, value: emptyValue } };
-  }
 
   private written(key: string, object: KubeObject, rev: number): StoredEntry {
     object.metadata.resourceVersion = String(rev);
@@ -612,12 +610,12 @@ export class EtcdStore implements Store {
       const k = this.etcdKey(key);
       const decidedOn = current.rev;
       const sent = 'put' in decision ? this.toSend(key, decision.put) : undefined;
-      const write: RequestOp = sent ? { put: { key: k, value: sent.value, lease: this.leases.get(key) } } : { deleteRange: { key: k } };
+      const write = sent ? putOp(k, sent.value, this.leases.get(key)) : deleteOp(k);
       let res: TxnResponse;
       try {
         res = await this.call(
           sent ? 'modified' : 'deleted',
-          this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark()], failure: [{ range: { key: k } }] }, deadline)),
+          this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark], failure: [rangeOp(k)] }, deadline)),
           true,
         );
       } finally {

@@ -2,6 +2,7 @@
 // endpoint once it is known, to another member after a write through it failed, and back.
 import { waitFor } from '@peapod/client/testing';
 import { EtcdMember } from './etcd-rpc';
+import { deleteOp, putOp } from './etcd-proto';
 import { EtcdWriter } from './etcd-writer';
 
 const endpoints = (process.env.PEAPOD_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
@@ -33,8 +34,8 @@ maybe('EtcdWriter', () => {
     expect(leader.endpoint).toBe(writer.endpoint);
     const { member, leader: leaderId } = await memberAt(leader);
     expect(member).toBe(leaderId);
-    const put = { key: Buffer.from('/peapod-writer-test/through-leader'), value: Buffer.from('x') };
-    expect((await leader.txn({ compare: [], success: [{ put }] }, Date.now() + 5000)).succeeded).toBe(true);
+    const key = Buffer.from('/peapod-writer-test/through-leader');
+    expect((await leader.txn({ compare: [], success: [putOp(key, Buffer.from('x'), undefined)], failure: [] }, Date.now() + 5000)).succeeded).toBe(true);
 
     writer.failed(leader);
     expect(writer.endpoint).toBeUndefined();
@@ -43,7 +44,7 @@ maybe('EtcdWriter', () => {
     expect(writer.client).not.toBe(other);
     await waitFor('a chosen endpoint', () => writer.endpoint, 10_000);
     expect(writer.client).toBe(leader);
-    await leader.txn({ compare: [], success: [{ deleteRange: { key: put.key } }] }, Date.now() + 5000);
+    await leader.txn({ compare: [], success: [deleteOp(key)], failure: [] }, Date.now() + 5000);
   });
 
   test('with a leader that is not among the servers, writes go to the others', async () => {
