@@ -5,7 +5,7 @@
 // that is never confirmed expires some time after its binding finished.
 
 import type { Node, Pod } from '@peapod/api';
-import { NodeInfo } from './node-info';
+import { NodeInfo, OwnerCounts } from './node-info';
 import { podInfoFor, podKey } from './pod-info';
 import type { PodInfo } from './pod-info';
 
@@ -29,6 +29,7 @@ export class SchedulerCache {
   private readonly list: NodeInfo[] = [];
   private readonly pods = new Map<string, CachedPod>();
   private readonly assumed = new Set<string>();
+  private readonly owners = new OwnerCounts();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -149,7 +150,7 @@ export class SchedulerCache {
 
   private infoFor(name: string): NodeInfo {
     let info = this.nodeInfos.get(name);
-    if (!info) this.nodeInfos.set(name, (info = new NodeInfo(name)));
+    if (!info) this.nodeInfos.set(name, (info = new NodeInfo(name, this.owners)));
     return info;
   }
 

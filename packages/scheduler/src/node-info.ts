@@ -6,7 +6,10 @@ import type { Node, Taint } from '@peapod/api';
 import { anyAddress } from './pod-info';
 import type { HostPort, PodInfo } from './pod-info';
 
+// Shared by every node that has none: the filters over thousands of nodes per pod then read
+// one object that stays in the CPU's cache, not one of its own per node.
 const noLabels: Readonly<Record<string, string>> = Object.freeze({});
+const noTaints: readonly Taint[] = Object.freeze([]);
 
 /** An allocatable amount from the API; one that cannot be read offers nothing. */
 function quantityOrZero(value: string | undefined, parse: (s: string) => number): number {
@@ -18,17 +21,40 @@ function quantityOrZero(value: string | undefined, parse: (s: string) => number)
   }
 }
 
+/**
+ * How many pods of each controller every node holds, in one table for all nodes: spreading
+ * reads it for each of hundreds of nodes per pod, and a table of its own per node sent each
+ * of those reads to memory the CPU's cache no longer held.
+ */
+export class OwnerCounts {
+  private readonly byOwner = new Map<string, Map<NodeInfo, number>>();
+
+  get(uid: string, node: NodeInfo): number {
+    return this.byOwner.get(uid)?.get(node) ?? 0;
+  }
+
+  add(uid: string, node: NodeInfo, delta: 1 | -1): void {
+    let nodes = this.byOwner.get(uid);
+    if (!nodes) this.byOwner.set(uid, (nodes = new Map()));
+    const n = (nodes.get(node) ?? 0) + delta;
+    if (n > 0) nodes.set(node, n);
+    else if (nodes.delete(node) && nodes.size === 0) this.byOwner.delete(uid);
+  }
+}
+
 export class NodeInfo {
   node: Node | null = null;
   labels: Readonly<Record<string, string>> = noLabels;
   ready = false;
   unschedulable = false;
   /** The NoSchedule and NoExecute taints: the ones that keep pods off the node. */
-  taints: readonly Taint[] = [];
+  taints: readonly Taint[] = noTaints;
   allocatableCpu = 0;
   allocatableMemory = 0;
   allocatablePods = 0;
 
+  /** pods.size, kept as a field: the resources filter reads it for every node it tries. */
+  podCount = 0;
   requestedCpu = 0;
   requestedMemory = 0;
   nonZeroCpu = 0;
@@ -36,24 +62,23 @@ export class NodeInfo {
   readonly pods = new Map<string, PodInfo>();
   /** "TCP/8080" → host address → how many pods use it */
   private readonly ports = new Map<string, Map<string, number>>();
-  /** controller uid → how many of its pods are here */
-  private readonly owners = new Map<string, number>();
 
   /** Position in the cache's node list; maintained by the cache. */
   listIndex = -1;
 
-  constructor(readonly name: string) {}
-
-  get podCount(): number {
-    return this.pods.size;
-  }
+  /** `owners`: the table of every node in the cache; a node of its own keeps its own. */
+  constructor(
+    readonly name: string,
+    private readonly owners = new OwnerCounts(),
+  ) {}
 
   setNode(node: Node): void {
     this.node = node;
     this.labels = node.metadata.labels ?? noLabels;
     this.ready = node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
     this.unschedulable = node.spec?.unschedulable === true;
-    this.taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    const taints = (node.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
+    this.taints = taints.length > 0 ? taints : noTaints;
     // Allocatable is what pods may use; a node that reports only capacity offers all of it.
     const amount = (resource: string): string | undefined =>
       node.status?.allocatable?.[resource] ?? node.status?.capacity?.[resource];
@@ -69,6 +94,7 @@ export class NodeInfo {
   addPod(pod: PodInfo): void {
     if (this.pods.has(pod.key)) this.removePod(pod.key);
     this.pods.set(pod.key, pod);
+    this.podCount = this.pods.size;
     this.requestedCpu += pod.cpu;
     this.requestedMemory += pod.memory;
     this.nonZeroCpu += pod.nonZeroCpu;
@@ -79,7 +105,7 @@ export class NodeInfo {
       if (!byAddress) this.ports.set(slot, (byAddress = new Map()));
       byAddress.set(p.ip, (byAddress.get(p.ip) ?? 0) + 1);
     }
-    if (pod.ownerUid !== undefined) this.owners.set(pod.ownerUid, (this.owners.get(pod.ownerUid) ?? 0) + 1);
+    if (pod.ownerUid !== undefined) this.owners.add(pod.ownerUid, this, 1);
   }
 
   /** Returns false when the pod was not here. */
@@ -87,6 +113,7 @@ export class NodeInfo {
     const pod = this.pods.get(key);
     if (!pod) return false;
     this.pods.delete(key);
+    this.podCount = this.pods.size;
     this.requestedCpu -= pod.cpu;
     this.requestedMemory -= pod.memory;
     this.nonZeroCpu -= pod.nonZeroCpu;
@@ -100,11 +127,7 @@ export class NodeInfo {
       else byAddress.delete(p.ip);
       if (byAddress.size === 0) this.ports.delete(slot);
     }
-    if (pod.ownerUid !== undefined) {
-      const n = this.owners.get(pod.ownerUid) ?? 0;
-      if (n > 1) this.owners.set(pod.ownerUid, n - 1);
-      else this.owners.delete(pod.ownerUid);
-    }
+    if (pod.ownerUid !== undefined) this.owners.add(pod.ownerUid, this, -1);
     return true;
   }
 
@@ -120,6 +143,6 @@ export class NodeInfo {
   }
 
   ownerCount(uid: string): number {
-    return this.owners.get(uid) ?? 0;
+    return this.owners.get(uid, this);
   }
 }
