@@ -27,6 +27,18 @@ describe('SchedulerCache', () => {
     expect(cache.isAssumed(pod.metadata.uid as string)).toBe(true);
   });
 
+  it("counts each controller's pods per node, and forgets them as they go", () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => makePod(name, { ownerUid: name === 'c' ? 'rc-2' : 'rc-1' }));
+    cache.assumePod(podInfoFor(a), 'node-1');
+    cache.addPod(bound(b, 'node-1'));
+    cache.addPod(bound(c, 'node-2'));
+    const [one, two] = [cache.nodeInfo('node-1'), cache.nodeInfo('node-2')];
+    expect([one?.ownerCount('rc-1'), one?.ownerCount('rc-2'), two?.ownerCount('rc-1'), two?.ownerCount('rc-2')]).toEqual([2, 0, 0, 1]);
+    cache.forgetPod(a.metadata.uid as string);
+    cache.removePod(c);
+    expect([one?.ownerCount('rc-1'), two?.ownerCount('rc-2'), one?.podCount, two?.podCount]).toEqual([1, 0, 1, 0]);
+  });
+
   it('refuses to assume a pod twice', () => {
     const info = podInfoFor(makePod('a'));
     cache.assumePod(info, 'node-1');
