@@ -3,6 +3,7 @@ import { FakeCache } from '../testing/fake-cache';
 import { makeNode, makePod } from '../testing/fixtures';
 import { NodeLifecycleController, evictionDelayMs, laterTime, unreachableTaintKey } from './controller';
 import type { NodeLifecycleClient } from './controller';
+import { PacedQueue } from './zones';
 import type { EvictionPacing } from './zones';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -256,4 +257,16 @@ test('run() checks every monitor period until stopped', async () => {
   controller.stop();
   await running;
   expect(spy).toHaveBeenCalledTimes(1);
+});
+
+test('the paced queue gives no turn to a name that is not ready for it, and keeps its place', () => {
+  const queue = new PacedQueue(0.1, t0);
+  queue.add('late');
+  queue.add('next');
+  expect(queue.take(t0, (name) => name !== 'late')).toEqual(['next']);
+  expect(queue.take(t0 + 5_000)).toEqual([]);
+  expect(queue.take(t0 + 10_000)).toEqual(['late']);
+  queue.setRate(0, t0 + 10_000);
+  queue.add('stopped');
+  expect(queue.take(t0 + 100_000)).toEqual([]);
 });

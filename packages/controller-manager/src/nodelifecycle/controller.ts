@@ -231,9 +231,14 @@ export class NodeLifecycleController {
     try {
       const now = this.now();
       for (const queue of this.queues.values()) {
-        for (const name of queue.take(now)) {
+        // A node marked Unknown a moment ago may not show it in the cache yet: it keeps its place.
+        const untaintedUnknown = (name: string) => {
           const node = this.nodes.get(name);
-          if (!node || readyCondition(node)?.status !== 'Unknown' || unreachableTaint(node) !== undefined) continue;
+          return node !== undefined && readyCondition(node)?.status === 'Unknown' && unreachableTaint(node) === undefined;
+        };
+        for (const name of queue.take(now, untaintedUnknown)) {
+          const node = this.nodes.get(name);
+          if (!node) continue;
           const taint: Taint = { key: unreachableTaintKey, effect: 'NoExecute', timeAdded: rfc3339(new Date(now)) };
           try {
             await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', [...(node.spec?.taints ?? []), taint]);

@@ -93,14 +93,18 @@ export class PacedQueue {
     return this.waiting.size;
   }
 
-  /** The names whose turn has come by `now`, taken off the queue. */
-  take(now: number): string[] {
+  /**
+   * The names whose turn has come by `now`, taken off the queue; those `ready` refuses for now
+   * keep their place and use no turn.
+   */
+  take(now: number, ready: (name: string) => boolean = () => true): string[] {
     this.refill(now);
     if (this.rate <= 0) return [];
     const out: string[] = [];
     for (const name of this.waiting) {
       // (tokens summed from fractions of a second fall a hair short of a whole one)
       if (this.tokens < 1 - 1e-9) break;
+      if (!ready(name)) continue;
       this.tokens -= 1;
       out.push(name);
     }
