@@ -1,3 +1,5 @@
+import type { Node, Taint } from './types';
+
 // The resources the API serves: one table that routing, discovery, the client and the
 // CLI all read, so a resource is described in exactly one place.
 
@@ -261,3 +263,11 @@ export function resourceForKind(kind: string): ResourceInfo | undefined {
 
 /** Where each node's Lease (its heartbeat) lives, named after the node. */
 export const nodeLeaseNamespace = 'kube-node-lease';
+
+/** The taint of a node whose heartbeats stopped; with effect NoExecute it starts its pods' eviction. */
+export const unreachableTaintKey = 'node.kubernetes.io/unreachable';
+
+/** The node's unreachable NoExecute taint, if it has it. */
+export function unreachableTaint(node: Node): Taint | undefined {
+  return node.spec?.taints?.find((t) => t.key === unreachableTaintKey && t.effect === 'NoExecute');
+}

@@ -1,4 +1,4 @@
-import { sameJson, defaultHttpGet, defaultImagePullPolicy, defaultProbe, defaultTerminationGracePeriodSeconds, volumeSourceKinds } from '@peapod/api';
+import { sameJson, defaultHttpGet, defaultImagePullPolicy, defaultProbe, defaultTerminationGracePeriodSeconds, unreachableTaintKey, volumeSourceKinds } from '@peapod/api';
 import type { Container, DownwardAPIVolumeFile, Pod, StatusCause, Toleration, Volume } from '@peapod/api';
 
 function defaultContainer(c: Container): void {
@@ -27,7 +27,7 @@ function defaultContainer(c: Container): void {
 /** The tolerations the DefaultTolerationSeconds admission adds: 5 minutes on a lost node. */
 const defaultTolerations: Toleration[] = [
   { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+  { key: unreachableTaintKey, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
 ];
 
 /** Fills the defaults Kubernetes fills on a pod; tolerant of bad input (validation reports that). */

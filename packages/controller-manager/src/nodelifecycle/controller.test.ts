@@ -1,7 +1,8 @@
 import type { Lease, Node, Pod, Taint } from '@peapod/api';
 import { FakeCache } from '../testing/fake-cache';
 import { makeNode, makePod } from '../testing/fixtures';
-import { NodeLifecycleController, evictionDelayMs, laterTime, unreachableTaintKey } from './controller';
+import { unreachableTaintKey } from '@peapod/api';
+import { NodeLifecycleController, evictionDelayMs, laterTime } from './controller';
 import type { NodeLifecycleClient } from './controller';
 import { PacedQueue } from './zones';
 import type { EvictionPacing } from './zones';

@@ -7,7 +7,7 @@
 // and its Ready condition's lastHeartbeatTime (posted only when the status changes or every
 // few minutes).
 
-import { nodeLeaseNamespace, rfc3339, setPodCondition } from '@peapod/api';
+import { nodeLeaseNamespace, rfc3339, setPodCondition, unreachableTaint, unreachableTaintKey } from '@peapod/api';
 import type { Lease, Node, NodeCondition, Pod, Taint, Toleration } from '@peapod/api';
 import { createLogger, isConflict, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -16,7 +16,6 @@ import type { SharedCache } from '../cache';
 import { PacedQueue, defaultEvictionPacing, zoneEvictionRate, zoneOf, zoneState } from './zones';
 import type { EvictionPacing } from './zones';
 
-export const unreachableTaintKey = 'node.kubernetes.io/unreachable';
 export const nodeStatusUnknownReason = 'NodeStatusUnknown';
 export const nodeStatusUnknownMessage = 'Kubelet stopped posting node status.';
 
@@ -51,10 +50,6 @@ interface Probe {
 
 function readyCondition(node: Node): NodeCondition | undefined {
   return node.status?.conditions?.find((c) => c.type === 'Ready');
-}
-
-function unreachableTaint(node: Node): Taint | undefined {
-  return node.spec?.taints?.find((t) => t.key === unreachableTaintKey && t.effect === 'NoExecute');
 }
 
 function toleratesUnreachable(t: Toleration): boolean {
@@ -192,8 +187,8 @@ export class NodeLifecycleController {
   /** Sets each zone's pace from its state; with every zone wholly down, stops all eviction and lifts the taints. */
   private async handleDisruption(zones: Map<string, { ready: number; notReady: number }>): Promise<void> {
     const now = this.now();
-    const states = new Map([...zones].map(([zone, c]) => [zone, zoneState(c.ready, c.notReady, this.pacing.unhealthyZoneThreshold)]));
-    const allDown = states.size > 0 && [...states.values()].every((s) => s === 'FullDisruption');
+    const states = new Map([...zones].map(([zone, c]) => [zone, { state: zoneState(c.ready, c.notReady, this.pacing.unhealthyZoneThreshold), size: c.ready + c.notReady }]));
+    const allDown = states.size > 0 && [...states.values()].every((z) => z.state === 'FullDisruption');
     if (allDown && !this.allDown) {
       this.log.warn('every node of every zone is unreachable: evictions stop until one is back', { nodes: this.nodes.list().length });
     } else if (!allDown && this.allDown) {
@@ -202,9 +197,9 @@ export class NodeLifecycleController {
       this.log.info('nodes are reachable again: evictions resume', { zones: states.size });
     }
     this.allDown = allDown;
-    for (const [zone, state] of states) {
+    for (const [zone, { state, size }] of states) {
       const queue = this.queueOf(zone, now);
-      queue.setRate(allDown ? 0 : zoneEvictionRate(state, zones.get(zone)!.ready + zones.get(zone)!.notReady, this.pacing), now);
+      queue.setRate(allDown ? 0 : zoneEvictionRate(state, size, this.pacing), now);
       if (allDown) queue.clear();
     }
     if (!allDown) return;

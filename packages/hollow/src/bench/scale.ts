@@ -18,7 +18,8 @@ import https from 'https';
 import os from 'os';
 import path from 'path';
 import { monitorEventLoopDelay } from 'perf_hooks';
-import type { KubeObject, Node, Pod, ReplicationController, Taint } from '@peapod/api';
+import { unreachableTaint } from '@peapod/api';
+import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
@@ -279,11 +280,6 @@ function componentsState(procs: Record<string, RunningProcess>): string {
   return Object.entries(procs)
     .map(([name, p]) => `${name}: ${p.hasExited() ? 'EXITED' : 'running'}\n  ${p.logs().trim().split('\n').slice(-5).join('\n  ')}`)
     .join('\n');
-}
-
-/** The taint that starts the eviction of an unreachable node's pods, if the node has it. */
-function unreachableTaint(n: Node): Taint | undefined {
-  return n.spec?.taints?.find((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute');
 }
 
 function isReadyNode(n: Node): boolean {
