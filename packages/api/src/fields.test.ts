@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { fieldSelectorFromSet, objectFields, parseFieldSelector, supportedFields } from './fields';
+import { fieldSelectorFromSet, objectFields, parseFieldSelector, podSelectorView, supportedFields } from './fields';
 import { SelectorParseError } from './labels';
 import type { Event, Namespace, Node, Pod, ReplicationController } from './types';
 
@@ -74,6 +74,24 @@ describe('objectFields', () => {
     });
     expect(parseFieldSelector('spec.nodeName=').matches(objectFields('pods', pod))).toBe(true);
     expect(objectFields('Pod', pod)['metadata.name']).toBe('p');
+  });
+
+  it('keeps in a pod selector view every field and label a selector reads, and no more', () => {
+    const bound: Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'b', namespace: 'ns', labels: { app: 'web' }, uid: 'u1', annotations: { a: 'b' } },
+      spec: { containers: [{ name: 'c', image: 'busybox' }], nodeName: 'n1', serviceAccountName: 'sa', restartPolicy: 'Always' },
+      status: { phase: 'Running', podIP: '10.0.0.5', nominatedNodeName: 'n2' } as Pod['status'],
+    };
+    for (const p of [pod, bound]) {
+      const view = podSelectorView(p);
+      expect(objectFields('pods', view)).toEqual(objectFields('pods', p));
+      expect(view.metadata.labels).toEqual(p.metadata.labels);
+      expect([view.apiVersion, view.kind]).toEqual([p.apiVersion, p.kind]);
+    }
+    expect(Object.keys(podSelectorView(bound).spec as object)).not.toContain('containers');
+    expect(podSelectorView(bound).metadata).not.toHaveProperty('uid');
   });
 
   it('gives events their involvedObject fields', () => {

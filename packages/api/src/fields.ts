@@ -184,6 +184,28 @@ export function fieldGetter(resource: string, field: string): ((obj: KubeObject)
   return get === undefined ? undefined : (obj) => str(get(obj));
 }
 
+/**
+ * What label and field selectors read of a pod, and nothing else: its kind, name, namespace,
+ * labels and the fields of `pods` above, where those read them. A store that keeps a pod
+ * only as JSON filters on this instead of parsing the pod again.
+ */
+export function podSelectorView(obj: KubeObject): KubeObject {
+  const p = obj as Pod;
+  const status = p.status as (Pod['status'] & { nominatedNodeName?: string }) | undefined;
+  return {
+    apiVersion: p.apiVersion,
+    kind: p.kind,
+    metadata: { name: p.metadata?.name, namespace: p.metadata?.namespace, labels: p.metadata?.labels },
+    spec: {
+      nodeName: p.spec?.nodeName,
+      schedulerName: p.spec?.schedulerName,
+      restartPolicy: p.spec?.restartPolicy,
+      serviceAccountName: p.spec?.serviceAccountName,
+    },
+    status: { phase: status?.phase, podIP: status?.podIP, nominatedNodeName: status?.nominatedNodeName },
+  } as KubeObject;
+}
+
 /** The selectable fields of an object; absent values are "" (so `spec.nodeName=` finds unbound pods). */
 export function objectFields(resource: string, obj: KubeObject): Record<string, string> {
   const out: Record<string, string> = {};

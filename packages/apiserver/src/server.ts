@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, Service } from '@peapod/api';
+import { failureStatus, podSelectorView, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { EtcdStore } from './storage/etcd-store';
 import type { Store } from './storage/types';
@@ -173,6 +173,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
     // Five or so per pod, written once and seldom listed: their JSON is written again when read.
     encodeOnRead: new Set(['events']),
+    // The most numerous objects that are read whole: kept as their JSON, parsed when read.
+    parseOnRead: new Map([['pods', podSelectorView]]),
   };
   const store: Store = opts.etcd
     ? new EtcdStore({ ...storeOptions, ...opts.etcd, log })

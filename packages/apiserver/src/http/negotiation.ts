@@ -4,7 +4,8 @@
 // prefers it and the kind has a protobuf form. Tables are JSON only, as in Kubernetes.
 //
 // Stored objects are never changed in place (a write stores a new object), so an object's
-// protobuf bytes are encoded once and kept beside it for every later get, list and watch.
+// protobuf bytes are encoded once and kept beside it for every later get, list and watch;
+// an object the watch cache keeps only as JSON (pods) is parsed and encoded for each.
 
 import type { Request, Response } from 'express';
 import {
@@ -21,6 +22,7 @@ import {
   type ResourceInfo,
   type Status,
 } from '@peapod/api';
+import { selectableOf, type StoredEntry } from '../storage/types';
 
 export type Format = 'json' | 'protobuf';
 
@@ -73,11 +75,19 @@ const messageCache = new WeakMap<object, { resourceVersion: string | undefined; 
 
 /** An object's message bytes, from the cache when this object (at this resourceVersion) was encoded before. */
 function messageBytes(obj: KubeObject): Uint8Array {
-  const rv = obj.metadata?.resourceVersion;
-  const cached = messageCache.get(obj);
+  return cachedMessage(obj, obj.metadata?.resourceVersion, () => obj);
+}
+
+/** A stored entry's message bytes: kept beside the entry when it keeps only JSON, as each read of its object parses anew. */
+function entryMessageBytes(entry: StoredEntry): Uint8Array {
+  return entry.selectable ? cachedMessage(entry, String(entry.rev), () => entry.object) : messageBytes(entry.object);
+}
+
+function cachedMessage(holder: object, rv: string | undefined, object: () => KubeObject): Uint8Array {
+  const cached = messageCache.get(holder);
   if (cached && cached.resourceVersion === rv) return cached.bytes;
-  const bytes = encodeMessage(obj as unknown as Record<string, unknown>);
-  messageCache.set(obj, { resourceVersion: rv, bytes });
+  const bytes = encodeMessage(object() as unknown as Record<string, unknown>);
+  messageCache.set(holder, { resourceVersion: rv, bytes });
   return bytes;
 }
 
@@ -96,6 +106,19 @@ export function sendObject(req: Request, res: Response, code: number, obj: KubeO
   } else {
     res.setHeader('Content-Type', 'application/json');
     res.end(json ?? JSON.stringify(obj));
+  }
+}
+
+/** Sends a stored object as its stored JSON, or as protobuf when asked (the only case that reads the parsed object). */
+export function sendEntry(req: Request, res: Response, code: number, entry: StoredEntry): void {
+  const view = selectableOf(entry);
+  res.status(code);
+  if (responseFormat(req.headers.accept, view.apiVersion!, view.kind!) === 'protobuf') {
+    res.setHeader('Content-Type', protobufMediaType);
+    res.end(envelope(view.apiVersion!, view.kind!, entryMessageBytes(entry)));
+  } else {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(entry.json);
   }
 }
 
@@ -119,13 +142,13 @@ export async function sendList(
   res: Response,
   r: ResourceInfo,
   metadata: { resourceVersion: string; continue?: string },
-  items: readonly { object: KubeObject; json: string }[],
+  items: readonly StoredEntry[],
 ): Promise<void> {
   const apiVersion = groupVersion(r);
   res.status(200);
   if (responseFormat(req.headers.accept, apiVersion, r.listKind) === 'protobuf') {
     res.setHeader('Content-Type', protobufMediaType);
-    res.end(encodeList(apiVersion, r.listKind, metadata, items.map((i) => messageBytes(i.object))));
+    res.end(encodeList(apiVersion, r.listKind, metadata, items.map(entryMessageBytes)));
     return;
   }
   // Objects are stored as JSON: a list is those strings joined, with nothing parsed or re-serialized.

@@ -9,7 +9,7 @@ import { bindPod } from '../registry/binding';
 import { getScale, updateScale } from '../registry/scale';
 import { tableRequested, toTable, TableRequest } from './tables';
 import { runWatch, WatchRequest } from './watch';
-import { sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
+import { sendEntry, sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
 import type { Metrics } from './metrics';
 import { nodeUserPrefix, type Authorizer } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
@@ -373,8 +373,8 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name !== undefined) {
           const entry = await registry.get(r.name, ns, path.name);
           const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
-          if (table) sendJsonText(res, 200, JSON.stringify(toTable(r.name, [entry.object], table, { resourceVersion: entry.object.metadata.resourceVersion })));
-          else sendObject(req, res, 200, entry.object, entry.json);
+          if (table) sendJsonText(res, 200, JSON.stringify(toTable(r.name, [entry.object], table, { resourceVersion: String(entry.rev) })));
+          else sendEntry(req, res, 200, entry);
           return;
         }
         const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
@@ -393,7 +393,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const fields = updateTracker(r, fieldManager(req, q, false), undefined);
         const { entry, warnings } = await registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
-        sendObject(req, res, 201, entry.object, entry.json);
+        sendEntry(req, res, 201, entry);
         return;
       }
       case 'PUT': {
@@ -401,7 +401,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const body = await readObject(req);
         const { entry, warnings } = await registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
-        sendObject(req, res, 200, entry.object, entry.json);
+        sendEntry(req, res, 200, entry);
         return;
       }
       case 'PATCH': {
@@ -411,13 +411,13 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
           const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub };
           const { entry, warnings, created } = await registry.apply(r.name, ns, path.name, config, opts);
           sendWarnings(res, warnings);
-          sendObject(req, res, created ? 201 : 200, entry.object, entry.json);
+          sendEntry(req, res, created ? 201 : 200, entry);
           return;
         }
         const { type, patch } = await readPatch(req);
         const { entry, warnings } = await registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
         sendWarnings(res, warnings);
-        sendObject(req, res, 200, entry.object, entry.json);
+        sendEntry(req, res, 200, entry);
         return;
       }
       case 'DELETE': {
@@ -432,7 +432,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         }
         // Kubernetes answers 200 with the object both when it is gone and when it is terminating.
         const { entry } = await registry.delete(r.name, ns, path.name, opts, dryRunDelete);
-        sendObject(req, res, 200, entry.object, entry.json);
+        sendEntry(req, res, 200, entry);
         return;
       }
       default:

@@ -10,6 +10,7 @@ import {
   ListResult,
   Preconditions,
   RevisionCompactedError,
+  selectableOf,
   StorageUnavailableError,
   Store,
   StoreEvent,
@@ -20,7 +21,7 @@ import {
   WatchSink,
   WriteOutcomeUnknownError,
 } from './types';
-import { WatchCache } from './watch-cache';
+import { WatchCache, type WatchCacheOptions } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
 import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
 import { deleteOp, emptyValue, putOp, rangeOp } from './etcd-proto';
@@ -42,6 +43,8 @@ export interface EtcdStoreOptions {
   recentEvents?: number;
   /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
   encodeOnRead?: ReadonlySet<string>;
+  /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
+  parseOnRead?: WatchCacheOptions['parseOnRead'];
   transformer?: ValueTransformer;
   observe?: (op: string, seconds: number) => void;
   log?: Logger;
@@ -177,7 +180,7 @@ export class EtcdStore implements Store {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead });
     checkServers(opts.servers);
     this.members = opts.servers.map((server) => new EtcdMember(server, opts.tls));
     this.writer = new EtcdWriter(this.members, this.timeoutMs);
@@ -272,7 +275,7 @@ export class EtcdStore implements Store {
         if (!prev) continue;
         const object = JSON.parse(prev.json) as KubeObject;
         object.metadata.resourceVersion = String(rev);
-        this.cache.apply({ type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: prev.object });
+        this.cache.apply({ type: 'DELETED', key, rev, object, json: JSON.stringify(object), prev: selectableOf(prev) });
         continue;
       }
       const sent = this.sending.get(key);
@@ -288,7 +291,7 @@ export class EtcdStore implements Store {
         this.log?.error('unreadable value in etcd', { key, revision: rev, error: (err as Error).message });
         continue;
       }
-      const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev?.object };
+      const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev && selectableOf(prev) };
       this.cache.apply(event);
     }
     // A whole response holds every event of its revisions: what follows may be this server's own.
@@ -323,7 +326,7 @@ export class EtcdStore implements Store {
       if (!prev) return;
     }
     const type = w.deleted ? 'DELETED' : prev ? 'MODIFIED' : 'ADDED';
-    this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev?.object });
+    this.cache.apply({ type, key: w.key, rev: w.rev, object: w.object, json: w.json, prev: prev && selectableOf(prev) });
   }
 
   /** A call through the writer's current member; one that fails moves the writer off that member (a retry goes to another). */
@@ -564,8 +567,9 @@ export class EtcdStore implements Store {
   async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry> {
     return this.optimistic(key, async (current) => {
       checkPreconditions(key, current, preconditions);
-      const next = await tryUpdate(current.object);
-      next.metadata.resourceVersion = current.object.metadata.resourceVersion;
+      const object = current.object;
+      const next = await tryUpdate(object);
+      next.metadata.resourceVersion = object.metadata.resourceVersion;
       return JSON.stringify(next) === current.json ? { unchanged: true } : { put: next };
     });
   }

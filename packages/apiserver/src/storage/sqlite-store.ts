@@ -8,6 +8,7 @@ import {
   KeyNotFoundError,
   ListOptions,
   RevisionCompactedError,
+  selectableOf,
   ListResult,
   Preconditions,
   Store,
@@ -19,7 +20,7 @@ import {
   ValidateDeletion,
   WatchSink,
 } from './types';
-import { WatchCache } from './watch-cache';
+import { WatchCache, type WatchCacheOptions } from './watch-cache';
 import type { ValueTransformer } from './encryption';
 import { LogCompactor, timedStep, WalCheckpointer } from './sqlite-maintenance';
 
@@ -36,6 +37,8 @@ export interface SqliteStoreOptions {
   transformer?: ValueTransformer;
   /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
   encodeOnRead?: ReadonlySet<string>;
+  /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
+  parseOnRead?: WatchCacheOptions['parseOnRead'];
   /** the most writes committed in one transaction (group commit) */
   maxBatchWrites?: number;
   /** the most bytes of JSON committed in one transaction */
@@ -145,7 +148,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
     this.log = opts.log;
@@ -285,15 +288,16 @@ export class SqliteStore implements Store {
       try {
         if (!current) throw new KeyNotFoundError(key);
         checkPreconditions(key, current, preconditions);
-        const result = tryUpdate(current.object);
+        const object = current.object;
+        const result = tryUpdate(object);
         next = result instanceof Promise ? await result : result;
+        next.metadata.resourceVersion = object.metadata.resourceVersion;
       } catch (err) {
         if (batch && !(await batch.done)) continue;
         throw err;
       }
       // Only an asynchronous tryUpdate lets another write in between: then the object is checked again.
       if (!sameState(this.find(key).current, current)) continue;
-      next.metadata.resourceVersion = current.object.metadata.resourceVersion;
       // A write that changes nothing is not a write (no new revision, no event), unless the
       // stored value must be re-encrypted.
       if (JSON.stringify(next) === current.json && !this.stale.has(key)) {
@@ -339,7 +343,7 @@ export class SqliteStore implements Store {
     const entry: StoredEntry = { key, rev, object, json: JSON.stringify(object) };
     batch.states.set(key, type === EventType.Deleted ? undefined : entry);
     return new Promise<StoredEntry>((resolve, reject) => {
-      batch.writes.push({ type, entry, prev: prev?.object, enqueued: process.hrtime.bigint(), resolve, reject });
+      batch.writes.push({ type, entry, prev: prev && selectableOf(prev), enqueued: process.hrtime.bigint(), resolve, reject });
       batch.bytes += entry.json.length;
       if (batch.writes.length >= this.maxBatchWrites || batch.bytes >= this.maxBatchBytes) this.flush();
       else this.flushing ??= setImmediate(this.flush);

@@ -10,16 +10,29 @@ export interface StoreEvent {
   object: KubeObject;
   /** the object's JSON, serialized once for every watcher */
   json: string;
-  /** the object before the change (MODIFIED and DELETED only, when known) */
+  /**
+   * the object before the change (MODIFIED and DELETED only, when known), or only what
+   * selectors read of it (see StoredEntry.selectable): watch filters and indexes read it
+   */
   prev?: KubeObject;
 }
 
 export interface StoredEntry {
   key: string;
   rev: number;
-  /** parsed object; frozen: callers copy before changing it */
-  object: KubeObject;
+  /** parsed object; callers copy before changing it (an entry kept only as JSON parses it anew on each read) */
+  readonly object: KubeObject;
   json: string;
+  /**
+   * For an entry kept only as JSON: what label and field selectors read of its object (see
+   * WatchCacheOptions.parseOnRead). Filters and watch indexes read this, not `object`.
+   */
+  readonly selectable?: KubeObject;
+}
+
+/** What label and field selectors read of an entry's object, without parsing it when the entry keeps only its JSON. */
+export function selectableOf(entry: StoredEntry): KubeObject {
+  return entry.selectable ?? entry.object;
 }
 
 export interface ListResult {

@@ -1,6 +1,6 @@
 import type { KubeObject } from '@peapod/api';
 import { KeyIndex } from './key-index';
-import { CachedObjects, ListOptions, ListResult, RevisionCompactedError, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
+import { CachedObjects, ListOptions, ListResult, RevisionCompactedError, selectableOf, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
 
 interface Watcher {
   prefix: string;
@@ -27,6 +27,14 @@ export interface WatchCacheOptions {
    * seldom read (events, five per pod), their text costs more memory than their parsed form.
    */
   encodeOnRead?: ReadonlySet<string>;
+  /**
+   * Resources whose stored objects are kept only as JSON, parsed again when an entry's
+   * `object` is read, with what selectors read of them (the view this gives): for the many
+   * objects of the biggest kind (pods, ~150,000 at Kubernetes' scale limit), a parsed object
+   * costs several times its text, and every object the heap holds is work for each of the
+   * garbage collector's full marks.
+   */
+  parseOnRead?: ReadonlyMap<string, (object: KubeObject) => KubeObject>;
 }
 
 /** An entry of a resource whose JSON is not kept (see WatchCacheOptions.encodeOnRead). */
@@ -40,6 +48,20 @@ class EncodedOnRead implements StoredEntry {
   // The object is the one that was serialized (stored objects are never changed), so this is the stored text.
   get json(): string {
     return JSON.stringify(this.object);
+  }
+}
+
+/** An entry of a resource kept only as JSON (see WatchCacheOptions.parseOnRead). */
+class ParsedOnRead implements StoredEntry {
+  constructor(
+    readonly key: string,
+    readonly rev: number,
+    readonly json: string,
+    readonly selectable: KubeObject,
+  ) {}
+
+  get object(): KubeObject {
+    return JSON.parse(this.json) as KubeObject;
   }
 }
 
@@ -86,7 +108,10 @@ export class WatchCache implements CachedObjects {
   }
 
   private entry(key: string, rev: number, object: KubeObject, json: string): StoredEntry {
-    return this.opts.encodeOnRead?.has(resourceOf(key)) ? new EncodedOnRead(key, rev, object) : { key, rev, object, json };
+    const resource = resourceOf(key);
+    if (this.opts.encodeOnRead?.has(resource)) return new EncodedOnRead(key, rev, object);
+    const view = this.opts.parseOnRead?.get(resource);
+    return view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
   }
 
   get(key: string): StoredEntry | undefined {
@@ -98,7 +123,7 @@ export class WatchCache implements CachedObjects {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     let continueAfter: string | undefined;
     for (const entry of this.index.range(prefix, opts.after)) {
-      if (opts.filter && !opts.filter(entry.object)) continue;
+      if (opts.filter && !opts.filter(selectableOf(entry))) continue;
       if (items.length === limit) {
         continueAfter = items[items.length - 1].key;
         break;
