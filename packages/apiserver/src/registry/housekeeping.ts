@@ -1,7 +1,7 @@
-import type { Event, KubeObject } from '@peapod/api';
 import type { Registry } from './registry';
 import type { Store } from '../storage/types';
 import type { Logger } from '@peapod/client';
+import { EventExpiry } from './housekeeping-events';
 
 export interface HousekeepingOptions {
   eventTtlSeconds: number;
@@ -15,7 +15,7 @@ export interface HousekeepingOptions {
  */
 export class Housekeeping {
   private timers: NodeJS.Timeout[] = [];
-  private readonly now: () => number;
+  private readonly events: EventExpiry;
 
   constructor(
     private readonly registry: Registry,
@@ -23,7 +23,7 @@ export class Housekeeping {
     private readonly log: Logger,
     private readonly opts: HousekeepingOptions,
   ) {
-    this.now = opts.now ?? Date.now;
+    this.events = new EventExpiry(registry, store, opts.eventTtlSeconds, opts.now ?? Date.now);
   }
 
   private readonly tasks: { what: string; everyMs: number; run: () => unknown }[] = [];
@@ -34,6 +34,8 @@ export class Housekeeping {
   }
 
   start(): void {
+    // The expiry queue is filled now, so that the first pass finds it ready.
+    this.guard('events', () => this.events.follow());
     this.timers.push(setInterval(() => this.guard('namespaces', () => this.finalizeNamespaces()), 1000));
     this.timers.push(setInterval(() => this.guard('events', () => this.expireEvents()), 60_000));
     this.timers.push(setInterval(() => this.guard('compaction', () => this.store.compact()), 60_000));
@@ -44,6 +46,7 @@ export class Housekeeping {
   stop(): void {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.events.stop();
   }
 
   /** Runs a task unless its previous run is still going (a slow store must not pile runs up). */
@@ -73,32 +76,11 @@ export class Housekeeping {
     }
   }
 
-  /** Removes events older than the TTL (a store with leases expires them itself; this catches the rest). */
+  /**
+   * Removes events older than the TTL (a store with leases expires them itself; this catches
+   * the rest), looking only at those due: see housekeeping-events.ts.
+   */
   async expireEvents(): Promise<number> {
-    const cutoff = this.now() - this.opts.eventTtlSeconds * 1000;
-    let removed = 0;
-    let page: string | undefined;
-    do {
-      const list = await this.registry.list('events', undefined, { limit: expiryPageSize, continue: page });
-      for (const e of list.items) {
-        if (eventTime(e.object) < cutoff) {
-          await this.registry.delete('events', e.object.metadata.namespace, e.object.metadata.name!, {});
-          removed++;
-        }
-      }
-      page = list.continue;
-      // Requests go first between pages: a walk of every event (five per pod) in one go held the event loop for seconds.
-      if (page) await new Promise((resolve) => setImmediate(resolve));
-    } while (page);
-    return removed;
+    return this.events.expire();
   }
-}
-
-/** Events looked at in one turn of the event loop when expiring them. */
-const expiryPageSize = 1000;
-
-function eventTime(obj: KubeObject): number {
-  const e = obj as Event;
-  const t = e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp;
-  return t ? Date.parse(t) : 0;
 }
