@@ -21,7 +21,7 @@ export class Housekeeping {
     private readonly registry: Registry,
     private readonly store: Store,
     private readonly log: Logger,
-    private readonly opts: HousekeepingOptions,
+    opts: HousekeepingOptions,
   ) {
     this.events = new EventExpiry(registry, store, opts.eventTtlSeconds, opts.now ?? Date.now);
   }
