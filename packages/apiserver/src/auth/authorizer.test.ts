@@ -20,7 +20,7 @@ const pods: Record<string, Pod> = {
   },
 };
 const lookup = {
-  pod: (ns: string, name: string) => pods[`${ns}/${name}`],
+  nodeOf: (ns: string, name: string) => (pods[`${ns}/${name}`] ? (pods[`${ns}/${name}`].spec.nodeName ?? '') : undefined),
   podsOnNode: (ns: string, node: string) => Object.values(pods).filter((p) => p.metadata.namespace === ns && p.spec.nodeName === node),
 };
 

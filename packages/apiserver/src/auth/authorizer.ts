@@ -3,7 +3,7 @@
 // `kubectl auth can-i` answers is what the request itself gets.
 
 import { configMapsOf, nodeLeaseNamespace, secretsOf, type Pod } from '@peapod/api';
-import type { Store } from '../storage/types';
+import { selectableOf, type Store } from '../storage/types';
 import type { RbacPolicy } from './rbac-policy';
 import type { UserInfo } from './tokens';
 
@@ -35,7 +35,8 @@ export interface Decision {
 
 /** What the node authorizer needs to know about stored pods. */
 export interface PodLookup {
-  pod(namespace: string, name: string): Pod | undefined;
+  /** The node a stored pod is bound to ('' when it is not); undefined when there is no such pod. */
+  nodeOf(namespace: string, name: string): string | undefined;
   /** The pods of a namespace bound to `node`. */
   podsOnNode(namespace: string, node: string): Pod[];
 }
@@ -43,7 +44,10 @@ export interface PodLookup {
 /** The stored pods as this server last heard of them (Kubernetes' node authorizer graph is fed by informers too). */
 export function storePodLookup(store: Store): PodLookup {
   return {
-    pod: (namespace, name) => store.cache.get(`/pods/${namespace}/${name}`)?.object as Pod | undefined,
+    nodeOf: (namespace, name) => {
+      const entry = store.cache.get(`/pods/${namespace}/${name}`);
+      return entry && ((selectableOf(entry) as Pod).spec.nodeName ?? '');
+    },
     podsOnNode: (namespace, node) => store.cache.list(`/pods/${namespace}/`, { filter: (o) => (o as Pod).spec.nodeName === node }).items.map((e) => e.object as Pod),
   };
 }
@@ -140,8 +144,8 @@ function authorizeNode(node: string, a: RequestAttributes, group: string, resour
  */
 function boundTo(node: string, a: RequestAttributes, pods: PodLookup): boolean {
   if (!a.namespace || !a.name) return false;
-  const pod = pods.pod(a.namespace, a.name);
-  return !pod || pod.spec.nodeName === node;
+  const bound = pods.nodeOf(a.namespace, a.name);
+  return bound === undefined || bound === node;
 }
 
 /** A pod of the object's namespace, bound to this node, names it (Kubernetes' node authorizer graph, looked up). */
