@@ -55,6 +55,23 @@ describe('SchedulerCache', () => {
     expect(cache.nodeInfo('node-1')?.podCount).toBe(1);
   });
 
+  it('keeps the newest object of a confirmed pod, and recounts it when its controller changes', () => {
+    const pod = makePod('a', { cpu: '1', ownerUid: 'rc-1' });
+    const key = pod.metadata.uid as string;
+    cache.assumePod(podInfoFor(pod), 'node-1');
+    const confirmed = bound(pod, 'node-1');
+    cache.addPod(confirmed);
+    const node = cache.nodeInfo('node-1');
+    expect(node?.pods.get(key)?.pod).toBe(confirmed);
+    const adopted = { ...confirmed, metadata: { ...confirmed.metadata, ownerReferences: [{ apiVersion: 'v1', kind: 'ReplicationController', name: 'rc-2', uid: 'rc-2', controller: true }] } };
+    cache.addPod(adopted);
+    expect(node?.ownerCount('rc-1')).toBe(0);
+    expect(node?.ownerCount('rc-2')).toBe(1);
+    expect(node?.pods.get(key)?.pod).toBe(adopted);
+    expect(node?.requestedCpu).toBe(1000);
+    expect(node?.podCount).toBe(1);
+  });
+
   it('moves a pod the server bound elsewhere', () => {
     const pod = makePod('a', { cpu: '1' });
     cache.assumePod(podInfoFor(pod), 'node-1');

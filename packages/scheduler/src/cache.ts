@@ -6,7 +6,7 @@
 
 import type { Node, Pod } from '@peapod/api';
 import { NodeInfo, OwnerCounts } from './node-info';
-import { podInfoFor, podKey } from './pod-info';
+import { controllerUid, podInfoFor, podKey } from './pod-info';
 import type { PodInfo } from './pod-info';
 
 interface CachedPod {
@@ -113,6 +113,10 @@ export class SchedulerCache {
     if (!nodeName) return;
     const key = podKey(pod);
     const existing = this.pods.get(key);
+    if (existing && existing.nodeName === nodeName && existing.info.ownerUid === controllerUid(pod)) {
+      this.confirm(key, existing, pod);
+      return;
+    }
     if (existing) this.drop(key, existing);
     const info = podInfoFor(pod);
     this.infoFor(nodeName).addPod(info);
@@ -152,6 +156,23 @@ export class SchedulerCache {
     let info = this.nodeInfos.get(name);
     if (!info) this.nodeInfos.set(name, (info = new NodeInfo(name, this.owners)));
     return info;
+  }
+
+  /**
+   * The pod is where the cache counts it already, for the same controller: every watch
+   * event of a bound pod (the bind's own first) comes here. What its node counts stays, as
+   * the API server refuses any change to a pod's containers (requests, ports) or host
+   * network (tolerations, which may grow, matter only while a pod is being placed); only the
+   * object is swapped for the newer one, so the older is not kept alive. Rebuilding its
+   * PodInfo and recounting it on its node cost ten times as much, for every pod twice.
+   */
+  private confirm(key: string, cached: CachedPod, pod: Pod): void {
+    const info: PodInfo = { ...cached.info, pod };
+    this.nodeInfos.get(cached.nodeName)?.replacePod(info);
+    cached.info = info;
+    cached.assumed = false;
+    cached.expiresAt = undefined;
+    this.assumed.delete(key);
   }
 
   private drop(key: string, cached: CachedPod): void {

@@ -108,6 +108,11 @@ export class NodeInfo {
     if (pod.ownerUid !== undefined) this.owners.add(pod.ownerUid, this, 1);
   }
 
+  /** A newer object of a pod counted here, whose requests, ports and controller are the same. */
+  replacePod(pod: PodInfo): void {
+    if (this.pods.has(pod.key)) this.pods.set(pod.key, pod);
+  }
+
   /** Returns false when the pod was not here. */
   removePod(key: string): boolean {
     const pod = this.pods.get(key);

@@ -49,6 +49,11 @@ export function podName(pod: Pod): string {
   return `${pod.metadata.namespace ?? 'default'}/${pod.metadata.name ?? ''}`;
 }
 
+/** uid of the pod's controlling owner (ownerReferences[controller=true]). */
+export function controllerUid(pod: Pod): string | undefined {
+  return pod.metadata.ownerReferences?.find((o) => o.controller)?.uid;
+}
+
 function hostPortsOf(pod: Pod): HostPort[] {
   const ports: HostPort[] = [];
   for (const c of pod.spec.containers ?? []) {
@@ -74,7 +79,7 @@ export function podInfoFor(pod: Pod): PodInfo {
     nonZeroCpu: forScoring.cpuMillis,
     nonZeroMemory: forScoring.memoryBytes,
     hostPorts: hostPortsOf(pod),
-    ownerUid: pod.metadata.ownerReferences?.find((o) => o.controller)?.uid,
+    ownerUid: controllerUid(pod),
     tolerations: pod.spec.tolerations ?? [],
     nodeMatcher: compileNodeMatcher(pod),
   };
