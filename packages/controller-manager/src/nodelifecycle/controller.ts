@@ -225,12 +225,12 @@ export class NodeLifecycleController {
     this.tainting = true;
     try {
       const now = this.now();
+      // A node marked Unknown a moment ago may not show it in the cache yet: it keeps its place.
+      const untaintedUnknown = (name: string) => {
+        const node = this.nodes.get(name);
+        return node !== undefined && readyCondition(node)?.status === 'Unknown' && unreachableTaint(node) === undefined;
+      };
       for (const queue of this.queues.values()) {
-        // A node marked Unknown a moment ago may not show it in the cache yet: it keeps its place.
-        const untaintedUnknown = (name: string) => {
-          const node = this.nodes.get(name);
-          return node !== undefined && readyCondition(node)?.status === 'Unknown' && unreachableTaint(node) === undefined;
-        };
         for (const name of queue.take(now, untaintedUnknown)) {
           const node = this.nodes.get(name);
           if (!node) continue;
