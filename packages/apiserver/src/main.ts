@@ -6,6 +6,7 @@ import type { LogLevel } from '@peapod/client';
 import { createApiServer, EtcdOptions } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
+import type { Compression } from './storage/compression';
 import { logEventLoopStalls } from './runtime-stalls';
 
 interface ServeFlags {
@@ -37,6 +38,7 @@ interface ServeFlags {
   etcdCafile?: string;
   etcdCertfile?: string;
   etcdKeyfile?: string;
+  etcdCompression: Compression;
 }
 
 function parseBackend(v: string): 'sqlite' | 'etcd3' {
@@ -54,7 +56,7 @@ function etcdOptions(opts: ServeFlags): EtcdOptions | undefined {
   if (!!opts.etcdCertfile !== !!opts.etcdKeyfile) throw new Error('--etcd-certfile and --etcd-keyfile go together');
   const read = (file: string | undefined) => (file ? fs.readFileSync(file) : undefined);
   const tls = opts.etcdCafile ? { ca: read(opts.etcdCafile), cert: read(opts.etcdCertfile), key: read(opts.etcdKeyfile) } : undefined;
-  return { servers: opts.etcdServers, prefix: opts.etcdPrefix, tls };
+  return { servers: opts.etcdServers, prefix: opts.etcdPrefix, tls, compression: opts.etcdCompression };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -117,6 +119,7 @@ program
   .option('--etcd-cafile <file>', 'PEM CA that signed the etcd members\' certificates (https etcd)')
   .option('--etcd-certfile <file>', 'PEM client certificate presented to etcd')
   .option('--etcd-keyfile <file>', 'PEM key of --etcd-certfile')
+  .addOption(new Option('--etcd-compression <compression>', 'how values are kept in etcd: gzip (JSON gzipped) or none (JSON); either is read').choices(['gzip', 'none']).default('gzip'))
   .option('--allow-privileged <bool>', 'accept pods with privileged containers', flagValue.bool, true)
   .addOption(durationOption('--event-ttl <duration>', 'how long events are kept (a Go duration: 1h, 90m; a bare number is seconds)', '1h', { bareSeconds: true }))
   .option('--token-auth-file <file>', 'bearer tokens (CSV: token,user,uid,"group1,group2"); without it there is no authentication')

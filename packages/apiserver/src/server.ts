@@ -7,6 +7,7 @@ import { WebSocketServer, WebSocket } from 'ws';
 import { failureStatus, podSelectorView, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { EtcdStore } from './storage/etcd-store';
+import { Compression, etcdTransformer } from './storage/compression';
 import type { Store } from './storage/types';
 import { Registry } from './registry/registry';
 import { makeStrategies, systemNamespaces } from './registry/strategies';
@@ -85,6 +86,8 @@ export interface EtcdOptions {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** how long a request waits for etcd before it fails with 504 (default 10 s) */
   requestTimeoutMs?: number;
+  /** --etcd-compression: how values are kept (default gzip) */
+  compression?: Compression;
 }
 
 /** How service account tokens are signed, issued and accepted. */
@@ -167,18 +170,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const log = opts.logger ?? createLogger('apiserver');
   const metrics = new Metrics();
   if (opts.dataDir !== ':memory:') fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const encryption = opts.encryption ? encryptionTransformer(opts.encryption) : undefined;
   const storeOptions = {
     historyRevisions: opts.historyRevisions,
     observe: (op: string, seconds: number) => metrics.storage.observe({ operation: op }, seconds),
-    transformer: opts.encryption ? encryptionTransformer(opts.encryption) : undefined,
     // Five or so per pod, written once and seldom listed: their JSON is written again when read.
     encodeOnRead: new Set(['events']),
     // The most numerous objects that are read whole: kept as their JSON, parsed when read.
     parseOnRead: new Map([['pods', podSelectorView]]),
   };
   const store: Store = opts.etcd
-    ? new EtcdStore({ ...storeOptions, ...opts.etcd, log })
-    : new SqliteStore({ ...storeOptions, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db'), log });
+    ? new EtcdStore({ ...storeOptions, ...opts.etcd, transformer: etcdTransformer(opts.etcd.compression ?? 'gzip', encryption), log })
+    : new SqliteStore({ ...storeOptions, transformer: encryption, path: opts.dataDir === ':memory:' ? ':memory:' : path.join(opts.dataDir, 'peapod.db'), log });
   const serviceAllocator = new ServiceAllocator(
     store,
     parseServiceCIDR(opts.serviceClusterIPRange ?? '10.96.0.0/16'),

@@ -1,11 +1,13 @@
 // The etcd backend on the etcd jest project's cluster: its key layout, transactions,
 // consistency between two stores, watches from etcd's history, compaction, leases and
-// encryption at rest.
+// encryption at rest, compression.
 import crypto from 'crypto';
+import zlib from 'zlib';
 import { Etcd3 } from 'etcd3';
 import type { KubeObject } from '@peapod/api';
 import { EtcdStore } from './etcd-store';
 import { encryptionTransformer, parseEncryptionConfig } from './encryption';
+import { etcdTransformer } from './compression';
 import { KeyExistsError, RevisionCompactedError, RevisionConflictError, StoreEvent } from './types';
 
 const endpoints = (process.env.PEAPOD_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
@@ -154,5 +156,30 @@ maybe('EtcdStore', () => {
     expect(value.includes(Buffer.from('c2VjcmV0LXZhbHVl'))).toBe(false);
     const other = await open({ transformer: encryptionTransformer(config) });
     expect(((await other.get('/secrets/default/s'))!.object as KubeObject & { data: Record<string, string> }).data.token).toBe('c2VjcmV0LXZhbHVl');
+  });
+
+  test('gzipped values: gunzip gives the JSON; a store reads values written either way; encrypted values are not compressed', async () => {
+    const gzip = await open({ transformer: etcdTransformer('gzip') });
+    const a = await gzip.create('/pods/default/a', pod('a'));
+    const value = (await raw.get(`${prefix}/pods/default/a`).exec()).kvs[0].value;
+    expect(zlib.gunzipSync(value).toString()).toBe(JSON.stringify(pod('a')));
+    const plain = await open({ transformer: etcdTransformer('none') });
+    expect((await plain.get('/pods/default/a'))!.json).toBe(a.json);
+    await plain.create('/pods/default/b', pod('b'));
+    expect((await raw.get(`${prefix}/pods/default/b`).exec()).kvs[0].value.toString()).toBe(JSON.stringify(pod('b')));
+    expect((await gzip.get('/pods/default/b'))!.object.metadata.name).toBe('b');
+
+    const config = parseEncryptionConfig(
+      JSON.stringify({ apiVersion: 'apiserver.config.k8s.io/v1', kind: 'EncryptionConfiguration', resources: [{ resources: ['secrets'], providers: [{ secretbox: { keys: [{ name: 'k1', secret: crypto.randomBytes(32).toString('base64') }] } }] }] }),
+      'test',
+    );
+    const both = await open({ transformer: etcdTransformer('gzip', encryptionTransformer(config)) });
+    await both.create('/secrets/default/s', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default' } } as KubeObject);
+    expect((await raw.get(`${prefix}/secrets/default/s`).exec()).kvs[0].value.subarray(0, 8).toString()).toBe('k8s:enc:');
+    await both.create('/configmaps/default/c', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'default' } } as KubeObject);
+    expect(JSON.parse(zlib.gunzipSync((await raw.get(`${prefix}/configmaps/default/c`).exec()).kvs[0].value).toString()).kind).toBe('ConfigMap');
+    const reader = await open({ transformer: etcdTransformer('gzip', encryptionTransformer(config)) });
+    expect((await reader.get('/secrets/default/s'))!.object.kind).toBe('Secret');
+    expect((await reader.get('/configmaps/default/c'))!.object.kind).toBe('ConfigMap');
   });
 });
