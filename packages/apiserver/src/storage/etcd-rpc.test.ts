@@ -3,6 +3,7 @@ import { AddressInfo } from 'net';
 import protobuf from 'protobufjs';
 import { waitFor } from '@peapod/client/testing';
 import { EtcdMember } from './etcd-rpc';
+import { putOp } from './etcd-proto';
 import type { WatchResponse } from './etcd-proto';
 
 /** A WatchResponse with one put event per key, at revisions from `rev`, as etcd frames it. */
@@ -24,14 +25,39 @@ function framedResponse(keys: string[], rev: number): Buffer {
   return framed;
 }
 
+/** A StatusResponse naming `leader`, framed as gRPC. */
+function framedStatus(leader: number): Buffer {
+  const message = Buffer.from(protobuf.Writer.create().uint32(4 << 3).uint64(leader).finish());
+  const framed = Buffer.alloc(5 + message.length);
+  framed.writeUInt32BE(message.length, 1);
+  message.copy(framed, 5);
+  return framed;
+}
+
+/** Answers a unary call with `framed` in chunks of `chunk` bytes, then the status OK in trailers. */
+function answer(stream: http2.ServerHttp2Stream, framed: Buffer, chunk = framed.length): void {
+  stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+  stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+  for (let at = 0; at < framed.length; at += chunk) stream.write(framed.subarray(at, at + chunk));
+  stream.end();
+}
+
+/** The whole request of a stream. */
+function requestOf(stream: http2.ServerHttp2Stream): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  stream.on('data', (d: Buffer) => parts.push(d));
+  return new Promise((resolve) => stream.on('end', () => resolve(Buffer.concat(parts))));
+}
+
 /** A loopback HTTP/2 server standing in for an etcd member: `handle` answers every stream. */
-async function fakeMember(handle: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void) {
-  const server = http2.createServer();
+async function fakeMember(handle: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void, settings: http2.Settings = {}) {
+  const server = http2.createServer({ settings });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (s) => sessions.add(s));
   server.on('stream', handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
+    server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve) => {
@@ -124,5 +150,59 @@ describe('EtcdMember', () => {
     expect(err).toMatchObject({ code: 4, message: expect.stringMatching(/^4 DEADLINE_EXCEEDED: /) });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     await waitFor('the stream cancelled', () => cancelled);
+  });
+
+  test('unary calls: answers in several data frames; many at once past the server\'s stream limit; a request larger than the flow-control windows', async () => {
+    const sizes: number[] = [];
+    const member = await fakeMember(
+      async (stream, headers) => {
+        expect(headers).toMatchObject({ ':method': 'POST', ':path': expect.stringMatching(/^\/etcdserverpb\./), 'content-type': 'application/grpc', te: 'trailers', hasleader: 'true' });
+        sizes.push((await requestOf(stream)).length);
+        answer(stream, framedStatus(7), 3);
+      },
+      { maxConcurrentStreams: 5 },
+    );
+    cleanups.push(member.close);
+    const etcd = new EtcdMember(member.url);
+    cleanups.push(() => etcd.close());
+    const answers = await Promise.all(Array.from({ length: 40 }, () => etcd.status(Date.now() + 5000)));
+    expect(answers.every((a) => a.leader === '7')).toBe(true);
+    expect(sizes).toEqual(Array(40).fill(5));
+
+    const value = Buffer.alloc(300_000, 1);
+    const big = await etcd.txn({ compare: [], success: [putOp(Buffer.from('/k'), value, undefined)], failure: [] }, Date.now() + 5000).catch((e: Error) => e);
+    // The fake answers a StatusResponse to every call: read as a TxnResponse it is empty; what counts is that all of the request arrived.
+    expect(big).not.toBeInstanceOf(Error);
+    expect(sizes[40]).toBeGreaterThan(300_000);
+  });
+
+  test('unary calls: a refusal in headers alone, a broken connection, a connection refused, a server going away', async () => {
+    let mode: 'refuse' | 'break' | 'goaway' = 'refuse';
+    const member = await fakeMember((stream) => {
+      if (mode === 'refuse') stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14', 'grpc-message': 'etcdserver%3A no leader' }, { endStream: true });
+      else if (mode === 'break') void requestOf(stream).then(() => stream.session?.destroy());
+      else throw new Error('a stream on a connection told to go away');
+    });
+    // A server going away at once takes no stream.
+    member.server.on('session', (session) => {
+      if (mode === 'goaway') session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+    });
+    cleanups.push(member.close);
+    const etcd = new EtcdMember(member.url);
+    cleanups.push(() => etcd.close());
+    const failure = (p: Promise<unknown>) => p.then(() => 'answered', (e: Error) => e.message);
+    expect(await failure(etcd.status(Date.now() + 5000))).toBe('14 UNAVAILABLE: etcdserver: no leader');
+    mode = 'break';
+    expect(await failure(etcd.status(Date.now() + 5000))).toMatch(/^14 UNAVAILABLE: Connection dropped: /);
+    mode = 'goaway';
+    expect(await failure(etcd.status(Date.now() + 5000))).toMatch(/^14 UNAVAILABLE: No connection established: the server is going away/);
+    mode = 'refuse';
+    // A new connection once the last went away.
+    expect(await failure(etcd.status(Date.now() + 5000))).toBe('14 UNAVAILABLE: etcdserver: no leader');
+    const port = new URL(member.url).port;
+    await member.close();
+    const gone = new EtcdMember(`http://127.0.0.1:${port}`);
+    cleanups.push(() => gone.close());
+    expect(await failure(gone.status(Date.now() + 5000))).toMatch(/^14 UNAVAILABLE: No connection established: .*ECONNREFUSED/);
   });
 });

@@ -1,7 +1,8 @@
 // One etcd member and the calls the store makes on it, with the messages of etcd-proto.ts.
-// Every call is one HTTP/2 stream on the member's `node:http2` session, framed as gRPC by
-// hand: a unary call (Txn, Range, LeaseGrant, Compact, Status, MemberList) one request and
-// one answer, a watch one long stream of create requests one way and responses the other. A
+// Every call is one HTTP/2 stream, framed as gRPC by hand: a unary call (Txn, Range,
+// LeaseGrant, Compact, Status, MemberList) one request and one answer, on a connection whose
+// HTTP/2 is framed by hand too (http2-connection.ts); a watch one long stream of create
+// requests one way and responses the other, on the member's `node:http2` session. A
 // micro A/B measured grpc-js's unary call at about twice the client CPU of the bare stream
 // (its call objects, filters and metadata per call), and the generic etcd3 client's at two
 // and a half times. No retry or circuit-breaker policy is wrapped around a call: the store
@@ -9,6 +10,8 @@
 
 import { EventEmitter } from 'events';
 import http2 from 'http2';
+import { encodeHeaders } from './hpack';
+import { Http2Connection } from './http2-connection';
 import {
   decodeLeaseGrantResponse,
   decodeMemberListResponse,
@@ -82,10 +85,10 @@ export function checkServers(servers: string[]): void {
  */
 export class EtcdMember {
   private readonly origin: string;
-  /** given with every call, so that node:http2 need not work them out from the session each time */
-  private readonly authority: string;
-  private readonly scheme: string;
-  private readonly sessions: Partial<Record<SessionUse, http2.ClientHttp2Session>> = {};
+  /** the connection of the unary calls (framed by hand, see http2-connection.ts) */
+  private callConnection?: Http2Connection;
+  /** the session of the watches (node:http2: long-lived streams, with flow control both ways) */
+  private watchSession?: http2.ClientHttp2Session;
   private readonly deadlines = new Deadlines();
   private readonly watches = new Set<WatchStream>();
   private closed = false;
@@ -95,9 +98,6 @@ export class EtcdMember {
     private readonly tls?: EtcdTls,
   ) {
     this.origin = endpoint.replace(/\/+$/, '');
-    const url = new URL(this.origin);
-    this.authority = url.host;
-    this.scheme = url.protocol.slice(0, -1);
   }
 
   txn(req: TxnRequest, deadline: number): Promise<TxnResponse> {
@@ -133,9 +133,9 @@ export class EtcdMember {
     if (this.closed) failure = callError(Code.UNAVAILABLE, 'No connection established: the client is closed');
     else {
       try {
-        stream = this.connected('watch').request({ ':method': 'POST', ':path': '/etcdserverpb.Watch/Watch', 'content-type': 'application/grpc', te: 'trailers' });
+        stream = this.watchConnected().request({ ':method': 'POST', ':path': '/etcdserverpb.Watch/Watch', 'content-type': 'application/grpc', te: 'trailers' });
       } catch (err) {
-        this.sessions.watch = undefined;
+        this.watchSession = undefined;
         failure = callError(Code.UNAVAILABLE, `No connection established: ${(err as Error).message}`);
       }
     }
@@ -148,107 +148,84 @@ export class EtcdMember {
   close(): void {
     this.closed = true;
     for (const w of [...this.watches]) w.cancel();
-    this.sessions.unary?.close();
-    this.sessions.watch?.close();
+    this.callConnection?.close();
+    this.watchSession?.close();
   }
 
-  /** The session calls of a kind go on: the current one, or a new one when there is none or it broke. */
-  private connected(use: SessionUse): http2.ClientHttp2Session {
-    const current = this.sessions[use];
+  /** The session watches go on: the current one, or a new one when there is none or it broke. */
+  private watchConnected(): http2.ClientHttp2Session {
+    const current = this.watchSession;
     if (current && !current.closed && !current.destroyed) return current;
     const session = http2.connect(this.origin, this.tls?.ca ? { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } : {});
-    // A broken session fails its streams, each with its own error; the next call makes a new one.
+    // A broken session fails its streams, each with its own error; the next watch makes a new one.
     session.on('error', () => undefined);
     const drop = () => {
-      if (this.sessions[use] === session) this.sessions[use] = undefined;
+      if (this.watchSession === session) this.watchSession = undefined;
     };
     session.on('close', drop);
     session.on('goaway', drop);
-    this.sessions[use] = session;
+    this.watchSession = session;
     return session;
+  }
+
+  /** The connection unary calls go on: the current one, or a new one when there is none or it may take no more calls. */
+  private connectionForCalls(): Http2Connection {
+    const current = this.callConnection;
+    if (current?.usable) return current;
+    current?.close();
+    const connection = new Http2Connection(this.origin, this.tls?.ca ? { ca: this.tls.ca, cert: this.tls.cert, key: this.tls.key } : {}, () => {
+      if (this.callConnection === connection) this.callConnection = undefined;
+    });
+    this.callConnection = connection;
+    return connection;
   }
 
   /**
    * A unary call that asks etcd to refuse it at once ("no leader") when the member has no
    * leader, rather than hold it until the deadline (etcd's require-leader metadata). Its
    * errors read as grpc-js' do ("14 UNAVAILABLE: ..."): a call that never reached the member
-   * (no connection) is "No connection established", one whose connection broke after it was
-   * sent "Connection dropped" (a write may then have been applied). The outcome is settled
-   * when the stream closes (after its answer or its error), or at the deadline.
+   * (no connection, or refused unread) is "No connection established", one whose connection
+   * broke after it was sent "Connection dropped" (a write may then have been applied). The
+   * outcome is settled when the stream ends (with its answer or its error), or at the deadline.
    */
   private unary<Req, Res>(method: string, encode: (req: Req) => Buffer, decode: (buf: Buffer) => Res, req: Req, deadline: number): Promise<Res> {
     const framed = frame(encode(req));
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(callError(Code.UNAVAILABLE, 'No connection established: the client is closed'));
       const ms = Math.max(1, deadline - Date.now());
-      let session: http2.ClientHttp2Session;
-      let stream: http2.ClientHttp2Stream;
-      try {
-        session = this.connected('unary');
-        stream = session.request({
-          ':method': 'POST',
-          ':scheme': this.scheme,
-          ':authority': this.authority,
-          ':path': method,
-          'content-type': 'application/grpc',
-          te: 'trailers',
-          'grpc-timeout': `${ms}m`,
-          hasleader: 'true',
-        });
-      } catch (err) {
-        this.sessions.unary = undefined;
-        return reject(callError(Code.UNAVAILABLE, `No connection established: ${(err as Error).message}`));
-      }
-      let body: Buffer | undefined;
-      let chunks: Buffer[] | undefined;
-      let status: http2.IncomingHttpHeaders | undefined;
-      let failure: Error | undefined;
-      let expired = false;
+      let cancel = () => undefined as void;
       const pending: Pending = {
         deadline,
         expire: () => {
-          expired = true;
+          cancel();
           reject(callError(Code.DEADLINE_EXCEEDED, `Deadline exceeded after ${ms / 1000}s`));
-          stream.close(http2.constants.NGHTTP2_CANCEL);
         },
       };
+      const headers = encodeHeaders([
+        ['grpc-timeout', `${ms}m`],
+        ['hasleader', 'true'],
+      ]);
       this.deadlines.add(pending);
-      stream.on('response', (headers) => {
-        // A refusal comes as headers alone, its status among them.
-        status = statusOf(headers);
-      });
-      stream.on('trailers', (trailers) => {
-        status ??= trailers;
-      });
-      stream.on('data', (chunk: Buffer) => {
-        if (!body) body = chunk;
-        else (chunks ??= [body]).push(chunk);
-      });
-      stream.on('error', (err: Error) => {
-        const sent = stream.id !== undefined && !session.connecting;
-        failure = callError(Code.UNAVAILABLE, `${sent ? 'Connection dropped' : 'No connection established'}: ${err.message}`);
-      });
-      stream.on('close', () => {
+      cancel = this.connectionForCalls().call(method, headers, framed, (failure, answer) => {
         this.deadlines.delete(pending);
-        if (expired) return;
-        if (failure) return reject(failure);
+        if (failure) return reject(callError(Code.UNAVAILABLE, `${failure.sent ? 'Connection dropped' : 'No connection established'}: ${failure.message}`));
+        // A refusal comes as headers alone, its status among them.
+        const status = statusOf(answer!.headers) ?? answer!.trailers;
         if (!status) return reject(callError(Code.UNAVAILABLE, 'Connection dropped: the stream closed without an answer'));
         const refused = statusError(status);
         if (refused) return reject(refused);
-        const all = chunks ? Buffer.concat(chunks) : body;
-        if (!all || all.length < 5 || all[0] !== 0) return reject(callError(Code.INTERNAL, 'answer not readable: not one uncompressed message'));
+        const data = answer!.data;
+        const all = data.length === 1 ? data[0] : Buffer.concat(data);
+        if (all.length < 5 || all[0] !== 0) return reject(callError(Code.INTERNAL, 'answer not readable: not one uncompressed message'));
         try {
           resolve(decode(all.subarray(5, 5 + all.readUInt32BE(1))));
         } catch (err) {
           reject(callError(Code.INTERNAL, `answer not readable: ${(err as Error).message}`));
         }
       });
-      stream.end(framed);
     });
   }
 }
-
-type SessionUse = 'unary' | 'watch';
 
 /** A call waiting for its answer: expire() cancels it once its deadline has passed. */
 interface Pending {
@@ -303,15 +280,18 @@ function frame(message: Buffer): Buffer {
   return framed;
 }
 
+/** Header fields as node:http2 or Http2Connection give them. */
+type Status = Record<string, string | string[] | number | undefined>;
+
 /** A call's status from its trailers, or from headers alone (a refusal), or the HTTP status when not 200. */
-function statusOf(headers: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): http2.IncomingHttpHeaders | undefined {
+function statusOf(headers: Status & { ':status'?: number | string }): Status | undefined {
   if (headers['grpc-status'] !== undefined) return headers;
-  if (headers[':status'] !== undefined && headers[':status'] !== 200) return { 'grpc-status': String(Code.UNKNOWN), 'grpc-message': `HTTP status ${headers[':status']}` };
+  if (headers[':status'] !== undefined && Number(headers[':status']) !== 200) return { 'grpc-status': String(Code.UNKNOWN), 'grpc-message': `HTTP status ${headers[':status']}` };
   return undefined;
 }
 
 /** The error of a call that ended with a status other than OK (undefined: OK). */
-function statusError(status: http2.IncomingHttpHeaders): Error | undefined {
+function statusError(status: Status): Error | undefined {
   const code = Number(status['grpc-status'] ?? Code.UNKNOWN);
   return code === Code.OK ? undefined : callError(code, decodeURIComponent(String(status['grpc-message'] ?? 'no status')));
 }
@@ -338,7 +318,7 @@ export class WatchStream extends EventEmitter {
   /** received bytes of the responses not yet whole */
   private readonly parts: Buffer[] = [];
   private have = 0;
-  private status?: http2.IncomingHttpHeaders;
+  private status?: Status;
   private done = false;
 
   constructor(
