@@ -53,33 +53,39 @@ export function invalidStatus(kind: string, name: string, causes: StatusCause[],
   return failureStatus(422, invalidObjectMessage(kind, name, causes), { reason: 'Invalid', kind, name, group, causes });
 }
 
-/** Whether a field anywhere in x is null (an array item that is null is a value, not a field). */
-function hasNullField(x: unknown): boolean {
-  if (Array.isArray(x)) return x.some(hasNullField);
-  if (typeof x !== 'object' || x === null) return false;
-  for (const k in x) {
-    const v = (x as JsonObject)[k];
-    if (v === null || hasNullField(v)) return true;
-  }
-  return false;
-}
-
 /**
- * Go decodes a JSON null as an absent field; so do we, before validating. Most objects have
- * none, and are not copied (validation runs on every write).
+ * Go decodes a JSON null as an absent field; so do we, before validating. Only the objects on
+ * the way to a null field are copied (pods carry some in their conditions), and the rest is
+ * shared: validation reads, and runs on every write.
  */
 function withoutNulls(x: unknown): unknown {
-  return hasNullField(x) ? copyWithoutNulls(x) : x;
-}
-
-function copyWithoutNulls(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(copyWithoutNulls);
-  if (typeof x === 'object' && x !== null) {
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(x)) if (v !== null) out[k] = copyWithoutNulls(v);
-    return out;
+  if (Array.isArray(x)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < x.length; i++) {
+      const v = withoutNulls(x[i]);
+      if (v !== x[i]) (out ??= x.slice())[i] = v;
+    }
+    return out ?? x;
   }
-  return x;
+  if (typeof x !== 'object' || x === null) return x;
+  const o = x as JsonObject;
+  let out: JsonObject | undefined;
+  for (const k in o) {
+    const v = o[k];
+    const w = v === null ? undefined : withoutNulls(v);
+    if (out) {
+      if (v !== null) out[k] = w;
+    } else if (w !== v) {
+      // The first change: the fields before it are kept as they are.
+      out = {};
+      for (const before in o) {
+        if (before === k) break;
+        out[before] = o[before];
+      }
+      if (v !== null) out[k] = w;
+    }
+  }
+  return out ?? x;
 }
 
 // --- schema validation ---
