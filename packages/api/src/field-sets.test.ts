@@ -1,4 +1,21 @@
-import { compareFieldMaps, fieldMap, fieldsV1Of, formatFieldPath, fromFieldsV1, mergeApplied, removeMembers, sortTree, toFieldsV1 } from './field-sets';
+import { compareFields, fieldMap, fieldsV1Of, formatFieldPath, fromFieldsV1, mergeApplied, removeMembers, sortTree, toFieldsV1, type FieldMap } from './field-sets';
+
+/** The comparison by definition: members in one map only, and leaves whose values differ (whatever the key order). */
+function compareMaps(before: FieldMap, after: FieldMap) {
+  const same = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
+  const changed = (m: { value: unknown; leaf: boolean }, old: { value: unknown; leaf: boolean }) => (m.leaf || old.leaf) && !same(m.value, old.value);
+  return {
+    added: [...after.keys()].filter((p) => !before.has(p)).sort(),
+    modified: [...after].filter(([p, m]) => before.has(p) && changed(m, before.get(p)!)).map(([p]) => p).sort(),
+    removed: [...before.keys()].filter((p) => !after.has(p)).sort(),
+  };
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v !== 'object' || v === null) return v;
+  return Object.fromEntries(Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+}
 
 const pod = {
   apiVersion: 'v1',
@@ -67,10 +84,73 @@ test('comparison: added, modified leaves, removed members', () => {
   next.spec.containers[0].image = 'busybox:2';
   next.spec.containers[0].command = ['sleep', '2'];
   delete next.spec.tolerations;
-  const c = compareFieldMaps(fieldMap('Pod', pod), fieldMap('Pod', next));
+  const c = compareFields('Pod', pod, next);
   expect([...c.added].map(formatFieldPath)).toEqual(['.metadata.labels.tier']);
   expect([...c.modified].map(formatFieldPath)).toEqual(['.spec.containers[name="app"].image', '.spec.containers[name="app"].command']);
   expect([...c.removed].map(formatFieldPath)).toEqual(['.spec.tolerations']);
+});
+
+test('the comparison in one walk of both objects finds what comparing their member maps finds', () => {
+  const running = {
+    ...pod,
+    metadata: { ...pod.metadata, annotations: { a: 'b' }, ownerReferences: [{ uid: 'u', apiVersion: 'v1', kind: 'X', name: 'n' }] },
+    spec: { ...pod.spec, nodeName: 'n1', nodeSelector: {} },
+    status: {
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True', lastProbeTime: null }],
+      podIPs: [{ ip: '10.0.0.1' }],
+      containerStatuses: [{ name: 'app', ready: true, state: { running: { startedAt: 't' } } }],
+    },
+  };
+  // Each change is made to a copy of the running pod; each pair is compared both ways.
+  const changes: ((p: any) => void)[] = [
+    () => undefined,
+    (p) => (p.status.phase = 'Succeeded'),
+    (p) => (p.status.conditions[0].status = 'False'),
+    (p) => p.status.conditions.push({ type: 'PodScheduled', status: 'True' }),
+    (p) => p.status.conditions.push({ type: 'Ready', status: 'False' }),
+    (p) => (p.status.conditions = [{ status: 'True' }]),
+    (p) => (p.status.conditions = []),
+    (p) => delete p.status.conditions,
+    (p) => (p.status.containerStatuses[0].state = { terminated: { exitCode: 0 } }),
+    (p) => (p.status.containerStatuses[0].state = {}),
+    (p) => (p.status.podIPs = 'not a list'),
+    (p) => (p.metadata.labels = { app: 'web', tier: 'a' }),
+    (p) => (p.metadata.labels = {}),
+    (p) => (p.metadata.labels.app = { nested: 1 }),
+    (p) => (p.metadata.finalizers = ['b', 'peapod.io/hold', 'b']),
+    (p) => delete p.metadata.finalizers,
+    (p) => (p.metadata.annotations = null),
+    (p) => (p.metadata.annotations.a = undefined),
+    (p) => (p.spec.containers = [{ name: 'app', image: 'busybox' }, { image: 'x' }]),
+    (p) => (p.spec.containers = [...p.spec.containers, { name: 'side', image: 'y', env: [{ name: 'a', value: 'b' }] }]),
+    (p) => (p.spec.containers[0].ports = [{ containerPort: 80 }, { containerPort: 80 }]),
+    (p) => (p.spec.containers[0].resources = { limits: { cpu: '1' } }),
+    (p) => (p.spec.tolerations = []),
+    (p) => (p.spec.nodeSelector = { a: 'b' }),
+    (p) => (p.spec.unknownField = { a: 1 }),
+    (p) => (p.spec = 'scalar'),
+    (p) => delete p.spec,
+    (p) => delete p.status,
+  ];
+  const variants = changes.map((change) => {
+    const copy = JSON.parse(JSON.stringify(running));
+    if (copy.metadata.annotations) copy.metadata.annotations.undef = undefined;
+    change(copy);
+    return copy;
+  });
+  const found = (kind: string, before: unknown, after: unknown) => {
+    const c = compareFields(kind, before, after);
+    return { added: [...c.added].sort(), modified: [...c.modified].sort(), removed: [...c.removed].sort() };
+  };
+  for (const before of [undefined, ...variants]) {
+    for (const after of [undefined, ...variants]) expect(found('Pod', before, after)).toEqual(compareMaps(fieldMap('Pod', before), fieldMap('Pod', after)));
+  }
+  const node = (beat: string, addresses: unknown[]) => ({ status: { conditions: [{ type: 'Ready', status: 'True', lastHeartbeatTime: beat }], addresses, capacity: { cpu: '4' } } });
+  const nodes = [node('a', [{ type: 'InternalIP', address: '1' }]), node('b', [{ type: 'InternalIP', address: '2' }]), node('b', [{ address: '2' }])];
+  for (const before of nodes) {
+    for (const after of nodes) expect(found('Node', before, after)).toEqual(compareMaps(fieldMap('Node', before), fieldMap('Node', after)));
+  }
 });
 
 test('merging a configuration: struct fields one by one, keyed items matched, sets unioned, atomic lists replaced, null removes', () => {

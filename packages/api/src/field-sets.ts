@@ -245,18 +245,111 @@ export interface Comparison {
   removed: Set<string>;
 }
 
-/** What changed from one state of an object to the next, member by member. */
-export function compareFieldMaps(before: FieldMap, after: FieldMap): Comparison {
-  const added = new Set<string>();
-  const modified = new Set<string>();
-  const removed = new Set<string>();
-  for (const [path, m] of after) {
-    const old = before.get(path);
-    if (!old) added.add(path);
-    else if ((m.leaf || old.leaf) && !sameValue(m.value, old.value)) modified.add(path);
+/**
+ * What changed from `before` to `after` (objects of `kind`, either undefined for none): what
+ * comparing their fieldMaps says (members in one only, and leaves whose values differ), found in one walk of both that names only the
+ * members that changed (every write compares its object with the stored one).
+ */
+export function compareFields(kind: string, before: unknown, after: unknown): Comparison {
+  const schema = schemaFor(kind);
+  const walk = new ComparingWalk();
+  walk.objects(before, after, schema ? resolveSchema(schema) : undefined);
+  return walk.result;
+}
+
+/** The elements naming the items of a keyed list, or null when they cannot be told apart (it is owned whole); undefined for other values. */
+function itemElements(v: unknown, s: JSONSchema | undefined): string[] | null | undefined {
+  const keys = Array.isArray(v) && s ? listKeys(s) : undefined;
+  if (!keys) return undefined;
+  const elements: string[] = [];
+  for (const item of v as unknown[]) {
+    const element = keyElement(item, keys);
+    if (element === undefined) return null;
+    elements.push(element);
   }
-  for (const path of before.keys()) if (!after.has(path)) removed.add(path);
-  return { added, modified, removed };
+  return new Set(elements).size === elements.length ? elements : null;
+}
+
+class ComparingWalk {
+  readonly result: Comparison = { added: new Set(), modified: new Set(), removed: new Set() };
+  /** the elements of the path being walked */
+  private readonly path: string[] = [];
+
+  private add(into: Set<string>): void {
+    into.add(this.path.join(sep));
+  }
+
+  /** The members below two values of schema s (either undefined: none on that side) that hold fields. */
+  objects(b: unknown, a: unknown, s: JSONSchema | undefined): void {
+    if (!isStruct(s) && !isMap(s)) return;
+    const bo = isObject(b) ? b : undefined;
+    const ao = isObject(a) ? a : undefined;
+    const entries = isMap(s);
+    if (ao) {
+      for (const key of Object.keys(ao)) {
+        const av = ao[key];
+        if (av !== undefined) this.member(s!, key, entries, bo && Object.hasOwn(bo, key) ? bo[key] : undefined, av);
+      }
+    }
+    if (bo) {
+      for (const key of Object.keys(bo)) {
+        const bv = bo[key];
+        if (bv !== undefined && (!ao || !Object.hasOwn(ao, key) || ao[key] === undefined)) this.member(s!, key, entries, bv, undefined);
+      }
+    }
+  }
+
+  /** A field (or map entry) on either side: the member it is, and those below it. */
+  private member(s: JSONSchema, key: string, entries: boolean, bv: unknown, av: unknown): void {
+    const f = field(s, key);
+    const cs = f.schema;
+    this.path.push(f.element);
+    const bElements = bv !== undefined && hasMembers(bv, cs) ? itemElements(bv, cs) : null;
+    const aElements = av !== undefined && hasMembers(av, cs) ? itemElements(av, cs) : null;
+    // Members below: null elements are none (a value without, or a keyed list owned whole, which is a member itself).
+    const bBelow = bElements !== null;
+    const aBelow = aElements !== null;
+    const bMember = bv !== undefined && (entries || !bBelow);
+    const aMember = av !== undefined && (entries || !aBelow);
+    if (aMember && bMember) {
+      if ((!aBelow || !bBelow) && !sameValue(av, bv)) this.add(this.result.modified);
+    } else if (aMember) this.add(this.result.added);
+    else if (bMember) this.add(this.result.removed);
+    if (aBelow || bBelow) {
+      const b = bBelow ? bv : undefined;
+      const a = aBelow ? av : undefined;
+      if (!cs || cs.type !== 'array') this.objects(b, a, cs);
+      else if (cs['x-kubernetes-list-type'] === 'set') this.setItems(b as unknown[] | undefined, a as unknown[] | undefined);
+      else this.keyedItems(b as unknown[] | undefined, a as unknown[] | undefined, cs.items ? resolveSchema(cs.items as JSONSchema) : undefined, bElements ?? [], aElements ?? []);
+    }
+    this.path.pop();
+  }
+
+  private setItems(b: unknown[] | undefined, a: unknown[] | undefined): void {
+    const bItems = new Set(b?.map((v) => `v:${JSON.stringify(v)}`));
+    const aItems = new Set(a?.map((v) => `v:${JSON.stringify(v)}`));
+    for (const el of aItems) if (!bItems.has(el)) this.result.added.add(this.path.concat(el).join(sep));
+    for (const el of bItems) if (!aItems.has(el)) this.result.removed.add(this.path.concat(el).join(sep));
+  }
+
+  private keyedItems(b: unknown[] | undefined, a: unknown[] | undefined, items: JSONSchema | undefined, bElements: string[], aElements: string[]): void {
+    const bAt = new Map<string, number>();
+    for (let j = 0; j < bElements.length; j++) bAt.set(bElements[j], j);
+    for (let i = 0; i < aElements.length; i++) {
+      const j = bAt.get(aElements[i]);
+      this.path.push(aElements[i]);
+      if (j === undefined) this.add(this.result.added);
+      this.objects(j === undefined ? undefined : b![j], a![i], items);
+      this.path.pop();
+    }
+    for (let j = 0; j < bElements.length; j++) {
+      if (aElements.includes(bElements[j])) continue;
+      this.path.push(bElements[j]);
+      this.add(this.result.removed);
+      this.objects(b![j], undefined, items);
+      this.path.pop();
+    }
+  }
 }
 
 // ---------- applying a configuration ----------

@@ -9,7 +9,7 @@
 // cannot change (status on the main resource, anything but status on /status).
 
 import {
-  compareFieldMaps,
+  compareFields,
   fieldMap,
   FieldMap,
   formatFieldPath,
@@ -197,7 +197,7 @@ export function updateTracker(r: ResourceInfo, manager: string, subresource: str
       ownEverything(r, manager, subresource, next, now);
       return;
     }
-    const change = compareFieldMaps(ownableFields(r, old, subresource), ownableFields(r, next, subresource));
+    const change = compareFields(r.kind, ownable(r, old, subresource), ownable(r, next, subresource));
     const changed = [...change.added, ...change.modified];
     const id = identity({ manager, operation: 'Update', apiVersion: groupVersion(r), subresource });
     let mine = managers.find((m) => identity(m) === id);
@@ -293,7 +293,7 @@ export function applyConfiguration(r: ResourceInfo, live: KubeObject | undefined
     removeMembers(r.kind, merged as unknown as Json, gone);
   }
 
-  const change = compareFieldMaps(ownableFields(r, live, opts.subresource), ownableFields(r, merged, opts.subresource));
+  const change = compareFields(r.kind, ownable(r, live, opts.subresource), ownable(r, merged, opts.subresource));
   const conflicts: { manager: Manager; path: string }[] = [];
   for (const m of others) for (const p of [...change.added, ...change.modified]) if (treeHas(m.tree, p)) conflicts.push({ manager: m, path: p });
   if (conflicts.length && !opts.force) throw conflictError(conflicts);
