@@ -52,6 +52,25 @@ describe('SqliteStore', () => {
     expect(store.cache.revision).toBe(1);
   });
 
+  test("an update's stored JSON carries its new resourceVersion in metadata only, whatever else holds the old one", async () => {
+    const events: StoreEvent[] = [];
+    await store.watch('/endpoints/', 0, { send: (e) => events.push(e) });
+    const ref = (rv: string) => ({ kind: 'Pod', name: 'a', resourceVersion: rv });
+    const created = await store.create('/endpoints/default/e', { kind: 'Endpoints', metadata: { name: 'e' }, subsets: [{ addresses: [{ ip: '10.0.0.1', targetRef: ref('0') }] }] } as KubeObject);
+    expect(created.rev).toBe(1);
+    // A reference to another revision, then to the very revision the update starts from.
+    for (const heldRv of ['9', 'current']) {
+      const current = (await store.get('/endpoints/default/e'))!;
+      const held = ref(heldRv === 'current' ? String(current.rev) : heldRv);
+      const updated = await store.guaranteedUpdate('/endpoints/default/e', {}, (o) => ({ ...o, subsets: [{ addresses: [{ ip: '10.0.0.1', targetRef: held }] }] }) as KubeObject);
+      const stored = JSON.parse(events[events.length - 1].json);
+      expect(stored.metadata.resourceVersion).toBe(String(updated.rev));
+      expect(stored.subsets[0].addresses[0].targetRef).toEqual(held);
+      expect(JSON.parse(updated.json)).toEqual(stored);
+      expect(updated.rev).toBeGreaterThan(current.rev);
+    }
+  });
+
   test('lists by prefix in key order, with limit and continue', async () => {
     for (const n of ['c', 'a', 'b']) await store.create(`/pods/default/${n}`, pod(n));
     await store.create('/pods/other/z', pod('z', 'other'));

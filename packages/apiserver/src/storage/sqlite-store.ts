@@ -300,11 +300,12 @@ export class SqliteStore implements Store {
       if (!sameState(this.find(key).current, current)) continue;
       // A write that changes nothing is not a write (no new revision, no event), unless the
       // stored value must be re-encrypted.
-      if (JSON.stringify(next) === current.json && !this.stale.has(key)) {
+      const json = JSON.stringify(next);
+      if (json === current.json && !this.stale.has(key)) {
         if (batch && !(await batch.done)) continue;
         return current;
       }
-      return this.enqueue(key, EventType.Modified, next, current);
+      return this.enqueue(key, EventType.Modified, next, current, json);
     }
   }
 
@@ -335,12 +336,14 @@ export class SqliteStore implements Store {
     return { current: this.cache.get(key) };
   }
 
-  /** Gives a checked write the next revision and puts it in the open batch; resolves once it is committed. */
-  private enqueue(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined): Promise<StoredEntry> {
+  /**
+   * Gives a checked write the next revision and puts it in the open batch; resolves once it is
+   * committed. `json`: the object's JSON at its previous revision, when already written.
+   */
+  private enqueue(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined, json?: string): Promise<StoredEntry> {
     const batch = (this.open ??= new Batch());
     const rev = this.cache.revision + batch.writes.length + 1;
-    object.metadata.resourceVersion = String(rev);
-    const entry: StoredEntry = { key, rev, object, json: JSON.stringify(object) };
+    const entry: StoredEntry = { key, rev, object, json: withRevision(object, rev, json) };
     batch.states.set(key, type === EventType.Deleted ? undefined : entry);
     return new Promise<StoredEntry>((resolve, reject) => {
       batch.writes.push({ type, entry, prev: prev && selectableOf(prev), enqueued: process.hrtime.bigint(), resolve, reject });
@@ -447,6 +450,22 @@ export class SqliteStore implements Store {
     this.cache.close();
     this.db.close();
   }
+}
+
+/**
+ * Sets an object's resourceVersion to rev and returns its JSON. The JSON it had at its
+ * previous resourceVersion, when given, is rewritten rather than the object written again:
+ * where it holds that resourceVersion only once, that is the object's own.
+ */
+function withRevision(object: KubeObject, rev: number, json: string | undefined): string {
+  const before = object.metadata.resourceVersion;
+  const version = String(rev);
+  object.metadata.resourceVersion = version;
+  if (json === undefined || typeof before !== 'string') return JSON.stringify(object);
+  const field = `"resourceVersion":${JSON.stringify(before)}`;
+  const at = json.indexOf(field);
+  if (at < 0 || json.indexOf(field, at + 1) >= 0) return JSON.stringify(object);
+  return `${json.slice(0, at)}"resourceVersion":"${version}"${json.slice(at + field.length)}`;
 }
 
 /**
