@@ -418,7 +418,8 @@ export class Registry {
     const s = this.strategy(resource);
     let warnings: string[] = [];
     const next = (current: KubeObject): KubeObject => {
-      const patched = applyPatch(JSON.parse(JSON.stringify(current)) as KubeObject, type, patchBody, s.resource.kind, name);
+      // The patch functions work on copies of their own: current is left as it was.
+      const patched = applyPatch(current, type, patchBody, s.resource.kind, name);
       const decoded = this.decode(s, patched, validation);
       warnings = decoded.warnings;
       const obj = decoded.obj;
