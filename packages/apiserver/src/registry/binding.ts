@@ -25,7 +25,10 @@ export function readBinding(podName: string, body: unknown): Binding & { target:
   return binding as Binding & { target: { name: string } };
 }
 
-/** The pod bound to the binding's node, or the conflict Kubernetes answers when it cannot be. */
+/**
+ * The pod bound to the binding's node, or the conflict Kubernetes answers when it cannot be.
+ * `current` is the update's own copy of the pod, and becomes the bound pod.
+ */
 export function assignPod(current: Pod, binding: Binding & { target: { name: string } }, now: Date): Pod {
   const podName = current.metadata.name ?? '';
   if (binding.metadata?.uid && binding.metadata.uid !== current.metadata.uid) {
@@ -37,7 +40,7 @@ export function assignPod(current: Pod, binding: Binding & { target: { name: str
   if (current.spec.nodeName) {
     throw conflict('pods/binding', podName, `pod ${podName} is already assigned to node "${current.spec.nodeName}"`);
   }
-  const pod = JSON.parse(JSON.stringify(current)) as Pod;
+  const pod = current;
   pod.spec.nodeName = binding.target.name;
   pod.status ??= {};
   setPodCondition(pod.status, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(now) });

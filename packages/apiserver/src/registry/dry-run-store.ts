@@ -10,6 +10,7 @@ import {
   CreateOptions,
   KeyExistsError,
   KeyNotFoundError,
+  ownObject,
   Preconditions,
   Store,
   StoredEntry,
@@ -27,12 +28,18 @@ export class DryRunnableStore {
     return { key, rev: this.store.cache.revision, object, json: JSON.stringify(object) };
   }
 
-  /** A dry-run update answers the updated object at the resourceVersion it was read at. */
+  /**
+   * tryUpdate is handed an object of its own, which it may change (copied here for a store
+   * that hands out the stored one). A dry-run update answers the updated object at the
+   * resourceVersion it was read at.
+   */
   async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
-    if (!dryRun) return this.store.guaranteedUpdate(key, preconditions, tryUpdate);
+    if (!dryRun) return this.store.guaranteedUpdate(key, preconditions, this.store.updatesOwnCopies ? tryUpdate : (current) => tryUpdate(JSON.parse(JSON.stringify(current)) as KubeObject));
     const current = await this.current(key, preconditions);
-    const next = await tryUpdate(current.object);
-    next.metadata.resourceVersion = current.object.metadata.resourceVersion;
+    const object = ownObject(current);
+    const resourceVersion = object.metadata.resourceVersion;
+    const next = await tryUpdate(object);
+    next.metadata.resourceVersion = resourceVersion;
     return { key, rev: current.rev, object: next, json: JSON.stringify(next) };
   }
 

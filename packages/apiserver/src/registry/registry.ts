@@ -334,7 +334,8 @@ export class Registry {
         await undo();
         const obj = next(current);
         s.applyDefaults(obj);
-        const old = JSON.parse(JSON.stringify(current)) as KubeObject;
+        // current is this update's own (see DryRunnableStore), and next made obj apart from it.
+        const old = current;
         if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
         else if (subresource === 'ephemeralcontainers') {
           if (!s.prepareForEphemeralContainersUpdate) throw notFound(s.resource.name, name);
@@ -465,6 +466,7 @@ export class Registry {
       }
       const rv = config.metadata.resourceVersion;
       const preconditions = rv ? { resourceVersion: parseRevision(rv) } : {};
+      // The merged object shares what the configuration leaves alone with the object it is given, and loses fields in place: it is given a copy.
       const next = (current: KubeObject) => applyConfiguration(s.resource, JSON.parse(JSON.stringify(current)) as KubeObject, JSON.parse(configJson) as KubeObject, applyOpts);
       const entry = await this.write(s, namespace, name, next, preconditions, opts.subresource, opts.dryRun, keepManagedFields);
       return { entry, warnings, created: false };
@@ -492,7 +494,7 @@ export class Registry {
       s.prepareForDelete(obj);
       const step = beforeDelete(s, obj, opts, now);
       // Already going, on a grace period this delete does not shorten: nothing changes.
-      if (step === 'pending') return JSON.parse(JSON.stringify(current)) as KubeObject;
+      if (step === 'pending') return current;
       setDeletionFinalizers(s, obj.metadata, opts);
       const held = s.awaitsFinalization(obj);
       if (!held && (step === 'now' || obj.metadata.deletionGracePeriodSeconds === 0)) throw new DeleteInstead();
@@ -509,7 +511,10 @@ export class Registry {
     return this.write(this.strategy(resource), namespace, name, next, preconditions, undefined, dryRun);
   }
 
-  /** A guaranteed update that tryUpdate alone decides (the binding subresource writes the pod so, as Kubernetes' BindingREST does). */
+  /**
+   * A guaranteed update that tryUpdate alone decides (the binding subresource writes the pod
+   * so, as Kubernetes' BindingREST does); it is handed the object as its own to change.
+   */
   async guaranteedUpdate(resource: string, namespace: string | undefined, name: string, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
     const s = this.strategy(resource);
     return this.commitUpdate(s, this.key(s.resource, namespace, name), name, {}, tryUpdate, dryRun);

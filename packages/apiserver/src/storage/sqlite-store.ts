@@ -7,6 +7,7 @@ import {
   KeyExistsError,
   KeyNotFoundError,
   ListOptions,
+  ownObject,
   RevisionCompactedError,
   selectableOf,
   ListResult,
@@ -118,6 +119,7 @@ interface Found {
  * is written even when the object is unchanged, so that it is re-encrypted.
  */
 export class SqliteStore implements Store {
+  readonly updatesOwnCopies = true;
   private readonly db: Database.Database;
   readonly cache: WatchCache;
   private readonly historyRevisions: number;
@@ -288,10 +290,11 @@ export class SqliteStore implements Store {
       try {
         if (!current) throw new KeyNotFoundError(key);
         checkPreconditions(key, current, preconditions);
-        const object = current.object;
+        const object = ownObject(current);
+        const resourceVersion = object.metadata.resourceVersion;
         const result = tryUpdate(object);
         next = result instanceof Promise ? await result : result;
-        next.metadata.resourceVersion = object.metadata.resourceVersion;
+        next.metadata.resourceVersion = resourceVersion;
       } catch (err) {
         if (batch && !(await batch.done)) continue;
         throw err;

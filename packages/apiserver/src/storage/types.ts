@@ -30,6 +30,14 @@ export interface StoredEntry {
   readonly selectable?: KubeObject;
 }
 
+/**
+ * An entry's object for a caller that changes it: an entry kept only as JSON parses it anew
+ * on each read; any other's object is shared, so it is parsed again from its JSON.
+ */
+export function ownObject(entry: StoredEntry): KubeObject {
+  return entry.selectable ? entry.object : (JSON.parse(entry.json) as KubeObject);
+}
+
 /** What label and field selectors read of an entry's object, without parsing it when the entry keeps only its JSON. */
 export function selectableOf(entry: StoredEntry): KubeObject {
   return entry.selectable ?? entry.object;
@@ -184,6 +192,11 @@ export interface Store {
    * state. An update that changes nothing writes nothing and answers the current entry.
    */
   guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry>;
+  /**
+   * true: guaranteedUpdate hands tryUpdate an object of its own (ownObject), which it may
+   * change. Otherwise tryUpdate may be handed the stored object, and must not change it.
+   */
+  readonly updatesOwnCopies?: boolean;
   /** Removes the object at key once preconditions and validateDeletion pass on its current state; answers its last state. */
   delete(key: string, preconditions?: Preconditions, validateDeletion?: ValidateDeletion): Promise<StoredEntry>;
   /**
