@@ -108,7 +108,7 @@ export class SharedTrees {
     if (d.children.size === 0) return this.leaf;
     const elements = [...d.children.keys()];
     if (d.member) elements.push('.');
-    elements.sort();
+    sortElements(elements);
     return this.intern(elements, elements.map((el) => (el === '.' ? this.leaf : this.fromDraft(d.children.get(el)!))));
   }
 
@@ -117,7 +117,7 @@ export class SharedTrees {
     if (known !== undefined) return this.found(known);
     const elements = Object.keys(t);
     if (elements.length === 0) return this.leaf;
-    elements.sort();
+    sortElements(elements);
     return this.intern(elements, elements.map((el) => this.node(t[el])));
   }
 
@@ -151,6 +151,24 @@ export class SharedTrees {
     this.previous = this.current;
     this.current = new Map();
     this.turns++;
+  }
+}
+
+/**
+ * Sorts a node's elements in place. A tree read back from stored JSON has them in order
+ * already, and a node has a few: Array.prototype.sort copies the array to sort it, on every
+ * node of every manager's tree of every write.
+ */
+function sortElements(elements: string[]): void {
+  if (elements.length > 32) {
+    elements.sort();
+    return;
+  }
+  for (let i = 1; i < elements.length; i++) {
+    const el = elements[i];
+    let j = i - 1;
+    for (; j >= 0 && elements[j] > el; j--) elements[j + 1] = elements[j];
+    elements[j + 1] = el;
   }
 }
 
