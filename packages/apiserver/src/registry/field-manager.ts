@@ -18,6 +18,7 @@ import {
   mergeApplied,
   removeMembers,
   rfc3339,
+  sameJson,
   toFieldsV1,
   treeAdd,
   treeDelete,
@@ -182,7 +183,7 @@ function disown(m: Manager, paths: Iterable<string>): void {
  */
 function startingManagers(old: KubeObject | undefined, next: KubeObject): Manager[] {
   const sent = next.metadata.managedFields;
-  if (Array.isArray(sent) && sent.length > 0 && JSON.stringify(sent) !== JSON.stringify(old?.metadata.managedFields)) {
+  if (Array.isArray(sent) && sent.length > 0 && !sameJson(sent, old?.metadata.managedFields)) {
     const given = decodeManagers(sent, true);
     if (given) return given;
   }
