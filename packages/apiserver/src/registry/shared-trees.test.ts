@@ -90,6 +90,21 @@ describe('SharedTrees.fromPaths', () => {
     expect(trees.share(toFieldsV1(paths))).toBe(made);
     expect(trees.fromPaths([...paths].reverse())).toBe(made);
   });
+
+  it('makes it of any set: members with members below, elements that start another, one path given twice, none', () => {
+    const trees = new SharedTrees();
+    const sets = [
+      ['f:spec\nf:a', 'f:spec\nf:ab', 'f:spec\nf:a\nf:x', 'f:spec', 'f:spec\nf:a!', 'f:status\nk:{"type":"Ready"}\nf:status'],
+      ['f:metadata\nf:labels\nf:app', 'f:metadata\nf:labels\nf:app', 'f:metadata\nf:labels\nf:app.kubernetes.io/name', 'f:metadata\nf:labels'],
+      ['f:a', 'f:a\nf:b\nf:c'],
+      [],
+    ];
+    for (const paths of sets) {
+      const made = trees.fromPaths(paths);
+      expect(JSON.stringify(made)).toBe(JSON.stringify(toFieldsV1(paths)));
+      expect(trees.fromPaths([...paths].reverse())).toBe(made);
+    }
+  });
 });
 
 describe('SharedTrees.fieldsOf', () => {

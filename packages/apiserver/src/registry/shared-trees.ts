@@ -4,16 +4,9 @@
 // object keeps is frozen and shared, through a table of recently seen nodes, with the equal
 // nodes of other objects: what a stored object costs changes, not what goes on the wire.
 
-import { buildFieldsV1, pathElements, type FieldsTreeBuilder } from '@peapod/api';
+import { buildFieldsV1, type FieldsTreeBuilder } from '@peapod/api';
 
 type Tree = { [element: string]: Tree };
-
-/** A set of paths on its way to a tree: built in Maps, so that a write that finds its nodes in the table makes no objects. */
-interface Draft {
-  children: Map<string, Draft>;
-  /** the path ending here is in the set ("." when it has members below it) */
-  member: boolean;
-}
 
 interface Shared {
   tree: Tree;
@@ -73,43 +66,46 @@ export class SharedTrees {
         elements.push('.');
         nodes.push(this.leaf);
       }
-      // Sorted in place, elements and their nodes together: a node has a few elements.
-      for (let i = 1; i < elements.length; i++) {
-        const el = elements[i];
-        const node = nodes[i];
-        let j = i - 1;
-        for (; j >= 0 && elements[j] > el; j--) {
-          elements[j + 1] = elements[j];
-          nodes[j + 1] = nodes[j];
-        }
-        elements[j + 1] = el;
-        nodes[j + 1] = node;
-      }
+      sortTogether(elements, nodes);
       return this.intern(elements, nodes);
     },
   };
 
-  /** The FieldsV1 tree of a set of paths (as toFieldsV1 makes it), made of frozen shared nodes. */
+  /**
+   * The FieldsV1 tree of a set of paths (as toFieldsV1 makes it), made of frozen shared nodes.
+   * Sorted as their elements are, the paths below each node come together: each node is made
+   * from its run of them, its elements read in place (a write's paths are dozens).
+   */
   fromPaths(paths: Iterable<string>): Record<string, unknown> {
-    const root: Draft = { children: new Map(), member: false };
-    for (const path of paths) {
-      let node = root;
-      for (const el of pathElements(path)) {
-        let next = node.children.get(el);
-        if (!next) node.children.set(el, (next = { children: new Map(), member: false }));
-        node = next;
-      }
-      node.member = true;
-    }
-    return this.fromDraft(root).tree;
+    const sorted = [...paths].sort(byElements);
+    return this.fromSorted(sorted, 0, sorted.length, 0).tree;
   }
 
-  private fromDraft(d: Draft): Shared {
-    if (d.children.size === 0) return this.leaf;
-    const elements = [...d.children.keys()];
-    if (d.member) elements.push('.');
-    sortElements(elements);
-    return this.intern(elements, elements.map((el) => (el === '.' ? this.leaf : this.fromDraft(d.children.get(el)!))));
+  /** The node of sorted[from..to), the paths below it, whose elements start at `at` (one of them may be the node's own path, before `at`). */
+  private fromSorted(sorted: string[], from: number, to: number, at: number): Shared {
+    const elements: string[] = [];
+    const nodes: Shared[] = [];
+    let i = from;
+    let member = false;
+    for (; i < to && sorted[i].length < at; i++) member = true;
+    while (i < to) {
+      const path = sorted[i];
+      let end = path.indexOf(pathSeparator, at);
+      if (end < 0) end = path.length;
+      let j = i + 1;
+      while (j < to && sameElement(sorted[j], path, at, end)) j++;
+      const leaf = j === i + 1 && path.length === end;
+      elements.push(path.slice(at, end));
+      nodes.push(leaf ? this.leaf : this.fromSorted(sorted, i, j, end + 1));
+      i = j;
+    }
+    if (elements.length === 0) return this.leaf;
+    if (member) {
+      elements.push('.');
+      nodes.push(this.leaf);
+    }
+    sortTogether(elements, nodes);
+    return this.intern(elements, nodes);
   }
 
   private node(t: Tree): Shared {
@@ -154,6 +150,28 @@ export class SharedTrees {
   }
 }
 
+/** Paths' elements are joined by a newline, which no element holds (as @peapod/api's field sets write them). */
+const pathSeparator = '\n';
+const separatorCode = 10;
+
+/** Paths in the order of their elements: the separator before any character. */
+function byElements(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return (x === separatorCode ? -1 : x) - (y === separatorCode ? -1 : y);
+  }
+  return a.length - b.length;
+}
+
+/** Whether `path` has the element that `of` has from `at` to `end` (the paths share what comes before `at`). */
+function sameElement(path: string, of: string, at: number, end: number): boolean {
+  if (path.length < end || (path.length > end && path.charCodeAt(end) !== separatorCode)) return false;
+  for (let i = at; i < end; i++) if (path.charCodeAt(i) !== of.charCodeAt(i)) return false;
+  return true;
+}
+
 /**
  * Sorts a node's elements in place. A tree read back from stored JSON has them in order
  * already, and a node has a few: Array.prototype.sort copies the array to sort it, on every
@@ -169,6 +187,21 @@ function sortElements(elements: string[]): void {
     let j = i - 1;
     for (; j >= 0 && elements[j] > el; j--) elements[j + 1] = elements[j];
     elements[j + 1] = el;
+  }
+}
+
+/** Sorts a node's elements in place, and their nodes with them: a node has a few elements. */
+function sortTogether(elements: string[], nodes: Shared[]): void {
+  for (let i = 1; i < elements.length; i++) {
+    const el = elements[i];
+    const node = nodes[i];
+    let j = i - 1;
+    for (; j >= 0 && elements[j] > el; j--) {
+      elements[j + 1] = elements[j];
+      nodes[j + 1] = nodes[j];
+    }
+    elements[j + 1] = el;
+    nodes[j + 1] = node;
   }
 }
 
