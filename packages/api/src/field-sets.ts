@@ -77,6 +77,13 @@ function keyElement(item: unknown, keys: string[]): string | undefined {
   return `${element}}`;
 }
 
+/** Whether no two of a list's item elements are the same (compared pairwise when they are few: a list of every write is checked). */
+function allDifferent(elements: string[]): boolean {
+  if (elements.length > 16) return new Set(elements).size === elements.length;
+  for (let i = 1; i < elements.length; i++) for (let j = 0; j < i; j++) if (elements[i] === elements[j]) return false;
+  return true;
+}
+
 const sortedListKeys = new WeakMap<JSONSchema, string[] | null>();
 
 /** The key fields of an associative list, sorted (as items are named by them), or undefined for other lists. */
@@ -119,7 +126,7 @@ function walk(value: unknown, s: JSONSchema | undefined, path: string, out: Fiel
     const keys = listKeys(s);
     if (!keys) return;
     const elements = value.map((item) => keyElement(item, keys));
-    if (elements.every((e) => e !== undefined) && new Set(elements).size === elements.length) {
+    if (elements.every((e) => e !== undefined) && allDifferent(elements as string[])) {
       value.forEach((item, i) => {
         const p = `${path}${sep}${elements[i]}`;
         out.set(p, { value: item, leaf: false });
@@ -187,7 +194,7 @@ function walkTree<N>(value: unknown, s: JSONSchema | undefined, b: FieldsTreeBui
         if (element === undefined) return ownedWhole;
         elements.push(element);
       }
-      if (new Set(elements).size !== elements.length) return ownedWhole;
+      if (!allDifferent(elements)) return ownedWhole;
       for (const item of value) children.push(walkTree(item, items, b, true) ?? b.leaf());
     }
   }
@@ -267,7 +274,7 @@ function itemElements(v: unknown, s: JSONSchema | undefined): string[] | null | 
     if (element === undefined) return null;
     elements.push(element);
   }
-  return new Set(elements).size === elements.length ? elements : null;
+  return allDifferent(elements) ? elements : null;
 }
 
 class ComparingWalk {
@@ -532,14 +539,20 @@ export function pathWithin(path: string, prefix: string): boolean {
 // Managers' sets are kept in the form they are stored in, and read and changed there: an
 // update looks up a few paths in each other manager's tree rather than reading them all.
 
-/** The node of a path in a tree, if any (the path or something below it is in the set). */
+/**
+ * The node of a path in a tree, if any (the path or something below it is in the set). The
+ * path is read an element at a time, as far as the tree goes: an update looks up each path
+ * it changed in every other manager's tree, and most are not there.
+ */
 function nodeAt(tree: Json, path: string): Json | undefined {
   let node: unknown = tree;
-  for (const el of path.split(sep)) {
-    node = isObject(node) ? node[el] : undefined;
+  for (let at = 0; ; ) {
+    const end = path.indexOf(sep, at);
+    node = isObject(node) ? node[end < 0 ? path.slice(at) : path.slice(at, end)] : undefined;
     if (node === undefined) return undefined;
+    if (end < 0) return isObject(node) ? node : undefined;
+    at = end + 1;
   }
-  return isObject(node) ? node : undefined;
 }
 
 /** Whether a path is a member of a FieldsV1 tree. */
