@@ -100,7 +100,7 @@ function nodeStatus(i: number, beat: string): Record<string, unknown> {
   };
 }
 
-async function expect(s: Server, method: string, p: string, body: string | undefined, codes: number[], headers: Record<string, string> = {}): Promise<string> {
+async function call(s: Server, method: string, p: string, body: string | undefined, codes: number[], headers: Record<string, string> = {}): Promise<string> {
   const r = await send(s.port, method, p, body, headers);
   if (!codes.includes(r.status)) throw new Error(`${s.name}: ${method} ${p} answered ${r.status}: ${r.body.slice(0, 300)}`);
   return r.body;
@@ -111,13 +111,13 @@ const leases = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 const merge = { 'Content-Type': 'application/merge-patch+json' };
 
 async function setUp(s: Server): Promise<void> {
-  await expect(s, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'kube-node-lease' } }), [201, 409]);
+  await call(s, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: 'kube-node-lease' } }), [201, 409]);
   await runConcurrent(nodeCount, concurrency, async (i) => {
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: nodeName(i), labels: { 'kubernetes.io/hostname': nodeName(i) } }, spec: { podCIDR: `10.244.${i}.0/24` } };
-    await expect(s, 'POST', '/api/v1/nodes', JSON.stringify(node), [201]);
-    await expect(s, 'PATCH', `/api/v1/nodes/${nodeName(i)}/status`, JSON.stringify({ status: nodeStatus(i, at) }), [200], merge);
+    await call(s, 'POST', '/api/v1/nodes', JSON.stringify(node), [201]);
+    await call(s, 'PATCH', `/api/v1/nodes/${nodeName(i)}/status`, JSON.stringify({ status: nodeStatus(i, at) }), [200], merge);
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: nodeName(i) }, spec: { holderIdentity: nodeName(i), leaseDurationSeconds: 40, renewTime: '2026-11-30T18:00:00.000000Z' } };
-    const created = JSON.parse(await expect(s, 'POST', leases, JSON.stringify(lease), [201])) as { metadata: { resourceVersion: string } };
+    const created = JSON.parse(await call(s, 'POST', leases, JSON.stringify(lease), [201])) as { metadata: { resourceVersion: string } };
     s.leaseVersions.set(nodeName(i), created.metadata.resourceVersion);
   });
 }
@@ -132,27 +132,27 @@ interface Step {
 function steps(perRound: number): Step[] {
   const podName = (round: number, i: number) => `churn-${round}-${i}`;
   return [
-    { name: 'pod create', count: perRound, run: async (s, round, i) => void (await expect(s, 'POST', pods, podBody(podName(round, i)), [201])) },
+    { name: 'pod create', count: perRound, run: async (s, round, i) => void (await call(s, 'POST', pods, podBody(podName(round, i)), [201])) },
     {
       name: 'pod bind',
       count: perRound,
       run: async (s, round, i) => {
         const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: podName(round, i) }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName(i % nodeCount) } };
-        await expect(s, 'POST', `${pods}/${podName(round, i)}/binding`, JSON.stringify(binding), [201]);
+        await call(s, 'POST', `${pods}/${podName(round, i)}/binding`, JSON.stringify(binding), [201]);
       },
     },
     {
       name: 'pod status PATCH (merge)',
       count: perRound,
-      run: async (s, round, i) => void (await expect(s, 'PATCH', `${pods}/${podName(round, i)}/status`, JSON.stringify({ status: podStatus(i, at) }), [200], merge)),
+      run: async (s, round, i) => void (await call(s, 'PATCH', `${pods}/${podName(round, i)}/status`, JSON.stringify({ status: podStatus(i, at) }), [200], merge)),
     },
     {
       name: 'pod status PUT',
       count: perRound,
       run: async (s, round, i) => {
-        const pod = JSON.parse(await expect(s, 'GET', `${pods}/${podName(round, i)}`, undefined, [200])) as { status: { containerStatuses: { restartCount: number }[] } };
+        const pod = JSON.parse(await call(s, 'GET', `${pods}/${podName(round, i)}`, undefined, [200])) as { status: { containerStatuses: { restartCount: number }[] } };
         pod.status.containerStatuses[0].restartCount = 1;
-        await expect(s, 'PUT', `${pods}/${podName(round, i)}/status`, JSON.stringify(pod), [200]);
+        await call(s, 'PUT', `${pods}/${podName(round, i)}/status`, JSON.stringify(pod), [200]);
       },
     },
     {
@@ -162,7 +162,7 @@ function steps(perRound: number): Step[] {
         const name = nodeName(i % nodeCount);
         const renewTime = new Date(Date.parse(at) + (round * perRound + i) * 1000).toISOString().replace('Z', '000Z');
         const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, resourceVersion: s.leaseVersions.get(name) }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime } };
-        const body = await expect(s, 'PUT', `${leases}/${name}`, JSON.stringify(lease), [200, 409]);
+        const body = await call(s, 'PUT', `${leases}/${name}`, JSON.stringify(lease), [200, 409]);
         const answer = JSON.parse(body) as { metadata?: { resourceVersion?: string } };
         if (answer.metadata?.resourceVersion) s.leaseVersions.set(name, answer.metadata.resourceVersion);
       },
@@ -172,10 +172,10 @@ function steps(perRound: number): Step[] {
       count: perRound / 2,
       run: async (s, round, i) => {
         const beat = new Date(Date.parse(at) + (round * perRound + i) * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-        await expect(s, 'PATCH', `/api/v1/nodes/${nodeName(i % nodeCount)}/status`, JSON.stringify({ status: nodeStatus(i % nodeCount, beat) }), [200], merge);
+        await call(s, 'PATCH', `/api/v1/nodes/${nodeName(i % nodeCount)}/status`, JSON.stringify({ status: nodeStatus(i % nodeCount, beat) }), [200], merge);
       },
     },
-    { name: 'pod delete', count: perRound, run: async (s, round, i) => void (await expect(s, 'DELETE', `${pods}/${podName(round, i)}?gracePeriodSeconds=0`, undefined, [200])) },
+    { name: 'pod delete', count: perRound, run: async (s, round, i) => void (await call(s, 'DELETE', `${pods}/${podName(round, i)}?gracePeriodSeconds=0`, undefined, [200])) },
   ];
 }
 
@@ -193,6 +193,8 @@ export interface WriteGarbageOptions {
   rounds?: number;
   /** pods each round creates, binds, updates and deletes */
   perRound?: number;
+  /** the steps whose figures are wanted (by name; every step runs, since each needs the ones before) */
+  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -218,7 +220,7 @@ export async function runWriteGarbage(opts: WriteGarbageOptions = {}): Promise<M
           const before = await reading(s);
           await runConcurrent(step.count, concurrency, (i) => step.run(s, round + 1, i));
           const after = await reading(s);
-          if (round < 0) continue;
+          if (round < 0 || (opts.only && !opts.only.includes(step.name))) continue;
           let bySide = out.get(step.name);
           if (!bySide) out.set(step.name, (bySide = new Map()));
           const t = bySide.get(s.name) ?? { requests: 0, allocatedBytes: 0, scavengeMs: 0, majorMs: 0, cpuMs: 0 };
@@ -257,7 +259,8 @@ if (require.main === module) {
   const baseMain = process.env.PEAPOD_BASE_APISERVER;
   const rounds = Number(process.env.ROUNDS ?? 3);
   const perRound = Number(process.env.PER_ROUND ?? 1000);
-  runWriteGarbage({ baseMain, rounds, perRound, log: (l) => console.error(l) }).then(
+  const only = process.env.STEPS ? process.env.STEPS.split(',') : undefined;
+  runWriteGarbage({ baseMain, rounds, perRound, only, log: (l) => console.error(l) }).then(
     (out) => console.log(formatWriteGarbage(out)),
     (err) => {
       console.error(err);
