@@ -52,7 +52,7 @@ describe('SqliteStore', () => {
     expect(store.cache.revision).toBe(1);
   });
 
-  test("an update's stored JSON carries its new resourceVersion in metadata only, whatever else holds the old one", async () => {
+  test("a write's JSON carries its new resourceVersion in metadata only, whatever else holds the old one", async () => {
     const events: StoreEvent[] = [];
     await store.watch('/endpoints/', 0, { send: (e) => events.push(e) });
     const ref = (rv: string) => ({ kind: 'Pod', name: 'a', resourceVersion: rv });
@@ -69,6 +69,11 @@ describe('SqliteStore', () => {
       expect(JSON.parse(updated.json)).toEqual(stored);
       expect(updated.rev).toBeGreaterThan(current.rev);
     }
+    const gone = await store.delete('/endpoints/default/e');
+    const last = events[events.length - 1];
+    expect(last.type).toBe('DELETED');
+    expect(JSON.parse(last.json)).toEqual({ ...JSON.parse(gone.json), metadata: { name: 'e', resourceVersion: String(gone.rev) } });
+    expect(gone.object.metadata.resourceVersion).toBe(String(gone.rev));
   });
 
   test('lists by prefix in key order, with limit and continue', async () => {

@@ -328,7 +328,7 @@ export class SqliteStore implements Store {
       }
       if (!sameState(this.find(key).current, current)) continue;
       const last = JSON.parse(current.json) as KubeObject;
-      return this.enqueue(key, EventType.Deleted, last, current);
+      return this.enqueue(key, EventType.Deleted, last, current, current.json);
     }
   }
 
@@ -341,7 +341,7 @@ export class SqliteStore implements Store {
 
   /**
    * Gives a checked write the next revision and puts it in the open batch; resolves once it is
-   * committed. `json`: the object's JSON at its previous revision, when already written.
+   * committed. `json`: the object's JSON at its previous revision, when at hand.
    */
   private enqueue(key: string, type: EventType, object: KubeObject, prev: StoredEntry | undefined, json?: string): Promise<StoredEntry> {
     const batch = (this.open ??= new Batch());
