@@ -772,9 +772,17 @@ function walkUnknown(
       walkUnknown(o[k], known, path, onUnknown);
       path.pop();
     } else if (schema.type === 'object') {
-      onUnknown(o, k, () => `${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}.${k}`);
+      onUnknown(o, k, pathTo(path, k));
     }
   }
+}
+
+/**
+ * How the path of a field is printed, when asked. Made here, not in walkUnknown: a closure
+ * there would have every call and every field it walks allocate a scope for what it reads.
+ */
+function pathTo(path: (string | number)[], k: string): () => string {
+  return () => `${path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}.${k}`;
 }
 
 /** Strategic merge patch directives, which may appear in a patch body checked for unknown fields. */
