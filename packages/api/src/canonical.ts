@@ -27,12 +27,13 @@ export function sameJson(a: unknown, b: unknown): boolean {
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
+  // for-in rather than Object.keys: JSON values inherit no keys, and it lists none out.
   let keys = 0;
-  for (const k of Object.keys(x)) {
+  for (const k in x) {
     if (x[k] === undefined) continue;
     keys++;
     if (!sameJson(x[k], y[k])) return false;
   }
-  for (const k of Object.keys(y)) if (y[k] !== undefined) keys--;
+  for (const k in y) if (y[k] !== undefined) keys--;
   return keys === 0;
 }

@@ -97,9 +97,15 @@ function listKeys(schema: JSONSchema): string[] | undefined {
   return keys ?? undefined;
 }
 
+/** Whether an object has a field (found without listing them all: every value of every write is asked). */
+function hasKeys(v: Json): boolean {
+  for (const _ in v) return true;
+  return false;
+}
+
 /** Whether a value has members of its own below it (then it is a member only as a map entry or list item). */
 function hasMembers(v: unknown, schema: JSONSchema | undefined): boolean {
-  if (isObject(v)) return Object.keys(v).length > 0 && (isStruct(schema) || isMap(schema));
+  if (isObject(v)) return hasKeys(v) && (isStruct(schema) || isMap(schema));
   if (Array.isArray(v)) return !!schema && schema.type === 'array' && (schema['x-kubernetes-list-type'] === 'set' || listKeys(schema) !== undefined);
   return false;
 }
@@ -292,14 +298,16 @@ class ComparingWalk {
     const bo = isObject(b) ? b : undefined;
     const ao = isObject(a) ? a : undefined;
     const entries = isMap(s);
+    // for-in, not Object.keys: JSON objects have no inherited keys, and it reads the keys their
+    // shape keeps rather than copying them out.
     if (ao) {
-      for (const key of Object.keys(ao)) {
+      for (const key in ao) {
         const av = ao[key];
         if (av !== undefined) this.member(s!, key, entries, bo && Object.hasOwn(bo, key) ? bo[key] : undefined, av);
       }
     }
     if (bo) {
-      for (const key of Object.keys(bo)) {
+      for (const key in bo) {
         const bv = bo[key];
         if (bv !== undefined && (!ao || !Object.hasOwn(ao, key) || ao[key] === undefined)) this.member(s!, key, entries, bv, undefined);
       }
