@@ -2,6 +2,8 @@
 // `npm run bench [-- SECTION...]`: runs each component's benchmark and prints every figure
 // beside the baseline measured in the same run. Sections: apiserver, scheduler, controller-manager, endpoints, cli, agent, dashboard, proxy, dns, streams;
 // `etcd` (only the apiserver section's etcd backend figures, when etcd is installed);
+// `garbage` (what the churn's writes cost the API server in garbage, beside another build's:
+// `npm run bench -- garbage --base OTHER/packages/apiserver/dist/main.js`);
 // and `scale` (the scalability envelope: minutes to hours, so only when named), with its own
 // options: `npm run bench -- scale --nodes 200 --pods 5000 --churn 60` (or PEAPOD_SCALE_NODES, ...).
 'use strict';
@@ -34,7 +36,7 @@ function latency(name, f, unit, baselineName, goal) {
 }
 
 // Sections that run only when named.
-const onRequest = new Set(['scale', 'etcd']);
+const onRequest = new Set(['scale', 'etcd', 'garbage']);
 
 const sections = {
   scale: async (log, opts) => {
@@ -57,6 +59,7 @@ const sections = {
   },
   apiserver: async (log) => require('../packages/apiserver/dist/bench/api-bench').runApiBench({ log }),
   etcd: async (log) => require('../packages/apiserver/dist/bench/api-bench').runEtcdBench({ log }),
+  garbage: async (log, opts) => require('../packages/apiserver/dist/bench/write-garbage').runGarbageBench(opts.base || process.env.PEAPOD_BENCH_BASE_APISERVER, log),
   scheduler: async (log) => {
     const { benchEndToEnd, benchAlgorithm, benchBindOnly } = require('../packages/scheduler/dist/bench');
     const figures = [];

@@ -9,6 +9,7 @@ import fs from 'fs';
 import os from 'os';
 import path from 'path';
 import { cpuSecondsOf, mainJs, spawnNode, type RunningProcess } from '@peapod/client/testing';
+import type { BenchFigure } from '@peapod/api/bench';
 import type { GcMeterReading } from './gc-meter';
 import { runConcurrent, send } from './load';
 
@@ -193,8 +194,6 @@ export interface WriteGarbageOptions {
   rounds?: number;
   /** pods each round creates, binds, updates and deletes */
   perRound?: number;
-  /** the steps whose figures are wanted (by name; every step runs, since each needs the ones before) */
-  only?: string[];
   log?: (line: string) => void;
 }
 
@@ -220,7 +219,7 @@ export async function runWriteGarbage(opts: WriteGarbageOptions = {}): Promise<M
           const before = await reading(s);
           await runConcurrent(step.count, concurrency, (i) => step.run(s, round + 1, i));
           const after = await reading(s);
-          if (round < 0 || (opts.only && !opts.only.includes(step.name))) continue;
+          if (round < 0) continue;
           let bySide = out.get(step.name);
           if (!bySide) out.set(step.name, (bySide = new Map()));
           const t = bySide.get(s.name) ?? { requests: 0, allocatedBytes: 0, scavengeMs: 0, majorMs: 0, cpuMs: 0 };
@@ -241,30 +240,26 @@ export async function runWriteGarbage(opts: WriteGarbageOptions = {}): Promise<M
   }
 }
 
-/** The figures per request, one line per step and side. */
-export function formatWriteGarbage(out: Map<string, Map<string, Totals>>): string {
-  const lines = ['step                         side   KiB/req  scavenge ms/req  major ms/req  CPU ms/req'];
+/**
+ * `npm run bench -- garbage --base OTHER/packages/apiserver/dist/main.js`: per step, bytes
+ * allocated, collection time and CPU per request, beside the other build's.
+ */
+export async function runGarbageBench(baseMain: string | undefined, log: (line: string) => void): Promise<BenchFigure[]> {
+  if (!baseMain) throw new Error('the garbage bench compares with another build: --base OTHER/packages/apiserver/dist/main.js (or PEAPOD_BENCH_BASE_APISERVER)');
+  const out = await runWriteGarbage({ baseMain, log });
+  const figures: BenchFigure[] = [];
+  const baselineName = `${baseMain}, in the same rounds`;
   for (const [step, bySide] of out) {
-    for (const [side, t] of bySide) {
-      const per = (v: number) => v / t.requests;
-      lines.push(
-        `${step.padEnd(28)} ${side.padEnd(5)} ${(per(t.allocatedBytes) / 1024).toFixed(1).padStart(8)} ${per(t.scavengeMs).toFixed(3).padStart(16)} ${per(t.majorMs).toFixed(3).padStart(13)} ${per(t.cpuMs).toFixed(3).padStart(11)}`,
-      );
-    }
+    const ours = bySide.get('ours')!;
+    const base = bySide.get('base')!;
+    const figure = (what: string, unit: string, of: (t: Totals) => number) => {
+      const value = of(ours) / ours.requests;
+      const baseline = of(base) / base.requests;
+      figures.push({ name: `${step}: ${what}`, value, unit, baseline, baselineName, ratio: value / baseline });
+    };
+    figure('allocated per request', 'KiB', (t) => t.allocatedBytes / 1024);
+    figure('collection time per request (scavenges and full collections)', 'ms', (t) => t.scavengeMs + t.majorMs);
+    figure('server CPU per request', 'ms', (t) => t.cpuMs);
   }
-  return lines.join('\n');
-}
-
-if (require.main === module) {
-  const baseMain = process.env.PEAPOD_BASE_APISERVER;
-  const rounds = Number(process.env.ROUNDS ?? 3);
-  const perRound = Number(process.env.PER_ROUND ?? 1000);
-  const only = process.env.STEPS ? process.env.STEPS.split(',') : undefined;
-  runWriteGarbage({ baseMain, rounds, perRound, only, log: (l) => console.error(l) }).then(
-    (out) => console.log(formatWriteGarbage(out)),
-    (err) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  return figures;
 }
