@@ -527,11 +527,6 @@ export function formatFieldPath(path: string): string {
     .join('');
 }
 
-/** The elements of a path, outermost first. */
-export function pathElements(path: string): string[] {
-  return path.split(sep);
-}
-
 /** The first element of a path. */
 export function topField(path: string): string {
   const end = path.indexOf(sep);
