@@ -26,6 +26,17 @@ describe('SharedTrees', () => {
     }).toThrow(TypeError);
   });
 
+  it('finds a tree read back from JSON, and sorts a node of many elements given out of order', () => {
+    const trees = new SharedTrees();
+    const a = trees.share(pod('a'));
+    expect(trees.share(JSON.parse(JSON.stringify(a)))).toBe(a);
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`f:k${String(39 - i).padStart(2, '0')}`, i % 2 ? {} : { 'f:x': {} }]));
+    const sorted = trees.share(many);
+    expect(Object.keys(sorted)).toEqual(Object.keys(many).sort());
+    expect(sorted).toEqual(many);
+    expect(trees.share(JSON.parse(JSON.stringify(sorted)))).toBe(sorted);
+  });
+
   it('shares equal trees and the equal branches of different ones', () => {
     const trees = new SharedTrees();
     const a = trees.share(pod('a')) as Record<string, Record<string, Record<string, unknown>>>;

@@ -33,6 +33,8 @@ export class SharedTrees {
   private readonly known = new WeakMap<Tree, Shared>();
   private lastId = 0;
   private turns = 0;
+  /** the children of the nodes being walked by node(), an array for each depth */
+  private readonly children: Shared[][] = [];
   /** `{}`, most nodes of every tree: one for all, never looked up */
   private readonly leaf: Shared = { tree: Object.freeze({}), elements: [], nodes: [], hash: 0, id: 0, generation: -1 };
 
@@ -48,7 +50,7 @@ export class SharedTrees {
 
   /** An equal tree with its elements in order (as Kubernetes writes them), made of frozen shared nodes. */
   share(tree: Record<string, unknown>): Record<string, unknown> {
-    return this.node(tree as Tree).tree;
+    return this.node(tree as Tree, 0).tree;
   }
 
   /**
@@ -108,13 +110,48 @@ export class SharedTrees {
     return this.intern(elements, nodes);
   }
 
-  private node(t: Tree): Shared {
+  /**
+   * The shared node equal to t. A tree read back from a stored object (every write reads
+   * every manager's) has its elements in order and its nodes in the table mostly: such a node
+   * is found without an array of its own, its children held in the walk's arrays, one for
+   * each depth, reused.
+   */
+  private node(t: Tree, depth: number): Shared {
     const known = this.known.get(t);
     if (known !== undefined) return this.found(known);
+    const children = (this.children[depth] ??= []);
+    let count = 0;
+    let inOrder = true;
+    let last: string | undefined;
+    for (const el in t) {
+      if (last !== undefined && last >= el) inOrder = false;
+      last = el;
+      children[count++] = this.node(t[el], depth + 1);
+    }
+    if (count === 0) return this.leaf;
+    if (inOrder) {
+      const existing = this.lookUp(t, children, count);
+      if (existing !== undefined) return this.found(existing);
+    }
     const elements = Object.keys(t);
-    if (elements.length === 0) return this.leaf;
-    sortElements(elements);
-    return this.intern(elements, elements.map((el) => this.node(t[el])));
+    const nodes = children.slice(0, count);
+    sortTogether(elements, nodes);
+    return this.intern(elements, nodes);
+  }
+
+  /** The node of the table with t's elements (in order) and these children, if any. */
+  private lookUp(t: Tree, children: Shared[], count: number): Shared | undefined {
+    let h = 0x811c9dc5 ^ count;
+    let i = 0;
+    for (const el in t) h = hashStep(h, el, children[i++].id);
+    const existing = this.current.get(h) ?? this.previous.get(h);
+    if (existing === undefined || existing.elements.length !== count) return undefined;
+    i = 0;
+    for (const el in t) {
+      if (existing.elements[i] !== el || existing.nodes[i] !== children[i]) return undefined;
+      i++;
+    }
+    return existing;
   }
 
   /** The shared node with these elements (in order) and children. */
@@ -173,25 +210,18 @@ function sameElement(path: string, of: string, at: number, end: number): boolean
 }
 
 /**
- * Sorts a node's elements in place. A tree read back from stored JSON has them in order
- * already, and a node has a few: Array.prototype.sort copies the array to sort it, on every
- * node of every manager's tree of every write.
+ * Sorts a node's elements in place, and their nodes with them: by insertion, without copying,
+ * as a node has a few elements (and one read back from storage has them in order already).
  */
-function sortElements(elements: string[]): void {
+function sortTogether(elements: string[], nodes: Shared[]): void {
   if (elements.length > 32) {
-    elements.sort();
+    const pairs = elements.map((element, i) => ({ element, node: nodes[i] })).sort((a, b) => (a.element < b.element ? -1 : a.element > b.element ? 1 : 0));
+    pairs.forEach((p, i) => {
+      elements[i] = p.element;
+      nodes[i] = p.node;
+    });
     return;
   }
-  for (let i = 1; i < elements.length; i++) {
-    const el = elements[i];
-    let j = i - 1;
-    for (; j >= 0 && elements[j] > el; j--) elements[j + 1] = elements[j];
-    elements[j + 1] = el;
-  }
-}
-
-/** Sorts a node's elements in place, and their nodes with them: a node has a few elements. */
-function sortTogether(elements: string[], nodes: Shared[]): void {
   for (let i = 1; i < elements.length; i++) {
     const el = elements[i];
     const node = nodes[i];
@@ -208,12 +238,13 @@ function sortTogether(elements: string[], nodes: Shared[]): void {
 /** FNV-1a over the elements' characters and their nodes' numbers. */
 function hashNode(elements: string[], nodes: Shared[]): number {
   let h = 0x811c9dc5 ^ elements.length;
-  for (let i = 0; i < elements.length; i++) {
-    const el = elements[i];
-    for (let c = 0; c < el.length; c++) h = Math.imul(h ^ el.charCodeAt(c), 0x01000193);
-    h = Math.imul(h ^ nodes[i].id, 0x01000193);
-  }
+  for (let i = 0; i < elements.length; i++) h = hashStep(h, elements[i], nodes[i].id);
   return h;
+}
+
+function hashStep(h: number, element: string, id: number): number {
+  for (let c = 0; c < element.length; c++) h = Math.imul(h ^ element.charCodeAt(c), 0x01000193);
+  return Math.imul(h ^ id, 0x01000193);
 }
 
 function sameNode(shared: Shared, elements: string[], nodes: Shared[]): boolean {
