@@ -29,12 +29,11 @@ export class DryRunnableStore {
   }
 
   /**
-   * tryUpdate is handed an object of its own, which it may change (copied here for a store
-   * that hands out the stored one). A dry-run update answers the updated object at the
-   * resourceVersion it was read at.
+   * tryUpdate is handed an object of its own, which it may change, as the store hands it. A
+   * dry-run update answers the updated object at the resourceVersion it was read at.
    */
   async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate, dryRun: boolean): Promise<StoredEntry> {
-    if (!dryRun) return this.store.guaranteedUpdate(key, preconditions, this.store.updatesOwnCopies ? tryUpdate : (current) => tryUpdate(JSON.parse(JSON.stringify(current)) as KubeObject));
+    if (!dryRun) return this.store.guaranteedUpdate(key, preconditions, tryUpdate);
     const current = await this.current(key, preconditions);
     const object = ownObject(current);
     const resourceVersion = object.metadata.resourceVersion;

@@ -334,7 +334,7 @@ export class Registry {
         await undo();
         const obj = next(current);
         s.applyDefaults(obj);
-        // current is this update's own (see DryRunnableStore), and next made obj apart from it.
+        // current is this update's own (Store.guaranteedUpdate), and next made obj apart from it.
         const old = current;
         if (subresource === 'status') s.prepareForStatusUpdate(obj, old);
         else if (subresource === 'ephemeralcontainers') {

@@ -8,6 +8,7 @@ import {
   KeyNotFoundError,
   ListOptions,
   ListResult,
+  ownObject,
   Preconditions,
   RevisionCompactedError,
   selectableOf,
@@ -567,9 +568,10 @@ export class EtcdStore implements Store {
   async guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry> {
     return this.optimistic(key, async (current) => {
       checkPreconditions(key, current, preconditions);
-      const object = current.object;
+      const object = ownObject(current);
+      const resourceVersion = object.metadata.resourceVersion;
       const next = await tryUpdate(object);
-      next.metadata.resourceVersion = object.metadata.resourceVersion;
+      next.metadata.resourceVersion = resourceVersion;
       return JSON.stringify(next) === current.json ? { unchanged: true } : { put: next };
     });
   }

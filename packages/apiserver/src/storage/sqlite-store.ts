@@ -119,7 +119,6 @@ interface Found {
  * is written even when the object is unchanged, so that it is re-encrypted.
  */
 export class SqliteStore implements Store {
-  readonly updatesOwnCopies = true;
   private readonly db: Database.Database;
   readonly cache: WatchCache;
   private readonly historyRevisions: number;

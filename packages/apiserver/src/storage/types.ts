@@ -190,13 +190,9 @@ export interface Store {
    * Reads the object at key, checks the preconditions, writes tryUpdate's result if the
    * object has not changed since it was read, and otherwise starts again from the new
    * state. An update that changes nothing writes nothing and answers the current entry.
+   * tryUpdate is handed an object of its own (ownObject), which it may change.
    */
   guaranteedUpdate(key: string, preconditions: Preconditions, tryUpdate: TryUpdate): Promise<StoredEntry>;
-  /**
-   * true: guaranteedUpdate hands tryUpdate an object of its own (ownObject), which it may
-   * change. Otherwise tryUpdate may be handed the stored object, and must not change it.
-   */
-  readonly updatesOwnCopies?: boolean;
   /** Removes the object at key once preconditions and validateDeletion pass on its current state; answers its last state. */
   delete(key: string, preconditions?: Preconditions, validateDeletion?: ValidateDeletion): Promise<StoredEntry>;
   /**
