@@ -197,8 +197,8 @@ export class Http2Connection {
     if (this.forget(s)) {
       this.write(rstStream(s.id, ErrorCode.CANCEL));
       this.flush();
-      this.endIfIdle();
     }
+    this.endIfIdle();
   }
 
   /** Writes now or, within one turn of the event loop, with the other frames written in it (one system call for them all). */
