@@ -201,13 +201,19 @@ export class Http2Connection {
     this.endIfIdle();
   }
 
-  /** Writes now or, within one turn of the event loop, with the other frames written in it (one system call for them all). */
+  /**
+   * Writes with the other frames written in this turn of the event loop, in one system call
+   * once the turn is over. Not at the end of the tick: the API server writes each request's
+   * transaction in a tick of its own, and etcd commits what reaches it together in one raft
+   * round, so a TCP segment per transaction cost etcd 0.82 to 0.90 ms of CPU per create
+   * against 0.54 to 0.56 with the turn's transactions in one (as node:http2 sends them).
+   */
   private write(bytes: Buffer): void {
     if (this.ended) return;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         this.socket.uncork();
       });
