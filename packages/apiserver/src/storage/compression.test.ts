@@ -1,6 +1,6 @@
 import crypto from 'crypto';
 import zlib from 'zlib';
-import { etcdTransformer } from './compression';
+import { etcdTransformer, gzipOptions } from './compression';
 import { encryptionTransformer, parseEncryptionConfig } from './encryption';
 
 const json = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default', labels: { app: 'web' } }, spec: { containers: ['a', 'b', 'c'].map((name) => ({ name, image: 'busybox', terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File' })) } });
@@ -20,6 +20,23 @@ describe("etcdTransformer('gzip')", () => {
     expect(stored.length).toBeLessThan(json.length / 2);
     expect(zlib.gunzipSync(stored).toString()).toBe(json);
     expect(t.fromStorage('/pods/default/web', stored)).toEqual({ json, stale: false });
+  });
+
+  test('values of every size, multi-byte text included, come back whole, and no bigger than with zlib\'s largest window', () => {
+    const t = etcdTransformer('gzip');
+    const text = (n: number) => JSON.stringify({ data: Array.from({ length: n }, (_, i) => `é${i % 97}${crypto.randomBytes(1).toString('hex')}`).join(',') });
+    for (const value of ['{}', json, text(100), text(1000), text(5000), text(40000), JSON.stringify({ a: 'x'.repeat(70000) })]) {
+      const stored = t.toStorage('/configmaps/default/c', value) as Buffer;
+      expect(t.fromStorage('/configmaps/default/c', stored).json).toBe(value);
+      expect(stored.length).toBeLessThanOrEqual(zlib.gzipSync(value, { level: 1 }).length);
+    }
+  });
+
+  test('a small value gets a window no bigger than it needs and an output buffer from the pool', () => {
+    expect(gzipOptions(400)).toEqual({ level: 1, windowBits: 10, memLevel: 3, chunkSize: 464 });
+    expect(gzipOptions(2600)).toMatchObject({ windowBits: 12, memLevel: 5 });
+    expect(gzipOptions(5000)).toEqual({ level: 1, windowBits: 13, memLevel: 6 });
+    expect(gzipOptions(1_000_000)).toEqual({ level: 1, windowBits: 15, memLevel: 8 });
   });
 
   test('reads JSON written without compression, as a string or as bytes', () => {

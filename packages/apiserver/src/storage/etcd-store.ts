@@ -97,7 +97,32 @@ interface Sent {
 }
 
 /** What an update or delete decided on the current object. */
-type Decision = { put: KubeObject } | { remove: true } | { unchanged: true };
+type Decision = { put: KubeObject; json: string } | { remove: true } | { unchanged: true };
+
+/** The object's JSON with revisionPlaceholder as metadata's last field, its resourceVersion left as it was. */
+function placeholderJson(object: KubeObject): string {
+  const rv = object.metadata.resourceVersion;
+  // Deleted first so that it is metadata's last field.
+  delete object.metadata.resourceVersion;
+  object.metadata.resourceVersion = revisionPlaceholder;
+  const json = JSON.stringify(object);
+  if (rv === undefined) delete object.metadata.resourceVersion;
+  else object.metadata.resourceVersion = rv;
+  return json;
+}
+
+/** Whether an object's placeholder JSON is the entry's JSON: the same with the entry's revision where the placeholder is. */
+function sameAsEntry(json: string, entry: StoredEntry): boolean {
+  const field = `"resourceVersion":"${entry.rev}"`;
+  const at = json.indexOf(placeholderField);
+  const current = entry.json;
+  return (
+    current.length === json.length - placeholderField.length + field.length &&
+    current.startsWith(field, at) &&
+    current.startsWith(json.slice(0, at)) &&
+    current.endsWith(json.slice(at + placeholderField.length))
+  );
+}
 
 /** Objects that expire share a lease granted within this window (as Kubernetes' lease reuse), so that a burst of events does not grant a lease each. */
 const leaseReuseSeconds = 60;
@@ -380,14 +405,7 @@ export class EtcdStore implements Store {
    * JSON without the resourceVersion, which is the key's revision, through the transformer)
    * and its JSON with the placeholder, from one stringify.
    */
-  private toSend(key: string, object: KubeObject): Sent {
-    const rv = object.metadata.resourceVersion;
-    // Deleted first so that it is metadata's last field.
-    delete object.metadata.resourceVersion;
-    object.metadata.resourceVersion = revisionPlaceholder;
-    const json = JSON.stringify(object);
-    if (rv === undefined) delete object.metadata.resourceVersion;
-    else object.metadata.resourceVersion = rv;
+  private toSend(key: string, object: KubeObject, json = placeholderJson(object)): Sent {
     const at = json.indexOf(placeholderField);
     const from = json[at - 1] === ',' ? at - 1 : at;
     const bare = json.slice(0, from) + json.slice(at + placeholderField.length);
@@ -572,7 +590,9 @@ export class EtcdStore implements Store {
       const resourceVersion = object.metadata.resourceVersion;
       const next = await tryUpdate(object);
       next.metadata.resourceVersion = resourceVersion;
-      return JSON.stringify(next) === current.json ? { unchanged: true } : { put: next };
+      // One stringify: what is compared with the cached JSON is what toSend needs.
+      const json = placeholderJson(next);
+      return sameAsEntry(json, current) ? { unchanged: true } : { put: next, json };
     });
   }
 
@@ -615,7 +635,7 @@ export class EtcdStore implements Store {
       }
       const k = this.etcdKey(key);
       const decidedOn = current.rev;
-      const sent = 'put' in decision ? this.toSend(key, decision.put) : undefined;
+      const sent = 'put' in decision ? this.toSend(key, decision.put, decision.json) : undefined;
       const write = sent ? putOp(k, sent.value, this.leases.get(key)) : deleteOp(k);
       let res: TxnResponse;
       try {

@@ -54,6 +54,11 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+export interface EtcdClusterOptions {
+  /** etcd's space quota (`--quota-backend-bytes`; etcd's default is 2 GiB, past which it refuses writes) */
+  quotaBackendBytes?: number;
+}
+
 /** PEM files for etcd's client TLS: its members serve certFile and ask clients for one signed by caFile. */
 export interface EtcdTls {
   caFile: string;
@@ -68,20 +73,20 @@ export interface EtcdTls {
  * client URLs are https and clients must present a certificate of the CA (the health check
  * presents the members' own).
  */
-export async function startEtcdCluster(members = 3, tls?: EtcdTls): Promise<EtcdCluster> {
+export async function startEtcdCluster(members = 3, tls?: EtcdTls, opts: EtcdClusterOptions = {}): Promise<EtcdCluster> {
   // Ports are picked free and then given to etcd, so another process may take one in between;
   // a member that cannot bind exits, and the cluster is formed again on fresh ports.
   const attempts = 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await formEtcdCluster(members, tls);
+      return await formEtcdCluster(members, tls, opts);
     } catch (err) {
       if (attempt >= attempts) throw err;
     }
   }
 }
 
-async function formEtcdCluster(members: number, tls?: EtcdTls): Promise<EtcdCluster> {
+async function formEtcdCluster(members: number, tls: EtcdTls | undefined, opts: EtcdClusterOptions): Promise<EtcdCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'peapod-etcd-'));
   const list: Member[] = [];
   for (let i = 0; i < members; i++) {
@@ -111,6 +116,7 @@ async function formEtcdCluster(members: number, tls?: EtcdTls): Promise<EtcdClus
         // Tolerant of a loaded test machine: a slow heartbeat must not start an election.
         '--heartbeat-interval', '200',
         '--election-timeout', '2000',
+        ...(opts.quotaBackendBytes ? ['--quota-backend-bytes', String(opts.quotaBackendBytes)] : []),
         ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
