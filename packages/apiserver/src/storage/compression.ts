@@ -25,8 +25,8 @@ const pooledBytes = 4096;
 /**
  * zlib's settings for a value of `bytes`: a window (and hash table) no bigger than the value
  * needs (the values tried, pods, leases and larger ones, came out the same size as with the
- * largest), and an output buffer it fits in
- * (gzip adds at most 23 bytes to 4 KiB) that comes from Node's buffer pool. With zlib's
+ * largest), and an output buffer it fits in (gzip adds at most 23 bytes to 4 KiB) that comes
+ * from Node's buffer pool. With zlib's
  * defaults every value got a 64 KiB window, a 64 KiB hash table cleared for it, 128 KiB more
  * and a 16 KiB output buffer of its own: on the API server under the envelope's writes
  * (1,800 a second, mostly small leases and statuses) compression took 12% of its CPU.
