@@ -151,20 +151,24 @@ export function leaderElectionOptions(cmd: Command, resourceName: string): Comma
     .option('--leader-elect-resource-namespace <namespace>', "the Lease's namespace", 'kube-system');
 }
 
-/** The election the flags ask for (none with --leader-elect=false); throws on timings that cannot work. */
-export function leaderElectionConfig(flags: LeaderElectionFlags, client: Client, log: Logger): LeaderElectionConfig | undefined {
+/**
+ * The election the flags ask for (none with --leader-elect=false), on its own client to the
+ * servers of `connection`; throws on timings that cannot work. That client gives each request
+ * half the renew deadline: a request stuck on a server that died without closing its
+ * connections then moves to the next server in time for the renewal, and a candidate stops
+ * asking the dead one long before the lease runs out. Close the config's client when done.
+ */
+export function leaderElectionConfig(flags: LeaderElectionFlags, connection: ClientOptions, log: Logger): LeaderElectionConfig | undefined {
   if (!flags.leaderElect) return undefined;
-  const config: LeaderElectionConfig = {
-    client,
+  const timings = { leaseDurationMs: flags.leaderElectLeaseDuration, renewDeadlineMs: flags.leaderElectRenewDeadline, retryPeriodMs: flags.leaderElectRetryPeriod };
+  checkLeaderElectionTimings(timings);
+  return {
+    client: new Client({ ...connection, timeoutMs: Math.ceil(timings.renewDeadlineMs / 2) }),
     log,
     name: flags.leaderElectResourceName,
     namespace: flags.leaderElectResourceNamespace,
-    leaseDurationMs: flags.leaderElectLeaseDuration,
-    renewDeadlineMs: flags.leaderElectRenewDeadline,
-    retryPeriodMs: flags.leaderElectRetryPeriod,
+    ...timings,
   };
-  checkLeaderElectionTimings(config);
-  return config;
 }
 
 /** A component's work once begun: `started` resolves when it works, rejects if it cannot (or was stopped first). */

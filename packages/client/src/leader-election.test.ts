@@ -1,19 +1,29 @@
 import type { Lease } from '@peapod/api';
+import { leaderElectionConfig } from './flags';
 import { checkLeaderElectionTimings, LeaderElector, runLeaderElected } from './leader-election';
 import type { LeaderElectionConfig } from './leader-election';
 import { createLogger } from './log';
 import { Client } from './rest';
 import { FakeApiServer } from './testing/fake-apiserver';
-import { frontServer } from './testing/http-server';
+import { frontServer, type FrontServer } from './testing/http-server';
 import { waitFor } from './testing/wait';
 
 // Short timings keep the tests quick; their ratios are client-go's (15 s, 10 s, 2 s).
 const timings = { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 200 };
 const quiet = createLogger('test', { write: () => undefined });
 
+interface Candidate {
+  elector: LeaderElector;
+  working: () => boolean;
+  terms: () => number;
+}
+
 /** A candidate whose work records whether it is running. */
-function candidate(client: Client, identity: string): { elector: LeaderElector; working: () => boolean; terms: () => number } {
-  const cfg: LeaderElectionConfig = { client, log: quiet, name: 'kube-scheduler', namespace: 'kube-system', identity, ...timings };
+function candidate(client: Client, identity: string): Candidate {
+  return candidateFor({ client, log: quiet, name: 'kube-scheduler', namespace: 'kube-system', identity, ...timings });
+}
+
+function candidateFor(cfg: LeaderElectionConfig): Candidate {
   const elector = new LeaderElector(cfg);
   let working = false;
   let terms = 0;
@@ -33,6 +43,7 @@ describe('leader election', () => {
   let store: FakeApiServer;
   const clients: Client[] = [];
   const electors: LeaderElector[] = [];
+  const fronts: FrontServer[] = [];
   const client = (server = store.url): Client => {
     const c = new Client({ server, timeoutMs: 5000 });
     clients.push(c);
@@ -45,6 +56,8 @@ describe('leader election', () => {
     await store.start();
   });
   afterEach(async () => {
+    // Killed first: a frozen server would hold the candidates' last requests until their deadline.
+    await Promise.all(fronts.splice(0).map((f) => f.kill()));
     await Promise.all(electors.splice(0).map((e) => e.stop()));
     for (const c of clients.splice(0)) c.close();
     await store.stop();
@@ -95,6 +108,51 @@ describe('leader election', () => {
     expect(Date.now() - cutAt).toBeGreaterThanOrEqual(timings.leaseDurationMs);
     expect(a.elector.isLeader).toBe(false);
     expect((await lease()).spec?.holderIdentity).toBe('b');
+  });
+
+  it('on the flags\' client, moves off a server that stopped answering in time to renew, and the standby off it before the lease runs out', async () => {
+    const front = await frontServer(store.url);
+    fronts.push(front);
+    const flags = {
+      leaderElect: true,
+      leaderElectLeaseDuration: timings.leaseDurationMs,
+      leaderElectRenewDeadline: timings.renewDeadlineMs,
+      leaderElectRetryPeriod: timings.retryPeriodMs,
+      leaderElectResourceName: 'kube-scheduler',
+      leaderElectResourceNamespace: 'kube-system',
+    };
+    // Both candidates start on the server that will hang, the other one second in their list.
+    const configFor = (identity: string): LeaderElectionConfig => {
+      const cfg = leaderElectionConfig(flags, { server: `${front.url},${store.url}` }, quiet);
+      if (!cfg) throw new Error('no election configured');
+      clients.push(cfg.client);
+      return { ...cfg, identity };
+    };
+    const a = candidateFor(configFor('a'));
+    electors.push(a.elector);
+    await waitFor('a leads', () => a.working());
+    const b = candidateFor(configFor('b'));
+    electors.push(b.elector);
+    await waitFor('b has seen a lead', () => b.elector.currentLeader === 'a');
+
+    front.freeze();
+    let aStopped = false;
+    const until = Date.now() + timings.leaseDurationMs * 3;
+    while (Date.now() < until) {
+      if (!a.working()) aStopped = true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Without a deadline per request, a's renewal waits on the frozen server past its renew deadline.
+    expect(aStopped).toBe(false);
+    expect(a.terms()).toBe(1);
+    expect(b.working()).toBe(false);
+    expect((await lease()).spec?.holderIdentity).toBe('a');
+
+    // b already asks the live server: a's clean stop hands over at once.
+    const stoppedAt = Date.now();
+    await a.elector.stop();
+    await waitFor('b leads', () => b.working(), 10_000, 20);
+    expect(Date.now() - stoppedAt).toBeLessThan(timings.leaseDurationMs);
   });
 
   it('without a configuration, runs the work at once', async () => {

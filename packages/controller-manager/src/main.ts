@@ -52,7 +52,7 @@ const rootCA = orExit('peapod-controller-manager', () =>
   flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? ''),
 );
 
-const election = orExit('peapod-controller-manager', () => leaderElectionConfig(flags, client, logger));
+const election = orExit('peapod-controller-manager', () => leaderElectionConfig(flags, options, logger));
 
 // The controllers run while this instance leads (always, without election), each term from fresh informers.
 const work = runLeaderElected(election, () =>
@@ -86,4 +86,11 @@ const work = runLeaderElected(election, () =>
   ),
 );
 
-stopOnSignals({ log: logger, stop: () => work.stop().then(() => client.close()) });
+stopOnSignals({
+  log: logger,
+  stop: async () => {
+    await work.stop();
+    client.close();
+    election?.client.close();
+  },
+});

@@ -31,8 +31,8 @@ leaderElectionOptions(program, 'kube-scheduler').parse();
 const flags = program.opts<Flags>();
 const logger = createLogger('scheduler', { level: flags.logLevel });
 
-const { client } = connectOrExit('peapod-scheduler', flags);
-const election = orExit('peapod-scheduler', () => leaderElectionConfig(flags, client, logger));
+const { client, options } = connectOrExit('peapod-scheduler', flags);
+const election = orExit('peapod-scheduler', () => leaderElectionConfig(flags, options, logger));
 
 // Scheduling runs while this instance leads (always, without election); a new term starts
 // from fresh informers, so its cache holds every pod bound meanwhile.
@@ -51,5 +51,9 @@ stopOnSignals({
   log: logger,
   graceMs: stopGraceMs,
   secondSignalExits: true,
-  stop: () => work.stop().then(() => client.close()),
+  stop: async () => {
+    await work.stop();
+    client.close();
+    election?.client.close();
+  },
 });

@@ -73,14 +73,18 @@ export interface FrontServer {
   /** METHOD and URL of each request, in order. */
   hits: string[];
   kill(): Promise<void>;
+  /** From now on, answers nothing and closes nothing, as a host that vanished from the network. */
+  freeze(): void;
 }
 
 /** An HTTP server in front of `backend` (an API server in front of shared storage): forwards every request, records it, and can be killed as a process would be, its connections cut. */
 export async function frontServer(backend: string): Promise<FrontServer> {
   const hits: string[] = [];
   const sockets = new Set<Socket>();
+  let frozen = false;
   const front = http.createServer((req, res) => {
     hits.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    if (frozen) return;
     const up = http.request(`${backend}${req.url ?? ''}`, { method: req.method, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
@@ -102,5 +106,8 @@ export async function frontServer(backend: string): Promise<FrontServer> {
         for (const s of sockets) s.destroy();
         front.close(() => resolve());
       }),
+    freeze: () => {
+      frozen = true;
+    },
   };
 }
