@@ -7,6 +7,7 @@ import { cpuSecondsOf, etcdBinary, hasEtcd, spawnNode, startApiServer, startEtcd
 import type { RunningProcess } from '@peapod/client/testing';
 import { bootstrapCluster } from '../pki/bootstrap';
 import http from 'http';
+import { monitorEventLoopDelay } from 'perf_hooks';
 import { decodeObject, encodeObject, protobufMediaType } from '@peapod/api';
 import { Etcd3 } from 'etcd3';
 import { cpuOf, CpuTimes, openStream, percentile, rssMiB, runConcurrent, Secure, send } from './load';
@@ -139,6 +140,11 @@ function nameOf(line: string): string | undefined {
   return line.slice(at + 8, line.indexOf('"', at + 8));
 }
 
+/** What the receiving side added to a fan-out's delays: the bench process's own event-loop delay. */
+function ownLoopNote(fan: { ownLoopP99Ms: number }): string {
+  return `the receiving bench process's own event-loop delay p99 ${fan.ownLoopP99Ms.toFixed(1)} ms`;
+}
+
 /** The p99 delay from each write's send to its events, beside the same against a bare server. */
 function sentFigure(name: string, ours: number[], base: number[], baselineName: string): BenchFigure {
   const p99 = percentile(ours, 99);
@@ -161,7 +167,8 @@ interface FanOutPlan {
  * Writes at a steady rate while the plan's streams are open; returns each event's delay after
  * its write was acknowledged (none when the event came first: a server may put it on the
  * watchers' sockets before the answer on the writer's, as the SQLite store's group commit
- * does) and after the write was sent (the write's own latency included).
+ * does) and after the write was sent (the write's own latency included). Every event is timed
+ * by this process, so its own event-loop delay (ownLoopP99Ms) is part of each.
  */
 async function fanOut(port: number, plan: FanOutPlan, prefix: string, rate: number, seconds: number) {
   const sent = new Map<string, number>();
@@ -179,6 +186,8 @@ async function fanOut(port: number, plan: FanOutPlan, prefix: string, rate: numb
   await new Promise((r) => setTimeout(r, 300));
   const total = rate * seconds;
   const expected = total * plan.receivers;
+  const ownLoop = monitorEventLoopDelay({ resolution: 10 });
+  ownLoop.enable();
   const started = performance.now();
   const inflight: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
@@ -197,11 +206,12 @@ async function fanOut(port: number, plan: FanOutPlan, prefix: string, rate: numb
   await Promise.all(inflight);
   const deadline = performance.now() + 10_000;
   while (received.length < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  ownLoop.disable();
   for (const s of streams) s.close();
   const delays = received.map((e) => Math.max(0, e.at - (acked.get(e.name) ?? e.at)));
   const fromSend = received.map((e) => e.at - sent.get(e.name)!);
   const achievedRate = total / ((performance.now() - started) / 1000);
-  return { delays, fromSend, missing: expected - received.length, achievedRate };
+  return { delays, fromSend, missing: expected - received.length, achievedRate, ownLoopP99Ms: ownLoop.percentile(99) / 1e6 };
 }
 
 async function compareDecoding(port: number, pathName: string): Promise<{ jsonMs: number; protobufMs: number }> {
@@ -410,7 +420,7 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     const p99 = percentile(fanOurs.delays, 99);
     const p99Base = percentile(fanBase.delays, 99);
     figures.push({
-      name: `watch delay p99, ${watchers} watchers at ${fanOurs.achievedRate.toFixed(0)} writes/s (${fanOurs.missing} events missing)`,
+      name: `watch delay p99, ${watchers} watchers at ${fanOurs.achievedRate.toFixed(0)} writes/s (${fanOurs.missing} events missing; ${ownLoopNote(fanOurs)})`,
       value: p99,
       unit: 'ms',
       baseline: p99Base,
@@ -442,7 +452,7 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     const nodeP99 = percentile(nodeOurs.delays, 99);
     const nodeP99Base = percentile(nodeBase.delays, 99);
     figures.push({
-      name: `watch delay p99, ${nodeWatchers} watchers of one node each, at ${nodeOurs.achievedRate.toFixed(0)} writes/s (${nodeOurs.missing} events missing)`,
+      name: `watch delay p99, ${nodeWatchers} watchers of one node each, at ${nodeOurs.achievedRate.toFixed(0)} writes/s (${nodeOurs.missing} events missing; ${ownLoopNote(nodeOurs)})`,
       value: nodeP99,
       unit: 'ms',
       baseline: nodeP99Base,
@@ -564,7 +574,7 @@ async function etcdFigures(dir: string, procs: RunningProcess[], creates: number
     const p99 = percentile(fan.delays, 99);
     const sqliteP99 = percentile(sqliteFan.delays, 99);
     figures.push({
-      name: `watch delay p99 on etcd, ${watchers} watchers at ${fan.achievedRate.toFixed(0)} writes/s (${fan.missing} events missing)`,
+      name: `watch delay p99 on etcd, ${watchers} watchers at ${fan.achievedRate.toFixed(0)} writes/s (${fan.missing} events missing; ${ownLoopNote(fan)})`,
       value: p99,
       unit: 'ms',
       baseline: sqliteP99,
