@@ -70,7 +70,8 @@ export class Agent {
     return typeof address === 'object' && address ? address.port : this.opts.port;
   }
 
-  async start(): Promise<void> {
+  /** Serves, registers the node (waiting for the API server if need be) and runs its pods; false when stopped before the node was registered. */
+  async start(): Promise<boolean> {
     const { client, runtime, log, nodeName } = this.opts;
     const services = new ServiceCache(client, log);
     this.services = services;
@@ -121,7 +122,8 @@ export class Agent {
       runtimeHealthy: () => runtime.healthy(),
       ...(this.opts.nodeSpec ? { spec: this.opts.nodeSpec } : {}),
     });
-    const registered = await this.nodeStatus.register();
+    const registered = await this.nodeStatus.registerUntilDone();
+    if (registered === undefined) return false;
     nodeInformer.start();
     this.nodeStatus.start();
     this.nodeLease = new NodeLeaseManager({
@@ -148,6 +150,7 @@ export class Agent {
       this.relister.start();
     }
     log.info('agent started', { node: nodeName, port: this.port });
+    return true;
   }
 
   /** Stops watching and serving; containers keep running (a restarted agent adopts them). */

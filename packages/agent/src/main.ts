@@ -120,7 +120,8 @@ const agent = new Agent({
 });
 
 agent.start().then(
-  () => {
+  (started) => {
+    if (!started) return;
     // Tests and scripts read the port from here when --port 0 was asked: written at any log level.
     createLogger('agent', { level: 'info' }).info('listening', { node: flags.nodeName, address: `http://${flags.address ?? defaultAddress()}:${agent.port}` });
   },

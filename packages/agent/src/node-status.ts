@@ -1,7 +1,7 @@
 import os from 'os';
 import { canonicalJson, formatBytes, rfc3339 } from '@peapod/api';
 import type { Node, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo } from '@peapod/api';
-import { isAlreadyExists, isNotFound } from '@peapod/client';
+import { isAlreadyExists, isInvalid, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
 export const AGENT_VERSION = 'v1.32.0-peapod';
@@ -22,6 +22,8 @@ export interface NodeStatusOptions {
   statusUpdateIntervalMs: number;
   /** The longest time between two status posts when nothing changed. */
   statusReportIntervalMs: number;
+  /** Draws the shift of the report deadline after a change (Math.random unless a test sets it). */
+  random?: () => number;
   /** The Node as the API server has it now (an informer's copy), or undefined while unknown. */
   current: () => Node | undefined;
   /** e.g. `docker://20.10.24`. */
@@ -72,7 +74,9 @@ export function statusChanged(posted: NodeStatus | undefined, wanted: NodeStatus
 /**
  * Registers the node and posts its status when it changes (the node lifecycle controller
  * marking it Unknown is a change too), and at least every report interval, as the kubelet
- * does now that the lease carries the heartbeat.
+ * does now that the lease carries the heartbeat. After the first post and each change the
+ * next report comes up to half an interval earlier or later, drawn once per node (as the
+ * kubelet since v1.33), so that nodes registered together do not all report together.
  */
 export class NodeStatusManager {
   private timer: NodeJS.Timeout | undefined;
@@ -80,6 +84,9 @@ export class NodeStatusManager {
   private readyTransition: { status: NodeCondition['status']; at: string } | undefined;
   private checking = false;
   private lastPostedAt = 0;
+  private reportShiftMs = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly opts: NodeStatusOptions) {}
 
@@ -132,11 +139,40 @@ export class NodeStatusManager {
     return this.writeStatus(node.status);
   }
 
-  private async writeStatus(status?: NodeStatus): Promise<Node> {
+  /** Posts the status; `changed` when it is news rather than the periodic report. */
+  /**
+   * Registers, and after a failure tries again until it succeeds or the manager is stopped
+   * (undefined then), waiting 100 ms doubled each time up to 7 s, as the kubelet does: an
+   * agent started before its API server, or while every server is down, waits for one. A
+   * node the server finds invalid never will be, and that throws.
+   */
+  async registerUntilDone(): Promise<Node | undefined> {
+    for (let waitMs = 100; !this.stopped; waitMs = Math.min(waitMs * 2, 7_000)) {
+      try {
+        return await this.register();
+      } catch (err) {
+        if (isInvalid(err)) throw err;
+        if (this.stopped) break;
+        this.opts.log.warn('node registration failed: trying again', { node: this.opts.nodeName, retryInMs: waitMs, error: err });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+    return undefined;
+  }
+
+  private async writeStatus(status?: NodeStatus, changed = true): Promise<Node> {
     const node = await this.opts.client.patch<Node>('nodes', this.opts.nodeName, { status: status ?? (await this.status()) }, 'merge', {
       subresource: 'status',
     });
     this.lastPostedAt = Date.now();
+    this.reportShiftMs = changed ? ((this.opts.random ?? Math.random)() - 0.5) * this.opts.statusReportIntervalMs : 0;
     return node;
   }
 
@@ -148,10 +184,12 @@ export class NodeStatusManager {
     const status = await this.status();
     const current = this.opts.current();
     // Checks come an update interval apart: the one nearest the report deadline posts.
-    const due = Date.now() - this.lastPostedAt >= this.opts.statusReportIntervalMs - this.opts.statusUpdateIntervalMs / 2;
-    if (!due && current !== undefined && !statusChanged(current.status, status)) return false;
+    const sincePost = Date.now() - this.lastPostedAt;
+    const due = sincePost >= this.opts.statusReportIntervalMs + this.reportShiftMs - this.opts.statusUpdateIntervalMs / 2;
+    const changed = current === undefined || statusChanged(current.status, status);
+    if (!due && !changed) return false;
     try {
-      await this.writeStatus(status);
+      await this.writeStatus(status, changed);
     } catch (err) {
       if (isNotFound(err)) {
         this.opts.log.warn('node object gone: registering again', { node: this.opts.nodeName });
@@ -177,6 +215,8 @@ export class NodeStatusManager {
   }
 
   stop(): void {
+    this.stopped = true;
+    this.wake?.();
     if (this.timer) clearInterval(this.timer);
   }
 }

@@ -165,8 +165,12 @@ export class HollowNodes {
     );
   }
 
-  /** Registers every node (in index order, so heartbeats cover the registered ones), then runs their pods. */
-  async start(): Promise<void> {
+  /**
+   * Registers every node (in index order, so heartbeats cover the registered ones, each
+   * waiting for the API server as the agent does), then runs their pods; false when stopped
+   * before all were registered.
+   */
+  async start(): Promise<boolean> {
     this.nodeInformer.start();
     await this.nodeInformer.waitForSync();
     this.heartbeats.start();
@@ -176,12 +180,13 @@ export class HollowNodes {
     const worker = async (): Promise<void> => {
       while (next < this.nodes.length) {
         const i = next++;
-        await this.nodes[i].status.register();
+        if ((await this.nodes[i].status.registerUntilDone()) === undefined) return;
         done.add(i);
         while (done.has(this.registered)) done.delete(this.registered++);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, this.nodes.length) }, worker));
+    if (this.registered < this.nodes.length) return false;
     this.opts.log.info('hollow nodes registered', { nodes: this.nodes.length });
     this.services.start();
     this.informer.start();
@@ -189,6 +194,7 @@ export class HollowNodes {
     this.reconcileTimer = setInterval(() => {
       for (const node of this.nodes) node.pods.reconcile();
     }, STATUS_RECONCILE_MS);
+    return true;
   }
 
   /** Stops heartbeats and pod handling; the Node objects stay (a dead agent's do too). */
@@ -197,7 +203,10 @@ export class HollowNodes {
     this.informer.stop();
     this.nodeInformer.stop();
     this.services.stop();
-    for (const node of this.nodes) node.pods.stop();
+    for (const node of this.nodes) {
+      node.status.stop();
+      node.pods.stop();
+    }
     await this.heartbeats.stop();
   }
 

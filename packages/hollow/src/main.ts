@@ -87,7 +87,8 @@ const hollow = new HollowNodes({
 });
 
 hollow.start().then(
-  () => {
+  (started) => {
+    if (!started) return;
     // Tests and benches wait for this line: written at any log level.
     createLogger('hollow', { level: 'info' }).info('nodes running', { nodes: flags.nodes, prefix: flags.namePrefix });
   },
