@@ -271,3 +271,26 @@ test('the paced queue gives no turn to a name that is not ready for it, and keep
   queue.add('stopped');
   expect(queue.take(t0 + 100_000)).toEqual([]);
 });
+
+test("an unreachable node's pods are marked not ready one at a time, as Kubernetes marks them", async () => {
+  const { nodes, pods, api, controller, advance } = setup();
+  nodes.set(makeNode('n1', '2024-01-01T00:00:00Z'));
+  nodes.set(makeNode('n2', '2024-01-01T00:00:00Z'));
+  for (let i = 0; i < 30; i++) pods.set(makePod(`p${i}`, { nodeName: 'n1', ready: true }));
+  let inFlight = 0;
+  let most = 0;
+  const update = api.updatePodStatus.bind(api);
+  api.updatePodStatus = async (pod) => {
+    most = Math.max(most, ++inFlight);
+    await new Promise((r) => setTimeout(r, 1));
+    inFlight--;
+    return update(pod);
+  };
+  await controller.monitor();
+  advance(41_000);
+  nodes.set(makeNode('n2', '2024-01-01T00:00:41Z'));
+  await controller.monitor();
+  const notReady = pods.list().filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False');
+  expect(notReady).toHaveLength(30);
+  expect(most).toBe(1);
+});

@@ -290,7 +290,9 @@ export class NodeLifecycleController {
     if (taint === undefined && !this.allDown) this.queueOf(zoneOf(node), now).add(name);
     const onNode = this.pods.byIndex(NODE_INDEX, name);
     const notReady = onNode.filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False');
-    await mapLimited(notReady, 20, async (pod) => {
+    // One at a time, as Kubernetes marks them: a failed rack's thousands of pods reach the API
+    // server as a stream beside everyone else's writes, not as a burst that holds them up.
+    for (const pod of notReady) {
       const status = structuredClone(pod.status ?? {});
       setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${name} is not reachable` }, new Date(now));
       try {
@@ -298,7 +300,7 @@ export class NodeLifecycleController {
       } catch (err) {
         if (!(isNotFound(err) || isConflict(err))) throw err;
       }
-    });
+    }
     if (taint === undefined) return;
     const taintedAt = taint.timeAdded !== undefined ? Date.parse(taint.timeAdded) : now;
     const due = onNode.filter((p) => (Number.isNaN(taintedAt) ? now : taintedAt) + evictionDelayMs(p, this.opts.podEvictionTimeoutMs) <= now);
