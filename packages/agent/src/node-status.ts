@@ -139,7 +139,6 @@ export class NodeStatusManager {
     return this.writeStatus(node.status);
   }
 
-  /** Posts the status; `changed` when it is news rather than the periodic report. */
   /**
    * Registers, and after a failure tries again until it succeeds or the manager is stopped
    * (undefined then), waiting 100 ms doubled each time up to 7 s, as the kubelet does: an
@@ -167,6 +166,7 @@ export class NodeStatusManager {
     return undefined;
   }
 
+  /** Posts the status; `changed` when it is news rather than the periodic report. */
   private async writeStatus(status?: NodeStatus, changed = true): Promise<Node> {
     const node = await this.opts.client.patch<Node>('nodes', this.opts.nodeName, { status: status ?? (await this.status()) }, 'merge', {
       subresource: 'status',
