@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, podSelectorView, Service } from '@peapod/api';
+import { failureStatus, fieldGetter, podSelectorView, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { EtcdStore } from './storage/etcd-store';
 import { Compression, etcdTransformer } from './storage/compression';
@@ -178,6 +178,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     encodeOnRead: new Set(['events']),
     // The most numerous objects that are read whole: kept as their JSON, parsed when read.
     parseOnRead: new Map([['pods', podSelectorView]]),
+    // Each node agent lists its own pods (spec.nodeName=NODE) when it starts and relists.
+    listIndexes: new Map([['pods', new Map([['spec.nodeName', fieldGetter('pods', 'spec.nodeName')!]])]]),
   };
   const store: Store = opts.etcd
     ? new EtcdStore({ ...storeOptions, ...opts.etcd, transformer: etcdTransformer(opts.etcd.compression ?? 'gzip', encryption), log })

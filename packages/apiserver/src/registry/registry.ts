@@ -180,7 +180,7 @@ export class Registry {
     if (q.continue) {
       after = decodeContinue(q.continue, prefix);
     }
-    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q) });
+    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q), index: this.fieldIndex(resource, q) });
     return {
       items: result.items,
       rev: result.rev,
@@ -590,7 +590,7 @@ export class Registry {
         else if (was) emit('DELETED', e);
       }
     };
-    const index = this.watchIndex(resource, q);
+    const index = this.fieldIndex(resource, q);
     try {
       if (fromRev !== undefined) return await this.store.watch(prefix, fromRev, { send, index, end });
       // Changes that arrive before the list has been sent wait for it.
@@ -610,8 +610,8 @@ export class Registry {
     }
   }
 
-  /** A watch selecting `field=value` needs only the changes of objects with that value (see WatchSink.index). */
-  private watchIndex(resource: string, q: ListQuery): WatchIndex | undefined {
+  /** A list or watch selecting `field=value` needs only the objects (changes) with that value (see ListOptions.index, WatchSink.index). */
+  private fieldIndex(resource: string, q: ListQuery): WatchIndex | undefined {
     if (!q.fieldSelector) return undefined;
     const req = parseFieldSelector(q.fieldSelector).requirements.find((r) => r.op === '=');
     const of = req && fieldGetter(resource, req.field);

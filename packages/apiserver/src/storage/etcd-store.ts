@@ -46,6 +46,8 @@ export interface EtcdStoreOptions {
   encodeOnRead?: ReadonlySet<string>;
   /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
   parseOnRead?: WatchCacheOptions['parseOnRead'];
+  /** fields the cache indexes for lists (WatchCacheOptions.listIndexes) */
+  listIndexes?: WatchCacheOptions['listIndexes'];
   transformer?: ValueTransformer;
   observe?: (op: string, seconds: number) => void;
   log?: Logger;
@@ -206,7 +208,7 @@ export class EtcdStore implements Store {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
     checkServers(opts.servers);
     this.members = opts.servers.map((server) => new EtcdMember(server, opts.tls));
     this.writer = new EtcdWriter(this.members, this.timeoutMs);
@@ -743,7 +745,7 @@ export class EtcdStore implements Store {
 
   async listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }> {
     await this.consistent();
-    const list = this.cache.list(prefix, { filter });
+    const list = this.cache.list(prefix, { filter, index: sink.index });
     return { list, watch: this.cache.watch(prefix, list.rev, sink) };
   }
 

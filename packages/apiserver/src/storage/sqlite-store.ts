@@ -40,6 +40,8 @@ export interface SqliteStoreOptions {
   encodeOnRead?: ReadonlySet<string>;
   /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
   parseOnRead?: WatchCacheOptions['parseOnRead'];
+  /** fields the cache indexes for lists (WatchCacheOptions.listIndexes) */
+  listIndexes?: WatchCacheOptions['listIndexes'];
   /** the most writes committed in one transaction (group commit) */
   maxBatchWrites?: number;
   /** the most bytes of JSON committed in one transaction */
@@ -149,7 +151,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
     this.log = opts.log;
@@ -414,7 +416,7 @@ export class SqliteStore implements Store {
   }
 
   async listAndWatch(prefix: string, filter: ListOptions['filter'], sink: WatchSink): Promise<{ list: ListResult; watch: StoreWatch }> {
-    const list = this.cache.list(prefix, { filter });
+    const list = this.cache.list(prefix, { filter, index: sink.index });
     return { list, watch: this.watchNow(prefix, list.rev, sink) };
   }
 

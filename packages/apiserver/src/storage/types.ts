@@ -56,6 +56,12 @@ export interface ListOptions {
   /** continue strictly after this key */
   after?: string;
   filter?: (o: KubeObject) => boolean;
+  /**
+   * A hint that only objects with this value of this field can pass the filter (the list's
+   * field selector asks for it): a store with an index of the field may read just those
+   * instead of every object under the prefix. The filter still decides.
+   */
+  index?: WatchIndex;
 }
 
 export interface WatchSink {

@@ -1,4 +1,4 @@
-import { podSelectorView, type KubeObject } from '@peapod/api';
+import { fieldGetter, podSelectorView, type KubeObject } from '@peapod/api';
 import { WatchCache } from './watch-cache';
 import { selectableOf, type StoreEvent } from './types';
 
@@ -67,5 +67,46 @@ describe('WatchCache', () => {
     expect(Object.keys(stored)).not.toContain('json');
     expect(stored.json).toBe(json);
     expect(cache.revision).toBe(3);
+  });
+  test('a list selecting one node reads only that node\'s pods through the index, and lists what a walk of every pod lists', () => {
+    const nodeName = fieldGetter('pods', 'spec.nodeName')!;
+    const cache = new WatchCache({ parseOnRead: new Map([['pods', podSelectorView]]), listIndexes: new Map([['pods', new Map([['spec.nodeName', nodeName]])]]) });
+    const onNode = (ns: string, name: string, node: string | undefined): KubeObject =>
+      ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: ns }, spec: { ...(node ? { nodeName: node } : {}), containers: [{ name: 'c' }] } }) as KubeObject;
+    let rev = 0;
+    const put = (ns: string, name: string, node: string | undefined, type: 'ADDED' | 'MODIFIED' = 'ADDED') => {
+      const object = onNode(ns, name, node);
+      cache.apply({ type, key: `/pods/${ns}/${name}`, rev: ++rev, object, json: JSON.stringify(object) });
+    };
+    // 100 pods over 20 nodes in two namespaces, a few unbound.
+    for (let i = 0; i < 100; i++) put(i % 2 ? 'b' : 'a', `p${String(i).padStart(3, '0')}`, i < 95 ? `n${i % 20}` : undefined);
+    // Moves and deletions keep the index right.
+    put('a', 'p000', 'n7', 'MODIFIED');
+    put('b', 'p001', undefined, 'MODIFIED');
+    cache.apply({ type: 'DELETED', key: '/pods/a/p020', rev: ++rev, object: onNode('a', 'p020', 'n0'), json: '' });
+
+    const seen: KubeObject[] = [];
+    const select = (node: string) => (o: KubeObject) => (seen.push(o), nodeName(o) === node);
+    const walk = (prefix: string, node: string, limit?: number, after?: string) => cache.list(prefix, { filter: (o) => nodeName(o) === node, limit, after });
+    for (const [prefix, node] of [['/pods/', 'n0'], ['/pods/', 'n7'], ['/pods/a/', 'n1'], ['/pods/b/', 'n1'], ['/pods/', 'n99'], ['/pods/', 'n1']]) {
+      seen.length = 0;
+      const indexed = cache.list(prefix, { filter: select(node), index: { field: 'spec.nodeName', value: node, of: nodeName } });
+      expect(indexed.items.map((e) => e.key)).toEqual(walk(prefix, node).items.map((e) => e.key));
+      // Only the node's own pods were looked at.
+      expect(seen.every((o) => nodeName(o) === node)).toBe(true);
+    }
+    // Pages through the index are the walk's pages.
+    const page = (after?: string) => cache.list('/pods/', { filter: (o) => nodeName(o) === 'n1', limit: 2, after, index: { field: 'spec.nodeName', value: 'n1', of: nodeName } });
+    const first = page();
+    expect(first.items.map((e) => e.key)).toEqual(walk('/pods/', 'n1', 2).items.map((e) => e.key));
+    expect(page(first.continueAfter).items.map((e) => e.key)).toEqual(walk('/pods/', 'n1', 2, first.continueAfter).items.map((e) => e.key));
+    // A value most pods have is walked for, not sorted out of the index: same answer either way.
+    for (let i = 0; i < 100; i++) put('c', `q${i}`, 'big');
+    const big = cache.list('/pods/', { filter: (o) => nodeName(o) === 'big', index: { field: 'spec.nodeName', value: 'big', of: nodeName } });
+    expect(big.items).toHaveLength(100);
+    // A reload rebuilds the index from what is loaded.
+    cache.load([cache.get('/pods/a/p002')!, cache.get('/pods/c/q5')!].map((e) => ({ key: e.key, rev: e.rev, object: e.object, json: e.json })), rev);
+    expect(cache.list('/pods/', { filter: select('n2'), index: { field: 'spec.nodeName', value: 'n2', of: nodeName } }).items.map((e) => e.key)).toEqual(['/pods/a/p002']);
+    expect(cache.list('/pods/', { filter: select('n0'), index: { field: 'spec.nodeName', value: 'n0', of: nodeName } }).items).toEqual([]);
   });
 });

@@ -35,6 +35,18 @@ export interface WatchCacheOptions {
    * garbage collector's full marks.
    */
   parseOnRead?: ReadonlyMap<string, (object: KubeObject) => KubeObject>;
+  /**
+   * Fields whose values are indexed for lists, by resource: a list selecting one value reads
+   * only the objects with it (Kubernetes' watch cache indexes pods by `spec.nodeName`, so that
+   * a node agent's list of its own pods does not walk every pod of the cluster).
+   */
+  listIndexes?: ReadonlyMap<string, ReadonlyMap<string, (object: KubeObject) => string>>;
+}
+
+/** One resource's list indexes: its object count, and for each indexed field the keys by value. */
+interface ResourceIndexes {
+  count: number;
+  fields: Map<string, { of: (object: KubeObject) => string; byValue: Map<string, Set<string>> }>;
 }
 
 /** An entry of a resource whose JSON is not kept (see WatchCacheOptions.encodeOnRead). */
@@ -74,6 +86,7 @@ class ParsedOnRead implements StoredEntry {
  */
 export class WatchCache implements CachedObjects {
   private readonly index = new KeyIndex();
+  private readonly listIndexes = new Map<string, ResourceIndexes>();
   private readonly recent: StoreEvent[] = [];
   private readonly recentMax: number;
   private readonly watchers = new Map<string, WatcherGroup>();
@@ -84,6 +97,54 @@ export class WatchCache implements CachedObjects {
 
   constructor(private readonly opts: WatchCacheOptions = {}) {
     this.recentMax = opts.recentEvents ?? 20_000;
+    this.resetListIndexes();
+  }
+
+  private resetListIndexes(): void {
+    for (const [resource, fields] of this.opts.listIndexes ?? []) {
+      this.listIndexes.set(resource, { count: 0, fields: new Map([...fields].map(([field, of]) => [field, { of, byValue: new Map() }])) });
+    }
+  }
+
+  /** Moves key in its resource's list indexes from what it was (if it was) to what it is (if it still is). */
+  private reindex(indexes: ResourceIndexes, key: string, before: StoredEntry | undefined, after: KubeObject | undefined): void {
+    if (!before && after) indexes.count++;
+    else if (before && !after) indexes.count--;
+    for (const { of, byValue } of indexes.fields.values()) {
+      const was = before ? of(selectableOf(before)) : undefined;
+      const is = after ? of(after) : undefined;
+      if (was === is) continue;
+      if (was !== undefined) {
+        const keys = byValue.get(was)!;
+        keys.delete(key);
+        if (keys.size === 0) byValue.delete(was);
+      }
+      if (is !== undefined) {
+        let keys = byValue.get(is);
+        if (!keys) byValue.set(is, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  /**
+   * The keys under prefix after `after`, in key order, that the list's index hint allows, when
+   * an index of that field narrows the list to well under the resource's objects; else
+   * undefined (walking the keys costs less than sorting most of them).
+   */
+  private indexedKeys(prefix: string, opts: ListOptions): string[] | undefined {
+    const hint = opts.index;
+    if (!hint) return undefined;
+    const indexes = this.listIndexes.get(resourceOf(prefix));
+    const field = indexes?.fields.get(hint.field);
+    if (!indexes || !field) return undefined;
+    const keys = field.byValue.get(hint.value);
+    if (!keys) return [];
+    if (keys.size * 8 > indexes.count) return undefined;
+    const after = opts.after;
+    const out: string[] = [];
+    for (const key of keys) if (key.startsWith(prefix) && (after === undefined || key > after)) out.push(key);
+    return out.sort();
   }
 
   get revision(): number {
@@ -101,7 +162,13 @@ export class WatchCache implements CachedObjects {
     }
     this.watchers.clear();
     this.index.clear();
-    for (const e of entries) this.index.set(this.entry(e.key, e.rev, e.object, e.json));
+    this.listIndexes.clear();
+    this.resetListIndexes();
+    for (const e of entries) {
+      const indexes = this.listIndexes.get(resourceOf(e.key));
+      if (indexes) this.reindex(indexes, e.key, undefined, e.object);
+      this.index.set(this.entry(e.key, e.rev, e.object, e.json));
+    }
     this.recent.length = 0;
     this.loadedAt = rev;
     this.progress(rev);
@@ -122,7 +189,9 @@ export class WatchCache implements CachedObjects {
     const items: StoredEntry[] = [];
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     let continueAfter: string | undefined;
-    for (const entry of this.index.range(prefix, opts.after)) {
+    const keys = this.indexedKeys(prefix, opts);
+    const entries = keys ? keys.map((key) => this.index.get(key)!) : this.index.range(prefix, opts.after);
+    for (const entry of entries) {
       if (opts.filter && !opts.filter(selectableOf(entry))) continue;
       if (items.length === limit) {
         continueAfter = items[items.length - 1].key;
@@ -141,6 +210,8 @@ export class WatchCache implements CachedObjects {
 
   /** A committed change, in revision order. */
   apply(event: StoreEvent): void {
+    const indexes = this.listIndexes.size > 0 ? this.listIndexes.get(resourceOf(event.key)) : undefined;
+    if (indexes) this.reindex(indexes, event.key, this.index.get(event.key), event.type === 'DELETED' ? undefined : event.object);
     if (event.type === 'DELETED') this.index.delete(event.key);
     else this.index.set(this.entry(event.key, event.rev, event.object, event.json));
     this.recent.push(event);
