@@ -34,6 +34,11 @@ export class KeyIndex {
     this.buckets.clear();
   }
 
+  /** How many objects of this resource there are. */
+  count(resource: string): number {
+    return this.buckets.get(resource)?.size ?? 0;
+  }
+
   /**
    * Entries whose key starts with prefix, in key order, strictly after `after` if given. The
    * caller walks it to the end or drops it before anything is set or deleted.

@@ -43,11 +43,8 @@ export interface WatchCacheOptions {
   listIndexes?: ReadonlyMap<string, ReadonlyMap<string, (object: KubeObject) => string>>;
 }
 
-/** One resource's list indexes: its object count, and for each indexed field the keys by value. */
-interface ResourceIndexes {
-  count: number;
-  fields: Map<string, { of: (object: KubeObject) => string; byValue: Map<string, Set<string>> }>;
-}
+/** One resource's list indexes: for each indexed field, the keys by value. */
+type ResourceIndexes = Map<string, { of: (object: KubeObject) => string; byValue: Map<string, Set<string>> }>;
 
 /** An entry of a resource whose JSON is not kept (see WatchCacheOptions.encodeOnRead). */
 class EncodedOnRead implements StoredEntry {
@@ -102,15 +99,13 @@ export class WatchCache implements CachedObjects {
 
   private resetListIndexes(): void {
     for (const [resource, fields] of this.opts.listIndexes ?? []) {
-      this.listIndexes.set(resource, { count: 0, fields: new Map([...fields].map(([field, of]) => [field, { of, byValue: new Map() }])) });
+      this.listIndexes.set(resource, new Map([...fields].map(([field, of]) => [field, { of, byValue: new Map() }])));
     }
   }
 
   /** Moves key in its resource's list indexes from what it was (if it was) to what it is (if it still is). */
   private reindex(indexes: ResourceIndexes, key: string, before: StoredEntry | undefined, after: KubeObject | undefined): void {
-    if (!before && after) indexes.count++;
-    else if (before && !after) indexes.count--;
-    for (const { of, byValue } of indexes.fields.values()) {
+    for (const { of, byValue } of indexes.values()) {
       const was = before ? of(selectableOf(before)) : undefined;
       const is = after ? of(after) : undefined;
       if (was === is) continue;
@@ -135,12 +130,12 @@ export class WatchCache implements CachedObjects {
   private indexedKeys(prefix: string, opts: ListOptions): string[] | undefined {
     const hint = opts.index;
     if (!hint) return undefined;
-    const indexes = this.listIndexes.get(resourceOf(prefix));
-    const field = indexes?.fields.get(hint.field);
-    if (!indexes || !field) return undefined;
+    const resource = resourceOf(prefix);
+    const field = this.listIndexes.get(resource)?.get(hint.field);
+    if (!field) return undefined;
     const keys = field.byValue.get(hint.value);
     if (!keys) return [];
-    if (keys.size * 8 > indexes.count) return undefined;
+    if (keys.size * 8 > this.index.count(resource)) return undefined;
     const after = opts.after;
     const out: string[] = [];
     for (const key of keys) if (key.startsWith(prefix) && (after === undefined || key > after)) out.push(key);
@@ -162,7 +157,6 @@ export class WatchCache implements CachedObjects {
     }
     this.watchers.clear();
     this.index.clear();
-    this.listIndexes.clear();
     this.resetListIndexes();
     for (const e of entries) {
       const indexes = this.listIndexes.get(resourceOf(e.key));
