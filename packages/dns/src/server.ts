@@ -12,6 +12,7 @@ import type { Logger } from '@peapod/client';
 import type { ClusterZone, ZoneAnswer } from './cluster-zone';
 import type { Forwarder } from './forwarder';
 import { frame, takeFrames } from './tcp-frames';
+import { listenUdpTcp } from './udp-tcp-pair';
 
 const rcodes = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4 } as const;
 type Rcode = keyof typeof rcodes;
@@ -54,34 +55,16 @@ export class DnsServer {
 
   /** Listens on UDP and TCP; with port 0, on a free port that both take. */
   async listen(address: string, port: number): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const udp = dgram.createSocket('udp4');
-      const udpPort = await new Promise<number>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(port, address, () => resolve(udp.address().port));
+    const { udp, tcp, port: bound } = await listenUdpTcp(address, port, (socket) => this.serveTcp(socket));
+    udp.on('message', (msg, rinfo) => {
+      void this.handle(msg, 'udp').then((answer) => {
+        if (answer) udp.send(answer, rinfo.port, rinfo.address);
       });
-      const tcp = net.createServer((socket) => this.serveTcp(socket));
-      try {
-        await new Promise<void>((resolve, reject) => {
-          tcp.once('error', reject);
-          tcp.listen(udpPort, address, () => resolve());
-        });
-      } catch (err) {
-        udp.close();
-        // A free UDP port whose TCP twin is taken: try another, when any port would do.
-        if (port === 0 && attempt < 10 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') continue;
-        throw err;
-      }
-      udp.on('message', (msg, rinfo) => {
-        void this.handle(msg, 'udp').then((answer) => {
-          if (answer) udp.send(answer, rinfo.port, rinfo.address);
-        });
-      });
-      udp.on('error', (err) => this.opts.log.warn('udp socket error', { error: err }));
-      this.udp = udp;
-      this.tcp = tcp;
-      return udpPort;
-    }
+    });
+    udp.on('error', (err) => this.opts.log.warn('udp socket error', { error: err }));
+    this.udp = udp;
+    this.tcp = tcp;
+    return bound;
   }
 
   async close(): Promise<void> {

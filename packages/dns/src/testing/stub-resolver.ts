@@ -2,10 +2,10 @@
 // and says NXDOMAIN to any other name, as a real resolver would, over UDP and TCP, and
 // records the names it was asked. Tests forward to it, never to a resolver on the network.
 
-import dgram from 'dgram';
 import net from 'net';
 import * as dnsPacket from 'dns-packet';
 import { frame, takeFrames } from '../tcp-frames';
+import { listenUdpTcp } from '../udp-tcp-pair';
 
 export interface StubResolver {
   port: number;
@@ -27,11 +27,8 @@ export async function startStubResolver(address: string, records: Record<string,
     const flags = dnsPacket.RECURSION_AVAILABLE | (ip ? 0 : 3);
     return dnsPacket.encode({ type: 'response', id: q.id, flags, questions: q.questions, answers });
   };
-  const udp = dgram.createSocket('udp4');
-  const port = await new Promise<number>((resolve) => udp.bind(0, address, () => resolve(udp.address().port)));
-  udp.on('message', (msg, rinfo) => udp.send(answer(msg, 'udp'), rinfo.port, rinfo.address));
   const sockets = new Set<net.Socket>();
-  const tcp = net.createServer((socket) => {
+  const { udp, tcp, port } = await listenUdpTcp(address, 0, (socket) => {
     sockets.add(socket);
     let received: Buffer = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
@@ -42,7 +39,7 @@ export async function startStubResolver(address: string, records: Record<string,
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => tcp.listen(port, address, () => resolve()));
+  udp.on('message', (msg, rinfo) => udp.send(answer(msg, 'udp'), rinfo.port, rinfo.address));
   return {
     port,
     asked,
