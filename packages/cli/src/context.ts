@@ -31,6 +31,8 @@ export function connect(flags: GlobalFlags): Context {
   const insecure = insecureSkipTlsVerify === undefined ? undefined : parseBool(insecureSkipTlsVerify, 'insecure-skip-tls-verify');
   const { options, namespace } = optionsFromFlags({ ...rest, insecureSkipTlsVerify: insecure });
   options.userAgent = userAgent;
+  // One command makes a few requests: loading undici would cost more than it saves.
+  options.requestTransport = 'http';
   options.onWarning = (message) => process.stderr.write(`Warning: ${message}\n`);
   return { client: new Client(options), options, namespace };
 }

@@ -33,6 +33,9 @@ function json(res: http.ServerResponse, code: number, body: unknown, headers: Re
   res.end(JSON.stringify(body));
 }
 
+/** Ordinary requests go through undici's pool or, for short-lived processes, Node's http: both must behave alike. */
+const transports = ['pool', 'http'] as const;
+
 const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'prod' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } };
 
 describe('Client.path', () => {
@@ -54,17 +57,20 @@ describe('Client.path', () => {
   it('keeps a path prefix of the server URL', async () => {
     const { server, seen } = await recordingServer();
     const prefixed = new Client({ server: `${server.url}/prefix/` });
+    const prefixedHttp = new Client({ server: `${server.url}/prefix/`, requestTransport: 'http' });
     try {
       await prefixed.get('pods', 'x');
-      expect(seen[0].url).toBe('/prefix/api/v1/namespaces/default/pods/x');
+      await prefixedHttp.get('pods', 'x');
+      expect(seen.map((s) => s.url)).toEqual(['/prefix/api/v1/namespaces/default/pods/x', '/prefix/api/v1/namespaces/default/pods/x']);
     } finally {
       prefixed.close();
+      prefixedHttp.close();
       await server.close();
     }
   });
 });
 
-describe('Client verbs', () => {
+describe.each(transports)('Client verbs (requestTransport %s)', (requestTransport) => {
   let server: TestServer;
   let seen: Seen[];
   let client: Client;
@@ -72,7 +78,7 @@ describe('Client verbs', () => {
 
   beforeAll(async () => {
     ({ server, seen } = await recordingServer((s, res) => replyWith(s, res)));
-    client = new Client({ server: server.url, token: 'sekret', userAgent: 'test-agent/1' });
+    client = new Client({ requestTransport, server: server.url, token: 'sekret', userAgent: 'test-agent/1' });
   });
   afterAll(async () => {
     client.close();
@@ -246,6 +252,9 @@ describe('Client verbs', () => {
     expect(out.status).toBe(404);
     expect(out.body.reason).toBe('NotFound');
     expect(seen[0].url).toBe('/api/v1/namespaces/x/pods/y?pretty=true');
+    // A raw path as typed is escaped as a URL parser would.
+    await client.request('GET', '/api/v1/pods?labelSelector=app in (wé)');
+    expect(seen[1].url).toBe('/api/v1/pods?labelSelector=app%20in%20(w%C3%A9)');
     replyWith = (_s, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.end('ok');
@@ -263,7 +272,7 @@ describe('Client verbs', () => {
   });
 });
 
-describe('errors', () => {
+describe.each(transports)('errors (requestTransport %s)', (requestTransport) => {
   it('ApiError carries the server Status', async () => {
     const status: Status = {
       kind: 'Status',
@@ -276,7 +285,7 @@ describe('errors', () => {
       code: 404,
     };
     const { server } = await recordingServer((_s, res) => json(res, 404, status));
-    const client = new Client({ server: server.url });
+    const client = new Client({ requestTransport, server: server.url });
     try {
       const err = await client.get('pods', 'nope').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ApiError);
@@ -296,7 +305,7 @@ describe('errors', () => {
       res.writeHead(502, { 'Content-Type': 'text/html' });
       res.end('<html>bad gateway</html>');
     });
-    const client = new Client({ server: server.url });
+    const client = new Client({ requestTransport, server: server.url });
     try {
       const err = (await client.list('pods').catch((e: unknown) => e)) as ApiError;
       expect(err).toBeInstanceOf(ApiError);
@@ -306,7 +315,7 @@ describe('errors', () => {
         res.writeHead(403, { 'Content-Type': 'text/plain' });
         res.end('no way');
       });
-      const c2 = new Client({ server: plain.server.url });
+      const c2 = new Client({ requestTransport, server: plain.server.url });
       const e2 = (await c2.get('pods', 'x').catch((e: unknown) => e)) as ApiError;
       expect(e2.reason).toBe('Forbidden');
       expect(e2.message).toBe('the server does not allow access to the requested resource (no way)');
@@ -320,7 +329,7 @@ describe('errors', () => {
 
   it('a refused connection names the server as kubectl does', async () => {
     const port = await closedPort();
-    const client = new Client({ server: `http://127.0.0.1:${port}` });
+    const client = new Client({ requestTransport, server: `http://127.0.0.1:${port}` });
     const err = await client.get('pods', 'x').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).message).toBe(
@@ -332,7 +341,7 @@ describe('errors', () => {
 
   it('a server that never answers times out', async () => {
     const server = await serveHttp(() => undefined);
-    const client = new Client({ server: server.url, timeoutMs: 100 });
+    const client = new Client({ requestTransport, server: server.url, timeoutMs: 100 });
     try {
       const err = await client.get('pods', 'x').catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ConnectionError);
@@ -348,7 +357,7 @@ describe('errors', () => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.write('{"kind":');
     });
-    const client = new Client({ server: server.url, timeoutMs: 100 });
+    const client = new Client({ requestTransport, server: server.url, timeoutMs: 100 });
     try {
       await expect(client.get('pods', 'x')).rejects.toThrow(/timed out after 100ms/);
     } finally {
@@ -358,7 +367,7 @@ describe('errors', () => {
   });
 });
 
-describe('warnings', () => {
+describe.each(transports)('warnings (requestTransport %s)', (requestTransport) => {
   it('extracts the text of warning headers', () => {
     expect(warningText('299 - "unknown field \\"spec.foo\\""')).toBe('unknown field "spec.foo"');
     expect(warningText('not a warning format')).toBe('not a warning format');
@@ -369,7 +378,7 @@ describe('warnings', () => {
       json(res, 200, { metadata: { name: 'x' } }, { Warning: ['299 - "first, with a comma"', '299 - "second"'] }),
     );
     const warnings: string[] = [];
-    const client = new Client({ server: server.url, onWarning: (m) => warnings.push(m) });
+    const client = new Client({ requestTransport, server: server.url, onWarning: (m) => warnings.push(m) });
     try {
       await client.get('pods', 'x');
       expect(warnings).toEqual(['first, with a comma', 'second']);
@@ -439,7 +448,7 @@ describe('logs', () => {
   });
 });
 
-describe('TLS', () => {
+describe.each(transports)('TLS (requestTransport %s)', (requestTransport) => {
   let dir: string;
   let cert: string;
   let key: string;
@@ -463,7 +472,7 @@ describe('TLS', () => {
   });
 
   it('trusts a server signed by the given CA', async () => {
-    const client = new Client({ server: server.url, ca: cert });
+    const client = new Client({ requestTransport, server: server.url, ca: cert });
     try {
       expect((await client.get('pods', 'x')).metadata.name).toBe('tls');
     } finally {
@@ -472,8 +481,8 @@ describe('TLS', () => {
   });
 
   it('refuses an unknown certificate unless told to skip verification', async () => {
-    const strict = new Client({ server: server.url });
-    const lax = new Client({ server: server.url, insecureSkipTLSVerify: true });
+    const strict = new Client({ requestTransport, server: server.url });
+    const lax = new Client({ requestTransport, server: server.url, insecureSkipTLSVerify: true });
     try {
       await expect(strict.get('pods', 'x')).rejects.toBeInstanceOf(ConnectionError);
       expect((await lax.get('pods', 'x')).metadata.name).toBe('tls');
