@@ -308,8 +308,8 @@ describe('Scheduler', () => {
     expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
   });
 
-  it('keeps 64 binds in flight by default, as what keeps the API server busy while it reads a burst of watch events', async () => {
-    setup([makeNode('node-1', { pods: '200' })], Array.from({ length: 100 }, (_, i): [string] => [`pod-${i}`]));
+  it('keeps 256 binds in flight by default, as what keeps the API server busy while it reads a burst of watch events', async () => {
+    setup([makeNode('node-1', { pods: '400' })], Array.from({ length: 300 }, (_, i): [string] => [`pod-${i}`]));
     let open = 0;
     let mostOpen = 0;
     const release: (() => void)[] = [];
@@ -321,15 +321,15 @@ describe('Scheduler', () => {
       open--;
       return bind(pod, node);
     };
-    expect(drain(scheduler)).toBe(100);
+    expect(drain(scheduler)).toBe(300);
     await new Promise((resolve) => setImmediate(resolve));
-    expect([defaultMaxRequestsInFlight, mostOpen]).toEqual([64, 64]);
+    expect([defaultMaxRequestsInFlight, mostOpen]).toEqual([256, 256]);
     while (release.length > 0) {
       for (const r of release.splice(0)) r();
       await new Promise((resolve) => setImmediate(resolve));
     }
     await scheduler.settle();
-    expect(mostOpen).toBe(64);
+    expect(mostOpen).toBe(256);
     expect([...server.pods.values()].every((p) => p.spec.nodeName)).toBe(true);
   });
 

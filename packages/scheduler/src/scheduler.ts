@@ -62,17 +62,19 @@ function errorMessage(err: unknown): string {
 }
 
 // The loop yields to I/O (watch events, bind responses) after this much continuous work.
-// While it decides, no bind answer is read and no new bind sent: the API server finishes
-// the binds in flight (64 take it about 20 ms) and waits. With 20 ms slices a burst of
-// pending pods was bound at most 64 per slice until all were decided.
-const sliceMs = 5;
+// While it decides, no bind answer is read and no new bind sent. With 20 ms slices a burst of
+// pending pods was bound at most 64 per slice until all were decided; with 5 ms the API server
+// still sat idle for a third to a half of the time this process spent deciding a burst.
+const sliceMs = 2;
 
 // Binds in flight are what keeps the API server busy while this process reads a burst of
 // watch events and decides: meanwhile it reads no answers, so the server runs dry once it has
-// answered those in flight. With 16 it did after about 5 ms, and the first few hundred ms of a
-// burst of 2,500 pending pods were bound at a tenth to a third of the server's pace.
+// answered those in flight. With 16 it did after about 5 ms; with 64 (10 ms of the server's
+// work) it still did between slices, once a slice, a collection and a chunk of watch events
+// ran back to back. 256 with 2 ms slices kept it busy from the first binds of a burst of 2,500
+// on (a CPU profile of both processes, `npm run bench -- scheduler`).
 // Kubernetes binds each pod in a goroutine of its own, with no limit but its client's rate limiter.
-export const defaultMaxRequestsInFlight = 64;
+export const defaultMaxRequestsInFlight = 256;
 
 // Events are lossy, as Kubernetes' event broadcaster makes them (it drops what comes while
 // 1,000 wait): a burst of pods is bound at the pace of binds, and writing an event for each

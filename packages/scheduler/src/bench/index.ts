@@ -167,7 +167,8 @@ export interface BindOnlyOptions {
   concurrency?: number;
   /** Rounds of each, alternating (default 2). */
   rounds?: number;
-  /** Node flags for the scheduler process, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR] to profile it. */
+  /** Node flags for each process, e.g. ['--cpu-prof', '--cpu-prof-dir', DIR] to profile it. */
+  apiserverNodeArgs?: string[];
   schedulerNodeArgs?: string[];
   log?: (msg: string) => void;
 }
@@ -219,7 +220,7 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
   let client: Client | undefined;
   let watch: { stop(): void } | undefined;
   try {
-    api = await startApiServer();
+    api = await startApiServer({ nodeArgs: opts.apiserverNodeArgs });
     client = new Client({ server: api.url });
     const c = client;
     await createAll(c, 'nodes', Array.from({ length: opts.nodes }, (_, i) => nodeManifest(`node-${i}`, benchNodeShape(i))), 32);
