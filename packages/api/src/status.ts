@@ -47,8 +47,9 @@ export function failureStatus(code: number, message: string, init: StatusInit = 
   return status;
 }
 
-export function successStatus(init: StatusInit = {}): Status {
-  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200 };
+/** A Success Status; `code` is the HTTP status it comes with (201 for a create, as Kubernetes' create handler fills it in). */
+export function successStatus(init: StatusInit = {}, code = 200): Status {
+  const status: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code };
   if (init.name !== undefined || init.kind !== undefined) {
     status.details = { name: init.name, group: init.group ?? '', kind: init.kind };
   }

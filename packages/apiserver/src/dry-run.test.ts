@@ -90,9 +90,11 @@ const cases: Case[] = [
     expect(b).toMatchObject({ kind: 'Scale', spec: { replicas: 4 } });
   }],
   ['pods/binding', 'POST', `${ns}/pods/unbound/binding?dryRun=All`, { target: { kind: 'Node', name: 'n1' } }, {}, 201, (b) => {
-    expect(b).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(b).toMatchObject({ kind: 'Status', status: 'Success', code: 201 });
   }],
-  ['bindings', 'POST', `${ns}/bindings?dryRun=All`, { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'n1' } }, {}, 201, () => {}],
+  ['bindings', 'POST', `${ns}/bindings?dryRun=All`, { metadata: { name: 'unbound' }, target: { kind: 'Node', name: 'n1' } }, {}, 201, (b) => {
+    expect(b).toMatchObject({ kind: 'Status', status: 'Success', code: 201 });
+  }],
   ['binding of a bound pod is still a conflict', 'POST', `${ns}/pods/bound/binding?dryRun=All`, { target: { name: 'n2' } }, {}, 409, () => {}],
   ['graceful delete: marked with its grace period', 'DELETE', `${ns}/pods/bound?dryRun=All`, undefined, {}, 200, (b) => {
     expect(b.metadata.deletionGracePeriodSeconds).toBe(30);

@@ -123,7 +123,7 @@ test('binding and scale subresources speak protobuf too', async () => {
   await call(base, 'POST', pods, podManifest('b'));
   const bound = await request('POST', `${pods}/b/binding`, { 'Content-Type': protobufMediaType, Accept: protobufFirst }, encodeObject({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'b' }, target: { kind: 'Node', name: 'n1' } }));
   expect(bound.status).toBe(201);
-  expect(decodeObject(bound.body)).toMatchObject({ kind: 'Status', status: 'Success' });
+  expect(decodeObject(bound.body)).toMatchObject({ kind: 'Status', status: 'Success', code: 201 });
   expect((await call(base, 'GET', `${pods}/b`)).body.spec.nodeName).toBe('n1');
   await call(base, 'POST', '/api/v1/namespaces/default/replicationcontrollers', {
     metadata: { name: 'rc' },

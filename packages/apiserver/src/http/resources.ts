@@ -321,7 +321,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       const body = await readObject(req);
       await bindPod(registry, ns!, path.name!, body, dryRun);
-      sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }));
+      sendObject(req, res, 201, successStatus({ name: path.name, kind: 'pods/binding' }, 201));
       return;
     }
     if (path.subresource === 'token') {
@@ -333,7 +333,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     if (path.subresource === 'eviction') {
       if (req.method !== 'POST') throw methodNotAllowed(req.method, r);
       await evictPod(registry, ns!, path.name!, await readObject(req), q.getAll('dryRun'));
-      sendObject(req, res, 201, { ...successStatus(), code: 201 });
+      sendObject(req, res, 201, successStatus({}, 201));
       return;
     }
     if (r.name === 'bindings') {
@@ -342,7 +342,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       const podName = body && typeof body === 'object' ? body.metadata?.name : undefined;
       if (typeof podName !== 'string' || !podName) throw badRequest('a Binding must name the pod in metadata.name');
       await bindPod(registry, ns!, podName, body, dryRun);
-      sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }));
+      sendObject(req, res, 201, successStatus({ name: podName, kind: 'bindings' }, 201));
       return;
     }
     if (path.subresource === 'scale') {
