@@ -163,7 +163,7 @@ export async function benchEndToEnd(opts: EndToEndOptions): Promise<EndToEndResu
 export interface BindOnlyOptions {
   nodes: number;
   pods: number;
-  /** Binds in flight at once, for the bind-only client; default the scheduler's own limit (64). */
+  /** Binds in flight at once, for the bind-only client; default the scheduler's own limit (256). */
   concurrency?: number;
   /** Rounds of each, alternating (default 2). */
   rounds?: number;
