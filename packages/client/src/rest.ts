@@ -623,7 +623,7 @@ export class Client {
       const withdraw = endpoint.slots ? endpoint.slots.take(send) : (send(), () => false);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          timedOut = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
+          timedOut = timeoutError(timeoutMs);
           if (withdraw()) reject(new ConnectionError(endpoint.server, timedOut));
           else abort.emit('abort');
         }, timeoutMs);
@@ -700,7 +700,7 @@ export class Client {
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          const err = Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
+          const err = timeoutError(timeoutMs);
           // Past the headers, the body reader must see this error rather than a bare reset.
           if (response) response.destroy(err);
           else if (req) req.destroy(err);
@@ -756,6 +756,11 @@ export function encodeQuery(query: Query): string {
     parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   }
   return parts.join('&');
+}
+
+/** What a request that ran past its deadline fails with, as a socket's own timeout would. */
+function timeoutError(timeoutMs: number): Error {
+  return Object.assign(new Error(`request timed out after ${timeoutMs}ms`), { code: 'ETIMEDOUT' });
 }
 
 /** A path with the query appended (to any the path has). */
