@@ -1,7 +1,6 @@
 import * as http from 'http';
 import * as https from 'https';
 import { randomInt } from 'crypto';
-import { EventEmitter } from 'events';
 import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
 import type { Dispatcher, Pool } from 'undici';
@@ -595,37 +594,69 @@ export class Client {
     return { headers, payload };
   }
 
-  /** One attempt of an ordinary request through the endpoint's undici pool; the deadline covers reading the body. */
+  /**
+   * One attempt of an ordinary request through the endpoint's undici pool; the deadline covers
+   * reading the body. Dispatched with a handler that collects the body's chunks: undici's
+   * request() makes a stream of each answer, which cost a component about 7 µs of CPU a
+   * request (a merge patch 45 to 50 µs against 38 to 43).
+   */
   private exchangeOn(endpoint: Endpoint, method: string, path: string, opts: ExchangeOptions): Promise<Exchange> {
     const { headers, payload } = this.outgoing(opts);
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
     const pathAndQuery = endpoint.pathPrefix + escapedPath(withQuery(path, opts.query));
     return new Promise<Exchange>((resolve, reject) => {
-      // An emitter rather than an AbortController: undici takes either, and the emitter costs less a request.
-      const abort = new EventEmitter();
-      let timedOut: Error | undefined;
       let timer: NodeJS.Timeout | undefined;
+      let timedOut: Error | undefined;
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let status = 0;
+      let responseHeaders: http.IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      const settle = (): void => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        endpoint.slots?.release();
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (c) => {
+          controller = c;
+          // The deadline passed while the request waited for a connection.
+          if (timedOut) c.abort(timedOut);
+        },
+        onResponseStart: (_c, statusCode, h) => {
+          if (statusCode < 200) return;
+          status = statusCode;
+          responseHeaders = h as http.IncomingHttpHeaders;
+          this.reportWarnings(headerValues(responseHeaders.warning));
+        },
+        onResponseData: (_c, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          if (settled) return;
+          settle();
+          const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          resolve({ status, headers: responseHeaders, body: body.toString('utf8') });
+        },
+        onResponseError: (_c, err) => {
+          if (settled) return;
+          settle();
+          reject(new ConnectionError(endpoint.server, timedOut ?? err));
+        },
+      };
       const send = (): void => {
-        const slots = endpoint.slots;
-        this.poolOf(endpoint)
-          .request({ path: pathAndQuery, method: method as Dispatcher.HttpMethod, headers, body: payload, signal: abort })
-          .then(async (res) => {
-            this.reportWarnings(headerValues(res.headers.warning));
-            const body = await res.body.text();
-            return { status: res.statusCode, headers: res.headers as http.IncomingHttpHeaders, body };
-          })
-          .then(resolve, (err: unknown) => reject(new ConnectionError(endpoint.server, timedOut ?? err)))
-          .finally(() => {
-            if (timer) clearTimeout(timer);
-            slots?.release();
-          });
+        this.poolOf(endpoint).dispatch({ path: pathAndQuery, method: method as Dispatcher.HttpMethod, headers, body: payload }, handler);
       };
       const withdraw = endpoint.slots ? endpoint.slots.take(send) : (send(), () => false);
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           timedOut = timeoutError(timeoutMs);
-          if (withdraw()) reject(new ConnectionError(endpoint.server, timedOut));
-          else abort.emit('abort');
+          if (withdraw()) {
+            settled = true;
+            reject(new ConnectionError(endpoint.server, timedOut));
+          } else {
+            controller?.abort(timedOut);
+          }
         }, timeoutMs);
       }
     });
