@@ -11,6 +11,7 @@
 
 import zlib from 'zlib';
 import type { ValueTransformer } from './encryption';
+import { ReusedGzip } from './reused-zlib';
 
 export type Compression = 'gzip' | 'none';
 
@@ -19,23 +20,17 @@ const gzipMagic = [0x1f, 0x8b];
 const level = 1;
 /** deflate looks this far past a position, so its window must hold the value and this much more for nothing to be lost */
 const lookahead = 262;
-/** Node's Buffer.allocUnsafe takes buffers under half its pool's 8 KiB from the pool, bigger ones from the system */
-const pooledBytes = 4096;
-
 /**
  * zlib's settings for a value of `bytes`: a window (and hash table) no bigger than the value
  * needs (the values tried, pods, leases and larger ones, came out the same size as with the
- * largest), and an output buffer it fits in (gzip adds at most 23 bytes to 4 KiB) that comes
- * from Node's buffer pool. With zlib's
- * defaults every value got a 64 KiB window, a 64 KiB hash table cleared for it, 128 KiB more
- * and a 16 KiB output buffer of its own: on the API server under the envelope's writes
- * (1,800 a second, mostly small leases and statuses) compression took 12% of its CPU.
+ * largest). With zlib's defaults every value got a 64 KiB window and a 64 KiB hash table
+ * cleared for it, and 128 KiB more: on the API server under the envelope's writes (1,800 a
+ * second, mostly small leases and statuses) compression took 12% of its CPU.
  */
 export function gzipOptions(bytes: number): zlib.ZlibOptions {
   let windowBits = 9;
   while (windowBits < 15 && 2 ** windowBits < bytes + lookahead) windowBits++;
-  const chunkSize = bytes + 64 < pooledBytes ? bytes + 64 : undefined;
-  return { level, windowBits, memLevel: Math.min(8, windowBits - 7), ...(chunkSize ? { chunkSize } : {}) };
+  return { level, windowBits, memLevel: Math.min(8, windowBits - 7) };
 }
 
 function gzipped(value: string | Buffer): value is Buffer {
@@ -57,15 +52,15 @@ const inClear: ValueTransformer = {
  * `identity` refuses, as it refuses any value in clear).
  */
 export function etcdTransformer(compression: Compression, encryption: ValueTransformer = inClear): ValueTransformer {
+  const gzip = new ReusedGzip(gzipOptions);
   return {
     toStorage(key, json) {
       const stored = encryption.toStorage(key, json);
       if (compression !== 'gzip' || typeof stored !== 'string') return stored;
-      const bytes = Buffer.from(stored, 'utf8');
-      return zlib.gzipSync(bytes, gzipOptions(bytes.length));
+      return gzip.gzip(stored);
     },
     fromStorage(key, stored) {
-      return encryption.fromStorage(key, gzipped(stored) ? zlib.gunzipSync(stored).toString('utf8') : stored);
+      return encryption.fromStorage(key, gzipped(stored) ? gzip.gunzip(stored) : stored);
     },
   };
 }
