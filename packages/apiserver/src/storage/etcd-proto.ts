@@ -6,6 +6,7 @@
 // revision is read as a number.
 
 import protobuf from 'protobufjs';
+import { Slab } from './slab';
 
 export interface KeyValue {
   key: Buffer;
@@ -282,11 +283,19 @@ export function decodeNothing(): undefined {
   return undefined;
 }
 
-type Writer = protobuf.Writer;
+/** The requests' bytes, each sent and dropped soon after it is made. */
+const requests = new Slab();
 
-function finish(w: Writer): Buffer {
-  const bytes = w.finish();
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** protobufjs' writer for Node, its messages finished into the slab (finish() takes its buffer from the class's `alloc`). */
+class Writer extends protobuf.BufferWriter {
+  static override alloc(size: number): Buffer {
+    return requests.take(size);
+  }
+
+  /** protobufjs types its buffers as its own interface: this is Node's, from alloc. */
+  override finish(): Buffer {
+    return super.finish() as Buffer;
+  }
 }
 
 function writeBytes(w: Writer, id: number, value: Buffer): void {
@@ -301,9 +310,9 @@ function writeRange(w: Writer, req: RangeRequest): void {
 }
 
 export function encodeRangeRequest(req: RangeRequest): Buffer {
-  const w = protobuf.Writer.create();
+  const w = new Writer();
   writeRange(w, req);
-  return finish(w);
+  return w.finish();
 }
 
 function writeOp(w: Writer, field: number, op: RequestOp): void {
@@ -320,7 +329,7 @@ function writeOp(w: Writer, field: number, op: RequestOp): void {
 }
 
 export function encodeTxnRequest(req: TxnRequest): Buffer {
-  const w = protobuf.Writer.create();
+  const w = new Writer();
   for (const c of req.compare) {
     // result Equal (0) is the default and left out; target Create is 1, Mod 2, each with its own revision field.
     w.uint32((1 << 3) | 2).fork();
@@ -331,26 +340,30 @@ export function encodeTxnRequest(req: TxnRequest): Buffer {
   }
   for (const op of req.success) writeOp(w, 2, op);
   for (const op of req.failure) writeOp(w, 3, op);
-  return finish(w);
+  return w.finish();
 }
 
 export function encodeWatchCreateRequest(req: WatchCreateRequest): Buffer {
-  const w = protobuf.Writer.create();
+  const w = new Writer();
   w.uint32((1 << 3) | 2).fork();
   writeBytes(w, 1, req.key);
   writeBytes(w, 2, req.rangeEnd);
   w.uint32(3 << 3).int64(req.startRevision);
   if (req.prevKv) w.uint32(6 << 3).bool(true);
   w.ldelim();
-  return finish(w);
+  return w.finish();
 }
 
 export function encodeLeaseGrantRequest(ttlSeconds: number): Buffer {
-  return finish(protobuf.Writer.create().uint32(1 << 3).int64(ttlSeconds));
+  const w = new Writer();
+  w.uint32(1 << 3).int64(ttlSeconds);
+  return w.finish();
 }
 
 export function encodeCompactionRequest(revision: number): Buffer {
-  return finish(protobuf.Writer.create().uint32(1 << 3).int64(revision));
+  const w = new Writer();
+  w.uint32(1 << 3).int64(revision);
+  return w.finish();
 }
 
 /** An empty message (StatusRequest, MemberListRequest). */

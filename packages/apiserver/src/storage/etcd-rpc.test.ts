@@ -1,9 +1,10 @@
+import crypto from 'crypto';
 import http2 from 'http2';
 import { AddressInfo } from 'net';
 import protobuf from 'protobufjs';
 import { waitFor } from '@peapod/client/testing';
 import { EtcdMember } from './etcd-rpc';
-import { putOp } from './etcd-proto';
+import { encodeTxnRequest, putOp } from './etcd-proto';
 import type { WatchResponse } from './etcd-proto';
 
 /** A WatchResponse with one put event per key, at revisions from `rev`, as etcd frames it. */
@@ -174,6 +175,36 @@ describe('EtcdMember', () => {
     // The fake answers a StatusResponse to every call: read as a TxnResponse it is empty; what counts is that all of the request arrived.
     expect(big).not.toBeInstanceOf(Error);
     expect(sizes[40]).toBeGreaterThan(300_000);
+  });
+
+  test('unary calls: each request arrives whole and as encoded, with its deadline, call after call and in bursts', async () => {
+    const received: { body: Buffer; timeout: string | string[] | undefined }[] = [];
+    const member = await fakeMember(async (stream, headers) => {
+      received.push({ body: await requestOf(stream), timeout: headers['grpc-timeout'] });
+      answer(stream, framedStatus(1));
+    });
+    cleanups.push(member.close);
+    const etcd = new EtcdMember(member.url);
+    cleanups.push(() => etcd.close());
+    // Values of several sizes, together past one slab of request bytes, some sent in one turn.
+    const requests = Array.from({ length: 120 }, (_, i) => ({
+      compare: [{ key: Buffer.from(`/k${i}`), target: 'mod' as const, revision: i }],
+      success: [putOp(Buffer.from(`/k${i}`), crypto.randomBytes(1 + ((i * 997) % 9000)), i % 3 ? undefined : String(7 + i))],
+      failure: [],
+    }));
+    for (let i = 0; i < requests.length; i += 10) {
+      await Promise.all(requests.slice(i, i + 10).map((req) => etcd.txn(req, Date.now() + 5000)));
+    }
+    expect(received).toHaveLength(requests.length);
+    const expected = requests.map((req) => {
+      const message = encodeTxnRequest(req);
+      const prefix = Buffer.alloc(5);
+      prefix.writeUInt32BE(message.length, 1);
+      return Buffer.concat([prefix, message]).toString('hex');
+    });
+    const bodies = received.map((r) => r.body.toString('hex'));
+    expect(bodies.sort()).toEqual(expected.sort());
+    for (const { timeout } of received) expect(timeout).toMatch(/^[1-5]\d{3}m$/);
   });
 
   test('unary calls: a refusal in headers alone, a broken connection, a connection refused, a server going away', async () => {

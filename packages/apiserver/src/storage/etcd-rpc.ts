@@ -72,6 +72,9 @@ const codeNames = [
   'UNAUTHENTICATED',
 ];
 
+/** etcd's metadata asking a member without a leader to refuse a call at once. */
+const requireLeader = encodeHeaders([['hasleader', 'true']]);
+
 /** Checks that the members' URLs are all http:// or all https://. */
 export function checkServers(servers: string[]): void {
   const secure = servers.filter((s) => s.startsWith('https:')).length;
@@ -189,7 +192,7 @@ export class EtcdMember {
    * outcome is settled when the stream ends (with its answer or its error), or at the deadline.
    */
   private unary<Req, Res>(method: string, encode: (req: Req) => Buffer, decode: (buf: Buffer) => Res, req: Req, deadline: number): Promise<Res> {
-    const framed = frame(encode(req));
+    const message = encode(req);
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(callError(Code.UNAVAILABLE, 'No connection established: the client is closed'));
       const ms = Math.max(1, deadline - Date.now());
@@ -201,12 +204,8 @@ export class EtcdMember {
           reject(callError(Code.DEADLINE_EXCEEDED, `Deadline exceeded after ${ms / 1000}s`));
         },
       };
-      const headers = encodeHeaders([
-        ['grpc-timeout', `${ms}m`],
-        ['hasleader', 'true'],
-      ]);
       this.deadlines.add(pending);
-      cancel = this.connectionForCalls().call(method, headers, framed, (failure, answer) => {
+      cancel = this.connectionForCalls().call(method, requireLeader, ms, message, (failure, answer) => {
         this.deadlines.delete(pending);
         if (failure) return reject(callError(Code.UNAVAILABLE, `${failure.sent ? 'Connection dropped' : 'No connection established'}: ${failure.message}`));
         // A refusal comes as headers alone, its status among them.

@@ -10,8 +10,14 @@
 import net from 'net';
 import tls from 'tls';
 import { encodeHeaders, HpackDecoder } from './hpack';
+import { Slab } from './slab';
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+const emptyBody = Buffer.alloc(0);
+/** grpc-timeout's name, a literal not indexed (RFC 7541 6.2.2), its value to follow: a length under 127 and the digits. */
+const timeoutName = Buffer.from('\x00\x0cgrpc-timeout', 'latin1');
+/** gRPC's timeouts have at most eight digits */
+const maxTimeoutMs = 99_999_999;
 
 const Frame = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PUSH_PROMISE: 5, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8, CONTINUATION: 9 } as const;
 const Flag = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
@@ -46,6 +52,12 @@ export type CallDone = (failure: CallFailure | undefined, answer?: Answer) => vo
 interface Stream {
   id: number;
   done: CallDone;
+  /**
+   * Until the stream opens: its HEADERS frame (the first `headersLength` bytes), then a DATA
+   * frame's header and the gRPC prefix of `body`, sent with it when it all fits in one frame.
+   */
+  head: Buffer;
+  headersLength: number;
   /** the request's bytes not yet sent (flow control), and the window the server gave the stream */
   body: Buffer;
   window: number;
@@ -89,6 +101,7 @@ export class Http2Connection {
   ]);
   /** the paths called, encoded */
   private readonly paths = new Map<string, Buffer>();
+  private readonly out = new Slab();
 
   /** `origin`: http://host:port (cleartext HTTP/2) or https://host:port (TLS with ALPN h2). */
   constructor(origin: string, opts: ConnectionOptions = {}, private readonly onEnd: () => void = () => undefined) {
@@ -127,21 +140,36 @@ export class Http2Connection {
   }
 
   /**
-   * Starts a unary call of `path`: `headers` are the call's own (deadline, metadata), encoded
-   * with encodeHeaders; `body` the whole request. `done` is called once. The returned
-   * function cancels the call (RST_STREAM CANCEL), after which `done` is not called.
+   * Starts a unary call of `path`: `metadata` the call's own headers (encoded with
+   * encodeHeaders), `timeoutMs` its deadline as gRPC sends it, `message` the whole request
+   * (gRPC frames it here). `done` is called once. The returned function cancels the call
+   * (RST_STREAM CANCEL), after which `done` is not called.
    */
-  call(path: string, headers: Buffer, body: Buffer, done: CallDone): () => void {
-    const stream: Stream = { id: 0, done, body, window: 0, sent: false, data: [] };
+  call(path: string, metadata: Buffer, timeoutMs: number, message: Buffer, done: CallDone): () => void {
     if (!this.usable) {
       process.nextTick(() => done({ message: 'the connection is closed', sent: false }));
       return () => undefined;
     }
     let pathBlock = this.paths.get(path);
     if (!pathBlock) this.paths.set(path, (pathBlock = encodeHeaders([[':path', path]])));
-    const block = Buffer.concat([this.pseudoHeaders, pathBlock, this.grpcHeaders, headers]);
-    if (block.length > this.maxFrameSize) throw new Error(`request headers of ${block.length} bytes: more than one frame`);
-    stream.body = Buffer.concat([frameHeader(block.length, Frame.HEADERS, Flag.END_HEADERS, 0), block, body]);
+    const timeout = `${Math.min(Math.max(1, Math.ceil(timeoutMs)), maxTimeoutMs)}m`;
+    const blockLength = this.pseudoHeaders.length + pathBlock.length + this.grpcHeaders.length + metadata.length + timeoutName.length + 1 + timeout.length;
+    if (blockLength > this.maxFrameSize) throw new Error(`request headers of ${blockLength} bytes: more than one frame`);
+    // One buffer for the frames' headers, the header block and the message's prefix, from the slab: see slab.ts.
+    const head = this.out.take(9 + blockLength + 9 + 5);
+    writeFrameHeader(head, 0, blockLength, Frame.HEADERS, Flag.END_HEADERS, 0);
+    let at = 9;
+    at += this.pseudoHeaders.copy(head, at);
+    at += pathBlock.copy(head, at);
+    at += this.grpcHeaders.copy(head, at);
+    at += metadata.copy(head, at);
+    at += timeoutName.copy(head, at);
+    head[at++] = timeout.length;
+    at += head.write(timeout, at, 'latin1');
+    writeFrameHeader(head, at, 5 + message.length, Frame.DATA, Flag.END_STREAM, 0);
+    head[at + 9] = 0;
+    head.writeUInt32BE(message.length, at + 10);
+    const stream: Stream = { id: 0, done, head, headersLength: at, body: message, window: 0, sent: false, data: [] };
     this.waiting.push(stream);
     this.flush();
     return () => this.cancel(stream);
@@ -163,19 +191,36 @@ export class Http2Connection {
           i++;
           continue;
         }
-        s.id = this.nextId;
-        this.nextId += 2;
-        s.body.writeUInt32BE(s.id, 5);
-        s.window = this.initialStreamWindow;
-        this.streams.set(s.id, s);
-        const headersLength = 9 + s.body.readUIntBE(0, 3);
-        this.write(s.body.subarray(0, headersLength));
-        s.body = s.body.subarray(headersLength);
+        this.open(s);
       }
       this.sendData(s);
       if (s.sent) this.waiting.splice(i, 1);
       else i++;
     }
+  }
+
+  /** Gives a stream its id and sends its HEADERS frame, and its request too when that fits in one DATA frame. */
+  private open(s: Stream): void {
+    s.id = this.nextId;
+    this.nextId += 2;
+    s.window = this.initialStreamWindow;
+    this.streams.set(s.id, s);
+    const head = s.head;
+    head.writeUInt32BE(s.id, 5);
+    const payload = 5 + s.body.length;
+    if (payload <= Math.min(this.maxFrameSize, s.window, this.sendWindow)) {
+      head.writeUInt32BE(s.id, s.headersLength + 5);
+      this.write(head);
+      this.write(s.body);
+      s.window -= payload;
+      this.sendWindow -= payload;
+      s.body = emptyBody;
+      s.sent = true;
+    } else {
+      this.write(head.subarray(0, s.headersLength));
+      s.body = Buffer.concat([head.subarray(s.headersLength + 9), s.body]);
+    }
+    s.head = emptyBody;
   }
 
   /** Sends as much of a stream's request as the windows and the frame size allow; the last frame ends the stream. */
@@ -405,11 +450,15 @@ export class Http2Connection {
 
 function frameHeader(length: number, type: number, flags: number, id: number): Buffer {
   const b = Buffer.allocUnsafe(9);
-  b.writeUIntBE(length, 0, 3);
-  b[3] = type;
-  b[4] = flags;
-  b.writeUInt32BE(id, 5);
+  writeFrameHeader(b, 0, length, type, flags, id);
   return b;
+}
+
+function writeFrameHeader(b: Buffer, at: number, length: number, type: number, flags: number, id: number): void {
+  b.writeUIntBE(length, at, 3);
+  b[at + 3] = type;
+  b[at + 4] = flags;
+  b.writeUInt32BE(id, at + 5);
 }
 
 function windowUpdate(id: number, n: number): Buffer {

@@ -8,6 +8,7 @@
 // gzipSync was 40% of the thread in its longest turns. Same deflate, same options: same bytes.
 
 import zlib from 'zlib';
+import { Slab } from './slab';
 
 /** Node's binding under its zlib streams, which zlib.gzipSync drives the same way; not in Node's typings. */
 interface ZlibHandle {
@@ -23,8 +24,6 @@ type Engine = zlib.Gzip & {
 
 /** Values past this size are gzipped the ordinary way: rare, and not worth keeping buffers that large. */
 const largestReused = 1 << 20;
-/** A slab serves about 250 stored pods; a value over an eighth of it gets a buffer of its own. */
-const slabBytes = 256 * 1024;
 
 /** Room for `bytes` in a buffer that only grows: at least double, so that growing is rare. */
 function atLeast(buffer: Buffer, bytes: number): Buffer {
@@ -66,8 +65,7 @@ export class ReusedGzip {
   private inflater?: Engine;
   private input: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
   private output: Buffer = Buffer.allocUnsafeSlow(16 * 1024);
-  private slab: Buffer = Buffer.allocUnsafeSlow(0);
-  private slabUsed = 0;
+  private readonly kept = new Slab();
 
   constructor(private readonly options: (bytes: number) => zlib.ZlibOptions) {}
 
@@ -104,16 +102,10 @@ export class ReusedGzip {
     return zlib.gunzipSync(gzipped).toString('utf8');
   }
 
-  /** The first `bytes` of the output, copied to where they can stay: a slice of the slab, or a buffer of their own. */
+  /** The first `bytes` of the output, copied to where they can stay. */
   private keep(bytes: number): Buffer {
-    if (bytes > slabBytes / 8) return Buffer.from(this.output.subarray(0, bytes));
-    if (this.slabUsed + bytes > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(slabBytes);
-      this.slabUsed = 0;
-    }
-    const kept = this.slab.subarray(this.slabUsed, this.slabUsed + bytes);
+    const kept = this.kept.take(bytes);
     this.output.copy(kept, 0, 0, bytes);
-    this.slabUsed += bytes;
     return kept;
   }
 }
