@@ -28,6 +28,7 @@ import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from
 import { deleteOp, emptyValue, putOp, rangeOp } from './etcd-proto';
 import type { KeyValue, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
+import { Slab } from './slab';
 
 export interface EtcdStoreOptions {
   /** client URLs of the etcd members (http:// or https://) */
@@ -165,6 +166,7 @@ export class EtcdStore implements Store {
   private readonly prefix: string;
   /** the prefix's length in a key's bytes */
   private readonly prefixBytes: number;
+  private readonly keys = new Slab();
   private readonly prefixKey: Buffer;
   private readonly prefixEnd: Buffer;
   /** written in every write transaction: its mod_revision is the last write under the prefix */
@@ -434,8 +436,12 @@ export class EtcdStore implements Store {
     return entry;
   }
 
+  /** The key's bytes, in a slice of a slab rather than Node's pool (see slab.ts): a key lives as long as its call. */
   private etcdKey(key: string): Buffer {
-    return Buffer.from(this.prefix + key);
+    const text = this.prefix + key;
+    const bytes = this.keys.take(Buffer.byteLength(text));
+    bytes.write(text, 0, 'utf8');
+    return bytes;
   }
 
   /**
