@@ -101,7 +101,9 @@ export class Http2Connection {
   ]);
   /** the paths called, encoded */
   private readonly paths = new Map<string, Buffer>();
+  /** what is sent, and what is received and kept until its stream ends: each lives about as long as a call */
   private readonly out = new Slab();
+  private readonly in = new Slab();
 
   /** `origin`: http://host:port (cleartext HTTP/2) or https://host:port (TLS with ALPN h2). */
   constructor(origin: string, opts: ConnectionOptions = {}, private readonly onEnd: () => void = () => undefined) {
@@ -218,7 +220,10 @@ export class Http2Connection {
       s.sent = true;
     } else {
       this.write(head.subarray(0, s.headersLength));
-      s.body = Buffer.concat([head.subarray(s.headersLength + 9), s.body]);
+      const body = this.out.take(payload);
+      head.copy(body, 0, s.headersLength + 9);
+      s.body.copy(body, 5);
+      s.body = body;
     }
     s.head = emptyBody;
   }
@@ -229,7 +234,10 @@ export class Http2Connection {
       const n = Math.min(s.body.length, this.maxFrameSize, s.window, this.sendWindow);
       if (n < s.body.length && n <= 0) return;
       const last = n === s.body.length;
-      this.write(Buffer.concat([frameHeader(n, Frame.DATA, last ? Flag.END_STREAM : 0, s.id), s.body.subarray(0, n)]));
+      const header = this.out.take(9);
+      writeFrameHeader(header, 0, n, Frame.DATA, last ? Flag.END_STREAM : 0, s.id);
+      this.write(header);
+      this.write(s.body.subarray(0, n));
       s.window -= n;
       this.sendWindow -= n;
       s.body = s.body.subarray(n);
@@ -281,8 +289,15 @@ export class Http2Connection {
       }
       buf = buf.subarray(9 + length);
     }
-    if (buf.length) this.pending = Buffer.from(buf);
+    if (buf.length) this.pending = this.keep(buf);
     this.flush();
+  }
+
+  /** A copy of received bytes kept past this read, in the slab of received bytes (see slab.ts). */
+  private keep(bytes: Buffer): Buffer {
+    const kept = this.in.take(bytes.length);
+    bytes.copy(kept);
+    return kept;
   }
 
   private frame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -297,7 +312,7 @@ export class Http2Connection {
         const s = this.streams.get(id);
         if (!s) return;
         const data = flags & Flag.PADDED ? unpad(payload) : payload;
-        if (data.length) s.data.push(Buffer.from(data));
+        if (data.length) s.data.push(this.keep(data));
         if (flags & Flag.END_STREAM) this.finish(s);
         return;
       }
