@@ -14,8 +14,8 @@ import { Slab } from './slab';
 
 const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const emptyBody = Buffer.alloc(0);
-/** grpc-timeout's name, a literal not indexed (RFC 7541 6.2.2), its value to follow: a length under 127 and the digits. */
-const timeoutName = Buffer.from('\x00\x0cgrpc-timeout', 'latin1');
+/** grpc-timeout's field as encodeHeaders writes it, without its value (a length under 127, then the digits: written per call). */
+const timeoutName = encodeHeaders([['grpc-timeout', '']]).subarray(0, -1);
 /** gRPC's timeouts have at most eight digits */
 const maxTimeoutMs = 99_999_999;
 
@@ -289,15 +289,8 @@ export class Http2Connection {
       }
       buf = buf.subarray(9 + length);
     }
-    if (buf.length) this.pending = this.keep(buf);
+    if (buf.length) this.pending = this.in.copy(buf);
     this.flush();
-  }
-
-  /** A copy of received bytes kept past this read, in the slab of received bytes (see slab.ts). */
-  private keep(bytes: Buffer): Buffer {
-    const kept = this.in.take(bytes.length);
-    bytes.copy(kept);
-    return kept;
   }
 
   private frame(type: number, flags: number, id: number, payload: Buffer): void {
@@ -312,7 +305,7 @@ export class Http2Connection {
         const s = this.streams.get(id);
         if (!s) return;
         const data = flags & Flag.PADDED ? unpad(payload) : payload;
-        if (data.length) s.data.push(this.keep(data));
+        if (data.length) s.data.push(this.in.copy(data));
         if (flags & Flag.END_STREAM) this.finish(s);
         return;
       }

@@ -85,7 +85,7 @@ export class ReusedGzip {
       if (deflater.destroyed) this.deflaters.delete(settings);
       return zlib.gzipSync(this.input.subarray(0, bytes), options);
     }
-    return this.keep(produced);
+    return this.kept.copy(this.output.subarray(0, produced));
   }
 
   /** The text `gzipped` holds; what zlib cannot read throws as zlib.gunzipSync does. */
@@ -102,10 +102,5 @@ export class ReusedGzip {
     return zlib.gunzipSync(gzipped).toString('utf8');
   }
 
-  /** The first `bytes` of the output, copied to where they can stay. */
-  private keep(bytes: number): Buffer {
-    const kept = this.kept.take(bytes);
-    this.output.copy(kept, 0, 0, bytes);
-    return kept;
-  }
+
 }

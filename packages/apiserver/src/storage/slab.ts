@@ -25,4 +25,11 @@ export class Slab {
     this.used += bytes;
     return taken;
   }
+
+  /** A copy of `bytes`. */
+  copy(bytes: Buffer): Buffer {
+    const copied = this.take(bytes.length);
+    bytes.copy(copied);
+    return copied;
+  }
 }
