@@ -96,23 +96,29 @@ describe('the real kubectl against peapod-apiserver', () => {
   test('describe pod shows its events', async () => {
     const pod = (await call(server.url, 'GET', '/api/v1/namespaces/default/pods/web')).body;
     const now = rfc3339(new Date());
-    const ev = await call(server.url, 'POST', '/api/v1/namespaces/default/events', {
-      metadata: { name: 'web.1', namespace: 'default' },
-      involvedObject: { kind: 'Pod', namespace: 'default', name: 'web', uid: pod.metadata.uid, apiVersion: 'v1' },
-      reason: 'Scheduled',
-      message: 'Successfully assigned default/web to n1',
-      type: 'Normal',
-      source: { component: 'default-scheduler' },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-    });
-    expect(ev.status).toBe(201);
+    const postEvent = async (name: string, pod: { name: string; uid: string }, reason: string, message: string, component: string): Promise<void> => {
+      const res = await call(server.url, 'POST', '/api/v1/namespaces/default/events', {
+        metadata: { name, namespace: 'default' },
+        involvedObject: { kind: 'Pod', namespace: 'default', apiVersion: 'v1', ...pod },
+        reason,
+        message,
+        type: 'Normal',
+        source: { component },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      });
+      expect(res.status).toBe(201);
+    };
+    await postEvent('web.1', { name: 'web', uid: pod.metadata.uid }, 'Scheduled', 'Successfully assigned default/web to n1', 'default-scheduler');
+    // Another pod's event, whose message names this pod and its uid: only its involvedObject tells them apart.
+    await postEvent('web-2.1', { name: 'web-2', uid: 'b6f0a3c1-5d1e-4c7a-9f3e-2a8d7c6b5e4f' }, 'Killing', `Stopping container beside web (${pod.metadata.uid as string})`, 'kubelet');
     const r = kubectl.run(['describe', 'pod', 'web']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Name:\s+web/);
     expect(r.stdout).toMatch(/Status:\s+Pending/);
     expect(r.stdout).toMatch(/Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned default\/web to n1/);
+    expect(r.stdout).not.toMatch(/Killing/);
   });
 
   test('get pods -w prints changes as they happen', async () => {

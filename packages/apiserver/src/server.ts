@@ -174,8 +174,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const storeOptions = {
     historyRevisions: opts.historyRevisions,
     observe: (op: string, seconds: number) => metrics.storage.observe({ operation: op }, seconds),
-    // Five or so per pod, written once and seldom listed: their JSON is written again when read.
-    encodeOnRead: new Set(['events']),
+    // About two per pod, written once and seldom read: kept as text, which the garbage collector's marking does not walk.
+    jsonOnly: new Set(['events']),
     // The most numerous objects that are read whole: kept as their JSON, parsed when read.
     parseOnRead: new Map([['pods', podSelectorView]]),
     // Each node agent lists its own pods (spec.nodeName=NODE) when it starts and relists.

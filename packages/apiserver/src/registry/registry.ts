@@ -101,6 +101,14 @@ function copyOf<T extends KubeObject>(entry: StoredEntry): T {
   return JSON.parse(entry.json) as T;
 }
 
+/** What the JSON of an object that a list's field selector passes must contain: each value it requires, as JSON writes it in a string (filterFor has checked the selector). */
+function requiredText(q: ListQuery): string[] | undefined {
+  if (!q.fieldSelector) return undefined;
+  return parseFieldSelector(q.fieldSelector)
+    .requirements.filter((r) => r.op === '=' && r.value !== '')
+    .map((r) => JSON.stringify(r.value).slice(1, -1));
+}
+
 /** The object filter of a list or watch: label selector and field selector together. */
 export type ObjectFilter = ((o: KubeObject) => boolean) | undefined;
 
@@ -180,7 +188,8 @@ export class Registry {
     if (q.continue) {
       after = decodeContinue(q.continue, prefix);
     }
-    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q), index: this.fieldIndex(resource, q) });
+    const filter = this.filterFor(resource, q);
+    const result = await this.store.list(prefix, { limit: q.limit, after, filter, index: this.fieldIndex(resource, q), contains: filter && requiredText(q) });
     return {
       items: result.items,
       rev: result.rev,

@@ -43,8 +43,8 @@ export interface EtcdStoreOptions {
   historyRevisions?: number;
   /** how many recent events the watch cache keeps to start watches from */
   recentEvents?: number;
-  /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
-  encodeOnRead?: ReadonlySet<string>;
+  /** resources whose objects the cache keeps only as their JSON, without a view (WatchCacheOptions.jsonOnly) */
+  jsonOnly?: ReadonlySet<string>;
   /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
   parseOnRead?: WatchCacheOptions['parseOnRead'];
   /** fields the cache indexes for lists (WatchCacheOptions.listIndexes) */
@@ -210,7 +210,7 @@ export class EtcdStore implements Store {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
     this.log = opts.log;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, jsonOnly: opts.jsonOnly, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
     checkServers(opts.servers);
     this.members = opts.servers.map((server) => new EtcdMember(server, opts.tls));
     this.writer = new EtcdWriter(this.members, this.timeoutMs);

@@ -36,8 +36,8 @@ export interface SqliteStoreOptions {
   observe?: (op: string, seconds: number) => void;
   /** encryption at rest: what values become in SQLite (in the log, where each object's value lives) */
   transformer?: ValueTransformer;
-  /** resources whose objects the cache keeps without their JSON (WatchCacheOptions.encodeOnRead) */
-  encodeOnRead?: ReadonlySet<string>;
+  /** resources whose objects the cache keeps only as their JSON, without a view (WatchCacheOptions.jsonOnly) */
+  jsonOnly?: ReadonlySet<string>;
   /** resources whose objects the cache keeps only as JSON, with their selectors' view (WatchCacheOptions.parseOnRead) */
   parseOnRead?: WatchCacheOptions['parseOnRead'];
   /** fields the cache indexes for lists (WatchCacheOptions.listIndexes) */
@@ -151,7 +151,7 @@ export class SqliteStore implements Store {
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
-    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), encodeOnRead: opts.encodeOnRead, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
+    this.cache = new WatchCache({ recentEvents: opts.recentEvents, history: (fromRev) => this.history(fromRev), jsonOnly: opts.jsonOnly, parseOnRead: opts.parseOnRead, listIndexes: opts.listIndexes });
     this.observe = opts.observe ?? (() => undefined);
     this.transformer = opts.transformer;
     this.log = opts.log;

@@ -25,7 +25,9 @@ export interface StoredEntry {
   json: string;
   /**
    * For an entry kept only as JSON: what label and field selectors read of its object (see
-   * WatchCacheOptions.parseOnRead). Filters and watch indexes read this, not `object`.
+   * WatchCacheOptions.parseOnRead). Filters and watch indexes read this, not `object`; an
+   * entry kept only as JSON without a view (WatchCacheOptions.jsonOnly) has none, and they
+   * parse its object.
    */
   readonly selectable?: KubeObject;
 }
@@ -62,6 +64,13 @@ export interface ListOptions {
    * instead of every object under the prefix. The filter still decides.
    */
   index?: WatchIndex;
+  /**
+   * Text that the JSON of every object the filter can pass contains (the values its field
+   * selector requires, as JSON writes them): a store may pass over an object kept only as its
+   * JSON (WatchCacheOptions.jsonOnly) whose text lacks one, without parsing it. The filter
+   * still decides.
+   */
+  contains?: string[];
 }
 
 export interface WatchSink {

@@ -1,6 +1,6 @@
 import { fieldGetter, podSelectorView, type KubeObject } from '@peapod/api';
 import { WatchCache } from './watch-cache';
-import { selectableOf, type StoreEvent } from './types';
+import { ownObject, selectableOf, type StoreEvent } from './types';
 
 function added(key: string, rev: number, object: KubeObject): StoreEvent {
   return { type: 'ADDED', key, rev, object, json: JSON.stringify(object) };
@@ -10,23 +10,42 @@ const event = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Event', 
 const pod = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'a' } });
 
 describe('WatchCache', () => {
-  test('keeps the objects of encodeOnRead resources without their JSON, and reads them back as the same text', () => {
-    const cache = new WatchCache({ encodeOnRead: new Set(['events']) });
+  test('keeps the objects of jsonOnly resources only as their JSON, without a view, and parses them on every read, selectors included', () => {
+    const cache = new WatchCache({ jsonOnly: new Set(['events']) });
     const e = added('/events/a/e1', 1, event('e1'));
     const p = added('/pods/a/p1', 2, pod('p1'));
     cache.apply(e);
     cache.apply(p);
     const stored = cache.get('/events/a/e1')!;
-    expect(Object.keys(stored)).not.toContain('json');
+    expect(Object.values(stored)).not.toContain(e.object);
+    // Required text narrows only what is kept as text.
+    expect(cache.list('/pods/', { filter: () => true, contains: ['nowhere'] }).items.map((i) => i.key)).toEqual(['/pods/a/p1']);
+    expect(stored.selectable).toBeUndefined();
     expect(stored.json).toBe(e.json);
-    expect(stored.object).toBe(e.object);
-    expect(cache.list('/events/').items.map((i) => i.json)).toEqual([e.json]);
-    // Other resources keep the text they were written with.
-    expect(cache.get('/pods/a/p1')!.json).toBe(p.json);
+    expect(stored.object).toEqual(e.object);
+    expect(stored.object).not.toBe(stored.object);
+    // A caller that changes the object gets one of its own.
+    expect(ownObject(stored)).toEqual(e.object);
+    expect(ownObject(stored)).not.toBe(ownObject(stored));
+    // Filters see the whole object.
+    const seenByFilter: KubeObject[] = [];
+    const listed = cache.list('/events/', { filter: (o) => (seenByFilter.push(o), (o as { reason?: string }).reason === 'Started') });
+    expect(listed.items.map((i) => i.json)).toEqual([e.json]);
+    expect(seenByFilter).toEqual([e.object]);
+    // A list's required text passes over what lacks it unparsed; the filter still decides on the rest.
+    const other = added('/events/a/e3', 3, { ...event('e3'), message: 'e1' } as KubeObject);
+    cache.apply(other);
+    seenByFilter.length = 0;
+    const byName = cache.list('/events/', { filter: (o) => (seenByFilter.push(o), o.metadata.name === 'e1'), contains: ['e1'] });
+    expect(byName.items.map((i) => i.key)).toEqual(['/events/a/e1']);
+    expect(seenByFilter.map((o) => o.metadata.name)).toEqual(['e1', 'e3']);
+    expect(cache.list('/events/', { filter: () => true, contains: ['e1', 'nowhere'] }).items).toEqual([]);
+    // Other resources keep what they were written with.
+    expect(cache.get('/pods/a/p1')!.object).toBe(p.object);
     // A watch from before both still gets each event with its text.
     const seen: string[] = [];
     cache.watch('/events/', 0, { send: (ev) => seen.push(ev.json) }).stop();
-    expect(seen).toEqual([e.json]);
+    expect(seen).toEqual([e.json, other.json]);
   });
 
   test('keeps the objects of parseOnRead resources only as JSON and their selectors\' view, and parses them anew on each read', () => {
@@ -58,14 +77,15 @@ describe('WatchCache', () => {
     expect(cache.get('/events/a/e1')!.object).toBe(e.object);
   });
 
-  test('a load keeps encodeOnRead objects without their JSON too', () => {
-    const cache = new WatchCache({ encodeOnRead: new Set(['events']) });
+  test('a load keeps jsonOnly objects only as their JSON too', () => {
+    const cache = new WatchCache({ jsonOnly: new Set(['events']) });
     const object = event('e2');
     const json = JSON.stringify(object);
     cache.load([{ key: '/events/a/e2', rev: 3, object: JSON.parse(json) as KubeObject, json }], 3);
     const stored = cache.get('/events/a/e2')!;
-    expect(Object.keys(stored)).not.toContain('json');
+    expect(stored.selectable).toBeUndefined();
     expect(stored.json).toBe(json);
+    expect(stored.object).toEqual(object);
     expect(cache.revision).toBe(3);
   });
   test('a list selecting one node reads only that node\'s pods through the index, and lists what a walk of every pod lists', () => {
