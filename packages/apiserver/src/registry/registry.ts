@@ -188,8 +188,7 @@ export class Registry {
     if (q.continue) {
       after = decodeContinue(q.continue, prefix);
     }
-    const filter = this.filterFor(resource, q);
-    const result = await this.store.list(prefix, { limit: q.limit, after, filter, index: this.fieldIndex(resource, q), contains: filter && requiredText(q) });
+    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q), index: this.fieldIndex(resource, q), contains: requiredText(q) });
     return {
       items: result.items,
       rev: result.rev,

@@ -101,6 +101,4 @@ export class ReusedGzip {
     if (this.inflater?.destroyed) this.inflater = undefined;
     return zlib.gunzipSync(gzipped).toString('utf8');
   }
-
-
 }
