@@ -26,6 +26,7 @@ import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/clie
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { histogramQuantile, histogramsBetween, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 import { logsFrom, serverWarnings, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
+import { WatchDelays } from './watch-delays';
 
 export interface ScaleOptions {
   nodes: number;
@@ -74,6 +75,8 @@ export interface ScaleReport {
   listAllPods: { seconds: number; bytes: number; pods: number; running: number };
   listNamespace: { seconds: number; pods: number };
   watchLatency: Quantiles;
+  /** The same for the latency pods' creates and their deletes apart; `early`: events seen before their write's acknowledgement (no sample). */
+  watchLatencyByWrite: Record<'create' | 'delete', Quantiles & { early: number }>;
   podStartup: Quantiles;
   /** After the kill: all failed nodes NotReady; the pods of the first one tainted for eviction gone; how many were tainted by the end of the churn. */
   nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number; taintedByEnd: number };
@@ -191,6 +194,11 @@ export function quantiles(values: number[]): Quantiles {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
   return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
+}
+
+/** One kind of write's watch delays in seconds, with how many had no sample. */
+function delaysOf(d: WatchDelays): Quantiles & { early: number } {
+  return { ...quantiles(d.delays.map((ms) => ms / 1000)), early: d.early };
 }
 
 const MUTATING = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -441,26 +449,20 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const nodeNames = Array.from({ length: opts.nodes - failing }, (_, i) => `hollow-${i}`);
 
     const latencyRv = (await c.list('pods', { namespace: 'latency', limit: 1 })).metadata.resourceVersion;
-    const latency = new Map<string, { createdAt: number; ackedAt?: number; seenAt?: number; runningAt?: number; deleteAckedAt?: number }>();
-    const watchDelays: number[] = [];
+    const latency = new Map<string, { createdAt: number; runningAt?: number }>();
+    const watchDelays = { create: new WatchDelays(), delete: new WatchDelays() };
     const latencyWatch = c.watch<Pod>('pods', { namespace: 'latency', resourceVersion: latencyRv }, (e) => {
       const name = e.object.metadata.name ?? '';
       const rec = latency.get(name);
       if (!rec) return;
       const now = performance.now();
-      if (e.type === 'ADDED' && rec.seenAt === undefined) {
-        rec.seenAt = now;
-        if (rec.ackedAt !== undefined) watchDelays.push(now - rec.ackedAt);
-      }
-      if (e.object.metadata.deletionTimestamp && rec.deleteAckedAt !== undefined && e.type === 'MODIFIED') {
-        watchDelays.push(now - rec.deleteAckedAt);
-        rec.deleteAckedAt = undefined;
-      }
+      if (e.type === 'ADDED') watchDelays.create.seen(name, now);
+      if (e.object.metadata.deletionTimestamp) watchDelays.delete.seen(name, now);
       if (rec.runningAt === undefined && e.object.status?.phase === 'Running') {
         rec.runningAt = now;
         void timings
           .time('delete pods', () => c.delete('pods', name, { namespace: 'latency' }))
-          .then(() => (rec.deleteAckedAt = performance.now()))
+          .then(() => watchDelays.delete.acknowledged(name, performance.now()))
           .catch((err: unknown) => errors.push(String(err)));
       }
     });
@@ -474,12 +476,11 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     await Promise.all([
       every(1000 / opts.latencyPodsPerSecond, until, errors, async () => {
         const name = `latency-${latencyIndex++}`;
-        const rec = { createdAt: performance.now() } as { createdAt: number; ackedAt?: number };
-        latency.set(name, rec);
+        latency.set(name, { createdAt: performance.now() });
         await timings.time('create pods', () =>
           c.create<Pod>('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'latency' }, spec: benchPodSpec }),
         );
-        rec.ackedAt = performance.now();
+        watchDelays.create.acknowledged(name, performance.now());
       }),
       every(2000, until, errors, async () => {
         const rc = pick(rcs);
@@ -548,7 +549,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       clientLatency: timings.latencies(),
       listAllPods: { seconds: all.seconds, bytes: all.bytes, pods: all.counts[0], running: all.counts[1] },
       listNamespace: { seconds: oneNamespace.seconds, pods: oneNamespace.counts[0] },
-      watchLatency: quantiles(watchDelays.map((ms) => ms / 1000)),
+      watchLatency: quantiles([...watchDelays.create.delays, ...watchDelays.delete.delays].map((ms) => ms / 1000)),
+      watchLatencyByWrite: { create: delaysOf(watchDelays.create), delete: delaysOf(watchDelays.delete) },
       podStartup: quantiles(startups),
       nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN, taintedByEnd },
       processes,
@@ -607,6 +609,10 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|',
     `| pod startup p50 / p90 (fake start delay ${o.startDelaySeconds} s included) | ${fmtSeconds(r.podStartup.p50)} / ${fmtSeconds(r.podStartup.p90)} |`,
     `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
+    ...(['create', 'delete'] as const).map((w) => {
+      const q = r.watchLatencyByWrite[w];
+      return `| the same for the latency pods' ${w}s: p50 / p99 of ${q.count} (events seen before the acknowledgement, no sample: ${q.early}) | ${fmtSeconds(q.p50)} / ${fmtSeconds(q.p99)} |`;
+    }),
     `| fill: all ${o.pods} pods Running after | ${r.fillSeconds.toFixed(0)} s |`,
     `| scheduling throughput while filling: average / best 10 s | ${r.schedulingAverage.toFixed(0)} / ${r.schedulingPeak.toFixed(0)} pods/s |`,
     `| failed nodes NotReady / the first one's pods evicted, after the kill; failed nodes tainted for eviction by the end (the controller manager's --node-eviction-rate) | ${fmtSeconds(r.nodeFailure.notReadySeconds)} / ${fmtSeconds(r.nodeFailure.evictedSeconds)}; ${r.nodeFailure.taintedByEnd} of ${r.nodeFailure.nodes} |`,
