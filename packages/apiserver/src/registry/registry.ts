@@ -101,16 +101,17 @@ function copyOf<T extends KubeObject>(entry: StoredEntry): T {
   return JSON.parse(entry.json) as T;
 }
 
-/** What the JSON of an object that a list's field selector passes must contain: each value it requires, as JSON writes it in a string (filterFor has checked the selector). */
-function requiredText(q: ListQuery): string[] | undefined {
-  if (!q.fieldSelector) return undefined;
-  return parseFieldSelector(q.fieldSelector)
-    .requirements.filter((r) => r.op === '=' && r.value !== '')
-    .map((r) => JSON.stringify(r.value).slice(1, -1));
-}
-
 /** The object filter of a list or watch: label selector and field selector together. */
 export type ObjectFilter = ((o: KubeObject) => boolean) | undefined;
+
+/** What a list or watch selects, from one reading of its selectors. */
+interface Selection {
+  filter: ObjectFilter;
+  /** A list or watch selecting `field=value` needs only the objects (changes) with that value (see ListOptions.index, WatchSink.index). */
+  index?: WatchIndex;
+  /** What the JSON of every object the field selector passes contains: each value it requires, as JSON writes it in a string. */
+  contains?: string[];
+}
 
 /**
  * The generic registry: storage keys, decoding, defaulting and validation through each
@@ -150,8 +151,9 @@ export class Registry {
     return entry;
   }
 
-  filterFor(resource: string, q: ListQuery): ObjectFilter {
+  selectionFor(resource: string, q: ListQuery): Selection {
     const filters: ((o: KubeObject) => boolean)[] = [];
+    const selection: Selection = { filter: undefined };
     if (q.labelSelector) {
       const sel = this.parse(() => parseLabelSelector(q.labelSelector!), 'labelSelector');
       if (!sel.empty) filters.push((o) => sel.matches(o.metadata.labels));
@@ -167,10 +169,13 @@ export class Registry {
       // Each requirement reads only its own field: a watch filter runs on every change.
       const checks = sel.requirements.map((r) => ({ get: fieldGetter(resource, r.field)!, value: r.value, equal: r.op === '=' }));
       if (checks.length) filters.push((o) => checks.every((c) => (c.get(o) === c.value) === c.equal));
+      const equal = sel.requirements.find((r) => r.op === '=');
+      if (equal) selection.index = { field: equal.field, value: equal.value, of: fieldGetter(resource, equal.field)! };
+      selection.contains = sel.requirements.filter((r) => r.op === '=' && r.value !== '').map((r) => JSON.stringify(r.value).slice(1, -1));
     }
-    if (filters.length === 0) return undefined;
-    if (filters.length === 1) return filters[0];
-    return (o) => filters.every((f) => f(o));
+    if (filters.length === 1) selection.filter = filters[0];
+    else if (filters.length > 1) selection.filter = (o) => filters.every((f) => f(o));
+    return selection;
   }
 
   private parse<T>(fn: () => T, what: string): T {
@@ -188,7 +193,8 @@ export class Registry {
     if (q.continue) {
       after = decodeContinue(q.continue, prefix);
     }
-    const result = await this.store.list(prefix, { limit: q.limit, after, filter: this.filterFor(resource, q), index: this.fieldIndex(resource, q), contains: requiredText(q) });
+    const { filter, index, contains } = this.selectionFor(resource, q);
+    const result = await this.store.list(prefix, { limit: q.limit, after, filter, index, contains });
     return {
       items: result.items,
       rev: result.rev,
@@ -580,7 +586,7 @@ export class Registry {
   async watch(resource: string, namespace: string | undefined, q: ListQuery, fromRev: number | undefined, emit: WatchEmit, end?: () => void): Promise<StoreWatch> {
     const s = this.strategy(resource);
     const prefix = this.prefix(s.resource, namespace);
-    const filter = this.filterFor(resource, q);
+    const { filter, index } = this.selectionFor(resource, q);
     const send = (e: StoreEvent) => {
       if (!filter) {
         emit(e.type, e);
@@ -598,7 +604,6 @@ export class Registry {
         else if (was) emit('DELETED', e);
       }
     };
-    const index = this.fieldIndex(resource, q);
     try {
       if (fromRev !== undefined) return await this.store.watch(prefix, fromRev, { send, index, end });
       // Changes that arrive before the list has been sent wait for it.
@@ -616,14 +621,6 @@ export class Registry {
       }
       throw storageError(err, s, '');
     }
-  }
-
-  /** A list or watch selecting `field=value` needs only the objects (changes) with that value (see ListOptions.index, WatchSink.index). */
-  private fieldIndex(resource: string, q: ListQuery): WatchIndex | undefined {
-    if (!q.fieldSelector) return undefined;
-    const req = parseFieldSelector(q.fieldSelector).requirements.find((r) => r.op === '=');
-    const of = req && fieldGetter(resource, req.field);
-    return req && of ? { field: req.field, value: req.value, of } : undefined;
   }
 }
 
