@@ -26,6 +26,11 @@ describe('RequestSlots', () => {
   });
 });
 
+function timedOut(reason: unknown): boolean {
+  const err = reason as Error & { cause?: Error };
+  return /timed out/.test(`${err.message} ${err.cause?.message}`);
+}
+
 describe('Client with maxSockets', () => {
   let server: TestServer;
   const seen: string[] = [];
@@ -44,8 +49,14 @@ describe('Client with maxSockets', () => {
         res.setHeader('Content-Type', 'application/json');
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Success', code: 200 }));
       };
-      if (hold) held.push(res);
-      else setTimeout(answer, 5);
+      if (hold) {
+        // Headers now, the body never: a stream's open resolves, an ordinary request waits.
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.flushHeaders();
+        held.push(res);
+      } else {
+        setTimeout(answer, 5);
+      }
     });
   });
   afterAll(() => server.close());
@@ -67,19 +78,37 @@ describe('Client with maxSockets', () => {
     }
   });
 
-  it('never sends a request whose deadline passed while it waited, and frees the slots of those that were sent', async () => {
+  it('never sends a request whose deadline passed while it waited', async () => {
     const client = new Client({ server: server.url, maxSockets: 2, timeoutMs: 500 });
     try {
       hold = true;
-      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => client.request('POST', `/held/${i}`, {})));
-      expect(results.every((r) => r.status === 'rejected' && /timed out/.test(String((r.reason as Error).message + (r.reason as { cause?: Error }).cause?.message)))).toBe(true);
-      // Only the two that had a connection reached the server; the eight waiting were never sent.
+      // Streams past their headers have no deadline, so they hold both slots longer than any
+      // waiting request's deadline, whatever order the timers fire in.
+      const holders = await Promise.all([0, 1].map((i) => client.openStream('GET', `/held/${i}`, {})));
+      const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => client.request('POST', `/waiting/${i}`, {})));
+      expect(results.every((r) => r.status === 'rejected' && timedOut(r.reason))).toBe(true);
       expect(seen).toEqual(['/held/0', '/held/1']);
-      for (const res of held.splice(0)) res.destroy();
+      for (const res of holders) res.destroy();
       hold = false;
       const after = await client.request('GET', '/after');
       expect(after.status).toBe(200);
     } finally {
+      client.close();
+    }
+  });
+
+  it('frees the slots of requests that were sent and timed out', async () => {
+    const client = new Client({ server: server.url, maxSockets: 2, timeoutMs: 300 });
+    try {
+      hold = true;
+      const results = await Promise.allSettled([0, 1].map((i) => client.request('POST', `/held/${i}`, {})));
+      expect(results.every((r) => r.status === 'rejected' && timedOut(r.reason))).toBe(true);
+      // Two more, also held: both reach the server only if each got a slot back.
+      seen.length = 0;
+      await Promise.allSettled([0, 1].map((i) => client.request('POST', `/again/${i}`, {})));
+      expect(seen.sort()).toEqual(['/again/0', '/again/1']);
+    } finally {
+      for (const res of held.splice(0)) res.destroy();
       client.close();
     }
   });
