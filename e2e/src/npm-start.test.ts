@@ -95,9 +95,11 @@ beforeAll(async () => {
   startExited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  // "cluster ready" and the lines on how to use the cluster are separate writes: the pipe
+  // may hand them over apart, so wait for the last of those lines.
   await waitFor('"cluster ready" from scripts/start.js', 120_000, async () => {
     if (child.exitCode !== null) throw new Error(`start.js exited ${child.exitCode}:\n${output}`);
-    return output.includes('cluster ready');
+    return output.includes('cluster ready') && output.includes('Ctrl-C stops the cluster');
   }, 100);
   report(`npm start (scripts/start.js): one Ready node ${seconds(Date.now() - startedAt)} after start`);
   client = new Client(loadKubeconfig({ path: kubeconfig }).clientOptions());

@@ -220,6 +220,16 @@ export function requestLoop(name: string, url: string): Container {
   return shContainer(name, `while :; do if r=$(timeout 5 wget -q -O - ${url} 2>&1); then echo "ok $r"; else echo "fail $r"; fi; usleep 20000; done`);
 }
 
+/** When every one of `backends` had answered a requestLoop (the stamp of the line that completed the set), from its log lines; undefined until then. */
+export function allAnsweredAt(lines: string[], backends: string[]): number | undefined {
+  const seen = new Set<string>();
+  for (const line of lines) {
+    seen.add(line.split(' ')[2]);
+    if (backends.every((b) => seen.has(b))) return logStamp(line);
+  }
+  return undefined;
+}
+
 /** A busybox container that runs `script` with sh. */
 export function shContainer(name: string, script: string, extra: Partial<Container> = {}): Container {
   return { name, image: testImage, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra };

@@ -4,7 +4,7 @@
 // leaves nothing behind.
 
 import type { Pod, Service } from '@peapod/api';
-import { ServiceCluster, canRunServices, logStamp as stamp, nftTable, nftTables, requestLoop, webContainer, sleep, waitFor } from '@peapod/client/testing';
+import { ServiceCluster, allAnsweredAt, canRunServices, logStamp as stamp, nftTable, nftTables, requestLoop, webContainer, sleep, waitFor } from '@peapod/client/testing';
 
 jest.setTimeout(300_000);
 const suite = canRunServices() ? describe : describe.skip;
@@ -65,10 +65,7 @@ suite('the proxy killed under load and started again', () => {
       cluster.runPod('web-b', node, [webContainer()], {}, { app: 'web' }),
       cluster.runPod('client', node, [requestLoop('client', `http://${svc.spec!.clusterIP}/`)]),
     ]);
-    await waitFor('both backends answering', () => {
-      const seen = new Set(cluster.logs('client', 'client').map((l) => l.split(' ')[2]));
-      return seen.has('web-a') && seen.has('web-b');
-    }, 60_000, 500);
+    await waitFor('both backends answering', () => allAnsweredAt(cluster.logs('client', 'client'), ['web-a', 'web-b']) !== undefined, 60_000, 500);
   });
 
   afterAll(async () => {
