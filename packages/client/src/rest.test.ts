@@ -1,6 +1,7 @@
 import type * as http from 'http';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { Event, Pod, Status } from '@peapod/api';
@@ -349,6 +350,26 @@ describe.each(transports)('errors (requestTransport %s)', (requestTransport) => 
     } finally {
       client.close();
       await server.close();
+    }
+  });
+
+  it('the deadline covers connecting: a server that takes the connection but never shakes hands times out', async () => {
+    // A socket that stays silent stalls the TLS handshake, as a server that vanished stalls a connect.
+    const held: net.Socket[] = [];
+    const silent = net.createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as net.AddressInfo).port;
+    const client = new Client({ requestTransport, server: `https://127.0.0.1:${port}`, timeoutMs: 300 });
+    try {
+      const started = Date.now();
+      const err = await client.get('pods', 'x').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectionError);
+      expect((err as Error).message).toMatch(/timed out after 300ms/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      client.close();
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 

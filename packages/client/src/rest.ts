@@ -137,6 +137,8 @@ const patchContentTypes: Record<PatchType, string> = {
 };
 
 const defaultTimeoutMs = 60_000;
+/** undici's own connect timeout. */
+const undiciConnectTimeoutMs = 10_000;
 
 /** One API server: its normalized URL and its pool of connections. */
 interface Endpoint {
@@ -654,8 +656,13 @@ export class Client {
           if (withdraw()) {
             settled = true;
             reject(new ConnectionError(endpoint.server, timedOut));
+          } else if (controller) {
+            controller.abort(timedOut);
           } else {
-            controller?.abort(timedOut);
+            // Still connecting, which undici cannot abort: answer now; its connect timeout (this
+            // same deadline) ends the attempt, and a connection made late aborts it at once.
+            settle();
+            reject(new ConnectionError(endpoint.server, timedOut));
           }
         }, timeoutMs);
       }
@@ -666,8 +673,11 @@ export class Client {
     if (endpoint.pool) return endpoint.pool;
     // Loaded when first needed, so that a client on Node's http never loads it.
     const { Pool: PoolClass } = require('undici') as typeof import('undici');
-    // The deadline is this client's own (timeoutMs), over the whole exchange.
-    endpoint.pool = new PoolClass(endpoint.origin, { headersTimeout: 0, bodyTimeout: 0, connect: this.tlsOptions() });
+    // The deadline is this client's own (timeoutMs), over the whole exchange; connecting (TCP
+    // and TLS) gets no longer, so that a server gone without a word is given up in time.
+    const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
+    const connectTimeout = timeoutMs > 0 ? Math.min(timeoutMs, undiciConnectTimeoutMs) : undiciConnectTimeoutMs;
+    endpoint.pool = new PoolClass(endpoint.origin, { headersTimeout: 0, bodyTimeout: 0, connect: { ...this.tlsOptions(), timeout: connectTimeout } });
     return endpoint.pool;
   }
 
