@@ -75,7 +75,7 @@ export interface ScaleReport {
   listAllPods: { seconds: number; bytes: number; pods: number; running: number };
   listNamespace: { seconds: number; pods: number };
   watchLatency: Quantiles;
-  /** The same for the latency pods' creates and their deletes apart; `early`: events seen before their write's acknowledgement (no sample). */
+  /** The same for the latency pods' creates and their deletes apart; `early`: events seen before their write's acknowledgement (counted as 0). */
   watchLatencyByWrite: Record<'create' | 'delete', Quantiles & { early: number }>;
   podStartup: Quantiles;
   /** After the kill: all failed nodes NotReady; the pods of the first one tainted for eviction gone; how many were tainted by the end of the churn. */
@@ -196,7 +196,7 @@ export function quantiles(values: number[]): Quantiles {
   return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
 
-/** One kind of write's watch delays in seconds, with how many had no sample. */
+/** One kind of write's watch delays in seconds, with how many of its events came before the acknowledgement. */
 function delaysOf(d: WatchDelays): Quantiles & { early: number } {
   return { ...quantiles(d.delays.map((ms) => ms / 1000)), early: d.early };
 }
@@ -611,7 +611,7 @@ export function formatReport(r: ScaleReport): string {
     `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
     ...(['create', 'delete'] as const).map((w) => {
       const q = r.watchLatencyByWrite[w];
-      return `| the same for the latency pods' ${w}s: p50 / p99 of ${q.count} (events seen before the acknowledgement, no sample: ${q.early}) | ${fmtSeconds(q.p50)} / ${fmtSeconds(q.p99)} |`;
+      return `| the same for the latency pods' ${w}s: p50 / p99 of ${q.count} (of them seen before the acknowledgement, counted as 0: ${q.early}) | ${fmtSeconds(q.p50)} / ${fmtSeconds(q.p99)} |`;
     }),
     `| fill: all ${o.pods} pods Running after | ${r.fillSeconds.toFixed(0)} s |`,
     `| scheduling throughput while filling: average / best 10 s | ${r.schedulingAverage.toFixed(0)} / ${r.schedulingPeak.toFixed(0)} pods/s |`,
