@@ -20,14 +20,14 @@ import { ApiServerLease, renewIntervalMs } from './registry/apiserver-leases';
 import { Housekeeping } from './registry/housekeeping';
 import { notFoundPath, StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
-import { maxBodyBytes } from './http/body';
 import { Metrics } from './http/metrics';
 import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { isStreamSubresource, podStreams } from './http/pod-streams';
 import type { AgentRequest } from './http/pod-streams';
 import { tableRequested } from './http/tables';
 import { defaultWatchBacklogBytes, runWatch } from './http/watch';
-import { sendObject, watchEncoding } from './http/negotiation';
+import { watchEncoding } from './http/negotiation';
+import { afterBody, answerFailure, dispatcher, isRead, sendStatus } from './http/dispatch';
 import { createLogger, hostIPv4, Logger } from '@peapod/client';
 import { authenticate, loadTokenFile, UserInfo } from './auth/tokens';
 import { encryptionTransformer, EncryptionConfig } from './storage/encryption';
@@ -107,44 +107,12 @@ export interface ServiceAccountOptions {
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
 
 export interface ApiServer {
-  app: express.Express;
   server: http.Server | https.Server;
   registry: Registry;
   store: Store;
   metrics: Metrics;
   listen(port: number, host: string): Promise<number>;
   close(): Promise<void>;
-}
-
-/**
- * Runs fn once the request body has been read to its end. Node closes a keep-alive
- * connection whose request body was left unread, without telling the client, so a
- * reply must not go out before the body is in; a body over the limit is not read but
- * answered with Connection: close.
- */
-function afterBody(req: Request, res: Response, fn: () => void): void {
-  if (req.complete || (!req.headers['content-length'] && !req.headers['transfer-encoding'])) return fn();
-  if (Number(req.headers['content-length']) > maxBodyBytes) {
-    res.setHeader('Connection', 'close');
-    return fn();
-  }
-  let done = false;
-  const once = () => {
-    if (done) return;
-    done = true;
-    fn();
-  };
-  req.on('end', once);
-  req.on('error', once);
-  req.resume();
-}
-
-function sendStatus(req: Request, res: Response, err: StatusError): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  afterBody(req, res, () => sendObject(req, res, err.code, err.status));
 }
 
 /**
@@ -259,11 +227,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       runAsUser(user, next);
     });
   }
-  // Reads that carry a body (meaningless, but allowed) have it read before they are answered.
-  app.use((req, res, next) => {
-    if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') afterBody(req, res, next);
-    else next();
-  });
+  app.use((req, res, next) => (isRead(req.method) ? afterBody(req, res, next) : next()));
   if (users) {
     // Paths that name no resource (discovery, health, metrics) are authorized here; resource
     // requests by the resource handler and the review routes, which know their attributes.
@@ -275,7 +239,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     });
   }
   const discovery = discoveryRouter(() => true);
-  // Resource requests, most of them, have nothing to find among the discovery routes.
+  // The reviews, the only resource paths the app is given, have nothing to find among the discovery routes.
   app.use((req, res, next) => (isResourcePath(req.path) ? next() : discovery(req, res, next)));
   app.get('/metrics', (req, res, next) => {
     metrics.registry
@@ -296,28 +260,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     tokenRequests,
     log,
   });
-  app.use('/api/v1', resources.handler);
-  app.use(
-    reviewRouter({
-      authenticate: users ? (token) => users.get(token) ?? serviceAccountUser(token) : undefined,
-      authorizer,
-      checkDryRun: isDryRun,
-    }),
-  );
-  app.use('/apis', resources.handler);
+  const reviews = reviewRouter({
+    authenticate: users ? (token) => users.get(token) ?? serviceAccountUser(token) : undefined,
+    authorizer,
+    checkDryRun: isDryRun,
+  });
+  app.use(reviews.router);
   app.use((req: Request, res: Response) => {
     sendStatus(req, res, notFoundPath());
   });
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof StatusError) {
-      sendStatus(req, res, err);
-      return;
-    }
-    log.error('request failed', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
-    sendStatus(req, res, new StatusError(500, 'an internal error occurred; see the API server log'));
-  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => answerFailure(log, req, res, err));
 
-  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, app) : http.createServer(app);
+  const listener = dispatcher({ app, appPosts: reviews.paths, identify: users ? identify : undefined, serve: resources.serve, log });
+  const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : http.createServer(listener);
   // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
@@ -399,7 +354,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   };
   let leaving: (() => Promise<void>) | undefined;
   return {
-    app,
     server,
     registry,
     store,

@@ -156,12 +156,15 @@ function rulesReview(user: UserInfo | undefined, namespace: string | undefined, 
   return { resourceRules, nonResourceRules, incomplete: false };
 }
 
-/** POST routes for the reviews under /apis/{group}/v1/{resource}. */
-export function reviewRouter(opts: ReviewOptions): Router {
+/** POST routes for the reviews under /apis/{group}/v1/{resource}, and those paths. */
+export function reviewRouter(opts: ReviewOptions): { router: Router; paths: ReadonlySet<string> } {
   const router = express.Router();
+  const paths = new Set<string>();
   for (const review of reviews(opts)) {
     const apiVersion = `${review.group}/v1`;
-    router.post(`/apis/${apiVersion}/${review.resource}`, (req: Request, res: Response, next) => {
+    const path = `/apis/${apiVersion}/${review.resource}`;
+    paths.add(path);
+    router.post(path, (req: Request, res: Response, next) => {
       handle(req, res, review, apiVersion).catch(next);
     });
   }
@@ -189,5 +192,5 @@ export function reviewRouter(opts: ReviewOptions): Router {
     sendObject(req, res, 201, reply as KubeObject);
   }
 
-  return router;
+  return { router, paths };
 }

@@ -7,7 +7,7 @@
 // protobuf bytes are encoded once and kept beside it for every later get, list and watch;
 // an object the watch cache keeps only as JSON (pods) is parsed and encoded for each.
 
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'http';
 import {
   encodeList,
   encodeMessage,
@@ -97,9 +97,9 @@ export function protobufObject(obj: KubeObject): Buffer {
 }
 
 /** Sends one object (or Status) in the negotiated encoding; `json` is its JSON when already serialized. */
-export function sendObject(req: Request, res: Response, code: number, obj: KubeObject | Status, json?: string): void {
+export function sendObject(req: IncomingMessage, res: ServerResponse, code: number, obj: KubeObject | Status, json?: string): void {
   const o = obj as KubeObject;
-  res.status(code);
+  res.statusCode = code;
   if (responseFormat(req.headers.accept, o.apiVersion!, o.kind!) === 'protobuf') {
     res.setHeader('Content-Type', protobufMediaType);
     res.end(protobufObject(o));
@@ -110,9 +110,9 @@ export function sendObject(req: Request, res: Response, code: number, obj: KubeO
 }
 
 /** Sends a stored object as its stored JSON, or as protobuf when asked (the only case that reads the parsed object). */
-export function sendEntry(req: Request, res: Response, code: number, entry: StoredEntry): void {
+export function sendEntry(req: IncomingMessage, res: ServerResponse, code: number, entry: StoredEntry): void {
   const view = selectableOf(entry);
-  res.status(code);
+  res.statusCode = code;
   if (responseFormat(req.headers.accept, view.apiVersion!, view.kind!) === 'protobuf') {
     res.setHeader('Content-Type', protobufMediaType);
     res.end(envelope(view.apiVersion!, view.kind!, entryMessageBytes(entry)));
@@ -126,7 +126,7 @@ export function sendEntry(req: Request, res: Response, code: number, entry: Stor
 const listChunkItems = 2000;
 
 /** Resolves when what was written has gone out, or the connection is gone. */
-function drained(res: Response): Promise<void> {
+function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done).off('close', done);
@@ -138,14 +138,14 @@ function drained(res: Response): Promise<void> {
 
 /** Sends a list of stored objects; each item's encoding (JSON or protobuf) is reused as it is. */
 export async function sendList(
-  req: Request,
-  res: Response,
+  req: IncomingMessage,
+  res: ServerResponse,
   r: ResourceInfo,
   metadata: { resourceVersion: string; continue?: string },
   items: readonly StoredEntry[],
 ): Promise<void> {
   const apiVersion = groupVersion(r);
-  res.status(200);
+  res.statusCode = 200;
   if (responseFormat(req.headers.accept, apiVersion, r.listKind) === 'protobuf') {
     res.setHeader('Content-Type', protobufMediaType);
     res.end(encodeList(apiVersion, r.listKind, metadata, items.map(entryMessageBytes)));

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'http';
 import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry, WritableSubresource } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
@@ -17,8 +17,10 @@ import type { TokenRequests } from '../registry/token-request';
 import { podContainer } from './pod-containers';
 import { isStreamSubresource, upgradeRequired } from './pod-streams';
 import type { AgentRequest } from './pod-streams';
-import { requestUrl } from './request-url';
 import type { Logger } from '@peapod/client';
+
+/** A request as a server's listener is given it: its method and URL are always there. */
+export type ServerRequest = IncomingMessage & { method: string; url: string };
 
 /** A request path under /api/v1, taken apart. */
 export interface ResourcePath {
@@ -48,7 +50,12 @@ export function parseResourcePath(path: string): Readonly<ResourcePath> {
 }
 
 function parsePath(path: string): ResourcePath {
-  const segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let segs: string[];
+  try {
+    segs = path.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw badRequest(`malformed percent-encoding in the path ${JSON.stringify(path)}`);
+  }
   let group: string;
   let version: string;
   let rest: string[];
@@ -127,7 +134,7 @@ function listQuery(q: URLSearchParams): ListQuery {
 }
 
 /** The fieldManager of a write: as named (apply must name one), else the client's program. */
-function fieldManager(req: Request, q: URLSearchParams, required: boolean): string {
+function fieldManager(req: ServerRequest, q: URLSearchParams, required: boolean): string {
   const name = q.get('fieldManager');
   if (name === null || name === '') {
     if (required) throw badRequest('PATCH with application/apply-patch+yaml requires the fieldManager parameter');
@@ -150,12 +157,13 @@ export function isDryRun(q: URLSearchParams, fromBody: unknown = []): boolean {
   return values.length > 0;
 }
 
-function sendWarnings(res: Response, warnings: string[]): void {
+function sendWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-function sendJsonText(res: Response, code: number, text: string): void {
-  res.status(code).setHeader('Content-Type', 'application/json');
+function sendJsonText(res: ServerResponse, code: number, text: string): void {
+  res.statusCode = code;
+  res.setHeader('Content-Type', 'application/json');
   res.end(text);
 }
 
@@ -165,7 +173,7 @@ export interface ResourceHandlerOptions {
   /** requests through the agent of a pod's node (logs) */
   agentRequest?: AgentRequest;
   minWatchTimeoutSeconds: number;
-  /** when set, every request is authorized for res.locals.user */
+  /** when set, every request is authorized for its user */
   authorizer?: Authorizer;
   /** how many watches one client (user, or address without authentication) may hold open */
   maxWatchesPerClient: number;
@@ -200,7 +208,7 @@ function verbOf(method: string, path: ResourcePath, q: URLSearchParams): string 
   }
 }
 
-/** The handler for everything under /api/v1 but discovery. */
+/** The handler of resource requests: /api/v1/... and /apis/GROUP/VERSION/... (see isResourcePath). */
 export function resourceHandler(opts: ResourceHandlerOptions) {
   const { registry, metrics } = opts;
   const watchesByClient = new Map<string, number>();
@@ -225,8 +233,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
   }
 
   /** A node may create only its own Node and its own Lease (the authorizer cannot see the name in the body). */
-  function checkNodeCreate(res: Response, r: ResourceInfo, body: unknown): void {
-    const user = res.locals.user as UserInfo | undefined;
+  function checkNodeCreate(user: UserInfo | undefined, r: ResourceInfo, body: unknown): void {
     if (!opts.authorizer || (r.name !== 'nodes' && r.name !== 'leases') || !user?.name.startsWith(nodeUserPrefix)) return;
     const node = user.name.slice(nodeUserPrefix.length);
     const name = (body as { metadata?: { name?: unknown } } | null)?.metadata?.name;
@@ -257,7 +264,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     };
   }
 
-  async function list(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
+  async function list(req: ServerRequest, res: ServerResponse, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const result = await registry.list(path.resource.name, path.namespace, listQuery(q));
     const meta = { resourceVersion: String(result.rev), ...(result.continue ? { continue: result.continue } : {}) };
     const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
@@ -268,12 +275,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     await sendList(req, res, path.resource, meta, result.items);
   }
 
-  async function watch(req: Request, res: Response, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): Promise<void> {
+  async function watch(req: ServerRequest, res: ServerResponse, user: UserInfo | undefined, path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined): Promise<void> {
     const encoding = watchEncoding(req.headers.accept, path.resource, !!table, true);
     const watchReq = watchRequest(path, q, table, opts.minWatchTimeoutSeconds, encoding);
-    const release = admitWatch(clientKey(res.locals.user as UserInfo | undefined, req.socket.remoteAddress));
+    const release = admitWatch(clientKey(user, req.socket.remoteAddress));
     res.on('close', release);
-    res.status(200);
+    res.statusCode = 200;
     res.setHeader('Content-Type', encoding.contentType);
     res.setHeader('Cache-Control', 'no-cache, private');
     res.flushHeaders();
@@ -304,11 +311,11 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     else res.on('close', end);
   }
 
-  async function handle(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
+  async function handle(req: ServerRequest, res: ServerResponse, user: UserInfo | undefined, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const r = path.resource;
     if (r.namespaced && path.namespace === undefined && path.name !== undefined) throw notFoundPath();
     const ns = r.namespaced ? path.namespace : undefined;
-    checkAccess(res.locals.user as UserInfo | undefined, path, verbOf(req.method, path, q), q);
+    checkAccess(user, path, verbOf(req.method, path, q), q);
     const dryRun = req.method === 'GET' ? false : isDryRun(q);
 
     if (isStreamSubresource(path.subresource)) throw upgradeRequired();
@@ -367,7 +374,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name !== undefined && isWatch(q)) {
           // The old single-object watch path: the same as a watch selecting that name.
           q.set('fieldSelector', [q.get('fieldSelector'), `metadata.name=${path.name}`].filter(Boolean).join(','));
-          await watch(req, res, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
+          await watch(req, res, user, { ...path, name: undefined }, q, tableRequested(req.headers.accept, q.get('includeObject') ?? undefined));
           return;
         }
         if (path.name !== undefined) {
@@ -379,7 +386,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         }
         const table = tableRequested(req.headers.accept, q.get('includeObject') ?? undefined);
         if (isWatch(q)) {
-          await watch(req, res, path, q, table);
+          await watch(req, res, user, path, q, table);
           return;
         }
         await list(req, res, path, q);
@@ -389,7 +396,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name !== undefined) throw methodNotAllowed('POST', r);
         if (!r.verbs.includes('create')) throw methodNotAllowed('POST', r);
         const body = await readObject(req);
-        checkNodeCreate(res, r, body);
+        checkNodeCreate(user, r, body);
         const fields = updateTracker(r, fieldManager(req, q, false), undefined);
         const { entry, warnings } = await registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
         sendWarnings(res, warnings);
@@ -440,7 +447,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     }
   }
 
-  async function proxyLogs(req: Request, res: Response, path: ResourcePath, q: URLSearchParams): Promise<void> {
+  async function proxyLogs(req: ServerRequest, res: ServerResponse, path: ResourcePath, q: URLSearchParams): Promise<void> {
     const pod = (await registry.get('pods', path.namespace, path.name!)).object as Pod;
     const container = podContainer(pod, q.get('container') ?? undefined);
     if (!pod.spec.nodeName) throw badRequest(`pod ${path.name} does not have a host assigned`);
@@ -456,7 +463,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     await new Promise<void>((resolve, reject) => {
       const upstream = opts.agentRequest!(nodeEntry.object as Node, agentPath);
       upstream.on('response', (up) => {
-        res.status(up.statusCode ?? 502);
+        res.statusCode = up.statusCode ?? 502;
         res.setHeader('Content-Type', up.headers['content-type'] ?? 'text/plain');
         res.flushHeaders();
         up.pipe(res);
@@ -469,20 +476,20 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     });
   }
 
-  const handler = (req: Request, res: Response, next: NextFunction) => {
+  /** Serves a resource request (its URL parsed) for `user`; what it fails with is the caller's to answer. */
+  const serve = (req: ServerRequest, res: ServerResponse, url: URL, user: UserInfo | undefined): Promise<void> => {
     const started = process.hrtime.bigint();
-    const url = requestUrl(req.url);
     let path: ResourcePath | undefined;
     let failure: unknown;
     let labels = { verb: req.method.toLowerCase(), resource: 'unknown', subresource: '' };
     try {
-      path = parseResourcePath(req.baseUrl + url.pathname);
+      path = parseResourcePath(url.pathname);
       labels = { verb: verbOf(req.method, path, url.searchParams), resource: path.resource.name, subresource: path.subresource ?? '' };
     } catch (err) {
       failure = err;
     }
     // Counted once the response is over, so the code is the one sent (an error's status is
-    // set later, by the error handler, once the request body has been read).
+    // set later, by the caller, once the request body has been read).
     res.once('close', () => {
       metrics.requests.inc({ ...labels, code: String(res.statusCode) });
       if (labels.verb === 'watch') return;
@@ -493,10 +500,9 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         opts.log?.warn('slow request', { ...labels, namespace: path?.namespace, name: path?.name, code: res.statusCode, seconds: Math.round(seconds * 1000) / 1000 });
       }
     });
-    if (path === undefined) next(failure);
-    else handle(req, res, path, url.searchParams).catch(next);
+    return path === undefined ? Promise.reject(failure) : handle(req, res, user, path, url.searchParams);
   };
-  return { handler, checkAccess, admitWatch, clientKey };
+  return { serve, checkAccess, admitWatch, clientKey };
 }
 
 export function isWatch(q: URLSearchParams): boolean {
