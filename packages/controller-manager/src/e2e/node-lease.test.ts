@@ -1,9 +1,11 @@
-// Node leases with real agents and this controller manager (its default 40 s grace): each
-// agent keeps its Lease in kube-node-lease renewed (kubectl and peactl describe it alike); with the defaults it posts no status for
-// minutes and its node stays Ready on lease renewals alone. The heartbeat writes per node per
-// minute are measured beside an agent posting its status every 10 s (as agents did before
-// leases) and printed. An agent stopped with SIGSTOP lets its node go NotReady after the
-// grace period; SIGCONT brings it back Ready.
+// Node leases with real agents and this controller manager: each agent keeps its Lease in
+// kube-node-lease renewed (kubectl and peactl describe it alike); posting its status only on
+// change or every 5 minutes (the default), its node stays Ready on lease renewals alone. The
+// heartbeat writes per node per minute are measured beside an agent posting its status at
+// every heartbeat (as agents did before leases) and printed. An agent stopped with SIGSTOP
+// lets its node go NotReady after the grace period; SIGCONT brings it back Ready. Heartbeats
+// every 5 s against a 20 s grace (the defaults' 10 s and 40 s, halved, so the test waits half
+// as long).
 
 import { randomBytes } from 'crypto';
 import type { KubeObject, Lease, Node } from '@peapod/api';
@@ -19,20 +21,24 @@ jest.setTimeout(400_000);
 
 const testId = `lease-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 const network = `peapod-test-${testId}`;
-/** Posts its status every 10 s, as agents did before leases. */
+/** Posts its status at every heartbeat, as agents did before leases. */
 const before = `before-${testId}`;
-/** The defaults: lease renewed every 10 s, status posted on change or every 5 minutes. */
+/** Lease renewed at every heartbeat, status posted on change or every 5 minutes (the default). */
 const after = `after-${testId}`;
-const windowMs = 60_000;
+const heartbeat = '5s';
+/** The controller manager's --node-monitor-grace-period here. */
+const graceMs = 20_000;
+/** Longer than the grace: a node left Ready all through it was kept so by its lease. */
+const windowMs = 30_000;
 
 let cluster: Cluster;
 const agents = new Map<string, RunningProcess>();
 
 beforeAll(async () => {
   createNetwork(network, testId);
-  cluster = await startCluster({ runPods: false, scheduler: false, controllerManagerArgs: ['--node-monitor-period', '1s'] });
-  agents.set(before, await startAgent(cluster.api.url, before, network, ['--heartbeat-interval', '10s', '--node-status-report-interval', '10s']));
-  agents.set(after, await startAgent(cluster.api.url, after, network, ['--heartbeat-interval', '10s', '--node-status-report-interval', '5m']));
+  cluster = await startCluster({ runPods: false, scheduler: false, controllerManagerArgs: ['--node-monitor-period', '1s', '--node-monitor-grace-period', `${graceMs / 1000}s`] });
+  agents.set(before, await startAgent(cluster.api.url, before, network, ['--heartbeat-interval', heartbeat, '--node-status-report-interval', heartbeat]));
+  agents.set(after, await startAgent(cluster.api.url, after, network, ['--heartbeat-interval', heartbeat]));
   await cluster.startControllerManager();
 });
 
@@ -105,16 +111,17 @@ test('each agent keeps its Lease; with leases a node stays Ready on renewals alo
   process.stdout.write(
     [
       'heartbeat writes per node per minute',
-      `  before (status posted every 10 s):          ${perMinute(b.statusPosts)} status posts, ${(perMinute(b.bytes) / 1024).toFixed(1)} KiB`,
-      `  after (lease every 10 s, status on change): ${perMinute(a.leaseRenewals)} lease renewals + ${perMinute(a.statusPosts)} status posts, ${(perMinute(a.bytes) / 1024).toFixed(1)} KiB`,
+      `  before (status posted every ${heartbeat}):          ${perMinute(b.statusPosts)} status posts, ${(perMinute(b.bytes) / 1024).toFixed(1)} KiB`,
+      `  after (lease every ${heartbeat}, status on change): ${perMinute(a.leaseRenewals)} lease renewals + ${perMinute(a.statusPosts)} status posts, ${(perMinute(a.bytes) / 1024).toFixed(1)} KiB`,
       '',
     ].join('\n'),
   );
-  expect(b.statusPosts).toBeGreaterThanOrEqual(5);
-  expect(a.leaseRenewals).toBeGreaterThanOrEqual(5);
+  // Six heartbeats in the window; one or two may come late on a busy machine.
+  expect(b.statusPosts).toBeGreaterThanOrEqual(4);
+  expect(a.leaseRenewals).toBeGreaterThanOrEqual(4);
   expect(a.statusPosts).toBe(0);
   expect(a.bytes).toBeLessThan(b.bytes / 2);
-  // A whole minute without a status post, longer than the 40 s grace: the lease alone kept the node Ready.
+  // A window without a status post, longer than the grace: the lease alone kept the node Ready.
   expect(notReady).toEqual([]);
   expect(ready(await cluster.client.get<Node>('nodes', after))).toBe('True');
 });
@@ -134,8 +141,8 @@ test('an agent stopped with SIGSTOP: its node goes NotReady after the grace peri
     agent.proc.kill('SIGCONT');
   }
   const silentFor = Date.now() - lastRenewal;
-  process.stdout.write(`node ${after} NotReady ${(silentFor / 1000).toFixed(1)} s after its last lease renewal (grace 40 s)\n`);
-  expect(silentFor).toBeGreaterThanOrEqual(40_000);
+  process.stdout.write(`node ${after} NotReady ${(silentFor / 1000).toFixed(1)} s after its last lease renewal (grace ${graceMs / 1000} s)\n`);
+  expect(silentFor).toBeGreaterThanOrEqual(graceMs);
   expect(node.status!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.' });
   expect(node.spec!.taints!.find((t) => t.key === 'node.kubernetes.io/unreachable')).toMatchObject({ effect: 'NoExecute' });
   expect(ready(await cluster.client.get<Node>('nodes', before))).toBe('True');
