@@ -238,9 +238,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       next();
     });
   }
-  const discovery = discoveryRouter(() => true);
-  // The reviews, the only resource paths the app is given, have nothing to find among the discovery routes.
-  app.use((req, res, next) => (isResourcePath(req.path) ? next() : discovery(req, res, next)));
+  app.use(discoveryRouter(() => true));
   app.get('/metrics', (req, res, next) => {
     metrics.registry
       .metrics()
