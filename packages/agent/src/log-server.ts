@@ -1,7 +1,7 @@
 import http from 'http';
 import express from 'express';
-import type { Request, Response } from 'express';
-import { failureStatus } from '@peapod/api';
+import type { NextFunction, Request, Response } from 'express';
+import { failureStatus, malformedPathMessage } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import type { ContainerRuntime, LogOptions, RuntimeContainer } from './runtime';
 import { attemptsOf } from './status';
@@ -77,6 +77,15 @@ export function createLogServer(opts: LogServerOptions): express.Express {
   });
   app.use((_req: Request, res: Response) => {
     res.status(404).json(failureStatus(404, 'the server could not find the requested resource'));
+  });
+  // express's router throws a URIError for a broken percent-encoding in a path parameter.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof URIError) {
+      res.status(400).json(failureStatus(400, malformedPathMessage(req.path)));
+      return;
+    }
+    opts.log.warn('request failed', { path: req.path, error: err instanceof Error ? err.message : String(err) });
+    res.status(500).json(failureStatus(500, 'an internal error occurred; see the agent log'));
   });
   return app;
 }

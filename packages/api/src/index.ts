@@ -33,3 +33,4 @@ export * from './field-sets';
 export * from './time';
 export * from './streams';
 export * from './rbac';
+export * from './paths';

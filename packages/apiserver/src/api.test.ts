@@ -111,6 +111,7 @@ describe('bad input changes nothing', () => {
     ['wrong content type', 'POST', pods, JSON.stringify(podManifest('x')), 'text/plain', 415, 'UnsupportedMediaType'],
     ['unknown resource', 'GET', '/api/v1/namespaces/default/widgets', undefined, undefined, 404, 'NotFound'],
     ['malformed percent-encoding in the path', 'GET', '/api/v1/namespaces/%zz/pods', undefined, undefined, 400, 'BadRequest'],
+    ['malformed percent-encoding in a path that express routes', 'GET', '/openapi/v3/api/%zz', undefined, undefined, 400, 'BadRequest'],
     ['bad label selector', 'GET', `${pods}?labelSelector=a%20in%20(`, undefined, undefined, 400, 'BadRequest'],
     ['unsupported field selector', 'GET', `${pods}?fieldSelector=spec.bogus%3Dx`, undefined, undefined, 400, 'BadRequest'],
     ['array body', 'POST', pods, '[]', 'application/json', 400, 'BadRequest'],

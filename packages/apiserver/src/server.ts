@@ -4,7 +4,7 @@ import https from 'https';
 import path from 'path';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
-import { failureStatus, fieldGetter, podSelectorView, Service } from '@peapod/api';
+import { failureStatus, fieldGetter, podSelectorView, requestUrl, Service } from '@peapod/api';
 import { SqliteStore } from './storage/sqlite-store';
 import { EtcdStore } from './storage/etcd-store';
 import { Compression, etcdTransformer } from './storage/compression';
@@ -41,7 +41,6 @@ import { reconcileBootstrapPolicy } from './auth/rbac-bootstrap';
 import { EscalationGuard } from './auth/rbac-escalation';
 import { impersonatedUser } from './auth/impersonation';
 import { runAsUser } from './auth/request-user';
-import { requestUrl } from './http/request-url';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */

@@ -4,6 +4,7 @@
 
 import * as fs from 'fs';
 import * as http from 'http';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import WebSocket from 'ws';
@@ -118,5 +119,27 @@ describe('the dashboard server', () => {
     expect(refused).toBe(403);
     const secrets = open('/api/v1/secrets?watch=true');
     expect(await new Promise<number>((resolve) => secrets.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))).toBe(403);
+  });
+
+  it('survives request targets that are no URL against its origin (`//[x` once made it throw out of the handler)', async () => {
+    /** The raw request's status line. */
+    const raw = (target: string, upgrade: boolean) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = net.connect(dash.port, '127.0.0.1', () =>
+          socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${dash.port}\r\nCookie: ${cookie}\r\n${upgrade ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' : 'Connection: close\r\n'}\r\n`),
+        );
+        let text = '';
+        socket.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text.includes('\r\n')) socket.destroy();
+        });
+        socket.on('close', () => resolve(text.split('\r\n')[0]));
+        socket.on('error', reject);
+      });
+    for (const target of ['//[x', 'http://[bad/x', 'http://a:99999/x']) {
+      expect(await raw(target, false)).toBe('HTTP/1.1 404 Not Found');
+      expect(await raw(target, true)).toMatch(/^HTTP\/1\.1 4\d\d /);
+    }
+    expect((await get('/app.js')).status).toBe(200);
   });
 });

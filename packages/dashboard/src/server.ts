@@ -18,7 +18,7 @@ import * as path from 'path';
 import { randomBytes, timingSafeEqual } from 'crypto';
 import { StringDecoder } from 'string_decoder';
 import type WebSocket from 'ws';
-import { failureStatus } from '@peapod/api';
+import { failureStatus, requestUrl } from '@peapod/api';
 import type { Status } from '@peapod/api';
 import { ApiError, createLogger } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -183,7 +183,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   };
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const url = requestUrl(req.url);
     const denied = guard(req, url);
     if (denied) {
       log.info('refused', { method: req.method, path: url.pathname, code: denied.code });
@@ -226,7 +226,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
   const { WebSocketServer } = require('ws') as typeof import('ws');
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 16 });
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://dashboard');
+    const url = requestUrl(req.url);
     const denied =
       guard(req, url) ??
       (url.searchParams.get('watch') === 'true' ? undefined : failureStatus(400, 'only watches are served over WebSockets', { reason: 'BadRequest' })) ??

@@ -101,4 +101,6 @@ test("only the API server may open streams on an agent: no token, or a node's, i
   expect(await agentUpgrade(uid)).toBe(401);
   expect(await agentUpgrade(uid, tokens[`system:node:${node}`])).toBe(401);
   expect(await agentUpgrade(uid, tokens['system:apiserver'])).toBe(101);
+  // Bad input from the one caller allowed is a 4xx too, not a 500.
+  expect(await agentUpgrade('%zz', tokens['system:apiserver'])).toBe(400);
 });

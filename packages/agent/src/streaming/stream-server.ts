@@ -10,7 +10,7 @@ import type http from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type WebSocket from 'ws';
-import { failureStatus, portForwardProtocols, portForwardSpdyProtocol, remoteCommandProtocols, tunneledPortForwardProtocol } from '@peapod/api';
+import { failureStatus, malformedPathMessage, pathSegments, portForwardProtocols, portForwardSpdyProtocol, remoteCommandProtocols, requestUrl, tunneledPortForwardProtocol } from '@peapod/api';
 import type { Status } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import type { CallerCheck } from '../caller-auth';
@@ -62,8 +62,9 @@ interface Target {
 }
 
 function parseTarget(url: string): Target {
-  const { pathname, searchParams } = new URL(url, 'http://agent');
-  const segs = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const { pathname, searchParams } = requestUrl(url);
+  const segs = pathSegments(pathname);
+  if (!segs) throw refuse(400, malformedPathMessage(pathname));
   const kind = segs[0];
   if ((kind === 'exec' || kind === 'attach') && segs.length === 5) {
     return { kind, namespace: segs[1], pod: segs[2], uid: segs[3], container: segs[4], query: searchParams };
@@ -118,7 +119,7 @@ export function attachStreamServer(server: http.Server, opts: StreamServerOption
   const wss = new WebSocketServer({
     noServer: true,
     handleProtocols: (offered, req) => {
-      const supported = new URL(req.url ?? '/', 'http://agent').pathname.startsWith('/portforward/') ? portForwardProtocols : remoteCommandProtocols;
+      const supported = requestUrl(req.url).pathname.startsWith('/portforward/') ? portForwardProtocols : remoteCommandProtocols;
       return negotiate([...offered], supported) ?? false;
     },
   });

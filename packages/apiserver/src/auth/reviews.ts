@@ -7,6 +7,7 @@
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import { badRequest, invalid, StatusError } from '../errors';
+import { requestUrl } from '@peapod/api';
 import type { KubeObject } from '@peapod/api';
 import { readObject } from '../http/body';
 import { sendObject } from '../http/negotiation';
@@ -176,7 +177,7 @@ export function reviewRouter(opts: ReviewOptions): { router: Router; paths: Read
       const d = opts.authorizer!.authorize(caller, { verb: 'create', group: review.group, resource: review.resource });
       if (!d.allowed) throw new StatusError(403, d.message!, { reason: 'Forbidden', group: review.group, kind: review.resource });
     }
-    opts.checkDryRun(new URL(req.url, 'http://localhost').searchParams);
+    opts.checkDryRun(requestUrl(req.url).searchParams);
     // kubectl sends these as protobuf (and takes protobuf back), which readObject decodes too.
     const body = object(await readObject(req));
     if (!body) throw badRequest(`${review.kind} in version "v1" cannot be handled as a ${review.kind}: the body must be a JSON object`);

@@ -5,13 +5,13 @@
 // one thread an eighth of a pod create on etcd.
 
 import type http from 'http';
+import { malformedPathMessage, requestUrl } from '@peapod/api';
 import type { Logger } from '@peapod/client';
-import { StatusError } from '../errors';
+import { badRequest, StatusError } from '../errors';
 import { runAsUser } from '../auth/request-user';
 import type { UserInfo } from '../auth/tokens';
 import { maxBodyBytes } from './body';
 import { sendObject } from './negotiation';
-import { requestUrl } from './request-url';
 import { isResourcePath, type ServerRequest } from './resources';
 
 /**
@@ -50,6 +50,11 @@ export function sendStatus(req: http.IncomingMessage, res: http.ServerResponse, 
 export function answerFailure(log: Logger, req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
   if (err instanceof StatusError) {
     sendStatus(req, res, err);
+    return;
+  }
+  // express's router throws this for a broken percent-encoding in a path parameter.
+  if (err instanceof URIError) {
+    sendStatus(req, res, badRequest(malformedPathMessage(req.url?.split('?')[0] ?? '')));
     return;
   }
   log.error('request failed', { method: req.method, path: req.url?.split('?')[0], error: (err as Error)?.stack ?? String(err) });

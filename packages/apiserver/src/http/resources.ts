@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import { DeleteOptions, findResource, Node, Pod, ResourceInfo, successStatus } from '@peapod/api';
+import { DeleteOptions, findResource, malformedPathMessage, Node, pathSegments, Pod, ResourceInfo, successStatus } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry, WritableSubresource } from '../registry/registry';
 import { badRequest, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
@@ -50,12 +50,8 @@ export function parseResourcePath(path: string): Readonly<ResourcePath> {
 }
 
 function parsePath(path: string): ResourcePath {
-  let segs: string[];
-  try {
-    segs = path.split('/').filter(Boolean).map(decodeURIComponent);
-  } catch {
-    throw badRequest(`malformed percent-encoding in the path ${JSON.stringify(path)}`);
-  }
+  const segs = pathSegments(path);
+  if (!segs) throw badRequest(malformedPathMessage(path));
   let group: string;
   let version: string;
   let rest: string[];
