@@ -55,6 +55,11 @@ describe('Client.path', () => {
     expect(() => client.path('pods', { subresource: 'status' })).toThrow(/needs an object name/);
   });
 
+  it('refuses a server address that is no URL, naming it', () => {
+    expect(() => new Client({ server: 'http://[bad' })).toThrow('couldn\'t parse server address "http://[bad": not a URL (http://HOST:PORT or https://HOST:PORT)');
+    expect(() => new Client({ server: 'ftp://127.0.0.1' })).toThrow('server URL must start with http:// or https://, got ftp://127.0.0.1');
+  });
+
   it('keeps a path prefix of the server URL', async () => {
     const { server, seen } = await recordingServer();
     const prefixed = new Client({ server: `${server.url}/prefix/` });

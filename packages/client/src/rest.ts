@@ -189,7 +189,12 @@ export class Client {
   }
 
   private endpoint(url: string): Endpoint {
-    const base = new URL(url);
+    let base: URL;
+    try {
+      base = new URL(url);
+    } catch {
+      throw new Error(`couldn't parse server address ${JSON.stringify(url)}: not a URL (http://HOST:PORT or https://HOST:PORT)`);
+    }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new Error(`server URL must start with http:// or https://, got ${url}`);
     }
