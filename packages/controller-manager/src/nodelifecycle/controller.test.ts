@@ -294,3 +294,35 @@ test("an unreachable node's pods are marked not ready one at a time, as Kubernet
   expect(notReady).toHaveLength(30);
   expect(most).toBe(1);
 });
+
+test('unreachable nodes are looked at eight at a time: a node is marked Unknown without waiting for the pods of every node before it', async () => {
+  const { nodes, pods, api, controller, advance } = setup();
+  for (let n = 0; n < 20; n++) {
+    nodes.set(makeNode(`n${n}`, '2024-01-01T00:00:00Z'));
+    for (let i = 0; i < 3; i++) pods.set(makePod(`n${n}-p${i}`, { nodeName: `n${n}`, ready: true }));
+  }
+  nodes.set(makeNode('alive', '2024-01-01T00:00:00Z'));
+  await controller.monitor();
+  advance(41_000);
+  nodes.set(makeNode('alive', '2024-01-01T00:00:41Z'));
+
+  // Pod status writes wait until released, as on an API server that is slow to answer.
+  const held: (() => void)[] = [];
+  const update = api.updatePodStatus.bind(api);
+  api.updatePodStatus = async (pod) => {
+    await new Promise<void>((release) => held.push(release));
+    return update(pod);
+  };
+  const unknown = () => nodes.list().filter((n) => n.status?.conditions?.[0].status === 'Unknown').length;
+  const pass = controller.monitor();
+  await new Promise((r) => setImmediate(r));
+  expect(unknown()).toBe(8);
+  expect(held).toHaveLength(8);
+  while (unknown() < 20 || held.length > 0) {
+    held.splice(0).forEach((release) => release());
+    await new Promise((r) => setImmediate(r));
+  }
+  await pass;
+  const notReady = pods.list().filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False');
+  expect(notReady).toHaveLength(60);
+});
