@@ -6,9 +6,9 @@
 
 import express from 'express';
 import type { Request, Response, Router } from 'express';
-import { badRequest, invalid, StatusError } from '../errors';
 import { requestUrl } from '@peapod/api';
 import type { KubeObject } from '@peapod/api';
+import { badRequest, invalid, StatusError } from '../errors';
 import { readObject } from '../http/body';
 import { sendObject } from '../http/negotiation';
 import { mastersGroup, nodeUserPrefix } from './authorizer';
