@@ -3,9 +3,9 @@ const preset = require('../../jest.preset.js');
 // `npm test` runs every test on SQLite, then every test that starts an API server again with
 // the servers on a three-member etcd cluster that the etcd project starts (and the etcd-only
 // tests, *.etcd.test.ts, which start clusters of their own). Left out on etcd: unit tests of
-// one module (storage/, auth/, registry/); and encryption-at-rest.test.ts, which reads the SQLite
+// one module (storage/, auth/, registry/, http/); and encryption-at-rest.test.ts, which reads the SQLite
 // files (storage/etcd-store.etcd.test.ts checks etcd's values).
-const sqliteOnly = ['/src/(storage|auth|registry)/[^/]*(?<!\\.etcd)\\.test\\.ts$', '/src/encryption-at-rest\\.test\\.ts$'];
+const sqliteOnly = ['/src/(storage|auth|registry|http)/[^/]*(?<!\\.etcd)\\.test\\.ts$', '/src/encryption-at-rest\\.test\\.ts$'];
 
 module.exports = {
   // Two test files at a time even on two cores (jest's default there is one): the tests wait on

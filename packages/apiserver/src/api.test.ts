@@ -392,9 +392,25 @@ describe('discovery and health', () => {
     expect((await call(base, 'GET', '/openapi/v3')).body.paths['api/v1'].serverRelativeURL).toMatch(/^\/openapi\/v3\/api\/v1/);
     expect((await call(base, 'GET', '/openapi/v2')).body.swagger).toBe('2.0');
     for (const p of ['/healthz', '/livez', '/readyz']) expect((await call(base, 'GET', p)).text).toBe('ok');
+    expect((await call(base, 'GET', '/readyz?verbose')).text).toBe(`[+]ping ok\n[+]${api.store.backend} ok\n[+]shutdown ok\nreadyz check passed\n`);
     await call(base, 'GET', pods);
     const metrics = (await call(base, 'GET', '/metrics')).text;
     expect(metrics).toContain('apiserver_request_total{verb="list",resource="pods",subresource="",code="200"}');
     expect(metrics).toContain('apiserver_storage_duration_seconds');
+  });
+
+  test('closing with a shutdown delay: not ready at once, yet serving until the delay is over', async () => {
+    const delayed = createApiServer({ dataDir: ':memory:', ...testStorage(), allowPrivileged: false, shutdownDelayMs: 1500, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+    const url = `http://127.0.0.1:${await delayed.listen(0, '127.0.0.1')}`;
+    expect((await call(url, 'GET', '/readyz')).status).toBe(200);
+    const started = Date.now();
+    const closed = delayed.close();
+    expect(await call(url, 'GET', '/readyz')).toMatchObject({ status: 500, text: '[+]ping ok\n[+]' + delayed.store.backend + ' ok\n[-]shutdown failed: reason withheld\nreadyz check failed\n' });
+    expect((await call(url, 'GET', '/readyz/shutdown')).text).toBe('internal server error: the server is shutting down\n');
+    expect((await call(url, 'GET', '/livez')).status).toBe(200);
+    expect((await call(url, 'POST', pods, podManifest('late'))).status).toBe(201);
+    await closed;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1400);
+    await expect(fetch(`${url}/livez`)).rejects.toThrow();
   });
 });

@@ -93,8 +93,11 @@ test.each(resourcePaths)('no token, a bad token: 401 on %s', async (p) => {
   expect(bad.body).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
 });
 
-test('health and version need no token', async () => {
-  for (const p of ['/healthz', '/livez', '/readyz', '/version']) expect((await req(undefined, 'GET', p)).status).toBe(200);
+test('health and version need no token; a single health check, which gives its reason, needs the right to read it', async () => {
+  for (const p of ['/healthz', '/livez', '/readyz', '/readyz?verbose', '/version']) expect((await req(undefined, 'GET', p)).status).toBe(200);
+  expect((await req(undefined, 'GET', '/readyz/sqlite')).status).toBe(401);
+  expect((await req('system:node:n1', 'GET', '/readyz/sqlite')).status).toBe(403);
+  expect((await req('admin', 'GET', '/readyz/sqlite')).status).toBe(200);
 });
 
 test('a node token: its own node and pods only', async () => {

@@ -152,6 +152,12 @@ maybe('two API servers on one etcd cluster', () => {
     expect(Date.now() - started).toBeLessThan(requestTimeoutMs * 2);
     expect(refused.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Timeout', code: 504 });
     expect(refused.body.message).toMatch(/nothing was written/);
+    // Neither server is ready: load balancers and probes read the status; the single check says why.
+    for (const s of servers) {
+      expect(await call(s.base, 'GET', '/readyz')).toMatchObject({ status: 500, text: '[+]ping ok\n[-]etcd failed: reason withheld\n[+]shutdown ok\nreadyz check failed\n' });
+      expect((await call(s.base, 'GET', '/livez')).status).toBe(200);
+    }
+    expect((await call(servers[0].base, 'GET', '/readyz/etcd')).text).toMatch(/^internal server error: .+/);
 
     // A write that etcd refuses for want of a leader is sent again, and succeeds once the members are back.
     const waiting = call(servers[1].base, 'POST', cms, { metadata: { name: 'waited' } });
@@ -163,6 +169,7 @@ maybe('two API servers on one etcd cluster', () => {
     expect((await call(servers[0].base, 'GET', `${cms}/after-1`)).status).toBe(200);
     expect((await call(servers[1].base, 'GET', `${cms}/after-0`)).status).toBe(200);
     expect((await call(servers[0].base, 'GET', `${cms}/refused`)).status).toBe(404);
+    for (const s of servers) expect(await call(s.base, 'GET', '/readyz?verbose')).toMatchObject({ status: 200, text: '[+]ping ok\n[+]etcd ok\n[+]shutdown ok\nreadyz check passed\n' });
   });
 
   async function until(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {

@@ -85,6 +85,14 @@ describe('the real kubectl against peapod-apiserver', () => {
     expect(nodes.stdout.split('\n')[1].split(/\s{2,}/).slice(0, 3)).toEqual(['n1', 'Ready', '<none>']);
   });
 
+  test('get --raw of the health endpoints', () => {
+    const verbose = kubectl.run(['get', '--raw', '/readyz?verbose']);
+    expect(verbose).toMatchObject({ code: 0, stdout: `[+]ping ok\n[+]${process.env.PEAPOD_TEST_STORAGE === 'etcd' ? 'etcd' : 'sqlite'} ok\n[+]shutdown ok\nreadyz check passed\n` });
+    expect(kubectl.run(['get', '--raw', '/livez/ping']).stdout).toBe('ok');
+    const unknown = kubectl.run(['get', '--raw', '/readyz?exclude=nope&verbose']);
+    expect(unknown.stdout).toContain('warn: some health checks cannot be excluded: no matches for "nope"');
+  });
+
   test('api-resources', () => {
     const r = kubectl.run(['api-resources']);
     expect(r.code).toBe(0);

@@ -39,6 +39,8 @@ interface ServeFlags {
   etcdCertfile?: string;
   etcdKeyfile?: string;
   etcdCompression: Compression;
+  /** milliseconds */
+  shutdownDelayDuration: number;
 }
 
 function parseBackend(v: string): 'sqlite' | 'etcd3' {
@@ -91,6 +93,7 @@ async function serve(opts: ServeFlags): Promise<void> {
       apiAudiences: opts.apiAudiences,
       extendTokenExpiration: opts.serviceAccountExtendTokenExpiration,
     },
+    shutdownDelayMs: opts.shutdownDelayDuration,
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -141,6 +144,13 @@ program
   .option('--service-account-issuer <url>', 'the issuer (iss) of service account tokens', 'https://kubernetes.default.svc.cluster.local')
   .option('--api-audiences <list>', 'comma-separated audiences the API accepts tokens for (default: the issuer)', flagValue.list)
   .option('--service-account-extend-token-expiration <bool>', 'tokens mounted in pods live a year and warn after their hour, as in Kubernetes', flagValue.bool, true)
+  .addOption(
+    durationOption(
+      '--shutdown-delay-duration <duration>',
+      'on SIGTERM, /readyz fails at once but requests are served this long before the server stops, so that load balancers move away first',
+      '0s',
+    ),
+  )
   .addOption(logLevelOption('info'))
   .showHelpAfterError()
   .action((opts: ServeFlags) => serve(opts));

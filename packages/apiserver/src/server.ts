@@ -20,6 +20,7 @@ import { ApiServerLease, renewIntervalMs } from './registry/apiserver-leases';
 import { Housekeeping } from './registry/housekeeping';
 import { notFoundPath, StatusError } from './errors';
 import { discoveryRouter } from './http/discovery';
+import { healthRouter, HealthCheck } from './http/health';
 import { Metrics } from './http/metrics';
 import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, watchRequest } from './http/resources';
 import { isStreamSubresource, podStreams } from './http/pod-streams';
@@ -76,6 +77,12 @@ export interface ApiServerOptions {
   /** --encryption-provider-config: which resources are encrypted in the database, and how */
   encryption?: EncryptionConfig;
   serviceAccounts?: ServiceAccountOptions;
+  /**
+   * --shutdown-delay-duration: on close, /readyz fails at once but everything is served this
+   * long before the server stops, so that load balancers and clients move to another API
+   * server first (default 0)
+   */
+  shutdownDelayMs?: number;
 }
 
 /** Where in etcd the objects are (--etcd-servers, --etcd-prefix and the client TLS files, read). */
@@ -237,7 +244,19 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       next();
     });
   }
-  app.use(discoveryRouter(() => true));
+  app.use(discoveryRouter());
+  /** close() has begun: /readyz fails from then on */
+  let closed = false;
+  const ping: HealthCheck = { name: 'ping', check: async () => undefined };
+  const storage: HealthCheck = { name: store.backend, check: () => store.check() };
+  const shutdown: HealthCheck = {
+    name: 'shutdown',
+    check: async () => {
+      if (closed) throw new Error('the server is shutting down');
+    },
+  };
+  // Liveness leaves the store out: restarting this server cannot bring etcd back.
+  app.use(healthRouter({ livez: [ping], readyz: [ping, storage, shutdown], healthz: [ping, storage] }, log));
   app.get('/metrics', (req, res, next) => {
     metrics.registry
       .metrics()
@@ -341,7 +360,6 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     }
   });
 
-  let closed = false;
   /** The upkeep of the lease and the `kubernetes` service, one run at a time and none after close. */
   let upkeep: Promise<unknown> = Promise.resolve();
   const inTurn = (fn: () => Promise<void>, whenClosed = false): Promise<void> => {
@@ -394,7 +412,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (closed) return;
       closed = true;
       housekeeping.stop();
+      // The `kubernetes` service's endpoints drop this server first, as the delay begins.
       if (leaving) await inTurn(leaving, true).catch((err: Error) => log.warn('could not give up the API server lease', { error: err.message }));
+      if (opts.shutdownDelayMs) {
+        log.info('not ready: serving on until the shutdown delay is over', { delaySeconds: opts.shutdownDelayMs / 1000 });
+        await new Promise((resolve) => setTimeout(resolve, opts.shutdownDelayMs));
+      }
       stopFollowingRbac();
       for (const c of wss.clients) c.terminate();
       streams.close();

@@ -108,6 +108,9 @@ export function bootstrapPolicy(): BootstrapObject[] {
     binding('clusterrolebindings', 'system:discovery', 'system:discovery', [group('system:authenticated')]),
     clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
     binding('clusterrolebindings', 'system:public-info-viewer', 'system:public-info-viewer', [group('system:authenticated'), group('system:unauthenticated')]),
+    // Single health checks give their reasons, so they are not public.
+    clusterRole('system:monitoring', [urls(['get'], ['/metrics', '/livez', '/readyz', '/healthz', '/livez/*', '/readyz/*', '/healthz/*'])]),
+    binding('clusterrolebindings', 'system:monitoring', 'system:monitoring', [group('system:monitoring')]),
 
     clusterRole('system:kube-scheduler', [
       rule(read, [''], ['pods', 'nodes', 'namespaces', 'replicationcontrollers']),

@@ -105,8 +105,8 @@ function sendJson(res: Response, body: unknown): void {
   res.status(200).type('application/json').send(JSON.stringify(body));
 }
 
-/** Version, discovery, OpenAPI and health endpoints. */
-export function discoveryRouter(isReady: () => boolean): Router {
+/** Version, discovery and OpenAPI endpoints. */
+export function discoveryRouter(): Router {
   const r = express.Router();
   r.get('/version', (_req, res) => sendJson(res, serverVersion));
   r.get('/api', (req, res) =>
@@ -144,13 +144,6 @@ export function discoveryRouter(isReady: () => boolean): Router {
     if (!doc) return next();
     res.setHeader('Cache-Control', 'public, immutable');
     sendJson(res, doc);
-  });
-  for (const path of ['/healthz', '/livez']) {
-    r.get(path, (_req, res) => res.status(200).type('text/plain').send('ok'));
-  }
-  r.get('/readyz', (_req, res) => {
-    if (isReady()) res.status(200).type('text/plain').send('ok');
-    else res.status(503).type('text/plain').send('not ready');
   });
   return r;
 }

@@ -53,6 +53,15 @@ maybe('EtcdStore', () => {
     expect(await store.get('/pods/default/a')).toBeUndefined();
   });
 
+  test('the health check passes once a quorum read answers and the cache holds the last write, whoever made it; a closed store fails it', async () => {
+    const [a, b] = [await open(), await open()];
+    await a.create('/pods/default/a', pod('a'));
+    await expect(b.check()).resolves.toBeUndefined();
+    expect(b.cache.get('/pods/default/a')).toBeDefined();
+    await b.close();
+    await expect(b.check()).rejects.toThrow('the store is closed');
+  });
+
   test('an update that changes nothing writes nothing, on what this store wrote and on what it read from etcd; one that changes something is written', async () => {
     const [one, two] = [await open(), await open()];
     // The revision's text also appears before metadata (an involved object's resourceVersion):

@@ -156,6 +156,7 @@ const leaseReuseSeconds = 60;
  * holds is served by an etcd watch of its own (watchEtcd).
  */
 export class EtcdStore implements Store {
+  readonly backend = 'etcd';
   readonly cache: WatchCache;
   /** one channel per server */
   private readonly members: EtcdMember[];
@@ -221,6 +222,12 @@ export class EtcdStore implements Store {
 
   ready(): Promise<void> {
     return this.started;
+  }
+
+  /** A quorum read answers, and the watch has brought the cache up to the last write. */
+  async check(): Promise<void> {
+    if (this.closed) throw new Error('the store is closed');
+    await this.consistent();
   }
 
   /** Loads every object, then watches from the revision they were read at. */

@@ -280,17 +280,21 @@ describe('SqliteStore', () => {
         expect(err).toBeInstanceOf(StorageCommitError);
         expect(err.message).toBe('storage could not commit the write (nor the 3 other writes committed with it): disk says no');
       }
+      // The health check fails until a commit succeeds.
+      await expect(store.check()).rejects.toThrow('the last commit failed: disk says no');
       expect(store.cache.revision).toBe(1);
       expect(seen).toEqual([]);
       expect((await store.list('/pods/')).items.map((e) => [e.key, e.rev])).toEqual([['/pods/default/a', 1]]);
       expect(other.prepare('SELECT COUNT(*) AS n FROM log').get()).toEqual({ n: 1 });
       // The revisions the failed batch had taken are taken again.
       expect((await Promise.all(decidedAgain)).map((e) => e.rev)).toEqual([2, 3]);
+      await expect(store.check()).resolves.toBeUndefined();
       other.exec('DROP TRIGGER refuse');
       other.close();
       w.stop();
       expect(seen).toEqual([2, 3]);
       await store.close();
+      await expect(store.check()).rejects.toThrow('the database is closed');
       store = new SqliteStore({ path: file });
       expect((await store.list('/pods/')).items.map((e) => [e.key, e.rev])).toEqual([['/pods/default/a', 3], ['/pods/default/b', 2]]);
       expect((await store.get('/pods/default/a'))!.object.metadata.labels).toEqual({ v: '2' });

@@ -121,6 +121,7 @@ interface Found {
  * is written even when the object is unchanged, so that it is re-encrypted.
  */
 export class SqliteStore implements Store {
+  readonly backend = 'sqlite';
   private readonly db: Database.Database;
   readonly cache: WatchCache;
   private readonly historyRevisions: number;
@@ -131,6 +132,7 @@ export class SqliteStore implements Store {
     upsertObject: Database.Statement;
     deleteObject: Database.Statement;
     logAfter: Database.Statement;
+    lastRevision: Database.Statement;
   };
   private readonly writeBatch: (batch: PendingWrite[], values: (string | Buffer)[]) => void;
   private readonly transformer?: ValueTransformer;
@@ -148,6 +150,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer?: WalCheckpointer;
   /** a flush waits for the checkpointer to let commits go on */
   private waitingForCheckpoint = false;
+  /** why the last commit failed (a full disk, an I/O error), until one succeeds */
+  private commitFailure?: string;
 
   constructor(opts: SqliteStoreOptions) {
     this.historyRevisions = opts.historyRevisions ?? 100_000;
@@ -186,6 +190,7 @@ export class SqliteStore implements Store {
       upsertObject: this.db.prepare('INSERT INTO current (key, rev) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET rev = excluded.rev'),
       deleteObject: this.db.prepare('DELETE FROM current WHERE key = ?'),
       logAfter: this.db.prepare('SELECT rev, key, type, value FROM log WHERE rev > ? ORDER BY rev'),
+      lastRevision: this.db.prepare('SELECT MAX(rev) FROM log'),
     };
     this.writeBatch = this.db.transaction((batch: PendingWrite[], values: (string | Buffer)[]) => {
       for (let i = 0; i < batch.length; i++) {
@@ -269,6 +274,13 @@ export class SqliteStore implements Store {
 
   async ready(): Promise<void> {
     // Loaded in the constructor.
+  }
+
+  async check(): Promise<void> {
+    if (!this.db.open) throw new Error('the database is closed');
+    if (this.commitFailure) throw new Error(`the last commit failed: ${this.commitFailure}`);
+    // The file still reads.
+    this.stmts.lastRevision.get();
   }
 
   // A write decided on the open batch's state (refused, or answered without a change) is
@@ -384,7 +396,9 @@ export class SqliteStore implements Store {
       const values = writes.map(({ entry }) => (this.transformer ? this.transformer.toStorage(entry.key, entry.json) : entry.json));
       timedStep(this.log, 'commit', () => this.writeBatch(writes, values), () => ({ writes: writes.length, bytes: batch.bytes }));
       this.checkpointer?.committed();
+      this.commitFailure = undefined;
     } catch (err) {
+      this.commitFailure = (err as Error).message;
       const failure = new StorageCommitError(writes.length, err as Error);
       this.log?.error('SQLite commit failed', { writes: writes.length, firstRevision: writes[0].entry.rev, error: (err as Error).message });
       for (const w of writes) w.reject(failure);

@@ -227,6 +227,10 @@ export interface Store {
   readonly cache: CachedObjects;
   /** Resolves once the store has loaded what it holds and can serve. */
   ready(): Promise<void>;
+  /** what the health checks call the store */
+  readonly backend: 'etcd' | 'sqlite';
+  /** Resolves when the store can serve a consistent read and take writes now; rejects with why not. */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 
