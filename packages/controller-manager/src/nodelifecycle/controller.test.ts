@@ -272,11 +272,13 @@ test('the paced queue gives no turn to a name that is not ready for it, and keep
   expect(queue.take(t0 + 100_000)).toEqual([]);
 });
 
-test("an unreachable node's pods are marked not ready one at a time, as Kubernetes marks them", async () => {
+test("unreachable nodes' pods are marked not ready one at a time, across the nodes too, as Kubernetes' rate-limited client sends them", async () => {
   const { nodes, pods, api, controller, advance } = setup();
-  nodes.set(makeNode('n1', '2024-01-01T00:00:00Z'));
-  nodes.set(makeNode('n2', '2024-01-01T00:00:00Z'));
-  for (let i = 0; i < 30; i++) pods.set(makePod(`p${i}`, { nodeName: 'n1', ready: true }));
+  for (const n of ['n1', 'n2', 'n3']) {
+    nodes.set(makeNode(n, '2024-01-01T00:00:00Z'));
+    for (let i = 0; i < 10; i++) pods.set(makePod(`${n}-p${i}`, { nodeName: n, ready: true }));
+  }
+  nodes.set(makeNode('alive', '2024-01-01T00:00:00Z'));
   let inFlight = 0;
   let most = 0;
   const update = api.updatePodStatus.bind(api);
@@ -288,14 +290,45 @@ test("an unreachable node's pods are marked not ready one at a time, as Kubernet
   };
   await controller.monitor();
   advance(41_000);
-  nodes.set(makeNode('n2', '2024-01-01T00:00:41Z'));
+  nodes.set(makeNode('alive', '2024-01-01T00:00:41Z'));
   await controller.monitor();
   const notReady = pods.list().filter((p) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'False');
   expect(notReady).toHaveLength(30);
   expect(most).toBe(1);
 });
 
-test('unreachable nodes are looked at eight at a time: a node is marked Unknown without waiting for the pods of every node before it', async () => {
+test('a pod that went or was marked since its node was looked at is not written again; a failed write is retried next pass', async () => {
+  const { nodes, pods, api, controller, advance } = setup();
+  nodes.set(makeNode('n1', '2024-01-01T00:00:00Z'));
+  nodes.set(makeNode('alive', '2024-01-01T00:00:00Z'));
+  for (const name of ['a', 'b', 'c']) pods.set(makePod(name, { nodeName: 'n1', ready: true }));
+  await controller.monitor();
+  advance(41_000);
+  nodes.set(makeNode('alive', '2024-01-01T00:00:41Z'));
+  const written: string[] = [];
+  const update = api.updatePodStatus.bind(api);
+  let failing = true;
+  api.updatePodStatus = async (pod) => {
+    written.push(pod.metadata.name ?? '');
+    // While a's write is on its way, b goes; c's write fails once.
+    if (pod.metadata.name === 'a') pods.remove('default/b');
+    if (pod.metadata.name === 'c' && failing) {
+      failing = false;
+      throw new Error('the server is busy');
+    }
+    return update(pod);
+  };
+  await controller.monitor();
+  expect(written).toEqual(['a', 'c']);
+  await controller.monitor();
+  expect(written).toEqual(['a', 'c', 'c']);
+  expect(pods.list().map((p) => [p.metadata.name, p.status?.conditions?.find((c) => c.type === 'Ready')?.status])).toEqual([
+    ['a', 'False'],
+    ['c', 'False'],
+  ]);
+});
+
+test('unreachable nodes are looked at eight at a time, and marked Unknown before any of their pods are marked not ready', async () => {
   const { nodes, pods, api, controller, advance } = setup();
   for (let n = 0; n < 20; n++) {
     nodes.set(makeNode(`n${n}`, '2024-01-01T00:00:00Z'));
@@ -306,20 +339,30 @@ test('unreachable nodes are looked at eight at a time: a node is marked Unknown 
   advance(41_000);
   nodes.set(makeNode('alive', '2024-01-01T00:00:41Z'));
 
-  // Pod status writes wait until released, as on an API server that is slow to answer.
-  const held: (() => void)[] = [];
+  // Node and pod status writes wait until released, as on an API server that is slow to answer.
+  const heldNodes: (() => void)[] = [];
+  const heldPods: (() => void)[] = [];
+  const updateNode = api.updateNodeStatus.bind(api);
+  api.updateNodeStatus = async (node) => {
+    await new Promise<void>((release) => heldNodes.push(release));
+    return updateNode(node);
+  };
   const update = api.updatePodStatus.bind(api);
   api.updatePodStatus = async (pod) => {
-    await new Promise<void>((release) => held.push(release));
+    await new Promise<void>((release) => heldPods.push(release));
     return update(pod);
   };
   const unknown = () => nodes.list().filter((n) => n.status?.conditions?.[0].status === 'Unknown').length;
   const pass = controller.monitor();
   await new Promise((r) => setImmediate(r));
-  expect(unknown()).toBe(8);
-  expect(held).toHaveLength(8);
-  while (unknown() < 20 || held.length > 0) {
-    held.splice(0).forEach((release) => release());
+  expect(heldNodes).toHaveLength(8);
+  while (unknown() < 20) {
+    heldNodes.splice(0).forEach((release) => release());
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(heldPods).toHaveLength(1);
+  while (heldPods.length > 0) {
+    heldPods.splice(0).forEach((release) => release());
     await new Promise((r) => setImmediate(r));
   }
   await pass;

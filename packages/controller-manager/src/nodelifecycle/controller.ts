@@ -92,13 +92,19 @@ export function laterTime(a: string | undefined, b: string | undefined): string 
 const NODE_INDEX = 'node';
 
 /**
- * Nodes looked at at once in a pass, as Kubernetes' node lifecycle controller has eight workers:
- * a node found unreachable has its pods marked not ready one at a time, and with the nodes one
- * after another too, a failed rack's last node was marked Unknown only after every pod of the
- * nodes before it (in the envelope's run E21, on a busy API server, the 50 nodes of a killed
- * hollow process were not all Unknown 86 s after the kill, against 40 s of grace).
+ * Nodes looked at at once in a pass, as Kubernetes' node lifecycle controller has eight workers.
+ * With the nodes one after another, each unreachable one's pods marked before the next, a
+ * failed rack's last node was marked Unknown only after every pod of the nodes before it (in
+ * the envelope's run E21, on a busy API server, the 50 nodes of a killed hollow process were
+ * not all Unknown 86 s after the kill, against 40 s of grace).
  */
 const nodeWorkers = 8;
+
+/** An unreachable node's pods that a pass marks not ready, once every node has been looked at. */
+interface NotReadyMarks {
+  node: string;
+  pods: Pod[];
+}
 
 /** How often the zones' queues are looked at for nodes whose turn for the taint has come (Kubernetes' eviction period). */
 const taintingPeriodMs = 100;
@@ -171,10 +177,11 @@ export class NodeLifecycleController {
    */
   async monitor(): Promise<void> {
     const zones = new Map<string, { ready: number; notReady: number }>();
+    const marks: NotReadyMarks[] = [];
     await mapLimited(this.nodes.list(), nodeWorkers, async (cached) => {
       let node = cached;
       try {
-        node = await this.monitorNode(cached);
+        node = await this.monitorNode(cached, marks);
       } catch (err) {
         this.logCheckFailure(cached, err);
       }
@@ -184,6 +191,7 @@ export class NodeLifecycleController {
       if (readyCondition(node)?.status === 'True') counts.ready++;
       else counts.notReady++;
     });
+    await this.markNotReady(marks);
     await this.handleDisruption(zones);
     await this.taintingPass();
   }
@@ -258,13 +266,45 @@ export class NodeLifecycleController {
     }
   }
 
+  /**
+   * Marks the pass's unreachable nodes' pods not ready one at a time, as they are in the cache
+   * by then: a failed rack's thousands of pods reach the API server as one stream beside
+   * everyone else's writes, as Kubernetes' controller manager (its client limited to
+   * --kube-api-qps, 20 a second by default) sends them. Eight streams, one per worker, took
+   * 7.8 ms a write at p50 against 0.8 to 1.4 ms for one, and held the API server's thread up to
+   * a second (the envelope's run 19). A node whose write fails otherwise than by a conflict or a
+   * pod gone is retried next pass.
+   */
+  private async markNotReady(marks: NotReadyMarks[]): Promise<void> {
+    for (const { node, pods } of marks) {
+      try {
+        for (const queued of pods) {
+          const pod = this.pods.get(`${queued.metadata.namespace}/${queued.metadata.name}`);
+          if (pod === undefined || pod.metadata.uid !== queued.metadata.uid || !markable(pod)) continue;
+          const status = structuredClone(pod.status ?? {});
+          setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${node} is not reachable` }, new Date(this.now()));
+          try {
+            await this.api.updatePodStatus({ ...pod, status });
+          } catch (err) {
+            if (!(isNotFound(err) || isConflict(err))) throw err;
+          }
+        }
+      } catch (err) {
+        this.log.warn('could not mark the pods of an unreachable node not ready; will retry', { node, error: err });
+      }
+    }
+  }
+
   private async removeUnreachableTaint(node: Node): Promise<void> {
     const name = node.metadata.name ?? '';
     await this.api.setNodeTaints(name, node.metadata.resourceVersion ?? '', (node.spec?.taints ?? []).filter((t) => t.key !== unreachableTaintKey));
   }
 
-  /** Marks the node Unknown once its grace is over; returns the node as it now is. */
-  private async monitorNode(cached: Node): Promise<Node> {
+  /**
+   * Marks the node Unknown once its grace is over, and adds its pods to those to mark not ready
+   * when it is unreachable; returns the node as it now is.
+   */
+  private async monitorNode(cached: Node, marks: NotReadyMarks[]): Promise<Node> {
     const name = cached.metadata.name ?? '';
     const now = this.now();
     const ready = readyCondition(cached);
@@ -281,7 +321,7 @@ export class NodeLifecycleController {
       this.log.warn('node stopped posting status; marked Unknown', { node: name, lastHeartbeat: heartbeat });
     }
     const status = readyCondition(node)?.status;
-    if (status === 'Unknown') await this.handleUnreachable(node, now);
+    if (status === 'Unknown') await this.handleUnreachable(node, now, marks);
     else {
       this.queues.get(zoneOf(node))?.remove(name);
       if (status === 'True' && unreachableTaint(node) !== undefined) {
@@ -292,24 +332,14 @@ export class NodeLifecycleController {
     return node;
   }
 
-  /** Marks the node's pods not ready; once it is tainted, evicts those whose time has come, else queues it for the taint. */
-  private async handleUnreachable(node: Node, now: number): Promise<void> {
+  /** Adds the node's pods to those to mark not ready; once it is tainted, evicts those whose time has come, else queues it for the taint. */
+  private async handleUnreachable(node: Node, now: number, marks: NotReadyMarks[]): Promise<void> {
     const name = node.metadata.name ?? '';
     const taint = unreachableTaint(node);
     if (taint === undefined && !this.allDown) this.queueOf(zoneOf(node), now).add(name);
     const onNode = this.pods.byIndex(NODE_INDEX, name);
-    const notReady = onNode.filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False');
-    // One at a time, as Kubernetes marks them: a failed rack's thousands of pods reach the API
-    // server as a stream beside everyone else's writes, not as a burst that holds them up.
-    for (const pod of notReady) {
-      const status = structuredClone(pod.status ?? {});
-      setPodCondition(status, { type: 'Ready', status: 'False', reason: 'NodeNotReady', message: `Node ${name} is not reachable` }, new Date(now));
-      try {
-        await this.api.updatePodStatus({ ...pod, status });
-      } catch (err) {
-        if (!(isNotFound(err) || isConflict(err))) throw err;
-      }
-    }
+    const notReady = onNode.filter(markable);
+    if (notReady.length > 0) marks.push({ node: name, pods: notReady });
     if (taint === undefined) return;
     const taintedAt = taint.timeAdded !== undefined ? Date.parse(taint.timeAdded) : now;
     const due = onNode.filter((p) => (Number.isNaN(taintedAt) ? now : taintedAt) + evictionDelayMs(p, this.opts.podEvictionTimeoutMs) <= now);
@@ -326,6 +356,11 @@ export class NodeLifecycleController {
       }
     });
   }
+}
+
+/** A pod still to be marked not ready: neither going nor marked already. */
+function markable(pod: Pod): boolean {
+  return pod.metadata.deletionTimestamp === undefined && pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'False';
 }
 
 /** The node with every condition (Ready at least) set to Unknown, heartbeats kept. */
