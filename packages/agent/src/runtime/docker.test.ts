@@ -335,11 +335,13 @@ describe('stopping', () => {
     ]);
     const { ids } = await startPod(pod);
     const [coop, stubborn] = await Promise.all([runtime.stopContainer(ids.coop, deadlineAfter(10)), runtime.stopContainer(ids.stubborn, deadlineAfter(2))]);
+    // The upper bounds are far from the deadlines that would otherwise have ended them (10 s,
+    // docker's own default of 10 s), not timing guesses: a busy machine's docker takes seconds.
     expect(coop).toMatchObject({ ended: 'exited', signal: 'SIGTERM', exitCode: 0 });
-    expect(coop.durationMs).toBeLessThan(1500);
+    expect(coop.durationMs).toBeLessThan(5000);
     expect(stubborn).toMatchObject({ ended: 'killed', exitCode: 137 });
     expect(stubborn.durationMs).toBeGreaterThanOrEqual(2000);
-    expect(stubborn.durationMs).toBeLessThan(3000);
+    expect(stubborn.durationMs).toBeLessThan(5000);
     expect(await runtime.stopContainer(ids.coop, deadlineAfter(1))).toMatchObject({ ended: 'not-running', exitCode: 0 });
     expect((await runtime.inspect(ids.stubborn)).state).toBe('exited');
     await runtime.removePod(pod.metadata.uid ?? '');
@@ -393,16 +395,19 @@ describe('stopping', () => {
     expect(byName.web).toMatchObject({ preStop: { handler: 'exec', status: 'ok' }, stop: { ended: 'exited' }, extended: false });
     expect(byName.web.durationMs).toBeLessThan(2000);
     expect(byName.http).toMatchObject({ preStop: { handler: 'httpGet', status: 'ok' }, stop: { ended: 'exited' } });
+    // Each upper bound is the next point the runtime could have acted at (the extension's end,
+    // then the 30 s hooks): on a busy machine docker may take over a second to stop a container
+    // (CI saw 4.2 s for the slow hook's container, TERMed at 3 s).
     expect(byName.slowhook).toMatchObject({ preStop: { status: 'timed-out' }, stop: { ended: 'exited' }, extended: true });
     expect(byName.slowhook.durationMs).toBeGreaterThanOrEqual(3000);
-    expect(byName.slowhook.durationMs).toBeLessThan(4000);
+    expect(byName.slowhook.durationMs).toBeLessThan(5000);
     expect(byName.stubborn.preStop).toBeUndefined();
     expect(byName.stubborn.stop.ended).toBe('killed');
     expect(byName.stubborn.durationMs).toBeGreaterThanOrEqual(3000);
-    expect(byName.stubborn.durationMs).toBeLessThan(4000);
+    expect(byName.stubborn.durationMs).toBeLessThan(5000);
     expect(byName['stubborn-slowhook']).toMatchObject({ preStop: { handler: 'sleep', status: 'timed-out' }, stop: { ended: 'killed' }, extended: true });
     expect(byName['stubborn-slowhook'].durationMs).toBeGreaterThanOrEqual(5000);
-    expect(byName['stubborn-slowhook'].durationMs).toBeLessThan(6000);
+    expect(byName['stubborn-slowhook'].durationMs).toBeLessThan(8000);
 
     expect(report.infra).toMatchObject({ id: sandbox.id, removed: true, stop: { ended: 'exited' } });
     const left = await runtime.listPodContainers({ uid: pod.metadata.uid });
