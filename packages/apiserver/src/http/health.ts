@@ -47,12 +47,13 @@ function sendText(res: Response, status: number, text: string): void {
  */
 export function healthRouter(endpoints: HealthEndpoints, log: Logger, timeoutMs = healthCheckTimeoutMs): Router {
   const r = express.Router();
-  const failing = new Map<string, string>();
+  /** the checks whose last run failed: a change either way is logged once */
+  const failing = new Set<string>();
   const noteOutcome = (name: string, reason: string | undefined): void => {
     if (reason === undefined) {
       if (failing.delete(name)) log.info('health check passes again', { check: name });
     } else if (!failing.has(name)) {
-      failing.set(name, reason);
+      failing.add(name);
       log.warn('health check failed', { check: name, reason });
     }
   };
