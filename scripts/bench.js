@@ -174,6 +174,11 @@ function fmt(n) {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
 }
 
+// A baseline of 0 (SQLite's watchers get an event before its writer's answer) has no ratio.
+function ratioText(f) {
+  return f.baseline === 0 ? 'no ratio: the baseline is 0' : `ratio ${fmt(f.ratio)}`;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const firstOption = args.findIndex((a) => a.startsWith('--'));
@@ -192,7 +197,7 @@ async function main() {
       const figures = await sections[name]((msg) => console.error(`   (${msg})`), opts);
       for (const f of figures) {
         console.log(
-          `${f.name}: ${fmt(f.value)} ${f.unit} | baseline (${f.baselineName}): ${fmt(f.baseline)} ${f.unit} | ratio ${fmt(f.ratio)}${f.goal ? ` | ${f.goal}` : ''}`,
+          `${f.name}: ${fmt(f.value)} ${f.unit} | baseline (${f.baselineName}): ${fmt(f.baseline)} ${f.unit} | ${ratioText(f)}${f.goal ? ` | ${f.goal}` : ''}`,
         );
       }
     } catch (err) {
