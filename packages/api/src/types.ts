@@ -55,6 +55,9 @@ export interface WatchEvent<T = KubeObject | Status> {
   object: T;
 }
 
+/** The annotation of the BOOKMARK that ends a watch's initial events (sendInitialEvents: a streaming list). */
+export const initialEventsEndAnnotation = 'k8s.io/initial-events-end';
+
 export interface StatusCause {
   field?: string;
   reason?: string;

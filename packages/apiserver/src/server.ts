@@ -26,7 +26,7 @@ import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, 
 import { isStreamSubresource, podStreams } from './http/pod-streams';
 import type { AgentRequest } from './http/pod-streams';
 import { tableRequested } from './http/tables';
-import { defaultWatchBacklogBytes, runWatch } from './http/watch';
+import { defaultWatchBacklogBytes, runWatch, socketDrained } from './http/watch';
 import { watchEncoding } from './http/negotiation';
 import { afterBody, answerFailure, dispatcher, isRead, sendStatus } from './http/dispatch';
 import { createLogger, hostIPv4, Logger } from '@peapod/client';
@@ -333,6 +333,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
             },
             end: () => ws.close(1000),
             drop: () => ws.terminate(),
+            drained: () => socketDrained(ws, maxWatchBacklogBytes),
           },
           {
             onEnd: () => {

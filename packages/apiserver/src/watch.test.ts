@@ -55,6 +55,72 @@ describe.each([
   });
 });
 
+describe.each([
+  ['chunked HTTP', watchHttp],
+  ['WebSocket', watchWs],
+])('sendInitialEvents over %s', (_name, openWatch) => {
+  const streaming = 'watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true';
+
+  test('the current objects as ADDED, a bookmark annotated as their end at their revision, then every change', async () => {
+    for (const name of ['a', 'b', 'c']) await call(base, 'POST', pods, podManifest(name));
+    const rv = (await call(base, 'GET', pods)).body.metadata.resourceVersion;
+    const w = await track(openWatch(base, `${pods}?${streaming}`));
+    await w.waitFor(4);
+    await call(base, 'POST', pods, podManifest('d'));
+    await w.waitFor(5);
+    expect(w.events.map((e) => [e.type, e.object.metadata.name])).toEqual([
+      ['ADDED', 'a'],
+      ['ADDED', 'b'],
+      ['ADDED', 'c'],
+      ['BOOKMARK', undefined],
+      ['ADDED', 'd'],
+    ]);
+    expect(w.events[3].object).toEqual({ kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: rv, annotations: { 'k8s.io/initial-events-end': 'true' } } });
+  });
+
+  test('more initial events than the backlog a watcher is dropped at: all of them, at the pace it reads', async () => {
+    const pad = 'p'.repeat(60_000);
+    // 300 pods of 60 kB: 18 MB, past the 16 MiB a watcher may have unread.
+    for (let i = 0; i < 300; i += 30) {
+      await Promise.all(Array.from({ length: 30 }, (_, j) => call(base, 'POST', pods, { ...podManifest(`big-${i + j}`), metadata: { name: `big-${i + j}`, annotations: { pad } } })));
+    }
+    const w = await track(openWatch(base, `${pods}?${streaming}`));
+    await w.waitFor(301, 20_000);
+    expect(w.events.filter((e) => e.type === 'ADDED')).toHaveLength(300);
+    expect(w.events[300]).toMatchObject({ type: 'BOOKMARK', object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } });
+  }, 30_000);
+});
+
+test('sendInitialEvents=false without a resourceVersion: only the changes from now', async () => {
+  await call(base, 'POST', pods, podManifest('old'));
+  const w = await track(watchHttp(base, `${pods}?watch=true&sendInitialEvents=false&resourceVersionMatch=NotOlderThan`));
+  // Nothing comes to say the watch is registered: a change is made until one arrives.
+  for (let i = 0; w.events.length === 0 && i < 100; i++) {
+    await call(base, 'POST', pods, podManifest(`new-${i}`));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(w.events.length).toBeGreaterThan(0);
+  expect(w.events.map((e) => e.object.metadata.name)).not.toContain('old');
+});
+
+test('sendInitialEvents is checked as Kubernetes checks it', async () => {
+  const refused = async (query: string) => {
+    const r = await call(base, 'GET', `${pods}?${query}`);
+    expect(r.status).toBe(422);
+    return r.body.message as string;
+  };
+  expect(await refused('watch=true&sendInitialEvents=true&allowWatchBookmarks=true')).toBe(
+    'ListOptions "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan',
+  );
+  expect(await refused('watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan')).toBe(
+    'ListOptions "" is invalid: allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true',
+  );
+  expect(await refused('watch=true&resourceVersionMatch=NotOlderThan')).toBe(
+    'ListOptions "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+  );
+  expect((await call(base, 'GET', `${pods}?watch=true&sendInitialEvents=maybe&resourceVersionMatch=NotOlderThan`)).status).toBe(400);
+});
+
 test('without a resourceVersion: current objects first as ADDED', async () => {
   await call(base, 'POST', pods, podManifest('old'));
   const w = await track(watchHttp(base, `${pods}?watch=true`));

@@ -5,6 +5,7 @@ export * from './watch';
 export type { RemoteCommandOptions } from './pod-streams';
 export * from './informer';
 export * from './workqueue';
+export * from './fifo';
 export * from './kubeconfig';
 export * from './signals';
 export * from './host';

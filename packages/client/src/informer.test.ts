@@ -82,7 +82,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     return informer;
   }
 
-  it('lists, then turns watch events into add/update/delete', async () => {
+  it('lists (a streaming list), then turns watch events on the same stream into add/update/delete', async () => {
     fake.set('pods', pod('a'));
     fake.set('pods', pod('b'));
     const inf = makeInformer();
@@ -106,10 +106,33 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     expect(inf.get('ns/b')).toBeUndefined();
     expect(inf.lastResourceVersion()).toBe('5');
 
-    const watch = fake.requests.find((r) => r.url.includes('watch=true'));
-    const q = new URL(watch?.url ?? '', 'http://x').searchParams;
-    expect(q.get('resourceVersion')).toBe('2');
+    const watches = fake.requests.filter((r) => r.url.includes('watch=true'));
+    expect(watches).toHaveLength(1);
+    const q = new URL(watches[0].url, 'http://x').searchParams;
+    expect(q.get('resourceVersion')).toBeNull();
+    expect(q.get('sendInitialEvents')).toBe('true');
+    expect(q.get('resourceVersionMatch')).toBe('NotOlderThan');
     expect(q.get('allowWatchBookmarks')).toBe('true');
+    expect(fake.requests.filter((r) => !r.url.includes('watch=true'))).toHaveLength(0);
+  });
+
+  it('is not synced until the bookmark that ends the initial events, which a stream may end before', async () => {
+    fake.set('pods', pod('a'));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    // The first stream ends before its bookmark: nothing is cached from it, and the list is asked for again.
+    let cut = true;
+    fake.onWatchLine = (line) => {
+      if (cut && line.includes('"BOOKMARK"')) {
+        cut = false;
+        return 'end';
+      }
+      return 'send';
+    };
+    inf.start();
+    await inf.waitForSync();
+    expect(log).toEqual(['add ns/a']);
+    expect(fake.requests.filter((r) => r.url.includes('sendInitialEvents=true'))).toHaveLength(2);
   });
 
   it.each([
@@ -188,7 +211,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     const watches = fake.requests.filter((r) => r.url.includes('watch=true') || r.method === 'WATCH-WS');
     expect(watches.length).toBe(2);
     expect(new URL(watches[1].url, 'http://x').searchParams.get('resourceVersion')).toBe('4');
-    expect(fake.requests.filter((r) => r.method === 'GET' && !r.url.includes('watch=true')).length).toBe(1);
+    expect(fake.requests.filter((r) => r.url.includes('sendInitialEvents=true'))).toHaveLength(1);
   });
 
   it('relists after 410 Gone and emits what changed during the gap', async () => {
@@ -238,7 +261,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
 
     await waitFor(() => log.length === 2);
     expect(log).toEqual(['add ns/a', 'add ns/during-outage']);
-    const lists = fake.requests.filter((r) => r.method === 'GET' && !r.url.includes('watch=true'));
+    const lists = fake.requests.filter((r) => r.url.includes('sendInitialEvents=true'));
     expect(lists.length).toBe(1);
     const warnings = logs.lines.filter((l) => l.level === 'warn');
     expect(warnings.length).toBe(1);

@@ -1,10 +1,17 @@
 // An informer keeps a local cache of one resource in step with the server and tells
-// handlers what changed. It lists, then watches from the list's resourceVersion; a watch
-// that ends is resumed from the last resourceVersion seen; a 410 (the server no longer
-// has that history) means relisting and diffing against the cache, so handlers see the
-// adds, updates and deletes they missed. Connection failures are retried with jittered
-// exponential back-off.
+// handlers what changed. It starts with a streaming list (a watch whose current objects come
+// first, as ADDED events, up to a bookmark that says they are all there: Kubernetes'
+// sendInitialEvents) and goes on watching on the same stream; a watch that ends is resumed
+// from the last resourceVersion seen; a 410 (the server no longer has that history) means
+// listing again and diffing against the cache, so handlers see the adds, updates and deletes
+// they missed. Connection failures are retried with jittered exponential back-off.
+//
+// Not a LIST: a list of 150,000 pods is one body of over 500 MB, which a client must hold and
+// parse whole (past V8's longest string, it cannot be read at all), its thread held tens of
+// seconds meanwhile, long enough for a leader to lose its lease. Events come one by one, as
+// fast as the client reads them, from one consistent revision.
 
+import { initialEventsEndAnnotation } from '@peapod/api';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import { ConnectionError, isGone } from './errors';
 import { createLogger } from './log';
@@ -205,19 +212,9 @@ export class Informer<T extends KubeObject> {
   private async run(): Promise<void> {
     let needList = true;
     while (this.running) {
-      if (needList) {
-        try {
-          await this.listAndReplace();
-          needList = false;
-          this.healthy();
-        } catch (err) {
-          if (!this.running) return;
-          await this.retryLater('list failed', err);
-          continue;
-        }
-      }
-      const outcome = await this.watchOnce();
+      const outcome = await this.watchOnce(needList);
       if (!this.running) return;
+      if (outcome.listed) needList = false;
       const wasHealthy = outcome.delivered || outcome.durationMs >= minHealthyWatchMs;
       // A watch that worked for a while resets the back-off, even if it then failed.
       if (wasHealthy) this.healthy();
@@ -252,16 +249,10 @@ export class Informer<T extends KubeObject> {
     this.failureStreak = 0;
   }
 
-  private async listAndReplace(): Promise<void> {
-    const list = await this.client.list<T>(this.resource, {
-      namespace: this.opts.namespace,
-      labelSelector: this.opts.labelSelector,
-      fieldSelector: this.opts.fieldSelector,
-    });
-    if (!this.running) return;
-    const transform = this.transform;
-    this.replace(transform ? list.items.map(transform) : list.items);
-    this.resourceVersion = list.metadata.resourceVersion ?? '';
+  /** The streaming list is complete: the cache becomes what it listed, at its revision. */
+  private listed(items: Iterable<T>, resourceVersion: string): void {
+    this.replace(items);
+    this.resourceVersion = resourceVersion;
     if (!this.synced) {
       this.synced = true;
       const waiters = this.syncWaiters;
@@ -271,7 +262,7 @@ export class Informer<T extends KubeObject> {
   }
 
   /** Makes the cache equal to `items`, telling handlers what differed. */
-  private replace(items: T[]): void {
+  private replace(items: Iterable<T>): void {
     const fresh = new Map<string, T>();
     for (const item of items) fresh.set(objectKey(item), item);
     for (const [key, old] of [...this.store]) {
@@ -289,31 +280,51 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async watchOnce(): Promise<{ error?: unknown; delivered: boolean; durationMs: number }> {
+  /**
+   * One watch: resumed from the last resourceVersion, or (`list`) a streaming list, whose
+   * objects are gathered until the bookmark that ends them and then replace the cache.
+   * `listed` says whether that bookmark came.
+   */
+  private async watchOnce(list: boolean): Promise<{ error?: unknown; delivered: boolean; listed: boolean; durationMs: number }> {
     const started = Date.now();
     let delivered = false;
+    let listing: Map<string, T> | undefined = list ? new Map() : undefined;
     const watch = this.client.watch<T>(
       this.resource,
       {
         namespace: this.opts.namespace,
         labelSelector: this.opts.labelSelector,
         fieldSelector: this.opts.fieldSelector,
-        resourceVersion: this.resourceVersion,
+        resourceVersion: list ? undefined : this.resourceVersion,
+        sendInitialEvents: list ? true : undefined,
         allowWatchBookmarks: true,
         transport: this.opts.transport,
         dropManagedFields: this.opts.dropManagedFields,
       },
       (event) => {
-        delivered = true;
-        this.apply(event);
+        if (!listing) {
+          delivered = true;
+          this.apply(event);
+        } else if (event.type === 'BOOKMARK') {
+          if (event.object.metadata?.annotations?.[initialEventsEndAnnotation] !== 'true') return;
+          const items = listing;
+          listing = undefined;
+          delivered = true;
+          this.listed(items.values(), event.object.metadata.resourceVersion ?? '');
+        } else {
+          const obj = this.transform ? this.transform(event.object) : event.object;
+          if (event.type === 'DELETED') listing.delete(objectKey(obj));
+          else listing.set(objectKey(obj), obj);
+        }
       },
     );
     this.currentWatch = watch;
+    const listed = () => list && listing === undefined;
     try {
       await watch.done;
-      return { delivered, durationMs: Date.now() - started };
+      return { delivered, listed: listed(), durationMs: Date.now() - started };
     } catch (error) {
-      return { error, delivered, durationMs: Date.now() - started };
+      return { error, delivered, listed: listed(), durationMs: Date.now() - started };
     } finally {
       if (this.currentWatch === watch) this.currentWatch = undefined;
     }

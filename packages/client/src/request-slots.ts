@@ -5,14 +5,15 @@
 // heartbeats, on the same event loop, lapsed. A request that gives up while waiting (its
 // deadline, its signal) leaves the queue without ever being sent.
 
+import { Fifo } from './fifo';
+
 interface Waiting {
   start?: () => void;
 }
 
 export class RequestSlots {
   private used = 0;
-  private queue: (Waiting | undefined)[] = [];
-  private head = 0;
+  private readonly queue = new Fifo<Waiting>();
 
   constructor(private readonly limit: number) {}
 
@@ -38,14 +39,8 @@ export class RequestSlots {
 
   /** A request is done: its slot goes to the next one waiting, if any. */
   release(): void {
-    while (this.head < this.queue.length) {
-      const entry = this.queue[this.head];
-      this.queue[this.head++] = undefined;
-      if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-      const start = entry?.start;
+    for (let entry = this.queue.shift(); entry !== undefined; entry = this.queue.shift()) {
+      const start = entry.start;
       if (start) {
         entry.start = undefined;
         start();

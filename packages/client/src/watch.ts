@@ -25,6 +25,12 @@ export interface WatchOptions extends ListOptions {
   transport?: 'http' | 'websocket';
   /** Objects come without metadata.managedFields, cut from each event's text before it is parsed. */
   dropManagedFields?: boolean;
+  /**
+   * The current objects first, as ADDED events, then a BOOKMARK annotated
+   * `k8s.io/initial-events-end` (a streaming list, Kubernetes' sendInitialEvents); sets
+   * resourceVersionMatch NotOlderThan, which the server requires with it.
+   */
+  sendInitialEvents?: boolean;
 }
 
 export type WatchEventHandler<T> = (event: WatchEvent<T>) => void;
@@ -127,6 +133,8 @@ export function startWatch<T extends KubeObject>(
     resourceVersion: opts.resourceVersion,
     allowWatchBookmarks: opts.allowWatchBookmarks ? 'true' : undefined,
     timeoutSeconds: opts.timeoutSeconds,
+    sendInitialEvents: opts.sendInitialEvents === undefined ? undefined : String(opts.sendInitialEvents),
+    resourceVersionMatch: opts.sendInitialEvents === undefined ? undefined : 'NotOlderThan',
   };
 
   let resolveDone!: () => void;

@@ -2,6 +2,7 @@
 // of changes to one object means one reconcile. A key is never handed to two workers at
 // once: added again while it is being processed, it is queued again when done() is called.
 
+import { Fifo } from './fifo';
 import { createLogger } from './log';
 import type { Logger } from './log';
 
@@ -14,7 +15,7 @@ export interface WorkQueueOptions {
 }
 
 export class WorkQueue<K> {
-  private readonly queue: K[] = [];
+  private readonly queue = new Fifo<K>();
   /** Keys that need processing (queued, or re-added while being processed). */
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
@@ -106,7 +107,7 @@ export class WorkQueue<K> {
     this.shuttingDown = true;
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
-    this.queue.length = 0;
+    this.queue.clear();
     this.dirty.clear();
     for (const w of this.waiters.splice(0)) w(undefined);
   }

@@ -7,31 +7,9 @@
 // the API server half its time for binds; one slot keeps reports moving under a steady
 // stream of pods, and they take every slot once the binds are done.
 
+import { Fifo } from '@peapod/client';
+
 export type RequestKind = 'bind' | 'report';
-
-/** A first-in first-out list that does not shift arrays. */
-class Fifo<T> {
-  private items: T[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
 
 /** Reports in flight at once while binds wait or run. */
 const reportSlotsWhileBinding = 1;

@@ -173,8 +173,8 @@ export async function sendList(
 /** How one watch stream encodes its events. */
 export interface WatchEncoding {
   contentType: string;
-  /** an event of a stored object */
-  event(type: string, object: KubeObject, json: string): string | Buffer;
+  /** an event of a stored object (whose `object` may be parsed from its JSON on each read: JSON events never read it) */
+  event(type: string, event: { readonly object: KubeObject; json: string }): string | Buffer;
   /** an event whose object is built for it (bookmarks, errors, tables) */
   built(type: string, object: object): string | Buffer;
 }
@@ -182,7 +182,7 @@ export interface WatchEncoding {
 /**
  * Every watcher of an event sends the same bytes: they are built once per event and
  * encoding. The store hands an event to all its watchers in one synchronous loop, so only the
- * event being published needs its encodings kept. Kept per object, a watch line would hold
+ * event being published needs its encodings kept. Kept per event, a watch line would hold
  * its object's JSON for as long as the object is stored, also where the watch cache keeps
  * no JSON (events).
  */
@@ -209,7 +209,7 @@ const protobufFrames = new LastEventEncodings<Buffer>();
 
 const jsonWatch: WatchEncoding = {
   contentType: 'application/json',
-  event: (type, object, json) => jsonLines.get(object, type) ?? jsonLines.set(object, type, `{"type":"${type}","object":${json}}\n`),
+  event: (type, event) => jsonLines.get(event, type) ?? jsonLines.set(event, type, `{"type":"${type}","object":${event.json}}\n`),
   built: (type, object) => `${JSON.stringify({ type, object })}\n`,
 };
 
@@ -224,9 +224,9 @@ function protobufWatch(apiVersion: string, framed: boolean): WatchEncoding {
   };
   return {
     contentType: protobufWatchMediaType,
-    event(type, object) {
-      if (!framed) return wrap(type, protobufObject(object));
-      return protobufFrames.get(object, type) ?? protobufFrames.set(object, type, wrap(type, protobufObject(object)));
+    event(type, event) {
+      if (!framed) return wrap(type, protobufObject(event.object));
+      return protobufFrames.get(event, type) ?? protobufFrames.set(event, type, wrap(type, protobufObject(event.object)));
     },
     built: (type, object) => wrap(type, protobufObject(object as KubeObject)),
   };

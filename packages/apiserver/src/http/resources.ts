@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'http';
-import { DeleteOptions, findResource, malformedPathMessage, Node, pathSegments, Pod, ResourceInfo, successStatus } from '@peapod/api';
+import { DeleteOptions, fieldForbidden, findResource, malformedPathMessage, Node, pathSegments, Pod, ResourceInfo, successStatus, type ValidationCause } from '@peapod/api';
 import { FieldValidation, ListQuery, parseRevision, Registry, WritableSubresource } from '../registry/registry';
-import { badRequest, notFoundPath, StatusError } from '../errors';
+import { badRequest, invalid, notFoundPath, StatusError } from '../errors';
 import { isApply, readApplyConfiguration, readDeleteOptions, readObject, readPatch } from './body';
 import { managerFromUserAgent, updateTracker } from '../registry/field-manager';
 import { evictPod } from './eviction';
 import { bindPod } from '../registry/binding';
 import { getScale, updateScale } from '../registry/scale';
 import { tableRequested, toTable, TableRequest } from './tables';
-import { runWatch, WatchRequest } from './watch';
+import { responseDrained, runWatch, WatchRequest } from './watch';
 import { sendEntry, sendList, sendObject, watchEncoding, type WatchEncoding } from './negotiation';
 import type { Metrics } from './metrics';
 import { nodeUserPrefix, type Authorizer } from '../auth/authorizer';
@@ -297,6 +297,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         },
         end: () => res.end(),
         drop: () => res.destroy(),
+        drained: () => responseDrained(res, opts.maxWatchBacklogBytes),
       },
       {
         onEvent: () => metrics.watchEvents.inc({ resource: path.resource.name }),
@@ -505,9 +506,35 @@ export function isWatch(q: URLSearchParams): boolean {
   return q.get('watch') === 'true' || q.get('watch') === '1';
 }
 
+/**
+ * A watch's sendInitialEvents (streaming lists): true, false, or undefined when not asked;
+ * checked as Kubernetes checks it, against resourceVersionMatch and allowWatchBookmarks.
+ */
+function sendInitialEvents(q: URLSearchParams): boolean | undefined {
+  const text = q.get('sendInitialEvents');
+  const match = q.get('resourceVersionMatch');
+  const causes: ValidationCause[] = [];
+  if (text === null || text === '') {
+    if (match !== null && match !== '') causes.push(fieldForbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'));
+  } else {
+    if (text !== 'true' && text !== 'false') throw badRequest(`invalid sendInitialEvents: ${JSON.stringify(text)}`);
+    if (match !== 'NotOlderThan') causes.push(fieldForbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+    if (text === 'true' && q.get('allowWatchBookmarks') !== 'true') causes.push(fieldForbidden('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true'));
+  }
+  if (causes.length) throw invalid('ListOptions', '', causes);
+  return text === null || text === '' ? undefined : text === 'true';
+}
+
 export function watchRequest(path: ResourcePath, q: URLSearchParams, table: TableRequest | undefined, minTimeout: number, encoding: WatchEncoding): WatchRequest {
   const rv = q.get('resourceVersion');
-  const fromRev = rv === null || rv === '' || rv === '0' ? undefined : parseRevision(rv);
+  const unset = rv === null || rv === '' || rv === '0';
+  const initialEvents = sendInitialEvents(q);
+  // Without sendInitialEvents, "" and "0" mean the current state first, as they always have.
+  const from: WatchRequest['from'] = initialEvents
+    ? { initialEvents: true, endBookmark: true }
+    : initialEvents === false
+      ? unset ? 'now' : { rev: parseRevision(rv) }
+      : unset ? { initialEvents: true, endBookmark: false } : { rev: parseRevision(rv) };
   const timeoutText = q.get('timeoutSeconds');
   let timeoutSeconds = minTimeout + Math.floor(Math.random() * minTimeout);
   if (timeoutText !== null && timeoutText !== '') {
@@ -518,7 +545,7 @@ export function watchRequest(path: ResourcePath, q: URLSearchParams, table: Tabl
     resource: path.resource.name,
     namespace: path.resource.namespaced ? path.namespace : undefined,
     query: listQuery(q),
-    fromRev,
+    from,
     table,
     bookmarks: q.get('allowWatchBookmarks') === 'true',
     timeoutSeconds,

@@ -75,7 +75,10 @@ export interface DeleteResult {
   removed: boolean;
 }
 
-export type WatchEmit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { object: KubeObject; json: string }) => void;
+export type WatchEmit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', event: { readonly object: KubeObject; json: string }) => void;
+
+/** Where a watch begins (see Registry.watch). */
+export type WatchStart = { fromRev: number } | { initial: (items: StoredEntry[], rev: number) => Promise<void> } | 'now';
 
 const nameSuffixChars = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -578,12 +581,14 @@ export class Registry {
   }
 
   /**
-   * Watches a resource from a revision. Without one, the current matching objects come
-   * first as ADDED (as Kubernetes does for resourceVersion "" and "0"), from the same
-   * revision the watch then continues from. With a selector, an object that starts matching
-   * arrives as ADDED and one that stops as DELETED. `end` hears when the store ends the watch.
+   * Watches a resource: from a revision; from the current state, whose objects `initial` sends
+   * first as ADDED (as Kubernetes does for resourceVersion "" and "0", and for
+   * sendInitialEvents) at the revision the watch then continues from, changes meanwhile waiting
+   * until it is done; or from now, without them. With a selector, an object that starts
+   * matching arrives as ADDED and one that stops as DELETED. `end` hears when the store ends
+   * the watch.
    */
-  async watch(resource: string, namespace: string | undefined, q: ListQuery, fromRev: number | undefined, emit: WatchEmit, end?: () => void): Promise<StoreWatch> {
+  async watch(resource: string, namespace: string | undefined, q: ListQuery, start: WatchStart, emit: WatchEmit, end?: () => void): Promise<StoreWatch> {
     const s = this.strategy(resource);
     const prefix = this.prefix(s.resource, namespace);
     const { filter, index } = this.selectionFor(resource, q);
@@ -605,12 +610,18 @@ export class Registry {
       }
     };
     try {
-      if (fromRev !== undefined) return await this.store.watch(prefix, fromRev, { send, index, end });
+      if (start === 'now') return await this.store.watch(prefix, this.store.cache.revision, { send, index, end });
+      if ('fromRev' in start) return await this.store.watch(prefix, start.fromRev, { send, index, end });
       // Changes that arrive before the list has been sent wait for it.
       let pending: StoreEvent[] | undefined = [];
       const sink: WatchSink = { send: (e) => (pending ? pending.push(e) : send(e)), index, end };
       const { list, watch } = await this.store.listAndWatch(prefix, filter, sink);
-      for (const entry of list.items) emit('ADDED', entry);
+      try {
+        await start.initial(list.items, list.rev);
+      } catch (err) {
+        watch.stop();
+        throw err;
+      }
       const queued = pending;
       pending = undefined;
       for (const e of queued) send(e);

@@ -7,7 +7,7 @@ import * as http from 'http';
 import type { AddressInfo, Socket } from 'net';
 import { WebSocketServer } from 'ws';
 import type WebSocket from 'ws';
-import { failureStatus } from '@peapod/api';
+import { failureStatus, initialEventsEndAnnotation } from '@peapod/api';
 import type { KubeObject, Status, WatchEventType } from '@peapod/api';
 
 interface StoredEvent {
@@ -146,6 +146,15 @@ export class FakeApiServer {
     for (const w of this.watchers) w.send(line);
   }
 
+  /** Decides for each opening line of a watch whether it is sent or the stream ends there instead. */
+  onWatchLine: (line: string) => 'send' | 'end' = () => 'send';
+
+  /** The opening lines that go out before the stream ends early (onWatchLine), if it does. */
+  private opening(lines: string[]): { lines: string[]; cut: boolean } {
+    const at = lines.findIndex((l) => this.onWatchLine(l) === 'end');
+    return at < 0 ? { lines, cut: false } : { lines: lines.slice(0, at), cut: true };
+  }
+
   watcherCount(): number {
     return this.watchers.size;
   }
@@ -173,8 +182,19 @@ export class FakeApiServer {
     return out;
   }
 
-  /** The watch's opening lines, or a 410 ERROR line when its resourceVersion was compacted away. */
-  private backlog(route: Route, since: string | null): { lines: string[]; gone: boolean } {
+  /**
+   * The watch's opening lines: with sendInitialEvents, the current objects as ADDED and the
+   * bookmark that ends them; else the history after its resourceVersion, or a 410 ERROR line
+   * when that was compacted away.
+   */
+  private backlog(route: Route, params: URLSearchParams): { lines: string[]; gone: boolean } {
+    if (params.get('sendInitialEvents') === 'true') {
+      const lines = this.items(route.resource, route.namespace).map((object) => JSON.stringify({ type: 'ADDED', object }));
+      const metadata = { resourceVersion: String(this.rv), annotations: { [initialEventsEndAnnotation]: 'true' } };
+      lines.push(JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Bookmark', apiVersion: 'v1', metadata } }));
+      return { lines, gone: false };
+    }
+    const since = params.get('resourceVersion');
     if (since === null || since === '') return { lines: [], gone: false };
     const from = Number(since);
     if (from < this.compactedRv) {
@@ -196,9 +216,10 @@ export class FakeApiServer {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const { lines, gone } = this.backlog(route, url.searchParams.get('resourceVersion'));
+      const backlog = this.backlog(route, url.searchParams);
+      const { lines, cut } = this.opening(backlog.lines);
       for (const l of lines) ws.send(l);
-      if (gone) {
+      if (backlog.gone || cut) {
         ws.close(1000);
         return;
       }
@@ -292,9 +313,10 @@ export class FakeApiServer {
 
   private serveWatch(route: Route, url: URL, res: http.ServerResponse): void {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
-    const { lines, gone } = this.backlog(route, url.searchParams.get('resourceVersion'));
+    const backlog = this.backlog(route, url.searchParams);
+    const { lines, cut } = this.opening(backlog.lines);
     for (const l of lines) res.write(l + '\n');
-    if (gone) {
+    if (backlog.gone || cut) {
       res.end();
       return;
     }
