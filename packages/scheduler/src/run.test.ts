@@ -1,10 +1,10 @@
-// The scheduler against an API server over HTTP: a small in-test server that lists,
-// watches (chunked JSON lines), binds (409 when bound), patches pod status and takes events.
+// The scheduler against an API server over HTTP: a small in-test server that lists
+// (streaming lists: sendInitialEvents), watches (chunked JSON lines), binds (409 when bound), patches pod status and takes events.
 
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { Event, KubeObject, Node, Pod } from '@peapod/api';
-import { failureStatus } from '@peapod/api';
+import { failureStatus, initialEventsEndAnnotation } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { makeNode, makePod } from './fixtures';
 import { runScheduler } from './run';
@@ -71,9 +71,16 @@ class TinyApiServer {
         const resource = list[1] as Resource;
         if (url.searchParams.get('watch') === 'true') {
           res.writeHead(200, { 'Content-Type': 'application/json' });
-          const from = Number(url.searchParams.get('resourceVersion') ?? '0');
-          for (const c of this.history) {
-            if (c.resource === resource && c.rv > from) res.write(JSON.stringify({ type: c.type, object: c.object }) + '\n');
+          if (url.searchParams.get('sendInitialEvents') === 'true') {
+            // A streaming list: the current objects, then the bookmark that ends them.
+            for (const object of (this.objects[resource] as Map<string, KubeObject>).values()) res.write(JSON.stringify({ type: 'ADDED', object }) + '\n');
+            const metadata = { resourceVersion: String(this.rv), annotations: { [initialEventsEndAnnotation]: 'true' } };
+            res.write(JSON.stringify({ type: 'BOOKMARK', object: { metadata } }) + '\n');
+          } else {
+            const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+            for (const c of this.history) {
+              if (c.resource === resource && c.rv > from) res.write(JSON.stringify({ type: c.type, object: c.object }) + '\n');
+            }
           }
           const watcher = { resource, res };
           this.watchers.add(watcher);
