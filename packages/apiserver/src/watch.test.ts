@@ -1,5 +1,5 @@
 import { createApiServer, ApiServer } from './server';
-import { testStorage } from './testing/storage';
+import { testStorage, testsOnEtcd } from './testing/storage';
 import { call, podManifest } from './testing/http';
 import { watchHttp, watchWs, Collected } from './testing/watch';
 
@@ -39,7 +39,9 @@ describe.each([
     const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
     expect(new Set(rvs).size).toBe(42);
     expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
-    expect(rvs[0]).toBe(Number(rv) + 1);
+    // The test etcd cluster's one revision also counts the writes of the tests running beside this one.
+    if (testsOnEtcd()) expect(rvs[0]).toBeGreaterThan(Number(rv));
+    else expect(rvs[0]).toBe(Number(rv) + 1);
     expect(w.events.filter((e) => e.type === 'ADDED')).toHaveLength(40);
     expect(w.events[40]).toMatchObject({ type: 'MODIFIED', object: { metadata: { name: 'p3', labels: { x: 'y' } } } });
     expect(w.events[41]).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'p4' } } });
