@@ -1,4 +1,5 @@
 import type * as http from 'http';
+import { constants } from 'buffer';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -377,6 +378,23 @@ describe.each(transports)('errors (requestTransport %s)', (requestTransport) => 
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it('an answer past the longest string V8 makes fails saying so, rather than never settling', async () => {
+    const chunk = Buffer.alloc(1 << 20, 'x');
+    const chunks = Math.ceil(constants.MAX_STRING_LENGTH / chunk.length) + 1;
+    const server = await serveHttp(async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      for (let i = 0; i < chunks; i++) if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      res.end();
+    });
+    const client = new Client({ requestTransport, server: server.url, timeoutMs: 60_000 });
+    try {
+      await expect(client.list('pods')).rejects.toThrow(`the answer to GET /api/v1/pods (${chunks * chunk.length} bytes) is too long to read as one string; ask for it in pages (limit and continue)`);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  }, 60_000);
 
   it('a body cut short by the server times out with the timeout message', async () => {
     const server = await serveHttp((_req, res) => {

@@ -537,7 +537,7 @@ export class Client {
   private async exchange(method: string, path: string, opts: ExchangeOptions): Promise<Exchange> {
     if (this.opts.requestTransport === 'http') {
       const res = await this.open(method, path, { ...opts, wholeExchange: true });
-      return { status: res.statusCode ?? 0, headers: res.headers, body: (await this.readBody(res)).toString('utf8') };
+      return { status: res.statusCode ?? 0, headers: res.headers, body: bodyText(await this.readBody(res), method, path) };
     }
     return this.failover(method, opts.body, undefined, (endpoint) => this.exchangeOn(endpoint, method, path, opts), (res) => res.status, () => undefined);
   }
@@ -643,7 +643,12 @@ export class Client {
           if (settled) return;
           settle();
           const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-          resolve({ status, headers: responseHeaders, body: body.toString('utf8') });
+          // Thrown here, undici would swallow it and the request would never settle.
+          try {
+            resolve({ status, headers: responseHeaders, body: bodyText(body, method, path) });
+          } catch (err) {
+            reject(err);
+          }
         },
         onResponseError: (_c, err) => {
           if (settled) return;
@@ -839,6 +844,16 @@ function deleteOptions(opts: { gracePeriodSeconds?: number; preconditions?: Dele
   if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
   if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
   return body;
+}
+
+/** A response body as text; one past V8's longest string (a LIST of 150,000 pods) fails saying so. */
+function bodyText(body: Buffer, method: string, path: string): string {
+  try {
+    return body.toString('utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STRING_TOO_LONG') throw err;
+    throw new Error(`the answer to ${method} ${path} (${body.length} bytes) is too long to read as one string; ask for it in pages (limit and continue)`);
+  }
 }
 
 function decodeBody(headers: http.IncomingHttpHeaders, text: string): unknown {
