@@ -63,8 +63,9 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    */
   transform?: (obj: T) => T;
   /**
-   * Objects are kept without metadata.managedFields: watch events lose it before they are
-   * parsed (cheaper than stripManagedFields after), listed objects after; then `transform` runs.
+   * Objects are kept without metadata.managedFields: each event loses it before it is parsed
+   * (cheaper than stripManagedFields after, which still catches a layout the cut missed); then
+   * `transform` runs.
    */
   dropManagedFields?: boolean;
 }
