@@ -529,12 +529,11 @@ export function watchRequest(path: ResourcePath, q: URLSearchParams, table: Tabl
   const rv = q.get('resourceVersion');
   const unset = rv === null || rv === '' || rv === '0';
   const initialEvents = sendInitialEvents(q);
-  // Without sendInitialEvents, "" and "0" mean the current state first, as they always have.
-  const from: WatchRequest['from'] = initialEvents
-    ? { initialEvents: true, endBookmark: true }
-    : initialEvents === false
-      ? unset ? 'now' : { rev: parseRevision(rv) }
-      : unset ? { initialEvents: true, endBookmark: false } : { rev: parseRevision(rv) };
+  let from: WatchRequest['from'];
+  if (initialEvents) from = { initialEvents: true, endBookmark: true };
+  else if (!unset) from = { rev: parseRevision(rv) };
+  // Not asked for, "" and "0" mean the current state first, as they always have.
+  else from = initialEvents === false ? 'now' : { initialEvents: true, endBookmark: false };
   const timeoutText = q.get('timeoutSeconds');
   let timeoutSeconds = minTimeout + Math.floor(Math.random() * minTimeout);
   if (timeoutText !== null && timeoutText !== '') {
