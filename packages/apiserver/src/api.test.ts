@@ -308,6 +308,30 @@ describe('lists', () => {
     expect((await call(base, 'GET', `${pods}?limit=3&continue=garbage`)).status).toBe(400);
   });
 
+  test('the pages after the first show the objects as they were at its resourceVersion; a snapshot no longer kept is 410 with a token that goes on inconsistently', async () => {
+    const names = (r: { body: { items: { metadata: { name: string } }[] } }) => r.body.items.map((p) => p.metadata.name);
+    const first = await call(base, 'GET', `${pods}?limit=3`);
+    const rv = first.body.metadata.resourceVersion;
+    expect((await call(base, 'POST', pods, podManifest('p2x'))).status).toBe(201);
+    expect((await call(base, 'DELETE', `${pods}/p5?gracePeriodSeconds=0`)).status).toBe(200);
+    const next = await call(base, 'GET', `${pods}?limit=10&continue=${encodeURIComponent(first.body.metadata.continue)}`);
+    expect(next.status).toBe(200);
+    expect(next.body.metadata.resourceVersion).toBe(rv);
+    expect(names(next)).toEqual(['p3', 'p4', 'p5', 'p6']);
+    // A token naming a snapshot this server does not keep (another server's, or one gone idle).
+    const token = JSON.parse(Buffer.from(first.body.metadata.continue, 'base64url').toString()) as { s: number };
+    const stale = Buffer.from(JSON.stringify({ ...token, s: token.s + 1000 })).toString('base64url');
+    const expired = await call(base, 'GET', `${pods}?limit=10&continue=${stale}`);
+    expect(expired.status).toBe(410);
+    expect(expired.body).toMatchObject({ kind: 'Status', reason: 'Expired', code: 410 });
+    expect(expired.body.message).toMatch(/^The provided continue parameter is too old to display a consistent list result/);
+    const rest = await call(base, 'GET', `${pods}?limit=10&continue=${encodeURIComponent(expired.body.metadata.continue)}`);
+    expect(rest.status).toBe(200);
+    expect(names(rest)).toEqual(['p2x', 'p3', 'p4', 'p6']);
+    expect(Number(rest.body.metadata.resourceVersion)).toBeGreaterThan(Number(rv));
+    expect((await call(base, 'DELETE', `${pods}/p2x?gracePeriodSeconds=0`)).status).toBe(200);
+  });
+
   test('a list longer than one chunk (2,000 objects) arrives whole, in order, with its metadata', async () => {
     const names = Array.from({ length: 2500 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
     for (const n of names) await api.registry.create('pods', 'default', podManifest(n), 'Strict');

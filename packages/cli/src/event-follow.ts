@@ -72,7 +72,7 @@ export function followEvents(ctx: Context, target: WaitTarget, since: string | u
     async stop() {
       watch?.stop();
       try {
-        const list = await ctx.client.list<Event>('events', { namespace: target.namespace, fieldSelector: selectorFor(target) });
+        const list = await ctx.client.listAll<Event>('events', { namespace: target.namespace, fieldSelector: selectorFor(target) });
         const missed = list.items.filter((e) => newerThan(e.metadata.resourceVersion, since));
         for (const e of missed.sort((a, b) => eventMoment(a) - eventMoment(b))) show(e);
       } catch {

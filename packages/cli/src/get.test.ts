@@ -78,6 +78,30 @@ describe('get', () => {
     expect(run(['get', 'pods', '-n', 'team', '--no-headers']).stdout).toMatch(/^other   0\/1   Pending   0     \d+s\n$/);
   });
 
+  it('lists in chunks of --chunk-size (500 by default, 0: one request), printing what one request prints', async () => {
+    const lists = async (): Promise<number> => {
+      const text = await (await fetch(`${server.url}/metrics`)).text();
+      return Number(/^apiserver_request_total\{verb="list",resource="pods",subresource="",code="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const counted = async (args: string[]): Promise<{ stdout: string; requests: number }> => {
+      const before = await lists();
+      const r = run(args);
+      expect(r.code).toBe(0);
+      return { stdout: r.stdout, requests: (await lists()) - before };
+    };
+    for (const output of [[], ['-o', 'name'], ['-o', 'wide', '--show-labels']]) {
+      const whole = await counted(['get', 'pods', '-A', ...output, '--chunk-size', '0']);
+      const paged = await counted(['get', 'pods', '-A', ...output, '--chunk-size', '1']);
+      expect(whole.requests).toBe(1);
+      expect(paged.requests).toBe(3);
+      // Ages are to the second: the two runs may straddle one.
+      const ageless = (text: string) => text.replace(/\b\d+s\b/g, 'AGE');
+      expect(ageless(paged.stdout)).toBe(ageless(whole.stdout));
+      expect(await counted(['get', 'pods', '-A', ...output])).toMatchObject({ requests: 1 });
+    }
+    expect(run(['get', 'pods', '--chunk-size', 'x']).stderr).toBe('error: invalid argument "x" for "chunk-size" flag: strconv.ParseInt: parsing "x": invalid syntax\n');
+  });
+
   it('prints nodes, namespaces and events tables', () => {
     expect(run(['get', 'nodes']).stdout).toMatch(/^NAME   STATUS   ROLES    AGE\s+VERSION\nn1     Ready    <none>   \d+s\s+\n$/);
     expect(run(['get', 'namespaces', '-o', 'name']).stdout).toContain('namespace/team\n');
@@ -145,10 +169,10 @@ describe('beside kubectl', () => {
       .split('\n')
       .map((l) => l.split(/\s{3,}|\s+(?=\S)/));
 
-  kubectlIt('shows the same columns and values for get pods, -o wide, -A and nodes', () => {
+  kubectlIt('shows the same columns and values for get pods, -o wide, -A, in chunks, and nodes', () => {
     const kubectl = kubectlFor(server.url);
     try {
-      for (const args of [['get', 'pods'], ['get', 'pods', '-o', 'wide'], ['get', 'pods', '-A', '--show-labels'], ['get', 'nodes', '-o', 'wide']]) {
+      for (const args of [['get', 'pods'], ['get', 'pods', '-o', 'wide'], ['get', 'pods', '-A', '--show-labels'], ['get', 'pods', '-A', '--chunk-size=1'], ['get', 'nodes', '-o', 'wide']]) {
         const theirs = kubectl.run(args);
         const ours = run(args);
         expect(theirs.code).toBe(0);

@@ -58,10 +58,11 @@ function buildProgram(): Command {
     .option('--show-managed-fields', 'keep metadata.managedFields in -o json and -o yaml')
     .option('-w, --watch', 'after listing, watch for changes')
     .option('--no-headers', 'do not print headers')
-    .action((args: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces?: boolean; showLabels?: boolean; showManagedFields?: boolean; watch?: boolean; headers: boolean }, cmd: Command) =>
+    .option('--chunk-size <n>', 'return large lists in chunks of this many objects; 0: all at once', '500')
+    .action((args: string[], opts: { output?: string; selector?: string; fieldSelector?: string; allNamespaces?: boolean; showLabels?: boolean; showManagedFields?: boolean; watch?: boolean; headers: boolean; chunkSize: string }, cmd: Command) =>
       withContext(cmd, async (ctx) => {
         const { get } = await import('./commands/get');
-        await get(ctx, args, { ...opts, noHeaders: !opts.headers });
+        await get(ctx, args, { ...opts, noHeaders: !opts.headers, chunkSize: parseInteger(opts.chunkSize, 'chunk-size') });
       }),
     );
 

@@ -75,6 +75,33 @@ describe('REST against the real API server', () => {
     await expect(client.get('pods', 'rest-a')).rejects.toMatchObject({ code: 404 });
   });
 
+  it('lists in chunks, all pages one snapshot read at the first page', async () => {
+    for (const name of ['chunk-a', 'chunk-b', 'chunk-c']) await client.create('pods', pod(name, { app: 'chunk' }));
+    const pages: (string | undefined)[] = [];
+    const list = jest.spyOn(client, 'list');
+    list.mockImplementation(async (resource, opts) => {
+      const page = await Client.prototype.list.call(client, resource, opts);
+      pages.push(opts?.continue);
+      // A change after the first page must not show in the later ones.
+      if (pages.length === 1) await client.create('pods', pod('chunk-late', { app: 'chunk' }));
+      return page;
+    });
+    try {
+      const all = await client.listAll<Pod>('pods', { namespace: 'default', labelSelector: 'app=chunk' }, 1);
+      expect(all.items.map((p) => p.metadata.name)).toEqual(['chunk-a', 'chunk-b', 'chunk-c']);
+      expect(all.items.every((p) => p.kind === 'Pod')).toBe(true);
+      expect(all.metadata).toEqual({ resourceVersion: expect.any(String) });
+      expect(pages).toHaveLength(3);
+      expect(pages[0]).toBeUndefined();
+      expect(pages.slice(1).every((t) => typeof t === 'string' && t !== '')).toBe(true);
+    } finally {
+      list.mockRestore();
+    }
+    const whole = await client.listAll<Pod>('pods', { namespace: 'default', labelSelector: 'app=chunk' }, 0);
+    expect(whole.items.map((p) => p.metadata.name)).toEqual(['chunk-a', 'chunk-b', 'chunk-c', 'chunk-late']);
+    for (const name of ['chunk-a', 'chunk-b', 'chunk-c', 'chunk-late']) await client.delete('pods', name, { gracePeriodSeconds: 0 });
+  });
+
   it.each(['http', 'websocket'] as const)('watches over %s', async (transport) => {
     const start = await client.list('pods', { namespace: 'default' });
     const events: WatchEvent<KubeObject>[] = [];

@@ -137,6 +137,8 @@ const patchContentTypes: Record<PatchType, string> = {
 };
 
 const defaultTimeoutMs = 60_000;
+/** Objects per page of `listAll`, kubectl's default --chunk-size. */
+export const defaultChunkSize = 500;
 /** undici's own connect timeout. */
 const undiciConnectTimeoutMs = 10_000;
 
@@ -257,6 +259,27 @@ export class Client {
       if (item.apiVersion === undefined) item.apiVersion = list.apiVersion ?? 'v1';
     }
     return list;
+  }
+
+  /**
+   * Every object of a list, asked for `chunkSize` at a time with limit and continue (kubectl's
+   * --chunk-size, 500 by default): a big cluster's pods in one answer can be too long to read
+   * as one string. The server reads every page at the first one's revision, so the pages are
+   * one snapshot. 0 asks in one request.
+   */
+  async listAll<T extends KubeObject = KubeObject>(resource: string, opts: Omit<ListOptions, 'limit' | 'continue'> = {}, chunkSize = defaultChunkSize): Promise<List<T>> {
+    if (chunkSize <= 0) return this.list<T>(resource, opts);
+    const first = await this.list<T>(resource, { ...opts, limit: chunkSize });
+    let token = first.metadata?.continue;
+    // A continue token carries its revision: Kubernetes refuses a resourceVersion beside it.
+    const rest = { ...opts, resourceVersion: undefined, limit: chunkSize };
+    while (token) {
+      const page = await this.list<T>(resource, { ...rest, continue: token });
+      for (const item of page.items) first.items.push(item);
+      token = page.metadata?.continue;
+    }
+    first.metadata = { resourceVersion: first.metadata?.resourceVersion };
+    return first;
   }
 
   async create<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: CreateOptions = {}): Promise<T> {

@@ -20,6 +20,8 @@ import {
 import {
   KeyExistsError,
   KeyNotFoundError,
+  ListSnapshotExpiredError,
+  ListSnapshotRef,
   PreconditionError,
   Preconditions,
   RevisionCompactedError,
@@ -192,17 +194,19 @@ export class Registry {
   async list(resource: string, namespace: string | undefined, q: ListQuery): Promise<{ items: StoredEntry[]; rev: number; continue?: string }> {
     const s = this.strategy(resource);
     const prefix = this.prefix(s.resource, namespace);
-    let after: string | undefined;
-    if (q.continue) {
-      after = decodeContinue(q.continue, prefix);
-    }
+    const from = q.continue ? decodeContinue(q.continue, prefix) : undefined;
     const { filter, index, contains } = this.selectionFor(resource, q);
-    const result = await this.store.list(prefix, { limit: q.limit, after, filter, index, contains });
-    return {
-      items: result.items,
-      rev: result.rev,
-      continue: result.continueAfter ? encodeContinue(result.continueAfter, result.rev) : undefined,
-    };
+    try {
+      const result = await this.store.list(prefix, { limit: q.limit, after: from?.start, snapshot: from?.snapshot, filter, index, contains });
+      return {
+        items: result.items,
+        rev: result.rev,
+        continue: result.continueAfter ? encodeContinue({ start: result.continueAfter, snapshot: result.snapshot }) : undefined,
+      };
+    } catch (err) {
+      if (err instanceof ListSnapshotExpiredError && from) throw continueExpired(from.start);
+      throw err;
+    }
   }
 
   /** Checks kind and apiVersion, and finds fields the schema does not know. */
@@ -753,16 +757,45 @@ export function parseRevision(rv: string): number {
   return Number(rv);
 }
 
-function encodeContinue(after: string, rev: number): string {
-  return Buffer.from(JSON.stringify({ v: 'peapod/v1', rv: rev, start: after })).toString('base64url');
+/**
+ * Where a list goes on: after the key `start`, in the snapshot its first page left; a token
+ * without one (rv -1, as Kubernetes spells "the latest") goes on in the objects as they are.
+ */
+interface ContinueFrom {
+  start: string;
+  snapshot?: ListSnapshotRef;
 }
 
-function decodeContinue(token: string, prefix: string): string {
+function encodeContinue(from: ContinueFrom): string {
+  const token = from.snapshot ? { v: 'peapod/v1', rv: from.snapshot.rev, s: from.snapshot.id, start: from.start } : { v: 'peapod/v1', rv: -1, start: from.start };
+  return Buffer.from(JSON.stringify(token)).toString('base64url');
+}
+
+function decodeContinue(token: string, prefix: string): ContinueFrom {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; start?: string };
-    if (parsed.v === 'peapod/v1' && typeof parsed.start === 'string' && parsed.start.startsWith(prefix)) return parsed.start;
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: unknown; rv?: unknown; s?: unknown; start?: unknown };
+    if (parsed.v === 'peapod/v1' && typeof parsed.start === 'string' && parsed.start.startsWith(prefix)) {
+      const { rv, s } = parsed;
+      if (rv === -1) return { start: parsed.start };
+      // A token from before list snapshots (no s) names none that is kept: 410, like an expired one.
+      if (Number.isSafeInteger(rv)) return { start: parsed.start, snapshot: { rev: rv as number, id: Number.isSafeInteger(s) ? (s as number) : 0 } };
+    }
   } catch {
     // falls through to the error below
   }
   throw badRequest('continue key is not valid: the token was not issued by this server for this list');
+}
+
+/**
+ * 410 for a continue page whose snapshot is gone, with a token that goes on from the same key
+ * in the objects as they are now, for a client that can do with an inconsistent list.
+ */
+function continueExpired(start: string): StatusError {
+  const err = new StatusError(
+    410,
+    'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+    { reason: 'Expired' },
+  );
+  err.status.metadata = { continue: encodeContinue({ start }) };
+  return err;
 }

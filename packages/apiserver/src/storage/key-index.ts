@@ -43,15 +43,32 @@ export class KeyIndex {
    * Entries whose key starts with prefix, in key order, strictly after `after` if given. The
    * caller walks it to the end or drops it before anything is set or deleted.
    */
-  *range(prefix: string, after?: string): Generator<StoredEntry> {
-    const b = this.bucket(prefix, false);
-    if (!b) return;
-    const from = after !== undefined && after >= prefix ? after : prefix;
-    const pair: (string | StoredEntry)[] = [];
-    for (const [key, entry] of b.entries(from, pair)) {
-      if (key === after) continue;
-      if (!key.startsWith(prefix)) return;
-      yield entry;
-    }
+  range(prefix: string, after?: string): Generator<StoredEntry> {
+    return rangeOf(this.bucket(prefix, false), prefix, after);
+  }
+
+  /**
+   * One resource's entries as they are now, left as they are by later writes: the tree is
+   * shared and each node copied at its first write after (sorted-btree's clone), so taking
+   * one costs nothing and keeping it costs the nodes written since and the entries they held.
+   */
+  snapshot(resource: string): KeySnapshot {
+    const tree = this.buckets.get(resource)?.clone();
+    return { range: (prefix, after) => rangeOf(tree, prefix, after) };
+  }
+}
+
+export interface KeySnapshot {
+  range(prefix: string, after?: string): Generator<StoredEntry>;
+}
+
+function* rangeOf(tree: BTree<string, StoredEntry> | undefined, prefix: string, after: string | undefined): Generator<StoredEntry> {
+  if (!tree) return;
+  const from = after !== undefined && after >= prefix ? after : prefix;
+  const pair: (string | StoredEntry)[] = [];
+  for (const [key, entry] of tree.entries(from, pair)) {
+    if (key === after) continue;
+    if (!key.startsWith(prefix)) return;
+    yield entry;
   }
 }

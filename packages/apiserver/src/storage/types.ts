@@ -51,12 +51,25 @@ export interface ListResult {
   rev: number;
   /** key to continue after, when a limit cut the list */
   continueAfter?: string;
+  /** when a limit cut the list: the snapshot its next pages are read from (ListOptions.snapshot) */
+  snapshot?: ListSnapshotRef;
+}
+
+/** The objects of a list as they were at its first page, kept for the pages after it. */
+export interface ListSnapshotRef {
+  rev: number;
+  id: number;
 }
 
 export interface ListOptions {
   limit?: number;
   /** continue strictly after this key */
   after?: string;
+  /**
+   * A continue page: read from the snapshot the list's first page left (Kubernetes' pages are
+   * one snapshot), ListSnapshotExpiredError when it is no longer kept.
+   */
+  snapshot?: ListSnapshotRef;
   filter?: (o: KubeObject) => boolean;
   /**
    * A hint that only objects with this value of this field can pass the filter (the list's
@@ -153,6 +166,13 @@ export class RevisionCompactedError extends Error {
     readonly oldest: number,
   ) {
     super(`too old resource version: ${requested} (${oldest})`);
+  }
+}
+
+/** A continue page asked for a list snapshot this server no longer keeps (or never had: another server's). */
+export class ListSnapshotExpiredError extends Error {
+  constructor(readonly snapshot: ListSnapshotRef) {
+    super(`the list snapshot ${snapshot.id} at revision ${snapshot.rev} is no longer kept`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { fieldGetter, podSelectorView, type KubeObject } from '@peapod/api';
 import { WatchCache } from './watch-cache';
-import { ownObject, selectableOf, type StoreEvent } from './types';
+import { ListSnapshotExpiredError, ownObject, selectableOf, type StoreEvent } from './types';
 
 function added(key: string, rev: number, object: KubeObject): StoreEvent {
   return { type: 'ADDED', key, rev, object, json: JSON.stringify(object) };
@@ -128,5 +128,53 @@ describe('WatchCache', () => {
     cache.load([cache.get('/pods/a/p002')!, cache.get('/pods/c/q5')!].map((e) => ({ key: e.key, rev: e.rev, object: e.object, json: e.json })), rev);
     expect(cache.list('/pods/', { filter: select('n2'), index: { field: 'spec.nodeName', value: 'n2', of: nodeName } }).items.map((e) => e.key)).toEqual(['/pods/a/p002']);
     expect(cache.list('/pods/', { filter: select('n0'), index: { field: 'spec.nodeName', value: 'n0', of: nodeName } }).items).toEqual([]);
+  });
+
+  test('the pages of a list cut by its limit are one snapshot, kept until its last page, an idle while, or newer ones push it out', async () => {
+    const cache = new WatchCache({ parseOnRead: new Map([['pods', podSelectorView]]) });
+    let rev = 0;
+    const put = (name: string, image: string, type: 'ADDED' | 'MODIFIED' = 'ADDED') => {
+      const object = { ...pod(name), spec: { containers: [{ name: 'c', image }] } } as KubeObject;
+      cache.apply({ type, key: `/pods/a/${name}`, rev: ++rev, object, json: JSON.stringify(object) });
+    };
+    for (const name of ['p0', 'p1', 'p2', 'p3', 'p4', 'p5']) put(name, 'v1');
+    cache.apply(added('/events/a/e1', ++rev, event('e1')));
+    const image = (e: { object: KubeObject }) => `${e.object.metadata.name}:${(e.object as { spec: { containers: { image: string }[] } }).spec.containers[0].image}`;
+    const first = cache.list('/pods/a/', { limit: 2 });
+    expect(first.items.map(image)).toEqual(['p0:v1', 'p1:v1']);
+    expect(first.rev).toBe(7);
+    expect(first.snapshot).toEqual({ rev: 7, id: expect.any(Number) });
+    // Changes after the first page: none shows in the pages after it.
+    put('p3', 'v2', 'MODIFIED');
+    put('p2a', 'v1');
+    cache.apply({ type: 'DELETED', key: '/pods/a/p4', rev: ++rev, object: pod('p4'), json: '' });
+    put('p9', 'v1');
+    const second = cache.list('/pods/a/', { limit: 2, after: first.continueAfter, snapshot: first.snapshot });
+    expect(second.items.map(image)).toEqual(['p2:v1', 'p3:v1']);
+    expect(second.rev).toBe(7);
+    expect(second.snapshot).toEqual(first.snapshot);
+    // The same page asked again (an answer lost on the way) is the same.
+    expect(cache.list('/pods/a/', { limit: 2, after: first.continueAfter, snapshot: first.snapshot }).items.map(image)).toEqual(['p2:v1', 'p3:v1']);
+    const last = cache.list('/pods/a/', { limit: 2, after: second.continueAfter, snapshot: second.snapshot });
+    expect(last.items.map(image)).toEqual(['p4:v1', 'p5:v1']);
+    expect(last.continueAfter).toBeUndefined();
+    expect(last.snapshot).toBeUndefined();
+    // The live objects moved on; the snapshot went with its last page.
+    expect(cache.list('/pods/a/').items.map(image)).toEqual(['p0:v1', 'p1:v1', 'p2:v1', 'p2a:v1', 'p3:v2', 'p5:v1', 'p9:v1']);
+    expect(() => cache.list('/pods/a/', { limit: 2, after: second.continueAfter, snapshot: second.snapshot })).toThrow(ListSnapshotExpiredError);
+    // A snapshot is one resource's, at one revision.
+    const pods = cache.list('/pods/a/', { limit: 1 });
+    expect(() => cache.list('/events/a/', { limit: 1, after: pods.continueAfter, snapshot: pods.snapshot })).toThrow(ListSnapshotExpiredError);
+    expect(() => cache.list('/pods/a/', { limit: 1, after: pods.continueAfter, snapshot: { ...pods.snapshot!, rev: 1 } })).toThrow(ListSnapshotExpiredError);
+
+    const small = new WatchCache({ listSnapshots: { idleMs: 40, max: 2 } });
+    for (const name of ['p0', 'p1', 'p2']) small.apply(added(`/pods/a/${name}`, ++rev, pod(name)));
+    const [a, b, c] = [0, 1, 2].map(() => small.list('/pods/a/', { limit: 1 }));
+    expect(() => small.list('/pods/a/', { limit: 1, after: a.continueAfter, snapshot: a.snapshot })).toThrow(ListSnapshotExpiredError);
+    expect(small.list('/pods/a/', { limit: 1, after: b.continueAfter, snapshot: b.snapshot }).items.map((e) => e.key)).toEqual(['/pods/a/p1']);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(() => small.list('/pods/a/', { limit: 1, after: c.continueAfter, snapshot: c.snapshot })).toThrow(ListSnapshotExpiredError);
+    small.close();
+    cache.close();
   });
 });

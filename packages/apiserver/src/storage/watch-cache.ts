@@ -1,6 +1,7 @@
 import type { KubeObject } from '@peapod/api';
 import { KeyIndex } from './key-index';
-import { CachedObjects, ListOptions, ListResult, RevisionCompactedError, selectableOf, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
+import type { KeySnapshot } from './key-index';
+import { CachedObjects, ListOptions, ListResult, ListSnapshotExpiredError, ListSnapshotRef, RevisionCompactedError, selectableOf, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
 
 interface Watcher {
   prefix: string;
@@ -46,6 +47,20 @@ export interface WatchCacheOptions {
    * a node agent's list of its own pods does not walk every pod of the cluster).
    */
   listIndexes?: ReadonlyMap<string, ReadonlyMap<string, (object: KubeObject) => string>>;
+  /**
+   * How long a list's snapshot is kept for its next page after the last one was read, and
+   * how many are kept at most (the least recently read go first). A snapshot holds the
+   * objects written since it was taken, so a list given up halfway costs memory until then.
+   */
+  listSnapshots?: { idleMs?: number; max?: number };
+}
+
+/** The snapshot a list cut by its limit left for its next pages (see WatchCache.list). */
+interface HeldSnapshot {
+  ref: ListSnapshotRef;
+  resource: string;
+  keys: KeySnapshot;
+  readAt: number;
 }
 
 /** One resource's list indexes: for each indexed field, the keys by value. */
@@ -82,9 +97,17 @@ export class WatchCache implements CachedObjects {
   private rev = 0;
   /** the revision the cache was (re)loaded at: it has no events from before it */
   private loadedAt = 0;
+  /** by id, the least recently read first */
+  private readonly snapshots = new Map<number, HeldSnapshot>();
+  private nextSnapshotId = 1;
+  private snapshotSweep: NodeJS.Timeout | undefined;
+  private readonly snapshotIdleMs: number;
+  private readonly snapshotMax: number;
 
   constructor(private readonly opts: WatchCacheOptions = {}) {
     this.recentMax = opts.recentEvents ?? 20_000;
+    this.snapshotIdleMs = opts.listSnapshots?.idleMs ?? 60_000;
+    this.snapshotMax = opts.listSnapshots?.max ?? 16;
     this.resetListIndexes();
   }
 
@@ -155,6 +178,7 @@ export class WatchCache implements CachedObjects {
       this.index.set(this.entry(e.key, e.rev, e.object, e.json));
     }
     this.recent.length = 0;
+    this.snapshots.clear();
     this.loadedAt = rev;
     this.progress(rev);
   }
@@ -170,12 +194,19 @@ export class WatchCache implements CachedObjects {
     return this.index.get(key);
   }
 
+  /**
+   * Objects under prefix in key order. A list cut by its limit leaves a snapshot of its
+   * resource as it is now, and its continue pages (opts.snapshot) are read from it: every page
+   * shows the objects as they were at the first page's revision, as Kubernetes' do.
+   */
   list(prefix: string, opts: ListOptions = {}): ListResult {
+    const resource = resourceOf(prefix);
+    const held = opts.snapshot ? this.heldSnapshot(opts.snapshot, resource) : undefined;
     const items: StoredEntry[] = [];
     const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
     let continueAfter: string | undefined;
-    const keys = this.indexedKeys(prefix, opts);
-    const entries = keys ? keys.map((key) => this.index.get(key)!) : this.index.range(prefix, opts.after);
+    const keys = held ? undefined : this.indexedKeys(prefix, opts);
+    const entries = held ? held.keys.range(prefix, opts.after) : keys ? keys.map((key) => this.index.get(key)!) : this.index.range(prefix, opts.after);
     const contains = opts.contains?.length ? opts.contains : undefined;
     for (const entry of entries) {
       if (contains && entry instanceof ParsedOnRead && !entry.selectable && !contains.every((text) => entry.json.includes(text))) continue;
@@ -186,7 +217,45 @@ export class WatchCache implements CachedObjects {
       }
       items.push(entry);
     }
-    return { items, rev: this.rev, continueAfter };
+    const rev = held ? held.ref.rev : this.rev;
+    if (continueAfter === undefined) return { items, rev };
+    return { items, rev, continueAfter, snapshot: held ? this.reread(held) : this.keepSnapshot(resource, rev) };
+  }
+
+  private keepSnapshot(resource: string, rev: number): ListSnapshotRef {
+    const ref = { rev, id: this.nextSnapshotId++ };
+    this.snapshots.set(ref.id, { ref, resource, keys: this.index.snapshot(resource), readAt: Date.now() });
+    if (this.snapshots.size > this.snapshotMax) this.snapshots.delete(this.snapshots.keys().next().value!);
+    this.sweepSnapshotsLater();
+    return ref;
+  }
+
+  /** The snapshot a continue page asks for, taken out until the page is cut again (reread). */
+  private heldSnapshot(ref: ListSnapshotRef, resource: string): HeldSnapshot {
+    const held = this.snapshots.get(ref.id);
+    if (!held || held.ref.rev !== ref.rev || held.resource !== resource) throw new ListSnapshotExpiredError(ref);
+    this.snapshots.delete(ref.id);
+    return held;
+  }
+
+  private reread(held: HeldSnapshot): ListSnapshotRef {
+    held.readAt = Date.now();
+    this.snapshots.set(held.ref.id, held);
+    return held.ref;
+  }
+
+  private sweepSnapshotsLater(): void {
+    if (this.snapshotSweep) return;
+    this.snapshotSweep = setTimeout(() => {
+      this.snapshotSweep = undefined;
+      const idleSince = Date.now() - this.snapshotIdleMs;
+      for (const [id, held] of this.snapshots) {
+        if (held.readAt > idleSince) break;
+        this.snapshots.delete(id);
+      }
+      if (this.snapshots.size > 0) this.sweepSnapshotsLater();
+    }, this.snapshotIdleMs / 4);
+    this.snapshotSweep.unref();
   }
 
   count(prefix: string): number {
@@ -294,6 +363,9 @@ export class WatchCache implements CachedObjects {
   /** Ends every watch (the store is closing). */
   close(): void {
     this.watchers.clear();
+    this.snapshots.clear();
+    clearTimeout(this.snapshotSweep);
+    this.snapshotSweep = undefined;
   }
 }
 

@@ -30,7 +30,7 @@ export async function completeCommand(words: string[]): Promise<void> {
       try {
         const { resolveType } = await import('../resources');
         const resolved = await resolveType(ctx.client, type);
-        const list = await ctx.client.list(resolved.name, { namespace: resolved.namespaced ? ctx.namespace : undefined });
+        const list = await ctx.client.listAll(resolved.name, { namespace: resolved.namespaced ? ctx.namespace : undefined });
         return list.items.map((o) => o.metadata.name ?? '');
       } finally {
         ctx.client.close();

@@ -77,7 +77,7 @@ async function targetsFromArgs(ctx: Context, args: string[], flags: DeleteFlags)
       throw new CliError(`resource(s) were provided, but no name was specified`);
     }
     const namespace = type.namespaced && !flags.allNamespaces ? ctx.namespace : undefined;
-    const list = await ctx.client.list(type.name, { namespace, labelSelector: flags.selector });
+    const list = await ctx.client.listAll(type.name, { namespace, labelSelector: flags.selector });
     for (const item of list.items) {
       targets.push({ type, name: item.metadata.name ?? '', namespace: type.namespaced ? item.metadata.namespace : undefined, uid: item.metadata.uid });
     }

@@ -25,7 +25,7 @@ async function eventsFor(ctx: Context, obj: KubeObject, kind: string): Promise<E
   const fields = [`involvedObject.name=${m.name ?? ''}`, `involvedObject.kind=${kind}`];
   if (m.namespace) fields.push(`involvedObject.namespace=${m.namespace}`);
   if (m.uid) fields.push(`involvedObject.uid=${m.uid}`);
-  const list = await ctx.client.list<Event>('events', { namespace: m.namespace || undefined, fieldSelector: fields.join(',') });
+  const list = await ctx.client.listAll<Event>('events', { namespace: m.namespace || undefined, fieldSelector: fields.join(',') });
   return list.items;
 }
 
@@ -35,7 +35,7 @@ const withoutEvents = ['Secret', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterR
 
 /** The account's token secrets (as kubectl finds them: by the account's name and uid) and the secrets it names that are missing. */
 async function describeAccount(ctx: Context, sa: ServiceAccount, events: Event[]): Promise<string> {
-  const secrets = (await ctx.client.list<Secret>('secrets', { namespace: sa.metadata.namespace })).items;
+  const secrets = (await ctx.client.listAll<Secret>('secrets', { namespace: sa.metadata.namespace })).items;
   const tokens = secrets
     .filter((s) => s.type === 'kubernetes.io/service-account-token')
     .filter((s) => s.metadata.annotations?.['kubernetes.io/service-account.name'] === sa.metadata.name && s.metadata.annotations?.['kubernetes.io/service-account.uid'] === sa.metadata.uid)
@@ -49,7 +49,7 @@ async function describeController(ctx: Context, rc: ReplicationController, event
   const selector = Object.entries(rc.spec?.selector ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  const pods = await ctx.client.list<Pod>('pods', { namespace: rc.metadata.namespace, labelSelector: selector });
+  const pods = await ctx.client.listAll<Pod>('pods', { namespace: rc.metadata.namespace, labelSelector: selector });
   return describeReplicationController(rc, countPodPhases(pods.items, rc.metadata.uid), events);
 }
 
@@ -71,7 +71,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
         }
       }
     } else {
-      objects = (await ctx.client.list(type.name, { namespace, labelSelector: flags.selector })).items;
+      objects = (await ctx.client.listAll(type.name, { namespace, labelSelector: flags.selector })).items;
       if (objects.length === 0) process.stderr.write(namespace !== undefined ? `No resources found in ${namespace} namespace.\n` : 'No resources found\n');
     }
     for (const obj of objects) {
@@ -81,7 +81,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
       } else if (type.kind === 'ReplicationController') {
         outputs.push(await describeController(ctx, obj as ReplicationController, events));
       } else if (type.kind === 'Service') {
-        const slices = await ctx.client.list<EndpointSlice>('endpointslices', { namespace: obj.metadata.namespace, labelSelector: `${serviceNameLabel}=${obj.metadata.name ?? ''}` });
+        const slices = await ctx.client.listAll<EndpointSlice>('endpointslices', { namespace: obj.metadata.namespace, labelSelector: `${serviceNameLabel}=${obj.metadata.name ?? ''}` });
         outputs.push(describeService(obj as Service, slices.items, events));
       } else if (type.kind === 'Endpoints') {
         outputs.push(describeEndpoints(obj as Endpoints, events));
@@ -99,7 +99,7 @@ export async function describe(ctx: Context, args: string[], flags: { selector?:
         outputs.push(describeRoleBinding(obj as RoleBinding));
       } else {
         const name = obj.metadata.name ?? '';
-        const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
+        const pods = await ctx.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
         const lease = await ctx.client.get<Lease>('leases', name, { namespace: nodeLeaseNamespace }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
         outputs.push(describeNode(obj as Node, pods.items, events, lease));
       }

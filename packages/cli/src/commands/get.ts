@@ -1,7 +1,7 @@
 // peactl get TYPE [NAME...] | TYPE/NAME...: tables from the server's Table rendering,
 // objects for -o json|yaml|name|jsonpath, and -w to follow changes.
 
-import { ApiError } from '@peapod/client';
+import { ApiError, defaultChunkSize } from '@peapod/client';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import type { Context } from '../context';
 import { CliError, reportError } from '../errors';
@@ -23,6 +23,8 @@ export interface GetFlags {
   showManagedFields?: boolean;
   watch?: boolean;
   noHeaders?: boolean;
+  /** objects per list request (kubectl's --chunk-size); 0: all in one */
+  chunkSize?: number;
 }
 
 interface Target {
@@ -38,16 +40,29 @@ function noResourcesMessage(target: Target): string {
 
 async function getTable(ctx: Context, target: Target, flags: GetFlags, name?: string): Promise<ServerTable> {
   const needObject = flags.showLabels === true || (target.namespace === undefined && target.type.namespaced);
+  const chunkSize = flags.chunkSize ?? defaultChunkSize;
   const query: Record<string, string | undefined> = { includeObject: needObject ? 'Metadata' : 'None' };
   if (name === undefined) {
     query.labelSelector = flags.selector;
     query.fieldSelector = flags.fieldSelector;
+    if (chunkSize > 0) query.limit = String(chunkSize);
   }
+  const path = ctx.client.path(target.type.name, { namespace: target.namespace ?? (name !== undefined ? ctx.namespace : undefined), name });
+  const table = await tablePage(ctx, target, path, query);
+  let token = table.metadata?.continue;
+  while (token) {
+    const page = await tablePage(ctx, target, path, { ...query, continue: token });
+    for (const row of page.rows) table.rows.push(row);
+    token = page.metadata?.continue;
+  }
+  return table;
+}
+
+async function tablePage(ctx: Context, target: Target, path: string, query: Record<string, string | undefined>): Promise<ServerTable> {
   const qs = Object.entries(query)
     .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
     .map(([k, v]) => `${k}=${encodeURIComponent(v)}`)
     .join('&');
-  const path = ctx.client.path(target.type.name, { namespace: target.namespace ?? (name !== undefined ? ctx.namespace : undefined), name });
   const res = await ctx.client.request<unknown>('GET', `${path}?${qs}`, undefined, { Accept: tableAccept });
   if (res.status >= 400) throw ApiError.fromResponse(res.status, res.body);
   if (!isTable(res.body)) throw new CliError(`the server did not answer with a Table for ${target.type.name}`);
@@ -87,7 +102,7 @@ async function printTables(ctx: Context, target: Target, flags: GetFlags, format
 async function printObjects(ctx: Context, target: Target, flags: GetFlags, format: OutputFormat): Promise<string | undefined> {
   const { client } = ctx;
   if (target.names.length === 0) {
-    const list = await client.list(target.type.name, { namespace: target.namespace, labelSelector: flags.selector, fieldSelector: flags.fieldSelector });
+    const list = await client.listAll(target.type.name, { namespace: target.namespace, labelSelector: flags.selector, fieldSelector: flags.fieldSelector }, flags.chunkSize);
     if (list.items.length === 0 && format.kind === 'name') {
       if (!flags.watch) process.stderr.write(noResourcesMessage(target));
     } else {

@@ -40,7 +40,7 @@ export interface DrainFlags {
  */
 export async function drain(ctx: Context, name: string, flags: DrainFlags): Promise<void> {
   process.stdout.write((await setUnschedulable(ctx, name, true)) + '\n');
-  const pods = await ctx.client.list<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
+  const pods = await ctx.client.listAll<Pod>('pods', { fieldSelector: `spec.nodeName=${name}` });
   const deadline = flags.timeoutMs > 0 ? Date.now() + flags.timeoutMs : 0;
   const evicting: WaitTarget[] = [];
   for (const pod of pods.items) {

@@ -60,7 +60,7 @@ async function findTargets(ctx: Context, args: string[], flags: ScaleFlags): Pro
         continue;
       }
       if (!flags.selector && !flags.all) throw new CliError('resource(s) were provided, but no name was specified');
-      const list = await ctx.client.list(type.name, { namespace, labelSelector: flags.selector });
+      const list = await ctx.client.listAll(type.name, { namespace, labelSelector: flags.selector });
       for (const item of list.items) wanted.push({ type, name: item.metadata.name ?? '', namespace });
     }
   }

@@ -31,7 +31,7 @@ export async function waitCommand(ctx: Context, args: string[], flags: WaitFlags
     if (group.names.length > 0) {
       for (const name of group.names) targets.push({ type, name, namespace });
     } else if (flags.selector || flags.all) {
-      const list = await ctx.client.list(type.name, { namespace, labelSelector: flags.selector });
+      const list = await ctx.client.listAll(type.name, { namespace, labelSelector: flags.selector });
       for (const item of list.items) targets.push({ type, name: item.metadata.name ?? '', namespace, uid: item.metadata.uid });
     } else {
       throw new CliError('resource(s) were provided, but no name was specified');
