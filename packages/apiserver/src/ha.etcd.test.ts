@@ -92,6 +92,26 @@ maybe('two API servers on one etcd cluster', () => {
     }
   });
 
+  test('a list paged through both servers in turn is one snapshot at its first page\'s resourceVersion', async () => {
+    const [a, b] = servers;
+    const cms = '/api/v1/namespaces/paged/configmaps';
+    expect((await call(a.base, 'POST', '/api/v1/namespaces', { metadata: { name: 'paged' } })).status).toBe(201);
+    for (let i = 0; i < 6; i++) expect((await call(a.base, 'POST', cms, { metadata: { name: `cm-${i}` }, data: { v: '1' } })).status).toBe(201);
+    const first = await call(a.base, 'GET', `${cms}?limit=2`);
+    expect((await call(b.base, 'PUT', `${cms}/cm-3`, { metadata: { name: 'cm-3' }, data: { v: '2' } })).status).toBe(200);
+    expect((await call(b.base, 'DELETE', `${cms}/cm-4`)).status).toBe(200);
+    const seen = first.body.items.map((c: { metadata: { name: string } }) => c.metadata.name);
+    let token: string | undefined = first.body.metadata.continue;
+    for (let page = 1; token; page++) {
+      const r = await call(servers[page % 2].base, 'GET', `${cms}?limit=2&continue=${encodeURIComponent(token)}`);
+      expect(r.status).toBe(200);
+      expect(r.body.metadata.resourceVersion).toBe(first.body.metadata.resourceVersion);
+      for (const c of r.body.items as { metadata: { name: string }; data: { v: string } }[]) seen.push(`${c.metadata.name}${c.data.v === '1' ? '' : '@2'}`);
+      token = r.body.metadata.continue;
+    }
+    expect(seen).toEqual(['cm-0', 'cm-1', 'cm-2', 'cm-3', 'cm-4', 'cm-5']);
+  });
+
   test('a pod bound through both servers at once is bound once', async () => {
     const pods = '/api/v1/namespaces/default/pods';
     const names = Array.from({ length: 40 }, (_, i) => `race-${i}`);

@@ -99,6 +99,35 @@ describe('REST against the real API server', () => {
     }
     const whole = await client.listAll<Pod>('pods', { namespace: 'default', labelSelector: 'app=chunk' }, 0);
     expect(whole.items.map((p) => p.metadata.name)).toEqual(['chunk-a', 'chunk-b', 'chunk-c', 'chunk-late']);
+
+    // A page whose snapshot the server does not keep (as after a failover to another server): the list starts again, once.
+    const stale = (token: string) => {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString()) as { s: number };
+      return Buffer.from(JSON.stringify({ ...parsed, s: parsed.s + 1000 })).toString('base64url');
+    };
+    const asked: string[] = [];
+    const pager = (spoil: (call: number) => boolean) =>
+      jest.spyOn(client, 'list').mockImplementation(async (resource, opts) => {
+        asked.push(opts?.continue ? 'next' : 'first');
+        const token = opts?.continue && spoil(asked.length) ? stale(opts.continue) : opts?.continue;
+        return Client.prototype.list.call(client, resource, { ...opts, continue: token });
+      });
+    const once = pager((call) => call === 2);
+    try {
+      const again = await client.listAll<Pod>('pods', { namespace: 'default', labelSelector: 'app=chunk' }, 2);
+      expect(again.items.map((p) => p.metadata.name)).toEqual(['chunk-a', 'chunk-b', 'chunk-c', 'chunk-late']);
+      expect(asked).toEqual(['first', 'next', 'first', 'next']);
+    } finally {
+      once.mockRestore();
+    }
+    asked.length = 0;
+    const always = pager(() => true);
+    try {
+      await expect(client.listAll('pods', { namespace: 'default', labelSelector: 'app=chunk' }, 2)).rejects.toMatchObject({ code: 410 });
+      expect(asked).toEqual(['first', 'next', 'first', 'next']);
+    } finally {
+      always.mockRestore();
+    }
     for (const name of ['chunk-a', 'chunk-b', 'chunk-c', 'chunk-late']) await client.delete('pods', name, { gracePeriodSeconds: 0 });
   });
 

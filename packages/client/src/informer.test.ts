@@ -135,6 +135,38 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     expect(fake.requests.filter((r) => r.url.includes('sendInitialEvents=true'))).toHaveLength(2);
   });
 
+  it('hands a big list to its handlers a chunk per turn of the event loop; a change that comes meanwhile waits for them', async () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `p${String(i).padStart(4, '0')}`);
+    for (const name of names) fake.set('pods', pod(name));
+    const inf = makeInformer();
+    const log = recorder(inf);
+    // Turns of the event loop, counted by a task that runs once per turn.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turnOfAdd: number[] = [];
+    inf.on('add', (o) => {
+      turnOfAdd.push(turns);
+      if (o.metadata.name === 'p0000') fake.set('pods', pod('p0000', { v: '2' }));
+    });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await waitFor(() => log.length === 2501);
+    } finally {
+      ticking = false;
+    }
+    expect(log.slice(0, 2500)).toEqual(names.map((n) => `add ns/${n}`));
+    expect(log[2500]).toBe('update ns/p0000 1->2501');
+    expect(new Set(turnOfAdd).size).toBeGreaterThanOrEqual(3);
+    expect(inf.get('ns/p0000')?.metadata.labels).toEqual({ v: '2' });
+    expect(inf.lastResourceVersion()).toBe('2501');
+  });
+
   it.each([
     ['the transform stripManagedFields', { transform: stripManagedFields }],
     ['dropManagedFields', { dropManagedFields: true }],

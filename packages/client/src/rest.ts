@@ -7,7 +7,7 @@ import type { Dispatcher, Pool } from 'undici';
 import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
 import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
 import type { Duplex } from 'stream';
-import { ApiError, ConnectionError } from './errors';
+import { ApiError, ConnectionError, isGone } from './errors';
 import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, ServerRing } from './failover';
 import { startWatch } from './watch';
 import { portForward, remoteCommand } from './pod-streams';
@@ -265,21 +265,34 @@ export class Client {
    * Every object of a list, asked for `chunkSize` at a time with limit and continue (kubectl's
    * --chunk-size, 500 by default): a big cluster's pods in one answer can be too long to read
    * as one string. The server reads every page at the first one's revision, so the pages are
-   * one snapshot. 0 asks in one request.
+   * one snapshot; when it no longer keeps that snapshot (410: the list took too long, or
+   * another API server took over), the list starts again once, as client-go's pager does.
+   * 0 asks in one request.
    */
   async listAll<T extends KubeObject = KubeObject>(resource: string, opts: Omit<ListOptions, 'limit' | 'continue'> = {}, chunkSize = defaultChunkSize): Promise<List<T>> {
     if (chunkSize <= 0) return this.list<T>(resource, opts);
-    const first = await this.list<T>(resource, { ...opts, limit: chunkSize });
-    let token = first.metadata?.continue;
+    for (let attempt = 1; ; attempt++) {
+      const first = await this.list<T>(resource, { ...opts, limit: chunkSize });
+      try {
+        await this.nextPages(resource, opts, chunkSize, first);
+        return first;
+      } catch (err) {
+        if (attempt > 1 || !isGone(err)) throw err;
+      }
+    }
+  }
+
+  /** Adds the pages after `first` to its items. */
+  private async nextPages<T extends KubeObject>(resource: string, opts: Omit<ListOptions, 'limit' | 'continue'>, chunkSize: number, first: List<T>): Promise<void> {
     // A continue token carries its revision: Kubernetes refuses a resourceVersion beside it.
     const rest = { ...opts, resourceVersion: undefined, limit: chunkSize };
+    let token = first.metadata?.continue;
     while (token) {
       const page = await this.list<T>(resource, { ...rest, continue: token });
       for (const item of page.items) first.items.push(item);
       token = page.metadata?.continue;
     }
     first.metadata = { resourceVersion: first.metadata?.resourceVersion };
-    return first;
   }
 
   async create<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: CreateOptions = {}): Promise<T> {

@@ -19,6 +19,8 @@ export interface KeyValue {
 export interface RangeRequest {
   key: Buffer;
   rangeEnd?: Buffer;
+  /** at most this many keys (0: all) */
+  limit?: number;
   /** read as of this revision (0: the newest) */
   revision?: number;
   countOnly?: boolean;
@@ -27,6 +29,8 @@ export interface RangeRequest {
 export interface RangeResponse {
   revision: number;
   kvs: KeyValue[];
+  /** a limit left keys of the range out */
+  more?: boolean;
 }
 
 /** A comparison of a key's create or mod revision with a number, for equality. */
@@ -183,6 +187,7 @@ function decodeRangeBody(r: Reader, end: number): RangeResponse {
   fields(r, end, (id, wireType) => {
     if (id === 1) res.revision = decodeHeaderRevision(r, embedded(r));
     else if (id === 2) res.kvs.push(decodeKeyValue(r, embedded(r)));
+    else if (id === 3) res.more = r.bool();
     else r.skipType(wireType);
   });
   return res;
@@ -305,6 +310,7 @@ function writeBytes(w: Writer, id: number, value: Buffer): void {
 function writeRange(w: Writer, req: RangeRequest): void {
   writeBytes(w, 1, req.key);
   if (req.rangeEnd) writeBytes(w, 2, req.rangeEnd);
+  if (req.limit) w.uint32(3 << 3).int64(req.limit);
   if (req.revision) w.uint32(4 << 3).int64(req.revision);
   if (req.countOnly) w.uint32(9 << 3).bool(true);
 }

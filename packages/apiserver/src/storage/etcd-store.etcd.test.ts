@@ -8,7 +8,7 @@ import type { KubeObject } from '@peapod/api';
 import { EtcdStore } from './etcd-store';
 import { encryptionTransformer, parseEncryptionConfig } from './encryption';
 import { etcdTransformer } from './compression';
-import { KeyExistsError, RevisionCompactedError, RevisionConflictError, StoreEvent, StoredEntry } from './types';
+import { KeyExistsError, ListSnapshotExpiredError, RevisionCompactedError, RevisionConflictError, StoreEvent, StoredEntry } from './types';
 
 const endpoints = (process.env.PEAPOD_TEST_ETCD_ENDPOINTS ?? '').split(',').filter(Boolean);
 const maybe = endpoints.length ? describe : describe.skip;
@@ -148,6 +148,35 @@ maybe('EtcdStore', () => {
     await expect(store.watch('/pods/', first.rev, { send: () => undefined })).rejects.toThrow(RevisionCompactedError);
     await expect(raw.get(`${prefix}/pods/default/x0`).revision(first.rev).exec()).rejects.toThrow(/compacted/);
   }, 120_000);
+
+  test('a continue page of another store\'s list is read from etcd at that list\'s revision; once compacted it is ListSnapshotExpiredError', async () => {
+    const [a, b] = [await open({ historyRevisions: 2 }), await open()];
+    const labelled = (name: string, app: string, v = '1'): KubeObject => ({ ...pod(name), metadata: { ...pod(name).metadata, labels: { app, v } } });
+    for (let i = 0; i < 8; i++) await a.create(`/pods/default/p${i}`, labelled(`p${i}`, i % 4 === 3 ? 'other' : 'web'));
+    // More keys than one etcd range of a page reads, none of which the filter passes, before the last one.
+    await Promise.all(Array.from({ length: 520 }, (_, i) => a.create(`/pods/default/q${String(i).padStart(3, '0')}`, labelled(`q${i}`, 'other'))));
+    await a.create('/pods/default/z', labelled('z', 'web'));
+    const web = (o: KubeObject) => o.metadata.labels?.app === 'web';
+    const first = await a.list('/pods/default/', { limit: 2, filter: web });
+    expect(first.items.map((e) => e.key)).toEqual(['/pods/default/p0', '/pods/default/p1']);
+    await a.guaranteedUpdate('/pods/default/p2', {}, (o) => ({ ...o, metadata: { ...o.metadata, labels: { app: 'web', v: '2' } } }));
+    await a.delete('/pods/default/p4');
+    await a.create('/pods/default/p1a', labelled('p1a', 'web'));
+    await b.list('/pods/', {});
+    const name = (e: StoredEntry) => `${e.object.metadata.name}@${e.object.metadata.labels?.v}`;
+    const second = await b.list('/pods/default/', { limit: 2, after: first.continueAfter, snapshot: first.snapshot, filter: web });
+    expect(second.items.map(name)).toEqual(['p2@1', 'p4@1']);
+    expect(second.rev).toBe(first.rev);
+    expect(second.items[1].object.metadata.resourceVersion).toBe(String(second.items[1].rev));
+    const last = await b.list('/pods/default/', { limit: 3, after: second.continueAfter, snapshot: second.snapshot, filter: web });
+    expect(last.items.map(name)).toEqual(['p5@1', 'p6@1', 'z@1']);
+    expect(last.continueAfter).toBeUndefined();
+    // A revision etcd never reached, and one it has compacted.
+    await expect(b.list('/pods/default/', { limit: 2, after: first.continueAfter, snapshot: { rev: first.rev + 1_000_000, id: 0 } })).rejects.toThrow(ListSnapshotExpiredError);
+    for (let i = 0; i < 20; i++) await a.guaranteedUpdate('/pods/default/p0', {}, (o) => ({ ...o, metadata: { ...o.metadata, labels: { app: 'web', v: String(i) } } }));
+    expect(await a.compact()).toBeGreaterThan(0);
+    await expect(b.list('/pods/default/', { limit: 2, after: first.continueAfter, snapshot: first.snapshot })).rejects.toThrow(ListSnapshotExpiredError);
+  });
 
   test('a watch from before the store started is served from etcd\'s history, then live, in order (a restarted API server)', async () => {
     const before = await open();

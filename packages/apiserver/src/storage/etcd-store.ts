@@ -8,6 +8,8 @@ import {
   KeyNotFoundError,
   ListOptions,
   ListResult,
+  ListSnapshotExpiredError,
+  ListSnapshotRef,
   ownObject,
   Preconditions,
   RevisionCompactedError,
@@ -26,7 +28,7 @@ import { WatchCache, type WatchCacheOptions } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
 import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
 import { deleteOp, emptyValue, putOp, rangeOp } from './etcd-proto';
-import type { KeyValue, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
+import type { KeyValue, RangeResponse, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
 import { Slab } from './slab';
 
@@ -129,6 +131,8 @@ function sameAsEntry(json: string, entry: StoredEntry): boolean {
 
 /** Objects that expire share a lease granted within this window (as Kubernetes' lease reuse), so that a burst of events does not grant a lease each. */
 const leaseReuseSeconds = 60;
+/** Keys per etcd range of a continue page read from etcd (a filter may pass over most of them). */
+const pageKeys = 500;
 
 /**
  * The objects in etcd, as Kubernetes keeps them: each at PREFIX/RESOURCE/NAMESPACE/NAME, its
@@ -548,7 +552,39 @@ export class EtcdStore implements Store {
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     await this.consistent();
-    return this.cache.list(prefix, opts);
+    try {
+      return this.cache.list(prefix, opts);
+    } catch (err) {
+      // A page of another API server's list, or one whose snapshot went idle here: etcd keeps that revision until compacted.
+      if (err instanceof ListSnapshotExpiredError && opts.snapshot) return this.listAt(prefix, opts, opts.snapshot);
+      throw err;
+    }
+  }
+
+  /** A continue page read from etcd as of its list's revision, a range of at most pageKeys keys at a time. */
+  private async listAt(prefix: string, opts: ListOptions, snapshot: ListSnapshotRef): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const items: StoredEntry[] = [];
+    const rangeEndKey = rangeEnd(this.etcdKey(prefix));
+    let from = opts.after !== undefined ? keyAfter(this.etcdKey(opts.after)) : this.etcdKey(prefix);
+    for (;;) {
+      let res: RangeResponse;
+      try {
+        res = await this.call('list', this.viaReader((m, deadline) => m.range({ key: from, rangeEnd: rangeEndKey, revision: snapshot.rev, limit: pageKeys }, deadline)));
+      } catch (err) {
+        // A compacted revision, or one etcd never had (a made-up token).
+        if (/compacted|future revision/.test((err as Error).message)) throw new ListSnapshotExpiredError(snapshot);
+        throw err;
+      }
+      for (const kv of res.kvs) {
+        const entry = this.parse(kv, kv.key.toString('utf8', this.prefixBytes));
+        if (opts.filter && !opts.filter(entry.object)) continue;
+        if (items.length === limit) return { items, rev: snapshot.rev, continueAfter: items[items.length - 1].key, snapshot };
+        items.push(entry);
+      }
+      if (!res.more || res.kvs.length === 0) return { items, rev: snapshot.rev };
+      from = keyAfter(res.kvs[res.kvs.length - 1].key);
+    }
   }
 
   async count(prefix: string): Promise<number> {
@@ -789,6 +825,11 @@ export class EtcdStore implements Store {
     this.writer.close();
     for (const m of this.members) m.close();
   }
+}
+
+/** The first key after key in etcd's order. */
+function keyAfter(key: Buffer): Buffer {
+  return Buffer.concat([key, Buffer.from([0])]);
 }
 
 /** The end of the range of keys that start with prefix (the prefix with its last byte incremented). */
