@@ -57,3 +57,32 @@ test("@kubernetes/client-node with dryRun 'All' on every writing call: the would
     dryPodExists: false,
   });
 });
+
+test('@kubernetes/client-node: lists in pages are one snapshot, an expired token is 410 with one that goes on, and a Watch can be a streaming list', async () => {
+  expect((await call(server.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'pages' } })).status).toBe(201);
+  for (let i = 0; i < 5; i++) {
+    expect((await call(server.url, 'POST', '/api/v1/namespaces/pages/configmaps', { metadata: { name: `cm-${i}` }, data: { v: '1' } })).status).toBe(201);
+  }
+  const script = path.join(__dirname, 'testing', 'client-node-lists.mjs');
+  const { stdout } = await promisify(execFile)(process.execPath, [script, server.url], { timeout: 30_000 });
+  expect(JSON.parse(stdout)).toEqual({
+    pages: [
+      ['cm-0', 'cm-1'],
+      ['cm-2', 'cm-3'],
+      ['cm-4'],
+    ],
+    oneResourceVersion: true,
+    expired: [410, 'Expired'],
+    rest: ['cm-1a', 'cm-2', 'cm-3@2', 'cm-4'],
+    events: [
+      ['ADDED', 'cm-0'],
+      ['ADDED', 'cm-1'],
+      ['ADDED', 'cm-1a'],
+      ['ADDED', 'cm-2'],
+      ['ADDED', 'cm-3'],
+      ['ADDED', 'cm-4'],
+      ['BOOKMARK', 'true'],
+      ['DELETED', 'cm-0'],
+    ],
+  });
+});
