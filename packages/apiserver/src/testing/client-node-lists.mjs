@@ -24,9 +24,16 @@ for (let token = first.metadata._continue; token; ) {
 result.pages = pages;
 result.oneResourceVersion = versions.size === 1;
 
-// A token naming a snapshot the server does not keep: 410 with a token that goes on inconsistently.
 const parsed = JSON.parse(Buffer.from(first.metadata._continue, 'base64url').toString());
-const stale = Buffer.from(JSON.stringify({ ...parsed, s: parsed.s + 1000 })).toString('base64url');
+const forged = (change) => Buffer.from(JSON.stringify({ ...parsed, ...change })).toString('base64url');
+// A snapshot the server does not keep (another server's): on etcd read from etcd at its revision, on SQLite 410.
+try {
+  result.elsewhere = names(await core.listNamespacedConfigMap({ namespace, limit: 10, _continue: forged({ s: parsed.s + 1000 }) }));
+} catch (err) {
+  result.elsewhere = err.code;
+}
+// A revision no backend holds: 410 with a token that goes on inconsistently.
+const stale = forged({ s: parsed.s + 1000, rv: parsed.rv + 1_000_000_000 });
 try {
   await core.listNamespacedConfigMap({ namespace, limit: 10, _continue: stale });
   result.expired = 'answered';
