@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'stream';
 import type WebSocket from 'ws';
 import type { Dispatcher, Pool } from 'undici';
 import { apiPrefix, findResource, microTime, rfc3339 } from '@peapod/api';
-import type { Binding, DeleteOptions, Event, KubeObject, List, Status, TokenRequest } from '@peapod/api';
+import type { Binding, DeleteOptions, Event, KubeObject, List, ListMeta, Status, TokenRequest } from '@peapod/api';
 import type { Duplex } from 'stream';
 import { ApiError, ConnectionError, isGone } from './errors';
 import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, ServerRing } from './failover';
@@ -264,35 +264,17 @@ export class Client {
   /**
    * Every object of a list, asked for `chunkSize` at a time with limit and continue (kubectl's
    * --chunk-size, 500 by default): a big cluster's pods in one answer can be too long to read
-   * as one string. The server reads every page at the first one's revision, so the pages are
-   * one snapshot; when it no longer keeps that snapshot (410: the list took too long, or
-   * another API server took over), the list starts again once, as client-go's pager does.
-   * 0 asks in one request.
+   * as one string. 0 asks in one request. See readPages.
    */
   async listAll<T extends KubeObject = KubeObject>(resource: string, opts: Omit<ListOptions, 'limit' | 'continue'> = {}, chunkSize = defaultChunkSize): Promise<List<T>> {
     if (chunkSize <= 0) return this.list<T>(resource, opts);
-    for (let attempt = 1; ; attempt++) {
-      const first = await this.list<T>(resource, { ...opts, limit: chunkSize });
-      try {
-        await this.nextPages(resource, opts, chunkSize, first);
-        return first;
-      } catch (err) {
-        if (attempt > 1 || !isGone(err)) throw err;
-      }
-    }
-  }
-
-  /** Adds the pages after `first` to its items. */
-  private async nextPages<T extends KubeObject>(resource: string, opts: Omit<ListOptions, 'limit' | 'continue'>, chunkSize: number, first: List<T>): Promise<void> {
     // A continue token carries its revision: Kubernetes refuses a resourceVersion beside it.
-    const rest = { ...opts, resourceVersion: undefined, limit: chunkSize };
-    let token = first.metadata?.continue;
-    while (token) {
-      const page = await this.list<T>(resource, { ...rest, continue: token });
-      for (const item of page.items) first.items.push(item);
-      token = page.metadata?.continue;
-    }
-    first.metadata = { resourceVersion: first.metadata?.resourceVersion };
+    return readPages(
+      (token) => this.list<T>(resource, token ? { ...opts, resourceVersion: undefined, limit: chunkSize, continue: token } : { ...opts, limit: chunkSize }),
+      (list, page) => {
+        for (const item of page.items) list.items.push(item);
+      },
+    );
   }
 
   async create<T extends KubeObject = KubeObject>(resource: string, obj: T, opts: CreateOptions = {}): Promise<T> {
@@ -880,6 +862,30 @@ function deleteOptions(opts: { gracePeriodSeconds?: number; preconditions?: Dele
   if (opts.preconditions !== undefined) body.preconditions = opts.preconditions;
   if (opts.propagationPolicy !== undefined) body.propagationPolicy = opts.propagationPolicy;
   return body;
+}
+
+/**
+ * A list read page by page (a List or a Table: `page` asks for the first page without a token,
+ * the next ones with the continue token before them; `add` joins a page to the first). The
+ * server reads every page at the first one's revision, so the pages are one snapshot; when it
+ * no longer keeps that snapshot (410: the list took too long, or another API server took
+ * over), the list starts again once, as client-go's pager does.
+ */
+export async function readPages<P extends { metadata?: ListMeta }>(page: (token?: string) => Promise<P>, add: (first: P, next: P) => void): Promise<P> {
+  for (let attempt = 1; ; attempt++) {
+    const first = await page();
+    try {
+      for (let token = first.metadata?.continue; token; ) {
+        const next = await page(token);
+        add(first, next);
+        token = next.metadata?.continue;
+      }
+      first.metadata = { resourceVersion: first.metadata?.resourceVersion };
+      return first;
+    } catch (err) {
+      if (attempt > 1 || !isGone(err)) throw err;
+    }
+  }
 }
 
 /** A response body as text; one past V8's longest string (a LIST of 150,000 pods) fails saying so. */

@@ -1,7 +1,7 @@
 // peactl get TYPE [NAME...] | TYPE/NAME...: tables from the server's Table rendering,
 // objects for -o json|yaml|name|jsonpath, and -w to follow changes.
 
-import { ApiError, defaultChunkSize } from '@peapod/client';
+import { ApiError, defaultChunkSize, readPages } from '@peapod/client';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import type { Context } from '../context';
 import { CliError, reportError } from '../errors';
@@ -48,14 +48,12 @@ async function getTable(ctx: Context, target: Target, flags: GetFlags, name?: st
     if (chunkSize > 0) query.limit = String(chunkSize);
   }
   const path = ctx.client.path(target.type.name, { namespace: target.namespace ?? (name !== undefined ? ctx.namespace : undefined), name });
-  const table = await tablePage(ctx, target, path, query);
-  let token = table.metadata?.continue;
-  while (token) {
-    const page = await tablePage(ctx, target, path, { ...query, continue: token });
-    for (const row of page.rows) table.rows.push(row);
-    token = page.metadata?.continue;
-  }
-  return table;
+  return readPages(
+    (token) => tablePage(ctx, target, path, { ...query, continue: token }),
+    (table, page) => {
+      for (const row of page.rows) table.rows.push(row);
+    },
+  );
 }
 
 async function tablePage(ctx: Context, target: Target, path: string, query: Record<string, string | undefined>): Promise<ServerTable> {
