@@ -189,7 +189,11 @@ describe('NodeResourcesFit', () => {
 
     await createAll(c.client, 'nodes', [nodeManifest('node-large', { cpu: '4' })]);
     await expectBoundTo('big', 'node-large');
-    const reasons = (await podEvents(c.client, 'big')).map((e) => e.reason).sort();
+    // The Scheduled event is written after the binding, on its own: it may trail it.
+    const reasons = await waitFor('a Scheduled event for big', async () => {
+      const found = (await podEvents(c.client, 'big')).map((e) => e.reason).sort();
+      return found.includes('Scheduled') ? found : undefined;
+    });
     expect(reasons).toEqual(['FailedScheduling', 'Scheduled']);
   });
 });
