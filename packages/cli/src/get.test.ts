@@ -190,6 +190,19 @@ describe('beside kubectl', () => {
     }
   });
 
+  kubectlIt('prints the same JSON and YAML lists as kubectl, byte for byte, whole or in chunks', () => {
+    const kubectl = kubectlFor(server.url);
+    try {
+      for (const args of [['get', 'pods', '-A', '-o', 'json'], ['get', 'pods', '-o', 'yaml', '--chunk-size=1'], ['get', 'namespaces', '-o', 'json']]) {
+        const ours = run(args);
+        expect(ours.code).toBe(0);
+        expect(ours.stdout).toBe(kubectl.run(args).stdout);
+      }
+    } finally {
+      kubectl.cleanup();
+    }
+  });
+
   kubectlIt('prints the same table as kubectl api-resources and the same describe pod', () => {
     const kubectl = kubectlFor(server.url);
     try {

@@ -5,7 +5,7 @@ import { ApiError, defaultChunkSize, readPages } from '@peapod/client';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import type { Context } from '../context';
 import { CliError, reportError } from '../errors';
-import { formatObjects, parseOutputFormat, toJson, nameOf } from '../printers/objects';
+import { formatObjects, objectPieces, parseOutputFormat, toJson, nameOf, writePieces } from '../printers/objects';
 import type { OutputFormat } from '../printers/objects';
 import { isTable, TablePrinter, tableAccept } from '../printers/table';
 import type { ServerTable } from '../printers/table';
@@ -104,7 +104,7 @@ async function printObjects(ctx: Context, target: Target, flags: GetFlags, forma
     if (list.items.length === 0 && format.kind === 'name') {
       if (!flags.watch) process.stderr.write(noResourcesMessage(target));
     } else {
-      process.stdout.write(formatObjects(list.items, format, false, target.type.kind, flags.showManagedFields));
+      await writePieces(process.stdout, objectPieces(list.items, format, false, target.type.kind, flags.showManagedFields));
     }
     return list.metadata?.resourceVersion;
   }
@@ -118,7 +118,7 @@ async function printObjects(ctx: Context, target: Target, flags: GetFlags, forma
       reportError(err);
     }
   }
-  if (found.length > 0) process.stdout.write(formatObjects(found, format, target.names.length === 1, target.type.kind, flags.showManagedFields));
+  if (found.length > 0) await writePieces(process.stdout, objectPieces(found, format, target.names.length === 1, target.type.kind, flags.showManagedFields));
   return found[found.length - 1]?.metadata.resourceVersion;
 }
 

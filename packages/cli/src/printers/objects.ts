@@ -61,22 +61,83 @@ function withoutManagedFields(obj: KubeObject): KubeObject {
   return { ...obj, metadata };
 }
 
+/** The text of one object in a List's items: each line indented as JSON.stringify indents them two levels down. */
+function jsonItem(obj: KubeObject): string {
+  return '        ' + JSON.stringify(sortKeys(obj), null, 4).replace(/\n/g, '\n        ');
+}
+
+/** The text of one object in a List's items in YAML: `- ` before its first line, its other lines indented by two (blank lines in block scalars left blank). */
+function yamlItem(obj: KubeObject): string {
+  return '- ' + toYaml(obj).replace(/\n(?=[^\n])/g, '\n  ');
+}
+
 /**
- * Prints objects; `single` (one named object asked for) prints it alone rather than in a
- * List; JSON and YAML leave managedFields out unless `showManagedFields`.
+ * A List of objects as JSON or YAML, one piece an object, so that a list of any length is
+ * printed without building one string for all of it (V8's longest string is about 512 MiB,
+ * less than a 150,000-pod cluster's JSON). The pieces join to exactly what toJson/toYaml print for asList.
  */
-export function formatObjects(objects: KubeObject[], format: OutputFormat, single: boolean, kind: string, showManagedFields = false): string {
+function* listPieces(objects: KubeObject[], kind: 'json' | 'yaml'): Generator<string> {
+  if (objects.length === 0) {
+    yield kind === 'json' ? toJson(asList([])) : toYaml(asList([]));
+    return;
+  }
+  if (kind === 'json') {
+    yield '{\n    "apiVersion": "v1",\n    "items": [\n';
+    for (let i = 0; i < objects.length; i++) yield jsonItem(objects[i]) + (i < objects.length - 1 ? ',\n' : '\n');
+    yield '    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n';
+    return;
+  }
+  yield 'apiVersion: v1\nitems:\n';
+  for (const obj of objects) yield yamlItem(obj);
+  yield 'kind: List\nmetadata:\n  resourceVersion: ""\n';
+}
+
+/**
+ * Prints objects, in pieces; `single` (one named object asked for) prints it alone rather
+ * than in a List; JSON and YAML leave managedFields out unless `showManagedFields`.
+ */
+export function* objectPieces(objects: KubeObject[], format: OutputFormat, single: boolean, kind: string, showManagedFields = false): Generator<string> {
   const shown = showManagedFields || (format.kind !== 'json' && format.kind !== 'yaml') ? objects : objects.map(withoutManagedFields);
   switch (format.kind) {
     case 'name':
-      return objects.map((o) => nameOf(o, kind) + '\n').join('');
+      for (const o of objects) yield nameOf(o, kind) + '\n';
+      return;
     case 'json':
-      return toJson(single && shown.length === 1 ? shown[0] : asList(shown));
+      if (single && shown.length === 1) yield toJson(shown[0]);
+      else yield* listPieces(shown, 'json');
+      return;
     case 'yaml':
-      return toYaml(single && shown.length === 1 ? shown[0] : asList(shown));
+      if (single && shown.length === 1) yield toYaml(shown[0]);
+      else yield* listPieces(shown, 'yaml');
+      return;
     case 'jsonpath':
-      return renderJsonPath(format.template, single && objects.length === 1 ? objects[0] : asList(objects));
+      yield renderJsonPath(format.template, single && objects.length === 1 ? objects[0] : asList(objects));
+      return;
     default:
       throw new Error(`format ${format.kind} prints tables, not objects`);
   }
+}
+
+/** objectPieces as one string, for the few objects that create, run and get by name print. */
+export function formatObjects(objects: KubeObject[], format: OutputFormat, single: boolean, kind: string, showManagedFields = false): string {
+  return [...objectPieces(objects, format, single, kind, showManagedFields)].join('');
+}
+
+/** Writes pieces to out about a megabyte at a time, waiting whenever out asks (a slow pipe). */
+export async function writePieces(out: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  const chunkChars = 1 << 20;
+  let buffered: string[] = [];
+  let length = 0;
+  const flush = async () => {
+    const text = buffered.join('');
+    buffered = [];
+    length = 0;
+    if (!out.write(text)) await new Promise<void>((resolve) => out.once('drain', resolve));
+  };
+  for (const piece of pieces) {
+    buffered.push(piece);
+    length += piece.length;
+    if (length >= chunkChars) await flush();
+  }
+  if (length > 0) await flush();
 }

@@ -1,6 +1,8 @@
 import { renderJsonPath } from './jsonpath';
 import { alignTabs, describeLayout, GrowingTable } from './tabwriter';
-import { formatObjects, parseOutputFormat, toYaml } from './objects';
+import { Writable } from 'stream';
+import type { KubeObject } from '@peapod/api';
+import { asList, formatObjects, objectPieces, parseOutputFormat, toJson, toYaml, writePieces } from './objects';
 import { TablePrinter } from './table';
 import type { ServerTable } from './table';
 
@@ -85,6 +87,41 @@ describe('object output', () => {
     expect(toYaml(pod)).toBe(
       'apiVersion: v1\nkind: Pod\nmetadata:\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  name: web\n  resourceVersion: "6"\nspec:\n  containers:\n  - image: x\n    name: c\n',
     );
+  });
+
+  it('prints a List in pieces, one an object, that join to the List printed whole', () => {
+    const configMap = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { 'app.kubernetes.io/name': 'x: y' } }, data } as KubeObject);
+    const objects: KubeObject[] = [
+      pod,
+      configMap('script', { 'run.sh': '#!/bin/sh\n\necho "hi"\n\n\nexit 0\n', empty: '', 'trailing ': 'ends with spaces   ', json: '{"a": [1, 2]}' }),
+      configMap('kept', { keep: 'two blank lines after\n\n\n', unicode: 'żółw 🐢', yes: 'y', on: 'on' }),
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'nested' }, spec: { containers: [{ name: 'c', image: 'x', args: [], env: [{ name: 'A', value: '1' }] }], volumes: [{ name: 'v', emptyDir: {} }] } } as unknown as KubeObject,
+    ];
+    for (const items of [objects, objects.slice(0, 1), []]) {
+      const json = [...objectPieces(items, { kind: 'json' }, false, 'Pod')];
+      expect(json.join('')).toBe(toJson(asList(items)));
+      const yaml = [...objectPieces(items, { kind: 'yaml' }, false, 'Pod')];
+      expect(yaml.join('')).toBe(toYaml(asList(items)));
+      if (items.length > 1) expect(json.length).toBe(items.length + 2);
+    }
+  });
+
+  it('writes pieces in order, waiting for a slow stream to drain', async () => {
+    const written: string[] = [];
+    let drains = 0;
+    const slow = new Writable({
+      highWaterMark: 16,
+      write(chunk: Buffer, _enc, done) {
+        written.push(chunk.toString());
+        setImmediate(done);
+      },
+    });
+    slow.on('drain', () => drains++);
+    const pieces = Array.from({ length: 3000 }, (_, i) => `${'x'.repeat(1000)} ${i}\n`);
+    await writePieces(slow, pieces);
+    expect(written.join('')).toBe(pieces.join(''));
+    expect(written.length).toBeGreaterThan(2);
+    expect(drains).toBe(written.length);
   });
 
   it('rejects unknown output formats with kubectl-like wording', () => {

@@ -22,7 +22,9 @@ export function isolatedEnv(home: string): NodeJS.ProcessEnv {
   return { ...process.env, HOME: home, KUBECONFIG: path.join(home, 'no-kubeconfig') };
 }
 
-const emptyHome = fs.mkdtempSync(path.join(os.tmpdir(), 'peactl-home-'));
+// peactl only reads its home (for a kubeconfig), so a home that does not exist is empty enough
+// and leaves nothing behind.
+const emptyHome = path.join(os.tmpdir(), `peactl-no-home-${process.pid}`);
 
 /** Runs peactl to completion (args after the binary; pass -s URL yourself or use peactlFor). */
 export function peactl(args: string[], opts: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Result {

@@ -21,12 +21,15 @@ class FakeTransport implements Transport {
 
 const flush = () => new Promise((r) => setImmediate(r));
 
-function setup() {
+/** The API's answer to a continue token whose snapshot the server no longer holds. */
+const expired = () => Object.assign(new Error('Error from server (Expired): the list snapshot is gone; list again'), { code: 410 });
+
+function setup(path = '/api/v1/pods') {
   const t = new FakeTransport();
   const changes: Change[] = [];
   let now = 0;
   const timers: (() => void)[] = [];
-  const inf = new Informer('pods', '/api/v1/pods', t, (c) => changes.push(c), { now: () => now, setTimeout: (fn) => timers.push(fn) });
+  const inf = new Informer('pods', path, t, (c) => changes.push(c), { now: () => now, setTimeout: (fn) => timers.push(fn) });
   return { t, changes, inf, timers, advance: (ms: number) => (now += ms) };
 }
 
@@ -80,5 +83,99 @@ describe('Informer', () => {
     expect(t.watches.length).toBe(1);
     timers.shift()?.();
     expect(t.watches.length).toBe(2);
+  });
+
+  describe('lists in pages', () => {
+    const a = obj('a', '1');
+    const b = obj('b', '2');
+    const c = obj('c', '3');
+
+    it('asks for 500 at a time, follows continue, and syncs once with every object, watching from the first page\'s resourceVersion', async () => {
+      const { t, changes, inf } = setup();
+      inf.start();
+      t.lists[0].resolve({ items: [a], metadata: { resourceVersion: '10', continue: 'page/2=' } });
+      await flush();
+      t.lists[1].resolve({ items: [b], metadata: { resourceVersion: '10', continue: 'page 3' } });
+      await flush();
+      expect(changes).toEqual([]);
+      expect(t.watches.length).toBe(0);
+      // The server should repeat the first page's resourceVersion; the first page's is the one used.
+      t.lists[2].resolve({ items: [c], metadata: { resourceVersion: '11' } });
+      await flush();
+      expect(t.lists.map((l) => l.path)).toEqual(['/api/v1/pods?limit=500', '/api/v1/pods?limit=500&continue=page%2F2%3D', '/api/v1/pods?limit=500&continue=page%203']);
+      expect(changes).toEqual([{ kind: 'pods', type: 'SYNC', objects: [a, b, c] }]);
+      expect(t.watches.map((w) => w.path)).toEqual(['/api/v1/pods?watch=true&allowWatchBookmarks=true&resourceVersion=10']);
+    });
+
+    it('adds its query to a path that already has one', async () => {
+      const { t, inf } = setup('/api/v1/pods?labelSelector=app%3Dweb');
+      inf.start();
+      t.lists[0].resolve({ items: [a], metadata: { resourceVersion: '10', continue: 'next' } });
+      await flush();
+      t.lists[1].resolve({ items: [b], metadata: { resourceVersion: '10' } });
+      await flush();
+      expect(t.lists.map((l) => l.path)).toEqual(['/api/v1/pods?labelSelector=app%3Dweb&limit=500', '/api/v1/pods?labelSelector=app%3Dweb&limit=500&continue=next']);
+      expect(t.watches[0].path).toBe('/api/v1/pods?labelSelector=app%3Dweb&watch=true&allowWatchBookmarks=true&resourceVersion=10');
+    });
+
+    it('starts the list over once when a continue page is 410, and syncs the new list', async () => {
+      const { t, changes, inf, timers } = setup();
+      inf.start();
+      t.lists[0].resolve({ items: [a], metadata: { resourceVersion: '10', continue: 'old' } });
+      await flush();
+      t.lists[1].reject(expired());
+      await flush();
+      expect(t.lists[2].path).toBe('/api/v1/pods?limit=500');
+      t.lists[2].resolve({ items: [a, b], metadata: { resourceVersion: '20', continue: 'new' } });
+      await flush();
+      expect(t.lists[3].path).toBe('/api/v1/pods?limit=500&continue=new');
+      t.lists[3].resolve({ items: [c], metadata: { resourceVersion: '20' } });
+      await flush();
+      expect(t.lists.length).toBe(4);
+      expect(changes).toEqual([{ kind: 'pods', type: 'SYNC', objects: [a, b, c] }]);
+      expect(t.watches[0].path).toContain('resourceVersion=20');
+      expect(timers.length).toBe(0);
+    });
+
+    it('treats a second 410 in one relist as a failure: error state, retried later from the first page', async () => {
+      const { t, changes, inf, timers } = setup();
+      inf.start();
+      for (const i of [0, 2]) {
+        t.lists[i].resolve({ items: [a], metadata: { resourceVersion: String(10 + i), continue: `token-${i}` } });
+        await flush();
+        t.lists[i + 1].reject(expired());
+        await flush();
+      }
+      expect(t.lists.length).toBe(4);
+      expect(changes).toEqual([{ kind: 'pods', type: 'STATE', state: { phase: 'error', message: expired().message } }]);
+      expect(t.watches.length).toBe(0);
+      expect(timers.length).toBe(1);
+      timers.shift()?.();
+      expect(t.lists[4].path).toBe('/api/v1/pods?limit=500');
+    });
+
+    it('treats a 410 on the first page like any other failure', async () => {
+      const { t, changes, inf, timers } = setup();
+      inf.start();
+      t.lists[0].reject(expired());
+      await flush();
+      expect(t.lists.length).toBe(1);
+      expect(changes).toEqual([{ kind: 'pods', type: 'STATE', state: { phase: 'error', message: expired().message } }]);
+      expect(timers.length).toBe(1);
+    });
+
+    it('stops quietly when stopped between pages: no further page, no sync, no watch', async () => {
+      const { t, changes, inf, timers } = setup();
+      inf.start();
+      t.lists[0].resolve({ items: [a], metadata: { resourceVersion: '10', continue: 'two' } });
+      await flush();
+      inf.stop();
+      t.lists[1].resolve({ items: [b], metadata: { resourceVersion: '10', continue: 'three' } });
+      await flush();
+      expect(t.lists.length).toBe(2);
+      expect(changes).toEqual([]);
+      expect(t.watches.length).toBe(0);
+      expect(timers.length).toBe(0);
+    });
   });
 });

@@ -1,8 +1,11 @@
 // List, then watch from the list's resourceVersion, for one collection: client-go's
-// reflector in the browser. A watch that ends normally is reopened from the last
-// resourceVersion seen; an ERROR event with 410 (Gone) relists; a 404 means the cluster
-// does not serve the resource (the view says so and nothing is retried); other failures
-// are shown and retried with back-off. No polling: every change arrives on the watch.
+// reflector in the browser. The list is read in pages of 500 (limit and continue), one
+// snapshot at the first page's resourceVersion, and started over once if the server has
+// dropped that snapshot (410) before the last page, as client-go's pager does. A watch
+// that ends normally is reopened from the last resourceVersion seen; an ERROR event with
+// 410 (Gone) relists; a 404 means the cluster does not serve the resource (the view says
+// so and nothing is retried); other failures are shown and retried with back-off. No
+// polling: every change arrives on the watch.
 
 import type { KubeObject, Status, WatchEvent } from '@peapod/api';
 import { statusText } from '../api';
@@ -10,7 +13,7 @@ import type { Change, Kind } from './store';
 
 export interface ListResult {
   items: KubeObject[];
-  metadata: { resourceVersion?: string };
+  metadata: { resourceVersion?: string; continue?: string };
 }
 
 export interface WatchHandlers {
@@ -31,6 +34,8 @@ export interface InformerTimers {
   setTimeout(fn: () => void, ms: number): unknown;
 }
 
+/** Objects asked for per list request: client-go's default page size. */
+const listPageSize = 500;
 const maxBackoffMs = 30_000;
 const quickCloseMs = 1_000;
 
@@ -70,10 +75,35 @@ export class Informer {
     }, ms);
   }
 
+  private withQuery(query: string): string {
+    return `${this.path}${this.path.includes('?') ? '&' : '?'}${query}`;
+  }
+
+  /** The whole collection, its pages joined; undefined when the informer was stopped between pages. */
+  private async listPages(): Promise<ListResult | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const first = await this.transport.list(this.withQuery(`limit=${listPageSize}`));
+      const items = [...(first.items ?? [])];
+      try {
+        for (let token = first.metadata.continue; token; ) {
+          if (this.stopped) return undefined;
+          const next = await this.transport.list(this.withQuery(`limit=${listPageSize}&continue=${encodeURIComponent(token)}`));
+          for (const item of next.items ?? []) items.push(item);
+          token = next.metadata.continue;
+        }
+        // Every page carries the first page's resourceVersion; the first page's is taken to be sure.
+        return { items, metadata: { resourceVersion: first.metadata.resourceVersion } };
+      } catch (err) {
+        // 410: the server no longer holds the list's snapshot; list again from the start, once.
+        if (attempt > 1 || codeOf(err) !== 410 || this.stopped) throw err;
+      }
+    }
+  }
+
   private async relist(): Promise<void> {
-    let list: ListResult;
+    let list: ListResult | undefined;
     try {
-      list = await this.transport.list(this.path);
+      list = await this.listPages();
     } catch (err) {
       if (this.stopped) return;
       const message = err instanceof Error ? err.message : String(err);
@@ -85,9 +115,9 @@ export class Informer {
       this.retryLater(() => void this.relist());
       return;
     }
-    if (this.stopped) return;
+    if (list === undefined || this.stopped) return;
     this.rv = list.metadata.resourceVersion ?? '';
-    this.sink({ kind: this.kind, type: 'SYNC', objects: list.items ?? [] });
+    this.sink({ kind: this.kind, type: 'SYNC', objects: list.items });
     this.watch();
   }
 
@@ -96,7 +126,7 @@ export class Informer {
     let handled = false;
     const openedAt = this.timers.now();
     const query = `watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.rv)}`;
-    this.current = this.transport.watch(`${this.path}?${query}`, {
+    this.current = this.transport.watch(this.withQuery(query), {
       message: (text) => {
         if (this.stopped || handled) return;
         let event: WatchEvent<KubeObject | Status>;
