@@ -352,6 +352,34 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     expect(log[1]).toBe('update ns/a 1->1');
   });
 
+  it('resyncs a big cache a chunk per turn of the event loop, each object once a round', async () => {
+    const names = Array.from({ length: 2500 }, (_, i) => `p${String(i).padStart(4, '0')}`);
+    for (const name of names) fake.set('pods', pod(name));
+    const inf = makeInformer({ resyncMs: 200 });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const resynced: { name: string; turn: number }[] = [];
+    inf.on('update', (oldObj, newObj) => {
+      if (oldObj === newObj) resynced.push({ name: newObj.metadata.name ?? '', turn: turns });
+    });
+    inf.start();
+    try {
+      await inf.waitForSync();
+      await waitFor(() => resynced.length >= 2500);
+    } finally {
+      ticking = false;
+      inf.stop();
+    }
+    const round = resynced.slice(0, 2500);
+    expect(round.map((r) => r.name).sort()).toEqual(names);
+    expect(new Set(round.map((r) => r.turn)).size).toBeGreaterThanOrEqual(3);
+  });
+
   it('rejects waitForSync when stopped before syncing', async () => {
     await fake.stop();
     const inf = makeInformer();

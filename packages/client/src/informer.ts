@@ -94,8 +94,8 @@ type DeleteHandler<T> = (obj: T) => void;
 // a server that closes every watch at once is not hammered.
 const minHealthyWatchMs = 1000;
 /**
- * How many of a relist's changes go to the handlers in one turn of the event loop: a
- * controller manager's handlers for 150,000 pods held its thread for 5 s in one.
+ * How many of a relist's (or a resync's) changes go to the handlers in one turn of the event
+ * loop: a controller manager's handlers for 150,000 pods held its thread for 5 s in one.
  */
 const replaceChunk = 1000;
 
@@ -121,6 +121,7 @@ export class Informer<T extends KubeObject> {
   private wake: (() => void) | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private resyncing = false;
   private syncWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   /** Watch events that came while a relist was handing out its changes: applied after them, in order. */
   private held: WatchEvent<T>[] | undefined;
@@ -160,7 +161,7 @@ export class Informer<T extends KubeObject> {
     this.held = undefined;
     void this.run();
     if (this.opts.resyncMs !== undefined && this.opts.resyncMs > 0) {
-      this.resyncTimer = setInterval(() => this.resync(), this.opts.resyncMs);
+      this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncMs);
     }
   }
 
@@ -400,8 +401,28 @@ export class Informer<T extends KubeObject> {
     for (const index of this.indexes.values()) indexRemove(index, key, old);
   }
 
-  private resync(): void {
-    for (const obj of this.store.values()) this.emitUpdate(obj, obj);
+  /**
+   * Every cached object to the update handlers as an update to itself, replaceChunk per turn
+   * of the event loop. One changed meanwhile has had its own update and is skipped; none
+   * while a relist hands out its changes (those tell the handlers everything anyway).
+   */
+  private async resync(): Promise<void> {
+    if (this.resyncing || this.held) return;
+    this.resyncing = true;
+    const generation = this.generation;
+    try {
+      const entries = [...this.store];
+      for (let i = 0; i < entries.length; i++) {
+        if (i > 0 && i % replaceChunk === 0) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (generation !== this.generation || !this.running) return;
+        }
+        const [key, obj] = entries[i];
+        if (this.store.get(key) === obj) this.emitUpdate(obj, obj);
+      }
+    } finally {
+      this.resyncing = false;
+    }
   }
 
   private sleep(ms: number): Promise<void> {
