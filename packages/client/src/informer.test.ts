@@ -57,6 +57,18 @@ describe('Backoff', () => {
   });
 });
 
+/** Turns of the event loop, counted by a task that runs once per turn. */
+function countTurns(): { count(): number; stop(): void } {
+  let turns = 0;
+  let ticking = true;
+  const tick = () => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { count: () => turns, stop: () => (ticking = false) };
+}
+
 describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) => {
   let fake: FakeApiServer;
   let client: Client;
@@ -140,17 +152,10 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     for (const name of names) fake.set('pods', pod(name));
     const inf = makeInformer();
     const log = recorder(inf);
-    // Turns of the event loop, counted by a task that runs once per turn.
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countTurns();
     const turnOfAdd: number[] = [];
     inf.on('add', (o) => {
-      turnOfAdd.push(turns);
+      turnOfAdd.push(turns.count());
       if (o.metadata.name === 'p0000') fake.set('pods', pod('p0000', { v: '2' }));
     });
     inf.start();
@@ -158,7 +163,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
       await inf.waitForSync();
       await waitFor(() => log.length === 2501);
     } finally {
-      ticking = false;
+      turns.stop();
     }
     expect(log.slice(0, 2500)).toEqual(names.map((n) => `add ns/${n}`));
     expect(log[2500]).toBe('update ns/p0000 1->2501');
@@ -356,23 +361,17 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     const names = Array.from({ length: 2500 }, (_, i) => `p${String(i).padStart(4, '0')}`);
     for (const name of names) fake.set('pods', pod(name));
     const inf = makeInformer({ resyncMs: 200 });
-    let turns = 0;
-    let ticking = true;
-    const tick = () => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countTurns();
     const resynced: { name: string; turn: number }[] = [];
     inf.on('update', (oldObj, newObj) => {
-      if (oldObj === newObj) resynced.push({ name: newObj.metadata.name ?? '', turn: turns });
+      if (oldObj === newObj) resynced.push({ name: newObj.metadata.name ?? '', turn: turns.count() });
     });
     inf.start();
     try {
       await inf.waitForSync();
       await waitFor(() => resynced.length >= 2500);
     } finally {
-      ticking = false;
+      turns.stop();
       inf.stop();
     }
     const round = resynced.slice(0, 2500);

@@ -78,6 +78,8 @@ export interface ScaleReport {
   /** The same for the latency pods' creates and their deletes apart; `early`: events seen before their write's acknowledgement (counted as 0). */
   watchLatencyByWrite: Record<'create' | 'delete', Quantiles & { early: number }>;
   podStartup: Quantiles;
+  /** Pod startup in two steps: create → its binding seen by the watch (the scheduler's part), then → Running seen (the node's, with the fake start delay). */
+  podStartupSteps: { bound: Quantiles; running: Quantiles };
   /** After the kill: all failed nodes NotReady; the pods of the first one tainted for eviction gone; how many were tainted by the end of the churn. */
   nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number; taintedByEnd: number };
   processes: Record<string, ProcStats & { churnCpuPercent: number }>;
@@ -449,7 +451,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const nodeNames = Array.from({ length: opts.nodes - failing }, (_, i) => `hollow-${i}`);
 
     const latencyRv = (await c.list('pods', { namespace: 'latency', limit: 1 })).metadata.resourceVersion;
-    const latency = new Map<string, { createdAt: number; runningAt?: number }>();
+    const latency = new Map<string, { createdAt: number; boundAt?: number; runningAt?: number }>();
     const watchDelays = { create: new WatchDelays(), delete: new WatchDelays() };
     const latencyWatch = c.watch<Pod>('pods', { namespace: 'latency', resourceVersion: latencyRv }, (e) => {
       const name = e.object.metadata.name ?? '';
@@ -458,6 +460,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       const now = performance.now();
       if (e.type === 'ADDED') watchDelays.create.seen(name, now);
       if (e.object.metadata.deletionTimestamp) watchDelays.delete.seen(name, now);
+      if (rec.boundAt === undefined && e.object.spec?.nodeName) rec.boundAt = now;
       if (rec.runningAt === undefined && e.object.status?.phase === 'Running') {
         rec.runningAt = now;
         void timings
@@ -538,7 +541,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     await procs.hollow.kill('SIGTERM', 30_000);
     const eventsLine = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(procs.hollow.logs());
     const warnings = serverWarnings(api.logs());
-    const startups = [...latency.values()].filter((r) => r.runningAt !== undefined).map((r) => (r.runningAt! - r.createdAt) / 1000);
+    const started = [...latency.values()].filter((r) => r.runningAt !== undefined);
+    const startups = started.map((r) => (r.runningAt! - r.createdAt) / 1000);
+    // A pod bound and Running in one event counts its whole startup as the scheduler's part.
+    const boundAt = (r: { boundAt?: number; runningAt?: number }) => r.boundAt ?? r.runningAt!;
     const report: ScaleReport = {
       options: { ...opts, failingNodes: failing },
       fillStartedAt: fillStart,
@@ -552,6 +558,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       watchLatency: quantiles([...watchDelays.create.delays, ...watchDelays.delete.delays].map((ms) => ms / 1000)),
       watchLatencyByWrite: { create: delaysOf(watchDelays.create), delete: delaysOf(watchDelays.delete) },
       podStartup: quantiles(startups),
+      podStartupSteps: { bound: quantiles(started.map((r) => (boundAt(r) - r.createdAt) / 1000)), running: quantiles(started.map((r) => (r.runningAt! - boundAt(r)) / 1000)) },
       nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN, taintedByEnd },
       processes,
       apiserverIdleRssMiB,
@@ -608,6 +615,7 @@ export function formatReport(r: ScaleReport): string {
     '| figure | value |',
     '|---|---|',
     `| pod startup p50 / p90 (fake start delay ${o.startDelaySeconds} s included) | ${fmtSeconds(r.podStartup.p50)} / ${fmtSeconds(r.podStartup.p90)} |`,
+    `| pod startup in steps, p50 / p99: create → bound (the scheduler), bound → Running (the node) | ${fmtSeconds(r.podStartupSteps.bound.p50)} / ${fmtSeconds(r.podStartupSteps.bound.p99)}; ${fmtSeconds(r.podStartupSteps.running.p50)} / ${fmtSeconds(r.podStartupSteps.running.p99)} |`,
     `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
     ...(['create', 'delete'] as const).map((w) => {
       const q = r.watchLatencyByWrite[w];
