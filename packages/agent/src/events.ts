@@ -14,9 +14,8 @@
 //   kubelet's event correlator does.
 import type { Pod } from '@peapod/api';
 import { rfc3339 } from '@peapod/api';
-import { isNotFound } from '@peapod/client';
+import { isNotFound, TokenBucket } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
-import { TokenBucket } from './token-bucket';
 
 export type EventType = 'Normal' | 'Warning';
 

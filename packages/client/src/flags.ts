@@ -87,6 +87,9 @@ export function durationOption(flags: string, description: string, fallback: str
 /** The flags every component that talks to the API server takes. */
 export interface ComponentFlags extends Omit<ConnectionFlags, 'namespace' | 'context'> {
   logLevel?: LogLevel;
+  /** --kube-api-qps and --kube-api-burst, for the components that take them (apiRateOptions) */
+  kubeApiQps?: number;
+  kubeApiBurst?: number;
 }
 
 /**
@@ -119,7 +122,8 @@ export function orExit<T>(name: string, get: () => T): T {
 /** The client the shared flags name; a component that cannot have one says why in one line and exits 1. */
 export function connectOrExit(name: string, flags: ComponentFlags): { client: Client; options: ClientOptions } {
   return orExit(name, () => {
-    const { options } = optionsFromFlags(connectionFlags(flags));
+    const { options: connection } = optionsFromFlags(connectionFlags(flags));
+    const options: ClientOptions = flags.kubeApiQps !== undefined ? { ...connection, qps: flags.kubeApiQps, burst: flags.kubeApiBurst } : connection;
     return { client: new Client(options), options };
   });
 }
@@ -128,6 +132,17 @@ export function connectOrExit(name: string, flags: ComponentFlags): { client: Cl
 export function connectionFlags(flags: ComponentFlags): ConnectionFlags {
   const { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify } = flags;
   return { server, token, kubeconfig, certificateAuthority, clientCertificate, clientKey, insecureSkipTlsVerify };
+}
+
+/**
+ * Kubernetes' client rate limit flags, with the component's defaults (the controller
+ * manager's 20 and 30, the scheduler's 50 and 100): its requests past the burst wait their
+ * turn, so that a burst of its writes leaves the API server to everyone else too.
+ */
+export function apiRateOptions(cmd: Command, defaults: { qps: number; burst: number }): Command {
+  return cmd
+    .option('--kube-api-qps <n>', 'requests per second to the API server once the burst is spent (0: no limit)', flagValue.rate, defaults.qps)
+    .option('--kube-api-burst <n>', 'requests the component may send at once before --kube-api-qps applies', flagValue.positiveInt, defaults.burst);
 }
 
 /** The leader election flags of the scheduler and the controller manager. */

@@ -6,6 +6,7 @@ export type { RemoteCommandOptions } from './pod-streams';
 export * from './informer';
 export * from './workqueue';
 export * from './fifo';
+export * from './token-bucket';
 export * from './kubeconfig';
 export * from './signals';
 export * from './host';

@@ -12,6 +12,7 @@ import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, Ser
 import { startWatch } from './watch';
 import { portForward, remoteCommand } from './pod-streams';
 import { RequestSlots } from './request-slots';
+import { TokenBucket } from './token-bucket';
 import type { RemoteCommandOptions } from './pod-streams';
 import type { Watch, WatchEventHandler, WatchOptions } from './watch';
 
@@ -39,6 +40,14 @@ export interface ClientOptions {
   onWarning?: (message: string) => void;
   /** Connections to each server at once (watches included); more requests wait for one. Default: no limit. */
   maxSockets?: number;
+  /**
+   * Requests per second once `burst` are spent (client-go's QPS and Burst, a component's
+   * --kube-api-qps and --kube-api-burst): more wait their turn, so that a controller's burst
+   * of writes does not take the API server from everyone else. Default: no limit.
+   */
+  qps?: number;
+  /** Requests sent at once before `qps` applies; default: qps (at least 1). */
+  burst?: number;
   /**
    * What carries ordinary requests (not watches, logs, streams): 'pool' (the default), undici's
    * connection pool, which spends about 20 µs less CPU a request than Node's http client; or
@@ -162,9 +171,11 @@ export class Client {
   readonly servers: readonly string[];
   private readonly ring: ServerRing<Endpoint>;
   private readonly opts: ClientOptions;
+  private readonly limiter: TokenBucket | undefined;
 
   constructor(opts: ClientOptions) {
     this.opts = opts;
+    if (opts.qps !== undefined && opts.qps > 0) this.limiter = new TokenBucket(opts.qps, Math.max(1, opts.burst ?? Math.ceil(opts.qps)));
     const urls = parseServerList(opts.server);
     if (urls.length === 0) throw new Error('server URL must not be empty');
     this.ring = new ServerRing(urls.map((u) => this.endpoint(u)));
@@ -486,7 +497,8 @@ export class Client {
   // --- transport, shared with watch.ts ---
 
   /** Opens a request whose response is read as a stream (watch, logs): only the headers have a deadline. */
-  openStream(method: string, path: string, query: Query, signal?: AbortSignal): Promise<http.IncomingMessage> {
+  async openStream(method: string, path: string, query: Query, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    await this.throttle();
     return this.open(method, path, { query, signal, wholeExchange: false });
   }
 
@@ -525,6 +537,12 @@ export class Client {
 
   // --- internals ---
 
+  /** Waits for the rate limiter's token, if this client has a limit. */
+  private async throttle(): Promise<void> {
+    const waitMs = this.limiter?.reserve() ?? 0;
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+
   private tlsOptions(): https.AgentOptions {
     const tls: https.AgentOptions = {};
     if (this.opts.ca !== undefined) tls.ca = this.opts.ca;
@@ -553,6 +571,7 @@ export class Client {
 
   /** An ordinary request, its response read whole within the deadline, over the transport the options chose. */
   private async exchange(method: string, path: string, opts: ExchangeOptions): Promise<Exchange> {
+    await this.throttle();
     if (this.opts.requestTransport === 'http') {
       const res = await this.open(method, path, { ...opts, wholeExchange: true });
       return { status: res.statusCode ?? 0, headers: res.headers, body: bodyText(await this.readBody(res), method, path) };

@@ -2,7 +2,7 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import fs from 'fs';
-import { componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import { apiRateOptions, componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
 import { defaultEvictionPacing } from './nodelifecycle/zones';
@@ -40,7 +40,7 @@ const program = componentCommand(
   .option('--max-endpoints-per-slice <n>', 'most endpoints in one EndpointSlice', flagValue.positiveInt, 100)
   .addOption(durationOption('--endpoint-updates-batch-period <duration>', 'how long pod changes are gathered before a service\'s endpoints are written', '0s'))
   .option('--root-ca-file <file>', "the CA published to every namespace as kube-root-ca.crt (default: the kubeconfig's certificate authority)");
-leaderElectionOptions(program, 'kube-controller-manager').parse();
+apiRateOptions(leaderElectionOptions(program, 'kube-controller-manager'), { qps: 20, burst: 30 }).parse();
 
 const flags = program.opts<Flags>();
 const logger = createLogger('controller-manager', { level: flags.logLevel });

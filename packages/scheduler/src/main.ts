@@ -2,7 +2,7 @@
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
 import { InvalidArgumentError } from 'commander';
-import { componentCommand, connectOrExit, createLogger, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import { apiRateOptions, componentCommand, connectOrExit, createLogger, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
@@ -26,7 +26,7 @@ const program = componentCommand('peapod-scheduler', 'Binds unbound pods to node
     percentage,
     0,
   );
-leaderElectionOptions(program, 'kube-scheduler').parse();
+apiRateOptions(leaderElectionOptions(program, 'kube-scheduler'), { qps: 50, burst: 100 }).parse();
 
 const flags = program.opts<Flags>();
 const logger = createLogger('scheduler', { level: flags.logLevel });

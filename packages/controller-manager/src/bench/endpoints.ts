@@ -12,7 +12,7 @@ import { Client, Informer, createLogger } from '@peapod/client';
 import { startApiServer } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 import { mapLimited } from '../cache';
-import { FakeNodes, startControllerManager } from '../testing/processes';
+import { FakeNodes, startControllerManager, unlimitedRate } from '../testing/processes';
 import { runPod, setPodReady } from '../testing/fake-pods';
 
 export interface EndpointsBenchOptions {
@@ -113,7 +113,7 @@ export async function runEndpointsBench(opts: EndpointsBenchOptions = {}): Promi
     pods.start();
     endpoints.start();
     await Promise.all([pods.waitForSync(), endpoints.waitForSync()]);
-    cm = await startControllerManager(api.url, ['--node-monitor-grace-period', '10m']);
+    cm = await startControllerManager(api.url, ['--node-monitor-grace-period', '10m', ...unlimitedRate]);
     log('waiting for every service to have its endpoints');
     const complete = (): boolean => {
       let n = 0;

@@ -10,7 +10,7 @@ import { Client, Informer, createLogger } from '@peapod/client';
 import { mapLimited } from '../cache';
 import { startApiServer } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
-import { FakeNodes, startControllerManager, startScheduler } from '../testing/processes';
+import { FakeNodes, startControllerManager, unlimitedRate, startScheduler } from '../testing/processes';
 import { isPodLive } from '../replication/controller';
 
 
@@ -98,7 +98,7 @@ export async function runControllerManagerBench(opts: BenchOptions = {}): Promis
     const failed = created.find((r) => r.status === 'rejected');
     if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 
-    procs.push(await startControllerManager(api.url, ['--node-monitor-grace-period', '10m']));
+    procs.push(await startControllerManager(api.url, ['--node-monitor-grace-period', '10m', ...unlimitedRate]));
     const rc = await client.create<ReplicationController>('replicationcontrollers', rcManifest(0));
     rcUid = rc.metadata.uid ?? '';
     log(`scaling the controller from 0 to ${replicas}`);

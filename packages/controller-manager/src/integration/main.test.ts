@@ -1,6 +1,8 @@
 // The command line: flags, their defaults, and refusals.
 
 import { spawnSync } from 'child_process';
+import type { Pod, ReplicationController } from '@peapod/api';
+import { Client } from '@peapod/client';
 import { mainJs, startApiServer } from '@peapod/client/testing';
 import { startControllerManager } from '../testing/processes';
 
@@ -22,6 +24,8 @@ test('--help lists the flags of the README with their defaults', () => {
   expect(help.stdout).toMatch(/--secondary-node-eviction-rate <nodes\/s>[\s\S]*\(default: 0.01\)/);
   expect(help.stdout).toMatch(/--large-cluster-size-threshold <n>[\s\S]*\(default: 50\)/);
   expect(help.stdout).toMatch(/--unhealthy-zone-threshold <share>[\s\S]*\(default: 0.55\)/);
+  expect(help.stdout).toMatch(/--kube-api-qps <n>[\s\S]*\(default: 20\)/);
+  expect(help.stdout).toMatch(/--kube-api-burst <n>[\s\S]*\(default: 30\)/);
 });
 
 test('an eviction rate below 0 or a zone threshold above 1 is refused', () => {
@@ -56,4 +60,31 @@ test('exits cleanly on SIGTERM', async () => {
     await api.stop('SIGKILL');
   }
   // Two processes start and stop: generous on a loaded machine.
+}, 60_000);
+
+test('--kube-api-qps paces its requests: a controller of six replicas gets its pods over seconds, not at once', async () => {
+  const api = await startApiServer();
+  const client = new Client({ server: api.url });
+  const added: number[] = [];
+  const watch = client.watch<Pod>('pods', { namespace: 'default' }, (e) => {
+    if (e.type === 'ADDED') added.push(Date.now());
+  });
+  try {
+    const template = { metadata: { labels: { app: 'paced' } }, spec: { containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } };
+    await client.create<ReplicationController>('replicationcontrollers', { apiVersion: 'v1', kind: 'ReplicationController', metadata: { name: 'paced', namespace: 'default' }, spec: { replicas: 6, selector: { app: 'paced' }, template } } as ReplicationController);
+    const cm = await startControllerManager(api.url, ['--kube-api-qps', '5', '--kube-api-burst', '1']);
+    try {
+      for (let i = 0; i < 200 && added.length < 6; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(added).toHaveLength(6);
+      // Six creates at five a second, one token each (other requests may take turns between them): 1 s end to end at
+      // least, where without a limit the six leave together.
+      expect(added[5] - added[0]).toBeGreaterThanOrEqual(950);
+    } finally {
+      await cm.kill('SIGTERM');
+    }
+  } finally {
+    watch.stop();
+    client.close();
+    await api.stop('SIGKILL');
+  }
 }, 60_000);

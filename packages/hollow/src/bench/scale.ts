@@ -45,6 +45,8 @@ export interface ScaleOptions {
   profileDir?: string;
   /** Members of an etcd cluster the API server stores in; 0: SQLite. */
   etcdMembers: number;
+  /** The controller manager's --kube-api-qps and --kube-api-burst; 0: no limit (the scheduler has none either). */
+  controllerManagerQps: number;
   log: (msg: string) => void;
 }
 
@@ -336,8 +338,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     client = new Client({ server: url, maxSockets: 64 });
     const c = client;
     const apiserverIdleRssMiB = procStats(api.pid).rssMiB;
-    procs.scheduler = startComponent('scheduler', ['--server', url], { nodeArgs: nodeArgs('scheduler') });
-    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s'], { nodeArgs: nodeArgs('controller-manager') });
+    procs.scheduler = startComponent('scheduler', ['--server', url, '--kube-api-qps', '0'], { nodeArgs: nodeArgs('scheduler') });
+    const cmRate = ['--kube-api-qps', String(opts.controllerManagerQps), '--kube-api-burst', String(Math.max(1, opts.controllerManagerQps))];
+    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s', ...cmRate], { nodeArgs: nodeArgs('controller-manager') });
     const hollow = (nodes: number, prefix: string, cidr: string): RunningProcess =>
       startComponent('hollow', [
         '--server', url,
@@ -600,7 +603,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}.`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; the controller manager's client ${o.controllerManagerQps > 0 ? `limited to ${o.controllerManagerQps} requests/s` : 'not rate-limited'}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',

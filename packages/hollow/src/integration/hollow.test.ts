@@ -61,10 +61,12 @@ const isReady = (p: Pod): boolean => p.status?.conditions?.some((c) => c.type ==
 beforeAll(async () => {
   api = await startApiServer();
   client = new Client({ server: api.url });
-  procs.push(startComponent('scheduler', ['--server', api.url]));
+  // A thousand pods at once: no client rate limit, as Kubernetes' scale tests raise theirs.
+  procs.push(startComponent('scheduler', ['--server', api.url, '--kube-api-qps', '0']));
   procs.push(
     startComponent('controller-manager', [
       '--server', api.url,
+      '--kube-api-qps', '0',
       '--node-monitor-period', '1s',
       '--node-monitor-grace-period', '5s',
       '--pod-eviction-timeout', '2s',

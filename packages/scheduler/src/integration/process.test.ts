@@ -121,5 +121,8 @@ describe('the peapod-scheduler command', () => {
     const { stdout } = await promisify(execFile)(binPath, ['--help']);
     expect(stdout).toContain('Usage: peapod-scheduler');
     expect(stdout).toContain('--server <url>');
+    // Kubernetes' scheduler's client rate limit.
+    expect(stdout).toMatch(/--kube-api-qps <n>[\s\S]*\(default: 50\)/);
+    expect(stdout).toMatch(/--kube-api-burst <n>[\s\S]*\(default: 100\)/);
   });
 });

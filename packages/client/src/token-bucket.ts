@@ -1,6 +1,8 @@
-// A token bucket: `burst` tokens at most, refilled at `perSecond`. Events use two: the rate
-// limit of a node's event writes (--event-qps, --event-burst), where an event past the burst
-// waits its turn, and the spam filter of each object's events, where it is dropped.
+// A token bucket: `burst` tokens at most, refilled at `perSecond`. A client's requests wait for
+// one (--kube-api-qps, --kube-api-burst, as client-go's rate limiter); the agent's events use
+// two: the rate limit of a node's event writes (--event-qps, --event-burst), where an event
+// past the burst waits its turn, and the spam filter of each object's events, where it is
+// dropped.
 
 export class TokenBucket {
   private tokens: number;
