@@ -14,7 +14,7 @@
 //   kubelet's event correlator does.
 import type { Pod } from '@peapod/api';
 import { rfc3339 } from '@peapod/api';
-import { isNotFound, TokenBucket } from '@peapod/client';
+import { EventSpamFilter, isNotFound, TokenBucket } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
 export type EventType = 'Normal' | 'Warning';
@@ -35,11 +35,7 @@ export const DEFAULT_EVENT_QPS = 50;
 export const DEFAULT_EVENT_BURST = 100;
 const DEFAULT_QUEUE_LENGTH = 1000;
 
-/** The kubelet's spam filter: events one object may get at once, and how often one more. */
-const SPAM_BURST = 25;
-const SPAM_PER_SECOND = 1 / 300;
-
-/** How many distinct events (for counting repeats) and objects (for spam) a node remembers, as the kubelet. */
+/** How many distinct events (for counting repeats) a node remembers, as the kubelet. */
 const REMEMBERED = 4096;
 
 export interface EventSinkOptions {
@@ -105,7 +101,7 @@ export class EventSink {
   recorder(nodeName: string): EventRecorder {
     const source = { component: AGENT_COMPONENT, host: nodeName };
     const rate = this.opts.qps > 0 ? new TokenBucket(this.opts.qps, this.opts.burst) : undefined;
-    const spam = new Map<string, TokenBucket>();
+    const spam = new EventSpamFilter();
     // Per distinct event, the write of its latest occurrence: a repeat waits for it, so counts never race.
     const written = new Map<string, Promise<Written | undefined>>();
     return {
@@ -117,9 +113,7 @@ export class EventSink {
         }
         const now = Date.now();
         const object = pod.metadata.uid ?? `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
-        const bucket = spam.get(object) ?? new TokenBucket(SPAM_PER_SECOND, SPAM_BURST, now);
-        remember(spam, object, bucket);
-        if (!bucket.take(now)) {
+        if (!spam.allow(object, now)) {
           this.counts.filtered++;
           return Promise.resolve();
         }

@@ -7,6 +7,7 @@ export * from './informer';
 export * from './workqueue';
 export * from './fifo';
 export * from './token-bucket';
+export * from './event-spam-filter';
 export * from './kubeconfig';
 export * from './signals';
 export * from './host';

@@ -2,7 +2,7 @@
 // peapod-controller-manager: flags and signals; the work is in manager.ts.
 
 import fs from 'fs';
-import { apiRateOptions, componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import { Client, apiRateOptions, componentCommand, connectOrExit, createLogger, durationOption, flagValue, formatGoDuration, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runControllerManager } from './manager';
 import { defaultEvictionPacing } from './nodelifecycle/zones';
@@ -48,6 +48,16 @@ const logger = createLogger('controller-manager', { level: flags.logLevel });
 if (flags.logLevel !== undefined) process.env.PEAPOD_LOG_LEVEL = flags.logLevel;
 
 const { client, options } = connectOrExit('peapod-controller-manager', flags);
+// Each controller's client of its own, so each has its own --kube-api-qps, as in Kubernetes.
+const controllerClients = new Map<string, Client>();
+const controllerClient = (name: string): Client => {
+  let c = controllerClients.get(name);
+  if (c === undefined) {
+    c = new Client({ ...options, userAgent: options.userAgent ?? `peapod-controller-manager/${name}` });
+    controllerClients.set(name, c);
+  }
+  return c;
+};
 const rootCA = orExit('peapod-controller-manager', () =>
   flags.rootCaFile ? fs.readFileSync(flags.rootCaFile, 'utf8') : (options.ca?.toString() ?? ''),
 );
@@ -74,6 +84,7 @@ const work = runLeaderElected(election, () =>
       endpointUpdatesBatchPeriodMs: flags.endpointUpdatesBatchPeriod,
       rootCA,
       logger,
+      controllerClient,
     }),
     logger,
     () => ({
@@ -91,6 +102,7 @@ stopOnSignals({
   stop: async () => {
     await work.stop();
     client.close();
+    for (const c of controllerClients.values()) c.close();
     election?.client.close();
   },
 });

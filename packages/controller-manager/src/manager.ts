@@ -53,6 +53,12 @@ export interface ControllerManagerOptions {
   /** The CA (PEM) published to every namespace as kube-root-ca.crt; empty when the components trust no particular CA. */
   rootCA?: string;
   logger?: Logger;
+  /**
+   * The client of each controller, by its name, as Kubernetes' controller manager gives each
+   * controller a client (and so a rate limit, --kube-api-qps) of its own; the informers use
+   * the one runControllerManager is given. Default: that one for all.
+   */
+  controllerClient?: (name: string) => Client;
 }
 
 export interface RunningControllerManager {
@@ -64,6 +70,7 @@ export interface RunningControllerManager {
 
 export function runControllerManager(client: Client, opts: ControllerManagerOptions): RunningControllerManager {
   const log = opts.logger ?? createLogger('controller-manager');
+  const clientOf = opts.controllerClient ?? (() => client);
   const informerLog = createLogger('informer');
   const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', { logger: informerLog });
   const pods = new Informer<Pod>(client, 'pods', { logger: informerLog });
@@ -78,7 +85,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const leases = new Informer<Lease>(client, 'leases', { logger: informerLog });
   const clusterRoles = new Informer<ClusterRole>(client, 'clusterroles', { logger: informerLog });
 
-  const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(client, log), {
+  const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(clientOf('replication-controller'), log), {
     workers: opts.concurrentRcSyncs,
     logger: createLogger('replication-controller'),
   });
@@ -103,8 +110,8 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     if (r.name === 'events' || !['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
     monitored.set(r.name, shared.get(r.name) ?? new Informer<KubeObject>(client, r.name, { logger: informerLog }));
   }
-  const gc = new GarbageCollector(monitored, new ApiGarbageCollectorClient(client), { logger: createLogger('garbage-collector') });
-  const lifecycle = new NodeLifecycleController(nodes, pods, leases, new ApiNodeLifecycleClient(client), {
+  const gc = new GarbageCollector(monitored, new ApiGarbageCollectorClient(clientOf('garbage-collector')), { logger: createLogger('garbage-collector') });
+  const lifecycle = new NodeLifecycleController(nodes, pods, leases, new ApiNodeLifecycleClient(clientOf('node-lifecycle-controller')), {
     monitorPeriodMs: opts.nodeMonitorPeriodMs,
     gracePeriodMs: opts.nodeMonitorGracePeriodMs,
     podEvictionTimeoutMs: opts.podEvictionTimeoutMs,
@@ -118,12 +125,12 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const sliceIndex = new NamespaceIndex(slices);
   const endpointsController = new EndpointsController(
     { services, pods, endpoints, serviceIndex, podIndex },
-    new ApiObjectWriter<Endpoints>(client, 'endpoints'),
+    new ApiObjectWriter<Endpoints>(clientOf('endpoints-controller'), 'endpoints'),
     { workers: opts.concurrentEndpointSyncs, batchPeriodMs: opts.endpointUpdatesBatchPeriodMs, logger: createLogger('endpoints-controller') },
   );
   const sliceController = new EndpointSliceController(
     { services, pods, nodes, slices, serviceIndex, podIndex, sliceIndex },
-    new ApiObjectWriter<EndpointSlice>(client, 'endpointslices'),
+    new ApiObjectWriter<EndpointSlice>(clientOf('endpointslice-controller'), 'endpointslices'),
     {
       workers: opts.concurrentServiceEndpointSyncs,
       maxEndpointsPerSlice: opts.maxEndpointsPerSlice,
@@ -132,15 +139,14 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
     },
   );
 
-  const perNamespace = new ApiPerNamespaceClient(client);
-  const serviceAccountsController = new PerNamespaceController(namespaces, serviceAccounts, defaultServiceAccount, perNamespace, {
+  const serviceAccountsController = new PerNamespaceController(namespaces, serviceAccounts, defaultServiceAccount, new ApiPerNamespaceClient(clientOf('serviceaccount-controller')), {
     logger: createLogger('serviceaccounts-controller'),
   });
-  const rootCAPublisher = new PerNamespaceController(namespaces, configMaps, rootCAConfigMap(opts.rootCA ?? ''), perNamespace, {
+  const rootCAPublisher = new PerNamespaceController(namespaces, configMaps, rootCAConfigMap(opts.rootCA ?? ''), new ApiPerNamespaceClient(clientOf('root-ca-cert-publisher')), {
     logger: createLogger('root-ca-cert-publisher'),
   });
 
-  const aggregation = new ClusterRoleAggregationController(clusterRoles, new ApiAggregationClient(client), {
+  const aggregation = new ClusterRoleAggregationController(clusterRoles, new ApiAggregationClient(clientOf('clusterrole-aggregation-controller')), {
     logger: createLogger('clusterrole-aggregation-controller'),
   });
 

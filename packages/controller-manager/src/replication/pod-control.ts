@@ -3,6 +3,7 @@
 // stand in for the API server.
 
 import type { KubeObject, OwnerReference, Pod, ReplicationController } from '@peapod/api';
+import { EventSpamFilter } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
 
 export interface ControllerClient {
@@ -63,6 +64,9 @@ const eventSource = { component: 'replication-controller' };
 
 /** ControllerClient over the real API. */
 export class ApiControllerClient implements ControllerClient {
+  /** client-go's spam filter, as the replication manager's recorder has it: a scale-up by thousands writes a few dozen events, not one per pod. */
+  private readonly spam = new EventSpamFilter();
+
   constructor(
     private readonly client: Client,
     private readonly log: Logger,
@@ -91,6 +95,7 @@ export class ApiControllerClient implements ControllerClient {
   }
 
   event(rc: ReplicationController, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (!this.spam.allow(rc.metadata.uid ?? `${rc.metadata.namespace ?? ''}/${rc.metadata.name ?? ''}`)) return;
     const involved = { ...rc, apiVersion: 'v1', kind: rcKind };
     this.client.recordEvent(involved, type, reason, message, eventSource).catch((err: unknown) => {
       this.log.debug('could not record event', { reason, message, error: err });
