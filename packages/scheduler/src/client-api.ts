@@ -4,7 +4,8 @@ import type { Pod, PodCondition } from '@peapod/api';
 import type { Client } from '@peapod/client';
 import type { Binder, Reporter } from './scheduler';
 
-export function clientApi(client: Client, component: string): Binder & Reporter {
+/** Binds and status patches through `client`; events through `events` (by default the same client). */
+export function clientApi(client: Client, component: string, events: Client = client): Binder & Reporter {
   return {
     async bind(pod: Pod, nodeName: string): Promise<void> {
       // The uid makes the server refuse a binding meant for an earlier pod of the same name.
@@ -20,7 +21,7 @@ export function clientApi(client: Client, component: string): Binder & Reporter 
     },
     async recordEvent(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
       // Objects from a list carry no kind; the event's involvedObject needs it.
-      await client.recordEvent({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, { component });
+      await events.recordEvent({ ...pod, apiVersion: 'v1', kind: 'Pod' }, type, reason, message, { component });
     },
   };
 }

@@ -2,7 +2,7 @@
 // peapod-scheduler: flags and signals; the work is in run.ts.
 
 import { InvalidArgumentError } from 'commander';
-import { apiRateOptions, componentCommand, connectOrExit, createLogger, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
+import { Client, apiRateOptions, componentCommand, connectOrExit, createLogger, leaderElectionConfig, leaderElectionOptions, orExit, reportStart, runLeaderElected, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags, LeaderElectionFlags } from '@peapod/client';
 import { runScheduler } from './run';
 import { defaultSchedulerName } from './scheduler';
@@ -32,13 +32,15 @@ const flags = program.opts<Flags>();
 const logger = createLogger('scheduler', { level: flags.logLevel });
 
 const { client, options } = connectOrExit('peapod-scheduler', flags);
+// Events on a client (and a --kube-api-qps) of their own, as Kubernetes' scheduler writes them.
+const eventClient = new Client({ ...options, userAgent: options.userAgent ?? 'peapod-scheduler/events' });
 const election = orExit('peapod-scheduler', () => leaderElectionConfig(flags, options, logger));
 
 // Scheduling runs while this instance leads (always, without election); a new term starts
 // from fresh informers, so its cache holds every pod bound meanwhile.
 const work = runLeaderElected(election, () =>
   reportStart(
-    runScheduler(client, { schedulerName: flags.schedulerName, percentageOfNodesToScore: flags.percentageOfNodesToScore, logger }),
+    runScheduler(client, { schedulerName: flags.schedulerName, percentageOfNodesToScore: flags.percentageOfNodesToScore, logger, eventClient }),
     logger,
     () => ({ server: client.server, schedulerName: flags.schedulerName }),
   ),
@@ -54,6 +56,7 @@ stopOnSignals({
   stop: async () => {
     await work.stop();
     client.close();
+    eventClient.close();
     election?.client.close();
   },
 });

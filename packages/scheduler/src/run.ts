@@ -17,9 +17,14 @@ export interface RunningScheduler {
   stop(): Promise<void>;
 }
 
-export function runScheduler(client: Client, opts: SchedulerOptions = {}): RunningScheduler {
+export interface RunSchedulerOptions extends SchedulerOptions {
+  /** The client events are written with: one of their own, as Kubernetes' scheduler has, so they do not spend the binds' rate limit. Default: `client`. */
+  eventClient?: Client;
+}
+
+export function runScheduler(client: Client, opts: RunSchedulerOptions = {}): RunningScheduler {
   const logger: Logger = opts.logger ?? silentLogger;
-  const scheduler = new Scheduler(clientApi(client, opts.schedulerName ?? defaultSchedulerName), opts);
+  const scheduler = new Scheduler(clientApi(client, opts.schedulerName ?? defaultSchedulerName, opts.eventClient), opts);
   // The scheduler never reads managedFields: cached without them, every pod and node takes
   // about a third less memory, and the garbage collector has that much less to move. Cut
   // from the watch events' text, they are not even parsed: the scheduler reads every pod
