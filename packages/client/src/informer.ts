@@ -284,13 +284,21 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  /** Makes the cache equal to `fresh`, telling handlers what differed, replaceChunk changes per turn. */
-  private async replace(fresh: Map<string, T>, generation: number): Promise<void> {
+  /**
+   * Called after each change handed out: every replaceChunk of them it waits for the next turn
+   * of the event loop; false once this informer was stopped (or started again) meanwhile.
+   */
+  private chunked(generation: number): () => Promise<boolean> {
     let changes = 0;
-    const more = async (): Promise<boolean> => {
+    return async () => {
       if (++changes % replaceChunk === 0) await new Promise((resolve) => setImmediate(resolve));
       return generation === this.generation && this.running;
     };
+  }
+
+  /** Makes the cache equal to `fresh`, telling handlers what differed, replaceChunk changes per turn. */
+  private async replace(fresh: Map<string, T>, generation: number): Promise<void> {
+    const more = this.chunked(generation);
     for (const [key, old] of [...this.store]) {
       if (fresh.has(key)) continue;
       this.remove(key);
@@ -411,14 +419,10 @@ export class Informer<T extends KubeObject> {
     this.resyncing = true;
     const generation = this.generation;
     try {
-      const entries = [...this.store];
-      for (let i = 0; i < entries.length; i++) {
-        if (i > 0 && i % replaceChunk === 0) {
-          await new Promise((resolve) => setImmediate(resolve));
-          if (generation !== this.generation || !this.running) return;
-        }
-        const [key, obj] = entries[i];
+      const more = this.chunked(generation);
+      for (const [key, obj] of [...this.store]) {
         if (this.store.get(key) === obj) this.emitUpdate(obj, obj);
+        if (!(await more())) return;
       }
     } finally {
       this.resyncing = false;
