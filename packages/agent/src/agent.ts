@@ -19,6 +19,10 @@ import type { ContainerRuntime } from './runtime';
 
 export interface AgentOptions {
   client: Client;
+  /** The node's status and lease go through this one (default: client), unthrottled, as the kubelet's heartbeat client. */
+  heartbeatClient?: Client;
+  /** Events go through this one (default: client), paced by eventQps alone, as the kubelet's event client. */
+  eventClient?: Client;
   runtime: ContainerRuntime;
   log: Logger;
   nodeName: string;
@@ -73,6 +77,7 @@ export class Agent {
   /** Serves, registers the node (waiting for the API server if need be) and runs its pods; false when stopped before the node was registered. */
   async start(): Promise<boolean> {
     const { client, runtime, log, nodeName } = this.opts;
+    const heartbeatClient = this.opts.heartbeatClient ?? client;
     const services = new ServiceCache(client, log);
     this.services = services;
     services.start();
@@ -80,7 +85,7 @@ export class Agent {
       runtime,
       client,
       services,
-      events: new EventSink(client, { log, qps: this.opts.eventQps, burst: this.opts.eventBurst }).recorder(nodeName),
+      events: new EventSink(this.opts.eventClient ?? client, { log, qps: this.opts.eventQps, burst: this.opts.eventBurst }).recorder(nodeName),
       log,
       nodeName,
       hostIP: this.opts.address,
@@ -107,7 +112,7 @@ export class Agent {
     this.nodeInformer = nodeInformer;
     const currentNode = (): Node | undefined => nodeInformer.get(nodeName);
     this.nodeStatus = new NodeStatusManager({
-      client,
+      client: heartbeatClient,
       log,
       nodeName,
       address: this.opts.address,
@@ -127,7 +132,7 @@ export class Agent {
     nodeInformer.start();
     this.nodeStatus.start();
     this.nodeLease = new NodeLeaseManager({
-      client,
+      client: heartbeatClient,
       log,
       nodeName,
       renewIntervalMs: this.opts.heartbeatIntervalMs,

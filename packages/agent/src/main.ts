@@ -5,7 +5,7 @@ import os from 'os';
 import { InvalidArgumentError } from 'commander';
 import { parseResolvConf } from '@peapod/api';
 import type { ResolvConf } from '@peapod/api';
-import { componentCommand, connectOrExit, createLogger, flagValue, orExit, stopOnSignals } from '@peapod/client';
+import { Client, apiRateOptions, componentCommand, connectOrExit, createLogger, flagValue, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { Agent } from './agent';
 import { cidr, defaultAddress, delayOption, eventBurstOption, eventQpsOption, periodOption, quantity } from './flags';
@@ -51,7 +51,7 @@ interface Flags extends ComponentFlags {
   eventBurst: number;
 }
 
-const program = componentCommand('peapod-agent', 'Runs the pods bound to this node in Docker and reports their status')
+const command = componentCommand('peapod-agent', 'Runs the pods bound to this node in Docker and reports their status')
   .option('--node-name <name>', 'name of this node', os.hostname())
   .option('--runtime <name>', 'container runtime: docker, or fake (pods without containers, for scale tests)', runtimeName, 'docker')
   .option('--pod-cidr <cidr>', 'fake runtime: the range pod IPs come from (default: a /24 in 10.128.0.0/9 derived from the node name)', cidr)
@@ -75,13 +75,17 @@ const program = componentCommand('peapod-agent', 'Runs the pods bound to this no
   .option('--cluster-domain <domain>', "the cluster's DNS domain", 'cluster.local')
   .option('--resolv-conf <file>', 'the node\'s resolver configuration, for its search domains and dnsPolicy Default ("" for none)', '/etc/resolv.conf')
   .addOption(eventQpsOption())
-  .addOption(eventBurstOption())
-  .parse();
+  .addOption(eventBurstOption());
+// The kubelet's defaults.
+const program = apiRateOptions(command, { qps: 50, burst: 100 }).parse();
 
 const flags = program.opts<Flags>();
 const log = createLogger('agent', { level: flags.logLevel });
 
 const { client, options } = connectOrExit('peapod-agent', flags);
+// As the kubelet's: the heartbeat never waits behind the pods' requests, events keep to --event-qps alone.
+const heartbeatClient = new Client({ ...options, qps: 0 });
+const eventClient = new Client({ ...options, qps: 0 });
 
 const podCIDR = flags.podCidr ?? defaultPodCidr(flags.nodeName);
 const runtime: ContainerRuntime =
@@ -95,6 +99,8 @@ const runtime: ContainerRuntime =
 
 const agent = new Agent({
   client,
+  heartbeatClient,
+  eventClient,
   runtime,
   log,
   nodeName: flags.nodeName,
@@ -131,4 +137,10 @@ agent.start().then(
   },
 );
 
-stopOnSignals({ log, stop: () => agent.stop().then(() => client.close()) });
+stopOnSignals({
+  log,
+  stop: () =>
+    agent.stop().then(() => {
+      for (const c of [client, heartbeatClient, eventClient]) c.close();
+    }),
+});
