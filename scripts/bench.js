@@ -52,6 +52,7 @@ const sections = {
       profileDir: opts['profile-dir'] || process.env.PEAPOD_SCALE_PROFILE_DIR || undefined,
       etcdMembers: numberOption(opts, 'etcd-members', 'PEAPOD_SCALE_ETCD_MEMBERS', 0),
       controllerManagerQps: numberOption(opts, 'controller-manager-qps', 'PEAPOD_SCALE_CONTROLLER_MANAGER_QPS', 0),
+      schedulerQps: numberOption(opts, 'scheduler-qps', 'PEAPOD_SCALE_SCHEDULER_QPS', 0),
       failingNodes: opts['failing-nodes'] !== undefined || process.env.PEAPOD_SCALE_FAILING_NODES ? numberOption(opts, 'failing-nodes', 'PEAPOD_SCALE_FAILING_NODES', 0) : undefined,
       log,
     });

@@ -45,8 +45,10 @@ export interface ScaleOptions {
   profileDir?: string;
   /** Members of an etcd cluster the API server stores in; 0: SQLite. */
   etcdMembers: number;
-  /** The controller manager's --kube-api-qps and --kube-api-burst; 0: no limit (the scheduler has none either). */
+  /** The controller manager's --kube-api-qps and --kube-api-burst; 0: no limit. */
   controllerManagerQps: number;
+  /** The scheduler's --kube-api-qps and --kube-api-burst; 0: no limit. */
+  schedulerQps: number;
   log: (msg: string) => void;
 }
 
@@ -338,9 +340,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     client = new Client({ server: url, maxSockets: 64 });
     const c = client;
     const apiserverIdleRssMiB = procStats(api.pid).rssMiB;
-    procs.scheduler = startComponent('scheduler', ['--server', url, '--kube-api-qps', '0'], { nodeArgs: nodeArgs('scheduler') });
-    const cmRate = ['--kube-api-qps', String(opts.controllerManagerQps), '--kube-api-burst', String(Math.max(1, opts.controllerManagerQps))];
-    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s', ...cmRate], { nodeArgs: nodeArgs('controller-manager') });
+    // Burst equal to the rate, as Kubernetes' own scale tests set both.
+    const rate = (qps: number): string[] => ['--kube-api-qps', String(qps), '--kube-api-burst', String(Math.max(1, qps))];
+    procs.scheduler = startComponent('scheduler', ['--server', url, ...rate(opts.schedulerQps)], { nodeArgs: nodeArgs('scheduler') });
+    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s', ...rate(opts.controllerManagerQps)], { nodeArgs: nodeArgs('controller-manager') });
     const hollow = (nodes: number, prefix: string, cidr: string): RunningProcess =>
       startComponent('hollow', [
         '--server', url,
@@ -590,6 +593,10 @@ function fmtSeconds(s: number): string {
   return s < 1 ? `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms` : `${s.toFixed(2)} s`;
 }
 
+function rateLimit(qps: number): string {
+  return qps > 0 ? `at most ${qps}` : 'no limit';
+}
+
 /** The report as Markdown: the SLO table first, then the detail. */
 export function formatReport(r: ScaleReport): string {
   const o = r.options;
@@ -603,7 +610,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; the controller manager's client ${o.controllerManagerQps > 0 ? `limited to ${o.controllerManagerQps} requests/s` : 'not rate-limited'}.`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler).`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',
