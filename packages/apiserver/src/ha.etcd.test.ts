@@ -172,6 +172,14 @@ maybe('two API servers on one etcd cluster', () => {
     expect(Date.now() - started).toBeLessThan(requestTimeoutMs * 2);
     expect(refused.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Timeout', code: 504 });
     expect(refused.body.message).toMatch(/nothing was written/);
+    // Reads are consistent (a quorum read first): they too answer Timeout within the timeout, not an internal error.
+    started = Date.now();
+    const reads = await Promise.all([cms, `${cms}/${acknowledged[0]}`].map((path) => call(servers[1].base, 'GET', path)));
+    expect(Date.now() - started).toBeLessThan(requestTimeoutMs * 2);
+    for (const r of reads) {
+      expect(r.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Timeout', code: 504 });
+      expect(r.body.message).toMatch(/^Timeout: storage did not answer in time \(etcd: .+\); the request may be retried$/);
+    }
     // Neither server is ready: load balancers and probes read the status; the single check says why.
     for (const s of servers) {
       expect(await call(s.base, 'GET', '/readyz')).toMatchObject({ status: 500, text: '[+]ping ok\n[-]etcd failed: reason withheld\n[+]shutdown ok\nreadyz check failed\n' });

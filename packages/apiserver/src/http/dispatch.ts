@@ -9,6 +9,7 @@ import { malformedPathMessage, requestUrl } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import { badRequest, StatusError } from '../errors';
 import { runAsUser } from '../auth/request-user';
+import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/types';
 import type { UserInfo } from '../auth/tokens';
 import { maxBodyBytes } from './body';
 import { sendObject } from './negotiation';
@@ -55,6 +56,16 @@ export function answerFailure(log: Logger, req: http.IncomingMessage, res: http.
   // express's router throws this for a broken percent-encoding in a path parameter.
   if (err instanceof URIError) {
     sendStatus(req, res, badRequest(malformedPathMessage(req.url?.split('?')[0] ?? '')));
+    return;
+  }
+  // Storage out of reach where no resource's rule named it (a consistent read's quorum read, a
+  // lookup before a write): Kubernetes' Timeout, which clients may retry, not an internal error.
+  if (err instanceof WriteOutcomeUnknownError) {
+    sendStatus(req, res, new StatusError(504, `Timeout: the outcome of the write is unknown (${err.message}): it may or may not have been applied`, { reason: 'Timeout' }));
+    return;
+  }
+  if (err instanceof StorageUnavailableError) {
+    sendStatus(req, res, new StatusError(504, `Timeout: storage did not answer in time (${err.message}); the request may be retried`, { reason: 'Timeout' }));
     return;
   }
   log.error('request failed', { method: req.method, path: req.url?.split('?')[0], error: (err as Error)?.stack ?? String(err) });
