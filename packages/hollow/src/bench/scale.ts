@@ -406,9 +406,17 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     for (;;) {
       await sleep(5000);
       if (createError !== undefined) throw createError;
-      const rcs = (await c.list<ReplicationController>('replicationcontrollers')).items;
-      const ready = rcs.reduce((sum, rc) => sum + (rc.status?.readyReplicas ?? 0), 0);
-      bindSamples.push({ at: Date.now(), binds: binds(await scrape()) });
+      let ready: number;
+      try {
+        const rcs = (await c.list<ReplicationController>('replicationcontrollers')).items;
+        ready = rcs.reduce((sum, rc) => sum + (rc.status?.readyReplicas ?? 0), 0);
+        bindSamples.push({ at: Date.now(), binds: binds(await scrape()) });
+      } catch (err) {
+        // A progress check the busy server did not answer in time is tried again; the stall check below still ends a fill that stopped.
+        if (Date.now() - lastProgress > 180_000) throw err;
+        log(`${((Date.now() - fillStart) / 1000).toFixed(0)} s: progress check failed, trying again: ${String(err)}`);
+        continue;
+      }
       log(`${((Date.now() - fillStart) / 1000).toFixed(0)} s: ${created} pods asked for, ${ready} ready`);
       if (ready >= opts.pods) break;
       if (ready !== lastReady) lastProgress = Date.now();
@@ -576,6 +584,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       hollowEvents: eventsLine ? (JSON.parse(eventsLine[0]) as ScaleReport['hollowEvents']) : undefined,
     };
     return report;
+  } catch (err) {
+    // The bench's error is one line; its cause is in the server's log, which goes with the run's directory.
+    for (const line of errorLines(api?.logs() ?? '', 20)) log(`API server: ${line}`);
+    throw err;
   } finally {
     for (const stop of stops) stop();
     client?.close();
@@ -591,6 +603,11 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
 function fmtSeconds(s: number): string {
   if (!Number.isFinite(s)) return 'n/a';
   return s < 1 ? `${(s * 1000).toFixed(s < 0.01 ? 1 : 0)} ms` : `${s.toFixed(2)} s`;
+}
+
+/** The last `most` lines a component logged at level error. */
+function errorLines(logs: string, most: number): string[] {
+  return logs.split('\n').filter((line) => line.includes('"level":"error"')).slice(-most);
 }
 
 function rateLimit(qps: number): string {
