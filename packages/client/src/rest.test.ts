@@ -271,6 +271,28 @@ describe.each(transports)('Client verbs (requestTransport %s)', (requestTranspor
     expect(text.headers['content-type']).toBe('text/plain');
   });
 
+  it('sends a request again as a 429 with Retry-After asks, at most 10 times', async () => {
+    const tooMany = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: 429, reason: 'TooManyRequests', message: 'Too many requests, please try again later.' };
+    let refusals = 2;
+    replyWith = (s, res) => (refusals-- > 0 ? json(res, 429, tooMany, { 'Retry-After': '1' }) : json(res, 201, JSON.parse(s.body)));
+    const started = Date.now();
+    const made = await client.create<Pod>('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [] } });
+    expect(made.metadata.name).toBe('p');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(seen.map((s) => s.method)).toEqual(['POST', 'POST', 'POST']);
+    expect(seen[2].body).toBe(seen[0].body);
+    // Past the 10th retry the 429 is the answer.
+    seen.length = 0;
+    replyWith = (_s, res) => json(res, 429, tooMany, { 'Retry-After': '0' });
+    await expect(client.get('pods', 'x')).rejects.toMatchObject({ code: 429 });
+    expect(seen).toHaveLength(11);
+    // Without Retry-After (a disruption budget refusing an eviction) it is the answer at once.
+    seen.length = 0;
+    replyWith = (_s, res) => json(res, 429, { ...tooMany, message: 'Cannot evict pod as it would violate the pod\'s disruption budget.' });
+    await expect(client.get('pods', 'x')).rejects.toMatchObject({ code: 429 });
+    expect(seen).toHaveLength(1);
+  });
+
   it('request sends a raw body with caller headers', async () => {
     await client.request('POST', '/custom', '{"a":1}', { 'Content-Type': 'application/yaml', 'X-Extra': 'y' });
     expect(seen[0].body).toBe('{"a":1}');

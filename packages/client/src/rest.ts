@@ -150,6 +150,19 @@ const defaultTimeoutMs = 60_000;
 export const defaultChunkSize = 500;
 /** undici's own connect timeout. */
 const undiciConnectTimeoutMs = 10_000;
+/** client-go's limit on sending a request again as a server's Retry-After asks. */
+export const maxRetryAfterRetries = 10;
+
+/**
+ * The seconds a server asked to wait before the request is sent again: a 429 or 5xx with a
+ * Retry-After of whole seconds (as client-go reads it); undefined for any other answer.
+ */
+export function retryAfterSeconds(status: number, header: string | string[] | undefined): number | undefined {
+  if (status !== 429 && status < 500) return undefined;
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value);
+}
 
 /** One API server: its normalized URL and its pool of connections. */
 interface Endpoint {
@@ -569,9 +582,23 @@ export class Client {
     return body as T;
   }
 
-  /** An ordinary request, its response read whole within the deadline, over the transport the options chose. */
+  /**
+   * An ordinary request, its response read whole within the deadline, over the transport the
+   * options chose. A 429 or 5xx with Retry-After (a server that did not take the request on:
+   * API Priority and Fairness' queues were full) is sent again after that many seconds, up to
+   * maxRetryAfterRetries times, each time through the rate limiter, as client-go does.
+   */
   private async exchange(method: string, path: string, opts: ExchangeOptions): Promise<Exchange> {
-    await this.throttle();
+    for (let retries = 0; ; retries++) {
+      await this.throttle();
+      const res = await this.exchangeOnce(method, path, opts);
+      const waitSeconds = retries < maxRetryAfterRetries ? retryAfterSeconds(res.status, res.headers['retry-after']) : undefined;
+      if (waitSeconds === undefined) return res;
+      await new Promise((resolve) => setTimeout(resolve, waitSeconds * 1000));
+    }
+  }
+
+  private async exchangeOnce(method: string, path: string, opts: ExchangeOptions): Promise<Exchange> {
     if (this.opts.requestTransport === 'http') {
       const res = await this.open(method, path, { ...opts, wholeExchange: true });
       return { status: res.statusCode ?? 0, headers: res.headers, body: bodyText(await this.readBody(res), method, path) };
