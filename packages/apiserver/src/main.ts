@@ -3,7 +3,7 @@ import fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, durationOption, flagValue, logLevelOption, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
-import { createApiServer, EtcdOptions } from './server';
+import { createApiServer, defaultFlowControl, EtcdOptions, type FlowControlFlags } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
 import type { Compression } from './storage/compression';
@@ -41,6 +41,9 @@ interface ServeFlags {
   etcdCompression: Compression;
   /** milliseconds */
   shutdownDelayDuration: number;
+  enablePriorityAndFairness: boolean;
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
 }
 
 function parseBackend(v: string): 'sqlite' | 'etcd3' {
@@ -59,6 +62,14 @@ function etcdOptions(opts: ServeFlags): EtcdOptions | undefined {
   const read = (file: string | undefined) => (file ? fs.readFileSync(file) : undefined);
   const tls = opts.etcdCafile ? { ca: read(opts.etcdCafile), cert: read(opts.etcdCertfile), key: read(opts.etcdKeyfile) } : undefined;
   return { servers: opts.etcdServers, prefix: opts.etcdPrefix, tls, compression: opts.etcdCompression };
+}
+
+function flowControlFlags(opts: ServeFlags): FlowControlFlags {
+  const { enablePriorityAndFairness, maxRequestsInflight, maxMutatingRequestsInflight } = opts;
+  if (enablePriorityAndFairness && maxRequestsInflight + maxMutatingRequestsInflight < 1) {
+    throw new Error('with --enable-priority-and-fairness, --max-requests-inflight and --max-mutating-requests-inflight are the seats of every priority level: together at least 1');
+  }
+  return { priorityAndFairness: enablePriorityAndFairness, maxRequestsInflight, maxMutatingRequestsInflight };
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -94,6 +105,7 @@ async function serve(opts: ServeFlags): Promise<void> {
       extendTokenExpiration: opts.serviceAccountExtendTokenExpiration,
     },
     shutdownDelayMs: opts.shutdownDelayDuration,
+    flowControl: flowControlFlags(opts),
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {
@@ -129,6 +141,9 @@ program
   .option('--tls-cert-file <file>', 'PEM certificate: serve HTTPS')
   .option('--tls-private-key-file <file>', 'PEM private key of --tls-cert-file')
   .option('--max-watches-per-client <n>', 'open watches one client may hold', flagValue.count, 100)
+  .option('--enable-priority-and-fairness <bool>', 'API Priority and Fairness: with authentication, requests wait their turn in priority levels by who sends them, the excess answered 429 (false: only the two in-flight caps)', flagValue.bool, defaultFlowControl.priorityAndFairness)
+  .option('--max-requests-inflight <n>', 'requests at once: with priority and fairness, seats shared by the priority levels with the next flag\'s; without, the cap on reads (0: none)', flagValue.count, defaultFlowControl.maxRequestsInflight)
+  .option('--max-mutating-requests-inflight <n>', 'writes at once: with priority and fairness, added to the seats; without, the cap on writes (0: none)', flagValue.count, defaultFlowControl.maxMutatingRequestsInflight)
   .option('--agent-client-token-file <file>', 'a file holding the token the API server presents to node agents (logs)')
   .option('--service-cluster-ip-range <cidr>', 'IPv4 CIDR of service cluster IPs; its first address is the kubernetes service\'s', '10.96.0.0/16')
   .option('--service-node-port-range <range>', 'ports NodePort services get, FROM-TO', '30000-32767')

@@ -42,6 +42,7 @@ import { reconcileBootstrapPolicy } from './auth/rbac-bootstrap';
 import { EscalationGuard } from './auth/rbac-escalation';
 import { impersonatedUser } from './auth/impersonation';
 import { runAsUser } from './auth/request-user';
+import { FlowControl } from './flowcontrol/flow-control';
 
 export interface ApiServerOptions {
   /** directory of the SQLite database (and of generated keys); ':memory:' keeps nothing */
@@ -83,7 +84,18 @@ export interface ApiServerOptions {
    * server first (default 0)
    */
   shutdownDelayMs?: number;
+  /** how requests are let in when authentication is on (default: API Priority and Fairness, 400 + 200 seats) */
+  flowControl?: FlowControlFlags;
 }
+
+/** --enable-priority-and-fairness, --max-requests-inflight, --max-mutating-requests-inflight */
+export interface FlowControlFlags {
+  priorityAndFairness: boolean;
+  maxRequestsInflight: number;
+  maxMutatingRequestsInflight: number;
+}
+
+export const defaultFlowControl: FlowControlFlags = { priorityAndFairness: true, maxRequestsInflight: 400, maxMutatingRequestsInflight: 200 };
 
 /** Where in etcd the objects are (--etcd-servers, --etcd-prefix and the client TLS files, read). */
 export interface EtcdOptions {
@@ -265,9 +277,15 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   });
   const agentRequest = agentRequester(opts.agentClientToken);
   const streams = podStreams({ registry, metrics, agentRequest });
+  // Without authentication every request is the same anonymous user's: there would be one
+  // flow to be fair between, so requests are let in as they come.
+  const flowControl = users
+    ? new FlowControl({ ...defaultFlowControl, ...opts.flowControl, objectCount: (resource) => store.cache.objectCount(resource), registry: metrics.registry })
+    : undefined;
   const resources = resourceHandler({
     registry,
     metrics,
+    flowControl,
     agentRequest,
     minWatchTimeoutSeconds,
     authorizer,
@@ -420,6 +438,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         await new Promise((resolve) => setTimeout(resolve, opts.shutdownDelayMs));
       }
       stopFollowingRbac();
+      flowControl?.close();
       for (const c of wss.clients) c.terminate();
       streams.close();
       await new Promise<void>((resolve) => {

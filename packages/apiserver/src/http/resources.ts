@@ -18,6 +18,7 @@ import { podContainer } from './pod-containers';
 import { isStreamSubresource, upgradeRequired } from './pod-streams';
 import type { AgentRequest } from './pod-streams';
 import type { Logger } from '@peapod/client';
+import type { FlowControl } from '../flowcontrol/flow-control';
 
 /** A request as a server's listener is given it: its method and URL are always there. */
 export type ServerRequest = IncomingMessage & { method: string; url: string };
@@ -179,6 +180,8 @@ export interface ResourceHandlerOptions {
   tokenRequests: TokenRequests;
   /** hears of each request slower than slowRequestSeconds (watches aside) */
   log?: Logger;
+  /** lets each request in when its priority level has a seat for it (its wait counts in its latency) */
+  flowControl?: FlowControl;
 }
 
 /**
@@ -497,7 +500,21 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         opts.log?.warn('slow request', { ...labels, namespace: path?.namespace, name: path?.name, code: res.statusCode, seconds: Math.round(seconds * 1000) / 1000 });
       }
     });
-    return path === undefined ? Promise.reject(failure) : handle(req, res, user, path, url.searchParams);
+    if (path === undefined) return Promise.reject(failure);
+    const flowControl = opts.flowControl;
+    if (!flowControl) return handle(req, res, user, path, url.searchParams);
+    const q = url.searchParams;
+    const digest = {
+      verb: labels.verb,
+      apiGroup: path.resource.group,
+      resource: path.resource.name,
+      subresource: path.subresource,
+      namespace: path.resource.namespaced ? path.namespace : undefined,
+      limit: q.get('limit'),
+      selected: q.has('labelSelector') || q.has('fieldSelector'),
+    };
+    const served = path;
+    return new Promise<void>((resolve, reject) => flowControl.admit(user, digest, res, () => handle(req, res, user, served, q).then(resolve, reject), reject));
   };
   return { serve, checkAccess, admitWatch, clientKey };
 }

@@ -203,6 +203,8 @@ export class WriteOutcomeUnknownError extends StorageUnavailableError {}
 export interface CachedObjects {
   get(key: string): StoredEntry | undefined;
   list(prefix: string, opts?: ListOptions): ListResult;
+  /** how many objects of the resource there are (at once) */
+  objectCount(resource: string): number;
   /** the newest revision heard of */
   readonly revision: number;
 }

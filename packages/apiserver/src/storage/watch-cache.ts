@@ -258,6 +258,10 @@ export class WatchCache implements CachedObjects {
     this.snapshotSweep.unref();
   }
 
+  objectCount(resource: string): number {
+    return this.index.count(resource);
+  }
+
   count(prefix: string): number {
     let n = 0;
     for (const _ of this.index.range(prefix)) n++;

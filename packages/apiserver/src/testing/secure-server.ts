@@ -7,7 +7,7 @@ import fs from 'fs';
 import https from 'https';
 import os from 'os';
 import path from 'path';
-import { createApiServer, type ApiServer } from '../server';
+import { createApiServer, type ApiServer, type ApiServerOptions } from '../server';
 import { bootstrapCluster } from '../pki/bootstrap';
 import { kubectlPath } from './kubectl';
 
@@ -25,6 +25,8 @@ export interface Reply {
 export interface SecureServer {
   api: ApiServer;
   base: string;
+  /** the cluster CA's certificate file (it signed the server's) */
+  caFile: string;
   /** the token of each user of the token file */
   tokens: Record<string, string>;
   req(as: Caller, method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
@@ -37,6 +39,8 @@ export interface SecureServerOptions {
   nodes?: string[];
   /** more users of the token file: name and groups */
   users?: { name: string; groups: string[] }[];
+  /** more options of the server */
+  server?: Partial<ApiServerOptions>;
 }
 
 /** One JSON document decoded; anything else (a watch's events, plain text) as it is. */
@@ -71,12 +75,14 @@ export function secureServerPerFile(opts: SecureServerOptions = {}): SecureServe
     }
     caFile = pki.caFile;
     ca = fs.readFileSync(caFile);
+    t.caFile = caFile;
     t.api = createApiServer({
       dataDir: ':memory:',
       allowPrivileged: true,
       tokenAuthFile: pki.tokenFile,
       tls: { cert: fs.readFileSync(pki.certFile), key: fs.readFileSync(pki.keyFile) },
       logger: { info() {}, warn() {}, error() {}, debug() {} },
+      ...opts.server,
     });
     t.base = `https://127.0.0.1:${await t.api.listen(0, '127.0.0.1')}`;
   });
