@@ -122,8 +122,8 @@ export function sendEntry(req: IncomingMessage, res: ServerResponse, code: numbe
   }
 }
 
-/** Lists longer than this many objects go out as JSON in chunks of this many. */
-const listChunkItems = 2000;
+/** Lists longer than this many objects go out as JSON in chunks of this many (about 1 MB of pods). */
+const listChunkItems = 250;
 
 /** Resolves when what was written has gone out, or the connection is gone. */
 function drained(res: ServerResponse): Promise<void> {
@@ -134,6 +134,11 @@ function drained(res: ServerResponse): Promise<void> {
     };
     res.on('drain', done).on('close', done);
   });
+}
+
+/** Resolves on the event loop's next turn, after the I/O that is waiting. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Sends a list of stored objects; each item's encoding (JSON or protobuf) is reused as it is. */
@@ -158,14 +163,17 @@ export async function sendList(
     res.end(`${head}${items.map((i) => i.json).join(',')}]}`);
     return;
   }
-  // A large list goes out in chunks, as the client reads it: one string of a hundred
-  // thousand pods would pass V8's longest string, and hold the whole answer in memory twice.
+  // A long list goes out in chunks, each in a turn of the event loop of its own, and as the
+  // client reads it. Written whole, one controller's 3,000 pods (11 MB) held the server's one
+  // thread for 100 to 600 ms in the scale bench while every other request waited; and one
+  // string of a hundred thousand pods would pass V8's longest string.
   let text = head;
   for (let at = 0; at < items.length; at += listChunkItems) {
     text += `${at > 0 ? ',' : ''}${items.slice(at, at + listChunkItems).map((i) => i.json).join(',')}`;
-    if (!res.write(text)) await drained(res);
-    if (res.destroyed) return;
+    const flowing = res.write(text);
     text = '';
+    await (flowing ? nextTurn() : drained(res));
+    if (res.destroyed) return;
   }
   res.end(']}');
 }
