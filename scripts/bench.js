@@ -28,6 +28,14 @@ function numberOption(opts, name, env, fallback) {
   return n;
 }
 
+/** An on/off option: the flag, else the environment variable, else the default. */
+function onOffOption(opts, name, env, fallback) {
+  const text = opts[name] !== undefined ? opts[name] : process.env[env];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'on' || text === 'off') return text === 'on';
+  throw new Error(`--${name} (${env}) must be on or off, not ${JSON.stringify(text)}`);
+}
+
 function latency(name, f, unit, baselineName, goal) {
   return [
     { name: `${name} p50`, value: f.p50Ms, unit, baseline: f.baselineP50Ms, baselineName, ratio: f.ratioP50, goal },
@@ -53,6 +61,7 @@ const sections = {
       etcdMembers: numberOption(opts, 'etcd-members', 'PEAPOD_SCALE_ETCD_MEMBERS', 0),
       controllerManagerQps: numberOption(opts, 'controller-manager-qps', 'PEAPOD_SCALE_CONTROLLER_MANAGER_QPS', 0),
       schedulerQps: numberOption(opts, 'scheduler-qps', 'PEAPOD_SCALE_SCHEDULER_QPS', 0),
+      authentication: onOffOption(opts, 'authentication', 'PEAPOD_SCALE_AUTHENTICATION', false),
       failingNodes: opts['failing-nodes'] !== undefined || process.env.PEAPOD_SCALE_FAILING_NODES ? numberOption(opts, 'failing-nodes', 'PEAPOD_SCALE_FAILING_NODES', 0) : undefined,
       log,
     });

@@ -12,6 +12,7 @@
 //   as Kubernetes' density test measures it on a saturated cluster;
 // - scheduling throughput while filling; API server memory and CPU; database size.
 
+import crypto from 'crypto';
 import fs from 'fs';
 import http from 'http';
 import https from 'https';
@@ -49,6 +50,11 @@ export interface ScaleOptions {
   controllerManagerQps: number;
   /** The scheduler's --kube-api-qps and --kube-api-burst; 0: no limit. */
   schedulerQps: number;
+  /**
+   * Every process with a token of its own identity (the API server with --token-auth-file and
+   * RBAC), so that API Priority and Fairness classifies their requests as a cluster's.
+   */
+  authentication: boolean;
   log: (msg: string) => void;
 }
 
@@ -192,6 +198,55 @@ function rcManifest(p: RcPlan): ReplicationController {
   };
 }
 
+/** Who the run's processes are when it runs with authentication: a cluster's names (see `peapod-apiserver bootstrap`). */
+interface Identities {
+  admin: string;
+  bench: string;
+  scheduler: string;
+  controllerManager: string;
+  nodes: string;
+}
+/** Our client: an ordinary user, so its requests are classified as a user's (global-default), not exempt. */
+const benchUser = 'scale-bench';
+/** Every hollow node's requests (the process shares its clients), in system:nodes as a node's. */
+const hollowUser = 'hollow-nodes';
+
+/** A token file of the run's identities, and their tokens. */
+function writeTokens(dir: string): { file: string; of: Identities } {
+  const users: Record<keyof Identities, [string, string]> = {
+    admin: ['admin', 'system:masters'],
+    bench: [benchUser, ''],
+    scheduler: ['system:kube-scheduler', ''],
+    controllerManager: ['system:kube-controller-manager', ''],
+    nodes: [hollowUser, 'system:nodes'],
+  };
+  const of = {} as Identities;
+  const lines = Object.entries(users).map(([key, [user, group]]) => {
+    const token = crypto.randomBytes(16).toString('hex');
+    of[key as keyof Identities] = token;
+    return `${token},${user},${user},"${group}"`;
+  });
+  const file = path.join(dir, 'tokens.csv');
+  fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+  return { file, of };
+}
+
+/** Binds users to cluster-admin: RBAC's defaults give the scheduler and controller manager their roles, not these two. */
+async function grantClusterAdmin(url: string, adminToken: string, users: string[]): Promise<void> {
+  const admin = new Client({ server: url, token: adminToken });
+  try {
+    await admin.create('clusterrolebindings', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: 'scale-bench' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+      subjects: users.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name })),
+    } as KubeObject);
+  } finally {
+    admin.close();
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -234,14 +289,14 @@ function counterSum(metrics: string, name: string, match: string[]): number {
 }
 
 /** Times a GET read to its last byte, counting the occurrences of each pattern on the way (no parsing). */
-function timedRead(url: string, patterns: string[]): Promise<{ seconds: number; bytes: number; counts: number[] }> {
+function timedRead(url: string, patterns: string[], token?: string): Promise<{ seconds: number; bytes: number; counts: number[] }> {
   const started = process.hrtime.bigint();
   const mod = url.startsWith('https:') ? https : http;
   const counts = patterns.map(() => 0);
   const keep = Math.max(...patterns.map((p) => p.length)) - 1;
   return new Promise((resolve, reject) => {
     mod
-      .get(url, { headers: { Accept: 'application/json' } }, (res) => {
+      .get(url, { headers: { Accept: 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) } }, (res) => {
         let bytes = 0;
         let tail = '';
         res.setEncoding('latin1');
@@ -335,18 +390,23 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // 8 GiB, the quota Kubernetes recommends at most: the default 2 GiB is near what 150,000 pods and their history take.
     etcd = opts.etcdMembers > 0 ? await startEtcdCluster(opts.etcdMembers, undefined, { quotaBackendBytes: 8 * 2 ** 30 }) : undefined;
     const storageArgs = etcd ? ['--storage-backend', 'etcd3', '--etcd-servers', etcd.endpoints.join(',')] : [];
-    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: storageArgs, nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
+    const tokens = opts.authentication ? writeTokens(dir) : undefined;
+    const authArgs = tokens ? ['--token-auth-file', tokens.file] : [];
+    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: [...storageArgs, ...authArgs], nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
     const url = api.url;
-    client = new Client({ server: url, maxSockets: 64 });
+    if (tokens) await grantClusterAdmin(url, tokens.of.admin, [benchUser, hollowUser]);
+    const tokenArgs = (user: keyof Identities): string[] => (tokens ? ['--token', tokens.of[user]] : []);
+    client = new Client({ server: url, maxSockets: 64, token: tokens?.of.bench });
     const c = client;
     const apiserverIdleRssMiB = procStats(api.pid).rssMiB;
     // Burst equal to the rate, as Kubernetes' own scale tests set both.
     const rate = (qps: number): string[] => ['--kube-api-qps', String(qps), '--kube-api-burst', String(Math.max(1, qps))];
-    procs.scheduler = startComponent('scheduler', ['--server', url, ...rate(opts.schedulerQps)], { nodeArgs: nodeArgs('scheduler') });
-    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, '--pod-eviction-timeout', '30s', ...rate(opts.controllerManagerQps)], { nodeArgs: nodeArgs('controller-manager') });
+    procs.scheduler = startComponent('scheduler', ['--server', url, ...tokenArgs('scheduler'), ...rate(opts.schedulerQps)], { nodeArgs: nodeArgs('scheduler') });
+    procs['controller-manager'] = startComponent('controller-manager', ['--server', url, ...tokenArgs('controllerManager'), '--pod-eviction-timeout', '30s', ...rate(opts.controllerManagerQps)], { nodeArgs: nodeArgs('controller-manager') });
     const hollow = (nodes: number, prefix: string, cidr: string): RunningProcess =>
       startComponent('hollow', [
         '--server', url,
+        ...tokenArgs('nodes'),
         '--nodes', String(nodes),
         '--name-prefix', prefix,
         '--cluster-cidr', cidr,
@@ -549,8 +609,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
 
     // --- lists, once the churn is over ---
     log('listing every pod');
-    const all = await timedRead(`${url}/api/v1/pods`, ['"kind":"Pod"', '"phase":"Running"']);
-    const oneNamespace = await timedRead(`${url}/api/v1/namespaces/scale-0/pods`, ['"kind":"Pod"']);
+    const all = await timedRead(`${url}/api/v1/pods`, ['"kind":"Pod"', '"phase":"Running"'], tokens?.of.bench);
+    const oneNamespace = await timedRead(`${url}/api/v1/namespaces/scale-0/pods`, ['"kind":"Pod"'], tokens?.of.bench);
     // The live hollow process says, as it stops, what became of its nodes' events.
     await procs.hollow.kill('SIGTERM', 30_000);
     const eventsLine = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(procs.hollow.logs());
@@ -627,7 +687,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler).`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',
