@@ -11,28 +11,48 @@ export interface Histogram {
 /** Request latency histograms by `verb resource[/subresource]`. */
 export type RequestHistograms = Map<string, Histogram>;
 
-const bucketLine = /^apiserver_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/;
-
 function labels(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const m of text.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) out[m[1]] = m[2];
   return out;
 }
 
-export function requestHistograms(metricsText: string): RequestHistograms {
-  const out: RequestHistograms = new Map();
+/** The histograms of one metric by key (keyOf a series' labels), the series of one key added up. */
+export function histogramsOf(metricsText: string, name: string, keyOf: (labels: Record<string, string>) => string): Map<string, Histogram> {
+  const bucketLine = new RegExp(`^${name}_bucket\\{([^}]*)\\} (\\S+)$`);
+  const counts = new Map<string, Map<number, number>>();
   for (const line of metricsText.split('\n')) {
     const m = bucketLine.exec(line);
     if (!m) continue;
     const l = labels(m[1]);
-    const key = `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}`;
-    let h = out.get(key);
-    if (!h) out.set(key, (h = { buckets: [], count: 0 }));
+    const key = keyOf(l);
+    let byLe = counts.get(key);
+    if (!byLe) counts.set(key, (byLe = new Map()));
     const le = l.le === '+Inf' ? Infinity : Number(l.le);
-    h.buckets.push({ le, count: Number(m[2]) });
-    if (le === Infinity) h.count = Number(m[2]);
+    byLe.set(le, (byLe.get(le) ?? 0) + Number(m[2]));
   }
-  for (const h of out.values()) h.buckets.sort((a, b) => a.le - b.le);
+  const out = new Map<string, Histogram>();
+  for (const [key, byLe] of counts) {
+    const buckets = [...byLe].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
+    out.set(key, { buckets, count: byLe.get(Infinity) ?? 0 });
+  }
+  return out;
+}
+
+export function requestHistograms(metricsText: string): RequestHistograms {
+  return histogramsOf(metricsText, 'apiserver_request_duration_seconds', (l) => `${l.verb} ${l.resource}${l.subresource ? `/${l.subresource}` : ''}`);
+}
+
+/** A counter's series added up by the value of one label. */
+export function countersBy(metricsText: string, name: string, label: string): Map<string, number> {
+  const re = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`);
+  const out = new Map<string, number>();
+  for (const line of metricsText.split('\n')) {
+    const m = re.exec(line);
+    if (!m) continue;
+    const value = labels(m[1])[label] ?? '';
+    out.set(value, (out.get(value) ?? 0) + Number(m[2]));
+  }
   return out;
 }
 

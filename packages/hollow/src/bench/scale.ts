@@ -25,7 +25,7 @@ import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
-import { histogramQuantile, histogramsBetween, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
+import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 import { logsFrom, serverWarnings, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
 import { WatchDelays } from './watch-delays';
 
@@ -98,6 +98,8 @@ export interface ScaleReport {
   apiserverRuntime: ApiserverRuntime;
   /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
   benchEventLoop: { p99: number; max: number };
+  /** API Priority and Fairness over the churn, by priority level (none without authentication). */
+  flowControl: FlowControlFigure[];
   databaseMiB: number;
   /** The churn in windows of timelineSeconds: our slowest mutating call beside the API server's warnings. */
   timeline: TimelineWindow[];
@@ -276,6 +278,31 @@ function serverLatency(h: RequestHistograms): CallLatency[] {
       p99: histogramQuantile(x, 0.99),
     }))
     .sort((a, b) => b.count - a.count);
+}
+
+export interface FlowControlFigure {
+  level: string;
+  dispatched: number;
+  /** seconds */
+  waitP99: number;
+  rejected: number;
+}
+
+/** What API Priority and Fairness did between two scrapes, by priority level, the busiest first. */
+function flowControlFigures(before: string, after: string): FlowControlFigure[] {
+  const between = (name: string) => {
+    const [b, a] = [countersBy(before, name, 'priority_level'), countersBy(after, name, 'priority_level')];
+    return { levels: [...a.keys()], of: (level: string) => (a.get(level) ?? 0) - (b.get(level) ?? 0) };
+  };
+  const dispatched = between('apiserver_flowcontrol_dispatched_requests_total');
+  const rejected = between('apiserver_flowcontrol_rejected_requests_total');
+  const waitName = 'apiserver_flowcontrol_request_wait_duration_seconds';
+  const byLevel = (labels: Record<string, string>) => labels.priority_level;
+  const waits = histogramsBetween(histogramsOf(before, waitName, byLevel), histogramsOf(after, waitName, byLevel));
+  return [...new Set([...dispatched.levels, ...rejected.levels])]
+    .map((level) => ({ level, dispatched: dispatched.of(level), waitP99: waits.has(level) ? histogramQuantile(waits.get(level)!, 0.99) : NaN, rejected: rejected.of(level) }))
+    .filter((f) => f.dispatched + f.rejected > 0)
+    .sort((x, y) => y.dispatched - x.dispatched);
 }
 
 /** Sum of a counter's series whose labels include every `label="value"` given. */
@@ -638,6 +665,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverIdleRssMiB,
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
+      flowControl: flowControlFigures(scrapeBefore, scrapeAfter),
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
       timeline: timeline(churnStart, churnEnd, timelineSeconds, timings.calls.filter((c) => MUTATING.has(c.call.split(' ')[0])), warnings, pressure),
       stalls: { fill: stallTotals(warnings, Math.max(fillStart, logsFrom(api.logs())), fillStart + fillSeconds * 1000), churn: stallTotals(warnings, churnStart, churnEnd) },
@@ -731,6 +759,14 @@ export function formatReport(r: ScaleReport): string {
     '| process | RSS | peak RSS | CPU during churn |',
     '|---|---|---|---|',
     ...Object.entries(r.processes).map(([k, p]) => `| ${k} | ${p.rssMiB.toFixed(0)} MiB | ${p.peakRssMiB.toFixed(0)} MiB | ${p.churnCpuPercent.toFixed(0)} % |`),
+    ...(r.flowControl.length > 0
+      ? [
+          '',
+          '| priority level (API Priority and Fairness) during churn | requests let in | their wait in a queue, p99 | turned away (429) |',
+          '|---|---|---|---|',
+          ...r.flowControl.map((f) => `| ${f.level} | ${f.dispatched} | ${fmtSeconds(f.waitP99)} | ${f.rejected} |`),
+        ]
+      : []),
     '',
     '| API call during churn (server histograms) | calls | p50 | p99 |',
     '|---|---|---|---|',
