@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { createLogger, durationOption, flagValue, logLevelOption, stopOnSignals } from '@peapod/client';
+import { createLogger, durationOption, flagValue, logEventLoopStalls, logLevelOption, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
 import { createApiServer, defaultFlowControl, EtcdOptions, type FlowControlFlags } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
 import type { Compression } from './storage/compression';
-import { logEventLoopStalls } from './runtime-stalls';
 
 interface ServeFlags {
   port: number;

@@ -14,3 +14,4 @@ export * from './host';
 export * from './flag-values';
 export * from './flags';
 export * from './leader-election';
+export * from './runtime-stalls';

@@ -2,7 +2,7 @@
 // peapod-hollow: flags, wiring and signals; the nodes are in hollow.ts.
 import { InvalidArgumentError } from 'commander';
 import { flags as agentFlags } from '@peapod/agent';
-import { Client, componentCommand, connectionFlags, createLogger, flagValue, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
+import { Client, componentCommand, connectionFlags, createLogger, flagValue, logEventLoopStalls, optionsFromFlags, orExit, stopOnSignals } from '@peapod/client';
 import type { ComponentFlags } from '@peapod/client';
 import { heartbeatConcurrency } from './heartbeats';
 import { HollowNodes, eventWriteShare } from './hollow';
@@ -56,6 +56,8 @@ const program = componentCommand('peapod-hollow', 'Runs many hollow nodes (agent
 
 const flags = program.opts<Flags>();
 const log = createLogger('hollow', { level: flags.logLevel });
+// Thousands of nodes share one thread: a pause of it delays every node's heartbeats and pod starts.
+logEventLoopStalls(log);
 
 // Clients shared by every node, their connections bounded: the identity must watch every pod and write every node.
 const options = orExit('peapod-hollow', () => optionsFromFlags(connectionFlags(flags)).options);

@@ -26,7 +26,7 @@ import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
-import { logsFrom, serverWarnings, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
+import { logsFrom, logWarnings, slowStartupSeconds, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
 import { WatchDelays } from './watch-delays';
 
 export interface ScaleOptions {
@@ -88,8 +88,11 @@ export interface ScaleReport {
   /** The same for the latency pods' creates and their deletes apart; `early`: events seen before their write's acknowledgement (counted as 0). */
   watchLatencyByWrite: Record<'create' | 'delete', Quantiles & { early: number }>;
   podStartup: Quantiles;
-  /** Pod startup in two steps: create → its binding seen by the watch (the scheduler's part), then → Running seen (the node's, with the fake start delay). */
-  podStartupSteps: { bound: Quantiles; running: Quantiles };
+  /**
+   * Pod startup in two steps: create → its binding seen by the watch (the scheduler's part), then → Running seen (the node's, with the fake start delay);
+   * the node's in two: bound → its container's startedAt (the node's sync and the start delay; whole seconds), then → Running seen (the status write).
+   */
+  podStartupSteps: { bound: Quantiles; running: Quantiles; started: Quantiles; reported: Quantiles };
   /** After the kill: all failed nodes NotReady; the pods of the first one tainted for eviction gone; how many were tainted by the end of the churn. */
   nodeFailure: { nodes: number; notReadySeconds: number; evictedSeconds: number; taintedByEnd: number };
   processes: Record<string, ProcStats & { churnCpuPercent: number }>;
@@ -103,8 +106,8 @@ export interface ScaleReport {
   databaseMiB: number;
   /** The churn in windows of timelineSeconds: our slowest mutating call beside the API server's warnings. */
   timeline: TimelineWindow[];
-  /** The API server's event-loop stalls (its warnings) while filling and during the churn, ms. */
-  stalls: { fill: ReturnType<typeof stallTotals>; churn: ReturnType<typeof stallTotals> };
+  /** The API server's event-loop stalls (its warnings) while filling and during the churn, and the hollow nodes' process's during the churn, ms. */
+  stalls: { fill: ReturnType<typeof stallTotals>; churn: ReturnType<typeof stallTotals>; nodesChurn: ReturnType<typeof stallTotals> };
   /** What became of the (live) hollow process's events, from the line it logs as it stops. */
   hollowEvents: { written: number; failed: number; dropped: number; filtered: number; queued: number } | undefined;
 }
@@ -552,7 +555,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const nodeNames = Array.from({ length: opts.nodes - failing }, (_, i) => `hollow-${i}`);
 
     const latencyRv = (await c.list('pods', { namespace: 'latency', limit: 1 })).metadata.resourceVersion;
-    const latency = new Map<string, { createdAt: number; boundAt?: number; runningAt?: number }>();
+    // performance.now() times, and wall-clock ones (ms since the epoch) to set beside the pod's startedAt.
+    const latency = new Map<string, { createdAt: number; createdWall: number; boundAt?: number; boundWall?: number; runningAt?: number; runningWall?: number; startedWall?: number }>();
     const watchDelays = { create: new WatchDelays(), delete: new WatchDelays() };
     const latencyWatch = c.watch<Pod>('pods', { namespace: 'latency', resourceVersion: latencyRv }, (e) => {
       const name = e.object.metadata.name ?? '';
@@ -561,9 +565,15 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       const now = performance.now();
       if (e.type === 'ADDED') watchDelays.create.seen(name, now);
       if (e.object.metadata.deletionTimestamp) watchDelays.delete.seen(name, now);
-      if (rec.boundAt === undefined && e.object.spec?.nodeName) rec.boundAt = now;
+      if (rec.boundAt === undefined && e.object.spec?.nodeName) {
+        rec.boundAt = now;
+        rec.boundWall = Date.now();
+      }
       if (rec.runningAt === undefined && e.object.status?.phase === 'Running') {
         rec.runningAt = now;
+        rec.runningWall = Date.now();
+        const startedAt = e.object.status.containerStatuses?.[0]?.state?.running?.startedAt;
+        if (startedAt) rec.startedWall = Date.parse(startedAt);
         void timings
           .time('delete pods', () => c.delete('pods', name, { namespace: 'latency' }))
           .then(() => watchDelays.delete.acknowledged(name, performance.now()))
@@ -580,7 +590,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     await Promise.all([
       every(1000 / opts.latencyPodsPerSecond, until, errors, async () => {
         const name = `latency-${latencyIndex++}`;
-        latency.set(name, { createdAt: performance.now() });
+        latency.set(name, { createdAt: performance.now(), createdWall: Date.now() });
         await timings.time('create pods', () =>
           c.create<Pod>('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'latency' }, spec: benchPodSpec }),
         );
@@ -641,11 +651,14 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     // The live hollow process says, as it stops, what became of its nodes' events.
     await procs.hollow.kill('SIGTERM', 30_000);
     const eventsLine = /\{[^\n]*"msg":"events"[^\n]*\}/.exec(procs.hollow.logs());
-    const warnings = serverWarnings(api.logs());
+    const warnings = logWarnings(api.logs());
+    const nodeWarnings = logWarnings(procs.hollow.logs());
     const started = [...latency.values()].filter((r) => r.runningAt !== undefined);
     const startups = started.map((r) => (r.runningAt! - r.createdAt) / 1000);
     // A pod bound and Running in one event counts its whole startup as the scheduler's part.
     const boundAt = (r: { boundAt?: number; runningAt?: number }) => r.boundAt ?? r.runningAt!;
+    // startedAt has whole seconds: it is up to a second early, which these steps show as it is.
+    const withStart = started.filter((r) => r.startedWall !== undefined && r.boundWall !== undefined);
     const report: ScaleReport = {
       options: { ...opts, failingNodes: failing },
       fillStartedAt: fillStart,
@@ -659,7 +672,12 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       watchLatency: quantiles([...watchDelays.create.delays, ...watchDelays.delete.delays].map((ms) => ms / 1000)),
       watchLatencyByWrite: { create: delaysOf(watchDelays.create), delete: delaysOf(watchDelays.delete) },
       podStartup: quantiles(startups),
-      podStartupSteps: { bound: quantiles(started.map((r) => (boundAt(r) - r.createdAt) / 1000)), running: quantiles(started.map((r) => (r.runningAt! - boundAt(r)) / 1000)) },
+      podStartupSteps: {
+        bound: quantiles(started.map((r) => (boundAt(r) - r.createdAt) / 1000)),
+        running: quantiles(started.map((r) => (r.runningAt! - boundAt(r)) / 1000)),
+        started: quantiles(withStart.map((r) => (r.startedWall! - r.boundWall!) / 1000)),
+        reported: quantiles(withStart.map((r) => (r.runningWall! - r.startedWall!) / 1000)),
+      },
       nodeFailure: { nodes: failing, notReadySeconds: notReadyAt ? (notReadyAt - killedAt) / 1000 : NaN, evictedSeconds: evictedAt ? (evictedAt - killedAt) / 1000 : NaN, taintedByEnd },
       processes,
       apiserverIdleRssMiB,
@@ -667,8 +685,18 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
       flowControl: flowControlFigures(scrapeBefore, scrapeAfter),
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
-      timeline: timeline(churnStart, churnEnd, timelineSeconds, timings.calls.filter((c) => MUTATING.has(c.call.split(' ')[0])), warnings, pressure),
-      stalls: { fill: stallTotals(warnings, Math.max(fillStart, logsFrom(api.logs())), fillStart + fillSeconds * 1000), churn: stallTotals(warnings, churnStart, churnEnd) },
+      timeline: timeline(churnStart, churnEnd, timelineSeconds, {
+        calls: timings.calls.filter((c) => MUTATING.has(c.call.split(' ')[0])),
+        warnings,
+        pressure,
+        startups: started.map((r) => ({ call: 'pod startup', at: r.createdWall, seconds: (r.runningAt! - r.createdAt) / 1000 })),
+        nodeWarnings,
+      }),
+      stalls: {
+        fill: stallTotals(warnings, Math.max(fillStart, logsFrom(api.logs())), fillStart + fillSeconds * 1000),
+        churn: stallTotals(warnings, churnStart, churnEnd),
+        nodesChurn: stallTotals(nodeWarnings, churnStart, churnEnd),
+      },
       hollowEvents: eventsLine ? (JSON.parse(eventsLine[0]) as ScaleReport['hollowEvents']) : undefined,
     };
     return report;
@@ -686,6 +714,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     process.off('exit', removeDir);
     removeDir();
   }
+}
+
+function stallFigures(s: ReturnType<typeof stallTotals>): string {
+  return `${s.count}, ${fmtSeconds(s.totalMs / 1000)} (${fmtSeconds(s.gcMs / 1000)}), ${fmtSeconds(s.longestMs / 1000)}`;
 }
 
 function fmtSeconds(s: number): string {
@@ -731,6 +763,7 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|',
     `| pod startup p50 / p90 (fake start delay ${o.startDelaySeconds} s included) | ${fmtSeconds(r.podStartup.p50)} / ${fmtSeconds(r.podStartup.p90)} |`,
     `| pod startup in steps, p50 / p99: create → bound (the scheduler), bound → Running (the node) | ${fmtSeconds(r.podStartupSteps.bound.p50)} / ${fmtSeconds(r.podStartupSteps.bound.p99)}; ${fmtSeconds(r.podStartupSteps.running.p50)} / ${fmtSeconds(r.podStartupSteps.running.p99)} |`,
+    `| the node's step in two, p50 / p99: bound → container started (its sync and the start delay; startedAt has whole seconds), started → Running seen (its status write) | ${fmtSeconds(r.podStartupSteps.started.p50)} / ${fmtSeconds(r.podStartupSteps.started.p99)}; ${fmtSeconds(r.podStartupSteps.reported.p50)} / ${fmtSeconds(r.podStartupSteps.reported.p99)} |`,
     `| watch event latency p50 / p99 (write acknowledged → event seen) | ${fmtSeconds(r.watchLatency.p50)} / ${fmtSeconds(r.watchLatency.p99)} |`,
     ...(['create', 'delete'] as const).map((w) => {
       const q = r.watchLatencyByWrite[w];
@@ -753,8 +786,9 @@ export function formatReport(r: ScaleReport): string {
       const s = r.stalls[phase];
       // The harness keeps the last MiBs of a process's log: a long fill's start may be gone.
       const since = phase === 'fill' && s.from > r.fillStartedAt ? ` (its last ${((r.fillStartedAt + r.fillSeconds * 1000 - s.from) / 1000).toFixed(0)} s, the log kept)` : '';
-      return `| API server event-loop stalls ≥ 100 ms ${phase === 'fill' ? 'while filling' : 'during churn'}${since}: count, total (GC in them), longest | ${s.count}, ${fmtSeconds(s.totalMs / 1000)} (${fmtSeconds(s.gcMs / 1000)}), ${fmtSeconds(s.longestMs / 1000)} |`;
+      return `| API server event-loop stalls ≥ 100 ms ${phase === 'fill' ? 'while filling' : 'during churn'}${since}: count, total (GC in them), longest | ${stallFigures(s)} |`;
     }),
+    `| hollow nodes' process (the live one): event-loop stalls ≥ 100 ms during churn: count, total (GC in them), longest | ${stallFigures(r.stalls.nodesChurn)} |`,
     '',
     '| process | RSS | peak RSS | CPU during churn |',
     '|---|---|---|---|',
@@ -776,14 +810,16 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|---|---|',
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
     '',
-    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | machine waiting for CPU / disk |`,
-    '|---|---|---|---|---|---|',
+    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC) | machine waiting for CPU / disk |`,
+    '|---|---|---|---|---|---|---|---|',
     ...r.timeline.map((w) => {
       const slowest = (x: { what: string; seconds: number } | undefined) => (x ? `${x.what} ${fmtSeconds(x.seconds)}` : '-');
       const steps = [...w.steps].map(([step, x]) => `${step} ${x.count}, ${fmtSeconds(x.maxMs / 1000)}`).join('; ') || '-';
       const stalls = w.stalls ? `${w.stalls}, ${fmtSeconds(w.longestStallMs / 1000)} (${fmtSeconds(w.longestStallGcMs / 1000)}, ${fmtSeconds(w.longestStallCpuMs / 1000)})` : '-';
       const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(0)} %`);
-      return `| ${w.from}-${w.from + timelineSeconds} s | ${slowest(w.client)} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
+      const startups = w.startups ? `${fmtSeconds(w.slowestStartup)} (${w.slowStartups})` : '-';
+      const nodeStalls = w.nodeStalls ? `${w.nodeStalls}, ${fmtSeconds(w.longestNodeStallMs / 1000)} (${fmtSeconds(w.longestNodeStallGcMs / 1000)})` : '-';
+      return `| ${w.from}-${w.from + timelineSeconds} s | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
     }),
   ];
   return lines.join('\n');

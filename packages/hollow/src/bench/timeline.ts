@@ -1,6 +1,7 @@
 // When the churn's slow calls happened and what the API server was doing then: our client's
-// slowest mutating call per window beside the API server's warnings (slow requests, event-loop
-// stalls with their garbage collection, slow SQLite steps), read from its log lines.
+// slowest mutating call and slowest pod startup per window beside the API server's warnings
+// (slow requests, event-loop stalls with their garbage collection, slow SQLite steps) and the
+// hollow nodes' process's event-loop stalls, read from their log lines.
 
 /** One call of ours: when it started (ms since the epoch) and how long it took. */
 export interface TimedCall {
@@ -27,6 +28,14 @@ export interface TimelineWindow {
   longestStallMs: number;
   longestStallGcMs: number;
   longestStallCpuMs: number;
+  /** pods created in the window that came to run: how many, how many took longer than slowStartupSeconds, the slowest (seconds) */
+  startups: number;
+  slowStartups: number;
+  slowestStartup: number;
+  /** the hollow nodes' process's event-loop stalls that began in the window: how many, the longest and its GC time */
+  nodeStalls: number;
+  longestNodeStallMs: number;
+  longestNodeStallGcMs: number;
   /** the share of the window in which some task of the machine waited for a CPU, for the disk (PSI) */
   cpuPressure?: number;
   ioPressure?: number;
@@ -34,14 +43,17 @@ export interface TimelineWindow {
   steps: Map<string, { count: number; maxMs: number }>;
 }
 
-/** The API server's warnings the timeline reads, with the time each began (ms since the epoch). */
+/** Kubernetes' pod startup SLO: a pod slower than this is counted apart. */
+export const slowStartupSeconds = 5;
+
+/** A component's warnings the timeline reads, with the time each began (ms since the epoch). */
 export type ServerWarning =
   | { kind: 'request'; at: number; call: string; seconds: number }
   | { kind: 'stall'; at: number; ms: number; gcMs: number; cpuMs: number }
   | { kind: 'step'; at: number; step: string; ms: number };
 
-/** The warnings among the API server's log lines (JSON, one a line); other lines are skipped. */
-export function serverWarnings(logs: string): ServerWarning[] {
+/** The warnings among a component's log lines (JSON, one a line); other lines are skipped. */
+export function logWarnings(logs: string): ServerWarning[] {
   const out: ServerWarning[] = [];
   for (const line of logs.split('\n')) {
     if (!line.startsWith('{') || !line.includes('"level":"warn"')) continue;
@@ -74,14 +86,43 @@ export interface PressureSample {
   ioMicros: number;
 }
 
+/** What the timeline places in its windows. */
+export interface TimelineSources {
+  /** our client's calls */
+  calls: TimedCall[];
+  /** the API server's warnings */
+  warnings: ServerWarning[];
+  /** the machine's pressure totals, sampled at the windows' bounds */
+  pressure?: PressureSample[];
+  /** pod startups, each at its pod's creation */
+  startups?: TimedCall[];
+  /** the hollow nodes' process's warnings (its stalls are read) */
+  nodeWarnings?: ServerWarning[];
+}
+
 /**
  * Windows of windowSeconds from `start` to `end` (ms since the epoch), each with what happened
  * in it; pressure samples taken at the windows' bounds give each its share of waiting.
  */
-export function timeline(start: number, end: number, windowSeconds: number, calls: TimedCall[], warnings: ServerWarning[], pressure: PressureSample[] = []): TimelineWindow[] {
+export function timeline(start: number, end: number, windowSeconds: number, sources: TimelineSources): TimelineWindow[] {
+  const { calls, warnings, pressure = [], startups = [], nodeWarnings = [] } = sources;
   const windows: TimelineWindow[] = [];
   for (let from = 0; start + from * 1000 < end; from += windowSeconds) {
-    windows.push({ from, slowRequests: 0, stalls: 0, longestStallMs: 0, longestStallGcMs: 0, longestStallCpuMs: 0, steps: new Map() });
+    windows.push({
+      from,
+      slowRequests: 0,
+      stalls: 0,
+      longestStallMs: 0,
+      longestStallGcMs: 0,
+      longestStallCpuMs: 0,
+      startups: 0,
+      slowStartups: 0,
+      slowestStartup: 0,
+      nodeStalls: 0,
+      longestNodeStallMs: 0,
+      longestNodeStallGcMs: 0,
+      steps: new Map(),
+    });
   }
   for (let i = 1; i < pressure.length; i++) {
     const [a, b] = [pressure[i - 1], pressure[i]];
@@ -95,6 +136,23 @@ export function timeline(start: number, end: number, windowSeconds: number, call
   for (const c of calls) {
     const w = windowOf(c.at);
     if (w) w.client = slower(w.client, c.call, c.seconds);
+  }
+  for (const s of startups) {
+    const w = windowOf(s.at);
+    if (!w) continue;
+    w.startups++;
+    if (s.seconds > slowStartupSeconds) w.slowStartups++;
+    w.slowestStartup = Math.max(w.slowestStartup, s.seconds);
+  }
+  for (const x of nodeWarnings) {
+    if (x.kind !== 'stall') continue;
+    const w = windowOf(x.at);
+    if (!w) continue;
+    w.nodeStalls++;
+    if (x.ms > w.longestNodeStallMs) {
+      w.longestNodeStallMs = x.ms;
+      w.longestNodeStallGcMs = x.gcMs;
+    }
   }
   for (const x of warnings) {
     const w = windowOf(x.at);

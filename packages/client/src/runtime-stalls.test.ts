@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '@peapod/client';
+import type { LogFields, Logger } from './log';
 import { logEventLoopStalls } from './runtime-stalls';
 
 function recorder(): { log: Logger; lines: { msg: string; fields?: LogFields }[] } {

@@ -1,5 +1,5 @@
 import { PerformanceObserver, constants, performance, type PerformanceEntry } from 'perf_hooks';
-import type { Logger } from '@peapod/client';
+import type { Logger } from './log';
 
 /** Pauses of the event loop (or of one garbage collection) at least this long are logged. */
 export const stallThresholdMs = 100;
@@ -22,9 +22,9 @@ interface Pause {
  * Logs (at warn) each time the event loop was held for stallThresholdMs or more, with when it
  * began, how much of it garbage collection took and how much CPU the process used meanwhile (all
  * its threads: far less than the stall means it waited, for the disk or for a CPU), and each
- * garbage collection that long:
- * the histograms of /metrics tell how often requests were slow, these lines tell when and
- * what the process was doing. A timer due every few milliseconds measures how late it runs.
+ * garbage collection that long: a component's histograms tell how often it was slow, these
+ * lines tell when and what the process was doing. A timer due every few milliseconds measures
+ * how late it runs.
  * Returns a function that stops watching.
  */
 export function logEventLoopStalls(log: Logger, thresholdMs = stallThresholdMs): () => void {
