@@ -1,12 +1,14 @@
 // API Priority and Fairness on a server with two seats (one per level): a flooding user's
 // requests wait in their own queues and are turned away with 429 and Retry-After when those are
-// full, while another user's, and an exempt admin's, go through.
+// full, while another user's, and an exempt admin's, go through; kubectl and client-node read
+// the 429.
 
 import fs from 'fs';
 import https from 'https';
 import type http from 'http';
 import path from 'path';
-import { spawn } from 'child_process';
+import { execFile, spawn } from 'child_process';
+import { promisify } from 'util';
 import { secureServerPerFile } from './testing/secure-server';
 import { hasKubectl, kubectlPath } from './testing/kubectl';
 
@@ -127,6 +129,20 @@ describe('API Priority and Fairness', () => {
     expect(stderr).toMatch(/Got a Retry-After 1s response for attempt 1/);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^pod\/p-\d+$/m);
+  });
+
+  it("gives @kubernetes/client-node a 429 Status it reads: its reason, retryAfterSeconds and the Retry-After header", async () => {
+    const script = path.join(__dirname, 'testing', 'client-node-retry-after.mjs');
+    const create = async (name: string) => JSON.parse((await promisify(execFile)(process.execPath, [script, t.base, t.tokens.alice, name], { timeout: 30_000 })).stdout) as unknown;
+    const held = await fillQueues('alice');
+    try {
+      expect(await create('cn-turned-away')).toEqual({ code: 429, kind: 'Status', reason: 'TooManyRequests', retryAfterSeconds: 1, retryAfter: '1' });
+    } finally {
+      release(held);
+    }
+    expect((await send('admin', 'GET', '/api/v1/namespaces/default/pods/cn-turned-away')).status).toBe(404);
+    await waitFor(async () => /^apiserver_flowcontrol_current_inqueue_requests\{priority_level="global-default"\} 0$/m.test((await send('admin', 'GET', '/metrics')).body));
+    expect(await create('cn-let-in')).toEqual({ created: 'cn-let-in' });
   });
 });
 

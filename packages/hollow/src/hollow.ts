@@ -9,7 +9,8 @@
 // - one heartbeat timer spreading every node's lease renewal (and status check) over the
 //   interval, with enough renewals in flight for every node to beat within it (heartbeats.ts);
 // - one timer reconciling every node's pod statuses (those another component changed, such as
-//   the node lifecycle controller's NodeNotReady, get the agent's status back);
+//   the node lifecycle controller's NodeNotReady, get the agent's status back), a slice of the
+//   nodes at a time;
 // - one HTTP client with a bounded connection pool for the pods' work, and one for the nodes'
 //   heartbeats (as the kubelet has a client of its own for them): a burst of pod events and
 //   status writes queued for the connections must not hold a lease renewal back until the
@@ -76,6 +77,8 @@ interface HollowNode {
 }
 
 const NODE_PREFIX_LENGTH = 24;
+/** The status reconcile's period is cut into this many turns, each over its share of the nodes. */
+const RECONCILE_SLICES = 10;
 
 export class HollowNodes {
   private readonly nodes: HollowNode[] = [];
@@ -191,9 +194,14 @@ export class HollowNodes {
     this.services.start();
     this.informer.start();
     await this.informer.waitForSync();
+    // A tenth of the nodes each tenth of the period, each node still once a period: one pass
+    // over every node's pods held the thread 0.4 to 0.8 s at 150,000 pods, every node's
+    // heartbeats and pod starts waiting behind it.
+    let slice = 0;
     this.reconcileTimer = setInterval(() => {
-      for (const node of this.nodes) node.pods.reconcile();
-    }, STATUS_RECONCILE_MS);
+      for (let i = slice; i < this.nodes.length; i += RECONCILE_SLICES) this.nodes[i].pods.reconcile();
+      slice = (slice + 1) % RECONCILE_SLICES;
+    }, STATUS_RECONCILE_MS / RECONCILE_SLICES);
     return true;
   }
 
