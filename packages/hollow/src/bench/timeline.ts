@@ -47,14 +47,14 @@ export interface TimelineWindow {
 export const slowStartupSeconds = 5;
 
 /** A component's warnings the timeline reads, with the time each began (ms since the epoch). */
-export type ServerWarning =
+export type LogWarning =
   | { kind: 'request'; at: number; call: string; seconds: number }
   | { kind: 'stall'; at: number; ms: number; gcMs: number; cpuMs: number }
   | { kind: 'step'; at: number; step: string; ms: number };
 
 /** The warnings among a component's log lines (JSON, one a line); other lines are skipped. */
-export function logWarnings(logs: string): ServerWarning[] {
-  const out: ServerWarning[] = [];
+export function logWarnings(logs: string): LogWarning[] {
+  const out: LogWarning[] = [];
   for (const line of logs.split('\n')) {
     if (!line.startsWith('{') || !line.includes('"level":"warn"')) continue;
     let r: Record<string, unknown>;
@@ -91,13 +91,13 @@ export interface TimelineSources {
   /** our client's calls */
   calls: TimedCall[];
   /** the API server's warnings */
-  warnings: ServerWarning[];
+  warnings: LogWarning[];
   /** the machine's pressure totals, sampled at the windows' bounds */
   pressure?: PressureSample[];
   /** pod startups, each at its pod's creation */
   startups?: TimedCall[];
   /** the hollow nodes' process's warnings (its stalls are read) */
-  nodeWarnings?: ServerWarning[];
+  nodeWarnings?: LogWarning[];
 }
 
 /**
@@ -185,8 +185,8 @@ export function logsFrom(logs: string): number {
 }
 
 /** Event-loop stalls between start and end: how many, their total and longest, and the GC time in them (ms). */
-export function stallTotals(warnings: ServerWarning[], start: number, end: number): { from: number; count: number; totalMs: number; longestMs: number; gcMs: number } {
-  const stalls = warnings.filter((x): x is Extract<ServerWarning, { kind: 'stall' }> => x.kind === 'stall' && x.at >= start && x.at < end);
+export function stallTotals(warnings: LogWarning[], start: number, end: number): { from: number; count: number; totalMs: number; longestMs: number; gcMs: number } {
+  const stalls = warnings.filter((x): x is Extract<LogWarning, { kind: 'stall' }> => x.kind === 'stall' && x.at >= start && x.at < end);
   return {
     from: start,
     count: stalls.length,
