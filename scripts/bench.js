@@ -43,6 +43,15 @@ function latency(name, f, unit, baselineName, goal) {
   ];
 }
 
+/** The scale bench's API server seats: both flags or neither (the API server's defaults). */
+function inflightOption(opts) {
+  const reads = numberOption(opts, 'max-requests-inflight', 'PEAPOD_SCALE_MAX_REQUESTS_INFLIGHT', -1);
+  const mutating = numberOption(opts, 'max-mutating-requests-inflight', 'PEAPOD_SCALE_MAX_MUTATING_REQUESTS_INFLIGHT', -1);
+  if (reads < 0 && mutating < 0) return undefined;
+  if (reads < 0 || mutating < 0) throw new Error('--max-requests-inflight and --max-mutating-requests-inflight go together');
+  return { reads, mutating };
+}
+
 // Sections that run only when named.
 const onRequest = new Set(['scale', 'etcd', 'garbage']);
 
@@ -62,6 +71,7 @@ const sections = {
       controllerManagerQps: numberOption(opts, 'controller-manager-qps', 'PEAPOD_SCALE_CONTROLLER_MANAGER_QPS', 0),
       schedulerQps: numberOption(opts, 'scheduler-qps', 'PEAPOD_SCALE_SCHEDULER_QPS', 0),
       authentication: onOffOption(opts, 'authentication', 'PEAPOD_SCALE_AUTHENTICATION', false),
+      inflight: inflightOption(opts),
       failingNodes: opts['failing-nodes'] !== undefined || process.env.PEAPOD_SCALE_FAILING_NODES ? numberOption(opts, 'failing-nodes', 'PEAPOD_SCALE_FAILING_NODES', 0) : undefined,
       log,
     });

@@ -140,7 +140,8 @@ export class Agent {
     });
     this.nodeLease.start();
 
-    const informer = new Informer<Pod>(client, 'pods', { fieldSelector: `spec.nodeName=${nodeName}`, logger: log });
+    // Without managedFields: nothing here reads them (status goes out as a patch).
+    const informer = new Informer<Pod>(client, 'pods', { fieldSelector: `spec.nodeName=${nodeName}`, logger: log, dropManagedFields: true });
     this.informer = informer;
     informer.on('add', (pod) => pods.added(pod));
     informer.on('update', (oldPod, pod) => pods.updated(oldPod, pod));

@@ -55,6 +55,12 @@ export interface ScaleOptions {
    * RBAC), so that API Priority and Fairness classifies their requests as a cluster's.
    */
   authentication: boolean;
+  /**
+   * The API server's --max-requests-inflight and --max-mutating-requests-inflight (with
+   * authentication, the seats API Priority and Fairness shares among its priority levels);
+   * undefined: its defaults, 400 and 200.
+   */
+  inflight?: { reads: number; mutating: number };
   log: (msg: string) => void;
 }
 
@@ -422,7 +428,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const storageArgs = etcd ? ['--storage-backend', 'etcd3', '--etcd-servers', etcd.endpoints.join(',')] : [];
     const tokens = opts.authentication ? writeTokens(dir) : undefined;
     const authArgs = tokens ? ['--token-auth-file', tokens.file] : [];
-    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: [...storageArgs, ...authArgs], nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
+    const inflightArgs = opts.inflight ? ['--max-requests-inflight', String(opts.inflight.reads), '--max-mutating-requests-inflight', String(opts.inflight.mutating)] : [];
+    api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: [...storageArgs, ...authArgs, ...inflightArgs], nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
     const url = api.url;
     if (tokens) await grantClusterAdmin(url, tokens.of.admin, [benchUser, hollowUser]);
     const tokenArgs = (user: keyof Identities): string[] => (tokens ? ['--token', tokens.of[user]] : []);
@@ -749,7 +756,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}.`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}; API server's --max-requests-inflight / --max-mutating-requests-inflight: ${o.inflight ? `${o.inflight.reads} / ${o.inflight.mutating}` : '400 / 200 (its defaults)'}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',
@@ -812,7 +819,7 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|---|---|',
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
     '',
-    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC) | machine waiting for CPU / disk |`,
+    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk |`,
     '|---|---|---|---|---|---|---|---|',
     ...r.timeline.map((w) => {
       const slowest = (x: { what: string; seconds: number } | undefined) => (x ? `${x.what} ${fmtSeconds(x.seconds)}` : '-');
@@ -820,7 +827,7 @@ export function formatReport(r: ScaleReport): string {
       const stalls = w.stalls ? `${w.stalls}, ${fmtSeconds(w.longestStallMs / 1000)} (${fmtSeconds(w.longestStallGcMs / 1000)}, ${fmtSeconds(w.longestStallCpuMs / 1000)})` : '-';
       const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(0)} %`);
       const startups = w.startups ? `${fmtSeconds(w.slowestStartup)} (${w.slowStartups})` : '-';
-      const nodeStalls = w.nodeStalls ? `${w.nodeStalls}, ${fmtSeconds(w.longestNodeStallMs / 1000)} (${fmtSeconds(w.longestNodeStallGcMs / 1000)})` : '-';
+      const nodeStalls = w.nodeStalls ? `${w.nodeStalls}, ${fmtSeconds(w.longestNodeStallMs / 1000)} (${fmtSeconds(w.longestNodeStallGcMs / 1000)}, ${fmtSeconds(w.longestNodeStallCpuMs / 1000)})` : '-';
       return `| ${w.from}-${w.from + timelineSeconds} s | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
     }),
   ];

@@ -49,7 +49,7 @@ test('puts calls, warnings and pressure in the windows they began in', () => {
   const windows = timeline(t0, t0 + 30_000, 10, { calls, warnings: logWarnings(logs), pressure, startups, nodeWarnings: logWarnings(hollowLogs) });
   expect(windows.map((w) => w.from)).toEqual([0, 10, 20]);
   expect(windows[0]).toMatchObject({ client: { what: 'delete pods', seconds: 0.7 }, slowRequests: 1, server: { what: 'patch pods/status', seconds: 1.5 }, stalls: 0 });
-  expect(windows[0]).toMatchObject({ startups: 3, slowStartups: 2, slowestStartup: 6.5, nodeStalls: 2, longestNodeStallMs: 2_000, longestNodeStallGcMs: 1_800 });
+  expect(windows[0]).toMatchObject({ startups: 3, slowStartups: 2, slowestStartup: 6.5, nodeStalls: 2, longestNodeStallMs: 2_000, longestNodeStallGcMs: 1_800, longestNodeStallCpuMs: 1_900 });
   expect(windows[0].cpuPressure).toBeCloseTo(0.5);
   expect(windows[0].ioPressure).toBeCloseTo(0.1);
   expect(windows[1]).toMatchObject({ stalls: 2, longestStallMs: 900, longestStallGcMs: 40, longestStallCpuMs: 880, slowRequests: 0, startups: 0, nodeStalls: 0 });

@@ -32,10 +32,11 @@ export interface TimelineWindow {
   startups: number;
   slowStartups: number;
   slowestStartup: number;
-  /** the hollow nodes' process's event-loop stalls that began in the window: how many, the longest and its GC time */
+  /** the hollow nodes' process's event-loop stalls that began in the window: how many, the longest, its GC time and the process's CPU time in it */
   nodeStalls: number;
   longestNodeStallMs: number;
   longestNodeStallGcMs: number;
+  longestNodeStallCpuMs: number;
   /** the share of the window in which some task of the machine waited for a CPU, for the disk (PSI) */
   cpuPressure?: number;
   ioPressure?: number;
@@ -121,6 +122,7 @@ export function timeline(start: number, end: number, windowSeconds: number, sour
       nodeStalls: 0,
       longestNodeStallMs: 0,
       longestNodeStallGcMs: 0,
+      longestNodeStallCpuMs: 0,
       steps: new Map(),
     });
   }
@@ -152,6 +154,7 @@ export function timeline(start: number, end: number, windowSeconds: number, sour
     if (x.ms > w.longestNodeStallMs) {
       w.longestNodeStallMs = x.ms;
       w.longestNodeStallGcMs = x.gcMs;
+      w.longestNodeStallCpuMs = x.cpuMs;
     }
   }
   for (const x of warnings) {
