@@ -1,5 +1,5 @@
 import os from 'os';
-import { canonicalJson, formatBytes, rfc3339 } from '@peapod/api';
+import { formatBytes, rfc3339, sameJson } from '@peapod/api';
 import type { Node, NodeCondition, NodeSpec, NodeStatus, NodeSystemInfo } from '@peapod/api';
 import { isAlreadyExists, isInvalid, isNotFound } from '@peapod/client';
 import type { Client, Logger } from '@peapod/client';
@@ -58,9 +58,9 @@ function nodeInfo(runtimeVersion: string): NodeSystemInfo {
 }
 
 /** The status without its heartbeat times: two of these differ only when something changed. */
-function withoutHeartbeats(status: NodeStatus): string {
+function withoutHeartbeats(status: NodeStatus): NodeStatus {
   const conditions = status.conditions?.map((c) => ({ ...c, lastHeartbeatTime: undefined }));
-  return canonicalJson({ ...status, conditions });
+  return { ...status, conditions };
 }
 
 /** Whether the fields we post differ from what the server has (it may hold others, written by others). */
@@ -68,7 +68,7 @@ export function statusChanged(posted: NodeStatus | undefined, wanted: NodeStatus
   if (posted === undefined) return true;
   const seen: Record<string, unknown> = {};
   for (const key of Object.keys(wanted)) seen[key] = (posted as Record<string, unknown>)[key];
-  return withoutHeartbeats(seen as NodeStatus) !== withoutHeartbeats(wanted);
+  return !sameJson(withoutHeartbeats(seen as NodeStatus), withoutHeartbeats(wanted));
 }
 
 /**

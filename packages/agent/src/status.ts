@@ -1,5 +1,5 @@
 // Runtime state → PodStatus, as a pure function so it can be tested without Docker.
-import { isTerminalPhase, rfc3339, sameJson, setPodCondition } from '@peapod/api';
+import { copyJson, isTerminalPhase, rfc3339, sameJson, setPodCondition } from '@peapod/api';
 import type {
   Container,
   ContainerState,
@@ -154,16 +154,12 @@ export function podPhase(pod: Pod, statuses: ContainerStatus[]): PodPhase {
   return 'Running';
 }
 
-function clone<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
-}
-
 /** The pod's status from what runs on the node, keeping what it had where nothing changed. */
 export function computePodStatus(input: StatusInput): PodStatus {
   const { pod } = input;
   const now = input.now ?? new Date();
   const old = pod.status ?? {};
-  const status: PodStatus = clone(old);
+  const status: PodStatus = copyJson(old);
   // A message of ours from an earlier refusal no longer applies to a pod that runs.
   delete status.message;
   const initContainers = pod.spec.initContainers ?? [];
@@ -236,7 +232,7 @@ export function computePodStatus(input: StatusInput): PodStatus {
 
 /** The status of a pod this node refuses to run: Pending, saying why. */
 export function refusedPodStatus(pod: Pod, hostIP: string, message: string, now = new Date()): PodStatus {
-  const status: PodStatus = clone(pod.status ?? {});
+  const status: PodStatus = copyJson(pod.status ?? {});
   status.phase = 'Pending';
   status.message = message;
   status.hostIP = hostIP;

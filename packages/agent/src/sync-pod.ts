@@ -96,12 +96,14 @@ interface PodRecord {
   /** The last pod seen, to stop its containers properly after it vanished. */
   lastKnown?: Pod;
   termination?: TerminationRecord;
+  // The three collections below are made when first needed: most pods never need them, and an
+  // empty Map costs the heap about 300 bytes (a hollow process keeps 150,000 records).
   /** Why each container is not running, when the sync decided it (back-off, errors). */
-  waiting: Map<string, ContainerStateWaiting>;
+  waiting?: Map<string, ContainerStateWaiting>;
   /** Exits whose back-off was already announced with a BackOff event (container id). */
-  backoffAnnounced: Set<string>;
+  backoffAnnounced?: Set<string>;
   /** When a container whose image pull failed may try again. */
-  pullRetryAt: Map<string, number>;
+  pullRetryAt?: Map<string, number>;
   refusalAnnounced: boolean;
   /** Aborted when the pod is deleted: a postStart hook is not waited for any longer. */
   deleted: AbortController;
@@ -181,7 +183,7 @@ export class PodSyncer {
   private record(uid: string): PodRecord {
     let rec = this.records.get(uid);
     if (!rec) {
-      rec = { uid, waiting: new Map(), backoffAnnounced: new Set(), pullRetryAt: new Map(), refusalAnnounced: false, deleted: new AbortController(), statusWrites: Promise.resolve(), agrees: true };
+      rec = { uid, refusalAnnounced: false, deleted: new AbortController(), statusWrites: Promise.resolve(), agrees: true };
       this.records.set(uid, rec);
     }
     return rec;
@@ -286,7 +288,7 @@ export class PodSyncer {
     await report(async () => containers);
     const killed = await this.rt.killPod(rec.pod ?? pod, t.deadline, { runPreStop: term.inApi, onStep: term.timeline.step, signal: t.signal, progress: term.progress });
     if (killed.interrupted) return;
-    rec.waiting.clear();
+    rec.waiting = undefined;
     await report(list);
   }
 
@@ -425,17 +427,17 @@ export class PodSyncer {
       const attempts = attemptsOf(containers, container.name);
       const latest = attempts[0];
       if (latest?.state === 'exited' && latest.exitCode === 0) {
-        ctx.rec.waiting.delete(container.name);
+        ctx.rec.waiting?.delete(container.name);
         continue;
       }
       if (latest?.state === 'running') {
         // Its exit brings the next sync (the relist sees it).
-        ctx.rec.waiting.delete(container.name);
+        ctx.rec.waiting?.delete(container.name);
         return { done: false };
       }
       if (latest?.state === 'created' && !latest.error) return { done: false, requeueAfterMs: await this.start(ctx, container, latest.id, attempts) };
       if (latest && ctx.pod.spec.restartPolicy === 'Never') {
-        ctx.rec.waiting.delete(container.name);
+        ctx.rec.waiting?.delete(container.name);
         return { done: false };
       }
       return { done: false, requeueAfterMs: await this.startNext(ctx, container, latest, attempts) };
@@ -505,7 +507,7 @@ export class PodSyncer {
     if (latest?.state === 'running') {
       const failed = this.opts.probes.failed(rec.uid, container.name, latest.id);
       if (failed === undefined) {
-        rec.waiting.delete(container.name);
+        rec.waiting?.delete(container.name);
         return undefined;
       }
       latest = await this.killUnhealthy(pod, container, latest, failed);
@@ -515,7 +517,7 @@ export class PodSyncer {
       return this.start(ctx, container, latest.id, attempts);
     }
     if (latest && !shouldRestart(pod, latest)) {
-      rec.waiting.delete(container.name);
+      rec.waiting?.delete(container.name);
       return undefined;
     }
     return this.startNext(ctx, container, latest, attempts);
@@ -544,12 +546,12 @@ export class PodSyncer {
       const wait = this.backoff.remaining(key, exitTime(latest));
       if (wait > 0) {
         const delay = this.backoff.delay(key);
-        rec.waiting.set(container.name, {
+        (rec.waiting ??= new Map()).set(container.name, {
           reason: 'CrashLoopBackOff',
           message: `back-off ${seconds(delay)} restarting failed container=${container.name} pod=${podRef(pod)}`,
         });
-        if (!rec.backoffAnnounced.has(latest.id)) {
-          rec.backoffAnnounced.add(latest.id);
+        if (!rec.backoffAnnounced?.has(latest.id)) {
+          (rec.backoffAnnounced ??= new Set()).add(latest.id);
           this.opts.events.record(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${container.name} in pod ${podRef(pod)}`);
         }
         return wait;
@@ -569,7 +571,7 @@ export class PodSyncer {
     if (container.targetContainerName) {
       const target = attemptsOf(containers, container.targetContainerName)[0];
       if (target?.state !== 'running') {
-        rec.waiting.set(container.name, { reason: 'ContainerCreating', message: `waiting for container ${container.targetContainerName} to run` });
+        (rec.waiting ??= new Map()).set(container.name, { reason: 'ContainerCreating', message: `waiting for container ${container.targetContainerName} to run` });
         return this.backoff.baseMs;
       }
       pidNamespaceOf = target.id;
@@ -582,7 +584,7 @@ export class PodSyncer {
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount: 0, volumes: ctx.volumes, env, pidNamespaceOf });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      rec.waiting.set(container.name, { reason: err.reason, message: err.message });
+      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return undefined;
     }
@@ -603,7 +605,7 @@ export class PodSyncer {
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes, env });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      rec.waiting.set(container.name, { reason: err.reason, message: err.message });
+      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return this.backoff.next(`${key}/config`);
     }
@@ -641,12 +643,12 @@ export class PodSyncer {
       await this.rt.startContainer(id);
     } catch (err) {
       const message = `Error: failed to start container "${container.name}": ${errorText(err)}`;
-      rec.waiting.set(container.name, { reason: 'RunContainerError', message });
+      (rec.waiting ??= new Map()).set(container.name, { reason: 'RunContainerError', message });
       this.opts.events.record(pod, 'Warning', 'Failed', message);
       const key = `${rec.uid}/${container.name}`;
       return Math.max(this.backoff.delay(key), this.backoff.baseMs);
     }
-    rec.waiting.delete(container.name);
+    rec.waiting?.delete(container.name);
     this.opts.events.record(pod, 'Normal', 'Started', `Started container ${container.name}`);
     // The attempt before this one stays for lastState and `logs --previous`; older ones go.
     const older = attempts.filter((a) => a.id !== id).slice(1);
@@ -675,9 +677,9 @@ export class PodSyncer {
   private async pullImage(rec: PodRecord, pod: Pod, container: Container): Promise<number | undefined> {
     const image = container.image ?? '';
     const policy = container.imagePullPolicy ?? defaultImagePullPolicy(image);
-    const retryAt = rec.pullRetryAt.get(container.name);
+    const retryAt = rec.pullRetryAt?.get(container.name);
     if (retryAt !== undefined && retryAt > Date.now()) {
-      rec.waiting.set(container.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+      (rec.waiting ??= new Map()).set(container.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
       this.opts.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
       return retryAt - Date.now();
     }
@@ -687,7 +689,7 @@ export class PodSyncer {
     const started = Date.now();
     try {
       const result = await this.rt.ensureImage(image, policy);
-      rec.pullRetryAt.delete(container.name);
+      rec.pullRetryAt?.delete(container.name);
       const message = result.pulled
         ? `Successfully pulled image "${image}" in ${seconds(Date.now() - started)}`
         : `Container image "${image}" already present on machine`;
@@ -695,10 +697,10 @@ export class PodSyncer {
       return undefined;
     } catch (err) {
       if (!(err instanceof ImagePullError || err instanceof ImageNeverPullError)) throw err;
-      rec.waiting.set(container.name, { reason: err.reason, message: err.message });
+      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', err.message);
       const delay = this.backoff.next(`${rec.uid}/${container.name}/pull`);
-      rec.pullRetryAt.set(container.name, Date.now() + delay);
+      (rec.pullRetryAt ??= new Map()).set(container.name, Date.now() + delay);
       return delay;
     }
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { canonicalJson, sameJson } from './canonical';
+import { canonicalJson, copyJson, sameJson } from './canonical';
 
 /** JSON-like values with undefined members, small key sets (so that equal objects occur) and shuffled key order. */
 const value = fc.letrec((tie) => ({
@@ -28,5 +28,27 @@ describe('sameJson', () => {
     expect(sameJson([undefined], [null])).toBe(true);
     expect(sameJson({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] })).toBe(false);
     expect(sameJson([], {})).toBe(false);
+  });
+});
+
+describe('copyJson', () => {
+  it('gives what a JSON round trip gives, sharing nothing mutable', () => {
+    fc.assert(
+      fc.property(value, (a) => {
+        if (a === undefined) return;
+        const copy = copyJson(a);
+        expect(copy).toEqual(JSON.parse(JSON.stringify(a)));
+        if (a !== null && typeof a === 'object') expect(copy).not.toBe(a);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves the original alone when the copy changes', () => {
+    const a = { conditions: [{ type: 'Ready', status: 'True' }], ips: [{ ip: '10.0.0.1' }] };
+    const copy = copyJson(a);
+    copy.conditions[0].status = 'False';
+    copy.ips.push({ ip: '10.0.0.2' });
+    expect(a).toEqual({ conditions: [{ type: 'Ready', status: 'True' }], ips: [{ ip: '10.0.0.1' }] });
   });
 });

@@ -37,3 +37,19 @@ export function sameJson(a: unknown, b: unknown): boolean {
   for (const k in y) if (y[k] !== undefined) keys--;
   return keys === 0;
 }
+
+/**
+ * A deep copy of JSON data, as a JSON round trip makes it (undefined keys dropped, undefined
+ * array elements null) but sharing its strings: a round trip gives every string value a new
+ * copy, which a process keeping a copy per pod pays for in its heap.
+ */
+export function copyJson<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : copyJson(v))) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== undefined) out[key] = copyJson(v);
+  }
+  return out as T;
+}

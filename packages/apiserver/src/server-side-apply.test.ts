@@ -107,6 +107,15 @@ test('writes without a fieldManager are owned by the client program named in Use
   expect(owners(st.body)['peapod-controller-manager/Update/status']).toEqual({ 'f:status': { 'f:readyReplicas': {}, 'f:replicas': {} } });
 });
 
+test('an update that sends no managedFields (a client caching objects without them) keeps the stored ones', async () => {
+  const created = await call(base, 'POST', `${rcs}?fieldManager=alice`, rc(1, { app: 'web' }));
+  const { managedFields: _cached, ...metadata } = created.body.metadata;
+  const st = await call(base, 'PUT', `${rcs}/web/status?fieldManager=rc-controller`, { ...created.body, metadata, status: { replicas: 1 } });
+  expect(st.status).toBe(200);
+  expect(Object.keys(owners(st.body))).toEqual(['alice/Update', 'rc-controller/Update/status']);
+  expect(owners(st.body)['alice/Update']).toEqual(owners(created.body)['alice/Update']);
+});
+
 test('dryRun=All: an apply is checked (conflicts included) and answered, and nothing is stored', async () => {
   const dry = await apply(rc(2, { app: 'web' }), 'fieldManager=alice&dryRun=All');
   expect(dry.status).toBe(201);

@@ -88,7 +88,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
   });
 
   function makeInformer(
-    opts: { namespace?: string; labelSelector?: string; resyncMs?: number; transform?: (o: KubeObject) => KubeObject; dropManagedFields?: boolean } = {},
+    opts: { namespace?: string; labelSelector?: string; resyncMs?: number; transform?: (o: KubeObject) => KubeObject; dropManagedFields?: boolean; internStrings?: boolean } = {},
   ): Informer<KubeObject> {
     informer = new Informer<KubeObject>(client, 'pods', { ...opts, transport, backoff: fast, logger: logs.logger });
     return informer;
@@ -175,6 +175,7 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
   it.each([
     ['the transform stripManagedFields', { transform: stripManagedFields }],
     ['dropManagedFields', { dropManagedFields: true }],
+    ['dropManagedFields and internStrings', { dropManagedFields: true, internStrings: true }],
   ])('caches and hands out objects without managedFields with %s, listed or watched', async (_how, opts) => {
     const managed = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, managedFields: [{ manager: 'test' }] } });
     fake.set('pods', managed(pod('a')));
@@ -194,6 +195,21 @@ describe.each(['http', 'websocket'] as const)('Informer over %s', (transport) =>
     ]);
     expect(inf.get('ns/a')?.metadata).toMatchObject({ labels: { v: '2' }, resourceVersion: '2' });
     expect(inf.list().every((o) => !('managedFields' in o.metadata))).toBe(true);
+  });
+
+  it('runs dropManagedFields, then the transform, then internStrings on every object', async () => {
+    const order: string[] = [];
+    const transform = (o: KubeObject): KubeObject => {
+      order.push('managedFields' in o.metadata ? 'managed' : 'stripped');
+      return { ...o, metadata: { ...o.metadata, annotations: { seen: 'yes' } } };
+    };
+    fake.set('pods', { ...pod('a'), metadata: { ...pod('a').metadata, managedFields: [{ manager: 'test' }] } });
+    const inf = makeInformer({ dropManagedFields: true, transform, internStrings: true });
+    inf.start();
+    await inf.waitForSync();
+    expect(order).toEqual(['stripped']);
+    expect(inf.get('ns/a')?.metadata).toMatchObject({ name: 'a', annotations: { seen: 'yes' } });
+    expect(inf.get('ns/a')?.metadata.managedFields).toBeUndefined();
   });
 
   it('keeps indexes in step with the cache: added before or after the list, through updates, deletes and relists', async () => {

@@ -18,6 +18,7 @@ import { createLogger } from './log';
 import type { Logger } from './log';
 import type { Client } from './rest';
 import type { Watch } from './watch';
+import { StringInterner } from './string-interner';
 
 /** The cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
 export function objectKey(obj: KubeObject): string {
@@ -68,6 +69,11 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * `transform` runs.
    */
   dropManagedFields?: boolean;
+  /**
+   * Equal short strings of the cached objects are one string (StringInterner), after
+   * `transform`: worth it for an informer of many objects that repeat values, as pods do.
+   */
+  internStrings?: boolean;
 }
 
 /** The object without metadata.managedFields, which few components read and every write grows. */
@@ -137,11 +143,15 @@ export class Informer<T extends KubeObject> {
   ) {
     this.log = opts.logger ?? createLogger('informer');
     this.backoff = new Backoff(opts.backoff);
-    const transform = opts.transform;
+    const steps: ((obj: T) => T)[] = [];
     // An event whose text did not let managedFields be cut (an unusual layout) still loses it here.
-    if (!opts.dropManagedFields) this.transform = transform;
-    else if (!transform) this.transform = stripManagedFields;
-    else this.transform = (obj) => transform(stripManagedFields(obj));
+    if (opts.dropManagedFields) steps.push(stripManagedFields);
+    if (opts.transform) steps.push(opts.transform);
+    if (opts.internStrings) {
+      const interner = new StringInterner();
+      steps.push((obj) => interner.internValues(obj));
+    }
+    this.transform = steps.length === 0 ? undefined : steps.length === 1 ? steps[0] : (obj) => steps.reduce((o, step) => step(o), obj);
   }
 
   on(event: 'add', handler: AddHandler<T>): this;

@@ -71,19 +71,21 @@ export interface RunningControllerManager {
 export function runControllerManager(client: Client, opts: ControllerManagerOptions): RunningControllerManager {
   const log = opts.logger ?? createLogger('controller-manager');
   const clientOf = opts.controllerClient ?? (() => client);
-  const informerLog = createLogger('informer');
-  const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', { logger: informerLog });
-  const pods = new Informer<Pod>(client, 'pods', { logger: informerLog });
-  const nodes = new Informer<Node>(client, 'nodes', { logger: informerLog });
-  const services = new Informer<Service>(client, 'services', { logger: informerLog });
-  const endpoints = new Informer<Endpoints>(client, 'endpoints', { logger: informerLog });
-  const slices = new Informer<EndpointSlice>(client, 'endpointslices', { logger: informerLog });
-  const namespaces = new Informer<Namespace>(client, 'namespaces', { logger: informerLog });
-  const serviceAccounts = new Informer<ServiceAccount>(client, 'serviceaccounts', { logger: informerLog });
-  const configMaps = new Informer<ConfigMap>(client, 'configmaps', { logger: informerLog });
+  // No controller reads managedFields (an update without them keeps the stored ones), so every
+  // informer drops them, as Kubernetes' controller manager does: a third of a pod's JSON.
+  const cached = { logger: createLogger('informer'), dropManagedFields: true };
+  const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', cached);
+  const pods = new Informer<Pod>(client, 'pods', { ...cached, internStrings: true });
+  const nodes = new Informer<Node>(client, 'nodes', cached);
+  const services = new Informer<Service>(client, 'services', cached);
+  const endpoints = new Informer<Endpoints>(client, 'endpoints', cached);
+  const slices = new Informer<EndpointSlice>(client, 'endpointslices', cached);
+  const namespaces = new Informer<Namespace>(client, 'namespaces', cached);
+  const serviceAccounts = new Informer<ServiceAccount>(client, 'serviceaccounts', cached);
+  const configMaps = new Informer<ConfigMap>(client, 'configmaps', cached);
   // Node leases (kube-node-lease) are heartbeats for the node lifecycle controller.
-  const leases = new Informer<Lease>(client, 'leases', { logger: informerLog });
-  const clusterRoles = new Informer<ClusterRole>(client, 'clusterroles', { logger: informerLog });
+  const leases = new Informer<Lease>(client, 'leases', cached);
+  const clusterRoles = new Informer<ClusterRole>(client, 'clusterroles', cached);
 
   const replication = new ReplicationManager(rcs, pods, new ApiControllerClient(clientOf('replication-controller'), log), {
     workers: opts.concurrentRcSyncs,
@@ -108,7 +110,7 @@ export function runControllerManager(client: Client, opts: ControllerManagerOpti
   const monitored = new Map<string, Informer<KubeObject>>();
   for (const r of resources) {
     if (r.name === 'events' || !['list', 'watch', 'delete'].every((v) => r.verbs.includes(v))) continue;
-    monitored.set(r.name, shared.get(r.name) ?? new Informer<KubeObject>(client, r.name, { logger: informerLog }));
+    monitored.set(r.name, shared.get(r.name) ?? new Informer<KubeObject>(client, r.name, cached));
   }
   const gc = new GarbageCollector(monitored, new ApiGarbageCollectorClient(clientOf('garbage-collector')), { logger: createLogger('garbage-collector') });
   const lifecycle = new NodeLifecycleController(nodes, pods, leases, new ApiNodeLifecycleClient(clientOf('node-lifecycle-controller')), {

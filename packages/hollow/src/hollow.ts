@@ -145,8 +145,9 @@ export class HollowNodes {
       this.byName.set(name, node);
     }
     // Every bound pod: those of other nodes are dropped on arrival (nodeOf finds no node). Kept
-    // without managedFields, a third of a pod's JSON that no node reads (status goes out as a patch).
-    this.informer = new Informer<Pod>(opts.client, 'pods', { fieldSelector: 'spec.nodeName!=', logger: opts.log, dropManagedFields: true });
+    // without managedFields, a third of a pod's JSON that no node reads (status goes out as a
+    // patch), and with equal strings shared (condition types, images, each second's timestamps).
+    this.informer = new Informer<Pod>(opts.client, 'pods', { fieldSelector: 'spec.nodeName!=', logger: opts.log, dropManagedFields: true, internStrings: true });
     this.informer.on('add', (pod) => this.nodeOf(pod)?.pods.added(pod));
     this.informer.on('update', (oldPod, pod) => {
       const before = this.nodeOf(oldPod);

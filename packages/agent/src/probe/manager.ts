@@ -58,6 +58,9 @@ export class ProbeManager {
     const uid = pod.metadata.uid ?? '';
     let entry = this.pods.get(uid);
     if (!entry) {
+      // A pod without probes needs no entry (its verdicts are the defaults), and most pods have
+      // none: a hollow process keeps 150,000.
+      if (!pod.spec.containers.some((c) => probeKinds.some((kind) => c[probeField[kind]]))) return;
       entry = { pod, workers: new Map() };
       this.pods.set(uid, entry);
     }

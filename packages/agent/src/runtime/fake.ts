@@ -150,8 +150,16 @@ export function fakeBehaviour(pod: Pod, defaults: { startDelayMs: number; termDe
   return behaviour;
 }
 
+/** One string per image, not one per container: a hollow process runs 150,000 of them. */
+const imageIds = new Map<string, string>();
+
 function imageId(image: string): string {
-  return `sha256:${createHash('sha256').update(image).digest('hex')}`;
+  let id = imageIds.get(image);
+  if (id === undefined) {
+    id = `sha256:${createHash('sha256').update(image).digest('hex')}`;
+    imageIds.set(image, id);
+  }
+  return id;
 }
 
 function nowIso(): string {
