@@ -148,6 +148,9 @@ export function spawnNode(script: string, args: string[], opts: SpawnOptions = {
   return child;
 }
 
+/** Flags that lift a component's client rate limit (--kube-api-qps 0), for benches that measure its code rather than the limit. */
+export const unlimitedRate = ['--kube-api-qps', '0'];
+
 /** Runs a component's built main.js with `args`, as spawnNode does. */
 export function startComponent(component: ComponentName, args: string[], opts: SpawnOptions = {}): RunningProcess {
   return spawnNode(mainJs(component), args, opts);

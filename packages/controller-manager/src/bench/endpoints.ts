@@ -9,10 +9,10 @@
 import type { Endpoints, Pod, Service } from '@peapod/api';
 import { latencyFigures, type LatencyFigures } from '@peapod/api/bench';
 import { Client, Informer, createLogger } from '@peapod/client';
-import { startApiServer } from '@peapod/client/testing';
+import { startApiServer, unlimitedRate } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 import { mapLimited } from '../cache';
-import { FakeNodes, startControllerManager, unlimitedRate } from '../testing/processes';
+import { FakeNodes, startControllerManager } from '../testing/processes';
 import { runPod, setPodReady } from '../testing/fake-pods';
 
 export interface EndpointsBenchOptions {

@@ -8,9 +8,9 @@ import type { Pod, ReplicationController } from '@peapod/api';
 import type { BenchFigure } from '@peapod/api/bench';
 import { Client, Informer, createLogger } from '@peapod/client';
 import { mapLimited } from '../cache';
-import { startApiServer } from '@peapod/client/testing';
+import { startApiServer, unlimitedRate } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
-import { FakeNodes, startControllerManager, unlimitedRate, startScheduler } from '../testing/processes';
+import { FakeNodes, startControllerManager, startScheduler } from '../testing/processes';
 import { isPodLive } from '../replication/controller';
 
 
@@ -72,7 +72,7 @@ export async function runControllerManagerBench(opts: BenchOptions = {}): Promis
   const pods = new Informer<Pod>(client, 'pods', { namespace: 'default', logger: quiet });
   const rcs = new Informer<ReplicationController>(client, 'replicationcontrollers', { namespace: 'default', logger: quiet });
   try {
-    procs.push(startScheduler(api.url));
+    procs.push(startScheduler(api.url, unlimitedRate));
     // Room for the baseline's pods and the controller's, heartbeating slowly; a long grace
     // keeps the node lifecycle controller out of the measurement.
     const nodeCount = Math.ceil((2 * replicas) / podsPerNode) + 1;

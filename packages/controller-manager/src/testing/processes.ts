@@ -9,12 +9,9 @@ import type { Client } from '@peapod/client';
 import { startComponent } from '@peapod/client/testing';
 import type { RunningProcess } from '@peapod/client/testing';
 
-/** Flags that lift a component's client rate limit, for benches that measure its code rather than the limit. */
-export const unlimitedRate = ['--kube-api-qps', '0'];
-
 /** The scheduler, not waited for: pods get bound once it has synced. */
-export function startScheduler(server: string): RunningProcess {
-  return startComponent('scheduler', ['--server', server]);
+export function startScheduler(server: string, args: string[] = []): RunningProcess {
+  return startComponent('scheduler', ['--server', server, ...args]);
 }
 
 /** Our own main.js; resolves once its informers have synced. */
