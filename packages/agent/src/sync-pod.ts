@@ -128,6 +128,11 @@ function resourceVersionNumber(pod: Pod | undefined): number {
   return Number.isFinite(n) ? n : -1;
 }
 
+/** Records why a container is not running (the record's map made on first use). */
+function setWaiting(rec: PodRecord, container: string, waiting: ContainerStateWaiting): void {
+  (rec.waiting ??= new Map()).set(container, waiting);
+}
+
 function podRef(pod: Pod): string {
   return `${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}(${pod.metadata.uid})`;
 }
@@ -546,7 +551,7 @@ export class PodSyncer {
       const wait = this.backoff.remaining(key, exitTime(latest));
       if (wait > 0) {
         const delay = this.backoff.delay(key);
-        (rec.waiting ??= new Map()).set(container.name, {
+        setWaiting(rec, container.name, {
           reason: 'CrashLoopBackOff',
           message: `back-off ${seconds(delay)} restarting failed container=${container.name} pod=${podRef(pod)}`,
         });
@@ -571,7 +576,7 @@ export class PodSyncer {
     if (container.targetContainerName) {
       const target = attemptsOf(containers, container.targetContainerName)[0];
       if (target?.state !== 'running') {
-        (rec.waiting ??= new Map()).set(container.name, { reason: 'ContainerCreating', message: `waiting for container ${container.targetContainerName} to run` });
+        setWaiting(rec, container.name, { reason: 'ContainerCreating', message: `waiting for container ${container.targetContainerName} to run` });
         return this.backoff.baseMs;
       }
       pidNamespaceOf = target.id;
@@ -584,7 +589,7 @@ export class PodSyncer {
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount: 0, volumes: ctx.volumes, env, pidNamespaceOf });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
+      setWaiting(rec, container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return undefined;
     }
@@ -605,7 +610,7 @@ export class PodSyncer {
       id = await this.rt.createContainer(pod, container, ctx.sandbox, { restartCount, volumes: ctx.volumes, env });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
-      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
+      setWaiting(rec, container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       return this.backoff.next(`${key}/config`);
     }
@@ -643,7 +648,7 @@ export class PodSyncer {
       await this.rt.startContainer(id);
     } catch (err) {
       const message = `Error: failed to start container "${container.name}": ${errorText(err)}`;
-      (rec.waiting ??= new Map()).set(container.name, { reason: 'RunContainerError', message });
+      setWaiting(rec, container.name, { reason: 'RunContainerError', message });
       this.opts.events.record(pod, 'Warning', 'Failed', message);
       const key = `${rec.uid}/${container.name}`;
       return Math.max(this.backoff.delay(key), this.backoff.baseMs);
@@ -679,7 +684,7 @@ export class PodSyncer {
     const policy = container.imagePullPolicy ?? defaultImagePullPolicy(image);
     const retryAt = rec.pullRetryAt?.get(container.name);
     if (retryAt !== undefined && retryAt > Date.now()) {
-      (rec.waiting ??= new Map()).set(container.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
+      setWaiting(rec, container.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
       this.opts.events.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`);
       return retryAt - Date.now();
     }
@@ -697,7 +702,7 @@ export class PodSyncer {
       return undefined;
     } catch (err) {
       if (!(err instanceof ImagePullError || err instanceof ImageNeverPullError)) throw err;
-      (rec.waiting ??= new Map()).set(container.name, { reason: err.reason, message: err.message });
+      setWaiting(rec, container.name, { reason: err.reason, message: err.message });
       this.opts.events.record(pod, 'Warning', 'Failed', err.message);
       const delay = this.backoff.next(`${rec.uid}/${container.name}/pull`);
       (rec.pullRetryAt ??= new Map()).set(container.name, Date.now() + delay);
