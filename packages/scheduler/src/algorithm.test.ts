@@ -82,6 +82,25 @@ describe('Algorithm', () => {
     expect(chosen.get('node-2')).toBeGreaterThan(150);
   });
 
+  it('draws once per pod, the draw choosing among the tied best only', () => {
+    const cache = cluster(4);
+    // node-2 has less free: the other three tie for best.
+    cache.assumePod(podInfoFor(makePod('busy', { cpu: '1', memory: '1Gi' })), 'node-2');
+    const picks: string[] = [];
+    for (const draw of [0, 0.34, 0.67, 0.999]) {
+      let draws = 0;
+      const algorithm = new Algorithm(defaultFramework(), cache, {
+        random: () => {
+          draws++;
+          return draw;
+        },
+      });
+      picks.push(algorithm.schedule(podInfoFor(makePod(`p-${draw}`))) as string);
+      expect(draws).toBe(1);
+    }
+    expect(picks).toEqual(['node-1', 'node-3', 'node-4', 'node-4']);
+  });
+
   it('finds the one feasible node of a large cluster from any start', () => {
     const cache = cluster(2000);
     cache.addNode(makeNode('special', { labels: { disk: 'ssd' } }));

@@ -110,18 +110,22 @@ export class Algorithm {
       const w = plugin.weight;
       for (let i = 0; i < count; i++) totals[i] += w * scores[i];
     }
-    // Reservoir sampling over the best: each of k tied nodes ends up chosen with chance 1/k.
-    let best = 0;
+    // One draw per pod among the tied best (each of k chosen with chance 1/k): a draw per tie
+    // cost a number allocated at each of the hundreds of equal nodes of a uniform cluster.
+    let best = totals[0];
     let ties = 1;
     for (let i = 1; i < count; i++) {
-      if (totals[i] > totals[best]) {
-        best = i;
+      if (totals[i] > best) {
+        best = totals[i];
         ties = 1;
-      } else if (totals[i] === totals[best]) {
+      } else if (totals[i] === best) {
         ties++;
-        if (this.random() * ties < 1) best = i;
       }
     }
-    return feasible[best];
+    let pick = Math.min(ties - 1, Math.floor(this.random() * ties));
+    // Ends at the pick-th tie: there are `ties` of them.
+    for (let i = 0; ; i++) {
+      if (totals[i] === best && pick-- === 0) return feasible[i];
+    }
   }
 }

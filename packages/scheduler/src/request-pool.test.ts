@@ -63,25 +63,29 @@ describe('RequestPool', () => {
     expect(started).toEqual(['blocker', 'bind-1', 'bind-2', 'event-1', 'event-2']);
   });
 
-  it('gives reports one slot while binds wait or run, and every slot once they are done', async () => {
-    const pool = new RequestPool(3);
+  it('gives reports one slot while binds wait or run, and their own few once they are done', async () => {
+    const pool = new RequestPool(4, 2);
     const started: string[] = [];
     const bind = controlled(started, 'bind');
     void pool.run('bind', bind.run);
-    const reports = ['event-1', 'event-2', 'event-3'].map((n) => {
+    const reports = ['event-1', 'event-2', 'event-3', 'event-4'].map((n) => {
       const r = controlled(started, n);
       void pool.run('report', r.run);
       return r;
     });
     expect(started).toEqual(['bind', 'event-1']);
-    expect([pool.inFlight, pool.waiting]).toEqual([2, 2]);
+    expect([pool.inFlight, pool.waiting]).toEqual([2, 3]);
     reports[0].finish();
     await tick();
     expect(started).toEqual(['bind', 'event-1', 'event-2']);
     bind.finish();
     await tick();
+    // Two report slots, though the pool has four.
     expect(started).toEqual(['bind', 'event-1', 'event-2', 'event-3']);
-    expect([pool.inFlight, pool.waiting]).toEqual([2, 0]);
+    expect([pool.inFlight, pool.waiting]).toEqual([2, 1]);
+    reports[1].finish();
+    await tick();
+    expect(started).toEqual(['bind', 'event-1', 'event-2', 'event-3', 'event-4']);
   });
 
   it('passes failures through and frees the slot, also for a request that throws at once', async () => {

@@ -24,9 +24,12 @@ export function tolerates(tolerations: readonly Toleration[], taint: Pick<Taint,
 
 export const taintToleration: FilterPlugin = {
   name: 'TaintToleration',
+  // Indexed: it runs for every node a pod is checked against, and for-of allocated an
+  // iterator at each (a fifth of what the scheduler allocated in the scheduler bench).
   filter(pod: PodInfo, node: NodeInfo): FilterResult {
-    for (const taint of node.taints) {
-      if (!tolerates(pod.tolerations, taint)) return reasonUntoleratedTaint(taint.key, taint.value);
+    const taints = node.taints;
+    for (let i = 0; i < taints.length; i++) {
+      if (!tolerates(pod.tolerations, taints[i])) return reasonUntoleratedTaint(taints[i].key, taints[i].value);
     }
     return null;
   },
