@@ -26,7 +26,7 @@ import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
-import { logsFrom, logWarnings, slowStartupSeconds, stallTotals, timeline, type PressureSample, type TimedCall, type TimelineWindow } from './timeline';
+import { logsFrom, logWarnings, slowStartupSeconds, stallTotals, timeline, type PressureSample, type ScaleChange, type TimedCall, type TimelineWindow } from './timeline';
 import { WatchDelays } from './watch-delays';
 
 export interface ScaleOptions {
@@ -558,7 +558,9 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const until = churnStart + opts.churnSeconds * 1000;
     const timings = new Timings();
     const errors: string[] = [];
-    const rcs = plan.map((p) => ({ ...p }));
+    // `current`: the replicas the churn last set, so that each scale patch's change is known.
+    const rcs = plan.map((p) => ({ ...p, current: p.replicas }));
+    const scales: ScaleChange[] = [];
     const nodeNames = Array.from({ length: opts.nodes - failing }, (_, i) => `hollow-${i}`);
     // The failed nodes alone: a list of every node each 5 s (20 MB at 5,000) would weigh on the churn as no SLO test's watcher does.
     const failedSelector = `kubernetes.io/hostname in (${Array.from({ length: failing }, (_, i) => `failing-${i}`).join(',')})`;
@@ -608,9 +610,12 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       every(2000, until, errors, async () => {
         const rc = pick(rcs);
         const replicas = Math.max(0, Math.round(rc.replicas * (0.5 + Math.random())));
+        const at = Date.now();
         await timings.time('patch replicationcontrollers/scale', () =>
           c.patch('replicationcontrollers', rc.name, { spec: { replicas } }, 'merge', { namespace: rc.namespace, subresource: 'scale' }),
         );
+        scales.push({ at, delta: replicas - rc.current });
+        rc.current = replicas;
       }),
       every(1000, until, errors, async () => {
         const rc = pick(rcs);
@@ -700,6 +705,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         pressure,
         startups: started.map((r) => ({ call: 'pod startup', at: r.createdWall, seconds: (r.runningAt! - r.createdAt) / 1000 })),
         nodeWarnings,
+        scales,
       }),
       stalls: {
         fill: stallTotals(warnings, Math.max(fillStart, logsFrom(api.logs())), fillStart + fillSeconds * 1000),
@@ -819,8 +825,8 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|---|---|',
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
     '',
-    `| churn, ${timelineSeconds} s windows (by start) | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| churn, ${timelineSeconds} s windows (by start) | the churn's scale patches: replicas added / removed | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk |`,
+    '|---|---|---|---|---|---|---|---|---|',
     ...r.timeline.map((w) => {
       const slowest = (x: { what: string; seconds: number } | undefined) => (x ? `${x.what} ${fmtSeconds(x.seconds)}` : '-');
       const steps = [...w.steps].map(([step, x]) => `${step} ${x.count}, ${fmtSeconds(x.maxMs / 1000)}`).join('; ') || '-';
@@ -828,7 +834,7 @@ export function formatReport(r: ScaleReport): string {
       const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(0)} %`);
       const startups = w.startups ? `${fmtSeconds(w.slowestStartup)} (${w.slowStartups})` : '-';
       const nodeStalls = w.nodeStalls ? `${w.nodeStalls}, ${fmtSeconds(w.longestNodeStallMs / 1000)} (${fmtSeconds(w.longestNodeStallGcMs / 1000)}, ${fmtSeconds(w.longestNodeStallCpuMs / 1000)})` : '-';
-      return `| ${w.from}-${w.from + timelineSeconds} s | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
+      return `| ${w.from}-${w.from + timelineSeconds} s | +${w.scaledUp} / −${w.scaledDown} | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
     }),
   ];
   return lines.join('\n');

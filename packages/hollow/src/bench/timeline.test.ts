@@ -46,7 +46,14 @@ test('puts calls, warnings and pressure in the windows they began in', () => {
     line(3_000, { component: 'hollow', msg: 'event loop stalled', ms: 150, gcMs: 0, cpuMs: 140, began: iso(2_800) }),
     line(3_100, { component: 'hollow', msg: 'slow garbage collection', kind: 'major', ms: 1_800 }),
   ].join('\n');
-  const windows = timeline(t0, t0 + 30_000, 10, { calls, warnings: logWarnings(logs), pressure, startups, nodeWarnings: logWarnings(hollowLogs) });
+  const scales = [
+    { at: t0 + 2_000, delta: 40 },
+    { at: t0 + 4_000, delta: -3 },
+    { at: t0 + 6_000, delta: 5 },
+    { at: t0 + 22_000, delta: -120 },
+    { at: t0 + 31_000, delta: 90 },
+  ];
+  const windows = timeline(t0, t0 + 30_000, 10, { calls, warnings: logWarnings(logs), pressure, startups, nodeWarnings: logWarnings(hollowLogs), scales });
   expect(windows.map((w) => w.from)).toEqual([0, 10, 20]);
   expect(windows[0]).toMatchObject({ client: { what: 'delete pods', seconds: 0.7 }, slowRequests: 1, server: { what: 'patch pods/status', seconds: 1.5 }, stalls: 0 });
   expect(windows[0]).toMatchObject({ startups: 3, slowStartups: 2, slowestStartup: 6.5, nodeStalls: 2, longestNodeStallMs: 2_000, longestNodeStallGcMs: 1_800, longestNodeStallCpuMs: 1_900 });
@@ -58,6 +65,12 @@ test('puts calls, warnings and pressure in the windows they began in', () => {
     ['GC minor', { count: 1, maxMs: 120 }],
   ]);
   expect(windows[2]).toMatchObject({ client: { what: 'create pods', seconds: 0.1 }, startups: 1, slowStartups: 0, slowestStartup: 1.1 });
+  // Scale patches summed per window, up and down apart; one after the end counts nowhere.
+  expect(windows.map((w) => [w.scaledUp, w.scaledDown])).toEqual([
+    [45, 3],
+    [0, 0],
+    [0, 120],
+  ]);
   expect(windows[2].cpuPressure).toBeUndefined();
 });
 

@@ -1,7 +1,8 @@
 // When the churn's slow calls happened and what the API server was doing then: our client's
 // slowest mutating call and slowest pod startup per window beside the API server's warnings
 // (slow requests, event-loop stalls with their garbage collection, slow SQLite steps) and the
-// hollow nodes' process's event-loop stalls, read from their log lines.
+// hollow nodes' process's event-loop stalls, read from their log lines, and the churn's own
+// scaling (pods added and removed by its scale patches), its largest random work.
 
 /** One call of ours: when it started (ms since the epoch) and how long it took. */
 export interface TimedCall {
@@ -42,6 +43,9 @@ export interface TimelineWindow {
   ioPressure?: number;
   /** slow synchronous store steps by what they were (commit, checkpoint...): how many, the longest */
   steps: Map<string, { count: number; maxMs: number }>;
+  /** replicas the churn's scale patches of the window added and removed, over all controllers */
+  scaledUp: number;
+  scaledDown: number;
 }
 
 /** Kubernetes' pod startup SLO: a pod slower than this is counted apart. */
@@ -87,6 +91,12 @@ export interface PressureSample {
   ioMicros: number;
 }
 
+/** One scale patch of the churn: when it was sent (ms since the epoch) and the replicas it added (negative: removed). */
+export interface ScaleChange {
+  at: number;
+  delta: number;
+}
+
 /** What the timeline places in its windows. */
 export interface TimelineSources {
   /** our client's calls */
@@ -99,6 +109,8 @@ export interface TimelineSources {
   startups?: TimedCall[];
   /** the hollow nodes' process's warnings (its stalls are read) */
   nodeWarnings?: LogWarning[];
+  /** the churn's scale patches */
+  scales?: ScaleChange[];
 }
 
 /**
@@ -106,7 +118,7 @@ export interface TimelineSources {
  * in it; pressure samples taken at the windows' bounds give each its share of waiting.
  */
 export function timeline(start: number, end: number, windowSeconds: number, sources: TimelineSources): TimelineWindow[] {
-  const { calls, warnings, pressure = [], startups = [], nodeWarnings = [] } = sources;
+  const { calls, warnings, pressure = [], startups = [], nodeWarnings = [], scales = [] } = sources;
   const windows: TimelineWindow[] = [];
   for (let from = 0; start + from * 1000 < end; from += windowSeconds) {
     windows.push({
@@ -124,6 +136,8 @@ export function timeline(start: number, end: number, windowSeconds: number, sour
       longestNodeStallGcMs: 0,
       longestNodeStallCpuMs: 0,
       steps: new Map(),
+      scaledUp: 0,
+      scaledDown: 0,
     });
   }
   for (let i = 1; i < pressure.length; i++) {
@@ -145,6 +159,12 @@ export function timeline(start: number, end: number, windowSeconds: number, sour
     w.startups++;
     if (s.seconds > slowStartupSeconds) w.slowStartups++;
     w.slowestStartup = Math.max(w.slowestStartup, s.seconds);
+  }
+  for (const x of scales) {
+    const w = windowOf(x.at);
+    if (!w) continue;
+    if (x.delta > 0) w.scaledUp += x.delta;
+    else w.scaledDown -= x.delta;
   }
   for (const x of nodeWarnings) {
     if (x.kind !== 'stall') continue;
