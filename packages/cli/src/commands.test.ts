@@ -10,6 +10,10 @@ import type { RunningApiServer } from '@peapod/client/testing';
 import { bindPod, hasScript, nodeObject, peactlFor, peactlOnTerminal, postJson, sendJson, startPeactl } from './testing/process';
 import type { Running } from './testing/process';
 
+// Each test starts peactl several times: up to 3 s a test on an idle machine, over jest's
+// default 5 s on a busy one.
+jest.setTimeout(60_000);
+
 let server: RunningApiServer;
 let run: ReturnType<typeof peactlFor>;
 let dir: string;

@@ -4,6 +4,10 @@ import { closedPort, startApiServer } from '@peapod/client/testing';
 import type { RunningApiServer } from '@peapod/client/testing';
 import { bindPod, hasKubectl, kubectlFor, nodeObject, peactlFor, postJson } from './testing/process';
 
+// Each test starts peactl (and kubectl) several times, up to ten: on a busy machine that is
+// more than jest's default 5 s (the chunk-size test once took longer in CI).
+jest.setTimeout(60_000);
+
 let server: RunningApiServer;
 let run: ReturnType<typeof peactlFor>;
 
