@@ -19,7 +19,7 @@ export type RequestKind = 'bind' | 'report';
 const reportSlotsWhileBinding = 1;
 
 /** Reports in flight at once while no bind waits or runs. */
-export const defaultReportSlots = 8;
+const defaultReportSlots = 8;
 
 export class RequestPool {
   private running = 0;
