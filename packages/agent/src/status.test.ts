@@ -1,7 +1,7 @@
 import { podDisplayStatus } from '@peapod/api';
 import type { Pod } from '@peapod/api';
 import type { RuntimeContainer } from './runtime';
-import { computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch } from './status';
+import { checkReport, computePodStatus, podPhase, refusedPodStatus, sameStatus, statusMergePatch } from './status';
 
 const now = new Date('2030-01-01T00:00:10Z');
 
@@ -226,5 +226,31 @@ describe('refusedPodStatus and status patches', () => {
     const from = { phase: 'Pending' as const, message: 'x', hostIP: 'h', qosClass: 'BestEffort' as const };
     const to = { phase: 'Running' as const, hostIP: 'h', qosClass: 'BestEffort' as const };
     expect(statusMergePatch(from, to)).toEqual({ status: { phase: 'Running', message: null } });
+  });
+});
+
+describe('checkReport', () => {
+  const reported = (): NonNullable<Pod['status']> =>
+    computePodStatus({ pod: pod('Always'), containers: [infra(), rc('a', 'running')], hostIP: 'h', runtime: 'fake', podIP: '10.0.0.2', now });
+
+  it("keeps the API's own object once it equals the report, so a node holds one status per pod", () => {
+    const ours = reported();
+    const api = structuredClone(ours);
+    const check = checkReport(api, ours);
+    expect(check.agrees).toBe(true);
+    expect(check.reported).toBe(api);
+  });
+
+  it("keeps its own report where the API's differs, agreeing still when only others' parts differ", () => {
+    const ours = reported();
+    const others = structuredClone(ours);
+    others.conditions = [...(others.conditions ?? []), { type: 'DisruptionTarget', status: 'True' }];
+    expect(checkReport(others, ours)).toEqual({ agrees: true, reported: ours });
+    expect(checkReport(others, ours).reported).toBe(ours);
+    const notReady = structuredClone(ours);
+    const ready = notReady.conditions?.find((c) => c.type === 'Ready');
+    if (ready) Object.assign(ready, { status: 'False', reason: 'NodeNotReady' });
+    expect(checkReport(notReady, ours)).toEqual({ agrees: false, reported: ours });
+    expect(checkReport(undefined, ours)).toEqual({ agrees: false, reported: ours });
   });
 });

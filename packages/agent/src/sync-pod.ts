@@ -34,7 +34,7 @@ import {
   type PodVolumes,
 } from './runtime';
 import type { SyncOutcome, Termination } from './pod-workers';
-import { agreesWithReport, attemptsOf, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
+import { attemptsOf, checkReport, computePodStatus, refusedPodStatus, sameStatus, statusMergePatch } from './status';
 import { containersGoneEvent, killStepEvent, seconds, type TimelineEvent } from './termination-timeline';
 
 /** Grace for the containers of a pod that vanished from the API while they still ran (README, the node agent: a pod removed with grace 0 still gets 2 s on the node). */
@@ -111,8 +111,15 @@ interface PodRecord {
   statusWrites: Promise<void>;
   /** The status this agent last computed for the pod (written, or found already in the API). */
   reported?: PodStatus;
-  /** The API's status agrees with `reported` in what the agent owns (status.ts, agreesWithReport). */
+  /** The API's status agrees with `reported` in what the agent owns (status.ts, checkReport). */
   agrees: boolean;
+}
+
+/** The API's status seen against the record's report (status.ts, checkReport). */
+function noteApiStatus(rec: PodRecord, reported: PodStatus, api: PodStatus | undefined): void {
+  const check = checkReport(api, reported);
+  rec.agrees = check.agrees;
+  rec.reported = check.reported;
 }
 
 /** What starting the containers of one sync needs. */
@@ -202,7 +209,7 @@ export class PodSyncer {
     // Our own status writes return newer objects than the watch may have delivered yet.
     if (resourceVersionNumber(pod) >= resourceVersionNumber(rec.pod)) {
       rec.pod = pod;
-      if (rec.reported) rec.agrees = agreesWithReport(pod.status, rec.reported);
+      if (rec.reported) noteApiStatus(rec, rec.reported, pod.status);
     }
     rec.lastKnown = rec.pod;
     if (pod.metadata.deletionTimestamp) rec.deleted.abort();
@@ -712,12 +719,12 @@ export class PodSyncer {
 
   /** Writes the status when it differs from what the API has; keeps the answer as the newest pod. */
   private async writeStatus(rec: PodRecord, pod: Pod, status: PodStatus): Promise<void> {
-    rec.reported = status;
     if (sameStatus(pod.status, status)) {
       // The pod may have changed in the API while this sync ran: the next reconcile looks again.
-      rec.agrees = rec.pod === pod || agreesWithReport(rec.pod?.status, status);
+      noteApiStatus(rec, pod.status ?? status, rec.pod?.status);
       return;
     }
+    rec.reported = status;
     // Until the write lands: a failed one is tried again by the next reconcile, if not sooner.
     rec.agrees = false;
     const { name, namespace } = pod.metadata;
@@ -734,6 +741,6 @@ export class PodSyncer {
       rec.pod = updated;
       rec.lastKnown = updated;
     }
-    rec.agrees = agreesWithReport(rec.pod?.status, status);
+    noteApiStatus(rec, status, rec.pod?.status);
   }
 }

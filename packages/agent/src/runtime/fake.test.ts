@@ -1,6 +1,6 @@
 import type { Container, Pod } from '@peapod/api';
 import { ContainerConfigError } from './errors';
-import { EXIT_ON_KILL, EXIT_ON_TERM, FAKE_EXIT_CODE, FAKE_LIVE, FAKE_READY, FAKE_RUN_SECONDS, FAKE_START_SECONDS, FAKE_TERM_SECONDS, FakeRuntime, fakeBehaviour } from './fake';
+import { EXIT_ON_KILL, EXIT_ON_TERM, FAKE_EXIT_CODE, FAKE_LIVE, FAKE_READY, FAKE_RUN_SECONDS, FAKE_START_SECONDS, FAKE_TERM_SECONDS, FakeRuntime, defaultBehaviour, fakeBehaviour } from './fake';
 import { deadlineAfter } from './kill-pod';
 import { IpPool, defaultPodCidr, formatCidr, nthSubnet, parseCidr } from './pod-cidr';
 
@@ -46,9 +46,10 @@ describe('pod CIDRs', () => {
 });
 
 describe('fake behaviour from annotations', () => {
-  const defaults = { startDelayMs: 1000, termDelayMs: 0 };
-  it('reads each annotation over the defaults', () => {
+  const defaults = defaultBehaviour(1000, 0);
+  it('reads each annotation over the defaults, sharing the defaults where a pod asks nothing', () => {
     expect(fakeBehaviour(pod('u'), defaults)).toEqual({ startMs: 1000, exitCode: 0, termMs: 0, ready: true, live: true });
+    expect(fakeBehaviour(pod('u', { other: 'x' }), defaults)).toBe(defaults);
     const p = pod('u', { [FAKE_START_SECONDS]: '0', [FAKE_RUN_SECONDS]: '2.5', [FAKE_EXIT_CODE]: '3', [FAKE_TERM_SECONDS]: 'never', [FAKE_READY]: 'false', [FAKE_LIVE]: 'true' });
     expect(fakeBehaviour(p, defaults)).toEqual({ startMs: 0, runMs: 2500, exitCode: 3, termMs: null, ready: false, live: true });
   });
