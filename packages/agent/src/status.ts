@@ -267,7 +267,7 @@ function agentPart(status: PodStatus | undefined): unknown {
  * not (the node lifecycle controller marked the pod NodeNotReady, say), the agent writes its
  * status again, as the kubelet's status manager reconciles.
  */
-export function agreesWithReport(api: PodStatus | undefined, reported: PodStatus): boolean {
+function agreesWithReport(api: PodStatus | undefined, reported: PodStatus): boolean {
   return sameJson(agentPart(api), agentPart(reported));
 }
 
