@@ -95,7 +95,11 @@ export async function killContainer(
     const hook = await preStopHook(preStopHandler, spec, target, deadline, podIP, deps, opts, progress);
     if (hook.outcome === 'aborted') return interrupted();
     preStop = hook.result;
-    if (preStop?.status === 'timed-out') {
+    if (hook.outcome === 'timed-out') {
+      // An earlier entry's hook still runs at this entry's deadline: KILL at once, no stop
+      // signal, even when the wait's timer fired a millisecond before the clock reached it.
+      killAt = Math.min(deadline, Date.now());
+    } else if (preStop?.status === 'timed-out') {
       // The hook ate the whole grace period: TERM now, and a short extension before KILL.
       killAt = Date.now() + PRESTOP_EXTENSION_MS;
       extended = true;
