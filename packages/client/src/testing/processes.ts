@@ -59,6 +59,8 @@ export interface SpawnOptions {
   cwd?: string;
   /** The stream logs() and waitForLine read; the other is ignored. */
   output?: 'stderr' | 'stdout';
+  /** Started through nice(1), this much nicer than the caller, every thread of it (a load generator, below the processes it measures). */
+  niceness?: number;
 }
 
 const defaultTimeoutMs = 15_000;
@@ -80,7 +82,10 @@ function track(child: ChildProcess): void {
 export function spawnNode(script: string, args: string[], opts: SpawnOptions = {}): RunningProcess {
   if (!fs.existsSync(script)) throw new Error(`${script} is missing: build first (npx tsc -b)`);
   const output = opts.output ?? 'stderr';
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], {
+  const command = [process.execPath, ...(opts.nodeArgs ?? []), script, ...args];
+  // nice(1) execs node in its own place: the pid is node's.
+  const [file, ...argv] = opts.niceness === undefined ? command : ['nice', '-n', String(opts.niceness), ...command];
+  const proc = spawn(file, argv, {
     stdio: ['ignore', output === 'stdout' ? 'pipe' : 'ignore', output === 'stderr' ? 'pipe' : 'ignore'],
     env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
     cwd: opts.cwd,

@@ -61,6 +61,11 @@ export interface ScaleOptions {
    * undefined: its defaults, 400 and 200.
    */
   inflight?: { reads: number; mutating: number };
+  /**
+   * The hollow processes' CPU niceness: they stand in for 5,000 machines, which kubemark runs
+   * on a cluster of their own, and here share two cores with the control plane they load.
+   */
+  hollowNiceness: number;
   log: (msg: string) => void;
 }
 
@@ -452,7 +457,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         '--fake-start-delay', String(opts.startDelaySeconds),
         '--max-pods', String(Math.max(110, Math.ceil((3 * opts.pods) / opts.nodes))),
         '--log-level', 'warn',
-      ], { nodeArgs: nodeArgs(`hollow-${prefix}`) });
+      ], { nodeArgs: nodeArgs(`hollow-${prefix}`), niceness: opts.hollowNiceness });
     procs.hollow = hollow(opts.nodes - failing, 'hollow-', '10.128.0.0/9');
     procs['hollow-failing'] = hollow(failing, 'failing-', '10.32.0.0/11');
     log(`starting ${opts.nodes} hollow nodes (${failing} of them to fail)`);
@@ -762,7 +767,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}; API server's --max-requests-inflight / --max-mutating-requests-inflight: ${o.inflight ? `${o.inflight.reads} / ${o.inflight.mutating}` : '400 / 200 (its defaults)'}.`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}; API server's --max-requests-inflight / --max-mutating-requests-inflight: ${o.inflight ? `${o.inflight.reads} / ${o.inflight.mutating}` : '400 / 200 (its defaults)'}; the hollow processes at CPU niceness ${o.hollowNiceness}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',
