@@ -24,6 +24,7 @@ import type { KubeObject, Node, Pod, ReplicationController } from '@peapod/api';
 import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
+import { CallPhaseTracer, type CallPhases } from './call-phases';
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 import { logsFrom, logWarnings, slowStartupSeconds, stallTotals, timeline, type PressureSample, type ScaleChange, type TimedCall, type TimelineWindow } from './timeline';
@@ -86,6 +87,8 @@ export interface ScaleReport {
   /** From the first controller created (ms since the epoch) until every pod ran. */
   fillStartedAt: number;
   fillSeconds: number;
+  /** When the churn began (ms since the epoch). */
+  churnStartedAt: number;
   /** Pods bound per second: over the fill, and the best 10 s of it. */
   schedulingAverage: number;
   schedulingPeak: number;
@@ -112,6 +115,8 @@ export interface ScaleReport {
   apiserverRuntime: ApiserverRuntime;
   /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
   benchEventLoop: { p99: number; max: number };
+  /** Our slowest calls during the churn (slowCallSeconds or more), each split into its phases. */
+  slowCalls: TracedCall[];
   /** API Priority and Fairness over the churn, by priority level (none without authentication). */
   flowControl: FlowControlFigure[];
   databaseMiB: number;
@@ -359,16 +364,39 @@ function timedRead(url: string, patterns: string[], token?: string): Promise<{ s
   });
 }
 
+/** One of our calls, with where its time went. */
+export interface TracedCall extends TimedCall {
+  phases: CallPhases;
+}
+
+/** Our calls of at least this long are listed with their phases. */
+const slowCallSeconds = 0.5;
+
 class Timings {
-  readonly calls: TimedCall[] = [];
+  readonly calls: TracedCall[] = [];
+  private readonly tracer = new CallPhaseTracer();
+  start(): void {
+    this.tracer.start();
+  }
+  stop(): void {
+    this.tracer.stop();
+  }
   async time<T>(call: string, fn: () => Promise<T>): Promise<T> {
     const at = Date.now();
     const t0 = performance.now();
+    const { result, phases } = this.tracer.trace(fn);
     try {
-      return await fn();
+      return await result;
     } finally {
-      this.calls.push({ call, at, seconds: (performance.now() - t0) / 1000 });
+      this.calls.push({ call, at, seconds: (performance.now() - t0) / 1000, phases: phases() });
     }
+  }
+  /** The calls of slowCallSeconds or more, the slowest first. */
+  slowest(max: number): TracedCall[] {
+    return this.calls
+      .filter((c) => c.seconds >= slowCallSeconds)
+      .sort((a, b) => b.seconds - a.seconds)
+      .slice(0, max);
   }
   latencies(): CallLatency[] {
     const byCall = new Map<string, number[]>();
@@ -562,6 +590,8 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     stops.push(() => clearInterval(pressureTimer));
     const until = churnStart + opts.churnSeconds * 1000;
     const timings = new Timings();
+    timings.start();
+    stops.push(() => timings.stop());
     const errors: string[] = [];
     // `current`: the replicas the churn last set, so that each scale patch's change is known.
     const rcs = plan.map((p) => ({ ...p, current: p.replicas }));
@@ -681,6 +711,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const report: ScaleReport = {
       options: { ...opts, failingNodes: failing },
       fillStartedAt: fillStart,
+      churnStartedAt: churnStart,
       fillSeconds,
       schedulingAverage: totalBinds / ((bindSamples[bindSamples.length - 1].at - bindSamples[0].at) / 1000),
       schedulingPeak,
@@ -702,6 +733,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverIdleRssMiB,
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
+      slowCalls: timings.slowest(10),
       flowControl: flowControlFigures(scrapeBefore, scrapeAfter),
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
       timeline: timeline(churnStart, churnEnd, timelineSeconds, {
@@ -738,6 +770,18 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
 
 function stallFigures(s: ReturnType<typeof stallTotals>): string {
   return `${s.count}, ${fmtSeconds(s.totalMs / 1000)} (${fmtSeconds(s.gcMs / 1000)}), ${fmtSeconds(s.longestMs / 1000)}`;
+}
+
+/** Our slowest calls split at the request made, its headers sent and the response's headers read (see call-phases.ts). */
+function slowCallsTable(r: ScaleReport): string[] {
+  if (r.slowCalls.length === 0) return [];
+  const ms = (x: number | undefined): string => (x === undefined ? '-' : fmtSeconds(x / 1000));
+  return [
+    `| our slowest calls during churn (${fmtSeconds(slowCallSeconds)} or more) | at (s into the churn) | took | before its request (our client) | the request made → sent (a connection) | sent → the response's headers (the server and the kernel) | the body |`,
+    '|---|---|---|---|---|---|---|',
+    ...r.slowCalls.map((c) => `| ${c.call} | ${((c.at - r.churnStartedAt) / 1000).toFixed(1)} | ${fmtSeconds(c.seconds)} | ${ms(c.phases.toRequestMs)} | ${ms(c.phases.toSendMs)} | ${ms(c.phases.toResponseMs)} | ${ms(c.phases.bodyMs)} |`),
+    '',
+  ];
 }
 
 function fmtSeconds(s: number): string {
@@ -830,6 +874,7 @@ export function formatReport(r: ScaleReport): string {
     '|---|---|---|---|',
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
     '',
+    ...slowCallsTable(r),
     `| churn, ${timelineSeconds} s windows (by start) | the churn's scale patches: replicas added / removed | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk |`,
     '|---|---|---|---|---|---|---|---|---|',
     ...r.timeline.map((w) => {
