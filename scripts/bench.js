@@ -72,7 +72,7 @@ const sections = {
       schedulerQps: numberOption(opts, 'scheduler-qps', 'PEAPOD_SCALE_SCHEDULER_QPS', 0),
       authentication: onOffOption(opts, 'authentication', 'PEAPOD_SCALE_AUTHENTICATION', false),
       inflight: inflightOption(opts),
-      hollowNiceness: numberOption(opts, 'hollow-nice', 'PEAPOD_SCALE_HOLLOW_NICE', 10),
+      hollowNiceness: numberOption(opts, 'hollow-nice', 'PEAPOD_SCALE_HOLLOW_NICE', 0),
       failingNodes: opts['failing-nodes'] !== undefined || process.env.PEAPOD_SCALE_FAILING_NODES ? numberOption(opts, 'failing-nodes', 'PEAPOD_SCALE_FAILING_NODES', 0) : undefined,
       log,
     });
