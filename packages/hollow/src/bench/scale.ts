@@ -27,7 +27,8 @@ import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/clie
 import { CallPhaseTracer, type CallPhases } from './call-phases';
 import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
-import { logsFrom, logWarnings, slowStartupSeconds, stallTotals, timeline, type PressureSample, type ScaleChange, type TimedCall, type TimelineWindow } from './timeline';
+import { logsFrom, logWarnings, objectKey, slowStartupSeconds, stallTotals, timeline, type PressureSample, type ScaleChange, type TimelineWindow } from './timeline';
+import { serverSideOf, serverSlowRequestSeconds, type ObjectCall, type ServerSide } from './server-side';
 import { WatchDelays } from './watch-delays';
 
 export interface ScaleOptions {
@@ -116,7 +117,7 @@ export interface ScaleReport {
   /** This process's event-loop delay over the churn (our client's latencies include it), seconds. */
   benchEventLoop: { p99: number; max: number };
   /** Our slowest calls during the churn (slowCallSeconds or more), each split into its phases. */
-  slowCalls: TracedCall[];
+  slowCalls: (TracedCall & ServerSide)[];
   /** API Priority and Fairness over the churn, by priority level (none without authentication). */
   flowControl: FlowControlFigure[];
   databaseMiB: number;
@@ -365,7 +366,7 @@ function timedRead(url: string, patterns: string[], token?: string): Promise<{ s
 }
 
 /** One of our calls, with where its time went. */
-export interface TracedCall extends TimedCall {
+export interface TracedCall extends ObjectCall {
   phases: CallPhases;
 }
 
@@ -381,14 +382,15 @@ class Timings {
   stop(): void {
     this.tracer.stop();
   }
-  async time<T>(call: string, fn: () => Promise<T>): Promise<T> {
+  /** Times fn, our call `call` of `object` (NAMESPACE/NAME, see objectKey). */
+  async time<T>(call: string, object: string, fn: () => Promise<T>): Promise<T> {
     const at = Date.now();
     const t0 = performance.now();
     const { result, phases } = this.tracer.trace(fn);
     try {
       return await result;
     } finally {
-      this.calls.push({ call, at, seconds: (performance.now() - t0) / 1000, phases: phases() });
+      this.calls.push({ call, object, at, seconds: (performance.now() - t0) / 1000, phases: phases() });
     }
   }
   /** The calls of slowCallSeconds or more, the slowest first. */
@@ -621,7 +623,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         const startedAt = e.object.status.containerStatuses?.[0]?.state?.running?.startedAt;
         if (startedAt) rec.startedWall = Date.parse(startedAt);
         void timings
-          .time('delete pods', () => c.delete('pods', name, { namespace: 'latency' }))
+          .time('delete pods', objectKey('latency', name), () => c.delete('pods', name, { namespace: 'latency' }))
           .then(() => watchDelays.delete.acknowledged(name, performance.now()))
           .catch((err: unknown) => errors.push(String(err)));
       }
@@ -637,7 +639,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       every(1000 / opts.latencyPodsPerSecond, until, errors, async () => {
         const name = `latency-${latencyIndex++}`;
         latency.set(name, { createdAt: performance.now(), createdWall: Date.now() });
-        await timings.time('create pods', () =>
+        await timings.time('create pods', objectKey('latency', undefined), () =>
           c.create<Pod>('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'latency' }, spec: benchPodSpec }),
         );
         watchDelays.create.acknowledged(name, performance.now());
@@ -646,7 +648,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         const rc = pick(rcs);
         const replicas = Math.max(0, Math.round(rc.replicas * (0.5 + Math.random())));
         const at = Date.now();
-        await timings.time('patch replicationcontrollers/scale', () =>
+        await timings.time('patch replicationcontrollers/scale', objectKey(rc.namespace, rc.name), () =>
           c.patch('replicationcontrollers', rc.name, { spec: { replicas } }, 'merge', { namespace: rc.namespace, subresource: 'scale' }),
         );
         scales.push({ at, delta: replicas - rc.current });
@@ -654,15 +656,17 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       }),
       every(1000, until, errors, async () => {
         const rc = pick(rcs);
-        const pods = await timings.time('list pods (one controller)', () => c.list<Pod>('pods', { namespace: rc.namespace, labelSelector: `app=${rc.name}` }));
+        const pods = await timings.time('list pods (one controller)', objectKey(rc.namespace, undefined), () => c.list<Pod>('pods', { namespace: rc.namespace, labelSelector: `app=${rc.name}` }));
         for (const victim of pods.items.slice(0, 3)) {
-          await timings.time('delete pods', () => c.delete('pods', victim.metadata.name ?? '', { namespace: rc.namespace }));
+          const victimName = victim.metadata.name ?? '';
+          await timings.time('delete pods', objectKey(rc.namespace, victimName), () => c.delete('pods', victimName, { namespace: rc.namespace }));
         }
       }),
       every(100, until, errors, async () => {
         const rc = pick(rcs);
-        await timings.time('get replicationcontrollers', () => c.get<KubeObject>('replicationcontrollers', rc.name, { namespace: rc.namespace }));
-        await timings.time('get nodes', () => c.get<Node>('nodes', pick(nodeNames)));
+        await timings.time('get replicationcontrollers', objectKey(rc.namespace, rc.name), () => c.get<KubeObject>('replicationcontrollers', rc.name, { namespace: rc.namespace }));
+        const nodeName = pick(nodeNames);
+        await timings.time('get nodes', objectKey(undefined, nodeName), () => c.get<Node>('nodes', nodeName));
       }),
       every(5000, until, errors, async () => {
         if (evictedAt) return;
@@ -733,7 +737,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
       apiserverIdleRssMiB,
       apiserverRuntime: apiserverRuntime(scrapeBefore, scrapeAfter),
       benchEventLoop: { p99: ownLoop.percentile(99) / 1e9, max: ownLoop.max / 1e9 },
-      slowCalls: timings.slowest(10),
+      slowCalls: timings.slowest(10).map((call) => ({ ...call, ...serverSideOf(call, warnings) })),
       flowControl: flowControlFigures(scrapeBefore, scrapeAfter),
       databaseMiB: directoryBytes(etcd ? etcd.dataDir : api.dataDir) / MiB,
       timeline: timeline(churnStart, churnEnd, timelineSeconds, {
@@ -777,9 +781,12 @@ function slowCallsTable(r: ScaleReport): string[] {
   if (r.slowCalls.length === 0) return [];
   const ms = (x: number | undefined): string => (x === undefined ? '-' : fmtSeconds(x / 1000));
   return [
-    `| our slowest calls during churn (${fmtSeconds(slowCallSeconds)} or more) | at (s into the churn) | took | before its request (our client) | the request made → sent (a connection) | sent → the response's headers (the server and the kernel) | the body |`,
-    '|---|---|---|---|---|---|---|',
-    ...r.slowCalls.map((c) => `| ${c.call} | ${((c.at - r.churnStartedAt) / 1000).toFixed(1)} | ${fmtSeconds(c.seconds)} | ${ms(c.phases.toRequestMs)} | ${ms(c.phases.toSendMs)} | ${ms(c.phases.toResponseMs)} | ${ms(c.phases.bodyMs)} |`),
+    `| our slowest calls during churn (${fmtSeconds(slowCallSeconds)} or more) | at (s into the churn) | took | before its request (our client) | the request made → sent (a connection) | sent → the response's headers (the server and the kernel) | the body | the API server's own time for it (its log; none under ${fmtSeconds(serverSlowRequestSeconds)}) | the API server's stalls while it was out: count, time |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...r.slowCalls.map(
+      (c) =>
+        `| ${c.call} | ${((c.at - r.churnStartedAt) / 1000).toFixed(1)} | ${fmtSeconds(c.seconds)} | ${ms(c.phases.toRequestMs)} | ${ms(c.phases.toSendMs)} | ${ms(c.phases.toResponseMs)} | ${ms(c.phases.bodyMs)} | ${c.serverSeconds === undefined ? `under ${fmtSeconds(serverSlowRequestSeconds)}` : fmtSeconds(c.serverSeconds)} | ${c.stalls}, ${fmtSeconds(c.stallMs / 1000)} |`,
+    ),
     '',
   ];
 }

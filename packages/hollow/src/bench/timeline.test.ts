@@ -6,7 +6,7 @@ const line = (ms: number, fields: Record<string, unknown>) => JSON.stringify({ t
 
 const logs = [
   JSON.stringify({ ts: iso(0), level: 'info', component: 'apiserver', msg: 'listening' }),
-  line(3_000, { msg: 'slow request', verb: 'patch', resource: 'pods', subresource: 'status', seconds: 1.5 }),
+  line(3_000, { msg: 'slow request', verb: 'patch', resource: 'pods', subresource: 'status', namespace: 'scale-0', name: 'p-1', seconds: 1.5 }),
   line(12_500, { msg: 'event loop stalled', ms: 900, gcMs: 40, cpuMs: 880, began: iso(11_000) }),
   line(12_600, { msg: 'event loop stalled', ms: 300, gcMs: 250, cpuMs: 300, began: iso(12_100) }),
   line(15_200, { msg: 'slow SQLite commit', ms: 200, writes: 256 }),
@@ -17,7 +17,7 @@ const logs = [
 
 test('reads the API server warnings with the time each began', () => {
   expect(logWarnings(logs)).toEqual([
-    { kind: 'request', at: t0 + 1_500, call: 'patch pods/status', seconds: 1.5 },
+    { kind: 'request', at: t0 + 1_500, call: 'patch pods/status', seconds: 1.5, object: 'scale-0/p-1' },
     { kind: 'stall', at: t0 + 11_000, ms: 900, gcMs: 40, cpuMs: 880 },
     { kind: 'stall', at: t0 + 12_100, ms: 300, gcMs: 250, cpuMs: 300 },
     { kind: 'step', at: t0 + 15_000, step: 'commit', ms: 200 },

@@ -53,9 +53,14 @@ export const slowStartupSeconds = 5;
 
 /** A component's warnings the timeline reads, with the time each began (ms since the epoch). */
 export type LogWarning =
-  | { kind: 'request'; at: number; call: string; seconds: number }
+  | { kind: 'request'; at: number; call: string; seconds: number; object: string }
   | { kind: 'stall'; at: number; ms: number; gcMs: number; cpuMs: number }
   | { kind: 'step'; at: number; step: string; ms: number };
+
+/** What a request addressed, as the slow-request line names it: NAMESPACE/NAME, either part empty when it had none. */
+export function objectKey(namespace: unknown, name: unknown): string {
+  return `${typeof namespace === 'string' ? namespace : ''}/${typeof name === 'string' ? name : ''}`;
+}
 
 /** The warnings among a component's log lines (JSON, one a line); other lines are skipped. */
 export function logWarnings(logs: string): LogWarning[] {
@@ -72,7 +77,8 @@ export function logWarnings(logs: string): LogWarning[] {
     const msg = String(r.msg);
     if (msg === 'slow request') {
       const seconds = Number(r.seconds);
-      out.push({ kind: 'request', at: ts - seconds * 1000, call: `${String(r.verb)} ${String(r.resource)}${r.subresource ? `/${String(r.subresource)}` : ''}`, seconds });
+      const call = `${String(r.verb)} ${String(r.resource)}${r.subresource ? `/${String(r.subresource)}` : ''}`;
+      out.push({ kind: 'request', at: ts - seconds * 1000, call, seconds, object: objectKey(r.namespace, r.name) });
     } else if (msg === 'event loop stalled') {
       out.push({ kind: 'stall', at: Date.parse(String(r.began)), ms: Number(r.ms), gcMs: Number(r.gcMs), cpuMs: Number(r.cpuMs) });
     } else if (msg.startsWith('slow SQLite ') || msg === 'slow garbage collection') {
