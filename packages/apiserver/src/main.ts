@@ -3,7 +3,7 @@ import fs from 'fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger, durationOption, flagValue, logEventLoopStalls, logLevelOption, stopOnSignals } from '@peapod/client';
 import type { LogLevel } from '@peapod/client';
-import { createApiServer, defaultFlowControl, EtcdOptions, type FlowControlFlags } from './server';
+import { createApiServer, defaultFlowControl, defaultListenerCopies, EtcdOptions, type FlowControlFlags } from './server';
 import { bootstrapCluster } from './pki/bootstrap';
 import { parseEncryptionConfig } from './storage/encryption';
 import type { Compression } from './storage/compression';
@@ -105,6 +105,7 @@ async function serve(opts: ServeFlags): Promise<void> {
     },
     shutdownDelayMs: opts.shutdownDelayDuration,
     flowControl: flowControlFlags(opts),
+    listenerCopies: defaultListenerCopies,
   });
   const port = await api.listen(opts.port, opts.bind);
   log.info('listening', {

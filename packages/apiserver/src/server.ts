@@ -2,6 +2,7 @@ import fs from 'fs';
 import http from 'http';
 import https from 'https';
 import path from 'path';
+import type net from 'net';
 import express, { NextFunction, Request, Response } from 'express';
 import { WebSocketServer, WebSocket } from 'ws';
 import { failureStatus, fieldGetter, podSelectorView, requestUrl, Service } from '@peapod/api';
@@ -26,6 +27,7 @@ import { isDryRun, isResourcePath, isWatch, parseResourcePath, resourceHandler, 
 import { isStreamSubresource, podStreams } from './http/pod-streams';
 import type { AgentRequest } from './http/pod-streams';
 import { tableRequested } from './http/tables';
+import { listenOnCopies } from './http/listener-copies';
 import { defaultWatchBacklogBytes, runWatch, socketDrained } from './http/watch';
 import { watchEncoding } from './http/negotiation';
 import { afterBody, answerFailure, dispatcher, isRead, sendStatus } from './http/dispatch';
@@ -86,6 +88,8 @@ export interface ApiServerOptions {
   shutdownDelayMs?: number;
   /** how requests are let in when authentication is on (default: API Priority and Fairness, 400 + 200 seats) */
   flowControl?: FlowControlFlags;
+  /** more descriptors of the listening socket to accept from, each one more connection accepted a turn (see listener-copies.ts; default 0) */
+  listenerCopies?: number;
 }
 
 /** --enable-priority-and-fairness, --max-requests-inflight, --max-mutating-requests-inflight */
@@ -123,6 +127,18 @@ export interface ServiceAccountOptions {
 }
 
 export const defaultServiceAccountIssuer = 'https://kubernetes.default.svc.cluster.local';
+
+/**
+ * The listen queue asked for: the kernel caps it at net.core.somaxconn, which is what Go's
+ * listeners (Kubernetes' API server) ask for. Node's default, 511, overflows when hundreds of
+ * clients connect while the server's thread is busy: the kernel then drops the handshake's
+ * last ACK, and the client, which believes itself connected, waits out retransmissions (a
+ * second or more) before its request is read.
+ */
+export const listenBacklog = 65535;
+
+/** What peapod-apiserver listens with: 16 connections accepted a turn of its event loop. */
+export const defaultListenerCopies = 15;
 
 export interface ApiServer {
   server: http.Server | https.Server;
@@ -387,6 +403,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return run;
   };
   let leaving: (() => Promise<void>) | undefined;
+  let listenerCopies: net.Server[] = [];
   return {
     server,
     registry,
@@ -397,10 +414,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       await prepare();
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        server.listen({ port, host, backlog: listenBacklog }, () => {
           const addr = server.address();
           resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
+      });
+      listenerCopies = await listenOnCopies(server, opts.listenerCopies ?? 0, listenBacklog).catch((err: Error) => {
+        log.warn('accepting one connection a turn: no copies of the listening socket', { error: err.message });
+        return [];
       });
       const kubernetesService = { clusterIP: serviceAllocator.firstIP, tls: !!opts.tls };
       const self = { ip: opts.advertiseAddress ?? advertisedHost(host), port: bound };
@@ -441,6 +462,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       flowControl?.close();
       for (const c of wss.clients) c.terminate();
       streams.close();
+      await Promise.all(listenerCopies.map((l) => new Promise((resolve) => l.close(resolve))));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

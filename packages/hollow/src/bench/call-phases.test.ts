@@ -6,6 +6,7 @@ import { CallPhaseTracer } from './call-phases';
 describe('CallPhaseTracer', () => {
   let server: http.Server;
   let client: Client;
+  let url: string;
   const tracer = new CallPhaseTracer();
 
   beforeAll(async () => {
@@ -18,7 +19,8 @@ describe('CallPhaseTracer', () => {
       }, 150);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    client = new Client({ server: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    client = new Client({ server: url });
     tracer.start();
   });
   afterAll(async () => {
@@ -38,6 +40,22 @@ describe('CallPhaseTracer', () => {
     expect(seen.toSendMs).toBeGreaterThanOrEqual(0);
     expect(seen.toResponseMs).toBeGreaterThanOrEqual(140);
     expect(seen.bodyMs).toBeGreaterThanOrEqual(90);
+  });
+
+  it('tells a request on a new connection from one on a connection used before', async () => {
+    const fresh = new Client({ server: url });
+    try {
+      const first = tracer.trace(() => fresh.get('nodes', 'n1'));
+      await first.result;
+      // undici's pool frees the connection a moment after the response has ended.
+      await new Promise((resolve) => setImmediate(resolve));
+      const again = tracer.trace(() => fresh.get('nodes', 'n1'));
+      await again.result;
+      expect(first.phases().newConnection).toBe(true);
+      expect(again.phases().newConnection).toBe(false);
+    } finally {
+      fresh.close();
+    }
   });
 
   it('leaves a request made outside a trace alone, and a trace without a request empty', async () => {

@@ -45,3 +45,23 @@ export function pressureTotals(): { cpuMicros: number; ioMicros: number } | unde
     return undefined;
   }
 }
+
+/**
+ * How many connections the kernel has dropped because a listen queue was full (TcpExt
+ * ListenOverflows of this network namespace, /proc/net/netstat): each such client waits out
+ * retransmissions, a second or more, before the server reads its request. Undefined when
+ * the file does not give it.
+ */
+export function listenOverflows(): number | undefined {
+  try {
+    const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    // Pairs of lines: the TcpExt names, then their values.
+    const at = lines.findIndex((l) => l.startsWith('TcpExt:'));
+    const names = lines[at].split(/\s+/);
+    const values = lines[at + 1].split(/\s+/);
+    const i = names.indexOf('ListenOverflows');
+    return i > 0 ? Number(values[i]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -25,7 +25,7 @@ import { Client } from '@peapod/client';
 import { startApiServer, startComponent, startEtcdCluster } from '@peapod/client/testing';
 import type { EtcdCluster, RunningApiServer, RunningProcess } from '@peapod/client/testing';
 import { CallPhaseTracer, type CallPhases } from './call-phases';
-import { directoryBytes, pressureTotals, procStats, type ProcStats } from './proc-stats';
+import { directoryBytes, listenOverflows, pressureTotals, procStats, type ProcStats } from './proc-stats';
 import { countersBy, histogramQuantile, histogramsBetween, histogramsOf, histogramTotals, requestHistograms, sampleValue, type RequestHistograms } from './prometheus';
 import { logsFrom, logWarnings, objectKey, slowStartupSeconds, stallTotals, timeline, type PressureSample, type ScaleChange, type TimelineWindow } from './timeline';
 import { serverSideOf, serverSlowRequestSeconds, type ObjectCall, type ServerSide } from './server-side';
@@ -125,6 +125,8 @@ export interface ScaleReport {
   timeline: TimelineWindow[];
   /** The API server's event-loop stalls (its warnings) while filling and during the churn, and the hollow nodes' process's during the churn, ms. */
   stalls: { fill: ReturnType<typeof stallTotals>; churn: ReturnType<typeof stallTotals>; nodesChurn: ReturnType<typeof stallTotals> };
+  /** Connections the kernel dropped from a full listen queue (every listener of the machine) while filling and during the churn; undefined where it does not say. */
+  listenOverflows: { fill?: number; churn?: number };
   /** What became of the (live) hollow process's events, from the line it logs as it stops. */
   hollowEvents: { written: number; failed: number; dropped: number; filtered: number; queued: number } | undefined;
 }
@@ -267,6 +269,11 @@ async function grantClusterAdmin(url: string, adminToken: string, users: string[
   } finally {
     admin.close();
   }
+}
+
+/** How much a counter rose from one reading to another; undefined when either is missing. */
+function difference(from: number | undefined, to: number | undefined): number | undefined {
+  return from === undefined || to === undefined ? undefined : to - from;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -521,6 +528,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const scrape = async (): Promise<string> => String((await c.request('GET', '/metrics')).body);
     const binds = (text: string): number => counterSum(text, 'apiserver_request_total', ['verb="create"', 'resource="pods"', 'subresource="binding"', 'code="201"']);
     const fillStart = Date.now();
+    const overflowsAtFill = listenOverflows();
     const bindSamples: { at: number; binds: number }[] = [{ at: fillStart, binds: binds(await scrape()) }];
     let created = 0;
     let createError: unknown;
@@ -584,8 +592,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const churnStart = Date.now();
     const pressure: PressureSample[] = [];
     const samplePressure = (): void => {
-      const p = pressureTotals();
-      if (p) pressure.push({ at: Date.now(), ...p });
+      pressure.push({ at: Date.now(), ...pressureTotals(), listenOverflows: listenOverflows() });
     };
     samplePressure();
     const pressureTimer = setInterval(samplePressure, timelineSeconds * 1000);
@@ -753,6 +760,10 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
         churn: stallTotals(warnings, churnStart, churnEnd),
         nodesChurn: stallTotals(nodeWarnings, churnStart, churnEnd),
       },
+      listenOverflows: {
+        fill: difference(overflowsAtFill, pressure[0].listenOverflows),
+        churn: difference(pressure[0].listenOverflows, pressure[pressure.length - 1].listenOverflows),
+      },
       hollowEvents: eventsLine ? (JSON.parse(eventsLine[0]) as ScaleReport['hollowEvents']) : undefined,
     };
     return report;
@@ -781,11 +792,11 @@ function slowCallsTable(r: ScaleReport): string[] {
   if (r.slowCalls.length === 0) return [];
   const ms = (x: number | undefined): string => (x === undefined ? '-' : fmtSeconds(x / 1000));
   return [
-    `| our slowest calls during churn (${fmtSeconds(slowCallSeconds)} or more) | at (s into the churn) | took | before its request (our client) | the request made → sent (a connection) | sent → the response's headers (the server and the kernel) | the body | the API server's own time for it (its log; none under ${fmtSeconds(serverSlowRequestSeconds)}) | the API server's stalls while it was out: count, time |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| our slowest calls during churn (${fmtSeconds(slowCallSeconds)} or more) | at (s into the churn) | took | before its request (our client) | the request made → sent (a connection) | on a new connection (the server accepts one connection a turn of its loop from each descriptor of its listening socket) | sent → the response's headers (the server and the kernel) | the body | the API server's own time for it (its log; none under ${fmtSeconds(serverSlowRequestSeconds)}) | the API server's stalls while it was out: count, time |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.slowCalls.map(
       (c) =>
-        `| ${c.call} | ${((c.at - r.churnStartedAt) / 1000).toFixed(1)} | ${fmtSeconds(c.seconds)} | ${ms(c.phases.toRequestMs)} | ${ms(c.phases.toSendMs)} | ${ms(c.phases.toResponseMs)} | ${ms(c.phases.bodyMs)} | ${c.serverSeconds === undefined ? `under ${fmtSeconds(serverSlowRequestSeconds)}` : fmtSeconds(c.serverSeconds)} | ${c.stalls}, ${fmtSeconds(c.stallMs / 1000)} |`,
+        `| ${c.call} | ${((c.at - r.churnStartedAt) / 1000).toFixed(1)} | ${fmtSeconds(c.seconds)} | ${ms(c.phases.toRequestMs)} | ${ms(c.phases.toSendMs)} | ${c.phases.newConnection === undefined ? '-' : c.phases.newConnection ? 'yes' : 'no'} | ${ms(c.phases.toResponseMs)} | ${ms(c.phases.bodyMs)} | ${c.serverSeconds === undefined ? `under ${fmtSeconds(serverSlowRequestSeconds)}` : fmtSeconds(c.serverSeconds)} | ${c.stalls}, ${fmtSeconds(c.stallMs / 1000)} |`,
     ),
     '',
   ];
@@ -852,6 +863,7 @@ export function formatReport(r: ScaleReport): string {
     `| API server memory at the end: heap used / heap total / external / RSS | ${[rt.heapUsedMiB, rt.heapTotalMiB, rt.externalMiB, rt.rssMiB].map((m) => `${m.toFixed(0)} MiB`).join(' / ')} |`,
     `| API server heap used per stored pod | ${((rt.heapUsedMiB * MiB) / Math.max(1, r.listAllPods.pods)).toFixed(0)} bytes |`,
     `| hollow nodes' events: written / dropped (queue full) / filtered (spam) / failed | ${r.hollowEvents ? [r.hollowEvents.written, r.hollowEvents.dropped, r.hollowEvents.filtered, r.hollowEvents.failed].join(' / ') : 'n/a'} |`,
+    `| connections dropped from a full listen queue (the kernel's ListenOverflows: each waits a second or more to be read) while filling / during churn | ${r.listenOverflows.fill ?? 'n/a'} / ${r.listenOverflows.churn ?? 'n/a'} |`,
     `| our client's own event-loop delay during churn, p99 / max | ${fmtSeconds(r.benchEventLoop.p99)} / ${fmtSeconds(r.benchEventLoop.max)} |`,
     ...(['fill', 'churn'] as const).map((phase) => {
       const s = r.stalls[phase];
@@ -882,8 +894,8 @@ export function formatReport(r: ScaleReport): string {
     ...r.clientLatency.map((x) => `| ${x.call} | ${x.count} | ${fmtSeconds(x.p50)} | ${fmtSeconds(x.p99)} |`),
     '',
     ...slowCallsTable(r),
-    `| churn, ${timelineSeconds} s windows (by start) | the churn's scale patches: replicas added / removed | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| churn, ${timelineSeconds} s windows (by start) | the churn's scale patches: replicas added / removed | our slowest mutating call | latency pods created: slowest startup (how many over ${slowStartupSeconds} s) | API server: requests ≥ 0.5 s, slowest | event-loop stalls ≥ 100 ms, longest (its GC, its CPU) | slow steps ≥ 100 ms (count, longest) | hollow nodes' stalls ≥ 100 ms, longest (its GC, its CPU) | machine waiting for CPU / disk | connections dropped from a full listen queue |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...r.timeline.map((w) => {
       const slowest = (x: { what: string; seconds: number } | undefined) => (x ? `${x.what} ${fmtSeconds(x.seconds)}` : '-');
       const steps = [...w.steps].map(([step, x]) => `${step} ${x.count}, ${fmtSeconds(x.maxMs / 1000)}`).join('; ') || '-';
@@ -891,7 +903,7 @@ export function formatReport(r: ScaleReport): string {
       const pct = (x: number | undefined) => (x === undefined ? 'n/a' : `${(100 * x).toFixed(0)} %`);
       const startups = w.startups ? `${fmtSeconds(w.slowestStartup)} (${w.slowStartups})` : '-';
       const nodeStalls = w.nodeStalls ? `${w.nodeStalls}, ${fmtSeconds(w.longestNodeStallMs / 1000)} (${fmtSeconds(w.longestNodeStallGcMs / 1000)}, ${fmtSeconds(w.longestNodeStallCpuMs / 1000)})` : '-';
-      return `| ${w.from}-${w.from + timelineSeconds} s | +${w.scaledUp} / −${w.scaledDown} | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} |`;
+      return `| ${w.from}-${w.from + timelineSeconds} s | +${w.scaledUp} / −${w.scaledDown} | ${slowest(w.client)} | ${startups} | ${w.slowRequests ? `${w.slowRequests}, ${slowest(w.server)}` : '-'} | ${stalls} | ${steps} | ${nodeStalls} | ${pct(w.cpuPressure)} / ${pct(w.ioPressure)} | ${w.listenOverflows ?? 'n/a'} |`;
     }),
   ];
   return lines.join('\n');

@@ -32,8 +32,10 @@ test('puts calls, warnings and pressure in the windows they began in', () => {
     { call: 'create pods', at: t0 + 25_000, seconds: 0.1 },
   ];
   const pressure = [
-    { at: t0, cpuMicros: 0, ioMicros: 0 },
-    { at: t0 + 10_000, cpuMicros: 5_000_000, ioMicros: 1_000_000 },
+    { at: t0, cpuMicros: 0, ioMicros: 0, listenOverflows: 400 },
+    { at: t0 + 10_000, cpuMicros: 5_000_000, ioMicros: 1_000_000, listenOverflows: 630 },
+    // Without PSI the overflows still count.
+    { at: t0 + 20_000, listenOverflows: 630 },
   ];
   const startups = [
     { call: 'pod startup', at: t0 + 4_000, seconds: 1.2 },
@@ -59,6 +61,9 @@ test('puts calls, warnings and pressure in the windows they began in', () => {
   expect(windows[0]).toMatchObject({ startups: 3, slowStartups: 2, slowestStartup: 6.5, nodeStalls: 2, longestNodeStallMs: 2_000, longestNodeStallGcMs: 1_800, longestNodeStallCpuMs: 1_900 });
   expect(windows[0].cpuPressure).toBeCloseTo(0.5);
   expect(windows[0].ioPressure).toBeCloseTo(0.1);
+  expect(windows[0].listenOverflows).toBe(230);
+  expect(windows[1].cpuPressure).toBeUndefined();
+  expect(windows[1].listenOverflows).toBe(0);
   expect(windows[1]).toMatchObject({ stalls: 2, longestStallMs: 900, longestStallGcMs: 40, longestStallCpuMs: 880, slowRequests: 0, startups: 0, nodeStalls: 0 });
   expect([...windows[1].steps]).toEqual([
     ['commit', { count: 1, maxMs: 200 }],

@@ -41,6 +41,8 @@ export interface TimelineWindow {
   /** the share of the window in which some task of the machine waited for a CPU, for the disk (PSI) */
   cpuPressure?: number;
   ioPressure?: number;
+  /** connections the kernel dropped from a full listen queue in the window (every listener of the machine) */
+  listenOverflows?: number;
   /** slow synchronous store steps by what they were (commit, checkpoint...): how many, the longest */
   steps: Map<string, { count: number; maxMs: number }>;
   /** replicas the churn's scale patches of the window added and removed, over all controllers */
@@ -90,11 +92,12 @@ export function logWarnings(logs: string): LogWarning[] {
   return out;
 }
 
-/** The machine's pressure stall totals (µs) at a time (ms since the epoch). */
+/** The machine's pressure stall totals (µs) and its count of listen queue overflows at a time (ms since the epoch). */
 export interface PressureSample {
   at: number;
-  cpuMicros: number;
-  ioMicros: number;
+  cpuMicros?: number;
+  ioMicros?: number;
+  listenOverflows?: number;
 }
 
 /** One scale patch of the churn: when it was sent (ms since the epoch) and the replicas it added (negative: removed). */
@@ -150,8 +153,10 @@ export function timeline(start: number, end: number, windowSeconds: number, sour
     const [a, b] = [pressure[i - 1], pressure[i]];
     const w = windows.find((x) => Math.abs(start + x.from * 1000 - a.at) < (windowSeconds * 1000) / 2);
     if (!w || b.at <= a.at) continue;
-    w.cpuPressure = (b.cpuMicros - a.cpuMicros) / 1000 / (b.at - a.at);
-    w.ioPressure = (b.ioMicros - a.ioMicros) / 1000 / (b.at - a.at);
+    const share = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined || y === undefined ? undefined : (y - x) / 1000 / (b.at - a.at));
+    w.cpuPressure = share(a.cpuMicros, b.cpuMicros);
+    w.ioPressure = share(a.ioMicros, b.ioMicros);
+    if (a.listenOverflows !== undefined && b.listenOverflows !== undefined) w.listenOverflows = b.listenOverflows - a.listenOverflows;
   }
   const windowOf = (at: number): TimelineWindow | undefined => (at < start || at >= end ? undefined : windows[Math.floor((at - start) / 1000 / windowSeconds)]);
   const slower = (a: Slowest | undefined, what: string, seconds: number): Slowest => (a && a.seconds >= seconds ? a : { what, seconds });
