@@ -3,6 +3,7 @@
 // kernel drops the handshake, and the client, which may believe itself connected, waits a
 // second or more for a retransmission before its request is even read.
 import fs from 'fs';
+import http from 'http';
 import net from 'net';
 import { createApiServer } from './server';
 
@@ -29,6 +30,27 @@ test(`${clients} connections made while the server's thread is held are all acce
     expect(accepted).toBe(clients);
   } finally {
     for (const s of sockets) s.destroy();
+    await api.close();
+  }
+});
+
+test('a server accepting from copies of its socket stops at once, its clients still connected', async () => {
+  const api = createApiServer({ dataDir: ':memory:', logger: quiet, listenerCopies: 3 });
+  const port = await api.listen(0, '127.0.0.1');
+  // Keep-alive connections, some of them accepted through the copies.
+  const agent = new http.Agent({ keepAlive: true });
+  try {
+    const codes = await Promise.all(
+      Array.from({ length: 8 }, () => new Promise<number>((resolve, reject) => http.get({ host: '127.0.0.1', port, path: '/healthz', agent }, (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0))).on('error', reject))),
+    );
+    expect(codes).toEqual(Array(8).fill(200));
+    const started = Date.now();
+    await api.close();
+    expect(Date.now() - started).toBeLessThan(2000);
+    const refused = await new Promise<string>((resolve) => net.connect(port, '127.0.0.1').on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? '')).on('connect', () => resolve('connected')));
+    expect(refused).toBe('ECONNREFUSED');
+  } finally {
+    agent.destroy();
     await api.close();
   }
 });

@@ -462,7 +462,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       flowControl?.close();
       for (const c of wss.clients) c.terminate();
       streams.close();
-      await Promise.all(listenerCopies.map((l) => new Promise((resolve) => l.close(resolve))));
+      // They stop listening at once; their connections are the server's, closed with its own below.
+      for (const l of listenerCopies) l.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
