@@ -140,6 +140,20 @@ export const listenBacklog = 65535;
 /** What peapod-apiserver listens with: 16 connections accepted a turn of its event loop. */
 export const defaultListenerCopies = 15;
 
+/**
+ * How long an idle keep-alive connection is kept (clients read it in `Keep-Alive: timeout=`):
+ * the longest undici's pools keep one by default. Kubernetes' API server closes idle ones
+ * after 90 s, but its clients speak HTTP/2, one connection carrying all their requests and
+ * watches, never idle. Over HTTP/1.1 a client holds a connection per request in flight: a
+ * pool left to shrink between bursts (most of a hollow process's heartbeat connections, idle
+ * a minute after the last pile-up) opens hundreds again at the next one, when the server is
+ * busiest, and each waits its turn to be accepted.
+ */
+export const idleConnectionTimeoutMs = 600_000;
+
+/** Idle time before a connection's first TCP keep-alive probe: Kubernetes' API server's. */
+const tcpKeepAliveDelayMs = 180_000;
+
 export interface ApiServer {
   server: http.Server | https.Server;
   registry: Registry;
@@ -323,10 +337,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
 
   const listener = dispatcher({ app, appPosts: reviews.paths, identify: users ? identify : undefined, serve: resources.serve, log });
   const server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, listener) : http.createServer(listener);
+  // TCP keep-alive probes find peers gone without a word (a machine off the network), as
+  // Kubernetes' API server sends them, so that idle connections kept long do not pile up.
+  // Here rather than as the server's option, which connections from its copies would miss.
+  server.on('connection', (socket: net.Socket) => socket.setKeepAlive(true, tcpKeepAliveDelayMs));
   // Slow or stalled clients must not hold sockets forever; watches are long-lived by design.
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
-  server.keepAliveTimeout = 65_000;
+  server.keepAliveTimeout = idleConnectionTimeoutMs;
 
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {

@@ -12,6 +12,7 @@ import { isServerFailure, neverReachedServer, parseServerList, safeToRepeat, Ser
 import { startWatch } from './watch';
 import { portForward, remoteCommand } from './pod-streams';
 import { RequestSlots } from './request-slots';
+import { ConnectionHandover } from './connection-handover';
 import { TokenBucket } from './token-bucket';
 import type { RemoteCommandOptions } from './pod-streams';
 import type { Watch, WatchEventHandler, WatchOptions } from './watch';
@@ -173,9 +174,15 @@ interface Endpoint {
   pathPrefix: string;
   agent: http.Agent;
   /** made at the first ordinary request with requestTransport 'pool' */
-  pool?: Pool;
+  pooled?: Pooled;
   /** with maxSockets: the requests in flight to this server, and those waiting for one to end */
   slots?: RequestSlots;
+}
+
+/** An endpoint's undici pool, and what hands its connections on between requests. */
+interface Pooled {
+  pool: Pool;
+  handover: ConnectionHandover;
 }
 
 /** A Kubernetes core/v1 REST client. */
@@ -204,7 +211,7 @@ export class Client {
   close(): void {
     for (const e of this.ring.members) {
       e.agent.destroy();
-      void e.pool?.destroy();
+      void e.pooled?.pool.destroy();
     }
   }
 
@@ -704,6 +711,7 @@ export class Client {
           chunks.push(chunk);
         },
         onResponseEnd: () => {
+          endpoint.pooled?.handover.answered();
           if (settled) return;
           settle();
           const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
@@ -721,7 +729,8 @@ export class Client {
         },
       };
       const send = (): void => {
-        this.poolOf(endpoint).dispatch({ path: pathAndQuery, method: method as Dispatcher.HttpMethod, headers, body: payload }, handler);
+        const { pool, handover } = this.poolOf(endpoint);
+        handover.send(() => pool.dispatch({ path: pathAndQuery, method: method as Dispatcher.HttpMethod, headers, body: payload }, handler));
       };
       const withdraw = endpoint.slots ? endpoint.slots.take(send) : (send(), () => false);
       if (timeoutMs > 0) {
@@ -743,16 +752,17 @@ export class Client {
     });
   }
 
-  private poolOf(endpoint: Endpoint): Pool {
-    if (endpoint.pool) return endpoint.pool;
+  private poolOf(endpoint: Endpoint): Pooled {
+    if (endpoint.pooled) return endpoint.pooled;
     // Loaded when first needed, so that a client on Node's http never loads it.
     const { Pool: PoolClass } = require('undici') as typeof import('undici');
     // The deadline is this client's own (timeoutMs), over the whole exchange; connecting (TCP
     // and TLS) gets no longer, so that a server gone without a word is given up in time.
     const timeoutMs = this.opts.timeoutMs ?? defaultTimeoutMs;
     const connectTimeout = timeoutMs > 0 ? Math.min(timeoutMs, undiciConnectTimeoutMs) : undiciConnectTimeoutMs;
-    endpoint.pool = new PoolClass(endpoint.origin, { headersTimeout: 0, bodyTimeout: 0, connect: { ...this.tlsOptions(), timeout: connectTimeout } });
-    return endpoint.pool;
+    const pool = new PoolClass(endpoint.origin, { headersTimeout: 0, bodyTimeout: 0, connect: { ...this.tlsOptions(), timeout: connectTimeout } });
+    endpoint.pooled = { pool, handover: new ConnectionHandover() };
+    return endpoint.pooled;
   }
 
   private openOn(endpoint: Endpoint, method: string, path: string, opts: OpenOptions, retried = false): Promise<http.IncomingMessage> {
