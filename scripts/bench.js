@@ -43,12 +43,12 @@ function latency(name, f, unit, baselineName, goal) {
   ];
 }
 
-/** The scale bench's API server seats: both flags or neither (the API server's defaults). */
 // Kubernetes' 5,000-node scalability jobs raise the API server's in-flight limits so, as its
 // production clusters of that size do: the defaults' 600 seats leave node-high 98 for 5,000
 // nodes' heartbeats.
 const scaleInflight = { reads: 1500, mutating: 500 };
 
+/** The scale bench's API server seats: both flags or neither (then Kubernetes' large-cluster setting above). */
 function inflightOption(opts) {
   const reads = numberOption(opts, 'max-requests-inflight', 'PEAPOD_SCALE_MAX_REQUESTS_INFLIGHT', -1);
   const mutating = numberOption(opts, 'max-mutating-requests-inflight', 'PEAPOD_SCALE_MAX_MUTATING_REQUESTS_INFLIGHT', -1);
