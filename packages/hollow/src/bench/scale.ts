@@ -59,10 +59,9 @@ export interface ScaleOptions {
   authentication: boolean;
   /**
    * The API server's --max-requests-inflight and --max-mutating-requests-inflight (with
-   * authentication, the seats API Priority and Fairness shares among its priority levels);
-   * undefined: its defaults, 400 and 200.
+   * authentication, the seats API Priority and Fairness shares among its priority levels).
    */
-  inflight?: { reads: number; mutating: number };
+  inflight: { reads: number; mutating: number };
   /**
    * The hollow processes' CPU niceness: they stand in for 5,000 machines, which kubemark runs
    * on a cluster of their own, and here share two cores with the control plane they load.
@@ -470,7 +469,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleReport> {
     const storageArgs = etcd ? ['--storage-backend', 'etcd3', '--etcd-servers', etcd.endpoints.join(',')] : [];
     const tokens = opts.authentication ? writeTokens(dir) : undefined;
     const authArgs = tokens ? ['--token-auth-file', tokens.file] : [];
-    const inflightArgs = opts.inflight ? ['--max-requests-inflight', String(opts.inflight.reads), '--max-mutating-requests-inflight', String(opts.inflight.mutating)] : [];
+    const inflightArgs = ['--max-requests-inflight', String(opts.inflight.reads), '--max-mutating-requests-inflight', String(opts.inflight.mutating)];
     api = await startApiServer({ dataDir: path.join(dir, 'apiserver'), args: [...storageArgs, ...authArgs, ...inflightArgs], nodeArgs: nodeArgs('apiserver'), timeoutMs: 60_000 });
     const url = api.url;
     if (tokens) await grantClusterAdmin(url, tokens.of.admin, [benchUser, hollowUser]);
@@ -829,7 +828,7 @@ export function formatReport(r: ScaleReport): string {
   const rt = r.apiserverRuntime;
   const ok = (v: number, limit: number) => (Number.isFinite(v) ? (v <= limit ? 'yes' : '**no**') : 'n/a');
   const lines = [
-    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}; API server's --max-requests-inflight / --max-mutating-requests-inflight: ${o.inflight ? `${o.inflight.reads} / ${o.inflight.mutating}` : '400 / 200 (its defaults)'}; the hollow processes at CPU niceness ${o.hollowNiceness}.`,
+    `Scale: ${o.nodes} hollow nodes, ${o.pods} pods in replication controllers, filled at ${o.fillRate} pods/s, ${o.churnSeconds} s of churn (${r.nodeFailure.nodes} nodes failing, ${o.latencyPodsPerSecond} latency pods/s); stored in ${o.etcdMembers > 0 ? `etcd (${o.etcdMembers} member${o.etcdMembers > 1 ? 's' : ''})` : 'SQLite'}; clients' requests/s: ${rateLimit(o.controllerManagerQps)} (controller manager), ${rateLimit(o.schedulerQps)} (scheduler); ${o.authentication ? 'authentication on, each process as its own user (API Priority and Fairness)' : 'no authentication (requests let in as they come)'}; API server's --max-requests-inflight / --max-mutating-requests-inflight: ${o.inflight.reads} / ${o.inflight.mutating}; the hollow processes at CPU niceness ${o.hollowNiceness}.`,
     '',
     '| SLI | measured | SLO | met |',
     '|---|---|---|---|',
