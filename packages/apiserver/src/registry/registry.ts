@@ -602,11 +602,11 @@ export class Registry {
         return;
       }
       if (e.type === 'ADDED') {
-        if (filter(e.object)) emit('ADDED', e);
+        if (filter(e.selectable ?? e.object)) emit('ADDED', e);
       } else if (e.type === 'DELETED') {
-        if (filter(e.prev ?? e.object)) emit('DELETED', e);
+        if (filter(e.prev ?? e.selectable ?? e.object)) emit('DELETED', e);
       } else {
-        const now = filter(e.object);
+        const now = filter(e.selectable ?? e.object);
         const was = e.prev ? filter(e.prev) : now;
         if (now && was) emit('MODIFIED', e);
         else if (now) emit('ADDED', e);

@@ -6,8 +6,8 @@ export interface StoreEvent {
   /** storage key, e.g. /pods/default/web */
   key: string;
   rev: number;
-  /** the object after the change (for DELETED: the last state, carrying the deletion revision) */
-  object: KubeObject;
+  /** the object after the change (for DELETED: the last state, carrying the deletion revision); may be parsed from `json` on each read */
+  readonly object: KubeObject;
   /** the object's JSON, serialized once for every watcher */
   json: string;
   /**
@@ -15,6 +15,12 @@ export interface StoreEvent {
    * selectors read of it (see StoredEntry.selectable): watch filters and indexes read it
    */
   prev?: KubeObject;
+  /**
+   * For an event kept only as JSON (the watch cache's recent events of resources it keeps
+   * only as JSON): what selectors read of its object (see StoredEntry.selectable). Watch
+   * filters read this, not `object`, when it is there.
+   */
+  readonly selectable?: KubeObject;
 }
 
 export interface StoredEntry {

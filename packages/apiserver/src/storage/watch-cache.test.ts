@@ -77,6 +77,39 @@ describe('WatchCache', () => {
     expect(cache.get('/events/a/e1')!.object).toBe(e.object);
   });
 
+  test('keeps recent events of resources kept only as JSON without their parsed objects: a watch from before them still gets each whole', () => {
+    const cache = new WatchCache({ jsonOnly: new Set(['events']), parseOnRead: new Map([['pods', podSelectorView]]) });
+    const p = added('/pods/a/p1', 1, { ...pod('p1'), metadata: { name: 'p1', namespace: 'a', labels: { app: 'web' } }, spec: { nodeName: 'n1', containers: [{ name: 'c' }] } } as KubeObject);
+    const e = added('/events/a/e1', 2, event('e1'));
+    const n = added('/nodes/n1', 3, { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n1' } });
+    for (const ev of [p, e, n]) cache.apply(ev);
+    const view = cache.get('/pods/a/p1')!.selectable;
+    const gone: StoreEvent = { type: 'DELETED', key: '/pods/a/p1', rev: 4, object: p.object, json: p.json, prev: view };
+    cache.apply(gone);
+    const replay = (prefix: string): StoreEvent[] => {
+      const seen: StoreEvent[] = [];
+      cache.watch(prefix, 0, { send: (ev) => seen.push(ev) }).stop();
+      return seen;
+    };
+    const [podAdded, podDeleted] = replay('/pods/');
+    for (const ev of [podAdded, podDeleted]) {
+      expect(Object.values(ev)).not.toContain(p.object);
+      expect(ev.object).toEqual(p.object);
+      expect(ev.json).toBe(p.json);
+    }
+    // Filters read the view the stored entry had (or, once deleted, one of the last state).
+    expect(podAdded.selectable).toBe(view);
+    expect(podDeleted.selectable).toEqual(podSelectorView(p.object));
+    expect([podDeleted.type, podDeleted.rev, podDeleted.prev]).toEqual(['DELETED', 4, view]);
+    const [eventAdded] = replay('/events/');
+    expect(Object.values(eventAdded)).not.toContain(e.object);
+    expect(eventAdded.selectable).toBeUndefined();
+    expect(eventAdded.object).toEqual(e.object);
+    // Other resources keep the event they were given.
+    expect(replay('/nodes/')).toEqual([n]);
+    expect(replay('/nodes/')[0]).toBe(n);
+  });
+
   test('a load keeps jsonOnly objects only as their JSON too', () => {
     const cache = new WatchCache({ jsonOnly: new Set(['events']) });
     const object = event('e2');

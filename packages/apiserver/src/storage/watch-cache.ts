@@ -81,6 +81,35 @@ class ParsedOnRead implements StoredEntry {
 }
 
 /**
+ * A recent event of a resource kept only as JSON (see WatchCacheOptions.parseOnRead and
+ * jsonOnly), as the watch cache keeps it: its JSON and its selectors' view (the stored
+ * entry's own), its object parsed when read. The recent events hold about a minute of a big
+ * cluster's writes, and a parsed pod is dozens of objects for each full collection to mark.
+ */
+class RecentEvent implements StoreEvent {
+  readonly type: StoreEvent['type'];
+  readonly key: string;
+  readonly rev: number;
+  readonly json: string;
+  readonly prev?: KubeObject;
+
+  constructor(
+    event: StoreEvent,
+    readonly selectable?: KubeObject,
+  ) {
+    this.type = event.type;
+    this.key = event.key;
+    this.rev = event.rev;
+    this.json = event.json;
+    this.prev = event.prev;
+  }
+
+  get object(): KubeObject {
+    return JSON.parse(this.json) as KubeObject;
+  }
+}
+
+/**
  * The API server's mirror of the store (Kubernetes' watch cache): every current object by
  * key, the recent events, and the watchers, fed by the backend with each committed change in
  * revision order. Lists and watches are served from it; a watch registered in the same turn
@@ -190,6 +219,15 @@ export class WatchCache implements CachedObjects {
     return view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
   }
 
+  /** An event as the recent events keep it: without its parsed object where the stored entries keep none (entry: the one it stored). */
+  private recentOf(event: StoreEvent, entry: StoredEntry | undefined): StoreEvent {
+    const resource = resourceOf(event.key);
+    if (this.opts.jsonOnly?.has(resource)) return new RecentEvent(event);
+    const view = this.opts.parseOnRead?.get(resource);
+    if (!view) return event;
+    return new RecentEvent(event, entry?.selectable ?? view(event.object));
+  }
+
   get(key: string): StoredEntry | undefined {
     return this.index.get(key);
   }
@@ -272,9 +310,10 @@ export class WatchCache implements CachedObjects {
   apply(event: StoreEvent): void {
     const indexes = this.listIndexes.size > 0 ? this.listIndexes.get(resourceOf(event.key)) : undefined;
     if (indexes) this.reindex(indexes, event.key, this.index.get(event.key), event.type === 'DELETED' ? undefined : event.object);
+    let entry: StoredEntry | undefined;
     if (event.type === 'DELETED') this.index.delete(event.key);
-    else this.index.set(this.entry(event.key, event.rev, event.object, event.json));
-    this.recent.push(event);
+    else this.index.set((entry = this.entry(event.key, event.rev, event.object, event.json)));
+    this.recent.push(this.recentOf(event, entry));
     // Trimmed in batches so a write does not pay for shifting the whole array.
     if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
     this.publish(event);
@@ -307,7 +346,7 @@ export class WatchCache implements CachedObjects {
       if (event.key.startsWith(w.prefix)) w.sink.send(event);
     }
     for (const { of, byValue } of group.byField.values()) {
-      const now = byValue.get(of(event.object));
+      const now = byValue.get(of(event.selectable ?? event.object));
       const before = event.prev ? byValue.get(of(event.prev)) : undefined;
       if (now) for (const w of now) if (event.key.startsWith(w.prefix)) w.sink.send(event);
       if (before && before !== now) for (const w of before) if (event.key.startsWith(w.prefix)) w.sink.send(event);
