@@ -43,9 +43,8 @@ function latency(name, f, unit, baselineName, goal) {
   ];
 }
 
-// Kubernetes' 5,000-node scalability jobs raise the API server's in-flight limits so, as its
-// production clusters of that size do: the defaults' 600 seats leave node-high 98 for 5,000
-// nodes' heartbeats.
+// Kubernetes' 5,000-node scalability jobs raise the API server's in-flight limits, as production
+// clusters of that size do: the defaults' 600 seats leave node-high 98 for 5,000 nodes' heartbeats.
 const scaleInflight = { reads: 1500, mutating: 500 };
 
 /** The scale bench's API server seats: both flags or neither (then Kubernetes' large-cluster setting above). */

@@ -202,9 +202,10 @@ export class WatchCache implements CachedObjects {
     this.index.clear();
     this.resetListIndexes();
     for (const e of entries) {
-      const indexes = this.listIndexes.get(resourceOf(e.key));
+      const resource = resourceOf(e.key);
+      const indexes = this.listIndexes.get(resource);
       if (indexes) this.reindex(indexes, e.key, undefined, e.object);
-      this.index.set(this.entry(e.key, e.rev, e.object, e.json));
+      this.index.set(this.entry(resource, e.key, e.rev, e.object, e.json));
     }
     this.recent.length = 0;
     this.snapshots.clear();
@@ -212,16 +213,14 @@ export class WatchCache implements CachedObjects {
     this.progress(rev);
   }
 
-  private entry(key: string, rev: number, object: KubeObject, json: string): StoredEntry {
-    const resource = resourceOf(key);
+  private entry(resource: string, key: string, rev: number, object: KubeObject, json: string): StoredEntry {
     if (this.opts.jsonOnly?.has(resource)) return new ParsedOnRead(key, rev, json);
     const view = this.opts.parseOnRead?.get(resource);
     return view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
   }
 
   /** An event as the recent events keep it: without its parsed object where the stored entries keep none (entry: the one it stored). */
-  private recentOf(event: StoreEvent, entry: StoredEntry | undefined): StoreEvent {
-    const resource = resourceOf(event.key);
+  private recentOf(resource: string, event: StoreEvent, entry: StoredEntry | undefined): StoreEvent {
     if (this.opts.jsonOnly?.has(resource)) return new RecentEvent(event);
     const view = this.opts.parseOnRead?.get(resource);
     if (!view) return event;
@@ -308,15 +307,16 @@ export class WatchCache implements CachedObjects {
 
   /** A committed change, in revision order. */
   apply(event: StoreEvent): void {
-    const indexes = this.listIndexes.size > 0 ? this.listIndexes.get(resourceOf(event.key)) : undefined;
+    const resource = resourceOf(event.key);
+    const indexes = this.listIndexes.size > 0 ? this.listIndexes.get(resource) : undefined;
     if (indexes) this.reindex(indexes, event.key, this.index.get(event.key), event.type === 'DELETED' ? undefined : event.object);
     let entry: StoredEntry | undefined;
     if (event.type === 'DELETED') this.index.delete(event.key);
-    else this.index.set((entry = this.entry(event.key, event.rev, event.object, event.json)));
-    this.recent.push(this.recentOf(event, entry));
+    else this.index.set((entry = this.entry(resource, event.key, event.rev, event.object, event.json)));
+    this.recent.push(this.recentOf(resource, event, entry));
     // Trimmed in batches so a write does not pay for shifting the whole array.
     if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
-    this.publish(event);
+    this.publish(resource, event);
     this.progress(event.rev);
   }
 
@@ -339,8 +339,8 @@ export class WatchCache implements CachedObjects {
     return new Promise((resolve) => this.waiters.push({ rev, resolve }));
   }
 
-  private publish(event: StoreEvent): void {
-    const group = this.watchers.get(resourceOf(event.key));
+  private publish(resource: string, event: StoreEvent): void {
+    const group = this.watchers.get(resource);
     if (!group) return;
     for (const w of group.all) {
       if (event.key.startsWith(w.prefix)) w.sink.send(event);
