@@ -96,6 +96,20 @@ describe('objectFields', () => {
     expect(podSelectorView(bound).metadata).not.toHaveProperty('uid');
   });
 
+  it('keeps the labels of pods that carry the same ones once, frozen, apart from the pods', () => {
+    const replica = (name: string): Pod => JSON.parse(JSON.stringify({ ...pod, metadata: { name, namespace: 'ns', labels: { app: 'web', tier: 'front' } } })) as Pod;
+    const [a, b] = [replica('a'), replica('b')];
+    const [va, vb] = [podSelectorView(a), podSelectorView(b)];
+    expect(va.metadata.labels).toEqual({ app: 'web', tier: 'front' });
+    expect(vb.metadata.labels).toBe(va.metadata.labels);
+    expect(Object.isFrozen(va.metadata.labels)).toBe(true);
+    // A pod's own labels stay its own: changing them changes neither view.
+    a.metadata.labels!.app = 'db';
+    expect(va.metadata.labels).toEqual({ app: 'web', tier: 'front' });
+    expect(podSelectorView(a).metadata.labels).toEqual({ app: 'db', tier: 'front' });
+    expect(podSelectorView(replica('c')).spec).toHaveProperty('schedulerName', 'default-scheduler');
+  });
+
   it('gives events their involvedObject fields', () => {
     const ev: Event = {
       metadata: { name: 'e', namespace: 'ns' },

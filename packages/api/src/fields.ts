@@ -2,6 +2,7 @@
 // each resource exposes to them. Values may contain ',', '=' and '\' escaped with '\'.
 
 import { SelectorParseError } from './labels';
+import { RecentlySeen, sharedString, sharedValuesPerGeneration } from './recently-seen';
 import type { Event, KubeObject, Namespace, Node, Pod, ReplicationController, Secret } from './types';
 
 export interface FieldRequirement {
@@ -187,8 +188,9 @@ export function fieldGetter(resource: string, field: string): ((obj: KubeObject)
 /**
  * What label and field selectors read of a pod, in one object: the paths they read
  * (metadata.name, spec.nodeName, status.phase...) all lead back to it. A store keeping
- * 150,000 pods as JSON holds this for each (with its labels), and every full garbage
- * collection marks it: one object a pod rather than four.
+ * 150,000 pods as JSON holds this for each, and every full garbage collection marks it: one
+ * object a pod rather than four, and its labels and the values pods share (node, phase,
+ * namespace...) kept once for all pods rather than once for each.
  */
 class PodSelectorView {
   constructor(
@@ -196,7 +198,7 @@ class PodSelectorView {
     readonly kind: string | undefined,
     readonly name: string | undefined,
     readonly namespace: string | undefined,
-    readonly labels: Record<string, string> | undefined,
+    readonly labels: Readonly<Record<string, string>> | undefined,
     readonly nodeName: string | undefined,
     readonly schedulerName: string | undefined,
     readonly restartPolicy: string | undefined,
@@ -219,6 +221,13 @@ class PodSelectorView {
   }
 }
 
+const labelSets = new RecentlySeen<Readonly<Record<string, string>>>(sharedValuesPerGeneration);
+
+/** An equal set of labels, frozen and kept once: the pods of one controller carry the same. */
+function sharedLabels(labels: Record<string, string> | undefined): Readonly<Record<string, string>> | undefined {
+  return labels === undefined ? undefined : labelSets.get(JSON.stringify(labels), () => Object.freeze({ ...labels }));
+}
+
 /**
  * What label and field selectors read of a pod, and nothing else: its kind, name, namespace,
  * labels and the fields of `pods` above, where those read them. A store that keeps a pod
@@ -228,18 +237,18 @@ export function podSelectorView(obj: KubeObject): KubeObject {
   const p = obj as Pod;
   const status = p.status as (Pod['status'] & { nominatedNodeName?: string }) | undefined;
   const view = new PodSelectorView(
-    p.apiVersion,
-    p.kind,
+    sharedString(p.apiVersion),
+    sharedString(p.kind),
     p.metadata?.name,
-    p.metadata?.namespace,
-    p.metadata?.labels,
-    p.spec?.nodeName,
-    p.spec?.schedulerName,
-    p.spec?.restartPolicy,
-    p.spec?.serviceAccountName,
-    status?.phase,
+    sharedString(p.metadata?.namespace),
+    sharedLabels(p.metadata?.labels),
+    sharedString(p.spec?.nodeName),
+    sharedString(p.spec?.schedulerName),
+    sharedString(p.spec?.restartPolicy),
+    sharedString(p.spec?.serviceAccountName),
+    sharedString(status?.phase),
     status?.podIP,
-    status?.nominatedNodeName,
+    sharedString(status?.nominatedNodeName),
   );
   return view as unknown as KubeObject;
 }
