@@ -41,4 +41,20 @@ describe('KeyIndex', () => {
       { numRuns: 300 },
     );
   });
+
+  test('gives entries kept as JSON back with their revision and JSON, beside others, in lists and snapshots', () => {
+    const index = new KeyIndex();
+    const json = (name: string, rev: number) => JSON.stringify({ metadata: { name, resourceVersion: String(rev) } });
+    index.setJson('/events/ns/a', 3, json('a', 3));
+    index.set(entry('/events/ns/b', 4));
+    index.setJson('/events/ns/c', 5, json('c', 5));
+    const snapshot = index.snapshot('events');
+    index.setJson('/events/ns/a', 6, json('a', 6));
+    expect(index.get('/events/ns/a')).toMatchObject({ key: '/events/ns/a', rev: 6, json: json('a', 6) });
+    expect(index.get('/events/ns/a')?.object.metadata.name).toBe('a');
+    expect([...index.range('/events/ns/')].map((e) => [e.key, e.rev])).toEqual([['/events/ns/a', 6], ['/events/ns/b', 4], ['/events/ns/c', 5]]);
+    expect([...index.range('/events/ns/', '/events/ns/a')].map((e) => e.json)).toEqual(['{}', json('c', 5)]);
+    expect([...snapshot.range('/events/')].map((e) => e.rev)).toEqual([3, 4, 5]);
+    expect(index.count('events')).toBe(3);
+  });
 });

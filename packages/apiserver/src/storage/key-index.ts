@@ -1,5 +1,13 @@
 import BTree, { simpleComparator } from 'sorted-btree';
+import { packEntry, unpackEntry } from './json-entry';
 import type { StoredEntry } from './types';
+
+/** What the index keeps of an entry: the entry, or for one kept only as JSON without a view, packEntry's string. */
+type Kept = StoredEntry | string;
+
+function entryOf(key: string, kept: Kept): StoredEntry {
+  return typeof kept === 'string' ? unpackEntry(key, kept) : kept;
+}
 
 /**
  * The current objects in memory, by key, in key order per resource (the first key segment),
@@ -8,22 +16,28 @@ import type { StoredEntry } from './types';
  * into a few hundred thousand keys (events) held the event loop for a good part of a second.
  */
 export class KeyIndex {
-  private readonly buckets = new Map<string, BTree<string, StoredEntry>>();
+  private readonly buckets = new Map<string, BTree<string, Kept>>();
 
-  private bucket(key: string, create: boolean): BTree<string, StoredEntry> | undefined {
+  private bucket(key: string, create: boolean): BTree<string, Kept> | undefined {
     const end = key.indexOf('/', 1);
     const name = end < 0 ? key.slice(1) : key.slice(1, end);
     let b = this.buckets.get(name);
-    if (!b && create) this.buckets.set(name, (b = new BTree<string, StoredEntry>(undefined, simpleComparator)));
+    if (!b && create) this.buckets.set(name, (b = new BTree<string, Kept>(undefined, simpleComparator)));
     return b;
   }
 
   get(key: string): StoredEntry | undefined {
-    return this.bucket(key, false)?.get(key);
+    const kept = this.bucket(key, false)?.get(key);
+    return kept === undefined ? undefined : entryOf(key, kept);
   }
 
   set(entry: StoredEntry): void {
     this.bucket(entry.key, true)!.set(entry.key, entry);
+  }
+
+  /** Sets an entry kept only as its JSON, without a view: read back as a ParsedOnRead made anew each time. */
+  setJson(key: string, rev: number, json: string): void {
+    this.bucket(key, true)!.set(key, packEntry(rev, json));
   }
 
   delete(key: string): void {
@@ -62,13 +76,13 @@ export interface KeySnapshot {
   range(prefix: string, after?: string): Generator<StoredEntry>;
 }
 
-function* rangeOf(tree: BTree<string, StoredEntry> | undefined, prefix: string, after: string | undefined): Generator<StoredEntry> {
+function* rangeOf(tree: BTree<string, Kept> | undefined, prefix: string, after: string | undefined): Generator<StoredEntry> {
   if (!tree) return;
   const from = after !== undefined && after >= prefix ? after : prefix;
-  const pair: (string | StoredEntry)[] = [];
-  for (const [key, entry] of tree.entries(from, pair)) {
+  const pair: Kept[] = [];
+  for (const [key, kept] of tree.entries(from, pair)) {
     if (key === after) continue;
     if (!key.startsWith(prefix)) return;
-    yield entry;
+    yield entryOf(key, kept);
   }
 }

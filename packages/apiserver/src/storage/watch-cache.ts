@@ -1,4 +1,5 @@
 import type { KubeObject } from '@peapod/api';
+import { ParsedOnRead } from './json-entry';
 import { KeyIndex } from './key-index';
 import type { KeySnapshot } from './key-index';
 import { CachedObjects, ListOptions, ListResult, ListSnapshotExpiredError, ListSnapshotRef, RevisionCompactedError, selectableOf, StoreEvent, StoredEntry, StoreWatch, WatchSink } from './types';
@@ -28,9 +29,11 @@ export interface WatchCacheOptions {
    * read (events, about two per pod), a parsed object is a score of small objects that each
    * full garbage collection marks, where its text is one (in an API server holding 150,000
    * pods and 380,000 events, a full collection took about 40% less time with the events as
-   * text, for 14% more heap). A list passes over those whose text lacks what its field
-   * selector requires (ListOptions.contains) before parsing any, so their selectable fields
-   * must be strings that the JSON holds as they are read (no defaults).
+   * text, for 14% more heap). The key index keeps each as one string, its revision and its
+   * JSON (json-entry.ts), and makes its entry when it is read. A list passes over those
+   * whose text lacks what its field selector requires (ListOptions.contains) before parsing
+   * any, so their selectable fields must be strings that the JSON holds as they are read (no
+   * defaults).
    */
   jsonOnly?: ReadonlySet<string>;
   /**
@@ -65,20 +68,6 @@ interface HeldSnapshot {
 
 /** One resource's list indexes: for each indexed field, the keys by value. */
 type ResourceIndexes = Map<string, { of: (object: KubeObject) => string; byValue: Map<string, Set<string>> }>;
-
-/** An entry of a resource kept only as JSON (see WatchCacheOptions.parseOnRead and jsonOnly): with its selectors' view, or without one. */
-class ParsedOnRead implements StoredEntry {
-  constructor(
-    readonly key: string,
-    readonly rev: number,
-    readonly json: string,
-    readonly selectable?: KubeObject,
-  ) {}
-
-  get object(): KubeObject {
-    return JSON.parse(this.json) as KubeObject;
-  }
-}
 
 /**
  * A recent event of a resource kept only as JSON (see WatchCacheOptions.parseOnRead and
@@ -205,7 +194,7 @@ export class WatchCache implements CachedObjects {
       const resource = resourceOf(e.key);
       const indexes = this.listIndexes.get(resource);
       if (indexes) this.reindex(indexes, e.key, undefined, e.object);
-      this.index.set(this.entry(resource, e.key, e.rev, e.object, e.json));
+      this.keep(resource, e.key, e.rev, e.object, e.json);
     }
     this.recent.length = 0;
     this.snapshots.clear();
@@ -213,10 +202,16 @@ export class WatchCache implements CachedObjects {
     this.progress(rev);
   }
 
-  private entry(resource: string, key: string, rev: number, object: KubeObject, json: string): StoredEntry {
-    if (this.opts.jsonOnly?.has(resource)) return new ParsedOnRead(key, rev, json);
+  /** Keeps an object as its resource is kept (see jsonOnly and parseOnRead); the entry kept, or undefined for one kept only as its JSON. */
+  private keep(resource: string, key: string, rev: number, object: KubeObject, json: string): StoredEntry | undefined {
+    if (this.opts.jsonOnly?.has(resource)) {
+      this.index.setJson(key, rev, json);
+      return undefined;
+    }
     const view = this.opts.parseOnRead?.get(resource);
-    return view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
+    const entry = view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
+    this.index.set(entry);
+    return entry;
   }
 
   /** An event as the recent events keep it: without its parsed object where the stored entries keep none (entry: the one it stored). */
@@ -312,7 +307,7 @@ export class WatchCache implements CachedObjects {
     if (indexes) this.reindex(indexes, event.key, this.index.get(event.key), event.type === 'DELETED' ? undefined : event.object);
     let entry: StoredEntry | undefined;
     if (event.type === 'DELETED') this.index.delete(event.key);
-    else this.index.set((entry = this.entry(resource, event.key, event.rev, event.object, event.json)));
+    else entry = this.keep(resource, event.key, event.rev, event.object, event.json);
     this.recent.push(this.recentOf(resource, event, entry));
     // Trimmed in batches so a write does not pay for shifting the whole array.
     if (this.recent.length > this.recentMax + 1024) this.recent.splice(0, this.recent.length - this.recentMax);
