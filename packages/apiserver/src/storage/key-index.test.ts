@@ -56,5 +56,6 @@ describe('KeyIndex', () => {
     expect([...index.range('/events/ns/', '/events/ns/a')].map((e) => e.json)).toEqual(['{}', json('c', 5)]);
     expect([...snapshot.range('/events/')].map((e) => e.rev)).toEqual([3, 4, 5]);
     expect(index.count('events')).toBe(3);
+    expect(index.setJson('/events/ns/d', 7, json('d', 7))).toMatchObject({ key: '/events/ns/d', rev: 7, json: json('d', 7) });
   });
 });

@@ -35,9 +35,15 @@ export class KeyIndex {
     this.bucket(entry.key, true)!.set(entry.key, entry);
   }
 
-  /** Sets an entry kept only as its JSON, without a view: read back as a ParsedOnRead made anew each time. */
-  setJson(key: string, rev: number, json: string): void {
-    this.bucket(key, true)!.set(key, packEntry(rev, json));
+  /**
+   * Sets an entry kept only as its JSON, without a view: read back as a ParsedOnRead made anew
+   * each time, as is the one returned, whose JSON is a slice of what is kept (for others to
+   * hold rather than a copy).
+   */
+  setJson(key: string, rev: number, json: string): StoredEntry {
+    const packed = packEntry(rev, json);
+    this.bucket(key, true)!.set(key, packed);
+    return unpackEntry(key, packed);
   }
 
   delete(key: string): void {

@@ -85,11 +85,12 @@ class RecentEvent implements StoreEvent {
   constructor(
     event: StoreEvent,
     readonly selectable?: KubeObject,
+    json = event.json,
   ) {
     this.type = event.type;
     this.key = event.key;
     this.rev = event.rev;
-    this.json = event.json;
+    this.json = json;
     this.prev = event.prev;
   }
 
@@ -202,21 +203,21 @@ export class WatchCache implements CachedObjects {
     this.progress(rev);
   }
 
-  /** Keeps an object as its resource is kept (see jsonOnly and parseOnRead); the entry kept, or undefined for one kept only as its JSON. */
-  private keep(resource: string, key: string, rev: number, object: KubeObject, json: string): StoredEntry | undefined {
-    if (this.opts.jsonOnly?.has(resource)) {
-      this.index.setJson(key, rev, json);
-      return undefined;
-    }
+  /** Keeps an object as its resource is kept (see jsonOnly and parseOnRead): the entry kept (for one kept only as its JSON, made of what is kept). */
+  private keep(resource: string, key: string, rev: number, object: KubeObject, json: string): StoredEntry {
+    if (this.opts.jsonOnly?.has(resource)) return this.index.setJson(key, rev, json);
     const view = this.opts.parseOnRead?.get(resource);
     const entry = view ? new ParsedOnRead(key, rev, json, view(object)) : { key, rev, object, json };
     this.index.set(entry);
     return entry;
   }
 
-  /** An event as the recent events keep it: without its parsed object where the stored entries keep none (entry: the one it stored). */
+  /**
+   * An event as the recent events keep it: without its parsed object where the stored entries
+   * keep none (entry: the one it stored, whose JSON it shares: the write's own is a copy).
+   */
   private recentOf(resource: string, event: StoreEvent, entry: StoredEntry | undefined): StoreEvent {
-    if (this.opts.jsonOnly?.has(resource)) return new RecentEvent(event);
+    if (this.opts.jsonOnly?.has(resource)) return new RecentEvent(event, undefined, entry?.json);
     const view = this.opts.parseOnRead?.get(resource);
     if (!view) return event;
     return new RecentEvent(event, entry?.selectable ?? view(event.object));
