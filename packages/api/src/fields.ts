@@ -2,7 +2,8 @@
 // each resource exposes to them. Values may contain ',', '=' and '\' escaped with '\'.
 
 import { SelectorParseError } from './labels';
-import { RecentlySeen, sharedString, sharedValuesPerGeneration } from './recently-seen';
+import { RecentlySeen } from './recently-seen';
+import { StringInterner } from './string-interner';
 import type { Event, KubeObject, Namespace, Node, Pod, ReplicationController, Secret } from './types';
 
 export interface FieldRequirement {
@@ -221,7 +222,16 @@ class PodSelectorView {
   }
 }
 
-const labelSets = new RecentlySeen<Readonly<Record<string, string>>>(sharedValuesPerGeneration);
+// JSON.parse makes a string of its own for each value it reads: a cache of 150,000 pods held
+// "default-scheduler" 150,000 times, and their node names, phases and namespaces as often.
+// Room for the names of Kubernetes' 5,000 nodes, and more.
+const podValues = new StringInterner(16_384);
+const labelSets = new RecentlySeen<Readonly<Record<string, string>>>(16_384);
+
+/** An equal string kept once, for the values many pods share; undefined stays undefined. */
+function sharedString(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : podValues.intern(value);
+}
 
 /** An equal set of labels, frozen and kept once: the pods of one controller carry the same. */
 function sharedLabels(labels: Record<string, string> | undefined): Readonly<Record<string, string>> | undefined {

@@ -34,3 +34,4 @@ export * from './time';
 export * from './streams';
 export * from './rbac';
 export * from './paths';
+export * from './string-interner';

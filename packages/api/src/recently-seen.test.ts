@@ -1,4 +1,5 @@
-import { RecentlySeen, sharedString } from './recently-seen';
+import { RecentlySeen } from './recently-seen';
+import { StringInterner } from './string-interner';
 
 describe('RecentlySeen', () => {
   it('gives the value kept for an equal key, making one only when none is kept', () => {
@@ -33,14 +34,5 @@ describe('RecentlySeen', () => {
 
   it('refuses a generation of no values', () => {
     expect(() => new RecentlySeen(0)).toThrow(/at least one/);
-  });
-});
-
-describe('sharedString', () => {
-  it('gives one string for equal strings read from different JSON', () => {
-    const [a, b] = [JSON.parse('{"s":"default-scheduler"}').s, JSON.parse('{"s":"default-scheduler"}').s] as string[];
-    expect(sharedString(a)).toBe(a);
-    expect(sharedString(b)).toBe(a);
-    expect(sharedString(undefined)).toBeUndefined();
   });
 });

@@ -1,8 +1,7 @@
-// Equal values kept once. JSON.parse makes a string of its own for each value it reads
-// (beyond the shortest), so a cache of 150,000 pods held "default-scheduler" 150,000 times,
-// their node names, phases and namespaces as often, and each pod's labels as an object of
-// its own though the pods of one controller carry the same labels. Every one of those is an
-// object for each full garbage collection to mark.
+// Equal values kept once, by a key that tells them equal (StringInterner does the same for
+// strings alone): a cache of 150,000 pods held each pod's labels as an object of its own,
+// though the pods of one controller carry the same labels, each an object for every full
+// garbage collection to mark.
 
 /**
  * A table of recently seen values by key, in two generations: those seen since the last turn
@@ -37,18 +36,4 @@ export class RecentlySeen<T> {
   get size(): number {
     return this.current.size + this.previous.size;
   }
-}
-
-/** Room for the names of Kubernetes' 5,000 nodes, and more, in each generation. */
-export const sharedValuesPerGeneration = 16_384;
-
-const strings = new RecentlySeen<string>(sharedValuesPerGeneration);
-
-/** An equal string kept once (for values many objects share: names of nodes, phases, namespaces); undefined stays undefined. */
-export function sharedString(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : strings.get(value, itself);
-}
-
-function itself(value: string): string {
-  return value;
 }

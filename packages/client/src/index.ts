@@ -15,4 +15,3 @@ export * from './flag-values';
 export * from './flags';
 export * from './leader-election';
 export * from './runtime-stalls';
-export * from './string-interner';

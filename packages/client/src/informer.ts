@@ -11,14 +11,13 @@
 // seconds meanwhile, long enough for a leader to lose its lease. Events come one by one, as
 // fast as the client reads them, from one consistent revision.
 
-import { initialEventsEndAnnotation } from '@peapod/api';
+import { initialEventsEndAnnotation, StringInterner } from '@peapod/api';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import { ConnectionError, isGone } from './errors';
 import { createLogger } from './log';
 import type { Logger } from './log';
 import type { Client } from './rest';
 import type { Watch } from './watch';
-import { StringInterner } from './string-interner';
 
 /** The cache key of an object: `namespace/name`, or `name` for cluster-scoped objects. */
 export function objectKey(obj: KubeObject): string {

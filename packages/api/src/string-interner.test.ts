@@ -34,4 +34,11 @@ describe('StringInterner', () => {
     expect(values.every((v) => v.phase === 'Running')).toBe(true);
     expect((interner as unknown as { table: Map<string, string> }).table.size).toBeLessThanOrEqual(4);
   });
+
+  it('gives one string for equal strings read from different JSON', () => {
+    const interner = new StringInterner();
+    const [a, b] = [JSON.parse('{"s":"default-scheduler"}').s, JSON.parse('{"s":"default-scheduler"}').s] as string[];
+    expect(interner.intern(a)).toBe(a);
+    expect(interner.intern(b)).toBe(a);
+  });
 });

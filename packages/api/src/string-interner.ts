@@ -37,7 +37,8 @@ export class StringInterner {
     return v;
   }
 
-  private intern(s: string): string {
+  /** An equal string seen before, or this one, kept from now on. */
+  intern(s: string): string {
     const known = this.table.get(s);
     if (known !== undefined) return known;
     if (this.table.size >= this.maxEntries) this.table = new Map();
