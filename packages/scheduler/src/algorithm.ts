@@ -6,7 +6,7 @@
 // When fewer nodes fit, the scan simply goes on to the end: a feasible node is always found
 // if one exists, and a pod that fits nowhere has been checked against every node.
 
-import { runFilters } from './framework';
+import { FilterSets, runFilters } from './framework';
 import type { Framework } from './framework';
 import type { SchedulerCache } from './cache';
 import { fitErrorMessage } from './messages';
@@ -54,6 +54,7 @@ export class Algorithm {
   private scores = new Float64Array(0);
   private readonly percentage: number;
   private readonly random: () => number;
+  private readonly filterSets: FilterSets;
 
   constructor(
     private readonly framework: Framework,
@@ -62,6 +63,7 @@ export class Algorithm {
   ) {
     this.percentage = opts.percentageOfNodesToScore ?? 0;
     this.random = opts.random ?? Math.random;
+    this.filterSets = new FilterSets(framework.filters);
   }
 
   /** The name of the node the pod should go to, or why it fits nowhere. */
@@ -72,7 +74,7 @@ export class Algorithm {
 
     const wanted = numFeasibleNodesToFind(n, this.percentage);
     const start = this.nextStartIndex % n;
-    const filters = this.framework.filters;
+    const filters = this.filterSets.for(pod);
     const feasible = this.feasible;
     let found = 0;
     let processed = 0;

@@ -39,6 +39,20 @@ describe('SchedulerCache', () => {
     expect([one?.ownerCount('rc-1'), two?.ownerCount('rc-2'), one?.podCount, two?.podCount]).toEqual([1, 0, 1, 0]);
   });
 
+  it("reads a controller's counts right after its last pod left and a new one came", () => {
+    const first = makePod('a', { ownerUid: 'rc-1' });
+    cache.addPod(bound(first, 'node-1'));
+    const [one, two] = [cache.nodeInfo('node-1'), cache.nodeInfo('node-2')];
+    expect(one?.ownerCount('rc-1')).toBe(1);
+    cache.removePod(bound(first, 'node-1'));
+    expect(one?.ownerCount('rc-1')).toBe(0);
+    cache.addPod(bound(makePod('b', { ownerUid: 'rc-1' }), 'node-2'));
+    expect([one?.ownerCount('rc-1'), two?.ownerCount('rc-1')]).toEqual([0, 1]);
+    expect(two?.ownerCount('rc-2')).toBe(0);
+    cache.addPod(bound(makePod('c', { ownerUid: 'rc-1' }), 'node-1'));
+    expect([one?.ownerCount('rc-1'), two?.ownerCount('rc-1')]).toEqual([1, 1]);
+  });
+
   it('refuses to assume a pod twice', () => {
     const info = podInfoFor(makePod('a'));
     cache.assumePod(info, 'node-1');

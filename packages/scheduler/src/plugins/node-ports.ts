@@ -7,6 +7,7 @@ import type { PodInfo } from '../pod-info';
 
 export const nodePorts: FilterPlugin = {
   name: 'NodePorts',
+  appliesTo: (pod: PodInfo): boolean => pod.hostPorts.length > 0,
   filter(pod: PodInfo, node: NodeInfo): FilterResult {
     // Indexed, as in TaintToleration: no iterator per node checked.
     const ports = pod.hostPorts;

@@ -7,6 +7,7 @@ import type { PodInfo } from '../pod-info';
 
 export const nodeSelectorAffinity: FilterPlugin = {
   name: 'NodeAffinity',
+  appliesTo: (pod: PodInfo): boolean => pod.nodeMatcher !== null,
   filter(pod: PodInfo, node: NodeInfo): FilterResult {
     return pod.nodeMatcher === null || pod.nodeMatcher(node) ? null : reasonNodeAffinity;
   },
