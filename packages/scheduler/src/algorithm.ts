@@ -107,7 +107,7 @@ export class Algorithm {
     const { totals, scores, feasible } = this;
     totals.fill(0, 0, count);
     for (const plugin of this.framework.scorers) {
-      for (let i = 0; i < count; i++) scores[i] = plugin.score(pod, feasible[i]);
+      plugin.score(pod, feasible, count, scores);
       plugin.normalize?.(pod, scores, count);
       const w = plugin.weight;
       for (let i = 0; i < count; i++) totals[i] += w * scores[i];

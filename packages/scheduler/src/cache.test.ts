@@ -1,6 +1,7 @@
 import type { Pod } from '@peapod/api';
 import { SchedulerCache } from './cache';
 import { makeNode, makePod } from './fixtures';
+import type { NodeInfo } from './node-info';
 import { podInfoFor } from './pod-info';
 
 function bound(pod: Pod, nodeName: string): Pod {
@@ -51,6 +52,29 @@ describe('SchedulerCache', () => {
     expect(two?.ownerCount('rc-2')).toBe(0);
     cache.addPod(bound(makePod('c', { ownerUid: 'rc-1' }), 'node-1'));
     expect([one?.ownerCount('rc-1'), two?.ownerCount('rc-1')]).toEqual([1, 1]);
+  });
+
+  it("counts a controller's pods on a list of nodes as reading each node would, however the list changes", () => {
+    for (let i = 3; i <= 6; i++) cache.addNode(makeNode(`node-${i}`));
+    const on = { 'node-1': 2, 'node-3': 1, 'node-6': 3 };
+    for (const [node, pods] of Object.entries(on)) {
+      for (let i = 0; i < pods; i++) cache.addPod(bound(makePod(`${node}-${i}`, { ownerUid: 'rc-1' }), node));
+    }
+    cache.addPod(bound(makePod('other', { ownerUid: 'rc-2' }), 'node-2'));
+    const lists = [
+      ['node-1', 'node-2', 'node-3', 'node-4', 'node-5', 'node-6'],
+      ['node-6', 'node-4', 'node-1'],
+      ['node-3', 'node-2'],
+      ['node-5', 'node-1', 'node-6', 'node-2'],
+    ];
+    for (const names of lists) {
+      const nodes = names.map((name) => cache.nodeInfo(name) as NodeInfo);
+      for (const uid of ['rc-1', 'rc-2', 'rc-3']) {
+        const counts = new Float64Array(nodes.length + 1).fill(-1);
+        nodes[0].owners.countOn(uid, nodes, nodes.length, counts);
+        expect([...counts]).toEqual([...nodes.map((n) => n.ownerCount(uid)), -1]);
+      }
+    }
   });
 
   it('refuses to assume a pod twice', () => {

@@ -28,8 +28,13 @@ export interface ScorePlugin {
   readonly name: string;
   /** Multiplies this plugin's 0..maxNodeScore score in the node's total. */
   readonly weight: number;
-  /** 0..maxNodeScore, an integer so that equal nodes tie; raw if normalize() is defined. */
-  score(pod: PodInfo, node: NodeInfo): number;
+  /**
+   * Scores the first `count` nodes into `scores`: 0..maxNodeScore, integers so that equal
+   * nodes tie; raw if normalize() is defined. All of them in one call, not one call a node: a
+   * loop of its own keeps each plugin's arithmetic inlined, and a plugin may read what the
+   * nodes share once (see OwnerSpread).
+   */
+  score(pod: PodInfo, nodes: readonly NodeInfo[], count: number, scores: Float64Array): void;
   /** Maps the raw scores of the first `count` feasible nodes into 0..maxNodeScore, in place. */
   normalize?(pod: PodInfo, scores: Float64Array, count: number): void;
 }

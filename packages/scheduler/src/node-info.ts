@@ -28,32 +28,43 @@ function quantityOrZero(value: string | undefined, parse: (s: string) => number)
  */
 export class OwnerCounts {
   private readonly byOwner = new Map<string, Map<NodeInfo, number>>();
-  // The last controller read, and its table: scoring one pod reads the same controller for
-  // each of hundreds of nodes, and looking it up again each time was 4% of the scheduler's
-  // busy time in its bench.
-  private lastUid: string | undefined;
-  private lastNodes: Map<NodeInfo, number> | undefined;
 
   get(uid: string, node: NodeInfo): number {
-    if (uid !== this.lastUid) {
-      this.lastUid = uid;
-      this.lastNodes = this.byOwner.get(uid);
+    return this.byOwner.get(uid)?.get(node) ?? 0;
+  }
+
+  /**
+   * How many of `uid`'s pods each of the first `count` nodes holds, into `out`. When they are
+   * on fewer nodes than that, the controller's table is walked once instead of looked up once
+   * a node: on 5,000 nodes those lookups were a third of a scheduling decision's time.
+   */
+  countOn(uid: string, nodes: readonly NodeInfo[], count: number, out: Float64Array): void {
+    const table = this.byOwner.get(uid);
+    if (table !== undefined && table.size >= count) {
+      for (let i = 0; i < count; i++) {
+        const node = nodes[i];
+        // A node counted in another table (one not from this node's cache) is read from it.
+        out[i] = node.owners === this ? (table.get(node) ?? 0) : node.ownerCount(uid);
+      }
+      return;
     }
-    return this.lastNodes?.get(node) ?? 0;
+    for (let i = 0; i < count; i++) {
+      const node = nodes[i];
+      node.scoreSlot = i;
+      out[i] = node.owners === this ? 0 : node.ownerCount(uid);
+    }
+    table?.forEach((pods, node) => {
+      const i = node.scoreSlot;
+      if (i < count && nodes[i] === node) out[i] = pods;
+    });
   }
 
   add(uid: string, node: NodeInfo, delta: 1 | -1): void {
     let nodes = this.byOwner.get(uid);
-    if (!nodes) {
-      this.byOwner.set(uid, (nodes = new Map()));
-      if (uid === this.lastUid) this.lastNodes = nodes;
-    }
+    if (!nodes) this.byOwner.set(uid, (nodes = new Map()));
     const n = (nodes.get(node) ?? 0) + delta;
     if (n > 0) nodes.set(node, n);
-    else if (nodes.delete(node) && nodes.size === 0) {
-      this.byOwner.delete(uid);
-      if (uid === this.lastUid) this.lastNodes = undefined;
-    }
+    else if (nodes.delete(node) && nodes.size === 0) this.byOwner.delete(uid);
   }
 }
 
@@ -80,11 +91,13 @@ export class NodeInfo {
 
   /** Position in the cache's node list; maintained by the cache. */
   listIndex = -1;
+  /** Position in the list of nodes last scored by OwnerCounts.countOn, which alone reads it. */
+  scoreSlot = -1;
 
   /** `owners`: the table of every node in the cache; a node of its own keeps its own. */
   constructor(
     readonly name: string,
-    private readonly owners = new OwnerCounts(),
+    readonly owners = new OwnerCounts(),
   ) {}
 
   setNode(node: Node): void {

@@ -14,12 +14,15 @@ export function balancedAllocation(weight = 1): ScorePlugin {
   return {
     name: 'BalancedAllocation',
     weight,
-    score(pod: PodInfo, node: NodeInfo): number {
-      const cpu = usedShare(node.nonZeroCpu + pod.nonZeroCpu, node.allocatableCpu);
-      const memory = usedShare(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
-      // The standard deviation of two shares is half their difference.
-      const deviation = Math.abs(cpu - memory) / 2;
-      return Math.floor((1 - deviation) * maxNodeScore);
+    score(pod: PodInfo, nodes: readonly NodeInfo[], count: number, scores: Float64Array): void {
+      for (let i = 0; i < count; i++) {
+        const node = nodes[i];
+        const cpu = usedShare(node.nonZeroCpu + pod.nonZeroCpu, node.allocatableCpu);
+        const memory = usedShare(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
+        // The standard deviation of two shares is half their difference.
+        const deviation = Math.abs(cpu - memory) / 2;
+        scores[i] = Math.floor((1 - deviation) * maxNodeScore);
+      }
     },
   };
 }

@@ -15,10 +15,13 @@ export function leastAllocated(weight = 1): ScorePlugin {
   return {
     name: 'LeastAllocated',
     weight,
-    score(pod: PodInfo, node: NodeInfo): number {
-      const cpu = freeShare(node.nonZeroCpu + pod.nonZeroCpu, node.allocatableCpu);
-      const memory = freeShare(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
-      return Math.floor((cpu + memory) / 2);
+    score(pod: PodInfo, nodes: readonly NodeInfo[], count: number, scores: Float64Array): void {
+      for (let i = 0; i < count; i++) {
+        const node = nodes[i];
+        const cpu = freeShare(node.nonZeroCpu + pod.nonZeroCpu, node.allocatableCpu);
+        const memory = freeShare(node.nonZeroMemory + pod.nonZeroMemory, node.allocatableMemory);
+        scores[i] = Math.floor((cpu + memory) / 2);
+      }
     },
   };
 }

@@ -10,8 +10,9 @@ export function ownerSpread(weight = 2): ScorePlugin {
   return {
     name: 'OwnerSpread',
     weight,
-    score(pod: PodInfo, node: NodeInfo): number {
-      return pod.ownerUid === undefined ? 0 : node.ownerCount(pod.ownerUid);
+    score(pod: PodInfo, nodes: readonly NodeInfo[], count: number, scores: Float64Array): void {
+      if (pod.ownerUid === undefined || count === 0) scores.fill(0, 0, count);
+      else nodes[0].owners.countOn(pod.ownerUid, nodes, count, scores);
     },
     normalize(_pod: PodInfo, scores: Float64Array, count: number): void {
       let most = 0;

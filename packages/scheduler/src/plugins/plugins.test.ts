@@ -1,6 +1,7 @@
 import type { Pod } from '@peapod/api';
 import { makeNode, makePod } from '../fixtures';
 import type { NodeShape, PodShape } from '../fixtures';
+import type { ScorePlugin } from '../framework';
 import { NodeInfo } from '../node-info';
 import { podInfoFor } from '../pod-info';
 import type { PodInfo } from '../pod-info';
@@ -22,6 +23,13 @@ function nodeInfo(shape: NodeShape = {}, pods: Pod[] = [], name = 'node-1'): Nod
 
 function pod(shape: PodShape = {}): PodInfo {
   return podInfoFor(makePod('p', shape));
+}
+
+/** One node's score from a plugin, which scores a list of nodes at a time. */
+function scoreOf(plugin: ScorePlugin, p: PodInfo, node: NodeInfo): number {
+  const scores = new Float64Array(1);
+  plugin.score(p, [node], 1, scores);
+  return scores[0];
 }
 
 describe('NodeReadyUnschedulable', () => {
@@ -233,29 +241,29 @@ describe('LeastAllocated', () => {
   it('prefers the emptier node', () => {
     const empty = nodeInfo();
     const busy = nodeInfo({}, [makePod('a', { cpu: '2', memory: '4Gi' })]);
-    expect(plugin.score(pod({ cpu: '1', memory: '1Gi' }), empty)).toBeGreaterThan(plugin.score(pod({ cpu: '1', memory: '1Gi' }), busy));
+    expect(scoreOf(plugin, pod({ cpu: '1', memory: '1Gi' }), empty)).toBeGreaterThan(scoreOf(plugin, pod({ cpu: '1', memory: '1Gi' }), busy));
   });
   it('scores the share left free, out of 100', () => {
     // cpu: (4000-1000)/4000 = 75; memory: (8Gi-2Gi)/8Gi = 75
-    expect(plugin.score(pod({ cpu: '1', memory: '2Gi' }), nodeInfo())).toBe(75);
-    expect(plugin.score(pod({ cpu: '4', memory: '8Gi' }), nodeInfo())).toBe(0);
+    expect(scoreOf(plugin, pod({ cpu: '1', memory: '2Gi' }), nodeInfo())).toBe(75);
+    expect(scoreOf(plugin, pod({ cpu: '4', memory: '8Gi' }), nodeInfo())).toBe(0);
   });
   it('counts pods without requests with defaults, so they spread', () => {
     const one = nodeInfo({}, [makePod('a')]);
-    expect(plugin.score(pod(), nodeInfo())).toBeGreaterThan(plugin.score(pod(), one));
+    expect(scoreOf(plugin, pod(), nodeInfo())).toBeGreaterThan(scoreOf(plugin, pod(), one));
   });
 });
 
 describe('BalancedAllocation', () => {
   const plugin = balancedAllocation();
   it('gives 100 when cpu and memory are used in the same proportion', () => {
-    expect(plugin.score(pod({ cpu: '2', memory: '4Gi' }), nodeInfo())).toBe(100);
+    expect(scoreOf(plugin, pod({ cpu: '2', memory: '4Gi' }), nodeInfo())).toBe(100);
   });
   it('prefers the node the pod evens out', () => {
     const memoryHeavy = nodeInfo({}, [makePod('a', { cpu: '100m', memory: '6Gi' })]);
     const cpuHeavy = nodeInfo({}, [makePod('b', { cpu: '3', memory: '100Mi' })]);
     const cpuPod = pod({ cpu: '2', memory: '100Mi' });
-    expect(plugin.score(cpuPod, memoryHeavy)).toBeGreaterThan(plugin.score(cpuPod, cpuHeavy));
+    expect(scoreOf(plugin, cpuPod, memoryHeavy)).toBeGreaterThan(scoreOf(plugin, cpuPod, cpuHeavy));
   });
 });
 
@@ -268,13 +276,15 @@ describe('OwnerSpread', () => {
       nodeInfo({}, [makePod('c', { ownerUid: 'rc-1' }), makePod('d', { ownerUid: 'rc-2' })], 'n2'),
       nodeInfo({}, [makePod('e', { ownerUid: 'rc-2' })], 'n3'),
     ];
-    const scores = new Float64Array(nodes.map((n) => plugin.score(p, n)));
+    const scores = new Float64Array(3);
+    plugin.score(p, nodes, 3, scores);
     plugin.normalize?.(p, scores, 3);
     expect([...scores]).toEqual([0, 50, 100]);
   });
   it('is indifferent for a pod without a controller', () => {
     const p = pod();
-    const scores = new Float64Array([plugin.score(p, nodeInfo({}, [makePod('a', { ownerUid: 'x' })])), 0]);
+    const scores = new Float64Array(2);
+    plugin.score(p, [nodeInfo({}, [makePod('a', { ownerUid: 'x' })]), nodeInfo()], 2, scores);
     plugin.normalize?.(p, scores, 2);
     expect([...scores]).toEqual([100, 100]);
   });
