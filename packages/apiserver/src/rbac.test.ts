@@ -178,6 +178,21 @@ describe('privilege escalation', () => {
     expect(widened.status).toBe(403);
   });
 
+  test('updates and server-side applies are checked as creates are', async () => {
+    const current = await req(alice, 'GET', `${rbac}/namespaces/team/roles/pod-getter`);
+    expect(current.status).toBe(200);
+    const deletes = [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'delete'] }];
+    const put = await req(alice, 'PUT', `${rbac}/namespaces/team/roles/pod-getter`, { ...current.body, rules: deletes });
+    expect(put.status).toBe(403);
+    expect(put.body.message).toContain('is attempting to grant RBAC permissions not currently held');
+    const apply = (rules: unknown[]) =>
+      req(alice, 'PATCH', `${rbac}/namespaces/team/roles/alice-applied?fieldManager=alice`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'alice-applied' }, rules }, { 'Content-Type': 'application/apply-patch+yaml' });
+    expect((await apply([{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }])).status).toBe(201);
+    expect((await apply(deletes)).status).toBe(403);
+    const admins = await req(alice, 'PATCH', `${rbac}/namespaces/team/rolebindings/admins?fieldManager=alice`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'admins' }, roleRef: { kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [{ kind: 'User', name: alice }] }, { 'Content-Type': 'application/apply-patch+yaml' });
+    expect(admins.status).toBe(403);
+  });
+
   test('a binding needs the role\'s permissions or the bind verb', async () => {
     const own = await req(alice, 'POST', `${rbac}/namespaces/team/rolebindings`, { metadata: { name: 'bot-gets' }, roleRef: { kind: 'Role', name: 'pod-getter' }, subjects: [{ kind: 'ServiceAccount', name: 'bot' }] });
     expect(own.status).toBe(201);

@@ -43,7 +43,6 @@ import { followStore, RbacPolicy } from './auth/rbac-policy';
 import { reconcileBootstrapPolicy } from './auth/rbac-bootstrap';
 import { EscalationGuard } from './auth/rbac-escalation';
 import { impersonatedUser } from './auth/impersonation';
-import { runAsUser } from './auth/request-user';
 import { FlowControl } from './flowcontrol/flow-control';
 
 export interface ApiServerOptions {
@@ -272,7 +271,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         return sendStatus(req, res, err as StatusError);
       }
       res.locals.user = user;
-      runAsUser(user, next);
+      next();
     });
   }
   app.use((req, res, next) => (isRead(req.method) ? afterBody(req, res, next) : next()));

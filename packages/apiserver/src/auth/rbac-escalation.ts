@@ -7,7 +7,6 @@ import { rbacGroup, type ClusterRole, type PolicyRule, type RoleBinding } from '
 import { forbidden } from '../errors';
 import type { Authorizer } from './authorizer';
 import { covers } from './rbac-rules';
-import { requestUser } from './request-user';
 import type { UserInfo } from './tokens';
 
 function ruleText(r: PolicyRule): string {
@@ -30,16 +29,18 @@ function userText(user: UserInfo): string {
 export class EscalationGuard {
   constructor(private readonly authorizer: () => Authorizer | undefined) {}
 
-  /** The writer and the authorizer, when the write is a request to check (not the server's own, and with authorization on). */
-  private writer(): { user: UserInfo; authz: Authorizer } | undefined {
-    const user = requestUser();
+  /**
+   * The writer and the authorizer, when the write is a request to check: `user` is the one the
+   * request is served for (undefined for the server's own writes), and authorization is on.
+   */
+  private writer(user: UserInfo | undefined): { user: UserInfo; authz: Authorizer } | undefined {
     const authz = this.authorizer();
     return user && authz ? { user, authz } : undefined;
   }
 
   /** Refuses a role or cluster role that grants what its writer does not hold. */
-  checkRole(resource: 'roles' | 'clusterroles', role: ClusterRole): void {
-    const writer = this.writer();
+  checkRole(resource: 'roles' | 'clusterroles', role: ClusterRole, requester: UserInfo | undefined): void {
+    const writer = this.writer(requester);
     if (!writer) return;
     const { user, authz } = writer;
     const name = role.metadata.name ?? '';
@@ -51,8 +52,8 @@ export class EscalationGuard {
   }
 
   /** Refuses a binding to a role whose rules its writer neither holds nor may bind. */
-  checkBinding(resource: 'rolebindings' | 'clusterrolebindings', b: RoleBinding): void {
-    const writer = this.writer();
+  checkBinding(resource: 'rolebindings' | 'clusterrolebindings', b: RoleBinding, requester: UserInfo | undefined): void {
+    const writer = this.writer(requester);
     if (!writer) return;
     const { user, authz } = writer;
     const name = b.metadata.name ?? '';

@@ -8,7 +8,6 @@ import type http from 'http';
 import { malformedPathMessage, requestUrl } from '@peapod/api';
 import type { Logger } from '@peapod/client';
 import { badRequest, StatusError } from '../errors';
-import { runAsUser } from '../auth/request-user';
 import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/types';
 import type { UserInfo } from '../auth/tokens';
 import { maxBodyBytes } from './body';
@@ -103,9 +102,8 @@ export function dispatcher(opts: DispatchOptions): http.RequestListener {
       const serve = () => {
         opts.serve(req as ServerRequest, res, url, user).catch(fail);
       };
-      const served = user ? () => runAsUser(user, serve) : serve;
-      if (isRead(req.method)) afterBody(req, res, served);
-      else served();
+      if (isRead(req.method)) afterBody(req, res, serve);
+      else serve();
     } catch (err) {
       fail(err);
     }

@@ -398,7 +398,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         const body = await readObject(req);
         checkNodeCreate(user, r, body);
         const fields = updateTracker(r, fieldManager(req, q, false), undefined);
-        const { entry, warnings } = await registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields);
+        const { entry, warnings } = await registry.create(r.name, ns, body, fieldValidation(q), dryRun, fields, user);
         sendWarnings(res, warnings);
         sendEntry(req, res, 201, entry);
         return;
@@ -406,7 +406,7 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       case 'PUT': {
         if (path.name === undefined) throw methodNotAllowed('PUT', r);
         const body = await readObject(req);
-        const { entry, warnings } = await registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
+        const { entry, warnings } = await registry.update(r.name, ns, path.name, body, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub), user);
         sendWarnings(res, warnings);
         sendEntry(req, res, 200, entry);
         return;
@@ -415,14 +415,14 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
         if (path.name === undefined) throw methodNotAllowed('PATCH', r);
         if (isApply(req)) {
           const config = await readApplyConfiguration(req);
-          const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub };
+          const opts = { validation: fieldValidation(q), manager: fieldManager(req, q, true), force: q.get('force') === 'true', dryRun, subresource: sub, writer: user };
           const { entry, warnings, created } = await registry.apply(r.name, ns, path.name, config, opts);
           sendWarnings(res, warnings);
           sendEntry(req, res, created ? 201 : 200, entry);
           return;
         }
         const { type, patch } = await readPatch(req);
-        const { entry, warnings } = await registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub));
+        const { entry, warnings } = await registry.patch(r.name, ns, path.name, type, patch, fieldValidation(q), sub, dryRun, updateTracker(r, fieldManager(req, q, false), sub), user);
         sendWarnings(res, warnings);
         sendEntry(req, res, 200, entry);
         return;

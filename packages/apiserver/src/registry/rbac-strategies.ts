@@ -6,6 +6,7 @@
 import { defaultBinding, validateBindingUpdate } from '@peapod/api';
 import type { ClusterRole, KubeObject, RoleBinding, StatusCause } from '@peapod/api';
 import type { EscalationGuard } from '../auth/rbac-escalation';
+import type { UserInfo } from '../auth/tokens';
 import { BaseStrategy } from './strategies';
 import type { Strategy, StrategyOptions } from './strategy';
 
@@ -18,12 +19,12 @@ class RoleStrategy extends BaseStrategy {
     super(resource, opts);
   }
 
-  admit(obj: KubeObject): void {
-    this.guard.checkRole(this.resource.name as 'roles' | 'clusterroles', obj as ClusterRole);
+  admit(obj: KubeObject, writer?: UserInfo): void {
+    this.guard.checkRole(this.resource.name as 'roles' | 'clusterroles', obj as ClusterRole, writer);
   }
 
-  override validateUpdate(obj: KubeObject, _old: KubeObject): StatusCause[] {
-    this.guard.checkRole(this.resource.name as 'roles' | 'clusterroles', obj as ClusterRole);
+  override validateUpdate(obj: KubeObject, _old: KubeObject, writer?: UserInfo): StatusCause[] {
+    this.guard.checkRole(this.resource.name as 'roles' | 'clusterroles', obj as ClusterRole, writer);
     return this.validate(obj);
   }
 }
@@ -41,14 +42,14 @@ class BindingStrategy extends BaseStrategy {
     defaultBinding(obj as RoleBinding);
   }
 
-  admit(obj: KubeObject): void {
-    this.guard.checkBinding(this.resource.name as 'rolebindings' | 'clusterrolebindings', obj as RoleBinding);
+  admit(obj: KubeObject, writer?: UserInfo): void {
+    this.guard.checkBinding(this.resource.name as 'rolebindings' | 'clusterrolebindings', obj as RoleBinding, writer);
   }
 
-  override validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[] {
+  override validateUpdate(obj: KubeObject, old: KubeObject, writer?: UserInfo): StatusCause[] {
     const causes = validateBindingUpdate(obj as RoleBinding, old as RoleBinding);
     if (causes.length) return causes;
-    this.guard.checkBinding(this.resource.name as 'rolebindings' | 'clusterrolebindings', obj as RoleBinding);
+    this.guard.checkBinding(this.resource.name as 'rolebindings' | 'clusterrolebindings', obj as RoleBinding, writer);
     return this.validate(obj);
   }
 }

@@ -38,6 +38,7 @@ import {
   WriteOutcomeUnknownError,
 } from '../storage/types';
 import { alreadyExists, badRequest, conflict, invalid, notFound, notFoundPath, StatusError } from '../errors';
+import type { UserInfo } from '../auth/tokens';
 import type { FinishWrite, NamespaceContents, ObjectReader, Strategy } from './strategy';
 import { DryRunnableStore } from './dry-run-store';
 import { beforeDelete, markAsDeleting, setDeletionFinalizers } from './deletion';
@@ -56,6 +57,8 @@ export interface ApplyRequest {
   force: boolean;
   dryRun: boolean;
   subresource?: WritableSubresource;
+  /** the user the request is served for (see create()) */
+  writer?: UserInfo;
 }
 
 export interface ListQuery {
@@ -263,7 +266,8 @@ export class Registry {
     return (this.store.cache.get(key) ?? (await this.store.get(key)))?.object;
   };
 
-  async create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker): Promise<WriteResult> {
+  /** `writer`: the user the request is served for; undefined for the server's own writes and without authentication. */
+  async create(resource: string, namespace: string | undefined, body: unknown, validation: FieldValidation, dryRun = false, fields?: FieldTracker, writer?: UserInfo): Promise<WriteResult> {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
     this.checkNamespace(s, obj, namespace);
@@ -273,7 +277,7 @@ export class Registry {
     }
     await s.admitCreate?.(obj, this.read);
     s.applyDefaults(obj);
-    s.admit?.(obj);
+    s.admit?.(obj, writer);
     s.prepareForCreate(obj);
     const causes = s.validate(obj);
     if (!meta.name && !causes.some((c) => c.field === 'metadata.name')) {
@@ -304,7 +308,7 @@ export class Registry {
     return { entry, warnings };
   }
 
-  /** PUT of the object or of its status subresource. */
+  /** PUT of the object or of its status subresource; `writer` as for create(). */
   async update(
     resource: string,
     namespace: string | undefined,
@@ -314,6 +318,7 @@ export class Registry {
     subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
+    writer?: UserInfo,
   ): Promise<WriteResult> {
     const s = this.strategy(resource);
     const { obj, warnings } = this.decode(s, body, validation);
@@ -325,7 +330,7 @@ export class Registry {
     const rv = obj.metadata.resourceVersion;
     const preconditions = rv === undefined || rv === '' ? {} : { resourceVersion: parseRevision(rv) };
     const json = JSON.stringify(obj);
-    return { entry: await this.write(s, namespace, name, () => JSON.parse(json) as KubeObject, preconditions, subresource, dryRun, fields), warnings };
+    return { entry: await this.write(s, namespace, name, () => JSON.parse(json) as KubeObject, preconditions, subresource, dryRun, fields, writer), warnings };
   }
 
   /**
@@ -342,6 +347,7 @@ export class Registry {
     subresource: WritableSubresource | undefined,
     dryRun: boolean,
     fields?: FieldTracker,
+    writer?: UserInfo,
   ): Promise<StoredEntry> {
     const key = this.key(s.resource, namespace, name);
     let finish: FinishWrite | undefined;
@@ -368,7 +374,7 @@ export class Registry {
           obj.metadata.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
         }
         fields?.(old, obj);
-        const causes = s.validateUpdate(obj, old);
+        const causes = s.validateUpdate(obj, old, writer);
         if (causes.length) throw invalid(s.resource.kind, name, causes);
         if (isFinalized(s, obj)) throw new DeleteInstead();
         if (subresource !== 'status') finish = await s.beginWrite?.(obj, old, dryRun);
@@ -425,7 +431,7 @@ export class Registry {
     }
   }
 
-  /** A patch is applied inside the guaranteed update, to the object as it is when it is written. */
+  /** A patch is applied inside the guaranteed update, to the object as it is when it is written; `writer` as for create(). */
   async patch(
     resource: string,
     namespace: string | undefined,
@@ -436,6 +442,7 @@ export class Registry {
     subresource?: WritableSubresource,
     dryRun = false,
     fields?: FieldTracker,
+    writer?: UserInfo,
   ): Promise<WriteResult> {
     const s = this.strategy(resource);
     let warnings: string[] = [];
@@ -454,7 +461,7 @@ export class Registry {
       }
       return obj;
     };
-    const entry = await this.write(s, namespace, name, next, {}, subresource, dryRun, fields);
+    const entry = await this.write(s, namespace, name, next, {}, subresource, dryRun, fields, writer);
     return { entry, warnings };
   }
 
@@ -477,7 +484,7 @@ export class Registry {
       if (!(await this.store.get(key))) {
         if (opts.subresource) throw notFound(s.resource, name);
         try {
-          const created = await this.create(resource, namespace, applyConfiguration(s.resource, undefined, JSON.parse(configJson), applyOpts), 'Ignore', opts.dryRun, keepManagedFields);
+          const created = await this.create(resource, namespace, applyConfiguration(s.resource, undefined, JSON.parse(configJson), applyOpts), 'Ignore', opts.dryRun, keepManagedFields, opts.writer);
           return { ...created, warnings, created: true };
         } catch (err) {
           // Created by someone else meanwhile: apply to theirs.
@@ -489,7 +496,7 @@ export class Registry {
       const preconditions = rv ? { resourceVersion: parseRevision(rv) } : {};
       // The merged object shares what the configuration leaves alone with the object it is given, and loses fields in place: it is given a copy.
       const next = (current: KubeObject) => applyConfiguration(s.resource, JSON.parse(JSON.stringify(current)) as KubeObject, JSON.parse(configJson) as KubeObject, applyOpts);
-      const entry = await this.write(s, namespace, name, next, preconditions, opts.subresource, opts.dryRun, keepManagedFields);
+      const entry = await this.write(s, namespace, name, next, preconditions, opts.subresource, opts.dryRun, keepManagedFields, opts.writer);
       return { entry, warnings, created: false };
     }
   }

@@ -1,4 +1,5 @@
 import type { DeleteOptions, KubeObject, ResourceInfo, StatusCause } from '@peapod/api';
+import type { UserInfo } from '../auth/tokens';
 import type { ServiceAllocator } from './service-allocator';
 
 /** Learns whether a write happened, to commit or undo what was reserved for it. */
@@ -43,8 +44,12 @@ export interface Strategy {
    * throwing a StatusError (content of a namespace that is missing or terminating).
    */
   admitCreate?(obj: KubeObject, read: ObjectReader): Promise<void>;
-  /** admission of a new object, after defaults and before validation: may change it, or refuse it by throwing a StatusError */
-  admit?(obj: KubeObject): void;
+  /**
+   * Admission of a new object, after defaults and before validation: may change it, or refuse
+   * it by throwing a StatusError. `writer`: the user the request is served for; undefined for
+   * the server's own writes and without authentication.
+   */
+  admit?(obj: KubeObject, writer?: UserInfo): void;
   /** resets what a client may not set on create (status), after defaults */
   prepareForCreate(obj: KubeObject): void;
   /** keeps what the main resource may not change (status) */
@@ -54,7 +59,8 @@ export interface Strategy {
   /** pods/ephemeralcontainers (pods only): keeps everything but spec.ephemeralContainers */
   prepareForEphemeralContainersUpdate?(obj: KubeObject, old: KubeObject): void;
   validate(obj: KubeObject): StatusCause[];
-  validateUpdate(obj: KubeObject, old: KubeObject): StatusCause[];
+  /** `writer` as for admit(); an update may also refuse by throwing a StatusError. */
+  validateUpdate(obj: KubeObject, old: KubeObject, writer?: UserInfo): StatusCause[];
   /** whether a spec change bumps metadata.generation */
   readonly tracksGeneration: boolean;
   /**

@@ -96,7 +96,7 @@ export function secureServerPerFile(opts: SecureServerOptions = {}): SecureServe
     const headers: Record<string, string> = { ...extraHeaders };
     const token = tokenOf(t, as);
     if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['Content-Type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
+    if (body !== undefined) headers['Content-Type'] ??= method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
     return new Promise((resolve, reject) => {
       const r = https.request(t.base + p, { method, headers, ca }, (res) => {
         let text = '';
