@@ -1,7 +1,9 @@
 import * as fc from 'fast-check';
 import type * as http from 'http';
+import { Readable } from 'stream';
 import type { KubeObject, WatchEvent } from '@peapod/api';
 import { ApiError, Client, ConnectionError } from './rest';
+import { bytesPerTurn } from './turns';
 import { WatchDecoder, parseWatchEvent } from './watch';
 import { FakeApiServer } from './testing/fake-apiserver';
 import { closedPort, serveHttp } from './testing/http-server';
@@ -244,3 +246,43 @@ async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+
+/** A client whose streams come already buffered: what a burst Node hands over in one go looks like. */
+class BufferedStreamClient extends Client {
+  constructor(private readonly chunks: Buffer[]) {
+    super({ server: 'http://127.0.0.1:1' });
+  }
+
+  override async openStream(): Promise<http.IncomingMessage> {
+    const stream = new Readable({ read: () => undefined });
+    for (const chunk of this.chunks) stream.push(chunk);
+    stream.push(null);
+    return Object.assign(stream, { statusCode: 200, complete: true }) as unknown as http.IncomingMessage;
+  }
+}
+
+describe('a burst of watch events', () => {
+  it('is handed over in turns of 64 KiB, so that other work runs in between', async () => {
+    const padding = 'x'.repeat(2000);
+    // An event a chunk, as the API server writes them: 2,000 of about 2 KB.
+    const chunks = Array.from({ length: 2000 }, (_, i) => Buffer.from(JSON.stringify({ type: 'ADDED', object: obj(`p${i}`, { annotations: { padding } }) }) + '\n'));
+    const client = new BufferedStreamClient(chunks);
+    let delivered = 0;
+    const turnsSeen: number[] = [];
+    const nextTurn = (): void => {
+      turnsSeen.push(delivered);
+      if (delivered < chunks.length) setImmediate(nextTurn);
+    };
+    const w = client.watch('pods', {}, () => {
+      if (++delivered === 1) setImmediate(nextTurn);
+    });
+    await w.done;
+    expect(delivered).toBe(chunks.length);
+    // Each turn delivers the events that fill 64 KiB, and no more.
+    const perTurn = Math.ceil(bytesPerTurn / chunks[0].length);
+    expect(turnsSeen[0]).toBe(perTurn);
+    for (let i = 1; i < turnsSeen.length; i++) expect(turnsSeen[i] - turnsSeen[i - 1]).toBeLessThanOrEqual(perTurn);
+    expect(turnsSeen.length).toBeGreaterThanOrEqual(Math.floor(chunks.length / perTurn));
+  });
+});

@@ -16,6 +16,7 @@ import { failureStatus, isStatus } from '@peapod/api';
 import type { KubeObject, WatchEvent, WatchEventType } from '@peapod/api';
 import { ApiError, ConnectionError } from './errors';
 import { withoutManagedFields } from './managed-fields';
+import { Turns } from './turns';
 import type { Client, ListOptions, Query } from './rest';
 
 export interface WatchOptions extends ListOptions {
@@ -228,7 +229,11 @@ export function startWatch<T extends KubeObject>(
           finish(new ConnectionError(server, err));
         };
         const decoder = new WatchDecoder({ dropManagedFields: opts.dropManagedFields });
-        res.on('data', (chunk: Buffer) => decode(() => decoder.push(chunk)));
+        const turns = new Turns(res, () => finished);
+        res.on('data', (chunk: Buffer) => {
+          decode(() => decoder.push(chunk));
+          turns.take(chunk.length);
+        });
         res.on('end', () => {
           decode(() => decoder.end());
           finish();
