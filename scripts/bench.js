@@ -208,6 +208,18 @@ function ratioText(f) {
   return f.baseline === 0 ? 'no ratio: the baseline is 0' : `ratio ${fmt(f.ratio)}`;
 }
 
+// Whether a goal of a plain form ("ratio >= 0.8", ">= 500 pods/s", "p99 < 50 ms") is met,
+// judged on the unrounded figure: a ratio of 0.7955 prints as 0.80 and misses 0.8.
+function goalText(f) {
+  if (!f.goal) return '';
+  const m = /^(ratio|p99)? ?(>=|<=|<|>) ([\d.]+)(?: (\S+))?$/.exec(f.goal);
+  if (!m || (m[1] !== 'ratio' && m[4] !== f.unit)) return ` | ${f.goal}`;
+  const actual = m[1] === 'ratio' ? f.ratio : f.value;
+  const limit = Number(m[3]);
+  const met = { '>=': actual >= limit, '<=': actual <= limit, '<': actual < limit, '>': actual > limit }[m[2]];
+  return ` | ${f.goal}: ${met ? 'met' : 'not met'}`;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const firstOption = args.findIndex((a) => a.startsWith('--'));
@@ -226,7 +238,7 @@ async function main() {
       const figures = await sections[name]((msg) => console.error(`   (${msg})`), opts);
       for (const f of figures) {
         console.log(
-          `${f.name}: ${fmt(f.value)} ${f.unit} | baseline (${f.baselineName}): ${fmt(f.baseline)} ${f.unit} | ${ratioText(f)}${f.goal ? ` | ${f.goal}` : ''}`,
+          `${f.name}: ${fmt(f.value)} ${f.unit} | baseline (${f.baselineName}): ${fmt(f.baseline)} ${f.unit} | ${ratioText(f)}${goalText(f)}`,
         );
       }
     } catch (err) {
