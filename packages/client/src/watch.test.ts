@@ -247,7 +247,6 @@ async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
   }
 }
 
-
 /** A client whose streams come already buffered: what a burst Node hands over in one go looks like. */
 class BufferedStreamClient extends Client {
   constructor(private readonly chunks: Buffer[]) {
