@@ -26,6 +26,10 @@ export interface Kubectl {
   readonly env: NodeJS.ProcessEnv;
   /** the arguments every invocation starts with (--server, cache dir) */
   readonly baseArgs: string[];
+  /**
+   * Runs kubectl to its end. An exec or cp whose output kubectl itself dropped (see
+   * droppedByKubectl) runs again, at most twice more.
+   */
   run(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   start(args: string[], env?: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams;
   cleanup(): void;
@@ -37,27 +41,43 @@ export function kubectlFor(server: string, extraArgs: string[] = []): Kubectl {
   const baseArgs = ['--server', server, '--cache-dir', path.join(home, 'cache'), ...extraArgs];
   const start = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams =>
     spawn(kubectlPath, [...baseArgs, ...args], { env: { ...env, ...extraEnv } });
+  const runOnce = (args: string[], opts: KubectlOptions): Promise<KubectlResult> =>
+    new Promise((resolve, reject) => {
+      const proc = start(args, opts.env);
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      proc.stdout.on('data', (d: Buffer) => out.push(d));
+      proc.stderr.on('data', (d: Buffer) => err.push(d));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      proc.on('error', reject);
+      proc.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      });
+      proc.stdin.on('error', () => undefined);
+      proc.stdin.end(opts.input);
+    });
   return {
     env,
     baseArgs,
     start,
-    run(args, opts = {}) {
-      return new Promise((resolve, reject) => {
-        const proc = start(args, opts.env);
-        const out: Buffer[] = [];
-        const err: Buffer[] = [];
-        proc.stdout.on('data', (d: Buffer) => out.push(d));
-        proc.stderr.on('data', (d: Buffer) => err.push(d));
-        const timer = setTimeout(() => proc.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-        proc.on('error', reject);
-        proc.on('close', (code) => {
-          clearTimeout(timer);
-          resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-        });
-        proc.stdin.on('error', () => undefined);
-        proc.stdin.end(opts.input);
-      });
+    async run(args, opts = {}) {
+      const again = args[0] === 'exec' || args[0] === 'cp' ? 2 : 0;
+      let result = await runOnce(args, opts);
+      for (let i = 0; i < again && droppedByKubectl(result); i++) result = await runOnce(args, opts);
+      return result;
     },
     cleanup: () => fs.rmSync(home, { recursive: true, force: true }),
   };
+}
+
+/**
+ * kubectl's WebSocket executor (client-go 1.32) starts reading the connection before it has
+ * created its streams, and drops any message that comes for a stream not made yet, saying
+ * so on stderr. On a loaded machine a short command's output can come that early: the
+ * command ran, its output is gone. That is kubectl's race, not the server's; tests that
+ * check output run such an exec again. Any other loss still fails them.
+ */
+export function droppedByKubectl(result: KubectlResult): boolean {
+  return /Unknown stream id \d+, discarding message/.test(result.stderr);
 }
