@@ -1,7 +1,7 @@
 // Getting inside a pod as a user does, through the API server: kubectl exec (with the
 // command's exit code) and kubectl port-forward, and peactl exec.
 import { spawn } from 'child_process';
-import { getBody } from '@peapod/client/testing';
+import { againWhileKubectlDropped, getBody } from '@peapod/client/testing';
 import { freePort, kubectlPath, peactlRun } from './cluster';
 import { run } from './process';
 import { waitFor } from './wait';
@@ -19,7 +19,7 @@ export interface StreamsCheck {
 
 /** Runs exec and port-forward against a pod serving HTTP on port. */
 export async function checkStreams(kubeconfig: string, pod: string, file: string, port: number, path: string): Promise<StreamsCheck> {
-  const cat = await run(kubectlPath, ['--kubeconfig', kubeconfig, 'exec', pod, '--', 'cat', file]);
+  const cat = await againWhileKubectlDropped(() => run(kubectlPath, ['--kubeconfig', kubeconfig, 'exec', pod, '--', 'cat', file]));
   if (cat.code !== 0) throw new Error(`kubectl exec ${pod} -- cat ${file} exited ${cat.code}: ${cat.stderr.trim()}`);
   const kubectlExit = await run(kubectlPath, ['--kubeconfig', kubeconfig, 'exec', pod, '--', 'sh', '-c', 'exit 3']);
   const peactlExit = await peactlRun(kubeconfig, ['exec', pod, '--', 'sh', '-c', 'exit 3']);

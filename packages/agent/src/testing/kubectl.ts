@@ -5,6 +5,7 @@ import type { ChildProcessWithoutNullStreams } from 'child_process';
 import fs from 'fs';
 import os from 'os';
 import path from 'path';
+import { againWhileKubectlDropped } from '@peapod/client/testing';
 
 export const kubectlPath = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
@@ -27,8 +28,8 @@ export interface Kubectl {
   /** the arguments every invocation starts with (--server, cache dir) */
   readonly baseArgs: string[];
   /**
-   * Runs kubectl to its end. An exec or cp whose output kubectl itself dropped (see
-   * droppedByKubectl) runs again, at most twice more.
+   * Runs kubectl to its end. An exec or cp whose output kubectl itself dropped runs again
+   * (see againWhileKubectlDropped).
    */
   run(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   start(args: string[], env?: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams;
@@ -61,23 +62,10 @@ export function kubectlFor(server: string, extraArgs: string[] = []): Kubectl {
     env,
     baseArgs,
     start,
-    async run(args, opts = {}) {
-      const again = args[0] === 'exec' || args[0] === 'cp' ? 2 : 0;
-      let result = await runOnce(args, opts);
-      for (let i = 0; i < again && droppedByKubectl(result); i++) result = await runOnce(args, opts);
-      return result;
+    run(args, opts = {}) {
+      const once = (): Promise<KubectlResult> => runOnce(args, opts);
+      return args[0] === 'exec' || args[0] === 'cp' ? againWhileKubectlDropped(once) : once();
     },
     cleanup: () => fs.rmSync(home, { recursive: true, force: true }),
   };
-}
-
-/**
- * kubectl's WebSocket executor (client-go 1.32) starts reading the connection before it has
- * created its streams, and drops any message that comes for a stream not made yet, saying
- * so on stderr. On a loaded machine a short command's output can come that early: the
- * command ran, its output is gone. That is kubectl's race, not the server's; tests that
- * check output run such an exec again. Any other loss still fails them.
- */
-export function droppedByKubectl(result: KubectlResult): boolean {
-  return /Unknown stream id \d+, discarding message/.test(result.stderr);
 }

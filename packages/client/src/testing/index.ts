@@ -10,3 +10,4 @@ export * from './fake-apiserver';
 export * from './wait';
 export * from './leader-election';
 export * from './etcd-cluster';
+export * from './kubectl-race';
