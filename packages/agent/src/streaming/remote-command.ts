@@ -41,7 +41,8 @@ export async function runRemoteCommand(runtime: InteractiveRuntime, what: Remote
     gone = true;
     process?.close();
   });
-  const io: Stdio = { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, tty: what.tty, size: await sized };
+  const [size] = await Promise.all([sized, streams.ready]);
+  const io: Stdio = { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, tty: what.tty, size };
   try {
     process = what.command ? await runtime.execInteractive(what.containerId, what.command, io) : await runtime.attachInteractive(what.containerId, io);
   } catch (err) {

@@ -12,6 +12,8 @@ export interface RemoteStreams {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable;
+  /** Resolves once the client reads what is sent to it (or has been given time enough to). */
+  readonly ready: Promise<void>;
   onResize(listener: (size: TerminalSize) => void): void;
   /** Reports how the session ended on the error channel and closes the connection. */
   finish(status: Status): void;
@@ -83,6 +85,31 @@ export function channelWriter(ws: WebSocket, channel: number): Writable {
   });
 }
 
+/** How long a WebSocket client may take to answer the first ping before the command starts anyway. */
+export const clientReadyMs = 1000;
+
+/**
+ * Resolves when the client answers a ping, that is when its reading loop runs, or after
+ * timeoutMs (or when the connection closes). kubectl's WebSocket executor starts that loop
+ * as it creates its streams, and drops output that comes for a stream not made yet: a
+ * command that prints at once, started before then, could lose its output on a busy machine.
+ */
+export function clientReading(ws: WebSocket, timeoutMs = clientReadyMs): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      ws.off('pong', done);
+      ws.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    ws.on('pong', done);
+    ws.on('close', done);
+    if (ws.readyState === ws.OPEN) ws.ping();
+    else done();
+  });
+}
+
 /** exec/attach over a WebSocket with the channel protocol (binary; any version). */
 export function webSocketStreams(ws: WebSocket, wanted: WantedStreams): RemoteStreams {
   const stdin = wanted.stdin ? new PassThrough() : undefined;
@@ -121,6 +148,7 @@ export function webSocketStreams(ws: WebSocket, wanted: WantedStreams): RemoteSt
     stdin,
     stdout,
     stderr,
+    ready: clientReading(ws),
     onResize: (l) => resizeListeners.push(l),
     onClose: (l) => closeListeners.push(l),
     finish(status) {
@@ -199,6 +227,8 @@ function spdyRemoteStreams(session: SpdySession, protocol: string, streams: Map<
     stdin: streams.get('stdin'),
     stdout: streams.get('stdout'),
     stderr: streams.get('stderr'),
+    // The client opened every stream itself before this was made.
+    ready: Promise.resolve(),
     onResize: (l) => resizeListeners.push(l),
     onClose: (l) => closeListeners.push(l),
     finish(status) {

@@ -7,6 +7,7 @@
 // tunnelled in WebSocket messages) or a SPDY/3.1 upgrade. Everything that can be refused
 // (caller, path, container, protocol) is refused with an HTTP error before the upgrade.
 import type http from 'http';
+import net from 'net';
 import type { Duplex } from 'stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type WebSocket from 'ws';
@@ -197,6 +198,8 @@ export function attachStreamServer(server: http.Server, opts: StreamServerOption
     }
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
     if (head.length > 0) socket.unshift(head);
+    // As ws does for WebSockets: small frames (a keystroke, a ping's answer) go out at once.
+    if (socket instanceof net.Socket) socket.setNoDelay(true);
     track(socket);
     serve(new SpdySession(socket), protocol);
   }

@@ -5,6 +5,7 @@
 // server can tell wrong (pod, container, phase, node) is answered before the upgrade with
 // an HTTP error carrying a Status, which kubectl prints as it prints any API error.
 import type http from 'http';
+import net from 'net';
 import type { Duplex } from 'stream';
 import type { Node, Pod } from '@peapod/api';
 import type { Registry } from '../registry/registry';
@@ -132,6 +133,9 @@ export function podStreams(opts: PodStreamsOptions) {
   function splice(client: Duplex, agent: Duplex): void {
     open.add(client);
     open.add(agent);
+    // Interactive traffic: a small message (a keystroke, a ping) must not wait for the ACK of
+    // the one before it, which a peer may hold back for 40 ms.
+    for (const s of [client, agent]) if (s instanceof net.Socket) s.setNoDelay(true);
     client.pipe(agent);
     agent.pipe(client);
     const drop = (): void => {
