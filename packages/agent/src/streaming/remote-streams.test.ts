@@ -1,8 +1,7 @@
-import http from 'http';
-import type { AddressInfo } from 'net';
 import { PassThrough } from 'stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import { createLogger } from '@peapod/client';
+import { serveHttp } from '@peapod/client/testing';
 import type { InteractiveProcess } from '../runtime/interactive';
 import { runRemoteCommand } from './remote-command';
 import type { InteractiveRuntime } from './remote-command';
@@ -11,12 +10,10 @@ import type { RemoteStreams } from './remote-streams';
 
 /** A WebSocket server on loopback and a client of it, with the server's side of the connection. */
 async function connected(clientOptions: WebSocket.ClientOptions = {}): Promise<{ server: WebSocket; client: WebSocket; close(): Promise<void> }> {
-  const httpServer = http.createServer();
-  const wss = new WebSocketServer({ server: httpServer });
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const port = (httpServer.address() as AddressInfo).port;
+  const httpServer = await serveHttp(() => undefined);
+  const wss = new WebSocketServer({ server: httpServer.server });
   const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
-  const client = new WebSocket(`ws://127.0.0.1:${port}/`, clientOptions);
+  const client = new WebSocket(`ws://127.0.0.1:${httpServer.port}/`, clientOptions);
   await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
   const server = await serverSide;
   return {
@@ -26,7 +23,7 @@ async function connected(clientOptions: WebSocket.ClientOptions = {}): Promise<{
       client.terminate();
       for (const c of wss.clients) c.terminate();
       await new Promise((resolve) => wss.close(resolve));
-      await new Promise((resolve) => httpServer.close(resolve));
+      await httpServer.close();
     },
   };
 }
@@ -89,10 +86,9 @@ test('a command starts only once the client is ready for its output', async () =
   const started: string[][] = [];
   const finished: unknown[] = [];
   const runtime: InteractiveRuntime = {
-    execInteractive: async (_id, cmd) => {
+    execInteractive: async (_id, cmd): Promise<InteractiveProcess> => {
       started.push(cmd);
-      const process: InteractiveProcess = { resize: () => undefined, done: Promise.resolve(0), close: () => undefined };
-      return process;
+      return { resize: () => undefined, done: Promise.resolve(0), close: () => undefined };
     },
     attachInteractive: () => Promise.reject(new Error('not used')),
   };
