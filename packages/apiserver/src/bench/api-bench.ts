@@ -342,15 +342,27 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     log('the same creates by a user RBAC authorizes (a RoleBinding among 1,000 others), beside system:masters');
     const rbacUser: Secure = { agent: new https.Agent({ keepAlive: true, maxSockets: 256, ca: fs.readFileSync(pki.caFile) }), token: rbacUserToken };
     await grantPodCreates(secureApi.port, secure, 1000);
+    // The user's own path (its RBAC rules, its priority level's queues) warmed before it is
+    // timed, as the masters' path is by then: unwarmed, the first round measured V8 compiling
+    // it (0.67 of system:masters' rate where the next three rounds gave 0.81 to 1.02).
+    await createMany(secureApi.port, podsPath, 'warm-rbac', creates / 2, 32, rbacUser);
     let mastersSeconds = 0;
     let rbacSeconds = 0;
+    const mastersRound = async (k: number) => (mastersSeconds += (await createMany(secureApi.port, podsPath, `m${k}`, creates / 4, 32, secure)).seconds);
+    const rbacRound = async (k: number) => (rbacSeconds += (await createMany(secureApi.port, podsPath, `r${k}`, creates / 4, 32, rbacUser)).seconds);
+    // Each side goes first in half the rounds, so that neither always inherits the other's garbage.
     for (let k = 0; k < 4; k++) {
-      mastersSeconds += (await createMany(secureApi.port, podsPath, `m${k}`, creates / 4, 32, secure)).seconds;
-      rbacSeconds += (await createMany(secureApi.port, podsPath, `r${k}`, creates / 4, 32, rbacUser)).seconds;
+      if (k % 2 === 0) {
+        await mastersRound(k);
+        await rbacRound(k);
+      } else {
+        await rbacRound(k);
+        await mastersRound(k);
+      }
     }
     secure.agent.destroy();
     rbacUser.agent.destroy();
-    figures.push({ name: 'pod create throughput authorized by RBAC, concurrency 32', value: creates / rbacSeconds, unit: 'creates/s', baseline: creates / mastersSeconds, baselineName: 'the same as system:masters (no RBAC lookup)', ratio: mastersSeconds / rbacSeconds, goal: 'ratio >= 0.9' });
+    figures.push({ name: 'pod create throughput authorized by RBAC, concurrency 32', value: creates / rbacSeconds, unit: 'creates/s', baseline: creates / mastersSeconds, baselineName: 'the same as system:masters (no RBAC lookup, past the queues)', ratio: mastersSeconds / rbacSeconds, goal: 'ratio >= 0.9' });
     secureApi.proc.kill('SIGKILL');
 
     log('the same creates with protobuf bodies and answers (as client-go sends them), beside JSON ones, on a fresh server');
