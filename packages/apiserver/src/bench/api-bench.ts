@@ -76,6 +76,22 @@ async function alternatingCreates(ours: [number, string, number], base: [number,
   return { ours: o, base: b };
 }
 
+/**
+ * `rounds` rounds of each side, each side going first in as many rounds as the other, so that
+ * neither always inherits the garbage or the machine's state the other leaves: the seconds
+ * each side took in all, in the sides' order.
+ */
+async function inTurns(rounds: number, sides: ((round: number) => Promise<{ seconds: number }>)[]): Promise<number[]> {
+  const seconds = sides.map(() => 0);
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < sides.length; i++) {
+      const side = (i + round) % sides.length;
+      seconds[side] += (await sides[side](round)).seconds;
+    }
+  }
+  return seconds;
+}
+
 /** Both sides' CPU per create, the server's (every thread) and the load generator's, summed. */
 function createCpuFigure(name: string, sides: { ours: CreateRounds; base: CreateRounds }, goal?: string): BenchFigure {
   const ms = (side: CreateRounds) => `${side.serverMs.toFixed(3)} + ${side.clientMs.toFixed(3)} ms`;
@@ -327,14 +343,12 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     const adminToken = fs.readFileSync(pki.tokenFile, 'utf8').split('\n').find((l) => l.split(',')[1] === 'admin')!.split(',')[0];
     const secure: Secure = { agent: new https.Agent({ keepAlive: true, maxSockets: 256, ca: fs.readFileSync(pki.caFile) }), token: adminToken };
     // Warmed by as many creates as the plain server had (300, then the two sets of rounds),
-    // then measured in four alternating rounds each, so both see the same machine.
+    // then measured in four rounds each, in turns, so both see the same machine.
     await createMany(secureApi.port, podsPath, 'warm', 300 + 2 * creates, 32, secure);
-    let plainSeconds = 0;
-    let secureSeconds = 0;
-    for (let k = 0; k < 4; k++) {
-      plainSeconds += (await createMany(api.port, podsPath, `p${k}`, creates / 4, 32)).seconds;
-      secureSeconds += (await createMany(secureApi.port, podsPath, `c${k}`, creates / 4, 32, secure)).seconds;
-    }
+    const [plainSeconds, secureSeconds] = await inTurns(4, [
+      (k) => createMany(api.port, podsPath, `p${k}`, creates / 4, 32),
+      (k) => createMany(secureApi.port, podsPath, `c${k}`, creates / 4, 32, secure),
+    ]);
     const plainRate = creates / plainSeconds;
     const secureRate = creates / secureSeconds;
     figures.push({ name: 'pod create throughput with authentication and TLS, concurrency 32', value: secureRate, unit: 'creates/s', baseline: plainRate, baselineName: 'the same without them', ratio: secureRate / plainRate, goal: 'ratio >= 0.8' });
@@ -346,20 +360,10 @@ export async function runApiBench(opts: ApiBenchOptions = {}): Promise<BenchFigu
     // timed, as the masters' path is by then: unwarmed, the first round measured V8 compiling
     // it (0.67 of system:masters' rate where the next three rounds gave 0.81 to 1.02).
     await createMany(secureApi.port, podsPath, 'warm-rbac', creates / 2, 32, rbacUser);
-    let mastersSeconds = 0;
-    let rbacSeconds = 0;
-    const mastersRound = async (k: number) => (mastersSeconds += (await createMany(secureApi.port, podsPath, `m${k}`, creates / 4, 32, secure)).seconds);
-    const rbacRound = async (k: number) => (rbacSeconds += (await createMany(secureApi.port, podsPath, `r${k}`, creates / 4, 32, rbacUser)).seconds);
-    // Each side goes first in half the rounds, so that neither always inherits the other's garbage.
-    for (let k = 0; k < 4; k++) {
-      if (k % 2 === 0) {
-        await mastersRound(k);
-        await rbacRound(k);
-      } else {
-        await rbacRound(k);
-        await mastersRound(k);
-      }
-    }
+    const [mastersSeconds, rbacSeconds] = await inTurns(4, [
+      (k) => createMany(secureApi.port, podsPath, `m${k}`, creates / 4, 32, secure),
+      (k) => createMany(secureApi.port, podsPath, `r${k}`, creates / 4, 32, rbacUser),
+    ]);
     secure.agent.destroy();
     rbacUser.agent.destroy();
     figures.push({ name: 'pod create throughput authorized by RBAC, concurrency 32', value: creates / rbacSeconds, unit: 'creates/s', baseline: creates / mastersSeconds, baselineName: 'the same as system:masters (no RBAC lookup, past the queues)', ratio: mastersSeconds / rbacSeconds, goal: 'ratio >= 0.9' });

@@ -108,11 +108,20 @@ export class FlowControl {
       serve();
       return;
     }
+    const width = r.verb === 'list' ? this.listSeats(r) : 1;
+    const seats = level.take(width);
+    if (seats > 0) {
+      this.dispatched.inc(labels);
+      this.waitSeconds.observe(labels, 0);
+      res.once('close', () => level.release(seats));
+      serve();
+      return;
+    }
     const queuedAt = performance.now();
     let finish: (() => void) | undefined;
     const cancel = level.request(
       `${schema.name}/${flow}`,
-      r.verb === 'list' ? this.listSeats(r) : 1,
+      width,
       (done) => {
         finish = done;
         this.dispatched.inc(labels);

@@ -138,6 +138,28 @@ describe('QueueSet', () => {
 });
 
 describe('flowHash', () => {
+  it('takes seats at once only while they are free and nothing waits; release starts what waits', () => {
+    const { set, send } = harness(3);
+    expect(set.take(2)).toBe(2);
+    const wide = send('x', 2);
+    expect(wide.started).toBe(false);
+    // A seat is free, but a request waits for it: a newcomer does not jump the queue.
+    expect(set.take(1)).toBe(0);
+    set.release(2);
+    expect(wide.started).toBe(true);
+    expect(set.take(1)).toBe(1);
+    expect(set.take(1)).toBe(0);
+    expect(set.executing).toBe(3);
+  });
+
+  it('caps what take takes at the limit, and takes at least one seat', () => {
+    const { set } = harness(2);
+    expect(set.take(10)).toBe(2);
+    set.release(2);
+    expect(set.take(0)).toBe(1);
+    expect(set.executing).toBe(1);
+  });
+
   it('is stable and spreads flows', () => {
     expect(flowHash('global-default/alice')).toBe(flowHash('global-default/alice'));
     const hashes = new Set(Array.from({ length: 1000 }, (_, i) => flowHash(`flow-${i}`) % 128));

@@ -38,7 +38,7 @@ export class QueueSet {
   private readonly hands = new Map<string, number[]>();
   /** the level's virtual clock: the start of the request dispatched last */
   private virtualNow = 0;
-  /** seconds a seat is held, on average lately: what a request is charged until it ends */
+  /** seconds a seat is held, on average lately among requests given seats by request(): what a queued request is charged until it ends */
   private estimate = 0.005;
 
   constructor(
@@ -58,12 +58,32 @@ export class QueueSet {
   }
 
   /**
+   * Takes the seats of a request that can start at once (its seats free, nothing waiting):
+   * the seats taken, for release(), or 0 when it must go through request(). Such a request is
+   * neither timed nor charged to a queue (fair queuing orders only requests that wait), and no
+   * callbacks are made for it: on a busy server that is most requests, and going through
+   * request() cost an admitted pod create 0.016 ms more of the server's CPU.
+   */
+  take(width: number): number {
+    const seats = this.seatsFor(width);
+    if (this.waiting > 0 || this.executingSeats + seats > this.limit) return 0;
+    this.executingSeats += seats;
+    return seats;
+  }
+
+  /** Gives back seats that take() took, and starts what waits for them. */
+  release(seats: number): void {
+    this.executingSeats -= seats;
+    this.dispatchWaiting();
+  }
+
+  /**
    * Starts the request now (start is called before this returns) or queues it; a request
    * turned away gets reject. Returns a function that takes a queued request out (its
    * client went away), which then gets neither call.
    */
   request(flow: string, width: number, start: (finish: () => void) => void, reject: (reason: RejectReason) => void): () => void {
-    const seats = Math.max(1, Math.min(width, this.limit));
+    const seats = this.seatsFor(width);
     if (this.waiting === 0 && this.executingSeats + seats <= this.limit) {
       this.dispatch(undefined, { width: seats, enqueuedAt: 0, start, reject });
       return noop;
@@ -147,6 +167,11 @@ export class QueueSet {
       if (next!.items.length === 0) this.active.delete(next!);
       this.dispatch(next, head);
     }
+  }
+
+  /** A request's seats: at least one, at most the level's. */
+  private seatsFor(width: number): number {
+    return Math.max(1, Math.min(width, this.limit));
   }
 
   private shortestOf(hand: number[]): Queue {
