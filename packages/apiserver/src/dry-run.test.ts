@@ -145,7 +145,9 @@ test('every writing verb and subresource: the would-be object, nothing stored, n
       check(r.body, objects);
     }
     expect(await snapshot()).toEqual(before);
-    expect(server.api.store.cache.revision).toBe(revision);
+    // On etcd the cache's revision also moves with other keys' changes (another test's in the
+    // same etcd); the watches below tell there that nothing under this server's prefix changed.
+    if (server.api.store.backend === 'sqlite') expect(server.api.store.cache.revision).toBe(revision);
     expect((await call(server.base, 'GET', `${ns}/pods/new`)).status).toBe(404);
 
     // The first thing each watch hears is the next real write.

@@ -585,7 +585,7 @@ async function etcdFigures(dir: string, procs: RunningProcess[], creates: number
       { name: `pod create throughput on etcd once warm (after ${300 + rounds * slice} creates), concurrency 32`, value: warmRate, unit: 'creates/s', baseline: warmRawRate, baselineName: 'raw etcd create transactions from Node, to the leader', ratio: warmRate / warmRawRate },
       cpuFigure(' once warm', warm.apiCpu, warm.rawCpu),
     );
-    log('pod creates through the etcd store in this process (no HTTP), beside raw transactions with the marker');
+    log('pod creates through the etcd store in this process (no HTTP), beside raw transactions of the same JSON');
     const stored = JSON.parse((await send(api.port, 'GET', `${podsPath}/warm-0`)).body) as Record<string, unknown>;
     figures.push(...(await storeBesideRawTransactions(cluster, toLeader, stored, rounds * slice, rounds)));
     log(`watch fan-out on etcd: ${watchers} watchers, ${rate} writes/s`);

@@ -55,7 +55,7 @@ export interface RequestOp {
   lease: string | undefined;
 }
 
-/** the value of an operation that has none, and of the marker's put */
+/** the value of an operation that has none */
 export const emptyValue = Buffer.alloc(0);
 
 export function putOp(key: Buffer, value: Buffer, lease: string | undefined): RequestOp {

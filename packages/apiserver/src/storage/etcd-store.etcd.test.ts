@@ -62,6 +62,23 @@ maybe('EtcdStore', () => {
     await expect(b.check()).rejects.toThrow('the store is closed');
   });
 
+  test('changes outside the prefix move etcd\'s revision but not the cache: consistent reads answer at once and see every change under the prefix', async () => {
+    const [a, b] = [await open(), await open()];
+    await a.create('/pods/default/a', pod('a'));
+    // Another cluster's prefix beside this one, and a key shorter than the prefix: the last revisions are not this store's.
+    for (let i = 0; i < 3; i++) await raw.put(`${prefix}-other/pods/default/x${i}`).value('{}');
+    await raw.put('/x').value('{}');
+    await expect(b.check()).resolves.toBeUndefined();
+    const last = Number((await raw.get('/x').exec()).kvs[0].mod_revision);
+    expect(b.cache.revision).toBeGreaterThanOrEqual(last);
+    // An own write right after changes the watch has not brought yet still reaches both caches.
+    await raw.put(`${prefix}-other/pods/default/y`).value('{}');
+    const c = await a.create('/pods/default/c', pod('c'));
+    expect(await b.get('/pods/default/c')).toMatchObject({ rev: c.rev });
+    expect((await a.list('/pods/')).items.map((e) => e.object.metadata.name)).toEqual(['a', 'c']);
+    expect((await b.list('/pods/')).items.map((e) => e.object.metadata.name)).toEqual(['a', 'c']);
+  });
+
   test('an update that changes nothing writes nothing, on what this store wrote and on what it read from etcd; one that changes something is written', async () => {
     const [one, two] = [await open(), await open()];
     // The revision's text also appears before metadata (an involved object's resourceVersion):

@@ -27,8 +27,8 @@ import {
 import { WatchCache, type WatchCacheOptions } from './watch-cache';
 import { EtcdWriter } from './etcd-writer';
 import { checkServers, deadlineExceeded, EtcdMember, EtcdTls, WatchStream } from './etcd-rpc';
-import { deleteOp, emptyValue, putOp, rangeOp } from './etcd-proto';
-import type { KeyValue, RangeResponse, RequestOp, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
+import { deleteOp, putOp, rangeOp } from './etcd-proto';
+import type { KeyValue, RangeResponse, TxnResponse, WatchEvent, WatchResponse } from './etcd-proto';
 import type { ValueTransformer } from './encryption';
 import { Slab } from './slab';
 
@@ -54,12 +54,6 @@ export interface EtcdStoreOptions {
   transformer?: ValueTransformer;
   observe?: (op: string, seconds: number) => void;
   log?: Logger;
-}
-
-/** The last write under the prefix, and etcd's current revision. */
-interface Revisions {
-  lastWrite: number;
-  current: number;
 }
 
 /**
@@ -134,23 +128,27 @@ const leaseReuseSeconds = 60;
 /** Keys per etcd range of a continue page read from etcd (a filter may pass over most of them). */
 const pageKeys = 500;
 
+/** A watch from this key to this range end (etcd's "\0": no end) covers every key. */
+const everyKey = Buffer.from([0]);
+
 /**
  * The objects in etcd, as Kubernetes keeps them: each at PREFIX/RESOURCE/NAMESPACE/NAME, its
  * resourceVersion etcd's mod_revision (one revision for the whole store), every write a
  * transaction compared on the revision it was decided on (a create on the key not existing),
  * so that any number of API servers can write at once without losing an update.
  *
- * One etcd watch on the prefix feeds the watch cache (shared with the SQLite backend), from
- * which lists and watches are served; this server's own writes go into the cache as etcd
- * acknowledges them (once it holds every revision before theirs), not when the watch brings
- * them back, so their watchers hear of them before the client has its answer; an event of a
- * put still unanswered is recognised by its bytes and not parsed. A read is consistent: it asks etcd (a linearizable read,
- * so it needs a quorum) for the revision of the last write under the prefix, which every write
- * transaction records on a marker key beside the prefix (PREFIX#revision), and waits until the
- * cache has caught up to it. So a client reads its own writes whichever API server it asks.
- * (etcd 3.4's watch progress requests cannot stand in for the marker: they may report a
- * revision before the events that precede it have been sent.) Objects that etcd removes when
- * their lease expires do not move the marker: a read may see them a moment longer.
+ * One etcd watch feeds the watch cache (shared with the SQLite backend), from which lists
+ * and watches are served. It watches every key, not only the prefix's, so that every revision
+ * reaches the cache (one that changed only other keys just moves its revision on); this
+ * server's own writes go into the cache as etcd acknowledges them (once it holds every
+ * revision before theirs), not when the watch brings them back, so their watchers hear of
+ * them before the client has its answer; an event of a put still unanswered is recognised by
+ * its bytes and not parsed. A read is consistent: it asks etcd for its current revision (a
+ * linearizable read, so it needs a quorum) and waits until the cache has caught up to it. So a
+ * client reads its own writes whichever API server it asks. (etcd 3.4's watch progress
+ * requests cannot tell the cache it is up to date: they may report a revision before the
+ * events that precede it have been sent. A marker key put in every write transaction, as this
+ * store did before, costs every write a second put.)
  *
  * A request that etcd refuses unapplied (no leader yet) is sent again until the timeout; one
  * that fails or is not answered in time is StorageUnavailableError, or WriteOutcomeUnknownError
@@ -174,10 +172,8 @@ export class EtcdStore implements Store {
   private readonly keys = new Slab();
   private readonly prefixKey: Buffer;
   private readonly prefixEnd: Buffer;
-  /** written in every write transaction: its mod_revision is the last write under the prefix */
-  private readonly markerKey: Buffer;
-  /** the put of the marker key that every write transaction carries */
-  private readonly mark: RequestOp;
+  /** a key read for etcd's current revision (a quorum read of a key that need not exist) */
+  private readonly probeKey: Buffer;
   private readonly timeoutMs: number;
   private readonly historyRevisions: number;
   private readonly observe: (op: string, seconds: number) => void;
@@ -190,8 +186,8 @@ export class EtcdStore implements Store {
   private watchFailures = 0;
   private closed = false;
   private readonly started: Promise<void>;
-  private revisionInFlight?: Promise<Revisions>;
-  private revisionQueued?: Promise<Revisions>;
+  private revisionInFlight?: Promise<number>;
+  private revisionQueued?: Promise<number>;
   private compacted = 0;
   /**
    * This server's own acknowledged writes that the cache has not applied yet, by revision:
@@ -209,8 +205,7 @@ export class EtcdStore implements Store {
     this.prefixBytes = Buffer.byteLength(this.prefix);
     this.prefixKey = Buffer.from(`${this.prefix}/`);
     this.prefixEnd = rangeEnd(this.prefixKey);
-    this.markerKey = Buffer.from(`${this.prefix}#revision`);
-    this.mark = putOp(this.markerKey, emptyValue, undefined);
+    this.probeKey = Buffer.from(`${this.prefix}#revision`);
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.historyRevisions = opts.historyRevisions ?? 100_000;
     this.observe = opts.observe ?? (() => undefined);
@@ -266,11 +261,6 @@ export class EtcdStore implements Store {
     const member = this.members[this.reading % this.members.length];
     const stream = member.watch();
     this.stream = stream;
-    stream.on('data', (res: WatchResponse) => {
-      if (this.stream !== stream) return;
-      this.watchFailures = 0;
-      this.onWatch(res);
-    });
     const broken = (err?: Error) => {
       if (this.stream !== stream || this.closed) return;
       this.stream = undefined;
@@ -279,9 +269,18 @@ export class EtcdStore implements Store {
       this.log?.warn('etcd watch broken: resuming', { revision: this.cache.revision, error: err?.message });
       void this.resume();
     };
+    stream.on('data', (res: WatchResponse) => {
+      if (this.stream !== stream) return;
+      // Refused rather than compacted (a user that may not read every key, say): tried again, backing off.
+      if (res.canceled && !res.compactRevision) return broken(new Error(`etcd refused the watch: ${res.cancelReason || 'no reason given'}`));
+      this.watchFailures = 0;
+      this.onWatch(res);
+    });
     stream.on('error', broken);
     stream.on('end', () => broken());
-    stream.write({ key: this.prefixKey, rangeEnd: this.prefixEnd, startRevision: rev + 1 });
+    // Every key, not only the prefix's: then every revision reaches the cache, and a consistent
+    // read need only wait for it to reach etcd's current revision (see revision()).
+    stream.write({ key: everyKey, rangeEnd: everyKey, startRevision: rev + 1 });
   }
 
   /** After the watch broke: from where it left off (on the next member, after a back-off when it broke again at once). */
@@ -292,7 +291,7 @@ export class EtcdStore implements Store {
   }
 
   private onWatch(res: WatchResponse): void {
-    if (res.canceled || res.compactRevision) {
+    if (res.compactRevision) {
       // etcd compacted past what this cache has seen: start again from a fresh list.
       this.log?.warn('etcd watch fell behind compaction: reloading', { revision: this.cache.revision, compacted: res.compactRevision });
       this.stream?.cancel();
@@ -300,9 +299,14 @@ export class EtcdStore implements Store {
       this.start().catch((err: Error) => this.log?.error('etcd watch cache not reloaded', { error: err.message }));
       return;
     }
+    let outside = 0;
     for (const ev of res.events) {
-      const key = ev.kv.key.toString('utf8', this.prefixBytes);
       const rev = ev.kv.modRevision;
+      if (!this.underPrefix(ev.kv.key)) {
+        outside = rev;
+        continue;
+      }
+      const key = ev.kv.key.toString('utf8', this.prefixBytes);
       const mine = this.own.get(rev);
       if (mine) this.own.delete(rev);
       if (rev <= this.cache.revision) continue;
@@ -335,8 +339,14 @@ export class EtcdStore implements Store {
       const event: StoreEvent = { type: prev ? 'MODIFIED' : 'ADDED', key, rev, object: entry.object, json: entry.json, prev: prev && selectableOf(prev) };
       this.cache.apply(event);
     }
+    // A revision that changed only keys outside the prefix leaves the cache as it was, up to date.
+    if (outside > this.cache.revision) this.cache.advance(outside);
     // A whole response holds every event of its revisions: what follows may be this server's own.
     this.applyOwnWrites();
+  }
+
+  private underPrefix(key: Buffer): boolean {
+    return key.length >= this.prefixKey.length && this.prefixKey.compare(key, 0, this.prefixKey.length) === 0;
   }
 
   /**
@@ -491,16 +501,12 @@ export class EtcdStore implements Store {
   }
 
   /**
-   * The revision of the last write under the prefix and etcd's current one, read with a
-   * quorum. Concurrent callers share a read, but only one that started after they asked (so
-   * each sees every write acknowledged before it asked).
+   * etcd's current revision, read with a quorum. Concurrent callers share a read, but only one
+   * that started after they asked (so each sees every write acknowledged before it asked).
    */
-  private revisions(): Promise<Revisions> {
+  private revision(): Promise<number> {
     if (!this.revisionInFlight) {
-      const read = this.call('revision', this.viaReader((m, deadline) => m.range({ key: this.markerKey }, deadline))).then((res) => ({
-        lastWrite: res.kvs[0]?.modRevision ?? 0,
-        current: res.revision,
-      }));
+      const read = this.call('revision', this.viaReader((m, deadline) => m.range({ key: this.probeKey, countOnly: true }, deadline))).then((res) => res.revision);
       this.revisionInFlight = read;
       const clear = () => {
         if (this.revisionInFlight === read) this.revisionInFlight = undefined;
@@ -516,7 +522,7 @@ export class EtcdStore implements Store {
         )
         .then(() => {
           this.revisionQueued = undefined;
-          return this.revisions();
+          return this.revision();
         });
       this.revisionQueued = queued;
     }
@@ -542,7 +548,7 @@ export class EtcdStore implements Store {
   /** A consistent read: the cache once it has every write made before the read began. */
   private async consistent(): Promise<void> {
     await this.started;
-    await this.caughtUp((await this.revisions()).lastWrite);
+    await this.caughtUp(await this.revision());
   }
 
   async get(key: string): Promise<StoredEntry | undefined> {
@@ -617,7 +623,7 @@ export class EtcdStore implements Store {
     try {
       res = await this.call(
         'added',
-        this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [putOp(k, sent.value, lease), this.mark], failure: [] }, deadline)),
+        this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'create', revision: 0 }], success: [putOp(k, sent.value, lease)], failure: [] }, deadline)),
         true,
       );
     } finally {
@@ -692,7 +698,7 @@ export class EtcdStore implements Store {
       try {
         res = await this.call(
           sent ? 'modified' : 'deleted',
-          this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write, this.mark], failure: [rangeOp(k)] }, deadline)),
+          this.viaWriter((w, deadline) => w.txn({ compare: [{ key: k, target: 'mod', revision: decidedOn }], success: [write], failure: [rangeOp(k)] }, deadline)),
           true,
         );
       } finally {
@@ -712,10 +718,10 @@ export class EtcdStore implements Store {
     await this.started;
     if (fromRev > this.cache.revision) {
       // A revision this server has not reached yet (a list from another API server): wait for
-      // the writes up to it. Past the last write under the prefix nothing is left to wait for.
-      const { lastWrite, current } = await this.revisions();
+      // the changes up to it.
+      const current = await this.revision();
       if (fromRev > current) throw new StorageUnavailableError(`Too large resource version: ${fromRev}, current: ${current}`);
-      await this.caughtUp(Math.min(fromRev, lastWrite));
+      await this.caughtUp(fromRev);
     }
     if (!this.cache.holds(fromRev)) return this.watchEtcd(prefix, fromRev, sink);
     // Only what comes after fromRev, though the cache may still be short of it.
@@ -736,7 +742,7 @@ export class EtcdStore implements Store {
    */
   private async watchEtcd(prefix: string, fromRev: number, sink: WatchSink): Promise<StoreWatch> {
     try {
-      await this.call('history', this.viaReader((m, deadline) => m.range({ key: this.markerKey, revision: fromRev + 1, countOnly: true }, deadline)));
+      await this.call('history', this.viaReader((m, deadline) => m.range({ key: this.probeKey, revision: fromRev + 1, countOnly: true }, deadline)));
     } catch (err) {
       if (/compacted/.test((err as Error).message)) throw new RevisionCompactedError(fromRev, Math.max(this.compacted, fromRev + 1));
       throw err;

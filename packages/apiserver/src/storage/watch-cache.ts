@@ -316,6 +316,11 @@ export class WatchCache implements CachedObjects {
     this.progress(event.rev);
   }
 
+  /** Nothing the cache holds changed after its last change up to rev (only keys it does not keep did). */
+  advance(rev: number): void {
+    this.progress(rev);
+  }
+
   /** The cache holds every change up to rev. */
   private progress(rev: number): void {
     if (rev <= this.rev) return;
