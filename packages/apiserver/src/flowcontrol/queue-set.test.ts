@@ -135,9 +135,7 @@ describe('QueueSet', () => {
     expect(huge.started).toBe(true);
     expect(set.executing).toBe(4);
   });
-});
 
-describe('flowHash', () => {
   it('takes seats at once only while they are free and nothing waits; release starts what waits', () => {
     const { set, send } = harness(3);
     expect(set.take(2)).toBe(2);
@@ -159,7 +157,9 @@ describe('flowHash', () => {
     expect(set.take(0)).toBe(1);
     expect(set.executing).toBe(1);
   });
+});
 
+describe('flowHash', () => {
   it('is stable and spreads flows', () => {
     expect(flowHash('global-default/alice')).toBe(flowHash('global-default/alice'));
     const hashes = new Set(Array.from({ length: 1000 }, (_, i) => flowHash(`flow-${i}`) % 128));

@@ -66,7 +66,7 @@ export class QueueSet {
    */
   take(width: number): number {
     const seats = this.seatsFor(width);
-    if (this.waiting > 0 || this.executingSeats + seats > this.limit) return 0;
+    if (!this.startsNow(seats)) return 0;
     this.executingSeats += seats;
     return seats;
   }
@@ -84,7 +84,7 @@ export class QueueSet {
    */
   request(flow: string, width: number, start: (finish: () => void) => void, reject: (reason: RejectReason) => void): () => void {
     const seats = this.seatsFor(width);
-    if (this.waiting === 0 && this.executingSeats + seats <= this.limit) {
+    if (this.startsNow(seats)) {
       this.dispatch(undefined, { width: seats, enqueuedAt: 0, start, reject });
       return noop;
     }
@@ -167,6 +167,11 @@ export class QueueSet {
       if (next!.items.length === 0) this.active.delete(next!);
       this.dispatch(next, head);
     }
+  }
+
+  /** Whether a request of these seats may start at once: they are free, and nothing waits before it. */
+  private startsNow(seats: number): boolean {
+    return this.waiting === 0 && this.executingSeats + seats <= this.limit;
   }
 
   /** A request's seats: at least one, at most the level's. */
