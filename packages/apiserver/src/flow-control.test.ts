@@ -99,6 +99,29 @@ describe('API Priority and Fairness', () => {
     expect((await createPod('bob')).status).toBe(201);
   });
 
+  it("counts each request let in, and its wait, in its schema's series", async () => {
+    const series = async () => {
+      const text = (await send('admin', 'GET', '/metrics')).body;
+      const value = (name: string, labels: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+      const level = 'priority_level="global-default",flow_schema="global-default"';
+      return {
+        dispatched: value('apiserver_flowcontrol_dispatched_requests_total', level),
+        waits: value('apiserver_flowcontrol_request_wait_duration_seconds_count', level),
+        quickWaits: value('apiserver_flowcontrol_request_wait_duration_seconds_bucket', `le="0.001",${level}`),
+        exempt: value('apiserver_flowcontrol_dispatched_requests_total', 'priority_level="exempt",flow_schema="exempt"'),
+      };
+    };
+    const before = await series();
+    for (let i = 0; i < 5; i++) expect((await createPod('bob')).status).toBe(201);
+    expect((await send('admin', 'GET', '/api/v1/namespaces/default/pods?limit=1')).status).toBe(200);
+    const after = await series();
+    expect(after.dispatched - before.dispatched).toBe(5);
+    expect(after.waits - before.waits).toBe(5);
+    // Nothing else was in: each started at once.
+    expect(after.quickWaits - before.quickWaits).toBe(5);
+    expect(after.exempt - before.exempt).toBe(1);
+  });
+
   it("lets system:masters' requests past the queues", async () => {
     let aliceDone = 0;
     const alice = flood('alice', 300, () => aliceDone++);

@@ -1,9 +1,11 @@
 import type { ServerResponse } from 'http';
 import client from 'prom-client';
+import { mastersGroup } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
 import { StatusError } from '../errors';
 import { nominalSeats, priorityLevels } from './bootstrap';
 import { classify, type RequestDigest } from './classify';
+import type { FlowSchema } from './bootstrap';
 import { QueueSet, type RejectReason } from './queue-set';
 
 export interface FlowControlOptions {
@@ -24,6 +26,15 @@ const maxListSeats = 10;
 
 const readVerbs = new Set(['get', 'list', 'watch']);
 
+const noop = (): void => undefined;
+
+/** A flow schema's series of the dispatch metrics. */
+interface SchemaSeries {
+  labels: { priority_level: string; flow_schema: string };
+  dispatched: { inc(): void };
+  waited: { observe(seconds: number): void };
+}
+
 /**
  * Admits resource requests to be served, as Kubernetes' API Priority and Fairness filter does:
  * each request is classified by the built-in flow schemas into a priority level with its own
@@ -40,6 +51,7 @@ export class FlowControl {
   private readonly dispatched: client.Counter<'priority_level' | 'flow_schema'>;
   private readonly rejected: client.Counter<'priority_level' | 'flow_schema' | 'reason'>;
   private readonly waitSeconds: client.Histogram<'priority_level' | 'flow_schema'>;
+  private readonly seriesBySchema = new Map<FlowSchema, SchemaSeries>();
 
   constructor(private readonly opts: FlowControlOptions) {
     const seats = nominalSeats(opts.maxRequestsInflight + opts.maxMutatingRequestsInflight);
@@ -88,34 +100,33 @@ export class FlowControl {
   }
 
   /**
-   * Runs serve once the request may be served (at once, or after waiting its turn), holding
-   * its seats until the response is over; or fails with the 429 it gets.
+   * Runs serve once the request may be served (at once, or after waiting its turn), or fails
+   * with the 429 it gets. Returns what the caller must run once the response is over (its
+   * `close`): it gives back the request's seats, or its place in a queue. The caller keeps the
+   * one `close` listener a request has; a second cost every request a listener array and a
+   * copy of it at each close.
    */
-  admit(user: UserInfo | undefined, r: RequestDigest & { limit?: string | null; selected?: boolean }, res: ServerResponse, serve: () => void, fail: (err: StatusError) => void): void {
+  admit(user: UserInfo | undefined, r: RequestDigest & { limit?: string | null; selected?: boolean }, res: ServerResponse, serve: () => void, fail: (err: StatusError) => void): () => void {
     if (r.verb === 'watch' || r.subresource === 'log') {
       serve();
-      return;
+      return noop;
     }
-    if (!this.opts.priorityAndFairness) {
-      this.admitInflight(r.verb, res, serve, fail);
-      return;
-    }
+    if (!this.opts.priorityAndFairness) return this.admitInflight(user, r.verb, res, serve, fail);
     const { schema, flow } = classify(user, r);
+    const series = this.series(schema);
     const level = this.levels.get(schema.priorityLevel);
-    const labels = { priority_level: schema.priorityLevel, flow_schema: schema.name };
     if (!level) {
-      this.dispatched.inc(labels);
+      series.dispatched.inc();
       serve();
-      return;
+      return noop;
     }
     const width = r.verb === 'list' ? this.listSeats(r) : 1;
     const seats = level.take(width);
     if (seats > 0) {
-      this.dispatched.inc(labels);
-      this.waitSeconds.observe(labels, 0);
-      res.once('close', () => level.release(seats));
+      series.dispatched.inc();
+      series.waited.observe(0);
       serve();
-      return;
+      return () => level.release(seats);
     }
     const queuedAt = performance.now();
     let finish: (() => void) | undefined;
@@ -124,18 +135,17 @@ export class FlowControl {
       width,
       (done) => {
         finish = done;
-        this.dispatched.inc(labels);
-        this.waitSeconds.observe(labels, (performance.now() - queuedAt) / 1000);
+        series.dispatched.inc();
+        series.waited.observe((performance.now() - queuedAt) / 1000);
         serve();
       },
       (reason) => {
-        this.rejected.inc({ ...labels, reason });
+        this.rejected.inc({ ...series.labels, reason });
         fail(tooManyRequests(res, reason));
       },
     );
-    // The seats are held until the response is over; a client that goes while its request
-    // waits gives up its place.
-    res.once('close', () => (finish ? finish() : cancel()));
+    // A client that goes while its request waits gives up its place.
+    return () => (finish ? finish() : cancel());
   }
 
   close(): void {
@@ -150,17 +160,33 @@ export class FlowControl {
     return Math.max(1, Math.min(maxListSeats, Math.ceil(objects / objectsPerSeat)));
   }
 
-  /** Kubernetes' filter before APF: reads and writes each capped, the excess turned away at once. */
-  private admitInflight(verb: string, res: ServerResponse, serve: () => void, fail: (err: StatusError) => void): void {
+  /** A schema's metric series, labelled once: prom-client labels a series anew at every call given labels. */
+  private series(schema: FlowSchema): SchemaSeries {
+    let series = this.seriesBySchema.get(schema);
+    if (!series) {
+      const labels = { priority_level: schema.priorityLevel, flow_schema: schema.name };
+      series = { labels, dispatched: this.dispatched.labels(labels), waited: this.waitSeconds.labels(labels) };
+      this.seriesBySchema.set(schema, series);
+    }
+    return series;
+  }
+
+  /**
+   * Kubernetes' filter before APF: reads and writes each capped, the excess turned away at
+   * once, except system:masters', which always get an answer (as Kubernetes serves them past
+   * a full cap, uncounted).
+   */
+  private admitInflight(user: UserInfo | undefined, verb: string, res: ServerResponse, serve: () => void, fail: (err: StatusError) => void): () => void {
     const kind = readVerbs.has(verb) ? 'read' : 'mutating';
     const cap = kind === 'read' ? this.opts.maxRequestsInflight : this.opts.maxMutatingRequestsInflight;
     if (cap > 0 && this.inflight[kind] >= cap) {
-      fail(tooManyRequests(res, 'concurrency-limit'));
-      return;
+      if (user?.groups.includes(mastersGroup)) serve();
+      else fail(tooManyRequests(res, 'concurrency-limit'));
+      return noop;
     }
     this.inflight[kind]++;
-    res.once('close', () => this.inflight[kind]--);
     serve();
+    return () => this.inflight[kind]--;
   }
 }
 

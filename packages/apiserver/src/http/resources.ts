@@ -488,9 +488,12 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
     } catch (err) {
       failure = err;
     }
+    // What admission holds (seats, a place in a queue) is given back once the response is over.
+    let admitted: (() => void) | undefined;
     // Counted once the response is over, so the code is the one sent (an error's status is
     // set later, by the caller, once the request body has been read).
     res.once('close', () => {
+      admitted?.();
       metrics.requests.inc({ ...labels, code: String(res.statusCode) });
       if (labels.verb === 'watch') return;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -514,7 +517,9 @@ export function resourceHandler(opts: ResourceHandlerOptions) {
       selected: q.has('labelSelector') || q.has('fieldSelector'),
     };
     const served = path;
-    return new Promise<void>((resolve, reject) => flowControl.admit(user, digest, res, () => handle(req, res, user, served, q).then(resolve, reject), reject));
+    return new Promise<void>((resolve, reject) => {
+      admitted = flowControl.admit(user, digest, res, () => handle(req, res, user, served, q).then(resolve, reject), reject);
+    });
   };
   return { serve, checkAccess, admitWatch, clientKey };
 }
