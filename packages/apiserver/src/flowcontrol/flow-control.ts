@@ -3,9 +3,8 @@ import client from 'prom-client';
 import { mastersGroup } from '../auth/authorizer';
 import type { UserInfo } from '../auth/tokens';
 import { StatusError } from '../errors';
-import { nominalSeats, priorityLevels } from './bootstrap';
+import { nominalSeats, priorityLevels, type FlowSchema } from './bootstrap';
 import { classify, type RequestDigest } from './classify';
-import type { FlowSchema } from './bootstrap';
 import { QueueSet, type RejectReason } from './queue-set';
 
 export interface FlowControlOptions {

@@ -56,7 +56,7 @@ export interface RequestOp {
 }
 
 /** the value of an operation that has none */
-export const emptyValue = Buffer.alloc(0);
+const emptyValue = Buffer.alloc(0);
 
 export function putOp(key: Buffer, value: Buffer, lease: string | undefined): RequestOp {
   return { type: 'put', key, value, lease };
