@@ -72,9 +72,11 @@ export class ComposeCluster {
    * Stops the components, removes the pods' containers (which hold the network), then the
    * project with its volume and network; saves the components' logs first and returns
    * where. Each step runs even when an earlier one fails; the first failure is thrown.
+   * The logs go to one file per kind of cluster, which the next run replaces: a failed run's
+   * logs stay for reading, and passing runs do not pile files up.
    */
   async destroy(): Promise<string> {
-    const logFile = path.join(os.tmpdir(), `${this.project}.log`);
+    const logFile = path.join(os.tmpdir(), this.ha ? 'peapod-e2e-compose-ha.log' : 'peapod-e2e-compose.log');
     const failures: unknown[] = [];
     const step = async (fn: () => Promise<unknown>) => {
       try {

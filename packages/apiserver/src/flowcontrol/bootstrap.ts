@@ -3,6 +3,8 @@
 // cluster's components land where they would on Kubernetes (nodes' heartbeats on node-high,
 // the controller manager and scheduler on workload-high, users on global-default).
 
+import { mastersGroup } from '../auth/authorizer';
+
 /** How a limited level's requests wait when its seats are taken; absent: they are rejected. */
 export interface Queuing {
   queues: number;
@@ -68,7 +70,7 @@ const leaderElectionRules: ResourceRule[] = [
 ];
 
 export const flowSchemas: readonly FlowSchema[] = [
-  { name: 'exempt', precedence: 1, priorityLevel: 'exempt', subjects: [group('system:masters')], rules: [everything] },
+  { name: 'exempt', precedence: 1, priorityLevel: 'exempt', subjects: [group(mastersGroup)], rules: [everything] },
   {
     name: 'system-leader-election',
     precedence: 100,

@@ -4,6 +4,7 @@ import net from 'net';
 import path from 'path';
 import forge from 'node-forge';
 import { writeKubeconfig } from '@peapod/client';
+import { mastersGroup } from '../auth/authorizer';
 
 export interface BootstrapOptions {
   dir: string;
@@ -149,10 +150,10 @@ export function bootstrapCluster(opts: BootstrapOptions): BootstrapResult {
     }
   }
   const identities: Omit<TokenEntry, 'token'>[] = [
-    { user: 'admin', uid: 'admin', groups: ['system:masters'], kubeconfig: 'admin.kubeconfig' },
+    { user: 'admin', uid: 'admin', groups: [mastersGroup], kubeconfig: 'admin.kubeconfig' },
     { user: 'system:kube-scheduler', uid: 'scheduler', groups: [], kubeconfig: 'scheduler.kubeconfig' },
     { user: 'system:kube-controller-manager', uid: 'controller-manager', groups: [], kubeconfig: 'controller-manager.kubeconfig' },
-    { user: 'system:apiserver', uid: 'apiserver', groups: ['system:masters'], kubeconfig: 'apiserver.kubeconfig' },
+    { user: 'system:apiserver', uid: 'apiserver', groups: [mastersGroup], kubeconfig: 'apiserver.kubeconfig' },
     { user: 'system:kube-proxy', uid: 'kube-proxy', groups: [], kubeconfig: 'kube-proxy.kubeconfig' },
     { user: 'system:kube-dns', uid: 'kube-dns', groups: [], kubeconfig: 'kube-dns.kubeconfig' },
     ...opts.nodes.map((n) => ({ user: `system:node:${n}`, uid: `node-${n}`, groups: ['system:nodes'], kubeconfig: `node-${n}.kubeconfig` })),
