@@ -87,6 +87,38 @@ describe('the real kubectl negotiating protobuf', () => {
     for (const q of typed) expect([q.url, q.responseType]).toEqual([q.url, protobufMediaType]);
   });
 
+  test('events --watch: kubectl reads each frame of a protobuf watch as a bare WatchEvent', async () => {
+    const watching = kubectl.start(['events', '--watch', '-n', 'team-a']);
+    try {
+      await until(() => proxy.requests.some((q) => q.url.startsWith('/api/v1/namespaces/team-a/events?') && q.url.includes('watch=true') && q.status === 200));
+      const watch = proxy.requests.find((q) => q.url.startsWith('/api/v1/namespaces/team-a/events?') && q.url.includes('watch=true'))!;
+      expect(watch.accept.startsWith(protobufMediaType)).toBe(true);
+      expect(watch.responseType).toBe(`${protobufMediaType};stream=watch`);
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      for (const [name, message] of [['first', 'one over protobuf'], ['second', 'two over protobuf']]) {
+        const event = {
+          metadata: { name },
+          involvedObject: { kind: 'Namespace', name: 'team-a', apiVersion: 'v1' },
+          reason: 'Tested',
+          message,
+          type: 'Normal',
+          source: { component: 'test' },
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        };
+        expect((await call(server.url, 'POST', '/api/v1/namespaces/team-a/events', event)).status).toBe(201);
+      }
+      // Both through the one watch: a frame kubectl cannot decode ends it with "unable to decode".
+      await until(() => watching.output().includes('two over protobuf'));
+      expect(watching.output()).toContain('one over protobuf');
+      expect(watching.output()).not.toContain('decode');
+      expect(proxy.requests.filter((q) => q.url.startsWith('/api/v1/namespaces/team-a/events?') && q.url.includes('watch=true'))).toHaveLength(1);
+    } finally {
+      watching.stop();
+    }
+  });
+
   test('drain: a protobuf list of the node\'s pods, then deletes carrying a protobuf DeleteOptions', async () => {
     expect((await call(server.url, 'POST', '/api/v1/nodes', { metadata: { name: 'n1' } })).status).toBe(201);
     const pod = { metadata: { name: 'done', namespace: 'team-a' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'peapod/busybox:latest' }] } };
@@ -107,3 +139,11 @@ describe('the real kubectl negotiating protobuf', () => {
     expect((await call(server.url, 'GET', '/api/v1/namespaces/team-a/pods/done')).status).toBe(404);
   });
 });
+
+async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

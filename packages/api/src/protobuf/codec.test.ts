@@ -12,6 +12,7 @@ import {
   encodeMessage,
   encodeObject,
   encodeWatchEvent,
+  envelope,
   frame,
   FrameReader,
   hasProtobufForm,
@@ -111,8 +112,8 @@ describe('round trips: JSON → protobuf → JSON', () => {
   test('watch events: framed, the object in its own envelope', () => {
     const lease = roundTripObjects.Lease;
     const frames = [
-      frame(encodeWatchEvent('coordination.k8s.io/v1', 'ADDED', encodeObject(lease))),
-      frame(encodeWatchEvent('coordination.k8s.io/v1', 'ERROR', encodeObject(roundTripObjects.Status))),
+      frame(encodeWatchEvent('ADDED', encodeObject(lease))),
+      frame(encodeWatchEvent('ERROR', encodeObject(roundTripObjects.Status))),
     ];
     const stream = Buffer.concat(frames);
     const reader = new FrameReader();
@@ -122,7 +123,22 @@ describe('round trips: JSON → protobuf → JSON', () => {
       { type: 'ADDED', object: lease },
       { type: 'ERROR', object: roundTripObjects.Status },
     ]);
-    expect(unwrap(got[0])).toMatchObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'WatchEvent' });
+    // Each frame is a bare WatchEvent, as client-go reads it (its stream serializer is the raw
+    // one): its fields from the first byte, type (1) then object (2), no "k8s\0" envelope;
+    // the object's RawExtension holds the enveloped object.
+    const r = protobuf.Reader.create(got[0]);
+    expect(r.uint32()).toBe((1 << 3) | 2);
+    expect(r.string()).toBe('ADDED');
+    expect(r.uint32()).toBe((2 << 3) | 2);
+    const extension = protobuf.Reader.create(r.bytes());
+    expect(r.pos).toBe(r.len);
+    expect(extension.uint32()).toBe((1 << 3) | 2);
+    expect(unwrap(extension.bytes())).toMatchObject({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' });
+  });
+
+  test('a frame in an envelope is not a watch event', () => {
+    const enveloped = envelope('v1', 'WatchEvent', encodeWatchEvent('ADDED', encodeObject(roundTripObjects.Pod)));
+    expect(() => decodeWatchEvent(enveloped)).toThrow(ProtobufDecodeError);
   });
 });
 

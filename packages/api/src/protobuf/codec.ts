@@ -1,9 +1,11 @@
 // Kubernetes' protobuf wire format (application/vnd.kubernetes.protobuf): an object is the
 // 4-byte magic "k8s\0" then a runtime.Unknown carrying its apiVersion and kind and the
 // object's message as bytes. A watch stream is a sequence of frames, each a 4-byte
-// big-endian length then a WatchEvent in that envelope, whose object is itself an enveloped
-// object. Lists carry their items without apiVersion and kind; decoding puts them back, as
-// our JSON lists have them.
+// big-endian length then a bare WatchEvent message (Kubernetes' stream serializer is its raw
+// one, without the envelope: client-go reads each frame straight into a WatchEvent), whose
+// object is an enveloped object; over a WebSocket each message is one bare WatchEvent. Lists
+// carry their items without apiVersion and kind; decoding puts them back, as our JSON lists
+// have them.
 
 import protobuf from 'protobufjs';
 import { messageType, runtimePackage, typeNamed, metaPackage } from './messages';
@@ -78,9 +80,9 @@ export function encodeList(apiVersion: string, listKind: string, metadata: Json,
   return envelope(apiVersion, listKind, w.finish());
 }
 
-/** One watch event in its envelope (the object already enveloped), without the frame length. */
-export function encodeWatchEvent(apiVersion: string, type: string, object: Uint8Array): Buffer {
-  return envelope(apiVersion, 'WatchEvent', watchEvent().encode({ type, object: { raw: object } }).finish());
+/** One watch event, a bare WatchEvent message (the object already enveloped), without the frame length. */
+export function encodeWatchEvent(type: string, object: Uint8Array): Buffer {
+  return Buffer.from(watchEvent().encode({ type, object: { raw: object } }).finish());
 }
 
 /** The 4-byte big-endian length before each frame of a watch stream. */
@@ -136,17 +138,16 @@ export function decodeObject(buf: Uint8Array): Json {
   return messageToObject(apiVersion, kind, raw);
 }
 
-/** One frame of a watch stream (without its length) as {type, object}. */
+/** One frame of a watch stream (without its length), a bare WatchEvent message, as {type, object}. */
 export function decodeWatchEvent(buf: Uint8Array): { type: string; object: Json } {
-  const { kind, raw } = unwrap(buf);
-  if (kind !== 'WatchEvent') throw new ProtobufDecodeError(`expected a WatchEvent, got ${kind}`);
   let event: { type?: string; object?: { raw?: Uint8Array } };
   try {
-    event = watchEvent().decode(raw) as unknown as typeof event;
+    event = watchEvent().decode(buf) as unknown as typeof event;
   } catch (err) {
     return decodeFailure(err);
   }
-  return { type: event.type ?? '', object: decodeObject(event.object?.raw ?? new Uint8Array(0)) };
+  if (!event.type) throw new ProtobufDecodeError('the watch event has no type');
+  return { type: event.type, object: decodeObject(event.object?.raw ?? new Uint8Array(0)) };
 }
 
 /** Splits a length-prefixed stream into frames as chunks arrive. */

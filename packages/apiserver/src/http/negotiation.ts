@@ -225,9 +225,9 @@ const jsonWatch: WatchEncoding = {
  * A protobuf watch: over chunked HTTP each event is a frame (4-byte length, then the
  * WatchEvent); over a WebSocket each message is one event, without the length.
  */
-function protobufWatch(apiVersion: string, framed: boolean): WatchEncoding {
+function protobufWatch(framed: boolean): WatchEncoding {
   const wrap = (type: string, objectBytes: Buffer) => {
-    const event = encodeWatchEvent(apiVersion, type, objectBytes);
+    const event = encodeWatchEvent(type, objectBytes);
     return framed ? frame(event) : event;
   };
   return {
@@ -243,5 +243,5 @@ function protobufWatch(apiVersion: string, framed: boolean): WatchEncoding {
 /** The encoding of a watch of resource `r` (`framed`: over chunked HTTP, not a WebSocket); a table watch is JSON. */
 export function watchEncoding(accept: string | undefined, r: ResourceInfo, table: boolean, framed: boolean): WatchEncoding {
   if (table) return jsonWatch;
-  return responseFormat(accept, groupVersion(r), r.kind) === 'protobuf' ? protobufWatch(groupVersion(r), framed) : jsonWatch;
+  return responseFormat(accept, groupVersion(r), r.kind) === 'protobuf' ? protobufWatch(framed) : jsonWatch;
 }
