@@ -233,6 +233,8 @@ export interface Container {
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
   securityContext?: SecurityContext;
   stdin?: boolean;
+  /** With stdin: the container's stdin closes when the first attach session that opened it ends. */
+  stdinOnce?: boolean;
   tty?: boolean;
 }
 

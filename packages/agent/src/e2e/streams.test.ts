@@ -123,6 +123,18 @@ describe('kubectl attach', () => {
     proc.stdin.end();
     expect(await exited).toBe(0);
   });
+
+  it('run -i: output after the client\'s stdin has ended still arrives (stdinOnce)', async () => {
+    // kubectl run -i makes a stdin, stdinOnce container and attaches; with nothing to send,
+    // its stdin ends at once. The container's stdin closes, the session goes on.
+    const r = await kubectl.run(
+      ['run', 'once', '-i', '--quiet', '--restart=Never', '--image=peapod/busybox:latest', `--overrides={"spec":{"nodeName":"${node}"}}`, '--', 'sh', '-c', 'sleep 2; echo late; read x || echo stdin-closed'],
+      { input: '' },
+    );
+    expect(r.stdout).toBe('late\nstdin-closed\n');
+    expect(r.code).toBe(0);
+    expect((await cluster.api.get<Pod>('pods', 'once')).spec.containers[0]).toMatchObject({ stdin: true, stdinOnce: true });
+  });
 });
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

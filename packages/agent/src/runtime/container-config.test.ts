@@ -91,6 +91,18 @@ describe('app container options', () => {
     expect(o.name).toBe('peapod_a_web_shop_u-1_2');
   });
 
+  it('opens stdin as asked, closed after the first attach only with stdinOnce', () => {
+    const stdio = (c: Container) => {
+      const o = app(pod([c]), c);
+      return [o.OpenStdin, o.StdinOnce, o.Tty];
+    };
+    expect(stdio({ name: 'a', image: 'img' })).toEqual([false, false, false]);
+    expect(stdio({ name: 'a', image: 'img', stdin: true })).toEqual([true, false, false]);
+    expect(stdio({ name: 'a', image: 'img', stdin: true, stdinOnce: true, tty: true })).toEqual([true, true, true]);
+    // stdinOnce means nothing without stdin.
+    expect(stdio({ name: 'a', image: 'img', stdinOnce: true })).toEqual([false, false, false]);
+  });
+
   it('leaves the image entrypoint and cmd alone when the spec gives none', () => {
     const c: Container = { name: 'a', image: 'img' };
     const o = app(pod([c]), c);

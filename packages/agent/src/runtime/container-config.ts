@@ -216,7 +216,10 @@ export function appContainerCreateOptions(input: AppConfigInput): Docker.Contain
     Env: [...input.env].map(([name, value]) => `${name}=${value}`),
     Tty: container.tty === true,
     OpenStdin: container.stdin === true,
-    StdinOnce: false,
+    // As Kubernetes' runtimes do: once the first attached client's stdin ends, the container's
+    // stdin closes and the session goes on until the container stops (kubectl run -i prints
+    // what comes after). Without it Docker ends an attach session when the client's stdin ends.
+    StdinOnce: container.stdin === true && container.stdinOnce === true,
     HostConfig: hostConfig,
   };
   // Kubernetes semantics: command replaces the image ENTRYPOINT (and then the image CMD is
