@@ -40,6 +40,14 @@ test('defaults the selector from the template, status starts at zero, generation
   expect(scaled.body.metadata.generation).toBe(2);
 });
 
+test('labels default to the template\'s when the controller has none, and stay as given otherwise', async () => {
+  const bare = await call(base, 'POST', rcs, rc('bare'));
+  expect(bare.body.metadata.labels).toEqual({ app: 'bare' });
+  const labelled = rc('labelled');
+  (labelled.metadata as Record<string, unknown>).labels = { team: 'a' };
+  expect((await call(base, 'POST', rcs, labelled)).body.metadata.labels).toEqual({ team: 'a' });
+});
+
 test('a selector that does not match the template labels is invalid', async () => {
   const r = await call(base, 'POST', rcs, rc('bad', 1, { selector: { app: 'other' } }));
   expect(r.status).toBe(422);

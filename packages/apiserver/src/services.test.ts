@@ -177,12 +177,13 @@ describe('services', () => {
     expect((await call(server.url, 'POST', services, service('takes-port', { type: 'NodePort', ports: [{ port: 80, nodePort: port }] }))).status).toBe(201);
   });
 
-  test('kubectl expose rc gives a service with the controller selector', () => {
-    const rc = 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: front, labels: {app: front}}\nspec:\n  replicas: 0\n  selector: {app: front}\n  template:\n    metadata: {labels: {app: front}}\n    spec: {containers: [{name: c, image: peapod/busybox:latest}]}\n';
+  test('kubectl expose rc gives a service with the controller selector, and its labels (defaulted from the template)', () => {
+    const rc = 'apiVersion: v1\nkind: ReplicationController\nmetadata: {name: front}\nspec:\n  replicas: 0\n  selector: {app: front}\n  template:\n    metadata: {labels: {app: front}}\n    spec: {containers: [{name: c, image: peapod/busybox:latest}]}\n';
     expect(kubectl.run(['create', '-f', '-'], rc).code).toBe(0);
     expect(kubectl.run(['expose', 'rc', 'front', '--port=80', '--target-port=8080'])).toMatchObject({ code: 0, stdout: 'service/front exposed\n' });
     const svc = JSON.parse(kubectl.run(['get', 'svc', 'front', '-o', 'json']).stdout);
     expect(svc.spec).toMatchObject({ selector: { app: 'front' }, ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }], type: 'ClusterIP' });
+    expect(svc.metadata.labels).toEqual({ app: 'front' });
   });
 
   test('the kubernetes service points at this API server', async () => {

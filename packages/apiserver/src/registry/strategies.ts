@@ -212,6 +212,11 @@ class ReplicationControllerStrategy extends BaseStrategy {
       // As Kubernetes does: a missing selector is the template's labels, and missing template labels are the selector.
       if (!spec.selector && template.metadata?.labels) spec.selector = { ...template.metadata.labels };
       if (spec.selector && !template.metadata?.labels) template.metadata = { ...template.metadata, labels: { ...spec.selector } };
+      // The controller's own labels, when it has none, are its pods' (Kubernetes' API reference says so).
+      const podLabels = template.metadata?.labels;
+      if (podLabels && Object.keys(podLabels).length > 0 && rc.metadata && Object.keys(rc.metadata.labels ?? {}).length === 0) {
+        rc.metadata.labels = { ...podLabels };
+      }
       if (template.spec && typeof template.spec === 'object') defaultPod({ metadata: {}, spec: template.spec } as Pod);
     }
   }
