@@ -143,7 +143,7 @@ test('bad applies: no fieldManager, a body that is not YAML, another object\'s n
 });
 
 test('managedFields a client writes itself are taken (how kubectl moves client-side apply fields to server-side apply)', async () => {
-  const created = await call(base, 'POST', `${rcs}?fieldManager=kubectl-client-side-apply`, rc(1, { app: 'web' }));
+  const created = await call(base, 'POST', `${rcs}?fieldManager=kubectl-client-side-apply`, rc(1, { app: 'web', tier: 'front' }));
   const moved = created.body.metadata.managedFields.map((e: any) => ({ ...e, manager: 'kubectl', operation: 'Apply' }));
   const patch = [
     { op: 'test', path: '/metadata/resourceVersion', value: created.body.metadata.resourceVersion },
@@ -152,8 +152,10 @@ test('managedFields a client writes itself are taken (how kubectl moves client-s
   const r = await call(base, 'PATCH', `${rcs}/web`, patch, { 'Content-Type': 'application/json-patch+json' });
   expect(r.status).toBe(200);
   expect(r.body.metadata.managedFields.map((e: any) => [e.manager, e.operation])).toEqual([['kubectl', 'Apply']]);
-  // kubectl now owns them as an applier: leaving labels out of its configuration removes them
+  // kubectl now owns them as an applier: a label left out of its configuration is removed.
+  // (With none left, a controller's labels default to its template's, as in Kubernetes.)
+  expect((await apply(rc(1, { app: 'web' }), 'fieldManager=kubectl')).body.metadata.labels).toEqual({ app: 'web' });
   const cfg = rc(1, {});
   delete (cfg.metadata as { labels?: unknown }).labels;
-  expect((await apply(cfg, 'fieldManager=kubectl')).body.metadata.labels).toBeUndefined();
+  expect((await apply(cfg, 'fieldManager=kubectl')).body.metadata.labels).toEqual({ app: 'web' });
 });
