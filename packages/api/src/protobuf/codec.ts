@@ -82,7 +82,9 @@ export function encodeList(apiVersion: string, listKind: string, metadata: Json,
 
 /** One watch event, a bare WatchEvent message (the object already enveloped), without the frame length. */
 export function encodeWatchEvent(type: string, object: Uint8Array): Buffer {
-  return Buffer.from(watchEvent().encode({ type, object: { raw: object } }).finish());
+  const bytes = watchEvent().encode({ type, object: { raw: object } }).finish();
+  // A view of the writer's bytes (a Buffer already under Node), not a copy of them.
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** The 4-byte big-endian length before each frame of a watch stream. */
