@@ -247,8 +247,8 @@ export async function benchBindOnly(opts: BindOnlyOptions): Promise<BindOnlyResu
     // Round 0 warms both up and is not counted: the scheduler process starts cold while the
     // client runs in the bench's process, warm from registering the nodes, and V8 compiles a
     // path for speed only after it ran many times. It is as large as the others: after a
-    // warm-up of 1,000 pods the scheduler's first counted round was its slowest in 8 runs of
-    // 8 (by 6 to 21%), as its heap grew to hold the burst, and the bind-only client's was not.
+    // warm-up of 1,000 pods the scheduler's first counted round was its slowest in 11 runs of
+    // 11 (by 8 to 21%), as its heap grew to hold the burst, and lowered the ratio in 10.
     for (let round = 0; round <= rounds; round++) {
       const held = await createAll(
         c,
